@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Credentials.  Each [credential NAME] of the config is loaded once into a
+ * "source": a GnuTLS certificate credential holding the chain, the private
+ * key and the trust anchors used to verify peers.  Acquiring a credential
+ * gives the caller a small object that references a source and records the
+ * caller's protocol choices.  Sources are refcounted so a config reload never
+ * pulls keys from under a live session.
+ */
+#include "config.h"
+
+#include "sspid-credential.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <gnutls/x509.h>
+
+#include "schannel.h"
+
+typedef struct {
+  gint                              refcount;
+  char                             *name;        /* "" for the anonymous client */
+  SspidUsage                        usage;
+  SspidClientAuth                   client_auth;
+  gboolean                          has_certificate;
+  gint64                            expiry;
+  SspidCredentialConfig            *access;      /* users/groups; NULL = anyone (anonymous) */
+  gnutls_certificate_credentials_t  gnutls;
+} CredentialSource;
+
+struct _SspidCredentialStore {
+  GHashTable       *sources;     /* name -> CredentialSource */
+  CredentialSource *anonymous;   /* outbound, no certificate, default trust */
+};
+
+struct _SspidCredential {
+  gint              refcount;
+  CredentialSource *source;
+  guint32           use;
+  guint32           flags;
+  char             *priority;
+};
+
+G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gnutls_certificate_credentials_t,
+                                 gnutls_certificate_free_credentials, NULL)
+
+static CredentialSource *
+source_ref (CredentialSource *source)
+{
+  g_atomic_int_inc (&source->refcount);
+  return source;
+}
+
+static void
+source_unref (CredentialSource *source)
+{
+  if (source == NULL || !g_atomic_int_dec_and_test (&source->refcount))
+    return;
+  g_free (source->name);
+  if (source->access != NULL)
+    {
+      g_clear_pointer (&source->access->uids, g_array_unref);
+      g_clear_pointer (&source->access->gids, g_array_unref);
+      g_free (source->access);
+    }
+  gnutls_certificate_free_credentials (source->gnutls);
+  g_free (source);
+}
+
+static gboolean
+load_trust (gnutls_certificate_credentials_t creds, const char *trust,
+            const char *what)
+{
+  int ret;
+
+  if (g_str_equal (trust, "system"))
+    ret = gnutls_certificate_set_x509_system_trust (creds);
+  else
+    ret = gnutls_certificate_set_x509_trust_file (creds, trust, GNUTLS_X509_FMT_PEM);
+  if (ret < 0)
+    {
+      g_warning ("%s: cannot load trust anchors from '%s': %s",
+                 what, trust, gnutls_strerror (ret));
+      return FALSE;
+    }
+  if (ret == 0)
+    g_warning ("%s: no trust anchors in '%s'; peers cannot be verified", what, trust);
+  return TRUE;
+}
+
+/* A private key must be readable by the daemon alone: a key others can
+ * read is already compromised, and serving it would hide that. */
+static gboolean
+key_file_is_private (const char *credential, const char *path)
+{
+  struct stat st;
+
+  if (stat (path, &st) != 0)
+    {
+      g_warning ("credential '%s': key file '%s': %s", credential, path, g_strerror (errno));
+      return FALSE;
+    }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    {
+      g_warning ("credential '%s': refusing key file '%s': mode %04o lets other users "
+                 "read it (chmod 600 and owned by the daemon's user)",
+                 credential, path, (unsigned) (st.st_mode & 07777));
+      return FALSE;
+    }
+  if (st.st_uid != geteuid () && st.st_uid != 0)
+    {
+      g_warning ("credential '%s': refusing key file '%s': owned by uid %u, "
+                 "not by the daemon's user", credential, path, (unsigned) st.st_uid);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gint64
+leaf_expiry (gnutls_certificate_credentials_t creds)
+{
+  gnutls_datum_t der = { NULL, 0 };
+  gnutls_x509_crt_t crt = NULL;
+  gint64 expiry = 0;
+
+  if (gnutls_certificate_get_crt_raw (creds, 0, 0, &der) < 0)
+    return 0;
+  if (gnutls_x509_crt_init (&crt) >= 0 &&
+      gnutls_x509_crt_import (crt, &der, GNUTLS_X509_FMT_DER) >= 0)
+    expiry = (gint64) gnutls_x509_crt_get_expiration_time (crt);
+  if (crt != NULL)
+    gnutls_x509_crt_deinit (crt);
+  return expiry;
+}
+
+static CredentialSource *
+load_source (const SspidCredentialConfig *conf, const char *default_trust)
+{
+  g_auto (gnutls_certificate_credentials_t) creds = NULL;
+  g_autofree char *what = g_strdup_printf ("credential '%s'", conf->name);
+  CredentialSource *source;
+  int ret;
+
+  if (!g_str_has_prefix (conf->key, "pkcs11:") &&
+      !key_file_is_private (conf->name, conf->key))
+    return NULL;
+
+  if (gnutls_certificate_allocate_credentials (&creds) < 0)
+    return NULL;
+  ret = gnutls_certificate_set_x509_key_file2 (creds, conf->certificate, conf->key,
+                                               GNUTLS_X509_FMT_PEM, NULL, 0);
+  if (ret < 0)
+    {
+      g_warning ("%s: cannot load certificate '%s' with key '%s': %s",
+                 what, conf->certificate, conf->key, gnutls_strerror (ret));
+      return NULL;
+    }
+  if (!load_trust (creds, conf->trust != NULL ? conf->trust : default_trust, what))
+    return NULL;
+
+  source = g_new0 (CredentialSource, 1);
+  source->refcount = 1;
+  source->name = g_strdup (conf->name);
+  source->usage = conf->usage;
+  source->client_auth = conf->client_auth;
+  source->has_certificate = TRUE;
+  source->expiry = leaf_expiry (creds);
+  source->access = g_new0 (SspidCredentialConfig, 1);
+  source->access->uids = g_array_ref (conf->uids);
+  source->access->gids = g_array_ref (conf->gids);
+  source->access->allow_everyone = conf->allow_everyone;
+  source->gnutls = g_steal_pointer (&creds);
+
+  if (source->expiry != 0 && source->expiry < (gint64) time (NULL))
+    g_warning ("%s: certificate '%s' has expired", what, conf->certificate);
+  return source;
+}
+
+static CredentialSource *
+anonymous_source (const char *default_trust)
+{
+  g_auto (gnutls_certificate_credentials_t) creds = NULL;
+  CredentialSource *source;
+
+  if (gnutls_certificate_allocate_credentials (&creds) < 0)
+    return NULL;
+  /* A failure to load the default trust still leaves an anonymous client
+   * that refuses every server it cannot verify: safe, and logged. */
+  load_trust (creds, default_trust, "default-trust");
+
+  source = g_new0 (CredentialSource, 1);
+  source->refcount = 1;
+  source->name = g_strdup ("");
+  source->usage = SSPID_USAGE_OUTBOUND;
+  source->gnutls = g_steal_pointer (&creds);
+  return source;
+}
+
+SspidCredentialStore *
+sspid_credential_store_new (const SspidConfig *config)
+{
+  SspidCredentialStore *store = g_new0 (SspidCredentialStore, 1);
+
+  store->sources = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                          (GDestroyNotify) source_unref);
+  for (guint i = 0; i < config->credentials->len; i++)
+    {
+      const SspidCredentialConfig *conf = config->credentials->pdata[i];
+      CredentialSource *source = load_source (conf, config->default_trust);
+
+      if (source != NULL)
+        g_hash_table_insert (store->sources, source->name, source);
+      else
+        g_warning ("credential '%s' is unavailable until the problem above is fixed "
+                   "and the configuration reloaded", conf->name);
+    }
+  store->anonymous = anonymous_source (config->default_trust);
+  return store;
+}
+
+void
+sspid_credential_store_free (SspidCredentialStore *store)
+{
+  if (store == NULL)
+    return;
+  g_hash_table_unref (store->sources);
+  g_clear_pointer (&store->anonymous, source_unref);
+  g_free (store);
+}
+
+GStrv
+sspid_credential_store_dup_names (SspidCredentialStore *store)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree gpointer *keys = g_hash_table_get_keys_as_array (store->sources, NULL);
+
+  for (gsize i = 0; keys[i] != NULL; i++)
+    g_strv_builder_add (builder, keys[i]);
+  return g_strv_builder_end (builder);
+}
+
+/* The GnuTLS priority for an SP_PROT_* mask.  Either direction's bit enables
+ * a version: a credential used both ways must not need two masks. */
+static char *
+priority_for_protocols (guint32 enabled)
+{
+  GString *prio = g_string_new ("NORMAL:-VERS-ALL");
+
+  if (enabled == 0)
+    enabled = SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_2_SERVER |
+              SP_PROT_TLS1_3_CLIENT | SP_PROT_TLS1_3_SERVER;
+  if (enabled & (SP_PROT_TLS1_3_CLIENT | SP_PROT_TLS1_3_SERVER))
+    g_string_append (prio, ":+VERS-TLS1.3");
+  if (enabled & (SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_2_SERVER))
+    g_string_append (prio, ":+VERS-TLS1.2");
+  if (enabled & (SP_PROT_TLS1_1_CLIENT | SP_PROT_TLS1_1_SERVER))
+    g_string_append (prio, ":+VERS-TLS1.1");
+  if (enabled & (SP_PROT_TLS1_0_CLIENT | SP_PROT_TLS1_0_SERVER))
+    g_string_append (prio, ":+VERS-TLS1.0");
+  return g_string_free (prio, FALSE);
+}
+
+#define SUPPORTED_PROTOCOLS (SP_PROT_TLS1_0_CLIENT | SP_PROT_TLS1_0_SERVER | \
+                             SP_PROT_TLS1_1_CLIENT | SP_PROT_TLS1_1_SERVER | \
+                             SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_2_SERVER | \
+                             SP_PROT_TLS1_3_CLIENT | SP_PROT_TLS1_3_SERVER)
+
+SECURITY_STATUS
+sspid_credential_store_acquire (SspidCredentialStore *store,
+                                const char *principal,
+                                guint32 use,
+                                guint32 enabled_protocols,
+                                guint32 flags,
+                                const SspidIdentity *who,
+                                SspidCredential **out)
+{
+  CredentialSource *source;
+  SspidCredential *cred;
+
+  *out = NULL;
+  if (use != SECPKG_CRED_INBOUND && use != SECPKG_CRED_OUTBOUND && use != SECPKG_CRED_BOTH)
+    return SEC_E_INVALID_PARAMETER;
+  /* Asking only for versions we cannot speak (SSL 2/3, DTLS) is an error
+   * the caller should see now rather than as a failed handshake. */
+  if (enabled_protocols != 0 && (enabled_protocols & SUPPORTED_PROTOCOLS) == 0)
+    return SEC_E_ALGORITHM_MISMATCH;
+
+  if (principal == NULL || principal[0] == '\0')
+    {
+      if (use != SECPKG_CRED_OUTBOUND)
+        return SEC_E_NO_CREDENTIALS;
+      if (store->anonymous == NULL)
+        return SEC_E_INTERNAL_ERROR;
+      source = source_ref (store->anonymous);
+    }
+  else
+    {
+      source = g_hash_table_lookup (store->sources, principal);
+      /* Not configured, not allowed and not usable this way all give the
+       * same answer: a caller must not learn which names exist. */
+      if (source == NULL ||
+          !sspid_credential_config_allows (source->access, who) ||
+          (source->usage & use) != use)
+        return SEC_E_UNKNOWN_CREDENTIALS;
+      source_ref (source);
+    }
+
+  cred = g_new0 (SspidCredential, 1);
+  cred->refcount = 1;
+  cred->source = source;
+  cred->use = use;
+  cred->flags = flags;
+  cred->priority = priority_for_protocols (enabled_protocols & SUPPORTED_PROTOCOLS);
+  *out = cred;
+  return SEC_E_OK;
+}
+
+SspidCredential *
+sspid_credential_ref (SspidCredential *cred)
+{
+  g_atomic_int_inc (&cred->refcount);
+  return cred;
+}
+
+void
+sspid_credential_unref (SspidCredential *cred)
+{
+  if (cred == NULL || !g_atomic_int_dec_and_test (&cred->refcount))
+    return;
+  source_unref (cred->source);
+  g_free (cred->priority);
+  g_free (cred);
+}
+
+const char *
+sspid_credential_peek_name (SspidCredential *cred)
+{
+  return cred->source->name;
+}
+
+guint32
+sspid_credential_get_use (SspidCredential *cred)
+{
+  return cred->use;
+}
+
+guint32
+sspid_credential_get_flags (SspidCredential *cred)
+{
+  return cred->flags;
+}
+
+SspidClientAuth
+sspid_credential_get_client_auth (SspidCredential *cred)
+{
+  return cred->source->client_auth;
+}
+
+gboolean
+sspid_credential_has_certificate (SspidCredential *cred)
+{
+  return cred->source->has_certificate;
+}
+
+gint64
+sspid_credential_get_expiry (SspidCredential *cred)
+{
+  return cred->source->expiry;
+}
+
+const char *
+sspid_credential_peek_priority (SspidCredential *cred)
+{
+  return cred->priority;
+}
+
+gnutls_certificate_credentials_t
+sspid_credential_peek_gnutls (SspidCredential *cred)
+{
+  return cred->source->gnutls;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Credentials: the configured certificates and keys loaded into GnuTLS
+ * (a store, built from the config), and the credentials callers acquire
+ * from it (what a credential handle points to).
+ */
+#pragma once
+
+#include <glib.h>
+#include <gnutls/gnutls.h>
+#include "sspi.h"
+#include "sspid-config.h"
+
+typedef struct _SspidCredentialStore SspidCredentialStore;
+typedef struct _SspidCredential SspidCredential;
+
+/* Loads every [credential] of @config.  One that cannot be loaded (missing
+ * file, key readable by others, key not matching the certificate) is logged
+ * and left out; the others still serve.  The store keeps its own copy of
+ * what it needs from @config.  Free with sspid_credential_store_free(). */
+SspidCredentialStore *sspid_credential_store_new (const SspidConfig *config);
+void sspid_credential_store_free (SspidCredentialStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredentialStore, sspid_credential_store_free)
+
+/* Names of the credentials that loaded, for diagnostics. */
+GStrv sspid_credential_store_dup_names (SspidCredentialStore *store);
+
+/* AcquireCredentialsHandle.  @principal "" or NULL asks for an anonymous
+ * outbound credential.  @use is SECPKG_CRED_*; @enabled_protocols an SP_PROT_*
+ * mask (0 = default); @flags SCH_CRED_*.  Returns SEC_E_OK and a new
+ * reference in @out, or the SSPI status saying why not: an unknown name and
+ * a name @who may not use give the same SEC_E_UNKNOWN_CREDENTIALS.
+ * Thread-safe. */
+SECURITY_STATUS sspid_credential_store_acquire (SspidCredentialStore *store,
+                                                const char *principal,
+                                                guint32 use,
+                                                guint32 enabled_protocols,
+                                                guint32 flags,
+                                                const SspidIdentity *who,
+                                                SspidCredential **out);
+
+SspidCredential *sspid_credential_ref (SspidCredential *cred);
+void sspid_credential_unref (SspidCredential *cred);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredential, sspid_credential_unref)
+
+/* Borrowed. */
+const char *sspid_credential_peek_name (SspidCredential *cred);  /* "" if anonymous */
+guint32 sspid_credential_get_use (SspidCredential *cred);        /* SECPKG_CRED_* */
+guint32 sspid_credential_get_flags (SspidCredential *cred);      /* SCH_CRED_* */
+SspidClientAuth sspid_credential_get_client_auth (SspidCredential *cred);
+/* Whether there is a certificate to present (FALSE for the anonymous client). */
+gboolean sspid_credential_has_certificate (SspidCredential *cred);
+/* Expiry of the certificate, Unix seconds; 0 if there is none. */
+gint64 sspid_credential_get_expiry (SspidCredential *cred);
+/* GnuTLS priority string for the enabled protocols. */
+const char *sspid_credential_peek_priority (SspidCredential *cred);
+/* Borrowed GnuTLS credentials (certificate, key, trust), shared by sessions. */
+gnutls_certificate_credentials_t sspid_credential_peek_gnutls (SspidCredential *cred);

@@ -1,0 +1,706 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The TLS engine: a GnuTLS session behind Schannel's token interface.
+ *
+ * GnuTLS reads from and writes to memory through custom transport
+ * functions.  The subtle part is input: Schannel lets a caller hand over
+ * any prefix of the byte stream and tells it how many bytes were left
+ * unused (SECBUFFER_EXTRA) or are still missing (SECBUFFER_MISSING).  GnuTLS
+ * would happily swallow half a record into its own buffer, after which we
+ * could no longer say "nothing consumed, come back with more".  So the
+ * engine frames records itself and only ever lets GnuTLS read whole
+ * records; GnuTLS reads exactly a header and then exactly its body, so
+ * whatever it did not read is the caller's EXTRA.
+ */
+#include "config.h"
+
+#include "sspid-tls.h"
+
+#include <errno.h>
+#include <string.h>
+#include <gnutls/crypto.h>
+#include <gnutls/x509.h>
+
+#include "schannel.h"
+#include "sspid-tls-errors.h"
+
+#define RECORD_HEADER_SIZE 5
+/* RFC 8446 5.2 / RFC 5246 6.2.3: the largest record a peer may send. */
+#define RECORD_MAX_BODY    (16384 + 2048)
+
+typedef enum {
+  STATE_HANDSHAKE,
+  STATE_ESTABLISHED,
+  STATE_FAILED,
+} TlsState;
+
+struct _SspidTls {
+  gnutls_session_t  session;
+  SspidCredential  *cred;
+  gboolean          is_server;
+  guint32           context_req;
+  TlsState          state;
+  SECURITY_STATUS   failure;         /* with STATE_FAILED */
+  gboolean          started;         /* first gnutls_handshake() call made */
+  char             *target_name;     /* NULL: no name check */
+  gboolean          manual_validation;
+  SECURITY_STATUS   verify_failure;  /* why our verify callback refused */
+
+  /* Transport, valid during one step. */
+  const guint8     *in;
+  gsize             in_limit;        /* end of the whole records GnuTLS may read */
+  gsize             in_pos;
+  GByteArray       *out;
+
+  /* SEC_I_INCOMPLETE_CREDENTIALS: what the step produced is held back until
+   * the caller calls again (Schannel does not consume the input then, so
+   * callers pass the same bytes again; we skip them). */
+  gboolean          incomplete_creds_reported;
+  GBytes           *held_token;
+  SECURITY_STATUS   held_status;
+  GBytes           *held_input;
+};
+
+void
+sspid_tls_step_clear (SspidTlsStep *step)
+{
+  g_clear_pointer (&step->token, g_bytes_unref);
+}
+
+static ssize_t
+transport_pull (gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+  SspidTls *tls = ptr;
+  gsize avail = tls->in_limit - tls->in_pos;
+
+  if (avail == 0)
+    {
+      gnutls_transport_set_errno (tls->session, EAGAIN);
+      return -1;
+    }
+  len = MIN (len, avail);
+  memcpy (buf, tls->in + tls->in_pos, len);
+  tls->in_pos += len;
+  return (ssize_t) len;
+}
+
+static int
+transport_pull_timeout (gnutls_transport_ptr_t ptr, unsigned int ms)
+{
+  SspidTls *tls = ptr;
+
+  if (tls->in_limit > tls->in_pos)
+    return 1;
+  gnutls_transport_set_errno (tls->session, EAGAIN);
+  return -1;
+}
+
+static ssize_t
+transport_push (gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+  SspidTls *tls = ptr;
+
+  g_byte_array_append (tls->out, buf, (guint) len);
+  return (ssize_t) len;
+}
+
+/* Verifies the peer's chain (and, for a client, the name) the moment the
+ * certificate arrives, so a bad server is refused before the client sends
+ * anything more.  With manual validation the result is only recorded: the
+ * caller checks the remote certificate itself (ISC_REQ_MANUAL_CRED_VALIDATION). */
+static int
+verify_peer (gnutls_session_t session)
+{
+  SspidTls *tls = gnutls_session_get_ptr (session);
+  unsigned int status = 0;
+  int ret;
+
+  if (tls->is_server && gnutls_certificate_get_peers (session, NULL) == NULL)
+    return 0;   /* client sent none; GnuTLS enforces "require" itself */
+
+  ret = gnutls_certificate_verify_peers3 (session, tls->target_name, &status);
+  if (ret < 0)
+    {
+      g_debug ("certificate verification failed to run: %s", gnutls_strerror (ret));
+      tls->verify_failure = SEC_E_CERT_UNKNOWN;
+      return tls->manual_validation ? 0 : GNUTLS_E_CERTIFICATE_ERROR;
+    }
+  if (status != 0)
+    {
+      gnutls_datum_t text = { NULL, 0 };
+
+      tls->verify_failure = sspid_tls_status_from_verify (status);
+      if (gnutls_certificate_verification_status_print (status, GNUTLS_CRT_X509, &text, 0) >= 0)
+        {
+          g_debug ("peer certificate (%s): %s%s", tls->target_name ? tls->target_name : "no name check",
+                   (const char *) text.data, tls->manual_validation ? " (manual validation: caller decides)" : "");
+          gnutls_free (text.data);
+        }
+      return tls->manual_validation ? 0 : GNUTLS_E_CERTIFICATE_ERROR;
+    }
+  return 0;
+}
+
+static SECURITY_STATUS
+set_alpn (SspidTls *tls, const char *const *alpn)
+{
+  gnutls_datum_t protocols[16];
+  guint n = 0;
+  int ret;
+
+  if (alpn == NULL || alpn[0] == NULL)
+    return SEC_E_OK;
+  for (; alpn[n] != NULL; n++)
+    {
+      gsize len = strlen (alpn[n]);
+      if (n == G_N_ELEMENTS (protocols) || len == 0 || len > 255)
+        return SEC_E_INVALID_PARAMETER;
+      protocols[n].data = (unsigned char *) alpn[n];
+      protocols[n].size = (unsigned int) len;
+    }
+  ret = gnutls_alpn_set_protocols (tls->session, protocols, n,
+                                   tls->is_server ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0);
+  return ret < 0 ? SEC_E_INVALID_PARAMETER : SEC_E_OK;
+}
+
+static gboolean
+is_ip_address (const char *name)
+{
+  return g_hostname_is_ip_address (name);
+}
+
+static SECURITY_STATUS
+session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
+             const char *const *alpn, SspidTls **out)
+{
+  g_autoptr (SspidTls) tls = g_new0 (SspidTls, 1);
+  unsigned int flags = GNUTLS_NONBLOCK | (is_server ? GNUTLS_SERVER : GNUTLS_CLIENT);
+  const char *err_pos = NULL;
+  SECURITY_STATUS status;
+  int ret;
+
+  /* Resumption comes with the session cache; until then no tickets, so a
+   * server's last flight is exactly its handshake messages. */
+  flags |= GNUTLS_NO_TICKETS;
+
+  tls->cred = sspid_credential_ref (cred);
+  tls->is_server = is_server;
+  tls->context_req = context_req;
+  tls->out = g_byte_array_new ();
+  tls->verify_failure = SEC_E_OK;
+
+  ret = gnutls_init (&tls->session, flags);
+  if (ret < 0)
+    {
+      g_warning ("gnutls_init: %s", gnutls_strerror (ret));
+      return SEC_E_INTERNAL_ERROR;
+    }
+  gnutls_session_set_ptr (tls->session, tls);
+  gnutls_transport_set_ptr (tls->session, tls);
+  gnutls_transport_set_pull_function (tls->session, transport_pull);
+  gnutls_transport_set_pull_timeout_function (tls->session, transport_pull_timeout);
+  gnutls_transport_set_push_function (tls->session, transport_push);
+  /* The daemon reaps stalled handshakes itself; GnuTLS must never wait. */
+  gnutls_handshake_set_timeout (tls->session, 0);
+
+  ret = gnutls_priority_set_direct (tls->session, sspid_credential_peek_priority (cred), &err_pos);
+  if (ret < 0)
+    {
+      g_warning ("priority '%s' rejected at '%s': %s", sspid_credential_peek_priority (cred),
+                 err_pos ? err_pos : "?", gnutls_strerror (ret));
+      return SEC_E_ALGORITHM_MISMATCH;
+    }
+  ret = gnutls_credentials_set (tls->session, GNUTLS_CRD_CERTIFICATE,
+                                sspid_credential_peek_gnutls (cred));
+  if (ret < 0)
+    return SEC_E_INTERNAL_ERROR;
+  gnutls_session_set_verify_function (tls->session, verify_peer);
+
+  status = set_alpn (tls, alpn);
+  if (status != SEC_E_OK)
+    return status;
+
+  *out = g_steal_pointer (&tls);
+  return SEC_E_OK;
+}
+
+SECURITY_STATUS
+sspid_tls_new_client (SspidCredential *cred, const char *target_name,
+                      guint32 context_req, const char *const *alpn,
+                      SspidTls **out)
+{
+  g_autoptr (SspidTls) tls = NULL;
+  guint32 cred_flags = sspid_credential_get_flags (cred);
+  SECURITY_STATUS status;
+
+  *out = NULL;
+  if ((sspid_credential_get_use (cred) & SECPKG_CRED_OUTBOUND) == 0)
+    return SEC_E_NO_CREDENTIALS;
+  status = session_new (cred, FALSE, context_req, alpn, &tls);
+  if (status != SEC_E_OK)
+    return status;
+
+  if (target_name != NULL && target_name[0] != '\0')
+    {
+      /* RFC 6066: SNI carries host names only, never address literals. */
+      if (!is_ip_address (target_name))
+        gnutls_server_name_set (tls->session, GNUTLS_NAME_DNS, target_name, strlen (target_name));
+      if ((cred_flags & SCH_CRED_NO_SERVERNAME_CHECK) == 0)
+        tls->target_name = g_strdup (target_name);
+    }
+  tls->manual_validation = (context_req & ISC_REQ_MANUAL_CRED_VALIDATION) != 0 ||
+                           (cred_flags & SCH_CRED_MANUAL_CRED_VALIDATION) != 0;
+
+  *out = g_steal_pointer (&tls);
+  return SEC_E_OK;
+}
+
+SECURITY_STATUS
+sspid_tls_new_server (SspidCredential *cred, guint32 context_req,
+                      const char *const *alpn, SspidTls **out)
+{
+  g_autoptr (SspidTls) tls = NULL;
+  SspidClientAuth auth = sspid_credential_get_client_auth (cred);
+  SECURITY_STATUS status;
+
+  *out = NULL;
+  if ((sspid_credential_get_use (cred) & SECPKG_CRED_INBOUND) == 0 ||
+      !sspid_credential_has_certificate (cred))
+    return SEC_E_NO_CREDENTIALS;
+  status = session_new (cred, TRUE, context_req, alpn, &tls);
+  if (status != SEC_E_OK)
+    return status;
+
+  if (auth == SSPID_CLIENT_AUTH_REQUIRE)
+    gnutls_certificate_server_set_request (tls->session, GNUTLS_CERT_REQUIRE);
+  else if (auth == SSPID_CLIENT_AUTH_REQUEST || (context_req & ASC_REQ_MUTUAL_AUTH))
+    gnutls_certificate_server_set_request (tls->session, GNUTLS_CERT_REQUEST);
+  tls->manual_validation = (sspid_credential_get_flags (cred) & SCH_CRED_MANUAL_CRED_VALIDATION) != 0;
+
+  *out = g_steal_pointer (&tls);
+  return SEC_E_OK;
+}
+
+void
+sspid_tls_free (SspidTls *tls)
+{
+  if (tls == NULL)
+    return;
+  if (tls->session != NULL)
+    gnutls_deinit (tls->session);
+  g_clear_pointer (&tls->cred, sspid_credential_unref);
+  g_clear_pointer (&tls->out, g_byte_array_unref);
+  g_clear_pointer (&tls->held_token, g_bytes_unref);
+  g_clear_pointer (&tls->held_input, g_bytes_unref);
+  g_free (tls->target_name);
+  g_free (tls);
+}
+
+/* How much of @input is whole records.  Sets *@missing when not even one
+ * record is whole; returns FALSE for bytes that cannot be TLS. */
+static gboolean
+frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *missing)
+{
+  gsize pos = 0;
+
+  *whole = 0;
+  *missing = 0;
+  while (len - pos >= 1)
+    {
+      const guint8 *h = input + pos;
+      gsize have = len - pos;
+      gsize body;
+
+      /* Content type (change_cipher_spec .. heartbeat) and major version 3:
+       * anything else (SSLv2 hellos included) is not a record we accept. */
+      if (h[0] < 20 || h[0] > 24 || (have >= 2 && h[1] != 3))
+        return FALSE;
+      if (have < RECORD_HEADER_SIZE)
+        {
+          *missing = (guint32) (RECORD_HEADER_SIZE - have);
+          break;
+        }
+      body = ((gsize) h[3] << 8) | h[4];
+      if (body > RECORD_MAX_BODY)
+        return FALSE;
+      if (have < RECORD_HEADER_SIZE + body)
+        {
+          *missing = (guint32) (RECORD_HEADER_SIZE + body - have);
+          break;
+        }
+      pos += RECORD_HEADER_SIZE + body;
+    }
+  *whole = pos;
+  if (pos == 0 && *missing == 0)
+    *missing = RECORD_HEADER_SIZE;   /* nothing arrived at all */
+  return TRUE;
+}
+
+static guint32
+established_attributes (SspidTls *tls)
+{
+  guint32 attrs;
+
+  if (tls->is_server)
+    {
+      attrs = ASC_RET_REPLAY_DETECT | ASC_RET_SEQUENCE_DETECT |
+              ASC_RET_CONFIDENTIALITY | ASC_RET_STREAM;
+      if (gnutls_certificate_get_peers (tls->session, NULL) != NULL)
+        attrs |= ASC_RET_MUTUAL_AUTH;
+    }
+  else
+    {
+      attrs = ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT |
+              ISC_RET_CONFIDENTIALITY | ISC_RET_STREAM;
+      if (tls->manual_validation)
+        attrs |= ISC_RET_MANUAL_CRED_VALIDATION;
+      if (tls->context_req & ISC_REQ_USE_SUPPLIED_CREDS)
+        attrs |= ISC_RET_USED_SUPPLIED_CREDS;
+      if (tls->context_req & ISC_REQ_MUTUAL_AUTH)
+        attrs |= ISC_RET_MUTUAL_AUTH;
+    }
+  return attrs;
+}
+
+static gint64
+peer_expiry (SspidTls *tls)
+{
+  const gnutls_datum_t *certs;
+  unsigned int n = 0;
+  gnutls_x509_crt_t crt = NULL;
+  gint64 expiry = 0;
+
+  certs = gnutls_certificate_get_peers (tls->session, &n);
+  if (certs == NULL || n == 0)
+    return sspid_credential_get_expiry (tls->cred);
+  if (gnutls_x509_crt_init (&crt) >= 0 &&
+      gnutls_x509_crt_import (crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0)
+    expiry = (gint64) gnutls_x509_crt_get_expiration_time (crt);
+  if (crt != NULL)
+    gnutls_x509_crt_deinit (crt);
+  return expiry;
+}
+
+static GBytes *
+take_output (SspidTls *tls)
+{
+  GBytes *bytes = g_bytes_new (tls->out->data, tls->out->len);
+
+  g_byte_array_set_size (tls->out, 0);
+  return bytes;
+}
+
+static void
+fail (SspidTls *tls, SspidTlsStep *step, SECURITY_STATUS status, int ret)
+{
+  tls->state = STATE_FAILED;
+  tls->failure = status;
+  step->status = status;
+  g_debug ("%s handshake failed: %s (%s)", tls->is_server ? "server" : "client",
+           sspid_status_to_string (status), ret < 0 ? gnutls_strerror (ret) : "no detail");
+  /* Schannel hands back the alert only when asked for extended errors;
+   * otherwise the output is empty (REFERENCE.md). */
+  if ((!tls->is_server && (tls->context_req & ISC_REQ_EXTENDED_ERROR)) ||
+      (tls->is_server && (tls->context_req & ASC_REQ_EXTENDED_ERROR)))
+    step->token = take_output (tls);
+  else
+    g_byte_array_set_size (tls->out, 0);
+}
+
+/* The step after SEC_I_INCOMPLETE_CREDENTIALS: the caller chose to go on
+ * without a certificate.  Hand over what was held back, skipping the input
+ * bytes that were already consumed if the caller passed them again. */
+static void
+release_held (SspidTls *tls, const guint8 *input, gsize input_len, SspidTlsStep *step)
+{
+  gsize held_len = g_bytes_get_size (tls->held_input);
+  gsize skip = 0;
+
+  if (input_len >= held_len && memcmp (input, g_bytes_get_data (tls->held_input, NULL), held_len) == 0)
+    skip = held_len;
+  step->status = tls->held_status;
+  step->token = g_steal_pointer (&tls->held_token);
+  step->extra = (guint32) (input_len - skip);
+  g_clear_pointer (&tls->held_input, g_bytes_unref);
+}
+
+void
+sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
+                SspidTlsStep *step)
+{
+  gsize whole = 0;
+  guint32 missing = 0;
+  int ret, alert;
+
+  memset (step, 0, sizeof *step);
+  if (input == NULL)
+    input_len = 0;
+
+  switch (tls->state)
+    {
+    case STATE_FAILED:
+      step->status = tls->failure;
+      goto out;
+    case STATE_ESTABLISHED:
+      if (tls->held_token != NULL)
+        release_held (tls, input, input_len, step);
+      else
+        step->status = SEC_E_OK;
+      step->attributes = established_attributes (tls);
+      step->expiry = peer_expiry (tls);
+      goto out;
+    case STATE_HANDSHAKE:
+      break;
+    }
+
+  if (tls->held_token != NULL)
+    {
+      release_held (tls, input, input_len, step);
+      goto out;
+    }
+
+  /* A client's first step has no input: it writes the ClientHello. */
+  if (tls->started || tls->is_server)
+    {
+      if (!frame_records (input, input_len, &whole, &missing))
+        {
+          fail (tls, step, SEC_E_INVALID_TOKEN, 0);
+          goto out;
+        }
+      if (whole == 0)
+        {
+          step->status = SEC_E_INCOMPLETE_MESSAGE;
+          step->missing = missing;
+          goto out;
+        }
+    }
+
+  tls->in = input;
+  tls->in_limit = whole;
+  tls->in_pos = 0;
+  tls->started = TRUE;
+  do
+    ret = gnutls_handshake (tls->session);
+  while (ret == GNUTLS_E_WARNING_ALERT_RECEIVED || ret == GNUTLS_E_INTERRUPTED);
+  alert = gnutls_alert_get (tls->session);
+  step->extra = (guint32) (input_len - tls->in_pos);
+  tls->in = NULL;
+  tls->in_limit = tls->in_pos = 0;
+
+  if (ret == 0)
+    {
+      tls->state = STATE_ESTABLISHED;
+      step->status = SEC_E_OK;
+      step->attributes = established_attributes (tls);
+      step->expiry = peer_expiry (tls);
+    }
+  else if (ret == GNUTLS_E_AGAIN)
+    {
+      step->status = SEC_I_CONTINUE_NEEDED;
+    }
+  else
+    {
+      SECURITY_STATUS status;
+
+      if (tls->verify_failure != SEC_E_OK && !tls->manual_validation)
+        status = tls->verify_failure;
+      else
+        status = sspid_tls_status_from_gnutls (ret, alert);
+      fail (tls, step, status, ret);
+      step->extra = 0;
+      goto out;
+    }
+  step->token = take_output (tls);
+
+  /* The server asked for a certificate we do not have: say so once, and
+   * hold back what GnuTLS wrote (an empty Certificate) until the caller
+   * decides to continue anonymously. */
+  if (!tls->is_server && !tls->incomplete_creds_reported &&
+      !sspid_credential_has_certificate (tls->cred) &&
+      gnutls_certificate_client_get_request_status (tls->session))
+    {
+      tls->incomplete_creds_reported = TRUE;
+      tls->held_status = step->status;
+      tls->held_token = g_steal_pointer (&step->token);
+      tls->held_input = g_bytes_new (input, input_len - step->extra);
+      step->status = SEC_I_INCOMPLETE_CREDENTIALS;
+      step->extra = 0;
+      step->attributes = 0;
+    }
+
+out:
+  if (step->token == NULL)
+    step->token = g_bytes_new (NULL, 0);
+}
+
+gboolean
+sspid_tls_is_established (SspidTls *tls)
+{
+  return tls->state == STATE_ESTABLISHED;
+}
+
+const char *
+sspid_tls_get_state_name (SspidTls *tls)
+{
+  switch (tls->state)
+    {
+    case STATE_HANDSHAKE:   return "handshake";
+    case STATE_ESTABLISHED: return "established";
+    case STATE_FAILED:      return "failed";
+    default:                return "unknown";
+    }
+}
+
+const char *
+sspid_tls_get_role_name (SspidTls *tls)
+{
+  return tls->is_server ? "server" : "client";
+}
+
+static guint32
+protocol_bit (gnutls_protocol_t version, gboolean is_server)
+{
+  switch (version)
+    {
+    case GNUTLS_TLS1_0: return is_server ? SP_PROT_TLS1_0_SERVER : SP_PROT_TLS1_0_CLIENT;
+    case GNUTLS_TLS1_1: return is_server ? SP_PROT_TLS1_1_SERVER : SP_PROT_TLS1_1_CLIENT;
+    case GNUTLS_TLS1_2: return is_server ? SP_PROT_TLS1_2_SERVER : SP_PROT_TLS1_2_CLIENT;
+    case GNUTLS_TLS1_3: return is_server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT;
+    default:            return 0;
+    }
+}
+
+/* The IANA number of the negotiated suite, from GnuTLS's suite table:
+ * TLS 1.3 suites are named by cipher and hash alone, older ones also by
+ * key exchange. */
+static guint32
+cipher_suite_number (gnutls_session_t session)
+{
+  gnutls_protocol_t version = gnutls_protocol_get_version (session);
+  gnutls_cipher_algorithm_t cipher = gnutls_cipher_get (session);
+  gnutls_mac_algorithm_t mac = gnutls_mac_get (session);
+  gnutls_kx_algorithm_t kx = gnutls_kx_get (session);
+  gnutls_kx_algorithm_t s_kx;
+  gnutls_cipher_algorithm_t s_cipher;
+  gnutls_mac_algorithm_t s_mac;
+  gnutls_protocol_t s_min;
+  unsigned char id[2];
+
+  for (size_t i = 0; gnutls_cipher_suite_info (i, id, &s_kx, &s_cipher, &s_mac, &s_min) != NULL; i++)
+    {
+      gboolean is13 = s_min == GNUTLS_TLS1_3;
+      if (s_cipher != cipher || s_mac != mac || is13 != (version == GNUTLS_TLS1_3))
+        continue;
+      if (is13 || s_kx == kx)
+        return ((guint32) id[0] << 8) | id[1];
+    }
+  return 0;
+}
+
+static guint32
+kx_bits (gnutls_session_t session)
+{
+  gnutls_group_t group = gnutls_group_get (session);
+
+  switch (group)
+    {
+    case GNUTLS_GROUP_SECP256R1: return 256;
+    case GNUTLS_GROUP_SECP384R1: return 384;
+    case GNUTLS_GROUP_SECP521R1: return 521;
+    case GNUTLS_GROUP_X25519:    return 255;
+    case GNUTLS_GROUP_X448:      return 448;
+    case GNUTLS_GROUP_FFDHE2048: return 2048;
+    case GNUTLS_GROUP_FFDHE3072: return 3072;
+    case GNUTLS_GROUP_FFDHE4096: return 4096;
+    default:                     return 0;
+    }
+}
+
+GVariant *
+sspid_tls_query_info (SspidTls *tls)
+{
+  GVariantBuilder b;
+  gnutls_session_t s = tls->session;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "state", g_variant_new_string (sspid_tls_get_state_name (tls)));
+  g_variant_builder_add (&b, "{sv}", "role", g_variant_new_string (sspid_tls_get_role_name (tls)));
+  g_variant_builder_add (&b, "{sv}", "credential",
+                         g_variant_new_string (sspid_credential_peek_name (tls->cred)));
+
+  if (tls->state == STATE_ESTABLISHED)
+    {
+      gnutls_protocol_t version = gnutls_protocol_get_version (s);
+      gnutls_cipher_algorithm_t cipher = gnutls_cipher_get (s);
+      gnutls_mac_algorithm_t mac = gnutls_mac_get (s);
+      gnutls_kx_algorithm_t kx = gnutls_kx_get (s);
+      gnutls_datum_t alpn = { NULL, 0 };
+      unsigned char session_id[GNUTLS_MAX_SESSION_ID_SIZE];
+      size_t session_id_len = sizeof session_id;
+      const gnutls_datum_t *peers;
+      unsigned int n_peers = 0;
+      const char *mac_name;
+      guint32 mac_bits;
+      guint32 tag = (guint32) gnutls_cipher_get_tag_size (cipher);
+      guint32 explicit_iv = version == GNUTLS_TLS1_2 && tag > 0 &&
+                            cipher != GNUTLS_CIPHER_CHACHA20_POLY1305 ? 8 : 0;
+
+      /* AEAD suites have no separate MAC; Schannel reports the suite's hash. */
+      if (mac == GNUTLS_MAC_AEAD)
+        {
+          gnutls_digest_algorithm_t prf = gnutls_prf_hash_get (s);
+          mac_name = gnutls_digest_get_name (prf);
+          mac_bits = (guint32) gnutls_hash_get_len (prf) * 8;
+        }
+      else
+        {
+          mac_name = gnutls_mac_get_name (mac);
+          mac_bits = (guint32) gnutls_mac_get_key_size (mac) * 8;
+        }
+
+      g_variant_builder_add (&b, "{sv}", "protocol", g_variant_new_uint32 (protocol_bit (version, tls->is_server)));
+      g_variant_builder_add (&b, "{sv}", "protocol-name", g_variant_new_string (gnutls_protocol_get_name (version)));
+      g_variant_builder_add (&b, "{sv}", "cipher", g_variant_new_string (gnutls_cipher_get_name (cipher)));
+      g_variant_builder_add (&b, "{sv}", "cipher-bits", g_variant_new_uint32 ((guint32) gnutls_cipher_get_key_size (cipher) * 8));
+      g_variant_builder_add (&b, "{sv}", "mac", g_variant_new_string (mac_name ? mac_name : ""));
+      g_variant_builder_add (&b, "{sv}", "mac-bits", g_variant_new_uint32 (mac_bits));
+      /* TLS 1.3 has no kx in the suite: the key exchange is always (EC)DHE. */
+      g_variant_builder_add (&b, "{sv}", "kx",
+                             g_variant_new_string (version == GNUTLS_TLS1_3 ? "ECDHE" :
+                                                   kx == GNUTLS_KX_ECDHE_ECDSA || kx == GNUTLS_KX_ECDHE_RSA ? "ECDHE" :
+                                                   kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_DHE_DSS ? "DHE" :
+                                                   kx == GNUTLS_KX_RSA ? "RSA" : gnutls_kx_get_name (kx)));
+      g_variant_builder_add (&b, "{sv}", "kx-bits", g_variant_new_uint32 (kx_bits (s)));
+      g_variant_builder_add (&b, "{sv}", "cipher-suite", g_variant_new_uint32 (cipher_suite_number (s)));
+      g_variant_builder_add (&b, "{sv}", "cipher-suite-name",
+                             g_variant_new_string (gnutls_ciphersuite_get (s) ? gnutls_ciphersuite_get (s) : ""));
+      if (gnutls_alpn_get_selected_protocol (s, &alpn) == 0 && alpn.size > 0)
+        g_variant_builder_add (&b, "{sv}", "alpn",
+                               g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, alpn.data, alpn.size, 1));
+      peers = gnutls_certificate_get_peers (s, &n_peers);
+      if (peers != NULL && n_peers > 0)
+        {
+          GVariantBuilder chain;
+          g_variant_builder_init (&chain, G_VARIANT_TYPE ("aay"));
+          for (unsigned int i = 0; i < n_peers; i++)
+            g_variant_builder_add_value (&chain, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
+                                                                            peers[i].data, peers[i].size, 1));
+          g_variant_builder_add (&b, "{sv}", "peer-certificates", g_variant_builder_end (&chain));
+        }
+      g_variant_builder_add (&b, "{sv}", "resumed", g_variant_new_boolean (gnutls_session_is_resumed (s) != 0));
+      if (gnutls_session_get_id (s, session_id, &session_id_len) == 0)
+        g_variant_builder_add (&b, "{sv}", "session-id",
+                               g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, session_id, session_id_len, 1));
+      /* Record layout for EncryptMessage: header = record header plus the
+       * explicit nonce of TLS 1.2 AEAD; trailer = tag, plus the inner
+       * content type byte of TLS 1.3. */
+      g_variant_builder_add (&b, "{sv}", "header-size", g_variant_new_uint32 (RECORD_HEADER_SIZE + explicit_iv));
+      g_variant_builder_add (&b, "{sv}", "trailer-size",
+                             g_variant_new_uint32 (tag + (version == GNUTLS_TLS1_3 ? 1 : 0)));
+      g_variant_builder_add (&b, "{sv}", "max-message", g_variant_new_uint32 ((guint32) gnutls_record_get_max_size (s)));
+      g_variant_builder_add (&b, "{sv}", "block-size",
+                             g_variant_new_uint32 ((guint32) gnutls_cipher_get_block_size (cipher)));
+      g_variant_builder_add (&b, "{sv}", "expiry", g_variant_new_int64 (peer_expiry (tls)));
+    }
+  return g_variant_builder_end (&b);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The TLS engine: one GnuTLS session driven through Schannel's token
+ * interface (bytes in, bytes out).  It knows nothing of D-Bus, so it can be
+ * tested and fuzzed on its own.
+ *
+ * Not thread-safe per session: the caller runs at most one function at a
+ * time on a given SspidTls (any thread).  Different sessions are independent.
+ */
+#pragma once
+
+#include <glib.h>
+#include "sspi.h"
+#include "sspid-credential.h"
+
+typedef struct _SspidTls SspidTls;
+
+/* What one handshake step produced. */
+typedef struct {
+  SECURITY_STATUS status;     /* SEC_E_OK, SEC_I_CONTINUE_NEEDED, SEC_E_INCOMPLETE_MESSAGE, ... */
+  GBytes         *token;      /* bytes to send to the peer; never NULL, may be empty */
+  guint32         attributes; /* ISC_RET_* or ASC_RET_* */
+  gint64          expiry;     /* Unix seconds, 0 if unknown */
+  guint32         extra;      /* input bytes not consumed: the tail of the input */
+  guint32         missing;    /* with SEC_E_INCOMPLETE_MESSAGE: bytes still needed */
+} SspidTlsStep;
+
+void sspid_tls_step_clear (SspidTlsStep *step);
+
+/* A client session for @target_name ("" or NULL: no SNI, no name check)
+ * with ISC_REQ_* @context_req and ALPN ids @alpn (NULL or empty: none).
+ * Returns SEC_E_OK and the session, or why not. */
+SECURITY_STATUS sspid_tls_new_client (SspidCredential *cred,
+                                      const char *target_name,
+                                      guint32 context_req,
+                                      const char *const *alpn,
+                                      SspidTls **out);
+
+/* A server session with ASC_REQ_* @context_req, accepting ALPN ids @alpn. */
+SECURITY_STATUS sspid_tls_new_server (SspidCredential *cred,
+                                      guint32 context_req,
+                                      const char *const *alpn,
+                                      SspidTls **out);
+
+void sspid_tls_free (SspidTls *tls);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidTls, sspid_tls_free)
+
+/* One InitializeSecurityContext / AcceptSecurityContext step on @input
+ * (the caller's SECBUFFER_TOKEN bytes; may be empty).  Fills @step; free its
+ * contents with sspid_tls_step_clear(). */
+void sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
+                     SspidTlsStep *step);
+
+gboolean sspid_tls_is_established (SspidTls *tls);
+/* "handshake", "established", "failed" or "closed". */
+const char *sspid_tls_get_state_name (SspidTls *tls);
+/* "client" or "server". */
+const char *sspid_tls_get_role_name (SspidTls *tls);
+
+/* Public facts about the session as the a{sv} that QueryContext answers with
+ * (see proto/org.sspid1.xml).  Never contains key material.  Floating ref. */
+GVariant *sspid_tls_query_info (SspidTls *tls);

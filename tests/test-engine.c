@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The TLS engine on its own, without a bus: a client and a server session
+ * from the daemon's credential store talk through Schannel's token
+ * interface, and every token rule of REFERENCE.md is checked at the byte
+ * level (EXTRA, MISSING, garbage, certificate errors, client certificates).
+ */
+#include "config.h"
+
+#include <check.h>
+#include <string.h>
+
+#include "schannel.h"
+#include "sspid-config.h"
+#include "sspid-credential.h"
+#include "sspid-tls.h"
+#include "testutil.h"
+
+static SspidCredentialStore *store;
+static SspidIdentity me;
+
+static void
+setup (void)
+{
+  g_autofree char *ca = tu_pki_path ("ca.pem");
+  g_autoptr (GString) conf = g_string_new (NULL);
+  const char *names[] = { "server", "expired", "wrongname", "untrusted", "client" };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SspidConfig) config = NULL;
+
+  g_string_append_printf (conf, "[daemon]\ndefault-trust=%s\n", ca);
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *pem = g_strdup_printf ("%s.pem", names[i]);
+      g_autofree char *key = g_strdup_printf ("%s.key", names[i]);
+      g_autofree char *pem_path = tu_pki_path (pem);
+      g_autofree char *key_path = tu_pki_path (key);
+      g_string_append_printf (conf, "[credential %s]\ncertificate=%s\nkey=%s\nusage=%s\nusers=%u\n",
+                              names[i], pem_path, key_path,
+                              g_str_equal (names[i], "client") ? "outbound" : "inbound",
+                              (unsigned) getuid ());
+    }
+  {
+    g_autofree char *pem_path = tu_pki_path ("server.pem");
+    g_autofree char *key_path = tu_pki_path ("server.key");
+    g_string_append_printf (conf, "[credential mtls]\ncertificate=%s\nkey=%s\nusage=inbound\n"
+                            "client-auth=require\nusers=%u\n", pem_path, key_path, (unsigned) getuid ());
+  }
+  config = sspid_config_load_data (conf->str, conf->len, "test", &error);
+  ck_assert_msg (config != NULL, "%s", error ? error->message : "?");
+  store = sspid_credential_store_new (config);
+  me.uid = getuid ();
+  me.pid = getpid ();
+}
+
+static void
+teardown (void)
+{
+  g_clear_pointer (&store, sspid_credential_store_free);
+}
+
+static SspidCredential *
+acquire (const char *name, guint32 use, guint32 protocols)
+{
+  SspidCredential *cred = NULL;
+  SECURITY_STATUS st = sspid_credential_store_acquire (store, name, use, protocols, 0, &me, &cred);
+
+  ck_assert_msg (st == SEC_E_OK, "acquire %s: 0x%08x", name ? name : "(anonymous)", (unsigned) st);
+  return cred;
+}
+
+/* One side of a conversation: the bytes it has received and not consumed. */
+typedef struct {
+  SspidTls       *tls;
+  GByteArray     *inbox;
+  SECURITY_STATUS status;
+  guint           steps;
+} Side;
+
+/* Runs one step of @self on its inbox and delivers the output to @peer. */
+static void
+step (Side *self, Side *peer)
+{
+  SspidTlsStep st;
+
+  sspid_tls_step (self->tls, self->inbox->data, self->inbox->len, &st);
+  self->status = st.status;
+  self->steps++;
+  if (st.status == SEC_E_INCOMPLETE_MESSAGE)
+    {
+      ck_assert_uint_gt (st.missing, 0);
+      sspid_tls_step_clear (&st);
+      return;
+    }
+  ck_assert_uint_le (st.extra, self->inbox->len);
+  g_byte_array_remove_range (self->inbox, 0, self->inbox->len - st.extra);
+  g_byte_array_append (peer->inbox, g_bytes_get_data (st.token, NULL), (guint) g_bytes_get_size (st.token));
+  sspid_tls_step_clear (&st);
+}
+
+static gboolean
+is_running (SECURITY_STATUS st)
+{
+  return st == SEC_I_CONTINUE_NEEDED || st == SEC_E_INCOMPLETE_MESSAGE;
+}
+
+/* Drives both sides to the end; returns when neither can make progress. */
+static void
+converse (Side *client, Side *server)
+{
+  step (client, server);
+  for (int round = 0; round < 20; round++)
+    {
+      if (server->inbox->len > 0 && (server->steps == 0 || is_running (server->status)))
+        step (server, client);
+      if (client->inbox->len > 0 && is_running (client->status))
+        step (client, server);
+      else if (!(server->inbox->len > 0 && is_running (server->status)))
+        break;
+    }
+}
+
+static void
+side_init (Side *side, SspidTls *tls)
+{
+  side->tls = tls;
+  side->inbox = g_byte_array_new ();
+  side->status = SEC_I_CONTINUE_NEEDED;
+  side->steps = 0;
+}
+
+static void
+side_clear (Side *side)
+{
+  g_clear_pointer (&side->tls, sspid_tls_free);
+  g_clear_pointer (&side->inbox, g_byte_array_unref);
+}
+
+static void
+pair (Side *client, Side *server, const char *client_cred, const char *server_cred,
+      const char *target, guint32 protocols, guint32 isc_req,
+      const char *const *client_alpn, const char *const *server_alpn)
+{
+  g_autoptr (SspidCredential) c = acquire (client_cred, SECPKG_CRED_OUTBOUND, protocols);
+  g_autoptr (SspidCredential) s = acquire (server_cred, SECPKG_CRED_INBOUND, 0);
+  SspidTls *ct = NULL, *stls = NULL;
+
+  ck_assert_int_eq (sspid_tls_new_client (c, target, isc_req, client_alpn, &ct), SEC_E_OK);
+  ck_assert_int_eq (sspid_tls_new_server (s, 0, server_alpn, &stls), SEC_E_OK);
+  side_init (client, ct);
+  side_init (server, stls);
+}
+
+static guint32
+info_u32 (SspidTls *tls, const char *key)
+{
+  g_autoptr (GVariant) info = g_variant_ref_sink (sspid_tls_query_info (tls));
+  guint32 v = 0;
+
+  ck_assert_msg (g_variant_lookup (info, key, "u", &v), "no %s", key);
+  return v;
+}
+
+static void
+check_handshake (guint32 protocols, guint32 expect_bit)
+{
+  Side c, s;
+
+  pair (&c, &s, NULL, "server", "localhost", protocols, 0, NULL, NULL);
+  converse (&c, &s);
+  ck_assert_int_eq (c.status, SEC_E_OK);
+  ck_assert_int_eq (s.status, SEC_E_OK);
+  ck_assert (sspid_tls_is_established (c.tls));
+  ck_assert (sspid_tls_is_established (s.tls));
+  ck_assert_uint_eq (c.inbox->len, 0);
+  ck_assert_uint_eq (s.inbox->len, 0);
+  ck_assert_uint_eq (info_u32 (c.tls, "protocol"), expect_bit);
+  side_clear (&c);
+  side_clear (&s);
+}
+
+START_TEST (test_tls13)
+{
+  check_handshake (SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_CLIENT);
+}
+END_TEST
+
+START_TEST (test_tls12)
+{
+  check_handshake (SP_PROT_TLS1_2_CLIENT, SP_PROT_TLS1_2_CLIENT);
+}
+END_TEST
+
+START_TEST (test_alpn)
+{
+  const char *client_alpn[] = { "h2", "http/1.1", NULL };
+  const char *server_alpn[] = { "http/1.1", NULL };
+  g_autoptr (GVariant) info = NULL;
+  const guint8 *id;
+  gsize len;
+  Side c, s;
+
+  pair (&c, &s, NULL, "server", "localhost", 0, 0, client_alpn, server_alpn);
+  converse (&c, &s);
+  ck_assert_int_eq (c.status, SEC_E_OK);
+  info = g_variant_ref_sink (sspid_tls_query_info (c.tls));
+  {
+    g_autoptr (GVariant) alpn = g_variant_lookup_value (info, "alpn", G_VARIANT_TYPE_BYTESTRING);
+    ck_assert (alpn != NULL);
+    id = g_variant_get_fixed_array (alpn, &len, 1);
+    ck_assert_uint_eq (len, 8);
+    ck_assert (memcmp (id, "http/1.1", 8) == 0);
+  }
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
+/* Bytes arriving one at a time: INCOMPLETE_MESSAGE with exactly the count
+ * still missing, then the step goes through once the record is whole. */
+START_TEST (test_incomplete_and_missing)
+{
+  SspidTlsStep st;
+  g_autoptr (GBytes) hello = NULL;
+  const guint8 *data;
+  gsize len, record_len;
+  Side c, s;
+
+  pair (&c, &s, NULL, "server", "localhost", 0, 0, NULL, NULL);
+  sspid_tls_step (c.tls, NULL, 0, &st);
+  ck_assert_int_eq (st.status, SEC_I_CONTINUE_NEEDED);
+  hello = g_bytes_ref (st.token);
+  sspid_tls_step_clear (&st);
+  data = g_bytes_get_data (hello, &len);
+  ck_assert_uint_gt (len, 5);
+  record_len = 5 + (((gsize) data[3] << 8) | data[4]);
+  ck_assert_uint_eq (record_len, len);   /* the ClientHello is one record */
+
+  /* Nothing at all: 5 bytes missing (a record header). */
+  sspid_tls_step (s.tls, data, 0, &st);
+  ck_assert_int_eq (st.status, SEC_E_INCOMPLETE_MESSAGE);
+  ck_assert_uint_eq (st.missing, 5);
+  ck_assert_uint_eq (g_bytes_get_size (st.token), 0);
+  sspid_tls_step_clear (&st);
+
+  for (gsize have = 1; have < len; have++)
+    {
+      sspid_tls_step (s.tls, data, have, &st);
+      ck_assert_int_eq (st.status, SEC_E_INCOMPLETE_MESSAGE);
+      ck_assert_uint_eq (st.missing, have < 5 ? 5 - have : record_len - have);
+      sspid_tls_step_clear (&st);
+    }
+  sspid_tls_step (s.tls, data, len, &st);
+  ck_assert_int_eq (st.status, SEC_I_CONTINUE_NEEDED);
+  ck_assert_uint_eq (st.extra, 0);
+  ck_assert_uint_gt (g_bytes_get_size (st.token), 0);
+  sspid_tls_step_clear (&st);
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
+/* Whatever follows the last handshake record comes back as EXTRA, byte
+ * exact, whether it is a whole record or the start of one. */
+START_TEST (test_extra)
+{
+  static const guint8 app_record[] = { 23, 3, 3, 0, 3, 'a', 'b', 'c', 23, 3 };
+  Side c, s;
+
+  pair (&c, &s, NULL, "server", "localhost", SP_PROT_TLS1_3_CLIENT, 0, NULL, NULL);
+  step (&c, &s);                       /* ClientHello */
+  step (&s, &c);                       /* ServerHello .. Finished */
+  g_byte_array_append (c.inbox, app_record, sizeof app_record);
+  {
+    SspidTlsStep st;
+    sspid_tls_step (c.tls, c.inbox->data, c.inbox->len, &st);
+    ck_assert_int_eq (st.status, SEC_E_OK);
+    ck_assert_uint_eq (st.extra, sizeof app_record);
+    ck_assert_uint_gt (g_bytes_get_size (st.token), 0);   /* client Finished */
+    sspid_tls_step_clear (&st);
+  }
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
+START_TEST (test_garbage)
+{
+  static const guint8 garbage[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  static const guint8 oversized[] = { 22, 3, 1, 0xff, 0xff };
+  SspidTlsStep st;
+  Side c, s;
+
+  pair (&c, &s, NULL, "server", "localhost", 0, 0, NULL, NULL);
+  sspid_tls_step (s.tls, garbage, sizeof garbage - 1, &st);
+  ck_assert_int_eq (st.status, SEC_E_INVALID_TOKEN);
+  ck_assert_uint_eq (g_bytes_get_size (st.token), 0);
+  sspid_tls_step_clear (&st);
+  /* The context stays failed. */
+  sspid_tls_step (s.tls, garbage, 3, &st);
+  ck_assert_int_eq (st.status, SEC_E_INVALID_TOKEN);
+  sspid_tls_step_clear (&st);
+  side_clear (&c);
+  side_clear (&s);
+
+  pair (&c, &s, NULL, "server", "localhost", 0, 0, NULL, NULL);
+  sspid_tls_step (s.tls, oversized, sizeof oversized, &st);
+  ck_assert_int_eq (st.status, SEC_E_INVALID_TOKEN);
+  sspid_tls_step_clear (&st);
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
+/* A well-framed record with nonsense inside is a protocol violation: here
+ * a Finished message where the server expects a ClientHello. */
+START_TEST (test_illegal_message)
+{
+  static const guint8 bogus[] = { 22, 3, 1, 0, 4, 20, 0, 0, 0 };
+  SspidTlsStep st;
+  Side c, s;
+
+  pair (&c, &s, NULL, "server", "localhost", 0, 0, NULL, NULL);
+  sspid_tls_step (s.tls, bogus, sizeof bogus, &st);
+  ck_assert_msg (st.status == SEC_E_ILLEGAL_MESSAGE || st.status == SEC_E_INVALID_TOKEN,
+                 "status 0x%08x", (unsigned) st.status);
+  ck_assert_uint_eq (g_bytes_get_size (st.token), 0);
+  sspid_tls_step_clear (&st);
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
+static void
+check_server_refused (const char *server_cred, const char *target, SECURITY_STATUS expect)
+{
+  Side c, s;
+
+  pair (&c, &s, NULL, server_cred, target, 0, 0, NULL, NULL);
+  converse (&c, &s);
+  ck_assert_msg (c.status == expect, "%s: client status 0x%08x, expected 0x%08x",
+                 server_cred, (unsigned) c.status, (unsigned) expect);
+  ck_assert (!sspid_tls_is_established (c.tls));
+  side_clear (&c);
+  side_clear (&s);
+
+  /* With manual validation the same handshake completes. */
+  pair (&c, &s, NULL, server_cred, target, 0, ISC_REQ_MANUAL_CRED_VALIDATION, NULL, NULL);
+  converse (&c, &s);
+  ck_assert_int_eq (c.status, SEC_E_OK);
+  ck_assert_int_eq (s.status, SEC_E_OK);
+  side_clear (&c);
+  side_clear (&s);
+}
+
+START_TEST (test_untrusted)
+{
+  check_server_refused ("untrusted", "localhost", SEC_E_UNTRUSTED_ROOT);
+}
+END_TEST
+
+START_TEST (test_wrong_name)
+{
+  check_server_refused ("wrongname", "localhost", SEC_E_WRONG_PRINCIPAL);
+}
+END_TEST
+
+START_TEST (test_expired)
+{
+  check_server_refused ("expired", "localhost", SEC_E_CERT_EXPIRED);
+}
+END_TEST
+
+START_TEST (test_client_certificate)
+{
+  g_autoptr (GVariant) info = NULL;
+  g_autoptr (GVariant) peers = NULL;
+  Side c, s;
+
+  pair (&c, &s, "client", "mtls", "localhost", 0, 0, NULL, NULL);
+  converse (&c, &s);
+  ck_assert_int_eq (c.status, SEC_E_OK);
+  ck_assert_int_eq (s.status, SEC_E_OK);
+  info = g_variant_ref_sink (sspid_tls_query_info (s.tls));
+  peers = g_variant_lookup_value (info, "peer-certificates", G_VARIANT_TYPE ("aay"));
+  ck_assert (peers != NULL);
+  ck_assert_uint_ge (g_variant_n_children (peers), 1);
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
+/* An anonymous client facing a server that requires a certificate is told
+ * SEC_I_INCOMPLETE_CREDENTIALS once; passing the same input again goes on
+ * anonymously, and the server then refuses. */
+static void
+check_incomplete_credentials (guint32 protocols)
+{
+  SspidTlsStep st;
+  Side c, s;
+
+  pair (&c, &s, NULL, "mtls", "localhost", protocols, 0, NULL, NULL);
+  step (&c, &s);
+  step (&s, &c);
+  sspid_tls_step (c.tls, c.inbox->data, c.inbox->len, &st);
+  ck_assert_int_eq (st.status, SEC_I_INCOMPLETE_CREDENTIALS);
+  ck_assert_uint_eq (g_bytes_get_size (st.token), 0);
+  sspid_tls_step_clear (&st);
+
+  /* Same input again, as Schannel callers do. */
+  sspid_tls_step (c.tls, c.inbox->data, c.inbox->len, &st);
+  ck_assert_msg (st.status == SEC_E_OK || st.status == SEC_I_CONTINUE_NEEDED,
+                 "0x%08x", (unsigned) st.status);
+  ck_assert_uint_eq (st.extra, 0);
+  ck_assert_uint_gt (g_bytes_get_size (st.token), 0);
+  g_byte_array_set_size (c.inbox, 0);
+  g_byte_array_append (s.inbox, g_bytes_get_data (st.token, NULL), (guint) g_bytes_get_size (st.token));
+  sspid_tls_step_clear (&st);
+
+  step (&s, &c);
+  ck_assert_int_eq (s.status, SEC_E_INCOMPLETE_CREDENTIALS);
+  side_clear (&c);
+  side_clear (&s);
+}
+
+START_TEST (test_incomplete_credentials_tls13)
+{
+  check_incomplete_credentials (SP_PROT_TLS1_3_CLIENT);
+}
+END_TEST
+
+START_TEST (test_incomplete_credentials_tls12)
+{
+  check_incomplete_credentials (SP_PROT_TLS1_2_CLIENT);
+}
+END_TEST
+
+START_TEST (test_acquire_rules)
+{
+  SspidCredential *cred = NULL;
+  SspidIdentity stranger = { .uid = 4242, .pid = 1 };
+
+  ck_assert_int_eq (sspid_credential_store_acquire (store, "nonexistent", SECPKG_CRED_INBOUND, 0, 0, &me, &cred),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  /* Not allowed looks exactly like not configured. */
+  ck_assert_int_eq (sspid_credential_store_acquire (store, "server", SECPKG_CRED_INBOUND, 0, 0, &stranger, &cred),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  /* Usage is enforced. */
+  ck_assert_int_eq (sspid_credential_store_acquire (store, "server", SECPKG_CRED_OUTBOUND, 0, 0, &me, &cred),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  /* An inbound credential needs a principal. */
+  ck_assert_int_eq (sspid_credential_store_acquire (store, NULL, SECPKG_CRED_INBOUND, 0, 0, &me, &cred),
+                    SEC_E_NO_CREDENTIALS);
+  /* Only protocols we cannot speak. */
+  ck_assert_int_eq (sspid_credential_store_acquire (store, NULL, SECPKG_CRED_OUTBOUND, SP_PROT_SSL3_CLIENT, 0, &me, &cred),
+                    SEC_E_ALGORITHM_MISMATCH);
+  ck_assert (cred == NULL);
+}
+END_TEST
+
+/* Client restricted to TLS 1.2, server to TLS 1.3: no common version. */
+START_TEST (test_protocol_mismatch)
+{
+  g_autoptr (SspidCredential) c = acquire (NULL, SECPKG_CRED_OUTBOUND, SP_PROT_TLS1_2_CLIENT);
+  g_autoptr (SspidCredential) sc = NULL;
+  SspidTls *ct = NULL, *stls = NULL;
+  Side client, server;
+
+  ck_assert_int_eq (sspid_credential_store_acquire (store, "server", SECPKG_CRED_INBOUND,
+                                                    SP_PROT_TLS1_3_SERVER, 0, &me, &sc), SEC_E_OK);
+  ck_assert_int_eq (sspid_tls_new_client (c, "localhost", 0, NULL, &ct), SEC_E_OK);
+  ck_assert_int_eq (sspid_tls_new_server (sc, 0, NULL, &stls), SEC_E_OK);
+  side_init (&client, ct);
+  side_init (&server, stls);
+  converse (&client, &server);
+  ck_assert (!sspid_tls_is_established (client.tls));
+  ck_assert (!sspid_tls_is_established (server.tls));
+  ck_assert (server.status != SEC_E_OK && !is_running (server.status));
+  side_clear (&client);
+  side_clear (&server);
+}
+END_TEST
+
+static Suite *
+engine_suite (void)
+{
+  Suite *s = suite_create ("engine");
+  TCase *tc = tcase_create ("tokens");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_tls13);
+  tcase_add_test (tc, test_tls12);
+  tcase_add_test (tc, test_alpn);
+  tcase_add_test (tc, test_incomplete_and_missing);
+  tcase_add_test (tc, test_extra);
+  tcase_add_test (tc, test_garbage);
+  tcase_add_test (tc, test_illegal_message);
+  tcase_add_test (tc, test_untrusted);
+  tcase_add_test (tc, test_wrong_name);
+  tcase_add_test (tc, test_expired);
+  tcase_add_test (tc, test_client_certificate);
+  tcase_add_test (tc, test_incomplete_credentials_tls13);
+  tcase_add_test (tc, test_incomplete_credentials_tls12);
+  tcase_add_test (tc, test_acquire_rules);
+  tcase_add_test (tc, test_protocol_mismatch);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (engine_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_ENV);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}

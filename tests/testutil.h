@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by the tests: the test PKI, a private dbus-daemon (whose
+ * config includes the project's real bus policy) with the real sspid on it,
+ * and loopback TCP plumbing for talking to real TLS peers.
+ *
+ * Tests refuse to build with NDEBUG: they rely on assertions.
+ */
+#pragma once
+
+#ifdef NDEBUG
+#error "tests must not be built with NDEBUG"
+#endif
+
+#include <glib.h>
+#include <sys/types.h>
+
+/* Path of a file of the test PKI generated at `make check` time
+ * (tests/pki/gen-pki.sh), e.g. tu_pki_path ("server.pem").  The directory
+ * comes from $SSPID_TEST_PKI.  Returned string is owned by the caller. */
+char *tu_pki_path (const char *file);
+
+typedef struct {
+  char  *dir;           /* private temp dir: bus config, sspid.conf, logs */
+  char  *bus_address;   /* also exported as SSPID_BUS_ADDRESS */
+  GPid   bus_pid;
+  GPid   daemon_pid;
+  char  *config_path;   /* the sspid.conf the daemon runs with */
+} TuEnv;
+
+/* Starts a private dbus-daemon and sspid on it with the standard test
+ * config (see tests/testutil.c: [daemon] default-trust=ca.pem; credentials
+ * "server", "client" (outbound), "expired", "wrongname", "untrusted",
+ * "rsa", "mtls" (client-auth=require), "both" (usage=both) from the test
+ * PKI, usable by the current uid) with @extra_config (may be NULL) merged
+ * in, its keys overriding standard ones; sets SSPID_BUS_ADDRESS, and
+ * returns once the daemon owns org.sspid1.  Aborts the test on failure.
+ * Stop with tu_env_stop().  The env belongs to the process that started
+ * it: start it in the test or a checked fixture, not an unchecked one. */
+TuEnv *tu_env_start (const char *extra_config);
+void   tu_env_stop (TuEnv *env);
+
+/* Stops the daemon with @signo (SIGKILL for a crash), reaps it and waits
+ * until the bus has dropped its name. */
+void   tu_env_kill_daemon (TuEnv *env, int signo);
+/* Starts the daemon again with the same config and waits for the name. */
+void   tu_env_start_daemon (TuEnv *env);
+/* Rewrites env->config_path as tu_env_start() does, with @extra_config
+ * instead; takes effect at the next tu_env_start_daemon(). */
+void   tu_env_write_config (TuEnv *env, const char *extra_config);
+/* Everything the daemon printed so far, over all its runs in @env.
+ * Returned string is owned by the caller. */
+char  *tu_env_daemon_log (TuEnv *env);
+
+/* A free loopback TCP port (bound and released; good enough for tests). */
+guint16 tu_free_port (void);
+/* Blocks until something listens on 127.0.0.1:@port, up to @timeout_ms.
+ * Returns FALSE on timeout. */
+gboolean tu_wait_port (guint16 port, guint timeout_ms);
+/* Connects to 127.0.0.1:@port; returns the fd or -1. */
+int tu_connect (guint16 port);
+
+/* Spawns @argv (NULL-terminated) with stdin from /dev/null or a pipe
+ * (@stdin_fd non-NULL), stdout/stderr captured to files in @env->dir
+ * named after @tag.  Returns the pid; aborts on failure. */
+GPid tu_spawn (TuEnv *env, const char *tag, const char *const *argv, int *stdin_fd);
+/* Contents of what a process spawned with @tag printed (stdout then stderr). */
+char *tu_spawn_output (TuEnv *env, const char *tag);
+/* SIGTERM then reap. */
+void tu_kill (GPid pid);
