@@ -23,43 +23,7 @@
 
 #include "schannel.h"
 #include "sspid-tls-errors.h"
-
-#define RECORD_HEADER_SIZE 5
-/* RFC 8446 5.2 / RFC 5246 6.2.3: the largest record a peer may send. */
-#define RECORD_MAX_BODY    (16384 + 2048)
-
-typedef enum {
-  STATE_HANDSHAKE,
-  STATE_ESTABLISHED,
-  STATE_FAILED,
-} TlsState;
-
-struct _SspidTls {
-  gnutls_session_t  session;
-  SspidCredential  *cred;
-  gboolean          is_server;
-  guint32           context_req;
-  TlsState          state;
-  SECURITY_STATUS   failure;         /* with STATE_FAILED */
-  gboolean          started;         /* first gnutls_handshake() call made */
-  char             *target_name;     /* NULL: no name check */
-  gboolean          manual_validation;
-  SECURITY_STATUS   verify_failure;  /* why our verify callback refused */
-
-  /* Transport, valid during one step. */
-  const guint8     *in;
-  gsize             in_limit;        /* end of the whole records GnuTLS may read */
-  gsize             in_pos;
-  GByteArray       *out;
-
-  /* SEC_I_INCOMPLETE_CREDENTIALS: what the step produced is held back until
-   * the caller calls again (Schannel does not consume the input then, so
-   * callers pass the same bytes again; we skip them). */
-  gboolean          incomplete_creds_reported;
-  GBytes           *held_token;
-  SECURITY_STATUS   held_status;
-  GBytes           *held_input;
-};
+#include "sspid-tls-private.h"
 
 void
 sspid_tls_step_clear (SspidTlsStep *step)
@@ -298,8 +262,8 @@ sspid_tls_free (SspidTls *tls)
 
 /* How much of @input is whole records.  Sets *@missing when not even one
  * record is whole; returns FALSE for bytes that cannot be TLS. */
-static gboolean
-frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *missing)
+gboolean
+sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *missing)
 {
   gsize pos = 0;
 
@@ -381,8 +345,8 @@ peer_expiry (SspidTls *tls)
   return expiry;
 }
 
-static GBytes *
-take_output (SspidTls *tls)
+GBytes *
+sspid_tls_take_output (SspidTls *tls)
 {
   GBytes *bytes = g_bytes_new (tls->out->data, tls->out->len);
 
@@ -402,7 +366,7 @@ fail (SspidTls *tls, SspidTlsStep *step, SECURITY_STATUS status, int ret)
    * otherwise the output is empty (REFERENCE.md). */
   if ((!tls->is_server && (tls->context_req & ISC_REQ_EXTENDED_ERROR)) ||
       (tls->is_server && (tls->context_req & ASC_REQ_EXTENDED_ERROR)))
-    step->token = take_output (tls);
+    step->token = sspid_tls_take_output (tls);
   else
     g_byte_array_set_size (tls->out, 0);
 }
@@ -422,6 +386,30 @@ release_held (SspidTls *tls, const guint8 *input, gsize input_len, SspidTlsStep 
   step->token = g_steal_pointer (&tls->held_token);
   step->extra = (guint32) (input_len - skip);
   g_clear_pointer (&tls->held_input, g_bytes_unref);
+}
+
+/* A step on an established session: send the alert ApplyControlToken asked
+ * for (close_notify for SCHANNEL_SHUTDOWN), or hand over what the record
+ * layer had to answer (a TLS 1.3 KeyUpdate reply after SEC_I_RENEGOTIATE). */
+static void
+established_step (SspidTls *tls, SspidTlsStep *step)
+{
+  step->status = SEC_E_OK;
+  if (tls->alert_pending)
+    {
+      int ret;
+
+      tls->alert_pending = FALSE;
+      if (tls->alert_level == GNUTLS_AL_WARNING && tls->alert_description == GNUTLS_A_CLOSE_NOTIFY)
+        ret = gnutls_bye (tls->session, GNUTLS_SHUT_WR);
+      else
+        ret = gnutls_alert_send (tls->session, tls->alert_level, tls->alert_description);
+      if (ret < 0 && ret != GNUTLS_E_AGAIN)
+        g_debug ("sending alert %d: %s", tls->alert_description, gnutls_strerror (ret));
+      if (tls->alert_description == GNUTLS_A_CLOSE_NOTIFY || tls->alert_level == GNUTLS_AL_FATAL)
+        tls->closed = TRUE;
+    }
+  step->token = sspid_tls_take_output (tls);
 }
 
 void
@@ -445,11 +433,20 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       if (tls->held_token != NULL)
         release_held (tls, input, input_len, step);
       else
-        step->status = SEC_E_OK;
+        established_step (tls, step);
       step->attributes = established_attributes (tls);
       step->expiry = peer_expiry (tls);
       goto out;
     case STATE_HANDSHAKE:
+      if (tls->alert_pending)
+        {
+          /* Shutting down before the handshake ended: the alert goes out in
+           * the clear and the context is done. */
+          established_step (tls, step);
+          tls->state = STATE_FAILED;
+          tls->failure = SEC_E_CONTEXT_EXPIRED;
+          goto out;
+        }
       break;
     }
 
@@ -462,7 +459,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   /* A client's first step has no input: it writes the ClientHello. */
   if (tls->started || tls->is_server)
     {
-      if (!frame_records (input, input_len, &whole, &missing))
+      if (!sspid_tls_frame_records (input, input_len, &whole, &missing))
         {
           fail (tls, step, SEC_E_INVALID_TOKEN, 0);
           goto out;
@@ -510,7 +507,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       step->extra = 0;
       goto out;
     }
-  step->token = take_output (tls);
+  step->token = sspid_tls_take_output (tls);
 
   /* The server asked for a certificate we do not have: say so once, and
    * hold back what GnuTLS wrote (an empty Certificate) until the caller
@@ -542,6 +539,8 @@ sspid_tls_is_established (SspidTls *tls)
 const char *
 sspid_tls_get_state_name (SspidTls *tls)
 {
+  if (tls->closed)
+    return "closed";
   switch (tls->state)
     {
     case STATE_HANDSHAKE:   return "handshake";
@@ -692,11 +691,12 @@ sspid_tls_query_info (SspidTls *tls)
         g_variant_builder_add (&b, "{sv}", "session-id",
                                g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, session_id, session_id_len, 1));
       /* Record layout for EncryptMessage: header = record header plus the
-       * explicit nonce of TLS 1.2 AEAD; trailer = tag, plus the inner
-       * content type byte of TLS 1.3. */
+       * explicit nonce of TLS 1.2 AEAD; trailer = tag, plus in TLS 1.3 the
+       * inner content type byte and one byte of padding (an empty record
+       * is sent padded; others use one byte less than the maximum). */
       g_variant_builder_add (&b, "{sv}", "header-size", g_variant_new_uint32 (RECORD_HEADER_SIZE + explicit_iv));
       g_variant_builder_add (&b, "{sv}", "trailer-size",
-                             g_variant_new_uint32 (tag + (version == GNUTLS_TLS1_3 ? 1 : 0)));
+                             g_variant_new_uint32 (tag + (version == GNUTLS_TLS1_3 ? 2 : 0)));
       g_variant_builder_add (&b, "{sv}", "max-message", g_variant_new_uint32 ((guint32) gnutls_record_get_max_size (s)));
       g_variant_builder_add (&b, "{sv}", "block-size",
                              g_variant_new_uint32 ((guint32) gnutls_cipher_get_block_size (cipher)));

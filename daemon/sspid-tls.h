@@ -57,6 +57,38 @@ const char *sspid_tls_get_state_name (SspidTls *tls);
 /* "client" or "server". */
 const char *sspid_tls_get_role_name (SspidTls *tls);
 
+/* Record layer (sspid-tls-record.c), on an established session. */
+
+/* EncryptMessage: protects @len bytes (at most the "max-message" size) as
+ * one record in *@record (header, ciphertext, trailer).  SEC_E_OK, or
+ * SEC_E_CONTEXT_EXPIRED after close, SEC_E_INVALID_PARAMETER for too much
+ * data, SEC_E_OUT_OF_SEQUENCE while a SEC_I_RENEGOTIATE reply is unsent. */
+SECURITY_STATUS sspid_tls_encrypt (SspidTls *tls, const guint8 *data, gsize len,
+                                   GBytes **record);
+
+/* What one DecryptMessage produced. */
+typedef struct {
+  SECURITY_STATUS status;     /* SEC_E_OK, SEC_E_INCOMPLETE_MESSAGE, SEC_I_CONTEXT_EXPIRED,
+                               * SEC_I_RENEGOTIATE, SEC_E_DECRYPT_FAILURE, ... */
+  GBytes         *plaintext;  /* never NULL, may be empty */
+  guint32         record_size;/* input bytes of the record that was opened */
+  guint32         extra;      /* input bytes after it (the next records) */
+  guint32         missing;    /* with SEC_E_INCOMPLETE_MESSAGE */
+} SspidTlsDecrypt;
+
+/* DecryptMessage: opens the first record of @input.  Post-handshake
+ * messages (TLS 1.3 NewSessionTicket, KeyUpdate) are consumed with an empty
+ * plaintext; when they need an answer the status is SEC_I_RENEGOTIATE and
+ * the next sspid_tls_step() returns the bytes to send. */
+void sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len,
+                        SspidTlsDecrypt *out);
+void sspid_tls_decrypt_clear (SspidTlsDecrypt *out);
+
+/* ApplyControlToken: SCHANNEL_SHUTDOWN (close_notify) or SCHANNEL_ALERT
+ * (@level GNUTLS_AL_*, @description the TLS alert number); the next
+ * sspid_tls_step() returns the alert record to send. */
+void sspid_tls_queue_alert (SspidTls *tls, int level, int description);
+
 /* Public facts about the session as the a{sv} that QueryContext answers with
  * (see proto/org.sspid1.xml).  Never contains key material.  Floating ref. */
 GVariant *sspid_tls_query_info (SspidTls *tls);

@@ -481,6 +481,212 @@ START_TEST (test_protocol_mismatch)
 }
 END_TEST
 
+/* An established TLS 1.3 (or 1.2) pair, ready for records. */
+static void
+established_pair (Side *c, Side *s, guint32 protocols)
+{
+  pair (c, s, NULL, "server", "localhost", protocols, 0, NULL, NULL);
+  converse (c, s);
+  ck_assert_int_eq (c->status, SEC_E_OK);
+  ck_assert_int_eq (s->status, SEC_E_OK);
+}
+
+static GBytes *
+seal (SspidTls *tls, const guint8 *data, gsize len)
+{
+  GBytes *record = NULL;
+
+  ck_assert_int_eq (sspid_tls_encrypt (tls, data, len, &record), SEC_E_OK);
+  return record;
+}
+
+/* Records of 0, 1, 1000 and 16384 bytes both ways; sizes match STREAM_SIZES. */
+static void
+check_roundtrip (guint32 protocols)
+{
+  static const gsize sizes[] = { 0, 1, 1000, 16384 };
+  g_autofree guint8 *data = g_malloc (16384);
+  Side c, s;
+
+  for (gsize i = 0; i < 16384; i++)
+    data[i] = (guint8) (i * 7 + 3);
+  established_pair (&c, &s, protocols);
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    for (int dir = 0; dir < 2; dir++)
+      {
+        SspidTls *from = dir ? s.tls : c.tls, *to = dir ? c.tls : s.tls;
+        g_autoptr (GBytes) record = seal (from, data, sizes[i]);
+        SspidTlsDecrypt d;
+
+        if (sizes[i] == 0 && g_bytes_get_size (record) == 0)
+          {
+            /* TLS 1.2: nothing to send for nothing (GnuTLS cannot write an
+             * empty AEAD record); TLS 1.3 sends a real empty record. */
+            ck_assert_uint_eq (protocols, SP_PROT_TLS1_2_CLIENT);
+            continue;
+          }
+        /* Fits the STREAM_SIZES layout, at most one byte under it. */
+        ck_assert_uint_le (g_bytes_get_size (record),
+                           info_u32 (from, "header-size") + sizes[i] + info_u32 (from, "trailer-size"));
+        ck_assert_uint_ge (g_bytes_get_size (record) + 1,
+                           info_u32 (from, "header-size") + sizes[i] + info_u32 (from, "trailer-size"));
+        sspid_tls_decrypt (to, g_bytes_get_data (record, NULL), g_bytes_get_size (record), &d);
+        ck_assert_int_eq (d.status, SEC_E_OK);
+        ck_assert_uint_eq (g_bytes_get_size (d.plaintext), sizes[i]);
+        ck_assert (sizes[i] == 0 || memcmp (g_bytes_get_data (d.plaintext, NULL), data, sizes[i]) == 0);
+        ck_assert_uint_eq (d.record_size, g_bytes_get_size (record));
+        ck_assert_uint_eq (d.extra, 0);
+        sspid_tls_decrypt_clear (&d);
+      }
+  /* Too much for one record. */
+  {
+    g_autofree guint8 *big = g_malloc0 (16385);
+    GBytes *record = NULL;
+    ck_assert_int_eq (sspid_tls_encrypt (c.tls, big, 16385, &record), SEC_E_INVALID_PARAMETER);
+    ck_assert_ptr_null (record);
+  }
+  side_clear (&c);
+  side_clear (&s);
+}
+
+START_TEST (test_records_tls13)
+{
+  check_roundtrip (SP_PROT_TLS1_3_CLIENT);
+}
+END_TEST
+
+START_TEST (test_records_tls12)
+{
+  check_roundtrip (SP_PROT_TLS1_2_CLIENT);
+}
+END_TEST
+
+/* Three records in one read: each call opens one, EXTRA counts the rest;
+ * a record split across reads: INCOMPLETE_MESSAGE with MISSING. */
+START_TEST (test_records_extra_missing)
+{
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  const char *msgs[] = { "one", "two!", "three" };
+  gsize offset = 0;
+  Side c, s;
+
+  established_pair (&c, &s, 0);
+  for (gsize i = 0; i < 3; i++)
+    {
+      g_autoptr (GBytes) r = seal (c.tls, (const guint8 *) msgs[i], strlen (msgs[i]));
+      g_byte_array_append (wire, g_bytes_get_data (r, NULL), (guint) g_bytes_get_size (r));
+    }
+  for (gsize i = 0; i < 3; i++)
+    {
+      SspidTlsDecrypt d;
+      sspid_tls_decrypt (s.tls, wire->data + offset, wire->len - offset, &d);
+      ck_assert_int_eq (d.status, SEC_E_OK);
+      ck_assert_uint_eq (g_bytes_get_size (d.plaintext), strlen (msgs[i]));
+      ck_assert (memcmp (g_bytes_get_data (d.plaintext, NULL), msgs[i], strlen (msgs[i])) == 0);
+      offset += d.record_size;
+      ck_assert_uint_eq (d.extra, wire->len - offset);
+      sspid_tls_decrypt_clear (&d);
+    }
+
+  /* Split: every prefix of a record is incomplete, by exactly what's missing. */
+  {
+    g_autoptr (GBytes) r = seal (c.tls, (const guint8 *) "split", 5);
+    gsize n;
+    const guint8 *bytes = g_bytes_get_data (r, &n);
+    for (gsize have = 0; have < n; have++)
+      {
+        SspidTlsDecrypt d;
+        sspid_tls_decrypt (s.tls, bytes, have, &d);
+        ck_assert_int_eq (d.status, SEC_E_INCOMPLETE_MESSAGE);
+        ck_assert_uint_eq (d.missing, have < 5 ? 5 - have : n - have);
+        ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 0);
+        sspid_tls_decrypt_clear (&d);
+      }
+    {
+      SspidTlsDecrypt d;
+      sspid_tls_decrypt (s.tls, bytes, n, &d);
+      ck_assert_int_eq (d.status, SEC_E_OK);
+      ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 5);
+      sspid_tls_decrypt_clear (&d);
+    }
+  }
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
+/* A flipped bit anywhere in the ciphertext is an error, never plaintext. */
+START_TEST (test_records_tampered)
+{
+  Side c, s;
+  g_autoptr (GBytes) r = NULL;
+  g_autofree guint8 *copy = NULL;
+  gsize n;
+  SspidTlsDecrypt d;
+
+  established_pair (&c, &s, 0);
+  r = seal (c.tls, (const guint8 *) "attack at dawn", 14);
+  n = g_bytes_get_size (r);
+  copy = g_memdup2 (g_bytes_get_data (r, NULL), n);
+  copy[n / 2] ^= 0x01;
+  sspid_tls_decrypt (s.tls, copy, n, &d);
+  ck_assert_msg (d.status == SEC_E_DECRYPT_FAILURE || d.status == SEC_E_MESSAGE_ALTERED,
+                 "0x%08x", (unsigned) d.status);
+  ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 0);
+  sspid_tls_decrypt_clear (&d);
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
+/* SCHANNEL_SHUTDOWN from either side: the next step gives the close_notify
+ * record, the peer's DecryptMessage answers SEC_I_CONTEXT_EXPIRED, and the
+ * closed side encrypts no more. */
+static void
+check_close_notify (gboolean from_server, guint32 protocols)
+{
+  Side c, s;
+  SspidTlsStep st;
+  SspidTlsDecrypt d;
+  SspidTls *closer, *peer;
+  GBytes *record = NULL;
+
+  established_pair (&c, &s, protocols);
+  closer = from_server ? s.tls : c.tls;
+  peer = from_server ? c.tls : s.tls;
+  sspid_tls_queue_alert (closer, GNUTLS_AL_WARNING, GNUTLS_A_CLOSE_NOTIFY);
+  sspid_tls_step (closer, NULL, 0, &st);
+  ck_assert_int_eq (st.status, SEC_E_OK);
+  ck_assert_uint_gt (g_bytes_get_size (st.token), 0);
+  /* An alert record; TLS 1.3 hides the type inside (outer type 23). */
+  ck_assert_uint_eq (((const guint8 *) g_bytes_get_data (st.token, NULL))[0],
+                     protocols == SP_PROT_TLS1_3_CLIENT ? 23 : 21);
+  /* Protected: longer than a plaintext alert (5 + 2 bytes). */
+  ck_assert_uint_gt (g_bytes_get_size (st.token), 7);
+  sspid_tls_decrypt (peer, g_bytes_get_data (st.token, NULL), g_bytes_get_size (st.token), &d);
+  ck_assert_int_eq (d.status, SEC_I_CONTEXT_EXPIRED);
+  sspid_tls_decrypt_clear (&d);
+  sspid_tls_step_clear (&st);
+  ck_assert_int_eq (sspid_tls_encrypt (closer, (const guint8 *) "x", 1, &record), SEC_E_CONTEXT_EXPIRED);
+  ck_assert_str_eq (sspid_tls_get_state_name (closer), "closed");
+  side_clear (&c);
+  side_clear (&s);
+}
+
+START_TEST (test_close_notify_client)
+{
+  check_close_notify (FALSE, SP_PROT_TLS1_3_CLIENT);
+  check_close_notify (FALSE, SP_PROT_TLS1_2_CLIENT);
+}
+END_TEST
+
+START_TEST (test_close_notify_server)
+{
+  check_close_notify (TRUE, SP_PROT_TLS1_3_CLIENT);
+  check_close_notify (TRUE, SP_PROT_TLS1_2_CLIENT);
+}
+END_TEST
+
 static Suite *
 engine_suite (void)
 {
@@ -504,6 +710,17 @@ engine_suite (void)
   tcase_add_test (tc, test_incomplete_credentials_tls12);
   tcase_add_test (tc, test_acquire_rules);
   tcase_add_test (tc, test_protocol_mismatch);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("records");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 30);
+  tcase_add_test (tc, test_records_tls13);
+  tcase_add_test (tc, test_records_tls12);
+  tcase_add_test (tc, test_records_extra_missing);
+  tcase_add_test (tc, test_records_tampered);
+  tcase_add_test (tc, test_close_notify_client);
+  tcase_add_test (tc, test_close_notify_server);
   suite_add_tcase (s, tc);
   return s;
 }

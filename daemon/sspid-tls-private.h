@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The engine's session state, shared by the handshake (sspid-tls.c) and the
+ * record layer (sspid-tls-record.c).  Nothing outside the engine includes it.
+ */
+#pragma once
+
+#include <gnutls/gnutls.h>
+#include "sspid-tls.h"
+
+#define RECORD_HEADER_SIZE 5
+/* RFC 8446 5.2 / RFC 5246 6.2.3: the largest record a peer may send. */
+#define RECORD_MAX_BODY    (16384 + 2048)
+
+typedef enum {
+  STATE_HANDSHAKE,
+  STATE_ESTABLISHED,
+  STATE_FAILED,
+} TlsState;
+
+struct _SspidTls {
+  gnutls_session_t  session;
+  SspidCredential  *cred;
+  gboolean          is_server;
+  guint32           context_req;
+  TlsState          state;
+  SECURITY_STATUS   failure;         /* with STATE_FAILED */
+  gboolean          started;         /* first gnutls_handshake() call made */
+  char             *target_name;     /* NULL: no name check */
+  gboolean          manual_validation;
+  SECURITY_STATUS   verify_failure;  /* why our verify callback refused */
+
+  /* Transport, valid during one step. */
+  const guint8     *in;
+  gsize             in_limit;        /* end of the whole records GnuTLS may read */
+  gsize             in_pos;
+  GByteArray       *out;
+
+  /* SEC_I_INCOMPLETE_CREDENTIALS: what the step produced is held back until
+   * the caller calls again (Schannel does not consume the input then, so
+   * callers pass the same bytes again; we skip them). */
+  gboolean          incomplete_creds_reported;
+  GBytes           *held_token;
+  SECURITY_STATUS   held_status;
+  GBytes           *held_input;
+
+  /* ApplyControlToken: an alert for the next step to send (close_notify
+   * for SCHANNEL_SHUTDOWN); alert_pending says whether there is one. */
+  gboolean          alert_pending;
+  int               alert_level;
+  int               alert_description;
+  gboolean          closed;          /* close_notify sent or received */
+};
+
+/* Frames @input into whole records (see sspid-tls.c). */
+gboolean sspid_tls_frame_records (const guint8 *input, gsize len,
+                                  gsize *whole, guint32 *missing);
+GBytes *sspid_tls_take_output (SspidTls *tls);
+

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The record layer: EncryptMessage and DecryptMessage on an established
+ * session, one record at a time, with Schannel's accounting of the bytes
+ * (the record opened, EXTRA after it, MISSING when it is not whole yet).
+ * Plaintext is the caller's data and may cross the bus; the keys never do.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "schannel.h"
+#include "sspid-tls-errors.h"
+#include "sspid-tls-private.h"
+
+void
+sspid_tls_decrypt_clear (SspidTlsDecrypt *out)
+{
+  g_clear_pointer (&out->plaintext, g_bytes_unref);
+}
+
+void
+sspid_tls_queue_alert (SspidTls *tls, int level, int description)
+{
+  tls->alert_pending = TRUE;
+  tls->alert_level = level;
+  tls->alert_description = description;
+}
+
+SECURITY_STATUS
+sspid_tls_encrypt (SspidTls *tls, const guint8 *data, gsize len, GBytes **record)
+{
+  ssize_t ret;
+
+  *record = NULL;
+  if (tls->state != STATE_ESTABLISHED || tls->closed)
+    return SEC_E_CONTEXT_EXPIRED;
+  if (len > gnutls_record_get_max_size (tls->session))
+    return SEC_E_INVALID_PARAMETER;
+  /* A KeyUpdate reply must reach the peer before data under the new key. */
+  if (tls->out->len > 0)
+    return SEC_E_OUT_OF_SEQUENCE;
+
+  /* GnuTLS refuses to send an empty record unless asked to pad it;
+   * Schannel encrypts zero bytes, and peers use empty records.  One byte of
+   * padding (TLS 1.3 only; AEAD in TLS 1.2 ignores it) fits the trailer
+   * size reported in STREAM_SIZES. */
+  if (len == 0 && gnutls_protocol_get_version (tls->session) != GNUTLS_TLS1_3)
+    {
+      /* TLS 1.2 AEAD records cannot be padded, so GnuTLS has no way to
+       * write an empty one: encrypting nothing produces nothing to send. */
+      *record = g_bytes_new (NULL, 0);
+      return SEC_E_OK;
+    }
+  if (len == 0)
+    ret = gnutls_record_send2 (tls->session, "", 0, 1, 0);
+  else
+    ret = gnutls_record_send (tls->session, data, len);
+  if (ret < 0)
+    {
+      g_byte_array_set_size (tls->out, 0);
+      g_debug ("encrypt: %s", gnutls_strerror ((int) ret));
+      return sspid_tls_status_from_gnutls ((int) ret, 0);
+    }
+  *record = sspid_tls_take_output (tls);
+  return SEC_E_OK;
+}
+
+void
+sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecrypt *out)
+{
+  g_autoptr (GByteArray) plain = g_byte_array_new ();
+  gsize whole = 0;
+  guint32 missing = 0;
+  gsize record_size;
+  int ret;
+
+  memset (out, 0, sizeof *out);
+  if (tls->state != STATE_ESTABLISHED)
+    {
+      out->status = tls->state == STATE_FAILED ? tls->failure : SEC_E_CONTEXT_EXPIRED;
+      goto done;
+    }
+  if (!sspid_tls_frame_records (input, len, &whole, &missing))
+    {
+      out->status = SEC_E_INVALID_TOKEN;
+      goto done;
+    }
+  if (whole == 0)
+    {
+      out->status = SEC_E_INCOMPLETE_MESSAGE;
+      out->missing = missing;
+      goto done;
+    }
+  /* One record per call, as Schannel: the rest is EXTRA. */
+  record_size = 5 + (((gsize) input[3] << 8) | input[4]);
+
+  tls->in = input;
+  tls->in_limit = record_size;
+  tls->in_pos = 0;
+  g_byte_array_set_size (plain, (guint) gnutls_record_get_max_size (tls->session) + 256);
+  do
+    ret = (int) gnutls_record_recv (tls->session, plain->data, plain->len);
+  while (ret == GNUTLS_E_INTERRUPTED);
+  tls->in = NULL;
+  tls->in_limit = 0;
+
+  if (ret > 0)
+    {
+      g_byte_array_set_size (plain, (guint) ret);
+      out->status = SEC_E_OK;
+    }
+  else
+    {
+      g_byte_array_set_size (plain, 0);
+      if (ret == 0)
+        {
+          tls->closed = TRUE;
+          out->status = SEC_I_CONTEXT_EXPIRED;        /* peer's close_notify */
+        }
+      else if (ret == GNUTLS_E_AGAIN)
+        /* A post-handshake message was consumed, or an empty record. */
+        out->status = tls->out->len > 0 ? SEC_I_RENEGOTIATE : SEC_E_OK;
+      else if (ret == GNUTLS_E_REHANDSHAKE)
+        out->status = SEC_I_RENEGOTIATE;
+      else if (ret == GNUTLS_E_DECRYPTION_FAILED)
+        out->status = SEC_E_DECRYPT_FAILURE;
+      else
+        {
+          g_debug ("decrypt: %s", gnutls_strerror (ret));
+          out->status = sspid_tls_status_from_gnutls (ret, gnutls_alert_get (tls->session));
+          if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
+            tls->closed = TRUE;
+        }
+    }
+  out->record_size = (guint32) tls->in_pos;
+  out->extra = (guint32) (len - tls->in_pos);
+  tls->in_pos = 0;
+
+done:
+  out->plaintext = g_byte_array_free_to_bytes (g_steal_pointer (&plain));
+}
