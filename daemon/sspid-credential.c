@@ -18,6 +18,16 @@
 
 #include "schannel.h"
 
+/* Most resumable client sessions a source keeps, and for how long.  Each
+ * entry is a few hundred bytes; GnuTLS still checks the ticket's own life. */
+#define SESSION_CACHE_MAX      512
+#define SESSION_CACHE_LIFETIME (6 * 3600)
+
+typedef struct {
+  GBytes *data;        /* gnutls_session_get_data2(): holds a secret, never logged */
+  gint64  stored;      /* monotonic seconds */
+} CachedSession;
+
 typedef struct {
   gint                              refcount;
   char                             *name;        /* "" for the anonymous client */
@@ -27,6 +37,9 @@ typedef struct {
   gint64                            expiry;
   SspidCredentialConfig            *access;      /* users/groups; NULL = anyone (anonymous) */
   gnutls_certificate_credentials_t  gnutls;
+  gnutls_datum_t                    ticket_key;  /* server: TLS session ticket master key */
+  GMutex                            sessions_lock;
+  GHashTable                       *sessions;    /* "uid/target" -> CachedSession (client) */
 } CredentialSource;
 
 struct _SspidCredentialStore {
@@ -37,6 +50,7 @@ struct _SspidCredentialStore {
 struct _SspidCredential {
   gint              refcount;
   CredentialSource *source;
+  uid_t             uid;        /* who acquired it: resumption is per user */
   guint32           use;
   guint32           flags;
   char             *priority;
@@ -65,7 +79,35 @@ source_unref (CredentialSource *source)
       g_free (source->access);
     }
   gnutls_certificate_free_credentials (source->gnutls);
+  if (source->ticket_key.data != NULL)
+    {
+      gnutls_memset (source->ticket_key.data, 0, source->ticket_key.size);
+      gnutls_free (source->ticket_key.data);
+    }
+  g_hash_table_unref (source->sessions);
+  g_mutex_clear (&source->sessions_lock);
   g_free (source);
+}
+
+static void
+cached_session_free (CachedSession *entry)
+{
+  g_bytes_unref (entry->data);
+  g_free (entry);
+}
+
+static CredentialSource *
+source_new (const char *name, gnutls_certificate_credentials_t creds)
+{
+  CredentialSource *source = g_new0 (CredentialSource, 1);
+
+  source->refcount = 1;
+  source->name = g_strdup (name);
+  source->gnutls = creds;
+  g_mutex_init (&source->sessions_lock);
+  source->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                            (GDestroyNotify) cached_session_free);
+  return source;
 }
 
 static gboolean
@@ -159,18 +201,20 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
   if (!load_trust (creds, conf->trust != NULL ? conf->trust : default_trust, what))
     return NULL;
 
-  source = g_new0 (CredentialSource, 1);
-  source->refcount = 1;
-  source->name = g_strdup (conf->name);
+  source = source_new (conf->name, g_steal_pointer (&creds));
   source->usage = conf->usage;
   source->client_auth = conf->client_auth;
   source->has_certificate = TRUE;
-  source->expiry = leaf_expiry (creds);
+  source->expiry = leaf_expiry (source->gnutls);
   source->access = g_new0 (SspidCredentialConfig, 1);
   source->access->uids = g_array_ref (conf->uids);
   source->access->gids = g_array_ref (conf->gids);
   source->access->allow_everyone = conf->allow_everyone;
-  source->gnutls = g_steal_pointer (&creds);
+  /* The ticket key never leaves the daemon; GnuTLS derives the keys that
+   * actually encrypt tickets from it and rotates them over time. */
+  if ((conf->usage & SSPID_USAGE_INBOUND) &&
+      gnutls_session_ticket_key_generate (&source->ticket_key) < 0)
+    source->ticket_key.data = NULL;
 
   if (source->expiry != 0 && source->expiry < (gint64) time (NULL))
     g_warning ("%s: certificate '%s' has expired", what, conf->certificate);
@@ -189,11 +233,8 @@ anonymous_source (const char *default_trust)
    * that refuses every server it cannot verify: safe, and logged. */
   load_trust (creds, default_trust, "default-trust");
 
-  source = g_new0 (CredentialSource, 1);
-  source->refcount = 1;
-  source->name = g_strdup ("");
+  source = source_new ("", g_steal_pointer (&creds));
   source->usage = SSPID_USAGE_OUTBOUND;
-  source->gnutls = g_steal_pointer (&creds);
   return source;
 }
 
@@ -309,6 +350,7 @@ sspid_credential_store_acquire (SspidCredentialStore *store,
   cred = g_new0 (SspidCredential, 1);
   cred->refcount = 1;
   cred->source = source;
+  cred->uid = who->uid;
   cred->use = use;
   cred->flags = flags;
   cred->priority = priority_for_protocols (enabled_protocols & SUPPORTED_PROTOCOLS);
@@ -379,4 +421,76 @@ gnutls_certificate_credentials_t
 sspid_credential_peek_gnutls (SspidCredential *cred)
 {
   return cred->source->gnutls;
+}
+
+const gnutls_datum_t *
+sspid_credential_peek_ticket_key (SspidCredential *cred)
+{
+  if (cred->source->ticket_key.data == NULL ||
+      (cred->flags & SCH_CRED_DISABLE_RECONNECTS))
+    return NULL;
+  return &cred->source->ticket_key;
+}
+
+static char *
+session_key (SspidCredential *cred, const char *target)
+{
+  return g_strdup_printf ("%u/%s", (unsigned) cred->uid, target != NULL ? target : "");
+}
+
+GBytes *
+sspid_credential_take_session (SspidCredential *cred, const char *target)
+{
+  CredentialSource *source = cred->source;
+  g_autofree char *key = session_key (cred, target);
+  GBytes *data = NULL;
+  CachedSession *entry;
+
+  if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
+    return NULL;
+  g_mutex_lock (&source->sessions_lock);
+  entry = g_hash_table_lookup (source->sessions, key);
+  /* TLS 1.3 tickets are single-use (RFC 8446 C.4): take, don't peek. */
+  if (entry != NULL && g_get_monotonic_time () / G_USEC_PER_SEC - entry->stored < SESSION_CACHE_LIFETIME)
+    data = g_bytes_ref (entry->data);
+  g_hash_table_remove (source->sessions, key);
+  g_mutex_unlock (&source->sessions_lock);
+  return data;
+}
+
+void
+sspid_credential_store_session (SspidCredential *cred, const char *target, GBytes *data)
+{
+  CredentialSource *source = cred->source;
+  CachedSession *entry;
+  gint64 now = g_get_monotonic_time () / G_USEC_PER_SEC;
+
+  if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
+    return;
+  entry = g_new0 (CachedSession, 1);
+  entry->data = g_bytes_ref (data);
+  entry->stored = now;
+
+  g_mutex_lock (&source->sessions_lock);
+  if (g_hash_table_size (source->sessions) >= SESSION_CACHE_MAX)
+    {
+      /* Full: drop the oldest.  A linear scan of a bounded table is cheaper
+       * than keeping an LRU list for something that happens once per
+       * handshake at most. */
+      GHashTableIter iter;
+      gpointer k, v, oldest = NULL;
+      gint64 oldest_time = G_MAXINT64;
+
+      g_hash_table_iter_init (&iter, source->sessions);
+      while (g_hash_table_iter_next (&iter, &k, &v))
+        if (((CachedSession *) v)->stored < oldest_time)
+          {
+            oldest_time = ((CachedSession *) v)->stored;
+            oldest = k;
+          }
+      if (oldest != NULL)
+        g_hash_table_remove (source->sessions, oldest);
+    }
+  g_hash_table_replace (source->sessions, session_key (cred, target), entry);
+  g_mutex_unlock (&source->sessions_lock);
 }

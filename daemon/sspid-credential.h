@@ -54,5 +54,13 @@ gboolean sspid_credential_has_certificate (SspidCredential *cred);
 gint64 sspid_credential_get_expiry (SspidCredential *cred);
 /* GnuTLS priority string for the enabled protocols. */
 const char *sspid_credential_peek_priority (SspidCredential *cred);
+/* Session resumption.  Server: the ticket master key, or NULL when
+ * reconnects are disabled (SCH_CRED_DISABLE_RECONNECTS).  Client: a cache
+ * of resumable sessions per (acquiring uid, credential, target name); take
+ * returns a new reference (and forgets it: tickets are single-use) or NULL. */
+const gnutls_datum_t *sspid_credential_peek_ticket_key (SspidCredential *cred);
+GBytes *sspid_credential_take_session (SspidCredential *cred, const char *target);
+void sspid_credential_store_session (SspidCredential *cred, const char *target, GBytes *data);
+
 /* Borrowed GnuTLS credentials (certificate, key, trust), shared by sessions. */
 gnutls_certificate_credentials_t sspid_credential_peek_gnutls (SspidCredential *cred);

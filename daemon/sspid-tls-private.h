@@ -27,6 +27,7 @@ struct _SspidTls {
   SECURITY_STATUS   failure;         /* with STATE_FAILED */
   gboolean          started;         /* first gnutls_handshake() call made */
   char             *target_name;     /* NULL: no name check */
+  char             *cache_target;    /* client: key of the resumption cache */
   gboolean          manual_validation;
   SECURITY_STATUS   verify_failure;  /* why our verify callback refused */
 
@@ -56,4 +57,6 @@ struct _SspidTls {
 gboolean sspid_tls_frame_records (const guint8 *input, gsize len,
                                   gsize *whole, guint32 *missing);
 GBytes *sspid_tls_take_output (SspidTls *tls);
+/* Client: saves the session for resumption when there is one to save. */
+void sspid_tls_remember_session (SspidTls *tls);
 

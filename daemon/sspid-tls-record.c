@@ -120,8 +120,12 @@ sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecryp
           out->status = SEC_I_CONTEXT_EXPIRED;        /* peer's close_notify */
         }
       else if (ret == GNUTLS_E_AGAIN)
-        /* A post-handshake message was consumed, or an empty record. */
-        out->status = tls->out->len > 0 ? SEC_I_RENEGOTIATE : SEC_E_OK;
+        {
+          /* A post-handshake message was consumed (a TLS 1.3 ticket, which
+           * makes the session resumable), or an empty record. */
+          sspid_tls_remember_session (tls);
+          out->status = tls->out->len > 0 ? SEC_I_RENEGOTIATE : SEC_E_OK;
+        }
       else if (ret == GNUTLS_E_REHANDSHAKE)
         out->status = SEC_I_RENEGOTIATE;
       else if (ret == GNUTLS_E_DECRYPTION_FAILED)

@@ -143,9 +143,11 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   SECURITY_STATUS status;
   int ret;
 
-  /* Resumption comes with the session cache; until then no tickets, so a
-   * server's last flight is exactly its handshake messages. */
-  flags |= GNUTLS_NO_TICKETS;
+  /* Tickets only where resumption is on: a server without a ticket key
+   * (reconnects disabled) must not promise one. */
+  if (sspid_credential_get_flags (cred) & SCH_CRED_DISABLE_RECONNECTS ||
+      (is_server && sspid_credential_peek_ticket_key (cred) == NULL))
+    flags |= GNUTLS_NO_TICKETS;
 
   tls->cred = sspid_credential_ref (cred);
   tls->is_server = is_server;
@@ -215,6 +217,19 @@ sspid_tls_new_client (SspidCredential *cred, const char *target_name,
   tls->manual_validation = (context_req & ISC_REQ_MANUAL_CRED_VALIDATION) != 0 ||
                            (cred_flags & SCH_CRED_MANUAL_CRED_VALIDATION) != 0;
 
+  /* Resume the last session with this target if this user has one. */
+  tls->cache_target = g_strdup (target_name != NULL ? target_name : "");
+  {
+    g_autoptr (GBytes) saved = sspid_credential_take_session (cred, tls->cache_target);
+    if (saved != NULL)
+      {
+        gnutls_datum_t d = { (unsigned char *) g_bytes_get_data (saved, NULL),
+                             (unsigned int) g_bytes_get_size (saved) };
+        if (gnutls_session_set_data (tls->session, d.data, d.size) < 0)
+          g_debug ("cached session for '%s' not usable", tls->cache_target);
+      }
+  }
+
   *out = g_steal_pointer (&tls);
   return SEC_E_OK;
 }
@@ -240,6 +255,9 @@ sspid_tls_new_server (SspidCredential *cred, guint32 context_req,
   else if (auth == SSPID_CLIENT_AUTH_REQUEST || (context_req & ASC_REQ_MUTUAL_AUTH))
     gnutls_certificate_server_set_request (tls->session, GNUTLS_CERT_REQUEST);
   tls->manual_validation = (sspid_credential_get_flags (cred) & SCH_CRED_MANUAL_CRED_VALIDATION) != 0;
+  if (sspid_credential_peek_ticket_key (cred) != NULL &&
+      gnutls_session_ticket_enable_server (tls->session, sspid_credential_peek_ticket_key (cred)) < 0)
+    g_debug ("session tickets unavailable");
 
   *out = g_steal_pointer (&tls);
   return SEC_E_OK;
@@ -257,6 +275,7 @@ sspid_tls_free (SspidTls *tls)
   g_clear_pointer (&tls->held_token, g_bytes_unref);
   g_clear_pointer (&tls->held_input, g_bytes_unref);
   g_free (tls->target_name);
+  g_free (tls->cache_target);
   g_free (tls);
 }
 
@@ -487,6 +506,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   if (ret == 0)
     {
       tls->state = STATE_ESTABLISHED;
+      sspid_tls_remember_session (tls);
       step->status = SEC_E_OK;
       step->attributes = established_attributes (tls);
       step->expiry = peer_expiry (tls);
@@ -528,6 +548,29 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
 out:
   if (step->token == NULL)
     step->token = g_bytes_new (NULL, 0);
+}
+
+/* A client keeps what it needs to resume: after a TLS 1.2 handshake, or
+ * once a TLS 1.3 server has sent a ticket (after the handshake, so this is
+ * also called when the record layer consumes one). */
+void
+sspid_tls_remember_session (SspidTls *tls)
+{
+  gnutls_datum_t data = { NULL, 0 };
+
+  if (tls->is_server || tls->state != STATE_ESTABLISHED)
+    return;
+  if (gnutls_protocol_get_version (tls->session) == GNUTLS_TLS1_3 &&
+      !(gnutls_session_get_flags (tls->session) & GNUTLS_SFLAGS_SESSION_TICKET))
+    return;
+  if (gnutls_session_get_data2 (tls->session, &data) < 0 || data.size == 0)
+    return;
+  {
+    g_autoptr (GBytes) bytes = g_bytes_new (data.data, data.size);
+    sspid_credential_store_session (tls->cred, tls->cache_target, bytes);
+  }
+  gnutls_memset (data.data, 0, data.size);
+  gnutls_free (data.data);
 }
 
 gboolean

@@ -161,6 +161,32 @@ info_u32 (SspidTls *tls, const char *key)
   return v;
 }
 
+static gboolean
+info_resumed (SspidTls *tls)
+{
+  g_autoptr (GVariant) info = g_variant_ref_sink (sspid_tls_query_info (tls));
+  gboolean resumed = FALSE;
+
+  ck_assert (g_variant_lookup (info, "resumed", "b", &resumed));
+  return resumed;
+}
+
+/* Feeds whatever the server sent after the handshake (TLS 1.3 tickets)
+ * through the client's record layer. */
+static void
+drain_client (Side *c)
+{
+  while (c->inbox->len > 0)
+    {
+      SspidTlsDecrypt d;
+      sspid_tls_decrypt (c->tls, c->inbox->data, c->inbox->len, &d);
+      ck_assert_int_eq (d.status, SEC_E_OK);
+      ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 0);
+      g_byte_array_remove_range (c->inbox, 0, d.record_size);
+      sspid_tls_decrypt_clear (&d);
+    }
+}
+
 static void
 check_handshake (guint32 protocols, guint32 expect_bit)
 {
@@ -172,7 +198,7 @@ check_handshake (guint32 protocols, guint32 expect_bit)
   ck_assert_int_eq (s.status, SEC_E_OK);
   ck_assert (sspid_tls_is_established (c.tls));
   ck_assert (sspid_tls_is_established (s.tls));
-  ck_assert_uint_eq (c.inbox->len, 0);
+  drain_client (&c);   /* TLS 1.3 tickets follow the handshake */
   ck_assert_uint_eq (s.inbox->len, 0);
   ck_assert_uint_eq (info_u32 (c.tls, "protocol"), expect_bit);
   side_clear (&c);
@@ -265,9 +291,18 @@ END_TEST
 START_TEST (test_extra)
 {
   static const guint8 app_record[] = { 23, 3, 3, 0, 3, 'a', 'b', 'c', 23, 3 };
+  g_autoptr (SspidCredential) cc = acquire (NULL, SECPKG_CRED_OUTBOUND, SP_PROT_TLS1_3_CLIENT);
+  g_autoptr (SspidCredential) sc = NULL;
+  SspidTls *ct = NULL, *stls = NULL;
   Side c, s;
 
-  pair (&c, &s, NULL, "server", "localhost", SP_PROT_TLS1_3_CLIENT, 0, NULL, NULL);
+  /* No tickets, so the server's flight is exactly its handshake. */
+  ck_assert_int_eq (sspid_credential_store_acquire (store, "server", SECPKG_CRED_INBOUND, 0,
+                                                    SCH_CRED_DISABLE_RECONNECTS, &me, &sc), SEC_E_OK);
+  ck_assert_int_eq (sspid_tls_new_client (cc, "localhost", 0, NULL, &ct), SEC_E_OK);
+  ck_assert_int_eq (sspid_tls_new_server (sc, 0, NULL, &stls), SEC_E_OK);
+  side_init (&c, ct);
+  side_init (&s, stls);
   step (&c, &s);                       /* ClientHello */
   step (&s, &c);                       /* ServerHello .. Finished */
   g_byte_array_append (c.inbox, app_record, sizeof app_record);
@@ -489,6 +524,7 @@ established_pair (Side *c, Side *s, guint32 protocols)
   converse (c, s);
   ck_assert_int_eq (c->status, SEC_E_OK);
   ck_assert_int_eq (s->status, SEC_E_OK);
+  drain_client (c);
 }
 
 static GBytes *
@@ -687,6 +723,72 @@ START_TEST (test_close_notify_server)
 }
 END_TEST
 
+static void
+check_resumption (guint32 protocols)
+{
+  Side c, s;
+
+  established_pair (&c, &s, protocols);
+  ck_assert (!info_resumed (c.tls));
+  drain_client (&c);
+  side_clear (&c);
+  side_clear (&s);
+
+  /* Same user, credential and target: resumed on both sides. */
+  established_pair (&c, &s, protocols);
+  ck_assert (info_resumed (c.tls));
+  ck_assert (info_resumed (s.tls));
+  drain_client (&c);
+  side_clear (&c);
+  side_clear (&s);
+
+  /* Another target name does not get that session. */
+  pair (&c, &s, NULL, "server", "127.0.0.1", protocols, 0, NULL, NULL);
+  converse (&c, &s);
+  ck_assert_int_eq (c.status, SEC_E_OK);
+  ck_assert (!info_resumed (c.tls));
+  side_clear (&c);
+  side_clear (&s);
+}
+
+START_TEST (test_resumption_tls13)
+{
+  check_resumption (SP_PROT_TLS1_3_CLIENT);
+}
+END_TEST
+
+START_TEST (test_resumption_tls12)
+{
+  check_resumption (SP_PROT_TLS1_2_CLIENT);
+}
+END_TEST
+
+/* SCH_CRED_DISABLE_RECONNECTS on the client: never resumed. */
+START_TEST (test_resumption_disabled)
+{
+  for (int i = 0; i < 2; i++)
+    {
+      g_autoptr (SspidCredential) cc = NULL;
+      g_autoptr (SspidCredential) sc = acquire ("server", SECPKG_CRED_INBOUND, 0);
+      SspidTls *ct = NULL, *stls = NULL;
+      Side c, s;
+
+      ck_assert_int_eq (sspid_credential_store_acquire (store, NULL, SECPKG_CRED_OUTBOUND, 0,
+                                                        SCH_CRED_DISABLE_RECONNECTS, &me, &cc), SEC_E_OK);
+      ck_assert_int_eq (sspid_tls_new_client (cc, "localhost", 0, NULL, &ct), SEC_E_OK);
+      ck_assert_int_eq (sspid_tls_new_server (sc, 0, NULL, &stls), SEC_E_OK);
+      side_init (&c, ct);
+      side_init (&s, stls);
+      converse (&c, &s);
+      ck_assert_int_eq (c.status, SEC_E_OK);
+      ck_assert (!info_resumed (c.tls));
+      drain_client (&c);
+      side_clear (&c);
+      side_clear (&s);
+    }
+}
+END_TEST
+
 static Suite *
 engine_suite (void)
 {
@@ -721,6 +823,9 @@ engine_suite (void)
   tcase_add_test (tc, test_records_tampered);
   tcase_add_test (tc, test_close_notify_client);
   tcase_add_test (tc, test_close_notify_server);
+  tcase_add_test (tc, test_resumption_tls13);
+  tcase_add_test (tc, test_resumption_tls12);
+  tcase_add_test (tc, test_resumption_disabled);
   suite_add_tcase (s, tc);
   return s;
 }
