@@ -432,10 +432,14 @@ sspid_credential_peek_ticket_key (SspidCredential *cred)
   return &cred->source->ticket_key;
 }
 
+/* A session may only be offered by a client configured like the one that
+ * made it: same user and target, and the same protocol versions (a TLS 1.2
+ * session offered by a TLS 1.3-only client breaks the handshake). */
 static char *
 session_key (SspidCredential *cred, const char *target)
 {
-  return g_strdup_printf ("%u/%s", (unsigned) cred->uid, target != NULL ? target : "");
+  return g_strdup_printf ("%u/%s/%s", (unsigned) cred->uid, cred->priority,
+                          target != NULL ? target : "");
 }
 
 GBytes *

@@ -789,6 +789,83 @@ START_TEST (test_resumption_disabled)
 }
 END_TEST
 
+/* Each side receives the other's bytes @chunk at a time and follows the
+ * Schannel loop: INCOMPLETE_MESSAGE -> read more; EXTRA -> keep the tail
+ * and call again without reading. */
+static void
+chunked_step (Side *self, Side *peer, GByteArray *wire, gsize chunk)
+{
+  for (;;)
+    {
+      SspidTlsStep st;
+
+      if (self->inbox->len == 0 && wire->len == 0)
+        return;
+      if (self->inbox->len == 0 || self->status == SEC_E_INCOMPLETE_MESSAGE)
+        {
+          gsize n = MIN (chunk, wire->len);
+          if (n == 0)
+            return;
+          g_byte_array_append (self->inbox, wire->data, (guint) n);
+          g_byte_array_remove_range (wire, 0, (guint) n);
+        }
+      sspid_tls_step (self->tls, self->inbox->data, self->inbox->len, &st);
+      self->status = st.status;
+      if (st.status == SEC_E_INCOMPLETE_MESSAGE)
+        {
+          ck_assert_uint_gt (st.missing, 0);
+          sspid_tls_step_clear (&st);
+          continue;
+        }
+      g_byte_array_remove_range (self->inbox, 0, self->inbox->len - st.extra);
+      g_byte_array_append (peer->inbox, g_bytes_get_data (st.token, NULL), (guint) g_bytes_get_size (st.token));
+      sspid_tls_step_clear (&st);
+      if (st.status != SEC_I_CONTINUE_NEEDED)
+        return;
+    }
+}
+
+static void
+check_chunked (guint32 protocols, gsize chunk)
+{
+  g_autoptr (GByteArray) to_client = g_byte_array_new ();
+  g_autoptr (GByteArray) to_server = g_byte_array_new ();
+  Side c, s;
+
+  pair (&c, &s, NULL, "server", "localhost", protocols, 0, NULL, NULL);
+  step (&c, &s);                          /* ClientHello lands in s.inbox */
+  for (int round = 0; round < 50 && (is_running (c.status) || is_running (s.status)); round++)
+    {
+      g_byte_array_append (to_server, s.inbox->data, s.inbox->len);
+      g_byte_array_set_size (s.inbox, 0);
+      if (is_running (s.status) || s.steps == 0)
+        {
+          chunked_step (&s, &c, to_server, chunk);
+          s.steps++;
+        }
+      g_byte_array_append (to_client, c.inbox->data, c.inbox->len);
+      g_byte_array_set_size (c.inbox, 0);
+      if (is_running (c.status))
+        chunked_step (&c, &s, to_client, chunk);
+    }
+  ck_assert_msg (c.status == SEC_E_OK && s.status == SEC_E_OK,
+                 "chunk %zu: client 0x%08x server 0x%08x", chunk, (unsigned) c.status, (unsigned) s.status);
+  side_clear (&c);
+  side_clear (&s);
+}
+
+START_TEST (test_small_chunks)
+{
+  static const gsize chunks[] = { 1, 7, 100, 512 };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (chunks); i++)
+    {
+      check_chunked (SP_PROT_TLS1_3_CLIENT, chunks[i]);
+      check_chunked (SP_PROT_TLS1_2_CLIENT, chunks[i]);
+    }
+}
+END_TEST
+
 static Suite *
 engine_suite (void)
 {
@@ -812,6 +889,7 @@ engine_suite (void)
   tcase_add_test (tc, test_incomplete_credentials_tls12);
   tcase_add_test (tc, test_acquire_rules);
   tcase_add_test (tc, test_protocol_mismatch);
+  tcase_add_test (tc, test_small_chunks);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("records");
