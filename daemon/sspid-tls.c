@@ -658,6 +658,22 @@ kx_bits (gnutls_session_t session)
     }
 }
 
+/* Channel bindings (RFC 5929, RFC 9266) are public values derived from the
+ * handshake: safe to hand out, and what SECPKG_ATTR_*_BINDINGS carry.
+ * Absent when the protocol has none (tls-unique in TLS 1.3). */
+static void
+add_channel_binding (GVariantBuilder *b, gnutls_session_t s, const char *key,
+                     gnutls_channel_binding_t type)
+{
+  gnutls_datum_t cb = { NULL, 0 };
+
+  if (gnutls_session_channel_binding (s, type, &cb) < 0 || cb.size == 0)
+    return;
+  g_variant_builder_add (b, "{sv}", key,
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, cb.data, cb.size, 1));
+  gnutls_free (cb.data);
+}
+
 GVariant *
 sspid_tls_query_info (SspidTls *tls)
 {
@@ -729,6 +745,9 @@ sspid_tls_query_info (SspidTls *tls)
                                                                             peers[i].data, peers[i].size, 1));
           g_variant_builder_add (&b, "{sv}", "peer-certificates", g_variant_builder_end (&chain));
         }
+      add_channel_binding (&b, s, "tls-unique", GNUTLS_CB_TLS_UNIQUE);
+      add_channel_binding (&b, s, "tls-server-end-point", GNUTLS_CB_TLS_SERVER_END_POINT);
+      add_channel_binding (&b, s, "tls-exporter", GNUTLS_CB_TLS_EXPORTER);
       g_variant_builder_add (&b, "{sv}", "resumed", g_variant_new_boolean (gnutls_session_is_resumed (s) != 0));
       if (gnutls_session_get_id (s, session_id, &session_id_len) == 0)
         g_variant_builder_add (&b, "{sv}", "session-id",

@@ -201,6 +201,19 @@ check_handshake (guint32 protocols, guint32 expect_bit)
   drain_client (&c);   /* TLS 1.3 tickets follow the handshake */
   ck_assert_uint_eq (s.inbox->len, 0);
   ck_assert_uint_eq (info_u32 (c.tls, "protocol"), expect_bit);
+  /* Both ends derive the same channel bindings. */
+  {
+    g_autoptr (GVariant) ci = g_variant_ref_sink (sspid_tls_query_info (c.tls));
+    g_autoptr (GVariant) si = g_variant_ref_sink (sspid_tls_query_info (s.tls));
+    const char *keys[] = { "tls-server-end-point", "tls-exporter" };
+    for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
+      {
+        g_autoptr (GVariant) a = g_variant_lookup_value (ci, keys[k], G_VARIANT_TYPE_BYTESTRING);
+        g_autoptr (GVariant) b = g_variant_lookup_value (si, keys[k], G_VARIANT_TYPE_BYTESTRING);
+        ck_assert_msg (a != NULL && b != NULL, "%s missing", keys[k]);
+        ck_assert (g_variant_equal (a, b));
+      }
+  }
   side_clear (&c);
   side_clear (&s);
 }
