@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The caller registry (see sspid-caller.h): callers keyed by unique bus
+ * name, their identity from GetConnectionCredentials (asked once, calls
+ * queued meanwhile), their credential and context handles, and the counters
+ * behind the limits.  A caller is dropped with everything it owns as soon as
+ * the bus says its connection closed.
+ *
+ * Main-thread only.  A caller is reference counted so that work still in
+ * flight for it (a handshake step on a worker) can finish safely after the
+ * caller is gone; everything it owned is released at once all the same.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "sspid-caller.h"
+
+typedef enum {
+  CALLER_RESOLVING,   /* GetConnectionCredentials in flight; calls queue */
+  CALLER_READY,       /* identity known */
+  CALLER_FAILED,      /* could not learn the identity: every call is denied */
+  CALLER_GONE,        /* connection closed, or the registry is gone */
+} CallerState;
+
+typedef struct {
+  GDBusMethodInvocation *invocation;
+  SspidCallerFunc        func;
+  gpointer               user_data;
+} QueuedCall;
+
+struct _SspidCaller {
+  gint                 ref;          /* main thread only */
+  SspidCallerRegistry *registry;     /* NULL once dropped from it */
+  char                *name;
+  char                *log_tag;
+  CallerState          state;
+  SspidIdentity        identity;
+  GQueue               queued;       /* QueuedCall *, while resolving */
+  GHashTable          *credentials;  /* guint64 * -> SspidCredential * */
+  GHashTable          *contexts;     /* guint64 * -> opaque context */
+  guint                n_pending;
+};
+
+struct _SspidCallerRegistry {
+  GDBusConnection        *connection;
+  GCancellable           *cancellable;
+  GHashTable             *callers;       /* unique name -> SspidCaller * (ref) */
+  GHashTable             *uid_contexts;  /* uid -> number of contexts */
+  guint                   name_owner_changed_id;
+  SspidContextReleaseFunc release;
+
+  guint max_contexts_per_user;
+  guint max_contexts_per_connection;
+  guint max_credentials_per_connection;
+  guint max_pending_per_connection;
+
+  guint n_contexts;
+  guint n_credentials;
+  guint n_pending;
+};
+
+static void caller_drop (SspidCaller *caller);
+
+guint64
+sspid_random_u64 (void)
+{
+  static gboolean warned;
+  guint64 value = 0;
+
+  while (value == 0 || value == G_MAXUINT64)
+    {
+      ssize_t n = getrandom (&value, sizeof value, 0);
+
+      if (n == (ssize_t) sizeof value)
+        continue;
+      if (n < 0 && errno == EINTR)
+        continue;
+      /* Only a kernel without getrandom() gets here.  Handles are scoped
+       * to their connection anyway; unguessable values are defence in
+       * depth, so keep serving. */
+      if (!warned)
+        g_warning ("getrandom() failed (%s); using GLib's generator",
+                   g_strerror (errno));
+      warned = TRUE;
+      value = ((guint64) g_random_int () << 32) | g_random_int ();
+    }
+  return value;
+}
+
+/* --- identity ----------------------------------------------------------- */
+
+/* Groups of @uid from the user database, for a bus that does not report
+ * UnixGroupIDs (dbus-daemon and dbus-broker both do).  A uid without a
+ * passwd entry has no groups.  Synchronous: NSS lookups are local on the
+ * systems this runs on, and it happens once per connection at most. */
+static void
+identity_groups_from_uid (SspidIdentity *identity)
+{
+  struct passwd pwd, *result = NULL;
+  long size_max = sysconf (_SC_GETPW_R_SIZE_MAX);
+  gsize buf_size = size_max > 0 ? (gsize) size_max : 16384;
+  g_autofree char *buf = g_malloc (buf_size);
+  int ngroups = 32;
+  g_autofree gid_t *groups = NULL;
+
+  while (getpwuid_r (identity->uid, &pwd, buf, buf_size, &result) == ERANGE
+         && buf_size < 1024 * 1024)
+    {
+      buf_size *= 2;
+      buf = g_realloc (buf, buf_size);
+    }
+  if (result == NULL)
+    return;
+
+  for (;;)
+    {
+      int n = ngroups;
+
+      groups = g_renew (gid_t, groups, ngroups);
+      if (getgrouplist (pwd.pw_name, pwd.pw_gid, groups, &n) >= 0)
+        {
+          ngroups = n;
+          break;
+        }
+      if (n <= ngroups)         /* no progress: give up rather than spin */
+        return;
+      ngroups = n;
+    }
+  identity->gids = g_steal_pointer (&groups);
+  identity->n_gids = (guint) ngroups;
+}
+
+static gboolean
+identity_parse (GVariant *reply, SspidIdentity *identity, GError **error)
+{
+  g_autoptr(GVariant) creds = g_variant_get_child_value (reply, 0);
+  g_autoptr(GVariant) gids = NULL;
+  guint32 uid, pid;
+
+  if (!g_variant_lookup (creds, "UnixUserID", "u", &uid))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                           "the bus did not tell the caller's uid");
+      return FALSE;
+    }
+  identity->uid = (uid_t) uid;
+  identity->pid = g_variant_lookup (creds, "ProcessID", "u", &pid) ? (pid_t) pid : 0;
+
+  gids = g_variant_lookup_value (creds, "UnixGroupIDs", G_VARIANT_TYPE ("au"));
+  if (gids != NULL)
+    {
+      gsize n = 0;
+      const guint32 *values = g_variant_get_fixed_array (gids, &n, sizeof (guint32));
+
+      identity->gids = g_new (gid_t, MAX (n, 1));
+      for (gsize i = 0; i < n; i++)
+        identity->gids[i] = (gid_t) values[i];
+      identity->n_gids = (guint) n;
+    }
+  else
+    identity_groups_from_uid (identity);
+  return TRUE;
+}
+
+static void
+caller_flush_queue (SspidCaller *caller)
+{
+  QueuedCall *q;
+
+  sspid_caller_ref (caller);
+  while ((q = g_queue_pop_head (&caller->queued)) != NULL)
+    {
+      q->func (caller, q->invocation, q->user_data);
+      g_free (q);
+    }
+  sspid_caller_unref (caller);
+}
+
+static void
+identity_cb (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  g_autoptr(SspidCaller) caller = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gboolean sender_vanished;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+
+  /* Gone meanwhile (or the registry is shutting down): the queue was
+   * already answered. */
+  if (caller->state != CALLER_RESOLVING)
+    return;
+
+  if (reply == NULL || !identity_parse (reply, &caller->identity, &error))
+    {
+      g_message ("%s: could not identify caller: %s", caller->name, error->message);
+      caller->state = CALLER_FAILED;
+      sender_vanished = g_error_matches (error, G_DBUS_ERROR,
+                                         G_DBUS_ERROR_NAME_HAS_NO_OWNER);
+      caller_flush_queue (caller);
+      /* Its NameOwnerChanged may have come before we knew the caller;
+       * nothing else would ever drop it. */
+      if (sender_vanished && caller->registry != NULL)
+        caller_drop (caller);
+      return;
+    }
+
+  g_free (caller->log_tag);
+  caller->log_tag = g_strdup_printf ("uid=%u pid=%d", (guint) caller->identity.uid,
+                                     (int) caller->identity.pid);
+  caller->state = CALLER_READY;
+  g_debug ("%s: caller %s identified (%u groups)", caller->log_tag, caller->name,
+           caller->identity.n_gids);
+  caller_flush_queue (caller);
+}
+
+/* --- callers ------------------------------------------------------------ */
+
+static SspidCaller *
+caller_new (SspidCallerRegistry *registry, const char *name)
+{
+  SspidCaller *caller = g_new0 (SspidCaller, 1);
+
+  caller->ref = 1;
+  caller->registry = registry;
+  caller->name = g_strdup (name);
+  caller->log_tag = g_strdup (name);
+  caller->state = CALLER_RESOLVING;
+  g_queue_init (&caller->queued);
+  caller->credentials = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
+                                               (GDestroyNotify) sspid_credential_unref);
+  caller->contexts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  return caller;
+}
+
+SspidCaller *
+sspid_caller_ref (SspidCaller *caller)
+{
+  g_return_val_if_fail (caller->ref > 0, NULL);
+  caller->ref++;
+  return caller;
+}
+
+void
+sspid_caller_unref (SspidCaller *caller)
+{
+  g_return_if_fail (caller->ref > 0);
+  if (--caller->ref > 0)
+    return;
+
+  /* Dropped from the registry before the last reference goes, so what it
+   * owned was already released through the registry. */
+  g_assert (caller->registry == NULL);
+  g_assert (g_queue_is_empty (&caller->queued));
+  g_hash_table_unref (caller->credentials);
+  g_hash_table_unref (caller->contexts);
+  g_free (caller->identity.gids);
+  g_free (caller->log_tag);
+  g_free (caller->name);
+  g_free (caller);
+}
+
+static void
+uid_contexts_add (SspidCallerRegistry *registry, uid_t uid, int delta)
+{
+  gpointer key = GUINT_TO_POINTER ((guint) uid);
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (registry->uid_contexts, key));
+
+  g_assert (delta > 0 || n > 0);
+  n += delta;
+  if (n == 0)
+    g_hash_table_remove (registry->uid_contexts, key);
+  else
+    g_hash_table_insert (registry->uid_contexts, key, GUINT_TO_POINTER (n));
+}
+
+/* Releases every context of @caller.  The table is swapped out first
+ * because releasing a context may answer queued calls, which must find the
+ * caller in a consistent state. */
+static void
+caller_release_contexts (SspidCaller *caller)
+{
+  SspidCallerRegistry *registry = caller->registry;
+  g_autoptr(GHashTable) old = caller->contexts;
+  GHashTableIter iter;
+  gpointer value;
+
+  caller->contexts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  g_hash_table_iter_init (&iter, old);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      registry->n_contexts--;
+      uid_contexts_add (registry, caller->identity.uid, -1);
+      registry->release (value);
+    }
+}
+
+/* Removes @caller from its registry and releases everything it owned. */
+static void
+caller_drop (SspidCaller *caller)
+{
+  SspidCallerRegistry *registry = caller->registry;
+
+  g_assert (registry != NULL);
+  g_debug ("%s: caller %s gone: %u credentials, %u contexts freed", caller->log_tag,
+           caller->name, g_hash_table_size (caller->credentials),
+           g_hash_table_size (caller->contexts));
+
+  caller->state = CALLER_GONE;
+  registry->n_credentials -= g_hash_table_size (caller->credentials);
+  g_hash_table_remove_all (caller->credentials);
+  caller_release_contexts (caller);
+
+  /* Its pending invocations still get answered (into the void) later;
+   * they are no longer the registry's business. */
+  registry->n_pending -= caller->n_pending;
+  caller->registry = NULL;
+  caller_flush_queue (caller);
+
+  /* The table's reference, last: the lines above may still use @caller. */
+  g_hash_table_remove (registry->callers, caller->name);
+}
+
+static void
+name_owner_changed_cb (GDBusConnection *connection, const char *sender_name,
+                       const char *object_path, const char *interface_name,
+                       const char *signal_name, GVariant *parameters,
+                       gpointer user_data)
+{
+  SspidCallerRegistry *registry = user_data;
+  const char *name, *old_owner, *new_owner;
+  SspidCaller *caller;
+
+  if (!g_variant_is_of_type (parameters, G_VARIANT_TYPE ("(sss)")))
+    return;
+  g_variant_get (parameters, "(&s&s&s)", &name, &old_owner, &new_owner);
+  if (*new_owner != '\0')
+    return;
+  caller = g_hash_table_lookup (registry->callers, name);
+  if (caller != NULL)
+    caller_drop (caller);
+}
+
+SspidCaller *
+sspid_caller_registry_peek (SspidCallerRegistry *registry, const char *sender)
+{
+  SspidCaller *caller = g_hash_table_lookup (registry->callers, sender);
+
+  if (caller != NULL)
+    return caller;
+
+  caller = caller_new (registry, sender);
+  g_hash_table_insert (registry->callers, caller->name, caller);
+  g_dbus_connection_call (registry->connection, "org.freedesktop.DBus",
+                          "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                          "GetConnectionCredentials", g_variant_new ("(s)", sender),
+                          G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1,
+                          registry->cancellable, identity_cb, sspid_caller_ref (caller));
+  return caller;
+}
+
+void
+sspid_caller_run_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
+                             SspidCallerFunc func, gpointer user_data)
+{
+  QueuedCall *q;
+
+  if (caller->state != CALLER_RESOLVING)
+    {
+      func (caller, invocation, user_data);
+      return;
+    }
+  q = g_new (QueuedCall, 1);
+  q->invocation = invocation;
+  q->func = func;
+  q->user_data = user_data;
+  g_queue_push_tail (&caller->queued, q);
+}
+
+const SspidIdentity *
+sspid_caller_peek_identity (SspidCaller *caller)
+{
+  return caller->state == CALLER_READY ? &caller->identity : NULL;
+}
+
+const char *
+sspid_caller_peek_name (SspidCaller *caller)
+{
+  return caller->name;
+}
+
+gboolean
+sspid_caller_is_gone (SspidCaller *caller)
+{
+  return caller->state == CALLER_GONE;
+}
+
+const char *
+sspid_caller_peek_log_tag (SspidCaller *caller)
+{
+  return caller->log_tag;
+}
+
+/* --- counters and limits ------------------------------------------------ */
+
+void
+sspid_caller_pending_begin (SspidCaller *caller)
+{
+  caller->n_pending++;
+  if (caller->registry != NULL)
+    caller->registry->n_pending++;
+}
+
+void
+sspid_caller_pending_end (SspidCaller *caller)
+{
+  g_return_if_fail (caller->n_pending > 0);
+  caller->n_pending--;
+  if (caller->registry != NULL)
+    caller->registry->n_pending--;
+}
+
+/* A limit of 0 means "no limit". */
+static char *
+check_limit (guint count, guint limit, const char *name)
+{
+  if (limit == 0 || count < limit)
+    return NULL;
+  return g_strdup_printf ("%s=%u", name, limit);
+}
+
+char *
+sspid_caller_check_pending_limit (SspidCaller *caller)
+{
+  if (caller->registry == NULL)
+    return NULL;
+  return check_limit (caller->n_pending, caller->registry->max_pending_per_connection,
+                      "max-pending-per-connection");
+}
+
+char *
+sspid_caller_check_credential_limit (SspidCaller *caller)
+{
+  if (caller->registry == NULL)
+    return NULL;
+  return check_limit (g_hash_table_size (caller->credentials),
+                      caller->registry->max_credentials_per_connection,
+                      "max-credentials-per-connection");
+}
+
+char *
+sspid_caller_check_context_limit (SspidCaller *caller)
+{
+  SspidCallerRegistry *registry = caller->registry;
+  gpointer uid_key;
+  guint per_uid;
+  char *hit;
+
+  if (registry == NULL)
+    return NULL;
+  hit = check_limit (g_hash_table_size (caller->contexts),
+                     registry->max_contexts_per_connection,
+                     "max-contexts-per-connection");
+  if (hit != NULL)
+    return hit;
+  uid_key = GUINT_TO_POINTER ((guint) caller->identity.uid);
+  per_uid = GPOINTER_TO_UINT (g_hash_table_lookup (registry->uid_contexts, uid_key));
+  return check_limit (per_uid, registry->max_contexts_per_user, "max-contexts-per-user");
+}
+
+/* --- handles ------------------------------------------------------------ */
+
+/* A fresh handle, distinct from every live handle of @caller of either
+ * kind, so the kinds can never be confused. */
+static guint64 *
+caller_new_handle (SspidCaller *caller)
+{
+  guint64 value;
+
+  do
+    value = sspid_random_u64 ();
+  while (g_hash_table_contains (caller->credentials, &value)
+         || g_hash_table_contains (caller->contexts, &value));
+  return g_memdup2 (&value, sizeof value);
+}
+
+guint64
+sspid_caller_add_credential (SspidCaller *caller, SspidCredential *cred)
+{
+  guint64 *handle;
+
+  g_return_val_if_fail (caller->state == CALLER_READY && caller->registry != NULL, 0);
+  handle = caller_new_handle (caller);
+  g_hash_table_insert (caller->credentials, handle, cred);
+  caller->registry->n_credentials++;
+  return *handle;
+}
+
+SspidCredential *
+sspid_caller_peek_credential (SspidCaller *caller, guint64 handle)
+{
+  return g_hash_table_lookup (caller->credentials, &handle);
+}
+
+gboolean
+sspid_caller_remove_credential (SspidCaller *caller, guint64 handle)
+{
+  if (!g_hash_table_remove (caller->credentials, &handle))
+    return FALSE;
+  if (caller->registry != NULL)
+    caller->registry->n_credentials--;
+  return TRUE;
+}
+
+guint64
+sspid_caller_add_context (SspidCaller *caller, gpointer context)
+{
+  guint64 *handle;
+
+  g_return_val_if_fail (caller->state == CALLER_READY && caller->registry != NULL, 0);
+  handle = caller_new_handle (caller);
+  g_hash_table_insert (caller->contexts, handle, context);
+  caller->registry->n_contexts++;
+  uid_contexts_add (caller->registry, caller->identity.uid, +1);
+  return *handle;
+}
+
+gpointer
+sspid_caller_peek_context (SspidCaller *caller, guint64 handle)
+{
+  return g_hash_table_lookup (caller->contexts, &handle);
+}
+
+gboolean
+sspid_caller_remove_context (SspidCaller *caller, guint64 handle)
+{
+  SspidCallerRegistry *registry = caller->registry;
+  gpointer context;
+
+  /* A gone caller's table is empty: everything was released at once. */
+  if (registry == NULL)
+    return FALSE;
+  context = g_hash_table_lookup (caller->contexts, &handle);
+  if (context == NULL)
+    return FALSE;
+  g_hash_table_remove (caller->contexts, &handle);
+  registry->n_contexts--;
+  uid_contexts_add (registry, caller->identity.uid, -1);
+  registry->release (context);
+  return TRUE;
+}
+
+/* --- registry ----------------------------------------------------------- */
+
+SspidCallerRegistry *
+sspid_caller_registry_new (GDBusConnection *connection, const SspidConfig *config,
+                           SspidContextReleaseFunc release)
+{
+  SspidCallerRegistry *registry = g_new0 (SspidCallerRegistry, 1);
+
+  registry->connection = g_object_ref (connection);
+  registry->cancellable = g_cancellable_new ();
+  registry->callers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+                                             (GDestroyNotify) sspid_caller_unref);
+  registry->uid_contexts = g_hash_table_new (g_direct_hash, g_direct_equal);
+  registry->release = release;
+  sspid_caller_registry_set_limits (registry, config);
+
+  /* One subscription for every disconnect, rather than one per caller. */
+  registry->name_owner_changed_id =
+    g_dbus_connection_signal_subscribe (connection, "org.freedesktop.DBus",
+                                        "org.freedesktop.DBus", "NameOwnerChanged",
+                                        "/org/freedesktop/DBus", NULL,
+                                        G_DBUS_SIGNAL_FLAGS_NONE, name_owner_changed_cb,
+                                        registry, NULL);
+  return registry;
+}
+
+void
+sspid_caller_registry_set_limits (SspidCallerRegistry *registry, const SspidConfig *config)
+{
+  registry->max_contexts_per_user = config->max_contexts_per_user;
+  registry->max_contexts_per_connection = config->max_contexts_per_connection;
+  registry->max_credentials_per_connection = config->max_credentials_per_connection;
+  registry->max_pending_per_connection = config->max_pending_per_connection;
+}
+
+void
+sspid_caller_registry_free (SspidCallerRegistry *registry)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  if (registry == NULL)
+    return;
+
+  g_dbus_connection_signal_unsubscribe (registry->connection,
+                                        registry->name_owner_changed_id);
+  /* Identity requests still in flight find their caller gone. */
+  g_cancellable_cancel (registry->cancellable);
+
+  /* Drop callers one by one: dropping one may answer calls, which must see
+   * the registry whole. */
+  for (;;)
+    {
+      g_hash_table_iter_init (&iter, registry->callers);
+      if (!g_hash_table_iter_next (&iter, NULL, &value))
+        break;
+      caller_drop (value);
+    }
+
+  g_assert (registry->n_contexts == 0 && registry->n_credentials == 0);
+  g_hash_table_unref (registry->callers);
+  g_hash_table_unref (registry->uid_contexts);
+  g_object_unref (registry->cancellable);
+  g_object_unref (registry->connection);
+  g_free (registry);
+}
+
+void
+sspid_caller_registry_get_counts (SspidCallerRegistry *registry, SspidCounts *counts)
+{
+  counts->callers = g_hash_table_size (registry->callers);
+  counts->contexts = registry->n_contexts;
+  counts->credentials = registry->n_credentials;
+  counts->pending = registry->n_pending;
+}
+
+typedef struct {
+  GHFunc   func;
+  gpointer user_data;
+} ForeachData;
+
+static void
+foreach_caller (gpointer key, gpointer value, gpointer user_data)
+{
+  SspidCaller *caller = value;
+  ForeachData *data = user_data;
+
+  g_hash_table_foreach (caller->contexts, data->func, data->user_data);
+}
+
+void
+sspid_caller_registry_foreach_context (SspidCallerRegistry *registry, GHFunc func,
+                                       gpointer user_data)
+{
+  ForeachData data = { func, user_data };
+
+  g_hash_table_foreach (registry->callers, foreach_caller, &data);
+}

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The caller registry: who is calling (one SspidCaller per unique bus name,
+ * its identity learned once from the bus), what each caller owns (credential
+ * and context handles, kept in separate per-caller tables so a handle of the
+ * wrong kind or of another connection is simply not found), and the
+ * counters that the per-connection and per-user limits are checked against.
+ *
+ * Everything here is main-thread only.  The registry does not know what a
+ * context is: the service hands it opaque pointers and a function that
+ * releases them.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include "sspid-config.h"
+#include "sspid-credential.h"
+
+typedef struct _SspidCaller SspidCaller;
+typedef struct _SspidCallerRegistry SspidCallerRegistry;
+
+/* Runs for a queued invocation once the caller's identity is settled (see
+ * sspid_caller_run_identified()).  Owns @invocation: must answer it. */
+typedef void (*SspidCallerFunc) (SspidCaller           *caller,
+                                 GDBusMethodInvocation *invocation,
+                                 gpointer               user_data);
+
+/* Called when the registry drops a context (its handle was removed or its
+ * caller went away).  Receives the pointer given to
+ * sspid_caller_add_context(). */
+typedef void (*SspidContextReleaseFunc) (gpointer context);
+
+/* Diagnostics: what the registry holds right now. */
+typedef struct {
+  guint callers;
+  guint contexts;       /* including expired ones still holding their handle */
+  guint credentials;
+  guint pending;        /* invocations received and not yet answered */
+} SspidCounts;
+
+/* A registry over @connection (a message bus connection): subscribes to
+ * NameOwnerChanged once to learn about disconnects.  @release is how
+ * contexts are dropped.  Free with sspid_caller_registry_free(), which drops
+ * every caller and everything it owns. */
+SspidCallerRegistry *sspid_caller_registry_new (GDBusConnection         *connection,
+                                                const SspidConfig       *config,
+                                                SspidContextReleaseFunc  release);
+void sspid_caller_registry_free (SspidCallerRegistry *registry);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCallerRegistry, sspid_caller_registry_free)
+
+/* Copies the limits of @config (after a reload).  Existing handles stay. */
+void sspid_caller_registry_set_limits (SspidCallerRegistry *registry,
+                                       const SspidConfig   *config);
+
+/* The caller for @sender, created (and its identity requested from the bus)
+ * if it is not known yet.  Borrowed: valid until control returns to the
+ * main loop unless the caller takes a reference. */
+SspidCaller *sspid_caller_registry_peek (SspidCallerRegistry *registry,
+                                         const char          *sender);
+
+void sspid_caller_registry_get_counts (SspidCallerRegistry *registry,
+                                       SspidCounts         *counts);
+
+/* Calls @func for every context of every caller (e.g. to reap stale ones).
+ * @func must not add or remove handles. */
+void sspid_caller_registry_foreach_context (SspidCallerRegistry *registry,
+                                            GHFunc               func,
+                                            gpointer             user_data);
+
+SspidCaller *sspid_caller_ref (SspidCaller *caller);
+void sspid_caller_unref (SspidCaller *caller);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCaller, sspid_caller_unref)
+
+/* Runs @func (@caller, @invocation, @user_data) once the identity is known,
+ * at once if it already is, and otherwise when the bus answers; calls of one
+ * caller run in the order they were queued.  If the identity could not be
+ * learned or the caller went away first, @func still runs exactly once and
+ * sspid_caller_peek_identity() returns NULL: it must deny the call. */
+void sspid_caller_run_identified (SspidCaller           *caller,
+                                  GDBusMethodInvocation *invocation,
+                                  SspidCallerFunc        func,
+                                  gpointer               user_data);
+
+/* The bus's word on who the caller is, or NULL while unknown, after a
+ * failure to learn it, or once the caller is gone.  Borrowed. */
+const SspidIdentity *sspid_caller_peek_identity (SspidCaller *caller);
+/* The caller's unique bus name.  Borrowed. */
+const char *sspid_caller_peek_name (SspidCaller *caller);
+/* Whether the caller's connection closed (it owns nothing any more). */
+gboolean sspid_caller_is_gone (SspidCaller *caller);
+/* "uid=1000 pid=42" (or the bus name if the identity is unknown), for log
+ * lines.  Borrowed, valid as long as @caller. */
+const char *sspid_caller_peek_log_tag (SspidCaller *caller);
+
+/* Invocations received from the caller and not answered yet.  The service
+ * brackets each invocation with begin/end. */
+void sspid_caller_pending_begin (SspidCaller *caller);
+void sspid_caller_pending_end (SspidCaller *caller);
+
+/* NULL if the caller may have one more pending invocation / credential /
+ * context, else a description of the limit it hit ("max-...=N") for a log
+ * line; free with g_free(). */
+char *sspid_caller_check_pending_limit (SspidCaller *caller);
+char *sspid_caller_check_credential_limit (SspidCaller *caller);
+char *sspid_caller_check_context_limit (SspidCaller *caller);
+
+/* Stores @cred (takes the reference) under a new handle and returns it.
+ * The caller must be identified and not gone. */
+guint64 sspid_caller_add_credential (SspidCaller *caller, SspidCredential *cred);
+/* Borrowed, or NULL if @handle is not a credential of @caller. */
+SspidCredential *sspid_caller_peek_credential (SspidCaller *caller, guint64 handle);
+/* Drops the credential; FALSE if @handle is not a credential of @caller. */
+gboolean sspid_caller_remove_credential (SspidCaller *caller, guint64 handle);
+
+/* Stores @context under a new handle (counted against the caller's uid
+ * and connection until removed) and returns it.  The registry releases it
+ * with the registry's release function. */
+guint64 sspid_caller_add_context (SspidCaller *caller, gpointer context);
+/* Borrowed, or NULL if @handle is not a context of @caller. */
+gpointer sspid_caller_peek_context (SspidCaller *caller, guint64 handle);
+/* Drops the context (calls the release function); FALSE if unknown. */
+gboolean sspid_caller_remove_context (SspidCaller *caller, guint64 handle);
+
+/* A 64-bit value from getrandom(): never 0 nor G_MAXUINT64 (which a client
+ * might take for an invalidated SecHandle). */
+guint64 sspid_random_u64 (void);

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Shared by the two halves of the D-Bus front: sspid-service.c (the object,
+ * one handler per method) and sspid-work.c (answering calls, the
+ * per-context queues, the worker pool, the handshake timeout).
+ *
+ * Threads: the main thread owns D-Bus, the caller registry and everything
+ * below, except that a worker running a call may use that call's context's
+ * SspidTls (and header_size): a context runs at most one call at a time.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include "sspid-caller.h"
+#include "sspid-config.h"
+#include "sspid-credential.h"
+#include "sspid-service.h"
+#include "sspid-tls.h"
+
+typedef struct _SspidContext SspidContext;
+
+struct _SspidService {
+  GDBusConnection      *connection;
+  GMainContext         *main_context;
+  guint                 registration_id;
+  SspidConfig          *config;
+  SspidCredentialStore *store;
+  SspidCallerRegistry  *registry;
+  guint64               instance;
+  GThreadPool          *pool;
+  GAsyncQueue          *done;         /* SspidCall * back from the workers */
+  GSource              *done_source;
+  guint                 reaper_id;
+  gboolean              shutting_down;
+};
+
+typedef enum {
+  SSPID_CALL_HELLO,
+  SSPID_CALL_ACQUIRE,
+  SSPID_CALL_INITIALIZE,
+  SSPID_CALL_ACCEPT,
+  SSPID_CALL_DELETE,
+  SSPID_CALL_FREE,
+  SSPID_CALL_QUERY,
+  SSPID_CALL_ENCRYPT,
+  SSPID_CALL_DECRYPT,
+  SSPID_CALL_APPLY_CONTROL,
+} SspidCallKind;
+
+/* One method call, from its arrival to its one answer. */
+typedef struct {
+  SspidService          *service;
+  SspidCaller           *caller;       /* ref, counted as pending; NULL for Hello */
+  GDBusMethodInvocation *invocation;   /* owned until answered */
+  SspidCallKind          kind;
+  const char            *method;
+  guint64                call_id;
+  gboolean               no_reply;     /* answer with the Completed signal */
+
+  /* A call queued on a context, and what the worker needs. */
+  SspidContext          *ctx;          /* ref */
+  gboolean               create;       /* the step that creates the session */
+  const char            *target_name;  /* borrowed from the parameters */
+  guint32                context_req;
+  GVariant              *input;        /* ay: token, plaintext or records */
+  const char           **alpn;         /* strings borrowed from the parameters */
+  guint32                token_type;   /* ApplyControlToken */
+  guint32                alert_type;
+  guint32                alert_number;
+
+  /* What the worker produced. */
+  SspidTlsStep           step;
+  GVariant              *info;
+  GBytes                *record;       /* EncryptMessage */
+  SspidTlsDecrypt        decrypt;
+  guint32                header_size;
+} SspidCall;
+
+/* A security context: what a context handle points to.  The caller's
+ * handle table holds one reference, each call queued or running on it
+ * another; main thread only. */
+struct _SspidContext {
+  gint             ref;
+  SspidService    *service;
+  SspidCaller     *caller;       /* ref */
+  guint64          handle;
+  gboolean         is_server;
+  SspidCredential *cred;         /* ref: the credential handle may go first */
+  SspidTls        *tls;          /* made by the first step; NULL once expired */
+  gint64           created;      /* monotonic, µs */
+  guint32          header_size;  /* of a record, once known; worker side */
+  GQueue           queue;        /* SspidCall * waiting for the one running */
+  gboolean         running;      /* a call is on a worker */
+  gboolean         released;     /* no longer in the caller's table */
+  gboolean         expired;      /* handshake timed out: a tombstone */
+  gboolean         draining;     /* inside context_run_next() */
+};
+
+#define SSPID_STATUS_IS_ERROR(s) ((gint32) (s) < 0)
+
+/* Answers: each sends the one answer of @call and frees it. */
+void sspid_call_free (SspidCall *call);
+void sspid_call_answer_value (SspidCall *call, GVariant *reply);
+void sspid_call_answer_step (SspidCall *call, SECURITY_STATUS status, guint64 handle,
+                             GBytes *token, guint32 attributes, gint64 expiry,
+                             guint32 extra, guint32 missing);
+/* Nothing but @status, in the shape of the call's method. */
+void sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status);
+/* SEC_E_INSUFFICIENT_MEMORY, logging the @limit hit (freed). */
+void sspid_call_answer_limit (SspidCall *call, char *limit);
+
+/* A new context (one reference, for the caller's table). */
+SspidContext *sspid_context_new (SspidService *service, SspidCaller *caller,
+                                 SspidCredential *cred, gboolean is_server);
+/* The registry's SspidContextReleaseFunc. */
+void sspid_context_release (gpointer context);
+/* Queues @call behind what runs on @ctx; it is answered in its turn. */
+void sspid_context_enqueue (SspidContext *ctx, SspidCall *call);
+
+/* The worker pool, its way back to the main thread and the handshake
+ * reaper.  Stop answers what the workers still run (before the registry
+ * goes); clear frees what is left (after). */
+gboolean sspid_work_start (SspidService *service, GError **error);
+void sspid_work_stop (SspidService *service);
+void sspid_work_clear (SspidService *service);

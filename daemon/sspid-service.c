@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The D-Bus front (see sspid-service.h): the org.sspid1.Sspi object, one
+ * handle_<method> per method, dispatched from a table.
+ *
+ * GDBus checks every call against the generated interface info first (an
+ * unknown method or a wrong signature gets a D-Bus error without reaching
+ * us).  Each call then becomes an SspidCall, counted as pending for its
+ * connection until its one answer (sspid-work.c); calls wait for the
+ * caller's identity (sspid-caller.c) before their handler runs.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "sspid-dbus-generated.h"
+#include "sspid-proto.h"
+#include "sspid-service-private.h"
+#include "sspi.h"
+#include "schannel.h"
+
+/* --- handlers ----------------------------------------------------------- */
+
+static GVariant *
+call_parameters (SspidCall *call)
+{
+  return g_dbus_method_invocation_get_parameters (call->invocation);
+}
+
+/* Queues @call on the caller's context @handle, or answers that there is
+ * no such context. */
+static void
+queue_on_context (SspidCall *call, guint64 handle)
+{
+  SspidContext *ctx = sspid_caller_peek_context (call->caller, handle);
+
+  if (ctx == NULL)
+    {
+      sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
+      return;
+    }
+  sspid_context_enqueue (ctx, call);
+}
+
+static void
+handle_hello (SspidCall *call)
+{
+  sspid_call_answer_value (call, g_variant_new ("(st)", PACKAGE_VERSION,
+                                                call->service->instance));
+}
+
+/* Reads an optional "u" from @auth_data; FALSE if present with another type. */
+static gboolean
+lookup_u32 (GVariant *auth_data, const char *key, guint32 *value)
+{
+  g_autoptr(GVariant) v = g_variant_lookup_value (auth_data, key, NULL);
+
+  *value = 0;
+  if (v == NULL)
+    return TRUE;
+  if (!g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
+    return FALSE;
+  *value = g_variant_get_uint32 (v);
+  return TRUE;
+}
+
+static void
+handle_acquire_credentials_handle (SspidCall *call)
+{
+  SspidService *service = call->service;
+  const char *tag = sspid_caller_peek_log_tag (call->caller);
+  const char *principal, *package;
+  guint32 use, protocols, flags;
+  g_autoptr(GVariant) auth_data = NULL;
+  SspidCredential *cred = NULL;
+  SECURITY_STATUS status;
+  char *limit;
+  guint64 handle;
+
+  g_variant_get (call_parameters (call), "(t&s&su@a{sv})", NULL, &principal, &package,
+                 &use, &auth_data);
+
+  if (g_ascii_strcasecmp (package, SCHANNEL_NAME_A) != 0
+      && g_ascii_strcasecmp (package, UNISP_NAME_A) != 0)
+    {
+      sspid_call_answer_status (call, SEC_E_SECPKG_NOT_FOUND);
+      return;
+    }
+  if ((use & SECPKG_CRED_BOTH) == 0
+      || !lookup_u32 (auth_data, "enabled-protocols", &protocols)
+      || !lookup_u32 (auth_data, "flags", &flags))
+    {
+      sspid_call_answer_status (call, SEC_E_INVALID_PARAMETER);
+      return;
+    }
+  if ((limit = sspid_caller_check_credential_limit (call->caller)) != NULL)
+    {
+      sspid_call_answer_limit (call, limit);
+      return;
+    }
+
+  status = sspid_credential_store_acquire (service->store, principal, use, protocols, flags,
+                                           sspid_caller_peek_identity (call->caller), &cred);
+  if (status != SEC_E_OK)
+    {
+      g_message ("%s: credential \"%s\" (use %u) refused: 0x%08x", tag, principal, use,
+                 (guint32) status);
+      sspid_call_answer_status (call, status);
+      return;
+    }
+
+  handle = sspid_caller_add_credential (call->caller, cred);
+  g_info ("%s cred=0x%016" PRIx64 ": acquired \"%s\" (use %u)", tag, handle, principal, use);
+  sspid_call_answer_step (call, SEC_E_OK, handle, NULL, 0, sspid_credential_get_expiry (cred),
+                          0, 0);
+}
+
+static void
+handle_free_credentials_handle (SspidCall *call)
+{
+  guint64 handle;
+
+  g_variant_get (call_parameters (call), "(tt)", NULL, &handle);
+  if (!sspid_caller_remove_credential (call->caller, handle))
+    {
+      sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
+      return;
+    }
+  g_debug ("%s cred=0x%016" PRIx64 ": freed", sspid_caller_peek_log_tag (call->caller),
+           handle);
+  sspid_call_answer_status (call, SEC_E_OK);
+}
+
+/* A first ISC/ASC: a new context on credential @cred_handle. */
+static SspidContext *
+new_context (SspidCall *call, guint64 cred_handle, gboolean is_server)
+{
+  SspidCredential *cred = sspid_caller_peek_credential (call->caller, cred_handle);
+  guint32 needed = is_server ? SECPKG_CRED_INBOUND : SECPKG_CRED_OUTBOUND;
+  SspidContext *ctx;
+  char *limit;
+
+  if (cred == NULL)
+    {
+      sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
+      return NULL;
+    }
+  if ((sspid_credential_get_use (cred) & needed) == 0)
+    {
+      sspid_call_answer_status (call, SEC_E_NO_CREDENTIALS);
+      return NULL;
+    }
+  if ((limit = sspid_caller_check_context_limit (call->caller)) != NULL)
+    {
+      sspid_call_answer_limit (call, limit);
+      return NULL;
+    }
+
+  ctx = sspid_context_new (call->service, call->caller, cred, is_server);
+  ctx->handle = sspid_caller_add_context (call->caller, ctx);   /* the table's ref */
+  call->create = TRUE;
+  g_debug ("%s ctx=0x%016" PRIx64 ": new %s context",
+           sspid_caller_peek_log_tag (call->caller), ctx->handle,
+           is_server ? "server" : "client");
+  return ctx;
+}
+
+static void
+handle_step (SspidCall *call, guint64 cred_handle, guint64 ctx_handle, gboolean is_server)
+{
+  guint max = call->service->config->max_token_size;
+  SspidContext *ctx;
+
+  if (max > 0 && g_variant_get_size (call->input) > max)
+    {
+      g_message ("%s: %s refused: input of %" G_GSIZE_FORMAT " bytes is over max-token-size=%u",
+                 sspid_caller_peek_log_tag (call->caller), call->method,
+                 g_variant_get_size (call->input), max);
+      sspid_call_answer_status (call, SEC_E_INVALID_TOKEN);
+      return;
+    }
+
+  if (ctx_handle == 0)
+    {
+      ctx = new_context (call, cred_handle, is_server);
+      if (ctx == NULL)
+        return;
+    }
+  else
+    {
+      /* As on Windows, the credential argument of a continuation is not
+       * looked at: the context holds its own. */
+      ctx = sspid_caller_peek_context (call->caller, ctx_handle);
+      if (ctx == NULL || ctx->is_server != is_server)
+        {
+          sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
+          return;
+        }
+    }
+  sspid_context_enqueue (ctx, call);
+}
+
+static void
+handle_initialize_security_context (SspidCall *call)
+{
+  guint64 cred_handle, ctx_handle;
+
+  g_variant_get (call_parameters (call), "(ttt&su@ay^a&s)", NULL, &cred_handle,
+                 &ctx_handle, &call->target_name, &call->context_req, &call->input,
+                 &call->alpn);
+  handle_step (call, cred_handle, ctx_handle, FALSE);
+}
+
+static void
+handle_accept_security_context (SspidCall *call)
+{
+  guint64 cred_handle, ctx_handle;
+
+  g_variant_get (call_parameters (call), "(tttu@ay^a&s)", NULL, &cred_handle,
+                 &ctx_handle, &call->context_req, &call->input, &call->alpn);
+  handle_step (call, cred_handle, ctx_handle, TRUE);
+}
+
+static void
+handle_delete_security_context (SspidCall *call)
+{
+  guint64 handle;
+
+  g_variant_get (call_parameters (call), "(tt)", NULL, &handle);
+  /* Behind a running step, whose result is still delivered first. */
+  queue_on_context (call, handle);
+}
+
+static void
+handle_query_context (SspidCall *call)
+{
+  guint64 handle;
+
+  g_variant_get (call_parameters (call), "(t)", &handle);
+  queue_on_context (call, handle);
+}
+
+static void
+handle_encrypt_message (SspidCall *call)
+{
+  guint max = call->service->config->max_token_size;
+  guint64 handle;
+
+  g_variant_get (call_parameters (call), "(t@ay)", &handle, &call->input);
+  /* What the engine says for more than a record holds. */
+  if (max > 0 && g_variant_get_size (call->input) > max)
+    {
+      sspid_call_answer_status (call, SEC_E_INVALID_PARAMETER);
+      return;
+    }
+  queue_on_context (call, handle);
+}
+
+static void
+handle_decrypt_message (SspidCall *call)
+{
+  guint max = call->service->config->max_token_size;
+  guint64 handle;
+
+  g_variant_get (call_parameters (call), "(t@ay)", &handle, &call->input);
+  if (max > 0 && g_variant_get_size (call->input) > max)
+    {
+      sspid_call_answer_status (call, SEC_E_INVALID_TOKEN);
+      return;
+    }
+  queue_on_context (call, handle);
+}
+
+static void
+handle_apply_control_token (SspidCall *call)
+{
+  guint64 handle;
+
+  g_variant_get (call_parameters (call), "(tuuu)", &handle, &call->token_type,
+                 &call->alert_type, &call->alert_number);
+  queue_on_context (call, handle);
+}
+
+/* --- dispatch ----------------------------------------------------------- */
+
+typedef struct {
+  const char   *name;
+  SspidCallKind kind;
+  gboolean      has_call_id;   /* an asynchronous method: answers a step result */
+  void        (*handle) (SspidCall *call);
+} Method;
+
+static const Method methods[] = {
+  { "Hello", SSPID_CALL_HELLO, FALSE, handle_hello },
+  { "AcquireCredentialsHandle", SSPID_CALL_ACQUIRE, TRUE, handle_acquire_credentials_handle },
+  { "InitializeSecurityContext", SSPID_CALL_INITIALIZE, TRUE,
+    handle_initialize_security_context },
+  { "AcceptSecurityContext", SSPID_CALL_ACCEPT, TRUE, handle_accept_security_context },
+  { "DeleteSecurityContext", SSPID_CALL_DELETE, TRUE, handle_delete_security_context },
+  { "FreeCredentialsHandle", SSPID_CALL_FREE, TRUE, handle_free_credentials_handle },
+  { "QueryContext", SSPID_CALL_QUERY, FALSE, handle_query_context },
+  { "EncryptMessage", SSPID_CALL_ENCRYPT, FALSE, handle_encrypt_message },
+  { "DecryptMessage", SSPID_CALL_DECRYPT, FALSE, handle_decrypt_message },
+  { "ApplyControlToken", SSPID_CALL_APPLY_CONTROL, FALSE, handle_apply_control_token },
+};
+
+/* Runs once the caller's identity is settled (sspid-caller.h). */
+static void
+dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
+                     gpointer user_data)
+{
+  SspidCall *call = user_data;
+  const Method *method = NULL;
+
+  if (call->service->shutting_down)
+    {
+      sspid_call_answer_status (call, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+      return;
+    }
+  if (sspid_caller_peek_identity (caller) == NULL)
+    {
+      /* Logged once, when the identity could not be learned. */
+      g_debug ("%s: %s denied: caller not identified", sspid_caller_peek_log_tag (caller),
+               call->method);
+      sspid_call_answer_status (call, SEC_E_INTERNAL_ERROR);
+      return;
+    }
+
+  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
+    if (methods[i].kind == call->kind)
+      method = &methods[i];
+  g_assert (method != NULL);
+  method->handle (call);
+}
+
+static void
+method_call (GDBusConnection *connection, const char *sender, const char *object_path,
+             const char *interface_name, const char *method_name, GVariant *parameters,
+             GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  SspidService *service = user_data;
+  const Method *method = NULL;
+  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+  SspidCall *call;
+  char *limit;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
+    if (g_str_equal (methods[i].name, method_name))
+      method = &methods[i];
+  /* GDBus checks names and signatures against the interface info first;
+   * this is for the day the XML and this table drift apart. */
+  if (method == NULL)
+    {
+      g_dbus_method_invocation_return_dbus_error (invocation,
+                                                  "org.freedesktop.DBus.Error.UnknownMethod",
+                                                  "No such method");
+      return;
+    }
+
+  call = g_new0 (SspidCall, 1);
+  call->service = service;
+  call->invocation = invocation;
+  call->kind = method->kind;
+  call->method = method->name;
+  call->no_reply = (g_dbus_message_get_flags (message)
+                    & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) != 0;
+  if (method->has_call_id)
+    g_variant_get_child (parameters, 0, "t", &call->call_id);
+
+  /* Hello needs no identity: it answers at once and costs the caller no
+   * registry entry. */
+  if (method->kind == SSPID_CALL_HELLO)
+    {
+      method->handle (call);
+      return;
+    }
+
+  call->caller = sspid_caller_ref (sspid_caller_registry_peek (service->registry, sender));
+  if ((limit = sspid_caller_check_pending_limit (call->caller)) != NULL)
+    {
+      sspid_caller_pending_begin (call->caller);
+      sspid_call_answer_limit (call, limit);
+      return;
+    }
+  sspid_caller_pending_begin (call->caller);
+  sspid_caller_run_identified (call->caller, invocation, dispatch_identified, call);
+}
+
+static const GDBusInterfaceVTable interface_vtable = {
+  .method_call = method_call,
+};
+
+/* --- the service -------------------------------------------------------- */
+
+SspidService *
+sspid_service_new (GDBusConnection *connection, SspidConfig *config,
+                   SspidCredentialStore *store, GError **error)
+{
+  g_autoptr(SspidService) service = g_new0 (SspidService, 1);
+
+  service->connection = g_object_ref (connection);
+  service->main_context = g_main_context_ref_thread_default ();
+  service->config = config;
+  service->store = store;
+  service->instance = sspid_random_u64 ();
+  service->registry = sspid_caller_registry_new (connection, config, sspid_context_release);
+  if (!sspid_work_start (service, error))
+    return NULL;
+
+  service->registration_id =
+    g_dbus_connection_register_object (connection, SSPID_OBJECT_PATH,
+                                       sspid_dbus_sspi_interface_info (),
+                                       &interface_vtable, service, NULL, error);
+  if (service->registration_id == 0)
+    return NULL;
+  return g_steal_pointer (&service);
+}
+
+void
+sspid_service_free (SspidService *service)
+{
+  if (service == NULL)
+    return;
+
+  /* From here on every call still pending is answered, none started. */
+  service->shutting_down = TRUE;
+  if (service->registration_id != 0)
+    g_dbus_connection_unregister_object (service->connection, service->registration_id);
+  sspid_work_stop (service);
+  /* Releases every caller, context and credential, answering what waits. */
+  sspid_caller_registry_free (service->registry);
+  sspid_work_clear (service);
+
+  g_clear_pointer (&service->store, sspid_credential_store_free);
+  g_clear_pointer (&service->config, sspid_config_free);
+  g_main_context_unref (service->main_context);
+  g_object_unref (service->connection);
+  g_free (service);
+}
+
+void
+sspid_service_reload (SspidService *service, SspidConfig *config,
+                      SspidCredentialStore *store)
+{
+  /* Safe to drop at once: ACH runs on this thread, and what acquired
+   * credentials need they hold references to. */
+  sspid_credential_store_free (service->store);
+  sspid_config_free (service->config);
+  service->store = store;
+  service->config = config;
+  sspid_caller_registry_set_limits (service->registry, config);
+}
+
+void
+sspid_service_get_counts (SspidService *service, SspidCounts *counts)
+{
+  sspid_caller_registry_get_counts (service->registry, counts);
+}
+
+guint64
+sspid_service_get_instance (SspidService *service)
+{
+  return service->instance;
+}

@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The working half of the D-Bus front (see sspid-service-private.h):
+ * answering calls exactly once, the per-context FIFO of calls, the worker
+ * pool that runs handshake steps and record protection off the main
+ * thread, and the reaper of handshakes that never finish.
+ *
+ * A call on a context waits in the context's queue until the call before
+ * it is answered; then it runs on a worker, which touches only that
+ * context's SspidTls and hands the call back through an async queue that a
+ * GSource drains on the main thread.  Everything else happens on the main
+ * thread.  Contexts are reference counted, so one whose caller vanished
+ * while a step ran is freed when the step is back.
+ */
+#include "config.h"
+
+#include <inttypes.h>
+
+#include "sspid-proto.h"
+#include "sspid-service-private.h"
+#include "sspi.h"
+#include "schannel.h"
+
+static void context_run_next (SspidContext *ctx);
+
+/* --- answers ------------------------------------------------------------ */
+
+static SspidContext *context_ref (SspidContext *ctx);
+static void context_unref (SspidContext *ctx);
+
+void
+sspid_call_free (SspidCall *call)
+{
+  g_assert (call->invocation == NULL);
+  if (call->caller != NULL)
+    {
+      sspid_caller_pending_end (call->caller);
+      sspid_caller_unref (call->caller);
+    }
+  g_clear_pointer (&call->ctx, context_unref);
+  g_clear_pointer (&call->input, g_variant_unref);
+  g_free (call->alpn);
+  sspid_tls_step_clear (&call->step);
+  g_clear_pointer (&call->info, g_variant_unref);
+  g_clear_pointer (&call->record, g_bytes_unref);
+  sspid_tls_decrypt_clear (&call->decrypt);
+  g_free (call);
+}
+
+static GVariant *
+bytes_variant (GBytes *bytes)
+{
+  if (bytes == NULL)
+    return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1);
+  return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
+}
+
+/* A call sent with NO_REPLY_EXPECTED gets the Completed signal, addressed
+ * to its sender alone; returning the invocation then sends nothing. */
+void
+sspid_call_answer_step (SspidCall *call, SECURITY_STATUS status, guint64 handle,
+                        GBytes *token, guint32 attributes, gint64 expiry, guint32 extra,
+                        guint32 missing)
+{
+  GDBusMethodInvocation *invocation = g_steal_pointer (&call->invocation);
+
+  if (call->no_reply)
+    {
+      g_autoptr(GError) error = NULL;
+      GVariant *signal = g_variant_new ("(tut@ayuxuu)", call->call_id, (guint32) status,
+                                        handle, bytes_variant (token), attributes,
+                                        expiry, extra, missing);
+
+      if (!g_dbus_connection_emit_signal (call->service->connection,
+                                          g_dbus_method_invocation_get_sender (invocation),
+                                          SSPID_OBJECT_PATH, SSPID_INTERFACE,
+                                          SSPID_SIGNAL_COMPLETED, signal, &error))
+        g_debug ("%s: cannot send Completed: %s",
+                 sspid_caller_peek_log_tag (call->caller), error->message);
+      g_dbus_method_invocation_return_value (invocation, NULL);
+    }
+  else
+    g_dbus_method_invocation_return_value (invocation,
+                                           g_variant_new ("(ut@ayuxuu)", (guint32) status,
+                                                          handle, bytes_variant (token),
+                                                          attributes, expiry, extra,
+                                                          missing));
+  sspid_call_free (call);
+}
+
+void
+sspid_call_answer_value (SspidCall *call, GVariant *reply)
+{
+  g_dbus_method_invocation_return_value (g_steal_pointer (&call->invocation), reply);
+  sspid_call_free (call);
+}
+
+/* @info is borrowed; NULL answers an empty dictionary. */
+static void
+answer_query (SspidCall *call, SECURITY_STATUS status, GVariant *info)
+{
+  if (info == NULL)
+    info = g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0);
+  sspid_call_answer_value (call, g_variant_new ("(u@a{sv})", (guint32) status, info));
+}
+
+static void
+answer_encrypt (SspidCall *call, SECURITY_STATUS status, GBytes *record, guint32 header_size)
+{
+  sspid_call_answer_value (call, g_variant_new ("(u@ayu)", (guint32) status,
+                                                bytes_variant (record), header_size));
+}
+
+static void
+answer_decrypt (SspidCall *call, SECURITY_STATUS status, const SspidTlsDecrypt *d,
+                guint32 header_size)
+{
+  sspid_call_answer_value (call,
+                           g_variant_new ("(u@ayuuuu)", (guint32) status,
+                                          bytes_variant (d != NULL ? d->plaintext : NULL),
+                                          header_size, d != NULL ? d->record_size : 0,
+                                          d != NULL ? d->extra : 0,
+                                          d != NULL ? d->missing : 0));
+}
+
+void
+sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status)
+{
+  switch (call->kind)
+    {
+    case SSPID_CALL_QUERY:
+      answer_query (call, status, NULL);
+      break;
+    case SSPID_CALL_ENCRYPT:
+      answer_encrypt (call, status, NULL, 0);
+      break;
+    case SSPID_CALL_DECRYPT:
+      answer_decrypt (call, status, NULL, 0);
+      break;
+    case SSPID_CALL_APPLY_CONTROL:
+      sspid_call_answer_value (call, g_variant_new ("(u)", (guint32) status));
+      break;
+    default:
+      sspid_call_answer_step (call, status, 0, NULL, 0, 0, 0, 0);
+      break;
+    }
+}
+
+void
+sspid_call_answer_limit (SspidCall *call, char *limit)
+{
+  g_message ("%s: %s refused: limit %s reached",
+             sspid_caller_peek_log_tag (call->caller), call->method, limit);
+  g_free (limit);
+  sspid_call_answer_status (call, SEC_E_INSUFFICIENT_MEMORY);
+}
+
+/* --- contexts ----------------------------------------------------------- */
+
+SspidContext *
+sspid_context_new (SspidService *service, SspidCaller *caller, SspidCredential *cred,
+                   gboolean is_server)
+{
+  SspidContext *ctx = g_new0 (SspidContext, 1);
+
+  ctx->ref = 1;
+  ctx->service = service;
+  ctx->caller = sspid_caller_ref (caller);
+  ctx->cred = sspid_credential_ref (cred);
+  ctx->is_server = is_server;
+  ctx->created = g_get_monotonic_time ();
+  g_queue_init (&ctx->queue);
+  return ctx;
+}
+
+static SspidContext *
+context_ref (SspidContext *ctx)
+{
+  ctx->ref++;
+  return ctx;
+}
+
+static void
+context_unref (SspidContext *ctx)
+{
+  if (--ctx->ref > 0)
+    return;
+  g_assert (!ctx->running && g_queue_is_empty (&ctx->queue));
+  g_clear_pointer (&ctx->tls, sspid_tls_free);
+  sspid_credential_unref (ctx->cred);
+  sspid_caller_unref (ctx->caller);
+  g_free (ctx);
+}
+
+/* The registry dropped the context (deleted, first step failed, or the
+ * caller is gone): calls still queued are answered now, a running one when
+ * it comes back. */
+void
+sspid_context_release (gpointer context)
+{
+  SspidContext *ctx = context;
+
+  ctx->released = TRUE;
+  context_run_next (ctx);
+  context_unref (ctx);
+}
+
+void
+sspid_context_enqueue (SspidContext *ctx, SspidCall *call)
+{
+  call->ctx = context_ref (ctx);
+  g_queue_push_tail (&ctx->queue, call);
+  context_run_next (ctx);
+}
+
+/* ApplyControlToken, at its turn in the context's queue (so no worker is
+ * using the session).  The alert goes out with the next ISC/ASC step. */
+static SECURITY_STATUS
+apply_control_token (SspidContext *ctx, SspidCall *call)
+{
+  if (call->token_type == SCHANNEL_SHUTDOWN)
+    {
+      sspid_tls_queue_alert (ctx->tls, TLS1_ALERT_WARNING, TLS1_ALERT_CLOSE_NOTIFY);
+      return SEC_E_OK;
+    }
+  if (call->token_type != SCHANNEL_ALERT)
+    return SEC_E_UNSUPPORTED_FUNCTION;
+  if ((call->alert_type != TLS1_ALERT_WARNING && call->alert_type != TLS1_ALERT_FATAL)
+      || call->alert_number > 255)
+    return SEC_E_INVALID_PARAMETER;
+  /* Schannel's values are the TLS wire values, as GnuTLS's are. */
+  sspid_tls_queue_alert (ctx->tls, (int) call->alert_type, (int) call->alert_number);
+  return SEC_E_OK;
+}
+
+/* Answers or starts what waits on @ctx, in order, until one call runs on a
+ * worker or the queue is empty. */
+static void
+context_run_next (SspidContext *ctx)
+{
+  SspidService *service = ctx->service;
+  SspidCall *call;
+
+  /* Deleting the context below re-enters through sspid_context_release(). */
+  if (ctx->draining)
+    return;
+  ctx->draining = TRUE;
+  context_ref (ctx);
+
+  while (!ctx->running && (call = g_queue_pop_head (&ctx->queue)) != NULL)
+    {
+      if (service->shutting_down)
+        sspid_call_answer_status (call, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+      else if (ctx->released)
+        sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
+      else if (call->kind == SSPID_CALL_DELETE)
+        {
+          g_debug ("%s ctx=0x%016" PRIx64 ": deleted",
+                   sspid_caller_peek_log_tag (ctx->caller), ctx->handle);
+          sspid_caller_remove_context (ctx->caller, ctx->handle);
+          sspid_call_answer_status (call, SEC_E_OK);
+        }
+      else if (ctx->expired)
+        sspid_call_answer_status (call, SEC_E_CONTEXT_EXPIRED);
+      else if (call->kind == SSPID_CALL_APPLY_CONTROL)
+        sspid_call_answer_status (call, apply_control_token (ctx, call));
+      else
+        {
+          ctx->running = TRUE;
+          g_thread_pool_push (service->pool, call, NULL);
+        }
+    }
+
+  ctx->draining = FALSE;
+  context_unref (ctx);
+}
+
+/* --- the worker side ---------------------------------------------------- */
+
+static void
+worker_run_step (SspidCall *call, const guint8 *input, gsize input_len)
+{
+  SspidContext *ctx = call->ctx;
+
+  if (call->create)
+    {
+      SECURITY_STATUS status;
+
+      if (ctx->is_server)
+        status = sspid_tls_new_server (ctx->cred, call->context_req, call->alpn, &ctx->tls);
+      else
+        status = sspid_tls_new_client (ctx->cred, call->target_name, call->context_req,
+                                       call->alpn, &ctx->tls);
+      if (status != SEC_E_OK)
+        {
+          g_clear_pointer (&ctx->tls, sspid_tls_free);
+          call->step.status = status;
+          return;
+        }
+    }
+  sspid_tls_step (ctx->tls, input, input_len, &call->step);
+}
+
+/* Bytes of a record before its ciphertext: fixed once the session is
+ * established (5, plus the explicit nonce of TLS 1.2 AEAD suites), so it
+ * is learned once per context. */
+static guint32
+context_header_size (SspidContext *ctx)
+{
+  if (ctx->header_size == 0 && sspid_tls_is_established (ctx->tls))
+    {
+      g_autoptr(GVariant) info = g_variant_ref_sink (sspid_tls_query_info (ctx->tls));
+
+      if (!g_variant_lookup (info, "header-size", "u", &ctx->header_size))
+        ctx->header_size = 0;
+    }
+  return ctx->header_size;
+}
+
+static void
+worker_run (gpointer data, gpointer user_data)
+{
+  SspidCall *call = data;
+  SspidService *service = user_data;
+  SspidTls *tls = call->ctx->tls;
+  gsize len = 0;
+  const guint8 *bytes = call->input != NULL
+    ? g_variant_get_fixed_array (call->input, &len, 1) : NULL;
+
+  switch (call->kind)
+    {
+    case SSPID_CALL_QUERY:
+      call->info = g_variant_ref_sink (sspid_tls_query_info (tls));
+      break;
+    case SSPID_CALL_ENCRYPT:
+      call->step.status = sspid_tls_encrypt (tls, bytes, len, &call->record);
+      call->header_size = context_header_size (call->ctx);
+      break;
+    case SSPID_CALL_DECRYPT:
+      sspid_tls_decrypt (tls, bytes, len, &call->decrypt);
+      call->header_size = context_header_size (call->ctx);
+      break;
+    default:
+      worker_run_step (call, bytes, len);
+      break;
+    }
+
+  g_async_queue_push (service->done, call);
+  g_main_context_wakeup (service->main_context);
+}
+
+/* Back on the main thread: answer, then start the context's next call. */
+static void
+call_finished (SspidCall *call)
+{
+  SspidContext *ctx = context_ref (call->ctx);
+  SspidTlsStep *step = &call->step;
+  gboolean first_failed = call->create && SSPID_STATUS_IS_ERROR (step->status);
+
+  ctx->running = FALSE;
+  switch (call->kind)
+    {
+    case SSPID_CALL_QUERY:
+      answer_query (call, SEC_E_OK, call->info);
+      break;
+    case SSPID_CALL_ENCRYPT:
+      answer_encrypt (call, step->status, call->record, call->header_size);
+      break;
+    case SSPID_CALL_DECRYPT:
+      answer_decrypt (call, call->decrypt.status, &call->decrypt, call->header_size);
+      break;
+    default:
+      if (SSPID_STATUS_IS_ERROR (step->status))
+        g_info ("%s ctx=0x%016" PRIx64 ": %s step failed: 0x%08x",
+                sspid_caller_peek_log_tag (ctx->caller), ctx->handle,
+                first_failed ? "first" : "later", (guint32) step->status);
+      /* As on Windows, a failed first call leaves no context behind. */
+      sspid_call_answer_step (call, step->status, first_failed ? 0 : ctx->handle,
+                              step->token, step->attributes, step->expiry, step->extra,
+                              step->missing);
+      break;
+    }
+
+  if (first_failed && !ctx->released)
+    sspid_caller_remove_context (ctx->caller, ctx->handle);
+  context_run_next (ctx);
+  context_unref (ctx);
+}
+
+static void
+drain_done (SspidService *service)
+{
+  SspidCall *call;
+
+  while ((call = g_async_queue_try_pop (service->done)) != NULL)
+    call_finished (call);
+}
+
+/* Ready while workers have handed calls back; a worker wakes the main
+ * context up after each push. */
+typedef struct {
+  GSource      source;
+  GAsyncQueue *queue;
+} DoneSource;
+
+static gboolean
+done_source_prepare (GSource *source, gint *timeout)
+{
+  *timeout = -1;
+  return g_async_queue_length (((DoneSource *) source)->queue) > 0;
+}
+
+static gboolean
+done_source_check (GSource *source)
+{
+  return g_async_queue_length (((DoneSource *) source)->queue) > 0;
+}
+
+static gboolean
+done_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs done_source_funcs = {
+  .prepare = done_source_prepare,
+  .check = done_source_check,
+  .dispatch = done_source_dispatch,
+};
+
+static gboolean
+done_cb (gpointer user_data)
+{
+  drain_done (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- the handshake timeout ---------------------------------------------- */
+
+/* Turns a context stuck in its handshake into a tombstone: the session is
+ * freed but the handle stays (and counts), so the caller's next call says
+ * SEC_E_CONTEXT_EXPIRED rather than a puzzling SEC_E_INVALID_HANDLE. */
+static void
+reap_one (gpointer key, gpointer value, gpointer user_data)
+{
+  SspidContext *ctx = value;
+  SspidService *service = user_data;
+  gint64 limit = (gint64) service->config->handshake_timeout_sec * G_USEC_PER_SEC;
+
+  if (ctx->running || ctx->expired || ctx->tls == NULL)
+    return;
+  if (g_get_monotonic_time () - ctx->created < limit)
+    return;
+  if (sspid_tls_is_established (ctx->tls))
+    return;
+
+  g_message ("%s ctx=0x%016" PRIx64 ": handshake not done after %u s, context expired",
+             sspid_caller_peek_log_tag (ctx->caller), ctx->handle,
+             service->config->handshake_timeout_sec);
+  ctx->expired = TRUE;
+  g_clear_pointer (&ctx->tls, sspid_tls_free);
+}
+
+static gboolean
+reaper_cb (gpointer user_data)
+{
+  SspidService *service = user_data;
+
+  if (service->config->handshake_timeout_sec > 0)
+    sspid_caller_registry_foreach_context (service->registry, reap_one, service);
+  return G_SOURCE_CONTINUE;
+}
+
+/* --- start and stop ----------------------------------------------------- */
+
+gboolean
+sspid_work_start (SspidService *service, GError **error)
+{
+  service->done = g_async_queue_new ();
+  service->done_source = g_source_new (&done_source_funcs, sizeof (DoneSource));
+  ((DoneSource *) service->done_source)->queue = service->done;
+  g_source_set_callback (service->done_source, done_cb, service, NULL);
+  g_source_set_name (service->done_source, "sspid worker results");
+  g_source_attach (service->done_source, service->main_context);
+
+  service->pool = g_thread_pool_new (worker_run, service, (gint) g_get_num_processors (),
+                                     FALSE, error);
+  if (service->pool == NULL)
+    return FALSE;
+
+  service->reaper_id = g_timeout_add_seconds (1, reaper_cb, service);
+  return TRUE;
+}
+
+void
+sspid_work_stop (SspidService *service)
+{
+  g_assert (service->shutting_down);
+  if (service->reaper_id != 0)
+    g_source_remove (service->reaper_id);
+  service->reaper_id = 0;
+
+  /* Let running calls finish (they use sessions about to be freed), then
+   * answer them; what waits behind them is answered, not started. */
+  if (service->pool != NULL)
+    g_thread_pool_free (service->pool, FALSE, TRUE);
+  service->pool = NULL;
+  if (service->done != NULL)
+    drain_done (service);
+}
+
+void
+sspid_work_clear (SspidService *service)
+{
+  if (service->done_source != NULL)
+    {
+      g_source_destroy (service->done_source);
+      g_clear_pointer (&service->done_source, g_source_unref);
+    }
+  g_clear_pointer (&service->done, g_async_queue_unref);
+}

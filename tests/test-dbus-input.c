@@ -1,0 +1,463 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The daemon's D-Bus front against malformed and hostile messages, spoken
+ * raw (no libsspi): wrong argument types, unknown methods, random handles,
+ * another connection's handles, limits, oversized tokens, and the Completed
+ * signal of a call sent with NO_REPLY_EXPECTED.  After each of them the
+ * daemon must still answer Hello and hand out a credential.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#include "dbus-raw.h"
+
+static TuEnv *env;
+
+static void
+setup (void)
+{
+  env = tu_env_start (NULL);
+}
+
+static void
+setup_limits (void)
+{
+  env = tu_env_start ("[daemon]\nmax-token-size=4096\nmax-contexts-per-user=4\n");
+}
+
+static void
+teardown (void)
+{
+  tu_env_stop (env);
+  env = NULL;
+}
+
+/* --- wrong argument types ----------------------------------------------- */
+
+START_TEST (test_wrong_types)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  const char *invalid = "org.freedesktop.DBus.Error.InvalidArgs";
+  const struct {
+    const char *method;
+    const char *args;     /* GVariant text, NULL for no arguments */
+  } cases[] = {
+    { "Hello", "(uint32 1,)" },
+    { "AcquireCredentialsHandle", NULL },
+    { "AcquireCredentialsHandle", "(uint64 1, '', 'Schannel', uint32 2, 'x')" },
+    { "AcquireCredentialsHandle", "(uint64 1, '', 'Schannel', 2, @a{sv} {})" },
+    { "AcquireCredentialsHandle", "(uint64 1, '', 'Schannel', uint32 2, @a{sv} {}, 1)" },
+    { "InitializeSecurityContext", "(uint64 1, uint64 1, uint64 0, '', uint32 0, 'x', @as [])" },
+    { "InitializeSecurityContext", "(uint64 1, uint64 1, uint64 0, '', uint32 0, @ay [])" },
+    { "InitializeSecurityContext", "(uint64 1, uint64 1, uint64 0, uint32 0, @ay [], @as [])" },
+    { "AcceptSecurityContext", "(uint64 1, uint64 1, uint64 0, '', uint32 0, @ay [], @as [])" },
+    { "AcceptSecurityContext", "(uint64 1, uint64 1, uint64 0, uint32 0, @ay [], @ay [])" },
+    { "DeleteSecurityContext", "(uint64 1,)" },
+    { "DeleteSecurityContext", "(uint64 1, 'x')" },
+    { "DeleteSecurityContext", "(uint32 1, uint64 1)" },
+    { "FreeCredentialsHandle", "(uint64 1, int64 1)" },
+    { "FreeCredentialsHandle", NULL },
+    { "QueryContext", "(uint32 1,)" },
+    { "QueryContext", "(uint64 1, uint64 2)" },
+    { "EncryptMessage", "(uint64 1, 'data')" },
+    { "EncryptMessage", "(uint64 1,)" },
+    { "DecryptMessage", "(uint64 1, @ay [], @ay [])" },
+    { "DecryptMessage", "(int64 1, @ay [])" },
+    { "ApplyControlToken", "(uint64 1, uint32 1, uint32 1)" },
+    { "ApplyControlToken", "(uint64 1, uint32 1, uint32 1, int32 0)" },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      GVariant *params = NULL;
+
+      if (cases[i].args != NULL)
+        {
+          g_autoptr(GError) error = NULL;
+          params = g_variant_parse (NULL, cases[i].args, NULL, NULL, &error);
+          ck_assert_msg (params != NULL, "%s: %s", cases[i].args,
+                         error != NULL ? error->message : "?");
+        }
+      assert_dbus_error (conn, SSPID_INTERFACE, cases[i].method, params, invalid);
+      /* After each: still alive. */
+      g_variant_unref (call_ok (conn, "Hello", NULL, "(st)"));
+    }
+  assert_daemon_healthy (conn);
+}
+END_TEST
+
+START_TEST (test_unknown_method)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+
+  assert_dbus_error (conn, SSPID_INTERFACE, "NoSuchMethod", NULL,
+                     "org.freedesktop.DBus.Error.UnknownMethod");
+  assert_dbus_error (conn, SSPID_INTERFACE, "EncryptMessages",
+                     g_variant_new ("(t)", (guint64) 1),
+                     "org.freedesktop.DBus.Error.UnknownMethod");
+  /* Another interface: the bus policy lets nothing else through. */
+  assert_dbus_error (conn, "org.sspid1.NoSuchInterface", "Hello", NULL,
+                     "org.freedesktop.DBus.Error.AccessDenied");
+  assert_daemon_healthy (conn);
+}
+END_TEST
+
+/* --- handles ------------------------------------------------------------ */
+
+START_TEST (test_unknown_handles)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  const guint32 invalid = (guint32) SEC_E_INVALID_HANDLE;
+  guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
+  guint64 server_cred = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
+
+  for (int round = 0; round < 8; round++)
+    {
+      guint64 h = random_handle ();
+      g_autoptr(GVariant) r1 = initialize (conn, h, 0, NULL, 0);
+      g_autoptr(GVariant) r2 = initialize (conn, cred, h, NULL, 0);
+      g_autoptr(GVariant) r3 = accept_ctx (conn, h, 0, NULL, 0);
+      g_autoptr(GVariant) r4 = accept_ctx (conn, server_cred, h, NULL, 0);
+      g_autoptr(GVariant) r5 = delete_ctx (conn, h);
+      g_autoptr(GVariant) r6 = free_cred (conn, h);
+      g_autoptr(GVariant) r7 = query (conn, h);
+      g_autoptr(GVariant) r8 = encrypt (conn, h, (const guint8 *) "x", 1);
+      g_autoptr(GVariant) r9 = decrypt (conn, h, (const guint8 *) "\x17\x03\x03\x00\x01x", 6);
+      g_autoptr(GVariant) r10 = apply_control (conn, h, SCHANNEL_SHUTDOWN, 0, 0);
+
+      ck_assert_uint_eq (step_status (r1), invalid);
+      ck_assert_uint_eq (step_status (r2), invalid);
+      ck_assert_uint_eq (step_status (r3), invalid);
+      ck_assert_uint_eq (step_status (r4), invalid);
+      ck_assert_uint_eq (step_status (r5), invalid);
+      ck_assert_uint_eq (step_status (r6), invalid);
+      ck_assert_uint_eq (step_status (r7), invalid);
+      ck_assert_uint_eq (step_status (r8), invalid);
+      ck_assert_uint_eq (step_status (r9), invalid);
+      ck_assert_uint_eq (step_status (r10), invalid);
+      ck_assert_uint_eq (step_handle (r1), 0);
+      ck_assert_uint_eq (step_handle (r2), 0);
+    }
+
+  /* A handle of the wrong kind is not found either. */
+  {
+    guint64 ctx = start_client (conn, cred);
+    g_autoptr(GVariant) as_cred = free_cred (conn, ctx);
+    g_autoptr(GVariant) as_ctx = delete_ctx (conn, cred);
+    g_autoptr(GVariant) as_cred_isc = initialize (conn, ctx, 0, NULL, 0);
+    g_autoptr(GVariant) client_as_server = accept_ctx (conn, server_cred, ctx, NULL, 0);
+
+    ck_assert_uint_eq (step_status (as_cred), invalid);
+    ck_assert_uint_eq (step_status (as_ctx), invalid);
+    ck_assert_uint_eq (step_status (as_cred_isc), invalid);
+    ck_assert_uint_eq (step_status (client_as_server), invalid);
+  }
+
+  /* Freed and deleted handles are gone. */
+  {
+    guint64 ctx = start_client (conn, cred);
+    g_autoptr(GVariant) del = delete_ctx (conn, ctx);
+    g_autoptr(GVariant) del2 = delete_ctx (conn, ctx);
+    g_autoptr(GVariant) q = query (conn, ctx);
+    g_autoptr(GVariant) fr = free_cred (conn, cred);
+    g_autoptr(GVariant) fr2 = free_cred (conn, cred);
+
+    ck_assert_uint_eq (step_status (del), (guint32) SEC_E_OK);
+    ck_assert_uint_eq (step_status (del2), invalid);
+    ck_assert_uint_eq (step_status (q), invalid);
+    ck_assert_uint_eq (step_status (fr), (guint32) SEC_E_OK);
+    ck_assert_uint_eq (step_status (fr2), invalid);
+  }
+  assert_daemon_healthy (conn);
+}
+END_TEST
+
+/* Another connection's handles are answered exactly like handles that were
+ * never issued: compare the full replies. */
+START_TEST (test_foreign_handles)
+{
+  g_autoptr(GDBusConnection) a = connect_bus (env);
+  g_autoptr(GDBusConnection) b = connect_bus (env);
+  guint64 cred_a = acquire_ok (a, "", SECPKG_CRED_OUTBOUND);
+  guint64 server_a = acquire_ok (a, "server", SECPKG_CRED_INBOUND);
+  guint64 ctx_a = start_client (a, cred_a);
+  guint64 cred_b = acquire_ok (b, "", SECPKG_CRED_OUTBOUND);
+  guint64 server_b = acquire_ok (b, "server", SECPKG_CRED_INBOUND);
+  guint64 unknown = random_handle ();
+  const guint8 junk[16] = { 0x16, 0x03, 0x03 };
+
+  {
+    g_autoptr(GVariant) foreign = initialize (b, cred_a, 0, NULL, 0);
+    g_autoptr(GVariant) never = initialize (b, unknown, 0, NULL, 0);
+    ck_assert_uint_eq (step_status (foreign), (guint32) SEC_E_INVALID_HANDLE);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+  {
+    g_autoptr(GVariant) foreign = initialize (b, cred_b, ctx_a, junk, sizeof junk);
+    g_autoptr(GVariant) never = initialize (b, cred_b, unknown, junk, sizeof junk);
+    ck_assert_uint_eq (step_status (foreign), (guint32) SEC_E_INVALID_HANDLE);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+  {
+    g_autoptr(GVariant) foreign = accept_ctx (b, server_a, 0, junk, sizeof junk);
+    g_autoptr(GVariant) never = accept_ctx (b, unknown, 0, junk, sizeof junk);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+  {
+    g_autoptr(GVariant) foreign = accept_ctx (b, server_b, ctx_a, junk, sizeof junk);
+    g_autoptr(GVariant) never = accept_ctx (b, server_b, unknown, junk, sizeof junk);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+  {
+    g_autoptr(GVariant) foreign = query (b, ctx_a);
+    g_autoptr(GVariant) never = query (b, unknown);
+    ck_assert_uint_eq (step_status (foreign), (guint32) SEC_E_INVALID_HANDLE);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+  {
+    g_autoptr(GVariant) foreign = delete_ctx (b, ctx_a);
+    g_autoptr(GVariant) never = delete_ctx (b, unknown);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+  {
+    g_autoptr(GVariant) foreign = free_cred (b, cred_a);
+    g_autoptr(GVariant) never = free_cred (b, unknown);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+
+  {
+    g_autoptr(GVariant) foreign = encrypt (b, ctx_a, junk, sizeof junk);
+    g_autoptr(GVariant) never = encrypt (b, unknown, junk, sizeof junk);
+    ck_assert_uint_eq (step_status (foreign), (guint32) SEC_E_INVALID_HANDLE);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+  {
+    g_autoptr(GVariant) foreign = decrypt (b, ctx_a, junk, sizeof junk);
+    g_autoptr(GVariant) never = decrypt (b, unknown, junk, sizeof junk);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+  {
+    g_autoptr(GVariant) foreign = apply_control (b, ctx_a, SCHANNEL_SHUTDOWN, 0, 0);
+    g_autoptr(GVariant) never = apply_control (b, unknown, SCHANNEL_SHUTDOWN, 0, 0);
+    ck_assert (g_variant_equal (foreign, never));
+  }
+
+  /* B's attempts changed nothing for A. */
+  {
+    g_autoptr(GVariant) q = query (a, ctx_a);
+    g_autoptr(GVariant) info = g_variant_get_child_value (q, 1);
+    const char *state = NULL;
+
+    ck_assert_uint_eq (step_status (q), (guint32) SEC_E_OK);
+    ck_assert (g_variant_lookup (info, "state", "&s", &state));
+    ck_assert_str_eq (state, "handshake");
+  }
+  {
+    g_autoptr(GVariant) del = delete_ctx (a, ctx_a);
+    g_autoptr(GVariant) fr = free_cred (a, cred_a);
+    ck_assert_uint_eq (step_status (del), (guint32) SEC_E_OK);
+    ck_assert_uint_eq (step_status (fr), (guint32) SEC_E_OK);
+  }
+  assert_daemon_healthy (a);
+  assert_daemon_healthy (b);
+}
+END_TEST
+
+/* --- limits ------------------------------------------------------------- */
+
+static void
+assert_context_refused (GDBusConnection *conn, guint64 cred)
+{
+  g_autoptr(GVariant) r = initialize (conn, cred, 0, NULL, 0);
+
+  ck_assert_uint_eq (step_status (r), (guint32) SEC_E_INSUFFICIENT_MEMORY);
+  ck_assert_uint_eq (step_handle (r), 0);
+}
+
+static void
+name_gone_cb (GDBusConnection *conn, const char *sender, const char *path,
+              const char *interface, const char *member, GVariant *params,
+              gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+}
+
+/* max-contexts-per-user counts across the user's connections, and a
+ * connection that closes gives its contexts back at once. */
+START_TEST (test_context_limit)
+{
+  g_autoptr(GDBusConnection) b = connect_bus (env);
+  g_autoptr(GDBusConnection) a = connect_bus (env);
+  g_autofree char *a_name = g_strdup (g_dbus_connection_get_unique_name (a));
+  guint64 cred_a = acquire_ok (a, "", SECPKG_CRED_OUTBOUND);
+  guint64 cred_b = acquire_ok (b, "", SECPKG_CRED_OUTBOUND);
+  guint64 ctx_a[4];
+  gboolean gone = FALSE, timed_out = FALSE;
+  guint sub_id, timeout_id;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (ctx_a); i++)
+    ctx_a[i] = start_client (a, cred_a);
+  assert_context_refused (a, cred_a);
+  assert_context_refused (b, cred_b);
+
+  /* Deleting one makes room, for any connection of the user. */
+  {
+    g_autoptr(GVariant) del = delete_ctx (a, ctx_a[0]);
+    ck_assert_uint_eq (step_status (del), (guint32) SEC_E_OK);
+  }
+  start_client (b, cred_b);
+  assert_context_refused (a, cred_a);
+
+  /* A goes away.  The bus tells the daemon before it passes on anything B
+   * sends after B itself heard of it. */
+  sub_id = g_dbus_connection_signal_subscribe (b, "org.freedesktop.DBus", "org.freedesktop.DBus",
+                                               "NameOwnerChanged", "/org/freedesktop/DBus",
+                                               a_name, G_DBUS_SIGNAL_FLAGS_NONE, name_gone_cb,
+                                               &gone, NULL);
+  /* A round trip to the bus, so our match rule is in place before A goes. */
+  {
+    g_autoptr(GVariant) id = g_dbus_connection_call_sync (b, "org.freedesktop.DBus",
+                                                          "/org/freedesktop/DBus",
+                                                          "org.freedesktop.DBus", "GetId", NULL,
+                                                          G_VARIANT_TYPE ("(s)"),
+                                                          G_DBUS_CALL_FLAGS_NONE,
+                                                          CALL_TIMEOUT_MS, NULL, NULL);
+    ck_assert (id != NULL);
+  }
+  g_dbus_connection_close_sync (a, NULL, NULL);
+  timeout_id = g_timeout_add (SIGNAL_WAIT_MS, timeout_cb, &timed_out);
+  while (!gone && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (timeout_id);
+  g_dbus_connection_signal_unsubscribe (b, sub_id);
+  ck_assert_msg (gone, "the bus did not report the closed connection");
+
+  for (int i = 0; i < 3; i++)
+    start_client (b, cred_b);
+  assert_context_refused (b, cred_b);
+  {
+    g_autoptr(GVariant) q = query (b, ctx_a[1]);
+    ck_assert_uint_eq (step_status (q), (guint32) SEC_E_INVALID_HANDLE);
+  }
+  assert_daemon_healthy (b);
+}
+END_TEST
+
+START_TEST (test_token_too_big)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
+  guint64 server = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
+  g_autofree guint8 *big = g_malloc0 (4097);
+  guint64 ctx;
+
+  big[0] = 0x16;
+  big[1] = 0x03;
+  big[2] = 0x03;
+  {
+    g_autoptr(GVariant) r = initialize (conn, cred, 0, big, 4097);
+    ck_assert_uint_eq (step_status (r), (guint32) SEC_E_INVALID_TOKEN);
+    ck_assert_uint_eq (step_handle (r), 0);
+  }
+  {
+    g_autoptr(GVariant) r = accept_ctx (conn, server, 0, big, 4097);
+    ck_assert_uint_eq (step_status (r), (guint32) SEC_E_INVALID_TOKEN);
+    ck_assert_uint_eq (step_handle (r), 0);
+  }
+
+  /* On a live context: refused without touching the session. */
+  ctx = start_client (conn, cred);
+  {
+    g_autoptr(GVariant) r = initialize (conn, cred, ctx, big, 4097);
+    g_autoptr(GVariant) q = query (conn, ctx);
+    g_autoptr(GVariant) info = g_variant_get_child_value (q, 1);
+    const char *state = NULL;
+
+    ck_assert_uint_eq (step_status (r), (guint32) SEC_E_INVALID_TOKEN);
+    ck_assert_uint_eq (step_status (q), (guint32) SEC_E_OK);
+    ck_assert (g_variant_lookup (info, "state", "&s", &state));
+    ck_assert_str_eq (state, "handshake");
+  }
+  assert_daemon_healthy (conn);
+}
+END_TEST
+
+/* --- Completed ---------------------------------------------------------- */
+
+START_TEST (test_no_reply_completed)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  Listener *l = listener_new (conn);
+  const guint64 call_id = G_GUINT64_CONSTANT (0xfeedface12345678);
+  guint64 got_id, handle;
+  guint32 status;
+
+  send_no_reply (conn, "AcquireCredentialsHandle",
+                 g_variant_new ("(tssu@a{sv})", call_id, "", SCHANNEL_NAME_A,
+                                (guint32) SECPKG_CRED_OUTBOUND, empty_dict ()));
+  listener_wait (l, 1);
+  completed_get (l, 0, &got_id, &status, &handle);
+  ck_assert_uint_eq (got_id, call_id);
+  ck_assert_uint_eq (status, (guint32) SEC_E_OK);
+  ck_assert_uint_ne (handle, 0);
+  g_mutex_lock (&l->lock);
+  ck_assert_uint_eq (l->destinations->len, 1);
+  ck_assert_str_eq (g_ptr_array_index (l->destinations, 0),
+                    g_dbus_connection_get_unique_name (conn));
+  g_mutex_unlock (&l->lock);
+
+  send_no_reply (conn, "DeleteSecurityContext",
+                 g_variant_new ("(tt)", call_id + 1, random_handle ()));
+  listener_wait (l, 2);
+  completed_get (l, 1, &got_id, &status, &handle);
+  ck_assert_uint_eq (got_id, call_id + 1);
+  ck_assert_uint_eq (status, (guint32) SEC_E_INVALID_HANDLE);
+
+  listener_free (l);
+  assert_daemon_healthy (conn);
+}
+END_TEST
+
+static Suite *
+dbus_input_suite (void)
+{
+  Suite *s = suite_create ("dbus-input");
+  struct {
+    const char *name;
+    void (*setup) (void);
+    const TTest *tests[6];
+  } cases[] = {
+    { "malformed", setup, { test_wrong_types, test_unknown_method } },
+    { "handles", setup, { test_unknown_handles, test_foreign_handles } },
+    { "limits", setup_limits, { test_token_too_big, test_context_limit } },
+    { "completed", setup, { test_no_reply_completed } },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+
+      tcase_add_checked_fixture (tc, cases[i].setup, teardown);
+      tcase_set_timeout (tc, 120);
+      for (gsize j = 0; j < G_N_ELEMENTS (cases[i].tests) && cases[i].tests[j] != NULL; j++)
+        tcase_add_test (tc, cases[i].tests[j]);
+      suite_add_tcase (s, tc);
+    }
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (dbus_input_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_ENV);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
