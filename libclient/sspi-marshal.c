@@ -1,0 +1,598 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Marshalling shared by the async and the sync API: validating the caller's
+ * arguments the way Schannel does and turning them into the parameters of an
+ * org.sspid1.Sspi method (SspiRequest), and writing a step result back into
+ * the caller's handles, buffers, attributes and time stamp (SspiOutputs).
+ *
+ * Nothing here talks to the bus or takes a lock, so the same code serves a
+ * completion on the library thread and a synchronous call on the caller's.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sspi-private.h"
+
+/* Seconds from 1601-01-01 (FILETIME epoch) to 1970-01-01. */
+#define FILETIME_UNIX_EPOCH G_GINT64_CONSTANT (11644473600)
+/* The protocols the daemon supports, as SP_PROT bits. */
+#define SUPPORTED_PROTOCOLS (SP_PROT_TLS1_2 | SP_PROT_TLS1_3)
+
+G_STATIC_ASSERT (ISC_REQ_ALLOCATE_MEMORY == ASC_REQ_ALLOCATE_MEMORY);
+G_STATIC_ASSERT (ISC_RET_ALLOCATED_MEMORY == ASC_RET_ALLOCATED_MEMORY);
+
+void
+sspi_request_clear (SspiRequest *r)
+{
+  g_clear_pointer (&r->principal, g_free);
+  g_clear_pointer (&r->package, g_free);
+  g_clear_pointer (&r->auth_data, g_variant_unref);
+  g_clear_pointer (&r->target, g_free);
+  g_clear_pointer (&r->input, g_bytes_unref);
+  g_clear_pointer (&r->alpn, g_strfreev);
+}
+
+gboolean
+sspi_utf16_to_utf8 (const WCHAR *s, char **out)
+{
+  G_STATIC_ASSERT (sizeof (WCHAR) == sizeof (gunichar2));
+
+  *out = NULL;
+  if (s == NULL)
+    return TRUE;
+  *out = g_utf16_to_utf8 ((const gunichar2 *) s, -1, NULL, NULL, NULL);
+  return *out != NULL;
+}
+
+static gboolean
+is_schannel_package (const char *package)
+{
+  return package != NULL
+         && (g_ascii_strcasecmp (package, SCHANNEL_NAME_A) == 0
+             || g_ascii_strcasecmp (package, UNISP_NAME_A) == 0);
+}
+
+static SECURITY_STATUS
+parse_schannel_cred (const SCHANNEL_CRED *cred, guint32 *enabled,
+                     guint32 *flags)
+{
+  /* Keys come from the daemon's configuration, never from the caller. */
+  if (cred->cCreds != 0)
+    return SEC_E_INVALID_PARAMETER;
+  *enabled = cred->grbitEnabledProtocols;
+  *flags = cred->dwFlags;
+  return SEC_E_OK;
+}
+
+static SECURITY_STATUS
+parse_sch_credentials (const SCH_CREDENTIALS *cred, guint32 *enabled,
+                       guint32 *flags)
+{
+  guint32 disabled = 0;
+
+  if (cred->cCreds != 0)
+    return SEC_E_INVALID_PARAMETER;
+  if (cred->cTlsParameters != 0 && cred->pTlsParameters == NULL)
+    return SEC_E_INVALID_PARAMETER;
+  for (DWORD i = 0; i < cred->cTlsParameters; i++)
+    {
+      /* Parameters restricted to some ALPN ids are not supported: they
+       * neither apply to every connection nor may be silently widened. */
+      if (cred->pTlsParameters[i].cAlpnIds == 0)
+        disabled |= cred->pTlsParameters[i].grbitDisabledProtocols;
+    }
+  *enabled = SUPPORTED_PROTOCOLS & ~disabled;
+  /* 0 would mean "the default" on the wire, i.e. everything. */
+  if (*enabled == 0)
+    return SEC_E_ALGORITHM_MISMATCH;
+  *flags = cred->dwFlags;
+  return SEC_E_OK;
+}
+
+/* pAuthData -> the a{sv} of AcquireCredentialsHandle. */
+static SECURITY_STATUS
+parse_auth_data (const void *auth_data, GVariant **out)
+{
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  guint32 enabled = 0, flags = 0;
+  SECURITY_STATUS status;
+
+  if (auth_data != NULL)
+    {
+      DWORD version;
+
+      memcpy (&version, auth_data, sizeof version);
+      if (version == SCHANNEL_CRED_VERSION)
+        status = parse_schannel_cred (auth_data, &enabled, &flags);
+      else if (version == SCH_CREDENTIALS_VERSION)
+        status = parse_sch_credentials (auth_data, &enabled, &flags);
+      else
+        status = SEC_E_INVALID_PARAMETER;
+      if (status != SEC_E_OK)
+        return status;
+      g_variant_dict_insert (&dict, "enabled-protocols", "u", enabled);
+      g_variant_dict_insert (&dict, "flags", "u", flags);
+    }
+  *out = g_variant_ref_sink (g_variant_dict_end (&dict));
+  return SEC_E_OK;
+}
+
+SECURITY_STATUS
+sspi_request_init_acquire (SspiRequest *r, const char *principal,
+                           const char *package, ULONG credential_use,
+                           void *auth_data, PCredHandle credential,
+                           PTimeStamp expiry)
+{
+  SECURITY_STATUS status;
+
+  if (!is_schannel_package (package))
+    return SEC_E_SECPKG_NOT_FOUND;
+  if ((credential_use & SECPKG_CRED_BOTH) == 0 || credential == NULL)
+    return SEC_E_INVALID_PARAMETER;
+  status = parse_auth_data (auth_data, &r->auth_data);
+  if (status != SEC_E_OK)
+    return status;
+
+  r->kind = SSPI_CALL_ACQUIRE_CREDENTIALS;
+  r->principal = g_strdup (principal != NULL ? principal : "");
+  r->package = g_strdup (package);
+  r->credential_use = credential_use & SECPKG_CRED_BOTH;
+  r->out.kind = r->kind;
+  r->out.handle = credential;
+  r->out.expiry = expiry;
+  return SEC_E_OK;
+}
+
+static gboolean
+buffer_is (const SecBuffer *b, ULONG type)
+{
+  return (b->BufferType & ~SECBUFFER_ATTRMASK) == type;
+}
+
+static SecBuffer *
+find_buffer (const SecBufferDesc *desc, ULONG type)
+{
+  if (desc == NULL || desc->pBuffers == NULL)
+    return NULL;
+  for (ULONG i = 0; i < desc->cBuffers; i++)
+    if (buffer_is (&desc->pBuffers[i], type))
+      return &desc->pBuffers[i];
+  return NULL;
+}
+
+/* One SEC_APPLICATION_PROTOCOL_LIST's ids (8-bit length-prefixed). */
+static gboolean
+parse_alpn_ids (const guint8 *p, gsize len, GPtrArray *ids)
+{
+  while (len > 0)
+    {
+      gsize n = p[0];
+
+      if (n == 0 || n + 1 > len
+          || memchr (p + 1, '\0', n) != NULL
+          || !g_utf8_validate_len ((const char *) p + 1, n, NULL))
+        return FALSE;
+      g_ptr_array_add (ids, g_strndup ((const char *) p + 1, n));
+      p += n + 1;
+      len -= n + 1;
+    }
+  return TRUE;
+}
+
+/* A SECBUFFER_APPLICATION_PROTOCOLS buffer (SEC_APPLICATION_PROTOCOLS) ->
+ * the ids of its (first) ALPN list.  The lists follow each other packed,
+ * each offsetof(ProtocolList) + ProtocolListSize bytes long. */
+static SECURITY_STATUS
+parse_alpn (const SecBuffer *b, char ***out)
+{
+  const gsize lists_at = offsetof (SEC_APPLICATION_PROTOCOLS, ProtocolLists);
+  const gsize ids_at = offsetof (SEC_APPLICATION_PROTOCOL_LIST, ProtocolList);
+  const gsize size_at = offsetof (SEC_APPLICATION_PROTOCOL_LIST, ProtocolListSize);
+  g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  const guint8 *p = b->pvBuffer;
+  ULONG lists_size;
+  gsize end, pos;
+
+  if (p == NULL || b->cbBuffer < lists_at)
+    return SEC_E_INVALID_TOKEN;
+  memcpy (&lists_size, p, sizeof lists_size);
+  if (lists_size > b->cbBuffer - lists_at)
+    return SEC_E_INVALID_TOKEN;
+  end = lists_at + lists_size;
+
+  for (pos = lists_at; pos < end;)
+    {
+      SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT ext;
+      USHORT list_size;
+
+      if (end - pos < ids_at)
+        return SEC_E_INVALID_TOKEN;
+      memcpy (&ext, p + pos, sizeof ext);
+      memcpy (&list_size, p + pos + size_at, sizeof list_size);
+      if (list_size > end - pos - ids_at)
+        return SEC_E_INVALID_TOKEN;
+      if (ext == SecApplicationProtocolNegotiationExt_ALPN && *out == NULL)
+        {
+          if (!parse_alpn_ids (p + pos + ids_at, list_size, ids))
+            return SEC_E_INVALID_TOKEN;
+          g_ptr_array_add (ids, NULL);
+          *out = (char **) g_ptr_array_free (g_steal_pointer (&ids), FALSE);
+        }
+      pos += ids_at + list_size;
+    }
+  return SEC_E_OK;
+}
+
+/* pInput -> the token bytes and the ALPN ids. */
+static SECURITY_STATUS
+parse_input (SspiRequest *r, const SecBufferDesc *input)
+{
+  const SecBuffer *token, *alpn;
+
+  if (input != NULL && input->cBuffers > 0 && input->pBuffers == NULL)
+    return SEC_E_INVALID_TOKEN;
+  token = find_buffer (input, SECBUFFER_TOKEN);
+  if (token != NULL && token->cbBuffer > 0 && token->pvBuffer == NULL)
+    return SEC_E_INVALID_TOKEN;
+  r->input = token != NULL ? g_bytes_new (token->pvBuffer, token->cbBuffer)
+                           : g_bytes_new (NULL, 0);
+  alpn = find_buffer (input, SECBUFFER_APPLICATION_PROTOCOLS);
+  if (alpn != NULL)
+    return parse_alpn (alpn, &r->alpn);
+  return SEC_E_OK;
+}
+
+/* The part of ISC and ASC that is the same. */
+static SECURITY_STATUS
+init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
+           PCtxtHandle context, ULONG context_req, PSecBufferDesc input,
+           PCtxtHandle new_context, PSecBufferDesc output, ULONG *attributes,
+           PTimeStamp expiry)
+{
+  guint cred_gen = 0, ctx_gen = 0;
+  SECURITY_STATUS status;
+
+  if (context != NULL)
+    {
+      status = sspi_handle_unpack (context, SSPI_HANDLE_CONTEXT, &r->context,
+                                   &ctx_gen);
+      if (status != SEC_E_OK)
+        return status;
+    }
+  /* The credential is needed to start; afterwards the context has it. */
+  if (credential != NULL || context == NULL)
+    {
+      status = sspi_handle_unpack (credential, SSPI_HANDLE_CREDENTIAL,
+                                   &r->credential, &cred_gen);
+      if (status != SEC_E_OK)
+        return status;
+    }
+  /* A first step must be able to hand back the new context. */
+  if (context == NULL && new_context == NULL)
+    return SEC_E_INVALID_PARAMETER;
+  if (output == NULL || (output->cBuffers > 0 && output->pBuffers == NULL))
+    return SEC_E_INVALID_PARAMETER;
+  if (find_buffer (output, SECBUFFER_TOKEN) == NULL)
+    return SEC_E_INVALID_TOKEN;
+  status = parse_input (r, input);
+  if (status != SEC_E_OK)
+    return status;
+
+  r->kind = kind;
+  r->generation = ctx_gen != 0 ? ctx_gen : cred_gen;
+  r->context_req = context_req;
+  r->out.kind = kind;
+  r->out.handle = new_context;
+  r->out.in_context = r->context;
+  r->out.input = input;
+  r->out.output = output;
+  r->out.attributes = attributes;
+  r->out.expiry = expiry;
+  r->out.context_req = context_req;
+  return SEC_E_OK;
+}
+
+SECURITY_STATUS
+sspi_request_init_initialize (SspiRequest *r, PCredHandle credential,
+                              PCtxtHandle context, const char *target,
+                              ULONG context_req, PSecBufferDesc input,
+                              PCtxtHandle new_context, PSecBufferDesc output,
+                              ULONG *attributes, PTimeStamp expiry)
+{
+  SECURITY_STATUS status;
+
+  status = init_step (r, SSPI_CALL_INITIALIZE_CONTEXT, credential, context,
+                      context_req, input, new_context, output, attributes,
+                      expiry);
+  if (status == SEC_E_OK)
+    r->target = g_strdup (target != NULL ? target : "");
+  return status;
+}
+
+SECURITY_STATUS
+sspi_request_init_accept (SspiRequest *r, PCredHandle credential,
+                          PCtxtHandle context, PSecBufferDesc input,
+                          ULONG context_req, PCtxtHandle new_context,
+                          PSecBufferDesc output, ULONG *attributes,
+                          PTimeStamp expiry)
+{
+  return init_step (r, SSPI_CALL_ACCEPT_CONTEXT, credential, context,
+                    context_req, input, new_context, output, attributes,
+                    expiry);
+}
+
+SECURITY_STATUS
+sspi_request_init_delete (SspiRequest *r, PCtxtHandle context)
+{
+  SECURITY_STATUS status;
+
+  status = sspi_handle_unpack (context, SSPI_HANDLE_CONTEXT, &r->context,
+                               &r->generation);
+  r->kind = r->out.kind = SSPI_CALL_DELETE_CONTEXT;
+  return status;
+}
+
+SECURITY_STATUS
+sspi_request_init_free_credentials (SspiRequest *r, PCredHandle credential)
+{
+  SECURITY_STATUS status;
+
+  status = sspi_handle_unpack (credential, SSPI_HANDLE_CREDENTIAL,
+                               &r->credential, &r->generation);
+  r->kind = r->out.kind = SSPI_CALL_FREE_CREDENTIALS;
+  return status;
+}
+
+const char *
+sspi_request_get_method (const SspiRequest *r)
+{
+  switch (r->kind)
+    {
+    case SSPI_CALL_ACQUIRE_CREDENTIALS:
+      return "AcquireCredentialsHandle";
+    case SSPI_CALL_INITIALIZE_CONTEXT:
+      return "InitializeSecurityContext";
+    case SSPI_CALL_ACCEPT_CONTEXT:
+      return "AcceptSecurityContext";
+    case SSPI_CALL_DELETE_CONTEXT:
+      return "DeleteSecurityContext";
+    case SSPI_CALL_FREE_CREDENTIALS:
+      return "FreeCredentialsHandle";
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static GVariant *
+bytes_variant (GBytes *bytes)
+{
+  gsize len;
+  const void *data = g_bytes_get_data (bytes, &len);
+
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1);
+}
+
+GVariant *
+sspi_request_build_params (const SspiRequest *r, guint64 call_id)
+{
+  static const char *const no_alpn[] = { NULL };
+  const char *const *alpn = r->alpn != NULL ? (const char *const *) r->alpn
+                                            : no_alpn;
+
+  switch (r->kind)
+    {
+    case SSPI_CALL_ACQUIRE_CREDENTIALS:
+      return g_variant_new ("(tssu@a{sv})", call_id, r->principal, r->package,
+                            r->credential_use, r->auth_data);
+    case SSPI_CALL_INITIALIZE_CONTEXT:
+      return g_variant_new ("(tttsu@ay^as)", call_id, r->credential,
+                            r->context, r->target, r->context_req,
+                            bytes_variant (r->input), alpn);
+    case SSPI_CALL_ACCEPT_CONTEXT:
+      return g_variant_new ("(tttu@ay^as)", call_id, r->credential,
+                            r->context, r->context_req,
+                            bytes_variant (r->input), alpn);
+    case SSPI_CALL_DELETE_CONTEXT:
+      return g_variant_new ("(tt)", call_id, r->context);
+    case SSPI_CALL_FREE_CREDENTIALS:
+      return g_variant_new ("(tt)", call_id, r->credential);
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+void
+sspi_step_parse (GVariant *tuple, gsize first, SspiStep *step)
+{
+  guint32 status;
+
+  g_variant_get_child (tuple, first, "u", &status);
+  g_variant_get_child (tuple, first + 1, "t", &step->handle);
+  step->token = g_variant_get_child_value (tuple, first + 2);
+  g_variant_get_child (tuple, first + 3, "u", &step->attributes);
+  g_variant_get_child (tuple, first + 4, "x", &step->expiry);
+  g_variant_get_child (tuple, first + 5, "u", &step->extra);
+  g_variant_get_child (tuple, first + 6, "u", &step->missing);
+  step->status = (SECURITY_STATUS) status;
+}
+
+void
+sspi_step_init_error (SspiStep *step, SECURITY_STATUS status)
+{
+  memset (step, 0, sizeof *step);
+  step->status = status;
+}
+
+void
+sspi_step_clear (SspiStep *step)
+{
+  g_clear_pointer (&step->token, g_variant_unref);
+}
+
+void
+sspi_timestamp_from_unix (TimeStamp *ts, gint64 unix_seconds)
+{
+  guint64 filetime = 0;
+
+  if (unix_seconds > 0 && unix_seconds < G_MAXINT64 / 10000000 - FILETIME_UNIX_EPOCH)
+    filetime = (guint64) (unix_seconds + FILETIME_UNIX_EPOCH) * 10000000u;
+  ts->LowPart = (ULONG) (filetime & 0xffffffffu);
+  ts->HighPart = (LONG) (filetime >> 32);
+}
+
+void
+sspi_outputs_reset (const SspiOutputs *o)
+{
+  if (o->attributes != NULL)
+    *o->attributes = 0;
+  if (o->expiry != NULL)
+    sspi_timestamp_from_unix (o->expiry, 0);
+}
+
+/* A failure of our own only replaces a success: an error from the daemon
+ * says more than "and its token did not fit either". */
+static SECURITY_STATUS
+worse (SECURITY_STATUS status, SECURITY_STATUS ours)
+{
+  return SEC_SUCCESS (status) ? ours : status;
+}
+
+/* The step's token into the first SECBUFFER_TOKEN of pOutput. */
+static SECURITY_STATUS
+write_token (const SspiOutputs *o, const SspiStep *step, guint32 *attributes)
+{
+  gboolean allocate = (o->context_req & ISC_REQ_ALLOCATE_MEMORY) != 0;
+  SecBuffer *buf = find_buffer (o->output, SECBUFFER_TOKEN);
+  gsize len = 0;
+  const void *data = NULL;
+  void *copy;
+
+  if (allocate)
+    *attributes |= ISC_RET_ALLOCATED_MEMORY;
+  else
+    *attributes &= ~(guint32) ISC_RET_ALLOCATED_MEMORY;
+  if (step->token != NULL)
+    data = g_variant_get_fixed_array (step->token, &len, 1);
+  if (buf == NULL)
+    return len == 0 ? step->status : worse (step->status, SEC_E_INVALID_TOKEN);
+
+  if (len == 0)
+    {
+      buf->cbBuffer = 0;
+      if (allocate)
+        buf->pvBuffer = NULL;
+      return step->status;
+    }
+  if (allocate)
+    {
+      /* The caller releases it with FreeContextBuffer(), i.e. free(). */
+      copy = malloc (len);
+      buf->pvBuffer = copy;
+      buf->cbBuffer = copy != NULL ? (ULONG) len : 0;
+      if (copy == NULL)
+        return worse (step->status, SEC_E_INSUFFICIENT_MEMORY);
+      memcpy (copy, data, len);
+      return step->status;
+    }
+  if (buf->cbBuffer == 0 || buf->pvBuffer == NULL)
+    {
+      buf->cbBuffer = 0;
+      return worse (step->status, SEC_E_INSUFFICIENT_MEMORY);
+    }
+  if (buf->cbBuffer < len)
+    {
+      buf->cbBuffer = 0;
+      return worse (step->status, SEC_E_BUFFER_TOO_SMALL);
+    }
+  memcpy (buf->pvBuffer, data, len);
+  buf->cbBuffer = (ULONG) len;
+  return step->status;
+}
+
+/* SECBUFFER_EXTRA / SECBUFFER_MISSING in the second input buffer. */
+static void
+write_extra_missing (const SspiOutputs *o, const SspiStep *step)
+{
+  SecBuffer *second;
+
+  if (o->input == NULL || o->input->cBuffers < 2 || o->input->pBuffers == NULL)
+    return;
+  second = &o->input->pBuffers[1];
+  if (step->status == SEC_E_INCOMPLETE_MESSAGE && step->missing > 0)
+    {
+      second->BufferType = SECBUFFER_MISSING;
+      second->cbBuffer = step->missing;
+    }
+  else if (step->extra > 0)
+    {
+      second->BufferType = SECBUFFER_EXTRA;
+      second->cbBuffer = step->extra;
+    }
+}
+
+static SECURITY_STATUS
+write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
+{
+  guint32 attributes = step->attributes;
+  SECURITY_STATUS status;
+
+  if (o->handle != NULL)
+    {
+      if (step->handle != 0)
+        sspi_handle_pack (o->handle, SSPI_HANDLE_CONTEXT, step->handle,
+                          generation);
+      else if (SEC_SUCCESS (step->status) && o->in_context != 0)
+        sspi_handle_pack (o->handle, SSPI_HANDLE_CONTEXT, o->in_context,
+                          generation);
+    }
+  status = write_token (o, step, &attributes);
+  if (o->attributes != NULL)
+    *o->attributes = attributes;
+  if (o->expiry != NULL)
+    sspi_timestamp_from_unix (o->expiry, step->expiry);
+  write_extra_missing (o, step);
+  return status;
+}
+
+SECURITY_STATUS
+sspi_outputs_write (const SspiOutputs *o, guint generation,
+                    const SspiStep *step)
+{
+  switch (o->kind)
+    {
+    case SSPI_CALL_ACQUIRE_CREDENTIALS:
+      if (step->handle != 0 && SEC_SUCCESS (step->status))
+        sspi_handle_pack (o->handle, SSPI_HANDLE_CREDENTIAL, step->handle,
+                          generation);
+      if (o->expiry != NULL)
+        sspi_timestamp_from_unix (o->expiry, step->expiry);
+      return step->status;
+    case SSPI_CALL_INITIALIZE_CONTEXT:
+    case SSPI_CALL_ACCEPT_CONTEXT:
+      return write_step (o, generation, step);
+    case SSPI_CALL_DELETE_CONTEXT:
+    case SSPI_CALL_FREE_CREDENTIALS:
+    default:
+      return step->status;
+    }
+}
+
+guint64
+sspi_outputs_new_handle (const SspiOutputs *o, const SspiStep *step)
+{
+  switch (o->kind)
+    {
+    case SSPI_CALL_ACQUIRE_CREDENTIALS:
+      return step->handle;
+    case SSPI_CALL_INITIALIZE_CONTEXT:
+    case SSPI_CALL_ACCEPT_CONTEXT:
+      return o->in_context == 0 ? step->handle : 0;
+    case SSPI_CALL_DELETE_CONTEXT:
+    case SSPI_CALL_FREE_CREDENTIALS:
+    default:
+      return 0;
+    }
+}

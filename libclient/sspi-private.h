@@ -1,0 +1,214 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internals of libsspi shared by its source files: the connection to the
+ * daemon (sspi-connection.c), the request/answer marshalling common to the
+ * async and sync APIs (sspi-marshal.c) and the pending-call table of the
+ * async API (sspi-async.c).  Nothing here is exported from the library.
+ *
+ * Locking: one process-wide mutex (sspi_lock/sspi_unlock) protects the
+ * current session, the handle generation, the pending-call table and every
+ * async context's state.  It is only ever held for short, non-blocking
+ * sections; D-Bus round trips and user callbacks always run without it.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "sspi.h"
+#include "schannel.h"
+#include "sspid-proto.h"
+
+/* The library is built with -fvisibility=hidden; public entry points are
+ * marked with this (and listed in libsspi.sym). */
+#define SSPI_PUBLIC __attribute__ ((visibility ("default")))
+
+/* ------------------------------------------------------------------------
+ * Handles
+ *
+ * SecHandle.dwLower is the daemon's 64-bit handle, dwUpper is
+ * (generation << 8) | kind.  The generation changes whenever the session
+ * with the daemon dies (daemon exit or restart, bus gone, fork), so a handle
+ * from before is recognised and refused locally.
+ * ------------------------------------------------------------------------ */
+
+typedef enum {
+  SSPI_HANDLE_CREDENTIAL = 1,
+  SSPI_HANDLE_CONTEXT = 2,
+} SspiHandleKind;
+
+/* Checks that @h is a live handle of @kind from the current generation.
+ * Returns SEC_E_OK with the daemon's value and the generation, or
+ * SEC_E_INVALID_HANDLE. */
+SECURITY_STATUS sspi_handle_unpack (const SecHandle *h, SspiHandleKind kind,
+                                    guint64 *value, guint *generation);
+void sspi_handle_pack (SecHandle *h, SspiHandleKind kind, guint64 value,
+                       guint generation);
+
+/* ------------------------------------------------------------------------
+ * Connection (sspi-connection.c)
+ * ------------------------------------------------------------------------ */
+
+typedef struct _SspiSession SspiSession;
+
+void sspi_lock (void);
+void sspi_unlock (void);
+
+/* The current generation (takes the lock). */
+guint sspi_generation_get (void);
+/* A process-unique call id (never 0). */
+guint64 sspi_call_id_next (void);
+
+/* The live session, connecting first if there is none.  Returns SEC_E_OK and
+ * a new reference, or SEC_E_NO_AUTHENTICATING_AUTHORITY. */
+SECURITY_STATUS sspi_session_get (SspiSession **out);
+SspiSession *sspi_session_ref (SspiSession *s);
+void sspi_session_unref (SspiSession *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspiSession, sspi_session_unref)
+
+guint sspi_session_get_generation (SspiSession *s);
+/* TRUE while @s is the live session.  Call with the lock held. */
+gboolean sspi_session_is_current_locked (SspiSession *s);
+
+/* Sends @method with NO_REPLY_EXPECTED (the answer is a Completed signal).
+ * A floating @params is consumed; otherwise the caller keeps its reference.  FALSE if the message could not be sent. */
+gboolean sspi_session_send (SspiSession *s, const char *method,
+                            GVariant *params);
+/* A method call with a reply of @reply_type.  A floating @params is
+ * consumed; otherwise the caller keeps its reference.
+ * Returns the reply, or NULL and the SSPI status for the failure. */
+GVariant *sspi_session_call (SspiSession *s, const char *method,
+                             GVariant *params, const char *reply_type,
+                             SECURITY_STATUS *status);
+
+/* ------------------------------------------------------------------------
+ * Requests and answers (sspi-marshal.c)
+ * ------------------------------------------------------------------------ */
+
+typedef enum {
+  SSPI_CALL_ACQUIRE_CREDENTIALS,
+  SSPI_CALL_INITIALIZE_CONTEXT,
+  SSPI_CALL_ACCEPT_CONTEXT,
+  SSPI_CALL_DELETE_CONTEXT,
+  SSPI_CALL_FREE_CREDENTIALS,
+} SspiCallKind;
+
+/* Where the answer to a call goes: the caller's pointers (borrowed; the
+ * caller keeps them valid until the call completes). */
+typedef struct {
+  SspiCallKind    kind;
+  SecHandle      *handle;      /* phCredential / phNewContext, or NULL */
+  guint64         in_context;  /* context passed in, 0 on a first step */
+  SecBufferDesc  *input;       /* for SECBUFFER_EXTRA / SECBUFFER_MISSING */
+  SecBufferDesc  *output;      /* first SECBUFFER_TOKEN gets the token */
+  ULONG          *attributes;
+  TimeStamp      *expiry;
+  ULONG           context_req; /* for *_REQ_ALLOCATE_MEMORY */
+} SspiOutputs;
+
+/* One validated call, ready to be sent as a method of org.sspid1.Sspi. */
+typedef struct {
+  SspiCallKind  kind;
+  char         *principal;
+  char         *package;
+  guint32       credential_use;
+  GVariant     *auth_data;     /* a{sv}, sunk */
+  guint64       credential;
+  guint64       context;
+  guint         generation;    /* of the handles used, 0 if none */
+  char         *target;
+  guint32       context_req;
+  GBytes       *input;
+  char        **alpn;
+  SspiOutputs   out;
+} SspiRequest;
+
+void sspi_request_clear (SspiRequest *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (SspiRequest, sspi_request_clear)
+
+/* Each validates its arguments as Schannel does and fills @r, or returns
+ * the error (nothing else happens).  Strings are UTF-8. */
+SECURITY_STATUS sspi_request_init_acquire (SspiRequest *r,
+                                           const char *principal,
+                                           const char *package,
+                                           ULONG credential_use,
+                                           void *auth_data,
+                                           PCredHandle credential,
+                                           PTimeStamp expiry);
+SECURITY_STATUS sspi_request_init_initialize (SspiRequest *r,
+                                              PCredHandle credential,
+                                              PCtxtHandle context,
+                                              const char *target,
+                                              ULONG context_req,
+                                              PSecBufferDesc input,
+                                              PCtxtHandle new_context,
+                                              PSecBufferDesc output,
+                                              ULONG *attributes,
+                                              PTimeStamp expiry);
+SECURITY_STATUS sspi_request_init_accept (SspiRequest *r,
+                                          PCredHandle credential,
+                                          PCtxtHandle context,
+                                          PSecBufferDesc input,
+                                          ULONG context_req,
+                                          PCtxtHandle new_context,
+                                          PSecBufferDesc output,
+                                          ULONG *attributes,
+                                          PTimeStamp expiry);
+SECURITY_STATUS sspi_request_init_delete (SspiRequest *r, PCtxtHandle context);
+SECURITY_STATUS sspi_request_init_free_credentials (SspiRequest *r,
+                                                    PCredHandle credential);
+
+const char *sspi_request_get_method (const SspiRequest *r);
+/* The method's parameters for @call_id (floating). */
+GVariant *sspi_request_build_params (const SspiRequest *r, guint64 call_id);
+
+/* UTF-16 (NUL-terminated) to a newly allocated UTF-8 string; NULL stays
+ * NULL.  FALSE if @s is not valid UTF-16. */
+gboolean sspi_utf16_to_utf8 (const WCHAR *s, char **out);
+
+/* A step result as the daemon sent it (SSPID_STEP_RESULT_TYPE). */
+typedef struct {
+  SECURITY_STATUS status;
+  guint64         handle;
+  GVariant       *token;       /* "ay", or NULL for none */
+  guint32         attributes;
+  gint64          expiry;      /* Unix seconds, 0 if none */
+  guint32         extra;
+  guint32         missing;
+} SspiStep;
+
+/* Reads the step result starting at child @first of @tuple. */
+void sspi_step_parse (GVariant *tuple, gsize first, SspiStep *step);
+/* A step that carries only a failure @status. */
+void sspi_step_init_error (SspiStep *step, SECURITY_STATUS status);
+void sspi_step_clear (SspiStep *step);
+
+/* What Windows does when a call is queued: *pfContextAttr = 0,
+ * *ptsExpiry = 0. */
+void sspi_outputs_reset (const SspiOutputs *o);
+/* Writes every output of @step through @o (handles stamped with
+ * @generation) and returns the call's final status, which differs from
+ * step->status when the token does not fit the caller's buffer. */
+SECURITY_STATUS sspi_outputs_write (const SspiOutputs *o, guint generation,
+                                    const SspiStep *step);
+/* The handle @step created that only the caller of @o would have learnt,
+ * or 0: an acquired credential, or the context of a first ISC/ASC step. */
+guint64 sspi_outputs_new_handle (const SspiOutputs *o, const SspiStep *step);
+
+/* Unix seconds to a FILETIME (100 ns since 1601); 0 stays 0. */
+void sspi_timestamp_from_unix (TimeStamp *ts, gint64 unix_seconds);
+
+/* ------------------------------------------------------------------------
+ * Pending async calls (sspi-async.c)
+ * ------------------------------------------------------------------------ */
+
+typedef struct _SspiPending SspiPending;
+
+/* A Completed signal from @s's daemon (runs on @s's thread). */
+void sspi_async_dispatch_completed (SspiSession *s, GVariant *params);
+/* Takes every pending call out of the table (lock held), in call order. */
+GPtrArray *sspi_async_steal_pending_locked (void);
+/* Completes each call of @pending (from the above) with @status, running
+ * callbacks.  Frees @pending.  Lock not held. */
+void sspi_async_fail_pending (GPtrArray *pending, SECURITY_STATUS status);
+/* In a fork child: drops every pending call without callbacks (lock held). */
+void sspi_async_forget_pending_locked (void);

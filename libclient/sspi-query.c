@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * QueryContextAttributes: one QueryContext round trip for the daemon's
+ * public facts about a session (an a{sv}, see proto/org.sspid1.xml), turned
+ * into the Windows structure the attribute asks for.  Also the release
+ * function for the certificate contexts it hands out.
+ */
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sspi-private.h"
+
+typedef struct {
+  const char *prefix;
+  ALG_ID      alg;
+} AlgName;
+
+/* GnuTLS algorithm names (as the daemon reports them) -> ALG_ID.  Windows
+ * has none for ChaCha20-Poly1305 or for an AEAD's MAC: those map to 0. */
+static const AlgName ciphers[] = {
+  { "AES-128", CALG_AES_128 },
+  { "AES-192", CALG_AES_192 },
+  { "AES-256", CALG_AES_256 },
+  { "3DES", CALG_3DES },
+  { "NULL", CALG_NULLCIPHER },
+};
+
+static const AlgName hashes[] = {
+  { "SHA256", CALG_SHA_256 }, { "SHA-256", CALG_SHA_256 },
+  { "SHA384", CALG_SHA_384 }, { "SHA-384", CALG_SHA_384 },
+  { "SHA512", CALG_SHA_512 }, { "SHA-512", CALG_SHA_512 },
+  { "SHA1", CALG_SHA1 }, { "SHA-1", CALG_SHA1 },
+  { "MD5", CALG_MD5 },
+};
+
+/* "ECDHE-RSA", "ECDHE-ECDSA", "DHE-RSA", "RSA", ... */
+static const AlgName exchanges[] = {
+  { "ECDHE", CALG_ECDHE },
+  { "DHE", CALG_DH_EPHEM },
+  { "RSA", CALG_RSA_KEYX },
+};
+
+static ALG_ID
+alg_from_name (const AlgName *table, gsize n, const char *name)
+{
+  if (name == NULL)
+    return 0;
+  for (gsize i = 0; i < n; i++)
+    if (g_ascii_strncasecmp (name, table[i].prefix, strlen (table[i].prefix)) == 0)
+      return table[i].alg;
+  return 0;
+}
+
+static guint32
+dict_u (GVariantDict *info, const char *key)
+{
+  guint32 v = 0;
+
+  g_variant_dict_lookup (info, key, "u", &v);
+  return v;
+}
+
+/* Borrowed from @info, or NULL. */
+static const char *
+dict_s (GVariantDict *info, const char *key)
+{
+  g_autoptr(GVariant) v = g_variant_dict_lookup_value (info, key,
+                                                       G_VARIANT_TYPE_STRING);
+
+  /* The dict holds its own reference, so the string outlives @v. */
+  return v != NULL ? g_variant_get_string (v, NULL) : NULL;
+}
+
+/* UTF-8 -> a fixed WCHAR[SZ_ALG_MAX_SIZE] field, truncated, terminated. */
+static void
+copy_wide (WCHAR *dest, gsize size, const char *s)
+{
+  g_autofree gunichar2 *w = NULL;
+  glong len = 0;
+
+  memset (dest, 0, size * sizeof *dest);
+  if (s == NULL)
+    return;
+  w = g_utf8_to_utf16 (s, -1, NULL, &len, NULL);
+  if (w != NULL)
+    memcpy (dest, w, MIN ((gsize) len, size - 1) * sizeof *dest);
+}
+
+static SECURITY_STATUS
+stream_sizes (GVariantDict *info, SecPkgContext_StreamSizes *out)
+{
+  /* No sizes before the record layer exists (handshake unfinished). */
+  if (!g_variant_dict_contains (info, "header-size"))
+    return SEC_E_INVALID_HANDLE;
+  out->cbHeader = dict_u (info, "header-size");
+  out->cbTrailer = dict_u (info, "trailer-size");
+  out->cbMaximumMessage = dict_u (info, "max-message");
+  out->cBuffers = 4;   /* header, data, trailer, empty */
+  out->cbBlockSize = dict_u (info, "block-size");
+  return SEC_E_OK;
+}
+
+static SECURITY_STATUS
+connection_info (GVariantDict *info, SecPkgContext_ConnectionInfo *out)
+{
+  if (!g_variant_dict_contains (info, "protocol"))
+    return SEC_E_INVALID_HANDLE;
+  memset (out, 0, sizeof *out);
+  out->dwProtocol = dict_u (info, "protocol");
+  out->aiCipher = alg_from_name (ciphers, G_N_ELEMENTS (ciphers),
+                                 dict_s (info, "cipher"));
+  out->dwCipherStrength = dict_u (info, "cipher-bits");
+  out->aiHash = alg_from_name (hashes, G_N_ELEMENTS (hashes),
+                               dict_s (info, "mac"));
+  out->dwHashStrength = dict_u (info, "mac-bits");
+  out->aiExch = alg_from_name (exchanges, G_N_ELEMENTS (exchanges),
+                               dict_s (info, "kx"));
+  out->dwExchStrength = dict_u (info, "kx-bits");
+  return SEC_E_OK;
+}
+
+/* SP_PROT bit -> the version as on the wire. */
+static DWORD
+wire_version (guint32 protocol)
+{
+  if (protocol & SP_PROT_TLS1_3)
+    return 0x0304;
+  if (protocol & SP_PROT_TLS1_2)
+    return 0x0303;
+  if (protocol & SP_PROT_TLS1_1)
+    return 0x0302;
+  if (protocol & SP_PROT_TLS1_0)
+    return 0x0301;
+  return 0;
+}
+
+static SECURITY_STATUS
+cipher_info (GVariantDict *info, SecPkgContext_CipherInfo *out)
+{
+  if (!g_variant_dict_contains (info, "protocol"))
+    return SEC_E_INVALID_HANDLE;
+  memset (out, 0, sizeof *out);
+  out->dwVersion = SECPKGCONTEXT_CIPHERINFO_V1;
+  out->dwProtocol = wire_version (dict_u (info, "protocol"));
+  out->dwCipherSuite = dict_u (info, "cipher-suite");
+  out->dwBaseCipherSuite = out->dwCipherSuite;
+  copy_wide (out->szCipherSuite, G_N_ELEMENTS (out->szCipherSuite),
+             dict_s (info, "cipher-suite-name"));
+  copy_wide (out->szCipher, G_N_ELEMENTS (out->szCipher),
+             dict_s (info, "cipher"));
+  out->dwCipherLen = dict_u (info, "cipher-bits");
+  out->dwCipherBlockLen = dict_u (info, "block-size");
+  copy_wide (out->szHash, G_N_ELEMENTS (out->szHash), dict_s (info, "mac"));
+  out->dwHashLen = dict_u (info, "mac-bits");
+  copy_wide (out->szExchange, G_N_ELEMENTS (out->szExchange),
+             dict_s (info, "kx"));
+  out->dwMinExchangeLen = out->dwMaxExchangeLen = dict_u (info, "kx-bits");
+  return SEC_E_OK;
+}
+
+static SECURITY_STATUS
+application_protocol (GVariantDict *info,
+                      SecPkgContext_ApplicationProtocol *out)
+{
+  g_autoptr(GVariant) alpn = NULL;
+  const void *id;
+  gsize len = 0;
+
+  memset (out, 0, sizeof *out);
+  alpn = g_variant_dict_lookup_value (info, "alpn", G_VARIANT_TYPE_BYTESTRING);
+  if (alpn == NULL)
+    return SEC_E_OK;   /* ProtoNegoStatus_None */
+  id = g_variant_get_fixed_array (alpn, &len, 1);
+  if (len == 0 || len > sizeof out->ProtocolId)
+    return SEC_E_OK;
+  out->ProtoNegoStatus = SecApplicationProtocolNegotiationStatus_Success;
+  out->ProtoNegoExt = SecApplicationProtocolNegotiationExt_ALPN;
+  out->ProtocolIdSize = (UCHAR) len;
+  memcpy (out->ProtocolId, id, len);
+  return SEC_E_OK;
+}
+
+static SECURITY_STATUS
+remote_cert_context (GVariantDict *info, PCCERT_CONTEXT *out)
+{
+  g_autoptr(GVariant) chain = NULL;
+  g_autoptr(GVariant) leaf = NULL;
+  CERT_CONTEXT *cert;
+  const void *der;
+  gsize len = 0;
+
+  *out = NULL;
+  chain = g_variant_dict_lookup_value (info, "peer-certificates",
+                                       G_VARIANT_TYPE ("aay"));
+  if (chain == NULL || g_variant_n_children (chain) == 0)
+    return SEC_E_NO_CREDENTIALS;   /* the peer sent no certificate */
+  leaf = g_variant_get_child_value (chain, 0);
+  der = g_variant_get_fixed_array (leaf, &len, 1);
+  if (len == 0 || len > G_MAXUINT32)
+    return SEC_E_NO_CREDENTIALS;
+
+  /* One block: the context followed by its own copy of the DER, so that
+   * CertFreeCertificateContext() is a single free(). */
+  cert = malloc (sizeof *cert + len);
+  if (cert == NULL)
+    return SEC_E_INSUFFICIENT_MEMORY;
+  memset (cert, 0, sizeof *cert);
+  cert->dwCertEncodingType = X509_ASN_ENCODING;
+  cert->pbCertEncoded = (BYTE *) (cert + 1);
+  cert->cbCertEncoded = (DWORD) len;
+  memcpy (cert->pbCertEncoded, der, len);
+  *out = cert;
+  return SEC_E_OK;
+}
+
+static SECURITY_STATUS
+session_info (GVariantDict *info, SecPkgContext_SessionInfo *out)
+{
+  g_autoptr(GVariant) id = NULL;
+  gboolean resumed = FALSE;
+  const void *data;
+  gsize len = 0;
+
+  memset (out, 0, sizeof *out);
+  g_variant_dict_lookup (info, "resumed", "b", &resumed);
+  out->dwFlags = resumed ? SSL_SESSION_RECONNECT : 0;
+  id = g_variant_dict_lookup_value (info, "session-id",
+                                    G_VARIANT_TYPE_BYTESTRING);
+  if (id != NULL)
+    {
+      data = g_variant_get_fixed_array (id, &len, 1);
+      len = MIN (len, sizeof out->rgbSessionId);
+      memcpy (out->rgbSessionId, data, len);
+      out->cbSessionId = (DWORD) len;
+    }
+  return SEC_E_OK;
+}
+
+static gboolean
+is_supported (ULONG attribute)
+{
+  switch (attribute)
+    {
+    case SECPKG_ATTR_STREAM_SIZES:
+    case SECPKG_ATTR_CONNECTION_INFO:
+    case SECPKG_ATTR_CIPHER_INFO:
+    case SECPKG_ATTR_APPLICATION_PROTOCOL:
+    case SECPKG_ATTR_REMOTE_CERT_CONTEXT:
+    case SECPKG_ATTR_SESSION_INFO:
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static SECURITY_STATUS
+fill (ULONG attribute, GVariantDict *info, void *buffer)
+{
+  switch (attribute)
+    {
+    case SECPKG_ATTR_STREAM_SIZES:
+      return stream_sizes (info, buffer);
+    case SECPKG_ATTR_CONNECTION_INFO:
+      return connection_info (info, buffer);
+    case SECPKG_ATTR_CIPHER_INFO:
+      return cipher_info (info, buffer);
+    case SECPKG_ATTR_APPLICATION_PROTOCOL:
+      return application_protocol (info, buffer);
+    case SECPKG_ATTR_REMOTE_CERT_CONTEXT:
+      return remote_cert_context (info, buffer);
+    case SECPKG_ATTR_SESSION_INFO:
+      return session_info (info, buffer);
+    default:
+      return SEC_E_UNSUPPORTED_FUNCTION;
+    }
+}
+
+static SECURITY_STATUS
+query (PCtxtHandle phContext, ULONG attribute, void *buffer)
+{
+  g_autoptr(SspiSession) s = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) info = NULL;
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  SECURITY_STATUS status;
+  guint64 context;
+  guint generation;
+  guint32 answer;
+
+  status = sspi_handle_unpack (phContext, SSPI_HANDLE_CONTEXT, &context,
+                               &generation);
+  if (status != SEC_E_OK)
+    return status;
+  if (!is_supported (attribute))
+    return SEC_E_UNSUPPORTED_FUNCTION;
+  if (buffer == NULL)
+    return SEC_E_INVALID_PARAMETER;
+  status = sspi_session_get (&s);
+  if (status != SEC_E_OK)
+    return status;
+  if (generation != sspi_session_get_generation (s))
+    return SEC_E_INVALID_HANDLE;
+
+  reply = sspi_session_call (s, "QueryContext",
+                             g_variant_new ("(t)", context), "(ua{sv})",
+                             &status);
+  if (reply == NULL)
+    return status;
+  g_variant_get (reply, "(u@a{sv})", &answer, &info);
+  if ((SECURITY_STATUS) answer != SEC_E_OK)
+    return (SECURITY_STATUS) answer;
+  g_variant_dict_init (&dict, info);
+  return fill (attribute, &dict, buffer);
+}
+
+/* Answers @ulAttribute for a context into @pBuffer, the attribute's
+ * structure: SECPKG_ATTR_STREAM_SIZES (SecPkgContext_StreamSizes),
+ * SECPKG_ATTR_CONNECTION_INFO (SecPkgContext_ConnectionInfo),
+ * SECPKG_ATTR_CIPHER_INFO (SecPkgContext_CipherInfo),
+ * SECPKG_ATTR_APPLICATION_PROTOCOL (SecPkgContext_ApplicationProtocol),
+ * SECPKG_ATTR_SESSION_INFO (SecPkgContext_SessionInfo) and
+ * SECPKG_ATTR_REMOTE_CERT_CONTEXT (a PCCERT_CONTEXT holding the peer's leaf
+ * certificate; caller must release it with CertFreeCertificateContext();
+ * SEC_E_NO_CREDENTIALS if the peer sent none).  Other attributes:
+ * SEC_E_UNSUPPORTED_FUNCTION.  SEC_E_INVALID_HANDLE for a handle that is not
+ * a live context, or for sizes and algorithms before the handshake has
+ * produced them. */
+SSPI_PUBLIC SECURITY_STATUS
+QueryContextAttributesA (PCtxtHandle phContext, ULONG ulAttribute,
+                         void *pBuffer)
+{
+  return query (phContext, ulAttribute, pBuffer);
+}
+
+/* As QueryContextAttributesA: the attributes supported have no string that
+ * differs between the A and W forms (CIPHER_INFO is UTF-16 in both). */
+SSPI_PUBLIC SECURITY_STATUS
+QueryContextAttributesW (PCtxtHandle phContext, ULONG ulAttribute,
+                         void *pBuffer)
+{
+  return query (phContext, ulAttribute, pBuffer);
+}
+
+/* Releases a certificate context returned by QueryContextAttributes
+ * (SECPKG_ATTR_REMOTE_CERT_CONTEXT).  NULL is accepted.  Always TRUE. */
+SSPI_PUBLIC BOOL
+CertFreeCertificateContext (PCCERT_CONTEXT pCertContext)
+{
+  free ((void *) pCertContext);
+  return TRUE;
+}
