@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Interoperability: sspictl (libsspi + the real sspid) against the TLS
+ * stacks people actually run, over loopback TCP.
+ *
+ *   sspictl connect  ->  openssl s_server, gnutls-serv
+ *   sspictl serve    <-  openssl s_client, gnutls-cli
+ *
+ * TLS 1.2 and 1.3, ALPN, client certificates both ways, and small record
+ * fragments (openssl -max_send_frag) so the EXTRA/MISSING paths run over a
+ * real network.  The peers are required: tools/check installs them, and a
+ * missing one fails the test rather than skipping it.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "testutil.h"
+
+#ifndef SSPICTL_BINARY
+#error "SSPICTL_BINARY must name the built sspictl (see tests/Makefile.inc)"
+#endif
+
+#define WAIT_MS 30000
+
+static TuEnv *env;
+static char *ca, *server_pem, *server_key, *client_pem, *client_key;
+
+static void
+setup (void)
+{
+  env = tu_env_start (NULL);
+  ca = tu_pki_path ("ca.pem");
+  server_pem = tu_pki_path ("server.pem");
+  server_key = tu_pki_path ("server.key");
+  client_pem = tu_pki_path ("client.pem");
+  client_key = tu_pki_path ("client.key");
+}
+
+static void
+teardown (void)
+{
+  tu_env_stop (env);
+  env = NULL;
+  g_clear_pointer (&ca, g_free);
+  g_clear_pointer (&server_pem, g_free);
+  g_clear_pointer (&server_key, g_free);
+  g_clear_pointer (&client_pem, g_free);
+  g_clear_pointer (&client_key, g_free);
+}
+
+static void
+require_program (const char *name)
+{
+  g_autofree char *path = g_find_program_in_path (name);
+
+  ck_assert_msg (path != NULL, "%s is not installed (tools/check installs it)", name);
+}
+
+/* Waits for @pid to exit; returns its exit status, or -1 if it was killed
+ * or did not exit within @timeout_ms (then it is killed). */
+static int
+wait_exit (GPid pid, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  int status;
+
+  for (;;)
+    {
+      pid_t r = waitpid (pid, &status, WNOHANG);
+      if (r == pid)
+        return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+      ck_assert_msg (r == 0, "waitpid: %s", g_strerror (errno));
+      if (g_get_monotonic_time () > deadline)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, &status, 0);
+          return -1;
+        }
+      g_usleep (10000);
+    }
+}
+
+static char *
+port_string (guint16 port)
+{
+  return g_strdup_printf ("%u", port);
+}
+
+/* Starts a server with @argv (which must listen on @port) and waits for it. */
+static GPid
+start_server (const char *tag, const char *const *argv, guint16 port)
+{
+  GPid pid = tu_spawn (env, tag, argv, NULL);
+
+  if (!tu_wait_port (port, WAIT_MS))
+    {
+      g_autofree char *out = tu_spawn_output (env, tag);
+      tu_kill (pid);
+      ck_abort_msg ("%s did not listen on %u:\n%s", argv[0], port, out);
+    }
+  return pid;
+}
+
+/* Runs `sspictl connect` to completion; returns its exit status and its
+ * output in *output. */
+static int
+run_connect (guint16 port, const char *const *extra, char **output)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  GPid pid;
+  int code;
+
+  g_ptr_array_add (argv, g_strdup (SSPICTL_BINARY));
+  g_ptr_array_add (argv, g_strdup ("connect"));
+  g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", port));
+  g_ptr_array_add (argv, g_strdup ("--target"));
+  g_ptr_array_add (argv, g_strdup ("localhost"));
+  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  g_ptr_array_add (argv, NULL);
+
+  pid = tu_spawn (env, "sspictl-connect", (const char *const *) argv->pdata, NULL);
+  code = wait_exit (pid, WAIT_MS);
+  *output = tu_spawn_output (env, "sspictl-connect");
+  return code;
+}
+
+static void
+assert_contains (const char *haystack, const char *needle, const char *who)
+{
+  ck_assert_msg (strstr (haystack, needle) != NULL,
+                 "%s: expected \"%s\" in:\n%s", who, needle, haystack);
+}
+
+/* ---- sspictl connect against other servers ------------------------------ */
+
+typedef struct {
+  const char *name;
+  const char *openssl_version;   /* s_server flag */
+  const char *gnutls_priority;
+  const char *sspictl_flag;
+  const char *report;            /* sspictl's protocol line */
+} Version;
+
+static const Version versions[] = {
+  { "TLS 1.2", "-tls1_2", "NORMAL:-VERS-ALL:+VERS-TLS1.2", "--tls1.2", "protocol: TLS 1.2" },
+  { "TLS 1.3", "-tls1_3", "NORMAL:-VERS-ALL:+VERS-TLS1.3", "--tls1.3", "protocol: TLS 1.3" },
+};
+
+/* _i: bit 0 picks the version, bit 1 small fragments. */
+START_TEST (test_connect_openssl)
+{
+  const Version *v = &versions[_i & 1];
+  gboolean is_fragmented = (_i & 2) != 0;
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = port_string (port);
+  const char *server_argv[] = {
+    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    v->openssl_version, "-naccept", "1", "-www", "-alpn", "h2",
+    is_fragmented ? "-max_send_frag" : NULL, "512", NULL
+  };
+  /* With 512-byte records, also read 100 bytes at a time: records arrive
+   * split (SEC_E_INCOMPLETE_MESSAGE) and reads end inside the next record
+   * (SECBUFFER_EXTRA). */
+  const char *const extra[] = { v->sspictl_flag, "--alpn", "h2",
+                                is_fragmented ? "--read-size" : NULL, "100", NULL };
+  g_autofree char *out = NULL;
+  GPid server;
+  int code;
+
+  require_program ("openssl");
+  server = start_server ("s_server", server_argv, port);
+  code = run_connect (port, extra, &out);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+  assert_contains (out, "handshake: ok", "sspictl");
+  assert_contains (out, v->report, "sspictl");
+  assert_contains (out, "alpn: h2", "sspictl");
+  assert_contains (out, "peer certificate: CN=localhost", "sspictl");
+  if (is_fragmented)
+    {
+      guint steps = 0, incomplete = 0, extra_seen = 0;
+      const char *line = strstr (out, "steps: ");
+
+      ck_assert_ptr_nonnull (line);
+      ck_assert_int_eq (sscanf (line, "steps: %u (%u incomplete, %u extra)",
+                                &steps, &incomplete, &extra_seen), 3);
+      ck_assert_uint_gt (incomplete, 0);
+      ck_assert_uint_gt (extra_seen, 0);
+    }
+  tu_kill (server);
+}
+END_TEST
+
+START_TEST (test_connect_gnutls)
+{
+  const Version *v = &versions[_i];
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = port_string (port);
+  g_autofree char *priority = g_strconcat ("--priority=", v->gnutls_priority, NULL);
+  const char *server_argv[] = {
+    "gnutls-serv", "--port", port_s, "--x509certfile", server_pem,
+    "--x509keyfile", server_key, priority, "--alpn", "http/1.1", NULL
+  };
+  const char *const extra[] = { "--alpn", "h2", "--alpn", "http/1.1", NULL };
+  g_autofree char *out = NULL;
+  GPid server;
+  int code;
+
+  require_program ("gnutls-serv");
+  server = start_server ("gnutls-serv", server_argv, port);
+  code = run_connect (port, extra, &out);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+  assert_contains (out, v->report, "sspictl");
+  assert_contains (out, "alpn: http/1.1", "sspictl");
+  tu_kill (server);
+}
+END_TEST
+
+START_TEST (test_connect_client_certificate)
+{
+  const Version *v = &versions[_i];
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = port_string (port);
+  const char *server_argv[] = {
+    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    "-CAfile", ca, "-Verify", "1", "-verify_return_error", v->openssl_version,
+    "-naccept", "1", "-www", NULL
+  };
+  const char *const extra[] = { v->sspictl_flag, "--credential", "client", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *server_out = NULL;
+  GPid server;
+  int code;
+
+  require_program ("openssl");
+  server = start_server ("s_server", server_argv, port);
+  code = run_connect (port, extra, &out);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+  assert_contains (out, v->report, "sspictl");
+  /* s_server ends after its one connection; it verified our certificate. */
+  ck_assert_int_eq (wait_exit (server, WAIT_MS), 0);
+  server_out = tu_spawn_output (env, "s_server");
+  assert_contains (server_out, "sspid test client", "s_server");
+}
+END_TEST
+
+START_TEST (test_connect_client_certificate_refused)
+{
+  /* TLS 1.2: the server refuses before the client can finish. */
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = port_string (port);
+  const char *server_argv[] = {
+    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    "-CAfile", ca, "-Verify", "1", "-tls1_2", "-naccept", "1", "-www", NULL
+  };
+  const char *const extra[] = { "--tls1.2", NULL };
+  g_autofree char *out = NULL;
+  GPid server;
+  int code;
+
+  require_program ("openssl");
+  server = start_server ("s_server", server_argv, port);
+  code = run_connect (port, extra, &out);
+  ck_assert_msg (code == 2, "sspictl connect exited %d (expected 2):\n%s", code, out);
+  assert_contains (out, "handshake failed: SEC_E_", "sspictl");
+  tu_kill (server);
+}
+END_TEST
+
+START_TEST (test_connect_untrusted)
+{
+  /* A server whose certificate chains to a CA nobody trusts: refused, or,
+   * with --manual-validation, accepted for the caller to check. */
+  gboolean is_manual = (_i == 1);
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = port_string (port);
+  g_autofree char *untrusted_pem = tu_pki_path ("untrusted.pem");
+  g_autofree char *untrusted_key = tu_pki_path ("untrusted.key");
+  const char *server_argv[] = {
+    "openssl", "s_server", "-accept", port_s, "-cert", untrusted_pem,
+    "-key", untrusted_key, "-naccept", "1", "-www", NULL
+  };
+  const char *const extra[] = { is_manual ? "--manual-validation" : NULL, NULL };
+  g_autofree char *out = NULL;
+  GPid server;
+  int code;
+
+  require_program ("openssl");
+  server = start_server ("s_server", server_argv, port);
+  code = run_connect (port, extra, &out);
+  if (is_manual)
+    {
+      ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+      assert_contains (out, "peer certificate: CN=localhost", "sspictl");
+    }
+  else
+    {
+      ck_assert_msg (code == 2, "sspictl connect exited %d (expected 2):\n%s", code, out);
+      assert_contains (out, "SEC_E_UNTRUSTED_ROOT (0x80090325)", "sspictl");
+    }
+  tu_kill (server);
+}
+END_TEST
+
+/* ---- other clients against sspictl serve -------------------------------- */
+
+/* Starts `sspictl serve PORT --once` with @extra options. */
+static GPid
+start_serve (guint16 port, const char *const *extra)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, g_strdup (SSPICTL_BINARY));
+  g_ptr_array_add (argv, g_strdup ("serve"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", port));
+  g_ptr_array_add (argv, g_strdup ("--once"));
+  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  g_ptr_array_add (argv, NULL);
+  return start_server ("sspictl-serve", (const char *const *) argv->pdata, port);
+}
+
+/* Waits for `sspictl serve --once` to end well and returns its output. */
+static char *
+finish_serve (GPid serve)
+{
+  int code = wait_exit (serve, WAIT_MS);
+  char *out = tu_spawn_output (env, "sspictl-serve");
+
+  ck_assert_msg (code == 0, "sspictl serve exited %d:\n%s", code, out);
+  return out;
+}
+
+/* _i: bit 0 picks the version, bit 1 sends a client certificate. */
+START_TEST (test_serve_openssl)
+{
+  const Version *v = &versions[_i & 1];
+  gboolean with_cert = (_i & 2) != 0;
+  guint16 port = tu_free_port ();
+  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
+  const char *const serve_extra[] = {
+    "--credential", "server", "--alpn", "h2",
+    with_cert ? "--require-client-cert" : NULL, NULL
+  };
+  const char *client_argv[] = {
+    "openssl", "s_client", "-connect", connect, v->openssl_version, "-CAfile", ca,
+    "-verify_return_error", "-verify_hostname", "localhost", "-servername", "localhost",
+    "-alpn", "h2",
+    with_cert ? "-cert" : NULL, client_pem, "-key", client_key, NULL
+  };
+  g_autofree char *client_out = NULL;
+  g_autofree char *serve_out = NULL;
+  g_autofree char *protocol_line = NULL;
+  GPid serve, client;
+  int code;
+
+  require_program ("openssl");
+  serve = start_serve (port, serve_extra);
+  client = tu_spawn (env, "s_client", client_argv, NULL);
+  code = wait_exit (client, WAIT_MS);
+  client_out = tu_spawn_output (env, "s_client");
+  serve_out = finish_serve (serve);
+
+  /* Its exit status depends on whether it sees our close or its own stdin's
+   * end first; what it printed about the handshake does not. */
+  ck_assert_msg (code >= 0, "s_client did not exit:\n%s\nsspictl serve:\n%s",
+                 client_out, serve_out);
+  protocol_line = g_strdup_printf ("Protocol  : %s", _i & 1 ? "TLSv1.3" : "TLSv1.2");
+  if (strstr (client_out, protocol_line) == NULL)
+    assert_contains (client_out, _i & 1 ? "New, TLSv1.3" : "New, TLSv1.2", "s_client");
+  assert_contains (client_out, "Verify return code: 0 (ok)", "s_client");
+  assert_contains (client_out, "ALPN protocol: h2", "s_client");
+  assert_contains (serve_out, v->report, "sspictl serve");
+  assert_contains (serve_out, "alpn: h2", "sspictl serve");
+  if (with_cert)
+    assert_contains (serve_out, "client certificate: CN=sspid test client", "sspictl serve");
+  else
+    assert_contains (serve_out, "client certificate: none", "sspictl serve");
+}
+END_TEST
+
+START_TEST (test_serve_gnutls)
+{
+  const Version *v = &versions[_i & 1];
+  gboolean with_cert = (_i & 2) != 0;
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = port_string (port);
+  g_autofree char *priority = g_strconcat ("--priority=", v->gnutls_priority, NULL);
+  const char *const serve_extra[] = {
+    "--credential", with_cert ? "mtls" : "server", NULL
+  };
+  const char *client_argv[] = {
+    "gnutls-cli", "--x509cafile", ca, "-p", port_s, "127.0.0.1",
+    "--sni-hostname", "localhost", "--verify-hostname", "localhost", priority,
+    with_cert ? "--x509certfile" : NULL, client_pem, "--x509keyfile", client_key, NULL
+  };
+  g_autofree char *client_out = NULL;
+  g_autofree char *serve_out = NULL;
+  GPid serve, client;
+  int code;
+
+  require_program ("gnutls-cli");
+  serve = start_serve (port, serve_extra);
+  client = tu_spawn (env, "gnutls-cli", client_argv, NULL);
+  code = wait_exit (client, WAIT_MS);
+  client_out = tu_spawn_output (env, "gnutls-cli");
+  serve_out = finish_serve (serve);
+
+  ck_assert_msg (code >= 0, "gnutls-cli did not exit:\n%s\nsspictl serve:\n%s",
+                 client_out, serve_out);
+  assert_contains (client_out, "Handshake was completed", "gnutls-cli");
+  assert_contains (client_out, _i & 1 ? "(TLS1.3" : "(TLS1.2", "gnutls-cli");
+  assert_contains (client_out, "certificate is trusted", "gnutls-cli");
+  assert_contains (serve_out, v->report, "sspictl serve");
+  if (with_cert)
+    assert_contains (serve_out, "client certificate: CN=sspid test client", "sspictl serve");
+}
+END_TEST
+
+START_TEST (test_serve_refuses_client_without_certificate)
+{
+  guint16 port = tu_free_port ();
+  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
+  const char *const serve_extra[] = { "--credential", "mtls", "--tls1.2", NULL };
+  const char *client_argv[] = {
+    "openssl", "s_client", "-connect", connect, "-tls1_2", "-CAfile", ca, NULL
+  };
+  g_autofree char *serve_out = NULL;
+  GPid serve, client;
+  int code;
+
+  require_program ("openssl");
+  serve = start_serve (port, serve_extra);
+  client = tu_spawn (env, "s_client", client_argv, NULL);
+  ck_assert_int_ne (wait_exit (client, WAIT_MS), 0);
+  code = wait_exit (serve, WAIT_MS);
+  serve_out = tu_spawn_output (env, "sspictl-serve");
+  ck_assert_msg (code == 2, "sspictl serve exited %d (expected 2):\n%s", code, serve_out);
+  assert_contains (serve_out, "handshake: failed", "sspictl serve");
+}
+END_TEST
+
+START_TEST (test_sspictl_both_ends)
+{
+  guint16 port = tu_free_port ();
+  /* Both Schannel loops on small reads, against each other. */
+  const char *const serve_extra[] = { "--credential", "server", "--alpn", "h2",
+                                      "--read-size", "7", NULL };
+  const char *const extra[] = { "--alpn", "h2", "--read-size", "13", NULL };
+  g_autofree char *out = NULL;
+  g_autofree char *serve_out = NULL;
+  GPid serve;
+  int code;
+
+  serve = start_serve (port, serve_extra);
+  code = run_connect (port, extra, &out);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+  serve_out = finish_serve (serve);
+  assert_contains (out, "protocol: TLS 1.3", "sspictl connect");
+  assert_contains (out, "alpn: h2", "sspictl connect");
+  assert_contains (serve_out, "protocol: TLS 1.3", "sspictl serve");
+  assert_contains (serve_out, "listening on 127.0.0.1:", "sspictl serve");
+  ck_assert_ptr_null (strstr (out, " (0 incomplete"));
+  ck_assert_ptr_null (strstr (serve_out, " (0 incomplete"));
+}
+END_TEST
+
+START_TEST (test_usage)
+{
+  const char *argv_help[] = { SSPICTL_BINARY, "--help", NULL };
+  const char *argv_verb_help[] = { SSPICTL_BINARY, "connect", "--help", NULL };
+  const char *argv_bad[] = { SSPICTL_BINARY, "frobnicate", NULL };
+  const char *argv_noarg[] = { SSPICTL_BINARY, "serve", "--once", NULL };
+  g_autofree char *out = NULL;
+
+  ck_assert_int_eq (wait_exit (tu_spawn (env, "help", argv_help, NULL), WAIT_MS), 0);
+  out = tu_spawn_output (env, "help");
+  assert_contains (out, "connect", "sspictl --help");
+  assert_contains (out, "serve", "sspictl --help");
+  g_free (out);
+  ck_assert_int_eq (wait_exit (tu_spawn (env, "vhelp", argv_verb_help, NULL), WAIT_MS), 0);
+  out = tu_spawn_output (env, "vhelp");
+  assert_contains (out, "--alpn", "sspictl connect --help");
+  ck_assert_int_eq (wait_exit (tu_spawn (env, "bad", argv_bad, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (wait_exit (tu_spawn (env, "noarg", argv_noarg, NULL), WAIT_MS), 1);
+}
+END_TEST
+
+START_TEST (test_connect_refused)
+{
+  const char *const extra[] = { NULL };
+  g_autofree char *out = NULL;
+
+  /* Nobody listens on a port just found free. */
+  ck_assert_int_eq (run_connect (tu_free_port (), extra, &out), 3);
+}
+END_TEST
+
+static Suite *
+interop_suite (void)
+{
+  Suite *s = suite_create ("interop");
+  TCase *tc;
+
+  tc = tcase_create ("connect");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_loop_test (tc, test_connect_openssl, 0, 4);
+  tcase_add_loop_test (tc, test_connect_gnutls, 0, 2);
+  tcase_add_loop_test (tc, test_connect_client_certificate, 0, 2);
+  tcase_add_test (tc, test_connect_client_certificate_refused);
+  tcase_add_loop_test (tc, test_connect_untrusted, 0, 2);
+  tcase_add_test (tc, test_connect_refused);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("serve");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_loop_test (tc, test_serve_openssl, 0, 4);
+  tcase_add_loop_test (tc, test_serve_gnutls, 0, 4);
+  tcase_add_test (tc, test_serve_refuses_client_without_certificate);
+  tcase_add_test (tc, test_sspictl_both_ends);
+  tcase_add_test (tc, test_usage);
+  suite_add_tcase (s, tc);
+
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (interop_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_ENV);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

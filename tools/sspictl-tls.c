@@ -1,0 +1,628 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The part of sspictl that talks TLS: acquiring a credential, the Schannel
+ * handshake loop over a TCP socket, and the session report.
+ *
+ * Every SSPI call that makes or continues a handshake goes through the
+ * asynchronous API (Sspi*Async): the main thread issues one step, waits for
+ * its notify callback (which only wakes it up), then does what Schannel's
+ * loop rules say: send the output token, keep SECBUFFER_EXTRA bytes for the
+ * next call, read more on SEC_E_INCOMPLETE_MESSAGE.  The socket is only
+ * touched on the main thread.  sspictl never holds a key: it moves opaque
+ * tokens and, for the report, decodes the peer's public certificate.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
+
+#include "sspictl-tls.h"
+
+/* How long one step may take before sspictl gives up on the daemon, and how
+ * long the socket may stay silent.  Generous: they only bound a hang. */
+#define STEP_TIMEOUT_SEC 120
+#define SOCKET_TIMEOUT_SEC 30
+#define READ_CHUNK 16384
+
+#define STATUS(x) { x, #x }
+static const struct {
+  SECURITY_STATUS status;
+  const char *name;
+} status_names[] = {
+  STATUS (SEC_E_OK),
+  STATUS (SEC_E_INSUFFICIENT_MEMORY),
+  STATUS (SEC_E_INVALID_HANDLE),
+  STATUS (SEC_E_UNSUPPORTED_FUNCTION),
+  STATUS (SEC_E_TARGET_UNKNOWN),
+  STATUS (SEC_E_INTERNAL_ERROR),
+  STATUS (SEC_E_SECPKG_NOT_FOUND),
+  STATUS (SEC_E_NOT_OWNER),
+  STATUS (SEC_E_INVALID_TOKEN),
+  STATUS (SEC_E_QOP_NOT_SUPPORTED),
+  STATUS (SEC_E_LOGON_DENIED),
+  STATUS (SEC_E_UNKNOWN_CREDENTIALS),
+  STATUS (SEC_E_NO_CREDENTIALS),
+  STATUS (SEC_E_MESSAGE_ALTERED),
+  STATUS (SEC_E_OUT_OF_SEQUENCE),
+  STATUS (SEC_E_NO_AUTHENTICATING_AUTHORITY),
+  STATUS (SEC_E_CONTEXT_EXPIRED),
+  STATUS (SEC_E_INCOMPLETE_MESSAGE),
+  STATUS (SEC_E_INCOMPLETE_CREDENTIALS),
+  STATUS (SEC_E_BUFFER_TOO_SMALL),
+  STATUS (SEC_E_WRONG_PRINCIPAL),
+  STATUS (SEC_E_TIME_SKEW),
+  STATUS (SEC_E_UNTRUSTED_ROOT),
+  STATUS (SEC_E_ILLEGAL_MESSAGE),
+  STATUS (SEC_E_CERT_UNKNOWN),
+  STATUS (SEC_E_CERT_EXPIRED),
+  STATUS (SEC_E_ENCRYPT_FAILURE),
+  STATUS (SEC_E_DECRYPT_FAILURE),
+  STATUS (SEC_E_ALGORITHM_MISMATCH),
+  STATUS (SEC_E_UNFINISHED_CONTEXT_DELETED),
+  STATUS (SEC_E_WRONG_CREDENTIAL_HANDLE),
+  STATUS (SEC_E_SHUTDOWN_IN_PROGRESS),
+  STATUS (SEC_E_CERT_WRONG_USAGE),
+  STATUS (SEC_E_DOWNGRADE_DETECTED),
+  STATUS (SEC_E_ISSUING_CA_UNTRUSTED),
+  STATUS (SEC_E_INVALID_PARAMETER),
+  STATUS (SEC_E_NO_CONTEXT),
+  STATUS (SEC_E_MUTUAL_AUTH_FAILED),
+  STATUS (SEC_E_APPLICATION_PROTOCOL_MISMATCH),
+  STATUS (SEC_I_CONTINUE_NEEDED),
+  STATUS (SEC_I_COMPLETE_NEEDED),
+  STATUS (SEC_I_COMPLETE_AND_CONTINUE),
+  STATUS (SEC_I_CONTEXT_EXPIRED),
+  STATUS (SEC_I_INCOMPLETE_CREDENTIALS),
+  STATUS (SEC_I_RENEGOTIATE),
+  STATUS (SEC_I_NO_RENEGOTIATION),
+  STATUS (SEC_I_ASYNC_CALL_PENDING),
+};
+#undef STATUS
+
+const char *
+sspictl_status_name (SECURITY_STATUS status)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (status_names); i++)
+    if (status_names[i].status == status)
+      return status_names[i].name;
+  return NULL;
+}
+
+void
+sspictl_print_status (const char *what, SECURITY_STATUS status)
+{
+  const char *name = sspictl_status_name (status);
+
+  fprintf (stderr, "sspictl: %s: %s (0x%08" G_GINT32_MODIFIER "X)\n",
+           what, name ? name : "unknown status", (guint32) status);
+}
+
+guint32
+sspictl_protocols_from_flags (gboolean tls12, gboolean tls13, gboolean is_server)
+{
+  guint32 mask = 0;
+
+  if (tls12)
+    mask |= is_server ? SP_PROT_TLS1_2_SERVER : SP_PROT_TLS1_2_CLIENT;
+  if (tls13)
+    mask |= is_server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT;
+  return mask;
+}
+
+/* ---- waiting for one async call ---------------------------------------- */
+
+/* The notify callback only wakes the main thread: the next step is issued
+ * there, after this one has completed, so that the socket stays on one
+ * thread. */
+typedef struct {
+  GMutex lock;
+  GCond  cond;
+  gboolean is_done;
+} Waiter;
+
+static void
+on_notify (SspiAsyncContext *async_context, void *data)
+{
+  Waiter *w = data;
+
+  g_mutex_lock (&w->lock);
+  w->is_done = TRUE;
+  g_cond_signal (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+/* A fresh async context whose callback wakes @w.  Free with SspiFreeAsyncContext(). */
+static SspiAsyncContext *
+waiter_context_new (Waiter *w)
+{
+  SspiAsyncContext *ac = SspiCreateAsyncContext ();
+
+  if (ac != NULL && SspiSetAsyncNotifyCallback (ac, on_notify, w) != SEC_E_OK)
+    {
+      SspiFreeAsyncContext (ac);
+      return NULL;
+    }
+  return ac;
+}
+
+/* Waits for the call queued on @ac (whose queueing returned @queued) and
+ * returns its result. */
+static SECURITY_STATUS
+waiter_finish (Waiter *w, SspiAsyncContext *ac, SECURITY_STATUS queued)
+{
+  gint64 deadline = g_get_monotonic_time () + STEP_TIMEOUT_SEC * G_TIME_SPAN_SECOND;
+  gboolean is_done;
+
+  if (queued != SEC_E_OK)
+    return queued;
+
+  g_mutex_lock (&w->lock);
+  while (!w->is_done && g_cond_wait_until (&w->cond, &w->lock, deadline))
+    ;
+  is_done = w->is_done;
+  w->is_done = FALSE;
+  g_mutex_unlock (&w->lock);
+
+  if (!is_done)
+    {
+      g_printerr ("sspictl: no answer from sspid after %d s\n", STEP_TIMEOUT_SEC);
+      return SEC_E_NO_AUTHENTICATING_AUTHORITY;
+    }
+  return SspiGetAsyncCallStatus (ac);
+}
+
+/* ---- credentials ------------------------------------------------------- */
+
+SECURITY_STATUS
+sspictl_tls_acquire (const SspictlTlsOptions *opts, CredHandle *cred)
+{
+  Waiter w = { 0 };
+  SCHANNEL_CRED sc = { 0 };
+  TimeStamp expiry;
+  SspiAsyncContext *ac;
+  SECURITY_STATUS status;
+
+  sc.dwVersion = SCHANNEL_CRED_VERSION;
+  sc.grbitEnabledProtocols = opts->protocols;
+  if (!opts->is_server)
+    sc.dwFlags = SCH_CRED_NO_DEFAULT_CREDS;
+
+  ac = waiter_context_new (&w);
+  if (ac == NULL)
+    return SEC_E_INSUFFICIENT_MEMORY;
+  SecInvalidateHandle (cred);
+  status = SspiAcquireCredentialsHandleAsyncA (ac, (LPSTR) opts->credential,
+                                               (LPSTR) UNISP_NAME_A,
+                                               opts->is_server ? SECPKG_CRED_INBOUND
+                                                               : SECPKG_CRED_OUTBOUND,
+                                               NULL, &sc, NULL, NULL, cred, &expiry);
+  status = waiter_finish (&w, ac, status);
+  SspiFreeAsyncContext (ac);
+  return status;
+}
+
+void
+sspictl_tls_free_credential (CredHandle *cred)
+{
+  Waiter w = { 0 };
+  SspiAsyncContext *ac;
+
+  if (!SecIsValidHandle (cred))
+    return;
+  ac = waiter_context_new (&w);
+  if (ac == NULL)
+    return;
+  /* Nothing useful to do if it fails: the daemon frees what a connection
+   * owned when it goes away. */
+  waiter_finish (&w, ac, SspiFreeCredentialsHandleAsync (ac, cred));
+  SspiFreeAsyncContext (ac);
+  SecInvalidateHandle (cred);
+}
+
+void
+sspictl_tls_delete_context (CtxtHandle *ctx)
+{
+  SspiAsyncContext *ac;
+
+  if (!SecIsValidHandle (ctx))
+    return;
+  /* Fire and forget, as on Windows: nobody waits for the answer. */
+  ac = SspiCreateAsyncContext ();
+  if (ac == NULL)
+    return;
+  SspiDeleteSecurityContextAsync (ac, ctx);
+  SspiFreeAsyncContext (ac);
+  SecInvalidateHandle (ctx);
+}
+
+/* ---- the socket -------------------------------------------------------- */
+
+/* Reads what is available (at least one byte) and appends it to @in.
+ * Returns FALSE, with a message printed, on error or end of stream. */
+static gboolean
+read_more (GSocket *socket, GByteArray *in, gsize read_size)
+{
+  g_autoptr (GError) error = NULL;
+  guint old_len = in->len;
+  gsize want = read_size ? read_size : READ_CHUNK;
+  gssize n;
+
+  g_byte_array_set_size (in, old_len + want);
+  n = g_socket_receive (socket, (char *) in->data + old_len, want, NULL, &error);
+  g_byte_array_set_size (in, old_len + MAX (n, 0));
+  if (n < 0)
+    {
+      g_printerr ("sspictl: receiving: %s\n", error->message);
+      return FALSE;
+    }
+  if (n == 0)
+    {
+      g_printerr ("sspictl: the peer closed the connection during the handshake\n");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+send_all (GSocket *socket, const guint8 *data, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+
+  while (len > 0)
+    {
+      gssize n = g_socket_send (socket, (const char *) data, len, NULL, &error);
+      if (n < 0)
+        {
+          g_printerr ("sspictl: sending: %s\n", error->message);
+          return FALSE;
+        }
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+/* ---- the handshake loop ------------------------------------------------ */
+
+/* The SEC_APPLICATION_PROTOCOLS structure for a SECBUFFER_APPLICATION_PROTOCOLS
+ * input buffer, or NULL for no ALPN. */
+static GBytes *
+build_alpn (const char *const *alpn)
+{
+  g_autoptr (GByteArray) list = g_byte_array_new ();
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  ULONG lists_size;
+  SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT ext = SecApplicationProtocolNegotiationExt_ALPN;
+  USHORT list_size;
+
+  if (alpn == NULL || alpn[0] == NULL)
+    return NULL;
+  for (gsize i = 0; alpn[i] != NULL; i++)
+    {
+      guint8 len = (guint8) MIN (strlen (alpn[i]), 255);
+      g_byte_array_append (list, &len, 1);
+      g_byte_array_append (list, (const guint8 *) alpn[i], len);
+    }
+  list_size = (USHORT) list->len;
+  lists_size = (ULONG) (offsetof (SEC_APPLICATION_PROTOCOL_LIST, ProtocolList) + list->len);
+  g_byte_array_append (buf, (const guint8 *) &lists_size, sizeof lists_size);
+  g_byte_array_append (buf, (const guint8 *) &ext, sizeof ext);
+  g_byte_array_append (buf, (const guint8 *) &list_size, sizeof list_size);
+  g_byte_array_append (buf, list->data, list->len);
+  return g_byte_array_free_to_bytes (g_steal_pointer (&buf));
+}
+
+typedef struct {
+  GSocket                 *socket;
+  CredHandle              *cred;
+  const SspictlTlsOptions *opts;
+  CtxtHandle              *ctx;
+  gboolean                 has_context;
+  GByteArray              *in;      /* received bytes not yet consumed */
+  GBytes                  *alpn;
+  SspiAsyncContext        *ac;
+  Waiter                   waiter;
+  SspictlTlsStats         *stats;
+} Handshake;
+
+/* What one step left for the loop. */
+typedef struct {
+  SECURITY_STATUS status;
+  ULONG extra;
+  ULONG missing;
+} StepResult;
+
+static SECURITY_STATUS
+issue_step (Handshake *hs, SecBufferDesc *in_desc, SecBufferDesc *out_desc,
+            CtxtHandle *new_ctx, ULONG *attrs, TimeStamp *expiry)
+{
+  const SspictlTlsOptions *o = hs->opts;
+  CtxtHandle *ctx = hs->has_context ? hs->ctx : NULL;
+
+  if (o->is_server)
+    return SspiAcceptSecurityContextAsync (hs->ac, hs->cred, ctx, in_desc,
+                                           ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT |
+                                           ASC_REQ_CONFIDENTIALITY | ASC_REQ_EXTENDED_ERROR |
+                                           ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM |
+                                           o->context_req,
+                                           SECURITY_NATIVE_DREP, new_ctx, out_desc,
+                                           attrs, expiry);
+  return SspiInitializeSecurityContextAsyncA (hs->ac, hs->cred, ctx, (LPSTR) o->target,
+                                              ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT |
+                                              ISC_REQ_CONFIDENTIALITY | ISC_REQ_EXTENDED_ERROR |
+                                              ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM |
+                                              o->context_req,
+                                              0, SECURITY_NATIVE_DREP, in_desc, 0, new_ctx,
+                                              out_desc, attrs, expiry);
+}
+
+/* One handshake step on hs->in.  Sends the output token, if any; returns
+ * FALSE if that failed. */
+static gboolean
+run_step (Handshake *hs, StepResult *r)
+{
+  SecBuffer in_bufs[3] = { { 0 } };
+  SecBuffer out_buf = { 0, SECBUFFER_TOKEN, NULL };
+  SecBufferDesc in_desc = { SECBUFFER_VERSION, 0, in_bufs };
+  SecBufferDesc out_desc = { SECBUFFER_VERSION, 1, &out_buf };
+  SecBufferDesc *in = &in_desc;
+  CtxtHandle new_ctx;
+  ULONG attrs = 0;
+  TimeStamp expiry;
+  gboolean ok = TRUE;
+
+  /* A client's first call has no token yet: only the ALPN list, if any. */
+  if (hs->opts->is_server || hs->has_context)
+    {
+      in_bufs[in_desc.cBuffers++] = (SecBuffer) { hs->in->len, SECBUFFER_TOKEN, hs->in->data };
+      in_bufs[in_desc.cBuffers++] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+    }
+  if (hs->alpn != NULL)
+    in_bufs[in_desc.cBuffers++] = (SecBuffer) {
+      g_bytes_get_size (hs->alpn), SECBUFFER_APPLICATION_PROTOCOLS,
+      (void *) g_bytes_get_data (hs->alpn, NULL) };
+  if (in_desc.cBuffers == 0)
+    in = NULL;
+
+  SecInvalidateHandle (&new_ctx);
+  if (hs->stats->steps++ > 0)
+    SspiReinitAsyncContext (hs->ac);
+  r->status = waiter_finish (&hs->waiter, hs->ac,
+                             issue_step (hs, in, &out_desc, &new_ctx, &attrs, &expiry));
+
+  if (!hs->has_context && SecIsValidHandle (&new_ctx))
+    {
+      *hs->ctx = new_ctx;
+      hs->has_context = TRUE;
+    }
+
+  r->extra = r->missing = 0;
+  for (ULONG i = 0; in != NULL && i < in_desc.cBuffers; i++)
+    {
+      if (in_bufs[i].BufferType == SECBUFFER_EXTRA)
+        r->extra = in_bufs[i].cbBuffer;
+      else if (in_bufs[i].BufferType == SECBUFFER_MISSING)
+        r->missing = in_bufs[i].cbBuffer;
+    }
+
+  /* Every non-empty token goes to the peer, alerts after a failure too. */
+  if (out_buf.pvBuffer != NULL)
+    {
+      if (out_buf.cbBuffer > 0)
+        ok = send_all (hs->socket, out_buf.pvBuffer, out_buf.cbBuffer);
+      FreeContextBuffer (out_buf.pvBuffer);
+    }
+  return ok;
+}
+
+/* The Schannel loop.  Returns an SSPICTL_EXIT_* code. */
+static int
+handshake_loop (Handshake *hs, SECURITY_STATUS *status)
+{
+  gboolean need_read = hs->opts->is_server;   /* the client speaks first */
+
+  for (;;)
+    {
+      StepResult r;
+
+      if (need_read && !read_more (hs->socket, hs->in, hs->opts->read_size))
+        return SSPICTL_EXIT_NETWORK;
+      if (!run_step (hs, &r))
+        return SSPICTL_EXIT_NETWORK;
+      *status = r.status;
+      if (r.status == SEC_E_INCOMPLETE_MESSAGE)
+        hs->stats->incomplete++;
+      if (r.extra > 0)
+        hs->stats->extra++;
+
+      switch (r.status)
+        {
+        case SEC_E_OK:
+          /* Bytes after the handshake (application data) are not ours to
+           * read: this verb closes the connection. */
+          return SSPICTL_EXIT_OK;
+
+        case SEC_I_CONTINUE_NEEDED:
+        case SEC_I_INCOMPLETE_CREDENTIALS:
+          if (r.status == SEC_I_INCOMPLETE_CREDENTIALS)
+            g_printerr ("sspictl: the server asks for a client certificate; "
+                        "continuing without one\n");
+          /* SECBUFFER_EXTRA: the next record is already here; call again
+           * without reading.  SEC_I_INCOMPLETE_CREDENTIALS without EXTRA:
+           * Windows callers repeat the call with the same input. */
+          if (r.extra > 0 && r.extra <= hs->in->len)
+            {
+              g_byte_array_remove_range (hs->in, 0, hs->in->len - r.extra);
+              need_read = FALSE;
+            }
+          else if (r.status == SEC_I_INCOMPLETE_CREDENTIALS)
+            need_read = FALSE;
+          else
+            {
+              g_byte_array_set_size (hs->in, 0);
+              need_read = TRUE;
+            }
+          break;
+
+        case SEC_E_INCOMPLETE_MESSAGE:
+          need_read = TRUE;   /* append to what we have */
+          break;
+
+        default:
+          return SSPICTL_EXIT_HANDSHAKE;
+        }
+    }
+}
+
+int
+sspictl_tls_handshake (GSocket *socket, CredHandle *cred,
+                       const SspictlTlsOptions *opts, CtxtHandle *ctx,
+                       SECURITY_STATUS *status, SspictlTlsStats *stats)
+{
+  Handshake hs = { 0 };
+  int ret;
+
+  *stats = (SspictlTlsStats) { 0 };
+  g_socket_set_timeout (socket, SOCKET_TIMEOUT_SEC);
+  SecInvalidateHandle (ctx);
+  *status = SEC_E_INTERNAL_ERROR;
+
+  hs.socket = socket;
+  hs.cred = cred;
+  hs.opts = opts;
+  hs.ctx = ctx;
+  hs.stats = stats;
+  hs.in = g_byte_array_new ();
+  hs.alpn = build_alpn (opts->alpn);
+  hs.ac = waiter_context_new (&hs.waiter);
+  if (hs.ac == NULL)
+    ret = SSPICTL_EXIT_HANDSHAKE;
+  else
+    ret = handshake_loop (&hs, status);
+
+  if (hs.ac != NULL)
+    SspiFreeAsyncContext (hs.ac);
+  g_clear_pointer (&hs.alpn, g_bytes_unref);
+  g_byte_array_unref (hs.in);
+  return ret;
+}
+
+/* ---- the report -------------------------------------------------------- */
+
+static const char *
+protocol_name (DWORD protocol)
+{
+  if (protocol & SP_PROT_TLS1_3)
+    return "TLS 1.3";
+  if (protocol & SP_PROT_TLS1_2)
+    return "TLS 1.2";
+  if (protocol & SP_PROT_TLS1_1)
+    return "TLS 1.1";
+  if (protocol & SP_PROT_TLS1_0)
+    return "TLS 1.0";
+  return "unknown";
+}
+
+static char *
+utf16_to_utf8 (const WCHAR *s, gsize max)
+{
+  glong len = 0;
+
+  while ((gsize) len < max && s[len] != 0)
+    len++;
+  return g_utf16_to_utf8 ((const gunichar2 *) s, len, NULL, NULL, NULL);
+}
+
+/* The subject DN of a DER certificate, or NULL. */
+static char *
+subject_of_der (const guint8 *der, gsize len)
+{
+  gnutls_x509_crt_t crt;
+  gnutls_datum_t in = { (unsigned char *) der, (unsigned int) len };
+  gnutls_datum_t dn = { NULL, 0 };
+  char *subject = NULL;
+
+  if (gnutls_x509_crt_init (&crt) < 0)
+    return NULL;
+  if (gnutls_x509_crt_import (crt, &in, GNUTLS_X509_FMT_DER) >= 0 &&
+      gnutls_x509_crt_get_dn2 (crt, &dn) >= 0)
+    subject = g_strndup ((const char *) dn.data, dn.size);
+  gnutls_free (dn.data);
+  gnutls_x509_crt_deinit (crt);
+  return subject;
+}
+
+static void
+print_cipher (CtxtHandle *ctx)
+{
+  SecPkgContext_CipherInfo ci = { 0 };
+  SecPkgContext_ConnectionInfo conn = { 0 };
+  g_autofree char *suite = NULL;
+
+  if (QueryContextAttributesA (ctx, SECPKG_ATTR_CIPHER_INFO, &ci) == SEC_E_OK)
+    suite = utf16_to_utf8 (ci.szCipherSuite, G_N_ELEMENTS (ci.szCipherSuite));
+  if (suite != NULL && suite[0] != '\0')
+    {
+      g_print ("cipher: %s\n", suite);
+      return;
+    }
+  if (QueryContextAttributesA (ctx, SECPKG_ATTR_CONNECTION_INFO, &conn) == SEC_E_OK)
+    g_print ("cipher: ALG_ID 0x%04x, %u bits\n", conn.aiCipher, conn.dwCipherStrength);
+  else
+    g_print ("cipher: unknown\n");
+}
+
+static void
+print_alpn (CtxtHandle *ctx)
+{
+  SecPkgContext_ApplicationProtocol ap = { 0 };
+
+  if (QueryContextAttributesA (ctx, SECPKG_ATTR_APPLICATION_PROTOCOL, &ap) == SEC_E_OK &&
+      ap.ProtoNegoStatus == SecApplicationProtocolNegotiationStatus_Success &&
+      ap.ProtocolIdSize > 0)
+    g_print ("alpn: %.*s\n", (int) ap.ProtocolIdSize, (const char *) ap.ProtocolId);
+  else
+    g_print ("alpn: none\n");
+}
+
+static void
+print_peer (CtxtHandle *ctx, gboolean is_server)
+{
+  PCCERT_CONTEXT cert = NULL;
+  g_autofree char *subject = NULL;
+  const char *label = is_server ? "client certificate" : "peer certificate";
+
+  if (QueryContextAttributesA (ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &cert) != SEC_E_OK ||
+      cert == NULL)
+    {
+      g_print ("%s: none\n", label);
+      return;
+    }
+  subject = subject_of_der (cert->pbCertEncoded, cert->cbCertEncoded);
+  g_print ("%s: %s\n", label, subject ? subject : "(undecodable)");
+  CertFreeCertificateContext (cert);
+}
+
+void
+sspictl_tls_print_report (CtxtHandle *ctx, gboolean is_server, const SspictlTlsStats *stats)
+{
+  SecPkgContext_ConnectionInfo conn = { 0 };
+
+  g_print ("handshake: ok\n");
+  g_print ("role: %s\n", is_server ? "server" : "client");
+  if (QueryContextAttributesA (ctx, SECPKG_ATTR_CONNECTION_INFO, &conn) == SEC_E_OK)
+    g_print ("protocol: %s\n", protocol_name (conn.dwProtocol));
+  else
+    g_print ("protocol: unknown\n");
+  print_cipher (ctx);
+  print_alpn (ctx);
+  print_peer (ctx, is_server);
+  g_print ("steps: %u (%u incomplete, %u extra)\n", stats->steps, stats->incomplete,
+           stats->extra);
+  g_print ("pid: %d\n", (int) getpid ());
+  fflush (stdout);
+}

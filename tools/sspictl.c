@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sspictl: a diagnostic command line for sspid.  It uses only libsspi's
+ * public API, so every verb is also a small, real user of the library.
+ *
+ * This file is the entry point: the verb table, global usage and dispatch
+ * (in the manner of realmd's tools/realm.c).  Each verb lives in its own
+ * file and parses its own options, so `sspictl VERB --help` is the verb's.
+ */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sspictl-tls.h"
+
+typedef struct {
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *usage;
+  const char *summary;
+} Verb;
+
+static const Verb verbs[] = {
+  { "connect", sspictl_connect,
+    "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME] [--tls1.2|--tls1.3]",
+    "Run a TLS client handshake through sspid and report the session" },
+  { "serve", sspictl_serve,
+    "serve PORT --credential NAME [--alpn ID]... [--require-client-cert] [--once]",
+    "Accept TLS connections, handshake through sspid and report each session" },
+};
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: sspictl [--help|--version] VERB [OPTIONS...]\n\n"
+                "Talk TLS through the sspid handshake daemon, which holds every key.\n\n"
+                "Verbs:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    fprintf (out, "  %-8s %s\n           sspictl %s\n",
+             verbs[i].name, verbs[i].summary, verbs[i].usage);
+  fprintf (out, "\nRun 'sspictl VERB --help' for a verb's options.\n"
+                "Exit status: 0 ok, 1 usage error, 2 handshake failed, 3 network error.\n"
+                "The library talks to the system bus, or to $SSPID_BUS_ADDRESS if set.\n");
+}
+
+static const Verb *
+find_verb (const char *name)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    if (g_str_equal (verbs[i].name, name))
+      return &verbs[i];
+  return NULL;
+}
+
+int
+main (int argc, char **argv)
+{
+  const Verb *verb;
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("sspictl");
+
+  if (argc < 2)
+    {
+      print_usage (stderr);
+      return SSPICTL_EXIT_USAGE;
+    }
+  if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") ||
+      g_str_equal (argv[1], "help"))
+    {
+      /* `sspictl help VERB` is `sspictl VERB --help`. */
+      if (argc > 2 && (verb = find_verb (argv[2])) != NULL)
+        {
+          g_autofree char *prgname = g_strconcat ("sspictl ", verb->name, NULL);
+          char *help_argv[] = { argv[2], (char *) "--help", NULL };
+
+          g_set_prgname (prgname);
+          return verb->run (2, help_argv);
+        }
+      print_usage (stdout);
+      return SSPICTL_EXIT_OK;
+    }
+  if (g_str_equal (argv[1], "--version"))
+    {
+      printf ("sspictl %s\n", PACKAGE_VERSION);
+      return SSPICTL_EXIT_OK;
+    }
+
+  verb = find_verb (argv[1]);
+  if (verb == NULL)
+    {
+      fprintf (stderr, "sspictl: unknown verb '%s'\n\n", argv[1]);
+      print_usage (stderr);
+      return SSPICTL_EXIT_USAGE;
+    }
+  /* The verb sees itself as argv[0], as if it were its own program, and its
+   * --help says "sspictl VERB". */
+  {
+    g_autofree char *prgname = g_strconcat ("sspictl ", verb->name, NULL);
+    g_set_prgname (prgname);
+  }
+  return verb->run (argc - 1, argv + 1);
+}
