@@ -133,6 +133,32 @@ is_ip_address (const char *name)
   return g_hostname_is_ip_address (name);
 }
 
+/* Parsed priorities, by string.  Parsing one costs more than the rest of a
+ * session's setup, and there are only as many strings as protocol masks in
+ * use (a handful), so they are kept for the life of the process. */
+static gnutls_priority_t
+lookup_priority (const char *text, const char **err_pos, int *ret)
+{
+  static GMutex lock;
+  static GHashTable *cache;
+  gnutls_priority_t priority;
+
+  g_mutex_lock (&lock);
+  if (cache == NULL)
+    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  priority = g_hash_table_lookup (cache, text);
+  if (priority == NULL)
+    {
+      *ret = gnutls_priority_init (&priority, text, err_pos);
+      if (*ret < 0)
+        priority = NULL;
+      else
+        g_hash_table_insert (cache, g_strdup (text), priority);
+    }
+  g_mutex_unlock (&lock);
+  return priority;
+}
+
 static SECURITY_STATUS
 session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
              const char *const *alpn, SspidTls **out)
@@ -140,6 +166,7 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   g_autoptr (SspidTls) tls = g_new0 (SspidTls, 1);
   unsigned int flags = GNUTLS_NONBLOCK | (is_server ? GNUTLS_SERVER : GNUTLS_CLIENT);
   const char *err_pos = NULL;
+  gnutls_priority_t priority;
   SECURITY_STATUS status;
   int ret;
 
@@ -169,13 +196,16 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   /* The daemon reaps stalled handshakes itself; GnuTLS must never wait. */
   gnutls_handshake_set_timeout (tls->session, 0);
 
-  ret = gnutls_priority_set_direct (tls->session, sspid_credential_peek_priority (cred), &err_pos);
-  if (ret < 0)
+  priority = lookup_priority (sspid_credential_peek_priority (cred), &err_pos, &ret);
+  if (priority == NULL)
     {
       g_warning ("priority '%s' rejected at '%s': %s", sspid_credential_peek_priority (cred),
                  err_pos ? err_pos : "?", gnutls_strerror (ret));
       return SEC_E_ALGORITHM_MISMATCH;
     }
+  ret = gnutls_priority_set (tls->session, priority);
+  if (ret < 0)
+    return SEC_E_INTERNAL_ERROR;
   ret = gnutls_credentials_set (tls->session, GNUTLS_CRD_CERTIFICATE,
                                 sspid_credential_peek_gnutls (cred));
   if (ret < 0)
