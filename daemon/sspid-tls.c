@@ -482,7 +482,13 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       if (tls->held_token != NULL)
         release_held (tls, input, input_len, step);
       else
-        established_step (tls, step);
+        {
+          established_step (tls, step);
+          /* Records that followed a post-handshake message (the caller
+           * passes its EXTRA after SEC_I_RENEGOTIATE) belong to the record
+           * layer: hand them back untouched. */
+          step->extra = (guint32) input_len;
+        }
       step->attributes = established_attributes (tls);
       step->expiry = peer_expiry (tls);
       goto out;

@@ -167,6 +167,20 @@ typedef struct _SecPkgContext_SessionInfo {
   BYTE rgbSessionId[32];
 } SecPkgContext_SessionInfo, *PSecPkgContext_SessionInfo;
 
+/* sspid extension (not in Windows): every certificate the peer sent, leaf
+ * first, for QueryContextAttributes(SECPKG_ATTR_SSPID_PEER_CHAIN).  Windows
+ * code reaches the chain through the leaf's hCertStore, which libsspi does
+ * not have.  The array, the CERT_CONTEXTs and their DER are one allocation:
+ * release it with FreeContextBuffer(rgpCerts), never the certificates one by
+ * one with CertFreeCertificateContext().  SEC_E_NO_CREDENTIALS if the peer
+ * sent no certificate.  The value is in the range Windows leaves unused. */
+#define SECPKG_ATTR_SSPID_PEER_CHAIN 0x80000001
+
+typedef struct _SecPkgContext_SspidPeerChain {
+  DWORD cCerts;
+  PCCERT_CONTEXT *rgpCerts;
+} SecPkgContext_SspidPeerChain, *PSecPkgContext_SspidPeerChain;
+
 typedef struct _SecPkgContext_IssuerListInfoEx {
   PCERT_NAME_BLOB aIssuers;
   DWORD cIssuers;

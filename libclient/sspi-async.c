@@ -118,7 +118,10 @@ complete (SspiSession *s, SspiPending *p, const SspiStep *step)
   sspi_unlock ();
 
   if (orphan)
-    release_orphan (s, p, step);
+    {
+      release_orphan (s, p, step);
+      sspi_outputs_forget (&p->out);
+    }
   else if (callback != NULL)
     callback (a, callback_data);   /* may free, reinit, queue, call anything */
   pending_free (p);

@@ -1,23 +1,17 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The process-wide session with sspid: a private D-Bus connection (never the
- * application's shared bus connection), the daemon's unique name learnt from
- * Hello, and a library-owned thread running a private GMainContext on which
- * Completed signals are dispatched and notify callbacks run.
+ * The process-wide session with sspid: libsspi's own bus connection
+ * (sspi-transport.c: never the application's bus connection, and usable
+ * again after fork()), the daemon's unique name learnt from Hello, and the
+ * transport's reader thread, on which Completed signals are handled and
+ * notify callbacks run.
  *
  * A session lives until the daemon goes away (its name loses its owner),
  * the bus connection closes, or the process forks.  Then the generation is
  * bumped so every handle issued before becomes invalid, every pending call
- * completes at once with SEC_E_NO_AUTHENTICATING_AUTHORITY, and the next
- * call connects afresh.
- *
- * Why a thread (and context) per session rather than one for the life of
- * the process: GDBus emits a connection's "closed" signal and dispatches its
- * signal subscriptions in the thread-default context current when they were
- * made, and g_main_context_push_thread_default() refuses a context another
- * thread is running.  So everything is set up on the connecting thread with
- * a fresh, not yet running context pushed, and only then is the thread
- * started.  A session's thread exits once the session is torn down.
+ * completes at once with SEC_E_NO_AUTHENTICATING_AUTHORITY (on the
+ * session's reader thread, where callbacks belong), and the next call
+ * connects afresh; in a forked child that is a new connection of its own.
  */
 
 #include "config.h"
@@ -26,6 +20,7 @@
 #include <string.h>
 
 #include "sspi-private.h"
+#include "sspi-transport.h"
 
 /* Hello may start the daemon by D-Bus activation: allow for that. */
 #define HELLO_TIMEOUT_MS 25000
@@ -35,16 +30,14 @@
 #define CALL_TIMEOUT_MS 120000
 
 struct _SspiSession {
-  gint             ref_count;
-  GDBusConnection *connection;
-  GMainContext    *context;
-  GMainLoop       *loop;
-  char            *daemon_name;   /* unique name of the daemon that said Hello */
-  guint64          instance;
-  guint            generation;
-  guint            owner_subscription;
-  guint            completed_subscription;
-  gulong           closed_handler;
+  gint           ref_count;
+  SspiTransport *transport;
+  char          *daemon_name;   /* unique name of the daemon that said Hello */
+  guint64        instance;
+  guint          generation;
+  /* Calls taken from the session by a caller that found it closed before
+   * its reader thread did; the reader fails them in on_closed. */
+  GPtrArray     *orphaned;
 };
 
 /* Protects current, generation, the pending table and async contexts. */
@@ -56,10 +49,6 @@ static GMutex connect_lock;
 static SspiSession *current;      /* owns a reference */
 static guint generation = 1;      /* 0 is never a valid generation */
 static guint64 last_call_id;
-/* GDBus cannot be used in the child of a fork once the parent used it (see
- * atfork_child): these say whether that is the case. */
-static gboolean gdbus_used;
-static gboolean gdbus_unusable;
 
 void
 sspi_lock (void)
@@ -130,9 +119,8 @@ sspi_session_unref (SspiSession *s)
 {
   if (!g_atomic_int_dec_and_test (&s->ref_count))
     return;
-  g_clear_object (&s->connection);
-  g_clear_pointer (&s->loop, g_main_loop_unref);
-  g_clear_pointer (&s->context, g_main_context_unref);
+  g_clear_pointer (&s->transport, sspi_transport_unref);
+  g_clear_pointer (&s->orphaned, g_ptr_array_unref);
   g_free (s->daemon_name);
   g_free (s);
 }
@@ -149,24 +137,6 @@ sspi_session_is_current_locked (SspiSession *s)
   return s == current;
 }
 
-/* Stops every dispatch to @s and closes its connection.  Runs on the thread
- * that made the subscriptions or on @s's own thread. */
-static void
-session_disconnect (SspiSession *s)
-{
-  if (s->connection == NULL)
-    return;
-  if (s->completed_subscription != 0)
-    g_dbus_connection_signal_unsubscribe (s->connection, s->completed_subscription);
-  if (s->owner_subscription != 0)
-    g_dbus_connection_signal_unsubscribe (s->connection, s->owner_subscription);
-  if (s->closed_handler != 0)
-    g_signal_handler_disconnect (s->connection, s->closed_handler);
-  s->completed_subscription = s->owner_subscription = 0;
-  s->closed_handler = 0;
-  g_dbus_connection_close (s->connection, NULL, NULL, NULL);
-}
-
 /* Detaches @s if it is the live session: from now on no call can be
  * registered on it and its handles are stale.  Returns its pending calls,
  * or NULL if @s was not live (already detached).  Lock held. */
@@ -180,22 +150,21 @@ session_detach_locked (SspiSession *s)
   return sspi_async_steal_pending_locked ();
 }
 
-/* Completes a detached session's calls, closes it and stops its thread.
- * Runs on @s's thread; consumes the reference current had. */
+/* Completes a detached session's calls and closes it.  Runs on @s's reader
+ * thread; consumes the reference current had. */
 static void
 session_finish (SspiSession *s, GPtrArray *pending)
 {
   g_debug ("session with %s ended; failing %u pending call(s)",
            s->daemon_name, pending->len);
-  session_disconnect (s);
-  /* Callbacks may start the next session (on a new thread) right here. */
+  sspi_transport_close (s->transport);
+  /* Callbacks may start the next session right here. */
   sspi_async_fail_pending (pending, SEC_E_NO_AUTHENTICATING_AUTHORITY);
-  g_main_loop_quit (s->loop);
   sspi_session_unref (s);
 }
 
 /* The daemon or the bus went away: the session is dead.  Runs on @s's
- * thread (the only place its signals are dispatched). */
+ * reader thread. */
 static void
 session_teardown (SspiSession *s)
 {
@@ -203,104 +172,93 @@ session_teardown (SspiSession *s)
 
   sspi_lock ();
   pending = session_detach_locked (s);
+  if (pending == NULL && s->orphaned != NULL)
+    pending = g_steal_pointer (&s->orphaned);
   sspi_unlock ();
   if (pending != NULL)
     session_finish (s, pending);
 }
 
-typedef struct {
-  SspiSession *s;
-  GPtrArray   *pending;
-} Finish;
-
-static gboolean
-finish_in_idle (gpointer data)
-{
-  Finish *f = data;
-
-  session_finish (f->s, f->pending);
-  g_free (f);
-  return G_SOURCE_REMOVE;
-}
-
-/* A caller found current's connection closed before its thread handled
- * "closed" (e.g. the bus restarted): detach it now so this caller can
- * connect afresh, and leave the rest to the session's thread, where
- * callbacks belong.  Lock held. */
 static void
-session_detach_closed_locked (SspiSession *s)
-{
-  g_autoptr(GSource) idle = NULL;
-  Finish *f;
-
-  f = g_new0 (Finish, 1);
-  f->s = s;
-  f->pending = session_detach_locked (s);
-  idle = g_idle_source_new ();
-  g_source_set_callback (idle, finish_in_idle, f, NULL);
-  g_source_attach (idle, s->context);
-}
-
-static void
-on_closed (GDBusConnection *connection, gboolean remote_peer_vanished,
-           GError *error, gpointer user_data)
-{
-  session_teardown (user_data);
-}
-
-static void
-on_name_owner_changed (GDBusConnection *connection, const char *sender,
-                       const char *path, const char *interface,
-                       const char *signal, GVariant *params,
-                       gpointer user_data)
-{
-  SspiSession *s = user_data;
-  const char *name, *old_owner, *new_owner;
-
-  if (!g_variant_is_of_type (params, G_VARIANT_TYPE ("(sss)")))
-    return;
-  g_variant_get (params, "(&s&s&s)", &name, &old_owner, &new_owner);
-  /* Exit, crash and --replace all take the name from the daemon we know. */
-  if (g_strcmp0 (name, SSPID_BUS_NAME) == 0
-      && g_strcmp0 (old_owner, s->daemon_name) == 0)
-    session_teardown (s);
-}
-
-static void
-on_completed (GDBusConnection *connection, const char *sender,
-              const char *path, const char *interface, const char *signal,
-              GVariant *params, gpointer user_data)
+on_closed (SspiTransport *t, gpointer user_data)
 {
   SspiSession *s = user_data;
 
-  /* Any peer on the bus can address a signal to us: believe only the daemon
-   * we said Hello to.  (GDBus filters on these too; this is cheap.) */
-  if (g_strcmp0 (sender, s->daemon_name) != 0
-      || g_strcmp0 (path, SSPID_OBJECT_PATH) != 0
-      || g_strcmp0 (interface, SSPID_INTERFACE) != 0
-      || !g_variant_is_of_type (params, G_VARIANT_TYPE (SSPID_COMPLETED_TYPE)))
+  session_teardown (s);
+  sspi_session_unref (s);   /* the transport's reference */
+}
+
+static void
+on_message (SspiTransport *t, GDBusMessage *m, gpointer user_data)
+{
+  SspiSession *s = user_data;
+  const char *member = g_dbus_message_get_member (m);
+  const char *sender = g_dbus_message_get_sender (m);
+  GVariant *body = g_dbus_message_get_body (m);
+
+  if (g_dbus_message_get_message_type (m) != G_DBUS_MESSAGE_TYPE_SIGNAL || body == NULL)
     return;
-  sspi_async_dispatch_completed (s, params);
+  if (g_strcmp0 (member, SSPID_SIGNAL_COMPLETED) == 0)
+    {
+      /* Any peer on the bus can address a signal to us: believe only the
+       * daemon we said Hello to. */
+      if (g_strcmp0 (sender, s->daemon_name) == 0 &&
+          g_strcmp0 (g_dbus_message_get_path (m), SSPID_OBJECT_PATH) == 0 &&
+          g_strcmp0 (g_dbus_message_get_interface (m), SSPID_INTERFACE) == 0 &&
+          g_variant_is_of_type (body, G_VARIANT_TYPE (SSPID_COMPLETED_TYPE)))
+        sspi_async_dispatch_completed (s, body);
+      return;
+    }
+  if (g_strcmp0 (member, "NameOwnerChanged") == 0 &&
+      g_strcmp0 (sender, "org.freedesktop.DBus") == 0 &&
+      g_variant_is_of_type (body, G_VARIANT_TYPE ("(sss)")))
+    {
+      const char *name, *old_owner, *new_owner;
+
+      g_variant_get (body, "(&s&s&s)", &name, &old_owner, &new_owner);
+      /* Exit, crash and --replace all take the name from the daemon we know. */
+      if (g_strcmp0 (name, SSPID_BUS_NAME) == 0 && s->daemon_name != NULL &&
+          g_strcmp0 (old_owner, s->daemon_name) == 0)
+        sspi_transport_close (s->transport);   /* on_closed tears down */
+    }
+}
+
+static GDBusMessage *
+bus_call (SspiSession *s, const char *destination, const char *path,
+          const char *interface, const char *method, GVariant *params,
+          gint timeout_ms, GError **error)
+{
+  g_autoptr(GDBusMessage) call = g_dbus_message_new_method_call (destination, path, interface, method);
+
+  if (params != NULL)
+    g_dbus_message_set_body (call, params);
+  return sspi_transport_call_sync (s->transport, call, timeout_ms, error);
 }
 
 static gboolean
 session_hello (SspiSession *s, GError **error)
 {
-  g_autoptr(GDBusMessage) call = NULL;
+  g_autoptr(GDBusMessage) watch = NULL;
   g_autoptr(GDBusMessage) reply = NULL;
   GVariant *body;
   const char *sender;
 
-  /* To the well-known name, so that the bus activates the daemon; the
-   * reply's sender is the daemon's unique name. */
-  call = g_dbus_message_new_method_call (SSPID_BUS_NAME, SSPID_OBJECT_PATH,
-                                         SSPID_INTERFACE, "Hello");
-  reply = g_dbus_connection_send_message_with_reply_sync (
-      s->connection, call, G_DBUS_SEND_MESSAGE_FLAGS_NONE, HELLO_TIMEOUT_MS,
-      NULL, NULL, error);
-  if (reply == NULL || g_dbus_message_to_gerror (reply, error))
+  /* Before Hello, so a daemon that dies right after answering is seen.  A
+   * unicast Completed needs no match rule; NameOwnerChanged does. */
+  watch = bus_call (s, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                    "AddMatch", g_variant_new ("(s)", "type='signal',sender='org.freedesktop.DBus',"
+                                               "interface='org.freedesktop.DBus',member='NameOwnerChanged',"
+                                               "path='/org/freedesktop/DBus',arg0='" SSPID_BUS_NAME "'"),
+                    HELLO_TIMEOUT_MS, error);
+  if (watch == NULL)
     return FALSE;
 
+  /* To the well-known name, so that the bus activates the daemon; the
+   * reply's sender is the daemon's unique name. */
+  reply = bus_call (s, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "Hello", NULL,
+                    HELLO_TIMEOUT_MS, error);
+  if (reply == NULL)
+    return FALSE;
   body = g_dbus_message_get_body (reply);
   sender = g_dbus_message_get_sender (reply);
   if (body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE ("(st)"))
@@ -311,7 +269,9 @@ session_hello (SspiSession *s, GError **error)
       return FALSE;
     }
   g_variant_get (body, "(&st)", NULL, &s->instance);
+  sspi_lock ();
   s->daemon_name = g_strdup (sender);
+  sspi_unlock ();
   return TRUE;
 }
 
@@ -325,76 +285,33 @@ bus_address (GError **error)
   return g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, NULL, error);
 }
 
-/* Builds a session up to (not including) its thread.  Runs on the
- * connecting thread with connect_lock held. */
+/* Connects and says Hello.  Runs on the connecting thread with
+ * connect_lock held. */
 static SspiSession *
 session_connect (GError **error)
 {
   g_autoptr(SspiSession) s = NULL;
   g_autofree char *address = bus_address (error);
-  gboolean ok;
 
   if (address == NULL)
     return NULL;
 
   s = g_new0 (SspiSession, 1);
   s->ref_count = 1;
-  s->context = g_main_context_new ();
-  s->loop = g_main_loop_new (s->context, FALSE);
-
-  sspi_lock ();
-  gdbus_used = TRUE;
-  sspi_unlock ();
-
-  /* Pushed so that "closed" and the subscriptions dispatch on s->context. */
-  g_main_context_push_thread_default (s->context);
-  s->connection = g_dbus_connection_new_for_address_sync (
-      address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-      | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, error);
-  if (s->connection != NULL)
+  /* The transport holds a reference until its on_closed has run. */
+  s->transport = sspi_transport_connect (address, on_message, on_closed,
+                                         sspi_session_ref (s), error);
+  if (s->transport == NULL)
     {
-      g_dbus_connection_set_exit_on_close (s->connection, FALSE);
-      s->closed_handler = g_signal_connect (s->connection, "closed",
-                                            G_CALLBACK (on_closed), s);
-      /* Before Hello, so a daemon that dies right after answering is seen. */
-      s->owner_subscription = g_dbus_connection_signal_subscribe (
-          s->connection, "org.freedesktop.DBus", "org.freedesktop.DBus",
-          "NameOwnerChanged", "/org/freedesktop/DBus", SSPID_BUS_NAME,
-          G_DBUS_SIGNAL_FLAGS_NONE, on_name_owner_changed, s, NULL);
+      sspi_session_unref (s);
+      return NULL;
     }
-  g_main_context_pop_thread_default (s->context);
-  if (s->connection == NULL)
-    return NULL;
-
-  ok = session_hello (s, error);
-  if (ok)
+  if (!session_hello (s, error))
     {
-      /* A unicast signal reaches us without a match rule; adding one would
-       * only make the bus do more work for every Completed. */
-      g_main_context_push_thread_default (s->context);
-      s->completed_subscription = g_dbus_connection_signal_subscribe (
-          s->connection, s->daemon_name, SSPID_INTERFACE,
-          SSPID_SIGNAL_COMPLETED, SSPID_OBJECT_PATH, NULL,
-          G_DBUS_SIGNAL_FLAGS_NO_MATCH_RULE, on_completed, s, NULL);
-      g_main_context_pop_thread_default (s->context);
+      sspi_transport_close (s->transport);
+      return NULL;
     }
-  else
-    session_disconnect (s);
-  return ok ? g_steal_pointer (&s) : NULL;
-}
-
-static gpointer
-session_thread (gpointer data)
-{
-  SspiSession *s = data;
-
-  g_main_context_push_thread_default (s->context);
-  g_main_loop_run (s->loop);
-  g_main_context_pop_thread_default (s->context);
-  sspi_session_unref (s);
-  return NULL;
+  return g_steal_pointer (&s);
 }
 
 static void
@@ -402,34 +319,32 @@ atfork_prepare (void)
 {
   /* So that the child inherits a consistent table and session pointer. */
   g_mutex_lock (&state_lock);
+  sspi_cache_atfork_prepare ();
 }
 
 static void
 atfork_parent (void)
 {
+  sspi_cache_atfork_parent ();
   g_mutex_unlock (&state_lock);
 }
 
 static void
 atfork_child (void)
 {
-  /* The parent's connection and thread are not ours: the thread does not
-   * exist here, and the connection's socket is shared with the parent, so
-   * closing it or even unreferencing it (which may touch locks held by
-   * threads that no longer exist) could break the parent's session.  Leak
-   * them on purpose. */
+  /* The parent's session is not ours: its reader thread does not exist
+   * here and its locks may be held by threads that vanished.  Close only
+   * our copy of its socket (the parent's stream stays intact) and leak the
+   * rest on purpose; the next call connects afresh. */
+  if (current != NULL)
+    sspi_transport_abandon_after_fork (current->transport);
   current = NULL;
   generation++;
   /* Those calls belong to the parent; it gets their answers. */
   sspi_async_forget_pending_locked ();
-  /* GDBus runs all connections' I/O on one private GLib thread that does
-   * not exist in a child, and cannot be restarted: once the parent has used
-   * GDBus, a new connection in the child would hang until its timeout.
-   * Fail fast instead (SEC_E_NO_AUTHENTICATING_AUTHORITY). */
-  if (gdbus_used)
-    gdbus_unusable = TRUE;
   /* Another thread may have been connecting when we forked. */
   g_mutex_init (&connect_lock);
+  sspi_cache_atfork_child ();
   g_mutex_unlock (&state_lock);
 }
 
@@ -440,52 +355,25 @@ install_atfork (gpointer data)
   return NULL;
 }
 
-/* TRUE if the answer is known without connecting: the live session in
- * *out (SEC_E_OK), or a child of a fork that cannot connect. */
+/* The live session in *out, if there is one.  A session whose connection
+ * closed (the bus went away) is detached here so this caller can connect
+ * afresh; its calls are failed by its own reader thread. */
 static gboolean
-peek_current (SspiSession **out, SECURITY_STATUS *status)
+peek_current (SspiSession **out)
 {
-  gboolean known;
-
   sspi_lock ();
-  if (current != NULL && g_dbus_connection_is_closed (current->connection))
-    session_detach_closed_locked (current);
-  *out = current != NULL ? sspi_session_ref (current) : NULL;
-  *status = *out != NULL ? SEC_E_OK : SEC_E_NO_AUTHENTICATING_AUTHORITY;
-  known = *out != NULL || gdbus_unusable;
-  sspi_unlock ();
-  return known;
-}
-
-/* Makes @s the live session and starts its thread.  connect_lock held. */
-static gboolean
-session_install (SspiSession *s)
-{
-  GThread *thread;
-  g_autoptr(GError) error = NULL;
-
-  sspi_lock ();
-  s->generation = generation;
-  current = sspi_session_ref (s);
-  sspi_unlock ();
-
-  /* After installing: a teardown dispatched at once must find it current. */
-  thread = g_thread_try_new ("sspi-client", session_thread,
-                             sspi_session_ref (s), &error);
-  if (thread != NULL)
+  if (current != NULL && sspi_transport_is_closed (current->transport))
     {
-      g_thread_unref (thread);
-      return TRUE;
+      SspiSession *s = current;
+      GPtrArray *pending = session_detach_locked (s);
+
+      /* current's reference goes with them: session_finish drops it. */
+      if (pending != NULL)
+        s->orphaned = pending;
     }
-  g_warning ("cannot start the libsspi thread: %s", error->message);
-  sspi_session_unref (s);   /* the thread's reference */
-  sspi_lock ();
-  current = NULL;
-  generation++;
+  *out = current != NULL ? sspi_session_ref (current) : NULL;
   sspi_unlock ();
-  sspi_session_unref (s);   /* current's reference */
-  session_disconnect (s);
-  return FALSE;
+  return *out != NULL;
 }
 
 SECURITY_STATUS
@@ -494,22 +382,26 @@ sspi_session_get (SspiSession **out)
   static GOnce atfork_once = G_ONCE_INIT;
   g_autoptr(GError) error = NULL;
   SspiSession *s;
-  SECURITY_STATUS status;
 
   g_once (&atfork_once, install_atfork, NULL);
 
-  if (peek_current (out, &status))
-    return status;
+  if (peek_current (out))
+    return SEC_E_OK;
 
   g_mutex_lock (&connect_lock);
-  if (peek_current (out, &status))   /* another thread connected meanwhile */
+  if (peek_current (out))   /* another thread connected meanwhile */
     {
       g_mutex_unlock (&connect_lock);
-      return status;
+      return SEC_E_OK;
     }
   s = session_connect (&error);
-  if (s != NULL && !session_install (s))
-    g_clear_pointer (&s, sspi_session_unref);
+  if (s != NULL)
+    {
+      sspi_lock ();
+      s->generation = generation;
+      current = sspi_session_ref (s);
+      sspi_unlock ();
+    }
   g_mutex_unlock (&connect_lock);
   if (s == NULL)
     {
@@ -517,9 +409,31 @@ sspi_session_get (SspiSession **out)
         g_debug ("cannot reach %s: %s", SSPID_BUS_NAME, error->message);
       return SEC_E_NO_AUTHENTICATING_AUTHORITY;
     }
+  /* The daemon may have gone between Hello and now: then the reader has
+   * already closed the transport and the next call starts over. */
   g_debug ("connected to %s (instance %" G_GINT64_MODIFIER "x)",
            s->daemon_name, s->instance);
   *out = s;
+  return SEC_E_OK;
+}
+
+SECURITY_STATUS
+sspi_context_session (const SecHandle *h, SspiSession **s, guint64 *context,
+                      guint *gen)
+{
+  g_autoptr(SspiSession) session = NULL;
+  SECURITY_STATUS status;
+
+  status = sspi_handle_unpack (h, SSPI_HANDLE_CONTEXT, context, gen);
+  if (status != SEC_E_OK)
+    return status;
+  status = sspi_session_get (&session);
+  if (status != SEC_E_OK)
+    return status;
+  /* The session died (and a new one began) since the handle was checked. */
+  if (*gen != sspi_session_get_generation (session))
+    return SEC_E_INVALID_HANDLE;
+  *s = g_steal_pointer (&session);
   return SEC_E_OK;
 }
 
@@ -534,9 +448,7 @@ sspi_session_send (SspiSession *s, const char *method, GVariant *params)
   g_dbus_message_set_body (message, params);
   /* The answer is the Completed signal: one message each way. */
   g_dbus_message_set_flags (message, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
-  if (!g_dbus_connection_send_message (s->connection, message,
-                                       G_DBUS_SEND_MESSAGE_FLAGS_NONE,
-                                       NULL, &error))
+  if (!sspi_transport_send (s->transport, message, &error))
     {
       g_debug ("cannot send %s: %s", method, error->message);
       return FALSE;
@@ -566,20 +478,30 @@ sspi_session_call (SspiSession *s, const char *method, GVariant *params,
                    const char *reply_type, SECURITY_STATUS *status)
 {
   g_autoptr(GError) error = NULL;
-  GVariant *reply;
+  g_autoptr(GDBusMessage) reply = NULL;
+  g_autoptr(GDBusMessage) call = NULL;
+  GVariant *body;
 
-  /* call_sync iterates a private context of its own, so this works on any
-   * thread, the session's thread (inside a notify callback) included. */
-  reply = g_dbus_connection_call_sync (s->connection, s->daemon_name,
-                                       SSPID_OBJECT_PATH, SSPID_INTERFACE,
-                                       method, params,
-                                       G_VARIANT_TYPE (reply_type),
-                                       G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                                       CALL_TIMEOUT_MS, NULL, &error);
+  /* Works on any thread, the reader thread (inside a notify callback)
+   * included: the transport then reads the reply inline. */
+  call = g_dbus_message_new_method_call (s->daemon_name, SSPID_OBJECT_PATH,
+                                         SSPID_INTERFACE, method);
+  if (params != NULL)
+    g_dbus_message_set_body (call, params);
+  g_dbus_message_set_flags (call, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START);
+  reply = sspi_transport_call_sync (s->transport, call, CALL_TIMEOUT_MS, &error);
   if (reply == NULL)
     {
       g_debug ("%s failed: %s", method, error->message);
       *status = status_from_error (error);
+      return NULL;
     }
-  return reply;
+  body = g_dbus_message_get_body (reply);
+  if (body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE (reply_type)))
+    {
+      g_debug ("%s: unexpected reply type", method);
+      *status = SEC_E_INTERNAL_ERROR;
+      return NULL;
+    }
+  return g_variant_ref (body);
 }

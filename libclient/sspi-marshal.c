@@ -92,9 +92,10 @@ parse_sch_credentials (const SCH_CREDENTIALS *cred, guint32 *enabled,
   return SEC_E_OK;
 }
 
-/* pAuthData -> the a{sv} of AcquireCredentialsHandle. */
+/* pAuthData -> the a{sv} of AcquireCredentialsHandle, and the SP_PROT_*
+ * mask it enables (0: the default). */
 static SECURITY_STATUS
-parse_auth_data (const void *auth_data, GVariant **out)
+parse_auth_data (const void *auth_data, GVariant **out, guint32 *enabled_out)
 {
   g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   guint32 enabled = 0, flags = 0;
@@ -117,7 +118,37 @@ parse_auth_data (const void *auth_data, GVariant **out)
       g_variant_dict_insert (&dict, "flags", "u", flags);
     }
   *out = g_variant_ref_sink (g_variant_dict_end (&dict));
+  *enabled_out = enabled;
   return SEC_E_OK;
+}
+
+/* What QueryCredentialsAttributes(SECPKG_ATTR_SUPPORTED_PROTOCOLS) says for
+ * a credential: the versions @enabled turns on (either direction's bit
+ * turns a version on, as in the daemon; 0 means its default, TLS 1.2 and
+ * 1.3), in the direction(s) of @use. */
+static guint32
+credential_protocols (guint32 enabled, guint32 use)
+{
+  static const struct { guint32 client, server; } versions[] = {
+    { SP_PROT_TLS1_0_CLIENT, SP_PROT_TLS1_0_SERVER },
+    { SP_PROT_TLS1_1_CLIENT, SP_PROT_TLS1_1_SERVER },
+    { SP_PROT_TLS1_2_CLIENT, SP_PROT_TLS1_2_SERVER },
+    { SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_SERVER },
+  };
+  guint32 protocols = 0;
+
+  if (enabled == 0)
+    enabled = SUPPORTED_PROTOCOLS;
+  for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
+    {
+      if ((enabled & (versions[i].client | versions[i].server)) == 0)
+        continue;
+      if (use & SECPKG_CRED_OUTBOUND)
+        protocols |= versions[i].client;
+      if (use & SECPKG_CRED_INBOUND)
+        protocols |= versions[i].server;
+    }
+  return protocols;
 }
 
 SECURITY_STATUS
@@ -127,12 +158,13 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
                            PTimeStamp expiry)
 {
   SECURITY_STATUS status;
+  guint32 enabled = 0;
 
   if (!is_schannel_package (package))
     return SEC_E_SECPKG_NOT_FOUND;
   if ((credential_use & SECPKG_CRED_BOTH) == 0 || credential == NULL)
     return SEC_E_INVALID_PARAMETER;
-  status = parse_auth_data (auth_data, &r->auth_data);
+  status = parse_auth_data (auth_data, &r->auth_data, &enabled);
   if (status != SEC_E_OK)
     return status;
 
@@ -143,22 +175,23 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
   r->out.kind = r->kind;
   r->out.handle = credential;
   r->out.expiry = expiry;
+  r->out.protocols = credential_protocols (enabled, r->credential_use);
   return SEC_E_OK;
 }
 
-static gboolean
-buffer_is (const SecBuffer *b, ULONG type)
+gboolean
+sspi_buffer_is (const SecBuffer *b, ULONG type)
 {
   return (b->BufferType & ~SECBUFFER_ATTRMASK) == type;
 }
 
-static SecBuffer *
-find_buffer (const SecBufferDesc *desc, ULONG type)
+SecBuffer *
+sspi_buffer_find (const SecBufferDesc *desc, ULONG type)
 {
   if (desc == NULL || desc->pBuffers == NULL)
     return NULL;
   for (ULONG i = 0; i < desc->cBuffers; i++)
-    if (buffer_is (&desc->pBuffers[i], type))
+    if (sspi_buffer_is (&desc->pBuffers[i], type))
       return &desc->pBuffers[i];
   return NULL;
 }
@@ -234,12 +267,12 @@ parse_input (SspiRequest *r, const SecBufferDesc *input)
 
   if (input != NULL && input->cBuffers > 0 && input->pBuffers == NULL)
     return SEC_E_INVALID_TOKEN;
-  token = find_buffer (input, SECBUFFER_TOKEN);
+  token = sspi_buffer_find (input, SECBUFFER_TOKEN);
   if (token != NULL && token->cbBuffer > 0 && token->pvBuffer == NULL)
     return SEC_E_INVALID_TOKEN;
   r->input = token != NULL ? g_bytes_new (token->pvBuffer, token->cbBuffer)
                            : g_bytes_new (NULL, 0);
-  alpn = find_buffer (input, SECBUFFER_APPLICATION_PROTOCOLS);
+  alpn = sspi_buffer_find (input, SECBUFFER_APPLICATION_PROTOCOLS);
   if (alpn != NULL)
     return parse_alpn (alpn, &r->alpn);
   return SEC_E_OK;
@@ -275,7 +308,7 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
     return SEC_E_INVALID_PARAMETER;
   if (output == NULL || (output->cBuffers > 0 && output->pBuffers == NULL))
     return SEC_E_INVALID_PARAMETER;
-  if (find_buffer (output, SECBUFFER_TOKEN) == NULL)
+  if (sspi_buffer_find (output, SECBUFFER_TOKEN) == NULL)
     return SEC_E_INVALID_TOKEN;
   status = parse_input (r, input);
   if (status != SEC_E_OK)
@@ -332,6 +365,7 @@ sspi_request_init_delete (SspiRequest *r, PCtxtHandle context)
   status = sspi_handle_unpack (context, SSPI_HANDLE_CONTEXT, &r->context,
                                &r->generation);
   r->kind = r->out.kind = SSPI_CALL_DELETE_CONTEXT;
+  r->out.released = r->context;
   return status;
 }
 
@@ -343,6 +377,7 @@ sspi_request_init_free_credentials (SspiRequest *r, PCredHandle credential)
   status = sspi_handle_unpack (credential, SSPI_HANDLE_CREDENTIAL,
                                &r->credential, &r->generation);
   r->kind = r->out.kind = SSPI_CALL_FREE_CREDENTIALS;
+  r->out.released = r->credential;
   return status;
 }
 
@@ -465,7 +500,7 @@ static SECURITY_STATUS
 write_token (const SspiOutputs *o, const SspiStep *step, guint32 *attributes)
 {
   gboolean allocate = (o->context_req & ISC_REQ_ALLOCATE_MEMORY) != 0;
-  SecBuffer *buf = find_buffer (o->output, SECBUFFER_TOKEN);
+  SecBuffer *buf = sspi_buffer_find (o->output, SECBUFFER_TOKEN);
   gsize len = 0;
   const void *data = NULL;
   void *copy;
@@ -565,8 +600,11 @@ sspi_outputs_write (const SspiOutputs *o, guint generation,
     {
     case SSPI_CALL_ACQUIRE_CREDENTIALS:
       if (step->handle != 0 && SEC_SUCCESS (step->status))
-        sspi_handle_pack (o->handle, SSPI_HANDLE_CREDENTIAL, step->handle,
-                          generation);
+        {
+          sspi_handle_pack (o->handle, SSPI_HANDLE_CREDENTIAL, step->handle,
+                            generation);
+          sspi_cache_set_protocols (step->handle, generation, o->protocols);
+        }
       if (o->expiry != NULL)
         sspi_timestamp_from_unix (o->expiry, step->expiry);
       return step->status;
@@ -576,8 +614,21 @@ sspi_outputs_write (const SspiOutputs *o, guint generation,
     case SSPI_CALL_DELETE_CONTEXT:
     case SSPI_CALL_FREE_CREDENTIALS:
     default:
+      sspi_outputs_forget (o);
       return step->status;
     }
+}
+
+void
+sspi_outputs_forget (const SspiOutputs *o)
+{
+  /* Whatever the daemon said: the caller may not use the handle again. */
+  if (o->released == 0)
+    return;
+  if (o->kind == SSPI_CALL_DELETE_CONTEXT)
+    sspi_cache_forget (SSPI_HANDLE_CONTEXT, o->released);
+  else if (o->kind == SSPI_CALL_FREE_CREDENTIALS)
+    sspi_cache_forget (SSPI_HANDLE_CREDENTIAL, o->released);
 }
 
 guint64

@@ -103,6 +103,8 @@ typedef struct {
   ULONG          *attributes;
   TimeStamp      *expiry;
   ULONG           context_req; /* for *_REQ_ALLOCATE_MEMORY */
+  guint32         protocols;   /* acquire: the SP_PROT_* the credential has */
+  guint64         released;    /* delete / free: the handle let go of */
 } SspiOutputs;
 
 /* One validated call, ready to be sent as a method of org.sspid1.Sspi. */
@@ -161,6 +163,11 @@ const char *sspi_request_get_method (const SspiRequest *r);
 /* The method's parameters for @call_id (floating). */
 GVariant *sspi_request_build_params (const SspiRequest *r, guint64 call_id);
 
+/* Whether @b is of @type, ignoring the SECBUFFER_ATTRMASK flags. */
+gboolean sspi_buffer_is (const SecBuffer *b, ULONG type);
+/* The first buffer of @desc of @type (flags ignored), or NULL. */
+SecBuffer *sspi_buffer_find (const SecBufferDesc *desc, ULONG type);
+
 /* UTF-16 (NUL-terminated) to a newly allocated UTF-8 string; NULL stays
  * NULL.  FALSE if @s is not valid UTF-16. */
 gboolean sspi_utf16_to_utf8 (const WCHAR *s, char **out);
@@ -194,8 +201,51 @@ SECURITY_STATUS sspi_outputs_write (const SspiOutputs *o, guint generation,
  * or 0: an acquired credential, or the context of a first ISC/ASC step. */
 guint64 sspi_outputs_new_handle (const SspiOutputs *o, const SspiStep *step);
 
+/* A delete or free call is over (done, failed, or its async context was
+ * freed first): the library forgets what it cached about the handle. */
+void sspi_outputs_forget (const SspiOutputs *o);
+
 /* Unix seconds to a FILETIME (100 ns since 1601); 0 stays 0. */
 void sspi_timestamp_from_unix (TimeStamp *ts, gint64 unix_seconds);
+
+/* The live session and the daemon's value of context @h, or the failure
+ * (SEC_E_INVALID_HANDLE for a handle that is not a live context). */
+SECURITY_STATUS sspi_context_session (const SecHandle *h, SspiSession **s,
+                                      guint64 *context, guint *generation);
+
+/* ------------------------------------------------------------------------
+ * Client-side facts about live handles (sspi-cache.c)
+ *
+ * Keyed by the daemon's handle value; @generation is the handle's.  Its own
+ * lock, taken after sspi_lock when both are held.
+ * ------------------------------------------------------------------------ */
+
+void     sspi_cache_set_protocols (guint64 credential, guint generation,
+                                   guint32 protocols);
+gboolean sspi_cache_get_protocols (guint64 credential, guint generation,
+                                   guint32 *protocols);
+void     sspi_cache_set_sizes (guint64 context, guint generation,
+                               const SecPkgContext_StreamSizes *sizes);
+gboolean sspi_cache_get_sizes (guint64 context, guint generation,
+                               SecPkgContext_StreamSizes *sizes);
+void     sspi_cache_forget (SspiHandleKind kind, guint64 handle);
+void     sspi_cache_atfork_prepare (void);
+void     sspi_cache_atfork_parent (void);
+void     sspi_cache_atfork_child (void);
+
+/* ------------------------------------------------------------------------
+ * QueryContext (sspi-query.c)
+ * ------------------------------------------------------------------------ */
+
+/* One QueryContext round trip: the daemon's facts about @context as a
+ * dictionary the caller must g_variant_dict_clear(), or the failure. */
+SECURITY_STATUS sspi_query_context (SspiSession *s, guint64 context,
+                                    GVariantDict *info);
+/* STREAM_SIZES from those facts; SEC_E_INVALID_HANDLE before the record
+ * layer exists.  Caches them for EncryptMessage. */
+SECURITY_STATUS sspi_stream_sizes_from_info (GVariantDict *info,
+                                             guint64 context, guint generation,
+                                             SecPkgContext_StreamSizes *out);
 
 /* ------------------------------------------------------------------------
  * Pending async calls (sspi-async.c)

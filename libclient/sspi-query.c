@@ -3,7 +3,9 @@
  * QueryContextAttributes: one QueryContext round trip for the daemon's
  * public facts about a session (an a{sv}, see proto/org.sspid1.xml), turned
  * into the Windows structure the attribute asks for.  Also the release
- * function for the certificate contexts it hands out.
+ * function for the certificate contexts it hands out.  Everything handed
+ * out is allocated with malloc(), so FreeContextBuffer() (free()) and
+ * CertFreeCertificateContext() release it.
  */
 
 #include "config.h"
@@ -89,8 +91,9 @@ copy_wide (WCHAR *dest, gsize size, const char *s)
     memcpy (dest, w, MIN ((gsize) len, size - 1) * sizeof *dest);
 }
 
-static SECURITY_STATUS
-stream_sizes (GVariantDict *info, SecPkgContext_StreamSizes *out)
+SECURITY_STATUS
+sspi_stream_sizes_from_info (GVariantDict *info, guint64 context,
+                             guint generation, SecPkgContext_StreamSizes *out)
 {
   /* No sizes before the record layer exists (handshake unfinished). */
   if (!g_variant_dict_contains (info, "header-size"))
@@ -100,6 +103,8 @@ stream_sizes (GVariantDict *info, SecPkgContext_StreamSizes *out)
   out->cbMaximumMessage = dict_u (info, "max-message");
   out->cBuffers = 4;   /* header, data, trailer, empty */
   out->cbBlockSize = dict_u (info, "block-size");
+  /* Fixed for the life of the session: EncryptMessage checks against them. */
+  sspi_cache_set_sizes (context, generation, out);
   return SEC_E_OK;
 }
 
@@ -183,6 +188,18 @@ application_protocol (GVariantDict *info,
   return SEC_E_OK;
 }
 
+/* A copy of @der in a CERT_CONTEXT at @cert, its bytes at @bytes. */
+static void
+cert_context_init (CERT_CONTEXT *cert, guint8 *bytes, const void *der,
+                   gsize len)
+{
+  memset (cert, 0, sizeof *cert);
+  cert->dwCertEncodingType = X509_ASN_ENCODING;
+  cert->pbCertEncoded = bytes;
+  cert->cbCertEncoded = (DWORD) len;
+  memcpy (bytes, der, len);
+}
+
 static SECURITY_STATUS
 remote_cert_context (GVariantDict *info, PCCERT_CONTEXT *out)
 {
@@ -207,12 +224,96 @@ remote_cert_context (GVariantDict *info, PCCERT_CONTEXT *out)
   cert = malloc (sizeof *cert + len);
   if (cert == NULL)
     return SEC_E_INSUFFICIENT_MEMORY;
-  memset (cert, 0, sizeof *cert);
-  cert->dwCertEncodingType = X509_ASN_ENCODING;
-  cert->pbCertEncoded = (BYTE *) (cert + 1);
-  cert->cbCertEncoded = (DWORD) len;
-  memcpy (cert->pbCertEncoded, der, len);
+  cert_context_init (cert, (guint8 *) (cert + 1), der, len);
   *out = cert;
+  return SEC_E_OK;
+}
+
+/* SECPKG_ATTR_SSPID_PEER_CHAIN: every certificate the peer sent, leaf
+ * first, in one block (the pointer array, then the CERT_CONTEXTs, then the
+ * DER of each) so that one FreeContextBuffer(rgpCerts) releases it all. */
+static SECURITY_STATUS
+peer_chain (GVariantDict *info, SecPkgContext_SspidPeerChain *out)
+{
+  g_autoptr(GVariant) chain = NULL;
+  gsize n, total, der_total = 0;
+  PCCERT_CONTEXT *array;
+  CERT_CONTEXT *certs;
+  guint8 *bytes;
+
+  memset (out, 0, sizeof *out);
+  chain = g_variant_dict_lookup_value (info, "peer-certificates",
+                                       G_VARIANT_TYPE ("aay"));
+  n = chain != NULL ? g_variant_n_children (chain) : 0;
+  if (n == 0 || n > 1024)
+    return SEC_E_NO_CREDENTIALS;
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) der = g_variant_get_child_value (chain, i);
+      gsize len = g_variant_get_size (der);
+
+      if (len == 0 || len > G_MAXUINT32)
+        return SEC_E_NO_CREDENTIALS;
+      der_total += len;
+    }
+  total = n * (sizeof *array + sizeof *certs) + der_total;
+  array = malloc (total);
+  if (array == NULL)
+    return SEC_E_INSUFFICIENT_MEMORY;
+  certs = (CERT_CONTEXT *) (array + n);
+  bytes = (guint8 *) (certs + n);
+  for (gsize i = 0; i < n; i++)
+    {
+      g_autoptr(GVariant) der = g_variant_get_child_value (chain, i);
+      gsize len = 0;
+      const void *data = g_variant_get_fixed_array (der, &len, 1);
+
+      cert_context_init (&certs[i], bytes, data, len);
+      array[i] = &certs[i];
+      bytes += len;
+    }
+  out->cCerts = (DWORD) n;
+  out->rgpCerts = array;
+  return SEC_E_OK;
+}
+
+/* SECPKG_ATTR_ENDPOINT_BINDINGS / _UNIQUE_BINDINGS: as Windows builds them,
+ * a SEC_CHANNEL_BINDINGS header followed by the application data
+ * "<prefix>:<binding bytes>" (RFC 5929 names), in one allocation that the
+ * caller releases with FreeContextBuffer(out->Bindings). */
+static SECURITY_STATUS
+bindings (GVariantDict *info, const char *key, SecPkgContext_Bindings *out)
+{
+  g_autoptr(GVariant) value = NULL;
+  SEC_CHANNEL_BINDINGS *cb;
+  gsize len = 0, prefix_len = strlen (key) + 1, app_len, total;
+  const void *data;
+  guint8 *app;
+
+  memset (out, 0, sizeof *out);
+  if (!g_variant_dict_contains (info, "protocol"))
+    return SEC_E_INVALID_HANDLE;   /* handshake unfinished */
+  value = g_variant_dict_lookup_value (info, key, G_VARIANT_TYPE_BYTESTRING);
+  /* Not defined for this session (tls-unique in TLS 1.3). */
+  if (value == NULL)
+    return SEC_E_UNSUPPORTED_FUNCTION;
+  data = g_variant_get_fixed_array (value, &len, 1);
+  if (len == 0 || len > 4096)
+    return SEC_E_UNSUPPORTED_FUNCTION;
+  app_len = prefix_len + len;
+  total = sizeof *cb + app_len;
+  cb = malloc (total);
+  if (cb == NULL)
+    return SEC_E_INSUFFICIENT_MEMORY;
+  memset (cb, 0, sizeof *cb);
+  cb->cbApplicationDataLength = (ULONG) app_len;
+  cb->dwApplicationDataOffset = sizeof *cb;
+  app = (guint8 *) (cb + 1);
+  memcpy (app, key, prefix_len - 1);
+  app[prefix_len - 1] = ':';
+  memcpy (app + prefix_len, data, len);
+  out->BindingsLength = (ULONG) total;
+  out->Bindings = cb;
   return SEC_E_OK;
 }
 
@@ -250,6 +351,9 @@ is_supported (ULONG attribute)
     case SECPKG_ATTR_APPLICATION_PROTOCOL:
     case SECPKG_ATTR_REMOTE_CERT_CONTEXT:
     case SECPKG_ATTR_SESSION_INFO:
+    case SECPKG_ATTR_ENDPOINT_BINDINGS:
+    case SECPKG_ATTR_UNIQUE_BINDINGS:
+    case SECPKG_ATTR_SSPID_PEER_CHAIN:
       return TRUE;
     default:
       return FALSE;
@@ -257,12 +361,13 @@ is_supported (ULONG attribute)
 }
 
 static SECURITY_STATUS
-fill (ULONG attribute, GVariantDict *info, void *buffer)
+fill (ULONG attribute, GVariantDict *info, guint64 context, guint generation,
+      void *buffer)
 {
   switch (attribute)
     {
     case SECPKG_ATTR_STREAM_SIZES:
-      return stream_sizes (info, buffer);
+      return sspi_stream_sizes_from_info (info, context, generation, buffer);
     case SECPKG_ATTR_CONNECTION_INFO:
       return connection_info (info, buffer);
     case SECPKG_ATTR_CIPHER_INFO:
@@ -273,22 +378,45 @@ fill (ULONG attribute, GVariantDict *info, void *buffer)
       return remote_cert_context (info, buffer);
     case SECPKG_ATTR_SESSION_INFO:
       return session_info (info, buffer);
+    case SECPKG_ATTR_ENDPOINT_BINDINGS:
+      return bindings (info, "tls-server-end-point", buffer);
+    case SECPKG_ATTR_UNIQUE_BINDINGS:
+      return bindings (info, "tls-unique", buffer);
+    case SECPKG_ATTR_SSPID_PEER_CHAIN:
+      return peer_chain (info, buffer);
     default:
       return SEC_E_UNSUPPORTED_FUNCTION;
     }
+}
+
+SECURITY_STATUS
+sspi_query_context (SspiSession *s, guint64 context, GVariantDict *info)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) dict = NULL;
+  SECURITY_STATUS status;
+  guint32 answer;
+
+  reply = sspi_session_call (s, "QueryContext",
+                             g_variant_new ("(t)", context), "(ua{sv})",
+                             &status);
+  if (reply == NULL)
+    return status;
+  g_variant_get (reply, "(u@a{sv})", &answer, &dict);
+  if ((SECURITY_STATUS) answer != SEC_E_OK)
+    return (SECURITY_STATUS) answer;
+  g_variant_dict_init (info, dict);
+  return SEC_E_OK;
 }
 
 static SECURITY_STATUS
 query (PCtxtHandle phContext, ULONG attribute, void *buffer)
 {
   g_autoptr(SspiSession) s = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) info = NULL;
-  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+  g_auto(GVariantDict) info = G_VARIANT_DICT_INIT (NULL);
   SECURITY_STATUS status;
   guint64 context;
   guint generation;
-  guint32 answer;
 
   status = sspi_handle_unpack (phContext, SSPI_HANDLE_CONTEXT, &context,
                                &generation);
@@ -298,22 +426,13 @@ query (PCtxtHandle phContext, ULONG attribute, void *buffer)
     return SEC_E_UNSUPPORTED_FUNCTION;
   if (buffer == NULL)
     return SEC_E_INVALID_PARAMETER;
-  status = sspi_session_get (&s);
+  status = sspi_context_session (phContext, &s, &context, &generation);
   if (status != SEC_E_OK)
     return status;
-  if (generation != sspi_session_get_generation (s))
-    return SEC_E_INVALID_HANDLE;
-
-  reply = sspi_session_call (s, "QueryContext",
-                             g_variant_new ("(t)", context), "(ua{sv})",
-                             &status);
-  if (reply == NULL)
+  status = sspi_query_context (s, context, &info);
+  if (status != SEC_E_OK)
     return status;
-  g_variant_get (reply, "(u@a{sv})", &answer, &info);
-  if ((SECURITY_STATUS) answer != SEC_E_OK)
-    return (SECURITY_STATUS) answer;
-  g_variant_dict_init (&dict, info);
-  return fill (attribute, &dict, buffer);
+  return fill (attribute, &info, context, generation, buffer);
 }
 
 /* Answers @ulAttribute for a context into @pBuffer, the attribute's
@@ -324,7 +443,13 @@ query (PCtxtHandle phContext, ULONG attribute, void *buffer)
  * SECPKG_ATTR_SESSION_INFO (SecPkgContext_SessionInfo) and
  * SECPKG_ATTR_REMOTE_CERT_CONTEXT (a PCCERT_CONTEXT holding the peer's leaf
  * certificate; caller must release it with CertFreeCertificateContext();
- * SEC_E_NO_CREDENTIALS if the peer sent none).  Other attributes:
+ * SEC_E_NO_CREDENTIALS if the peer sent none),
+ * SECPKG_ATTR_ENDPOINT_BINDINGS and SECPKG_ATTR_UNIQUE_BINDINGS
+ * (SecPkgContext_Bindings: "tls-server-end-point:" / "tls-unique:" and the
+ * binding; caller must release Bindings with FreeContextBuffer();
+ * SEC_E_UNSUPPORTED_FUNCTION when the session has no such binding, as
+ * tls-unique in TLS 1.3) and SECPKG_ATTR_SSPID_PEER_CHAIN
+ * (SecPkgContext_SspidPeerChain, see <schannel.h>).  Other attributes:
  * SEC_E_UNSUPPORTED_FUNCTION.  SEC_E_INVALID_HANDLE for a handle that is not
  * a live context, or for sizes and algorithms before the handshake has
  * produced them. */

@@ -724,9 +724,19 @@ SECURITY_STATUS SEC_ENTRY AcceptSecurityContext (
 
 SECURITY_STATUS SEC_ENTRY DeleteSecurityContext (PCtxtHandle phContext);
 
+/* pInput's SECBUFFER_TOKEN holds a DWORD SCHANNEL_SHUTDOWN or a
+ * SCHANNEL_ALERT_TOKEN; the next ISC/ASC call (no input) returns SEC_E_OK
+ * and the alert record to send.  Other tokens: SEC_E_UNSUPPORTED_FUNCTION. */
 SECURITY_STATUS SEC_ENTRY ApplyControlToken (PCtxtHandle phContext,
                                              PSecBufferDesc pInput);
 
+/* Schannel attributes: STREAM_SIZES, CONNECTION_INFO, CIPHER_INFO,
+ * APPLICATION_PROTOCOL, REMOTE_CERT_CONTEXT (release with
+ * CertFreeCertificateContext), SESSION_INFO, ENDPOINT_BINDINGS and
+ * UNIQUE_BINDINGS (release Bindings with FreeContextBuffer;
+ * SEC_E_UNSUPPORTED_FUNCTION where the binding is not defined, as
+ * tls-unique in TLS 1.3), and sspid's SECPKG_ATTR_SSPID_PEER_CHAIN (see
+ * <schannel.h>).  Others: SEC_E_UNSUPPORTED_FUNCTION. */
 SECURITY_STATUS SEC_ENTRY QueryContextAttributesW (PCtxtHandle phContext,
                                                    ULONG ulAttribute,
                                                    void *pBuffer);
@@ -734,6 +744,8 @@ SECURITY_STATUS SEC_ENTRY QueryContextAttributesA (PCtxtHandle phContext,
                                                    ULONG ulAttribute,
                                                    void *pBuffer);
 
+/* Only SECPKG_ATTR_SUPPORTED_PROTOCOLS (SecPkgCred_SupportedProtocols):
+ * the SP_PROT_* bits the credential was acquired with, in its direction. */
 SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW (PCredHandle phCredential,
                                                        ULONG ulAttribute,
                                                        void *pBuffer);
@@ -741,6 +753,12 @@ SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA (PCredHandle phCredential,
                                                        ULONG ulAttribute,
                                                        void *pBuffer);
 
+/* Stream mode, in place.  EncryptMessage: [STREAM_HEADER, DATA,
+ * STREAM_TRAILER, EMPTY] sized from STREAM_SIZES; each cbBuffer is set to
+ * what was written.  DecryptMessage: [DATA, EMPTY, EMPTY, EMPTY] becomes
+ * [STREAM_HEADER, DATA (plaintext), STREAM_TRAILER, EXTRA or EMPTY], one
+ * record per call; SEC_E_INCOMPLETE_MESSAGE turns the first EMPTY buffer
+ * into SECBUFFER_MISSING.  No error ever hands out plaintext. */
 SECURITY_STATUS SEC_ENTRY EncryptMessage (PCtxtHandle phContext, ULONG fQOP,
                                           PSecBufferDesc pMessage,
                                           ULONG MessageSeqNo);

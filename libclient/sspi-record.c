@@ -1,0 +1,406 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The record layer as Schannel's stream mode presents it: EncryptMessage
+ * and DecryptMessage working in place on the caller's buffers, and
+ * ApplyControlToken for shutdown and alerts.  The keys stay in the daemon;
+ * each call is one method call with an ordinary reply, and the library does
+ * what it can without one:
+ *
+ * - DecryptMessage frames the first record itself, so a partial record is
+ *   answered (SEC_E_INCOMPLETE_MESSAGE with its SECBUFFER_MISSING count)
+ *   without a round trip, and only that one whole record crosses the bus;
+ * - EncryptMessage checks the caller's header and trailer buffers against
+ *   the context's STREAM_SIZES (cached, see sspi-cache.c) before the daemon
+ *   protects anything, because a record made and then not taken would use
+ *   up a sequence number and break the stream.
+ */
+
+#include "config.h"
+
+#include <string.h>
+
+#include "sspi-private.h"
+
+/* TLS record framing (RFC 8446 5.1): type, version, 16-bit length. */
+#define RECORD_HEADER_SIZE 5
+/* The largest body any version allows (TLS 1.2's ciphertext limit). */
+#define RECORD_MAX_BODY    (16384 + 2048)
+
+/* ---- EncryptMessage ------------------------------------------------------ */
+
+/* The context's record sizes, asked of the daemon once per context.
+ * FALSE (and SEC_E_OK) if it has none yet: the daemon then answers the
+ * EncryptMessage itself (the handshake is not finished). */
+static gboolean
+peek_sizes (SspiSession *s, guint64 context, guint generation,
+            SecPkgContext_StreamSizes *sizes, SECURITY_STATUS *status)
+{
+  g_auto(GVariantDict) info = G_VARIANT_DICT_INIT (NULL);
+
+  *status = SEC_E_OK;
+  if (sspi_cache_get_sizes (context, generation, sizes))
+    return TRUE;
+  *status = sspi_query_context (s, context, &info);
+  if (*status != SEC_E_OK)
+    return FALSE;
+  return sspi_stream_sizes_from_info (&info, context, generation, sizes)
+         == SEC_E_OK;
+}
+
+static gboolean
+is_bad_buffer (const SecBuffer *b)
+{
+  return b == NULL || (b->cbBuffer > 0 && b->pvBuffer == NULL);
+}
+
+/* Splits @record into the caller's three buffers: header_size bytes, then
+ * the DATA buffer's worth (the ciphertext, in place), then the rest. */
+static SECURITY_STATUS
+write_record (GVariant *record, guint32 header_size, SecBuffer *header,
+              SecBuffer *data, SecBuffer *trailer)
+{
+  gsize len = 0, trailer_size;
+  const guint8 *bytes = g_variant_get_fixed_array (record, &len, 1);
+
+  if (len == 0)
+    {
+      /* TLS 1.2 cannot carry an empty record: nothing to send. */
+      header->cbBuffer = data->cbBuffer = trailer->cbBuffer = 0;
+      return SEC_E_OK;
+    }
+  if (header_size > len || len - header_size < data->cbBuffer)
+    return SEC_E_INTERNAL_ERROR;
+  trailer_size = len - header_size - data->cbBuffer;
+  /* Cannot happen after the STREAM_SIZES check; if it does, say so. */
+  if (header_size > header->cbBuffer || trailer_size > trailer->cbBuffer)
+    return SEC_E_BUFFER_TOO_SMALL;
+  memcpy (header->pvBuffer, bytes, header_size);
+  if (data->cbBuffer > 0)
+    memcpy (data->pvBuffer, bytes + header_size, data->cbBuffer);
+  memcpy (trailer->pvBuffer, bytes + header_size + data->cbBuffer,
+          trailer_size);
+  header->cbBuffer = header_size;
+  trailer->cbBuffer = (ULONG) trailer_size;
+  return SEC_E_OK;
+}
+
+/* Encrypts, in place, the SECBUFFER_DATA buffer of @pMessage, whose
+ * SECBUFFER_STREAM_HEADER and SECBUFFER_STREAM_TRAILER buffers must be at
+ * least STREAM_SIZES' cbHeader and cbTrailer long (Schannel's stream mode;
+ * the usual shape is [STREAM_HEADER, DATA, STREAM_TRAILER, EMPTY]).  On
+ * SEC_E_OK the header, data and trailer buffers, in that order, hold the
+ * record to send, each cbBuffer set to its part.  An empty DATA buffer on
+ * TLS 1.2 gives nothing to send (all three sizes 0).  Errors:
+ * SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN (a buffer missing),
+ * SEC_E_BUFFER_TOO_SMALL (nothing was encrypted), SEC_E_INVALID_PARAMETER
+ * (more than cbMaximumMessage), SEC_E_CONTEXT_EXPIRED (closed, or not
+ * established).  @fQOP and @MessageSeqNo are not used by Schannel. */
+SSPI_PUBLIC SECURITY_STATUS
+EncryptMessage (PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage,
+                ULONG MessageSeqNo)
+{
+  g_autoptr(SspiSession) s = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) record = NULL;
+  SecPkgContext_StreamSizes sizes;
+  SecBuffer *header, *data, *trailer;
+  SECURITY_STATUS status;
+  guint64 context;
+  guint generation;
+  guint32 answer, header_size;
+
+  status = sspi_handle_unpack (phContext, SSPI_HANDLE_CONTEXT, &context,
+                               &generation);
+  if (status != SEC_E_OK)
+    return status;
+  if (pMessage == NULL)
+    return SEC_E_INVALID_PARAMETER;
+  header = sspi_buffer_find (pMessage, SECBUFFER_STREAM_HEADER);
+  data = sspi_buffer_find (pMessage, SECBUFFER_DATA);
+  trailer = sspi_buffer_find (pMessage, SECBUFFER_STREAM_TRAILER);
+  if (is_bad_buffer (header) || is_bad_buffer (data) || is_bad_buffer (trailer))
+    return SEC_E_INVALID_TOKEN;
+
+  status = sspi_context_session (phContext, &s, &context, &generation);
+  if (status != SEC_E_OK)
+    return status;
+  if (peek_sizes (s, context, generation, &sizes, &status))
+    {
+      if (header->cbBuffer < sizes.cbHeader || trailer->cbBuffer < sizes.cbTrailer)
+        return SEC_E_BUFFER_TOO_SMALL;
+      if (data->cbBuffer > sizes.cbMaximumMessage)
+        return SEC_E_INVALID_PARAMETER;
+    }
+  else if (status != SEC_E_OK)
+    return status;
+
+  reply = sspi_session_call (s, "EncryptMessage",
+                             g_variant_new ("(t@ay)", context,
+                                            g_variant_new_fixed_array (
+                                                G_VARIANT_TYPE_BYTE,
+                                                data->pvBuffer,
+                                                data->cbBuffer, 1)),
+                             "(uayu)", &status);
+  if (reply == NULL)
+    return status;
+  g_variant_get (reply, "(u@ayu)", &answer, &record, &header_size);
+  if ((SECURITY_STATUS) answer != SEC_E_OK)
+    return (SECURITY_STATUS) answer;
+  return write_record (record, header_size, header, data, trailer);
+}
+
+/* ---- DecryptMessage ------------------------------------------------------ */
+
+/* The first record of @p: SEC_E_OK and its size, SEC_E_INCOMPLETE_MESSAGE
+ * and the bytes still needed, or SEC_E_INVALID_TOKEN for bytes that cannot
+ * start a TLS record (the same rules as the daemon's framing). */
+static SECURITY_STATUS
+frame_record (const guint8 *p, gsize have, gsize *record_size,
+              guint32 *missing)
+{
+  gsize body;
+
+  if (have >= 1 && (p[0] < 20 || p[0] > 24))   /* change_cipher_spec..heartbeat */
+    return SEC_E_INVALID_TOKEN;
+  if (have >= 2 && p[1] != 3)
+    return SEC_E_INVALID_TOKEN;
+  if (have < RECORD_HEADER_SIZE)
+    {
+      *missing = (guint32) (RECORD_HEADER_SIZE - have);
+      return SEC_E_INCOMPLETE_MESSAGE;
+    }
+  body = ((gsize) p[3] << 8) | p[4];
+  if (body > RECORD_MAX_BODY)
+    return SEC_E_INVALID_TOKEN;
+  if (have < RECORD_HEADER_SIZE + body)
+    {
+      *missing = (guint32) (RECORD_HEADER_SIZE + body - have);
+      return SEC_E_INCOMPLETE_MESSAGE;
+    }
+  *record_size = RECORD_HEADER_SIZE + body;
+  return SEC_E_OK;
+}
+
+/* The one SECBUFFER_DATA buffer of a well-shaped DecryptMessage input. */
+static SECURITY_STATUS
+find_input (PSecBufferDesc message, SecBuffer **data)
+{
+  *data = NULL;
+  if (message == NULL)
+    return SEC_E_INVALID_PARAMETER;
+  if (message->cBuffers < 4 || message->pBuffers == NULL)
+    return SEC_E_INVALID_TOKEN;
+  for (ULONG i = 0; i < message->cBuffers; i++)
+    {
+      if (!sspi_buffer_is (&message->pBuffers[i], SECBUFFER_DATA))
+        continue;
+      if (*data != NULL)
+        return SEC_E_INVALID_TOKEN;   /* two DATA buffers */
+      *data = &message->pBuffers[i];
+    }
+  if (*data == NULL || is_bad_buffer (*data))
+    return SEC_E_INVALID_TOKEN;
+  return SEC_E_OK;
+}
+
+/* SEC_E_INCOMPLETE_MESSAGE: the first EMPTY buffer says how many bytes are
+ * still needed; the DATA buffer is left as it was. */
+static void
+write_missing (PSecBufferDesc message, guint32 missing)
+{
+  SecBuffer *empty = sspi_buffer_find (message, SECBUFFER_EMPTY);
+
+  if (empty != NULL)
+    *empty = (SecBuffer) { missing, SECBUFFER_MISSING, NULL };
+}
+
+/* Rewrites the first four buffers of @message as Windows does after a
+ * record was opened: [STREAM_HEADER, DATA (the plaintext, copied over the
+ * ciphertext), STREAM_TRAILER, EXTRA (the bytes after the record) or
+ * EMPTY].  All of them point into the caller's input @base. */
+static SECURITY_STATUS
+write_opened (PSecBufferDesc message, guint8 *base, gsize have,
+              gsize record_size, guint32 header_size, GVariant *plaintext)
+{
+  SecBuffer *b = message->pBuffers;
+  gsize len = 0;
+  const guint8 *plain = g_variant_get_fixed_array (plaintext, &len, 1);
+  gsize extra = have - record_size;
+
+  if (header_size > record_size || len > record_size - header_size)
+    return SEC_E_INTERNAL_ERROR;
+  if (len > 0)
+    memcpy (base + header_size, plain, len);
+  b[0] = (SecBuffer) { header_size, SECBUFFER_STREAM_HEADER, base };
+  b[1] = (SecBuffer) { (ULONG) len, SECBUFFER_DATA, base + header_size };
+  b[2] = (SecBuffer) { (ULONG) (record_size - header_size - len),
+                       SECBUFFER_STREAM_TRAILER, base + header_size + len };
+  if (extra > 0)
+    b[3] = (SecBuffer) { (ULONG) extra, SECBUFFER_EXTRA, base + record_size };
+  else
+    b[3] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+  return SEC_E_OK;
+}
+
+/* Sends exactly the record at @base to the daemon and rewrites @message
+ * with its answer. */
+static SECURITY_STATUS
+open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
+             guint8 *base, gsize have, gsize record_size)
+{
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) plaintext = NULL;
+  SECURITY_STATUS status;
+  guint32 answer, header_size, used, extra, missing;
+
+  reply = sspi_session_call (s, "DecryptMessage",
+                             g_variant_new ("(t@ay)", context,
+                                            g_variant_new_fixed_array (
+                                                G_VARIANT_TYPE_BYTE, base,
+                                                record_size, 1)),
+                             "(uayuuuu)", &status);
+  if (reply == NULL)
+    return status;
+  g_variant_get (reply, "(u@ayuuuu)", &answer, &plaintext, &header_size,
+                 &used, &extra, &missing);
+  status = (SECURITY_STATUS) answer;
+  if (status == SEC_E_INCOMPLETE_MESSAGE)
+    write_missing (message, missing);
+  /* Errors (tampering included) leave the caller's buffers as they were:
+   * no plaintext is ever handed out with one. */
+  if (!SEC_SUCCESS (status))
+    return status;
+  /* OK, CONTEXT_EXPIRED (close_notify) and RENEGOTIATE all consumed the
+   * record, which was all we sent. */
+  if (used != record_size)
+    return SEC_E_INTERNAL_ERROR;
+  /* A renegotiation may change the cipher suite, and with it the sizes. */
+  if (status == SEC_I_RENEGOTIATE)
+    sspi_cache_forget (SSPI_HANDLE_CONTEXT, context);
+  if (write_opened (message, base, have, record_size, header_size,
+                    plaintext) != SEC_E_OK)
+    return SEC_E_INTERNAL_ERROR;
+  return status;
+}
+
+/* Decrypts, in place, the first TLS record of the single SECBUFFER_DATA
+ * buffer of @pMessage, which needs at least four buffers (the usual shape:
+ * [DATA (bytes received), EMPTY, EMPTY, EMPTY]); else SEC_E_INVALID_TOKEN.
+ * On SEC_E_OK the first four buffers become [STREAM_HEADER, DATA (the
+ * plaintext, possibly empty: a TLS 1.3 session ticket or an empty record),
+ * STREAM_TRAILER, EXTRA (bytes of the next records, pvBuffer pointing at
+ * them in the caller's input) or EMPTY].  The same shape comes with
+ * SEC_I_CONTEXT_EXPIRED (the peer's close_notify) and SEC_I_RENEGOTIATE (a
+ * post-handshake message needs an answer: call InitializeSecurityContext /
+ * AcceptSecurityContext with no input and send its output).  A partial
+ * record gives SEC_E_INCOMPLETE_MESSAGE with the first EMPTY buffer turned
+ * into SECBUFFER_MISSING (bytes still needed), decided locally.  Tampering
+ * gives SEC_E_DECRYPT_FAILURE; no error ever changes the DATA buffer.
+ * *pfQOP (if given) is set to 0; @MessageSeqNo is not used by Schannel. */
+SSPI_PUBLIC SECURITY_STATUS
+DecryptMessage (PCtxtHandle phContext, PSecBufferDesc pMessage,
+                ULONG MessageSeqNo, ULONG *pfQOP)
+{
+  g_autoptr(SspiSession) s = NULL;
+  SecBuffer *data;
+  SECURITY_STATUS status;
+  guint64 context;
+  guint generation;
+  gsize record_size = 0;
+  guint32 missing = 0;
+
+  if (pfQOP != NULL)
+    *pfQOP = 0;
+  status = sspi_handle_unpack (phContext, SSPI_HANDLE_CONTEXT, &context,
+                               &generation);
+  if (status != SEC_E_OK)
+    return status;
+  status = find_input (pMessage, &data);
+  if (status != SEC_E_OK)
+    return status;
+
+  status = frame_record (data->pvBuffer, data->cbBuffer, &record_size,
+                         &missing);
+  if (status == SEC_E_INCOMPLETE_MESSAGE)
+    write_missing (pMessage, missing);
+  if (status != SEC_E_OK)
+    return status;
+
+  status = sspi_context_session (phContext, &s, &context, &generation);
+  if (status != SEC_E_OK)
+    return status;
+  return open_record (s, context, pMessage, data->pvBuffer, data->cbBuffer,
+                      record_size);
+}
+
+/* ---- ApplyControlToken --------------------------------------------------- */
+
+/* The SECBUFFER_TOKEN of @input -> what the daemon's ApplyControlToken
+ * takes.  SEC_E_UNSUPPORTED_FUNCTION for tokens other than SCHANNEL_SHUTDOWN
+ * and SCHANNEL_ALERT. */
+static SECURITY_STATUS
+parse_control_token (PSecBufferDesc input, guint32 *type,
+                     guint32 *alert_type, guint32 *alert_number)
+{
+  SecBuffer *token;
+  SCHANNEL_ALERT_TOKEN alert;
+  DWORD kind;
+
+  if (input == NULL)
+    return SEC_E_INVALID_PARAMETER;
+  token = sspi_buffer_find (input, SECBUFFER_TOKEN);
+  if (token == NULL || token->pvBuffer == NULL || token->cbBuffer < sizeof kind)
+    return SEC_E_INVALID_TOKEN;
+  memcpy (&kind, token->pvBuffer, sizeof kind);
+  *type = kind;
+  *alert_type = *alert_number = 0;
+  if (kind == SCHANNEL_SHUTDOWN)
+    return SEC_E_OK;
+  if (kind != SCHANNEL_ALERT)
+    return SEC_E_UNSUPPORTED_FUNCTION;
+  if (token->cbBuffer < sizeof alert)
+    return SEC_E_INVALID_TOKEN;
+  memcpy (&alert, token->pvBuffer, sizeof alert);
+  *alert_type = alert.dwAlertType;
+  *alert_number = alert.dwAlertNumber;
+  return SEC_E_OK;
+}
+
+/* Applies a Schannel control token, in the SECBUFFER_TOKEN buffer of
+ * @pInput: a DWORD SCHANNEL_SHUTDOWN, or a SCHANNEL_ALERT_TOKEN
+ * {SCHANNEL_ALERT, TLS1_ALERT_WARNING or TLS1_ALERT_FATAL, TLS1_ALERT_*}.
+ * The next InitializeSecurityContext / AcceptSecurityContext call on the
+ * context (sync or async, with no input) returns SEC_E_OK and the alert
+ * record to send (close_notify for a shutdown).  Errors:
+ * SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN (no or a short token),
+ * SEC_E_UNSUPPORTED_FUNCTION (other tokens: SCHANNEL_RENEGOTIATE,
+ * SCHANNEL_SESSION), SEC_E_INVALID_PARAMETER (a bad alert type). */
+SSPI_PUBLIC SECURITY_STATUS
+ApplyControlToken (PCtxtHandle phContext, PSecBufferDesc pInput)
+{
+  g_autoptr(SspiSession) s = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  SECURITY_STATUS status;
+  guint64 context;
+  guint generation;
+  guint32 type, alert_type, alert_number, answer;
+
+  status = sspi_handle_unpack (phContext, SSPI_HANDLE_CONTEXT, &context,
+                               &generation);
+  if (status != SEC_E_OK)
+    return status;
+  status = parse_control_token (pInput, &type, &alert_type, &alert_number);
+  if (status != SEC_E_OK)
+    return status;
+  status = sspi_context_session (phContext, &s, &context, &generation);
+  if (status != SEC_E_OK)
+    return status;
+  reply = sspi_session_call (s, "ApplyControlToken",
+                             g_variant_new ("(tuuu)", context, type,
+                                            alert_type, alert_number),
+                             "(u)", &status);
+  if (reply == NULL)
+    return status;
+  g_variant_get (reply, "(u)", &answer);
+  return (SECURITY_STATUS) answer;
+}
