@@ -39,6 +39,7 @@ struct _SspidCaller {
   char                *name;
   char                *log_tag;
   CallerState          state;
+  gboolean             has_identity; /* identity learned (it stays once gone) */
   SspidIdentity        identity;
   GQueue               queued;       /* QueuedCall *, while resolving */
   GHashTable          *credentials;  /* guint64 * -> SspidCredential * */
@@ -198,7 +199,8 @@ identity_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL || !identity_parse (reply, &caller->identity, &error))
     {
-      g_message ("%s: could not identify caller: %s", caller->name, error->message);
+      sspid_caller_log (caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
+                        "could not identify caller, denying its calls: %s", error->message);
       caller->state = CALLER_FAILED;
       sender_vanished = g_error_matches (error, G_DBUS_ERROR,
                                          G_DBUS_ERROR_NAME_HAS_NO_OWNER);
@@ -214,8 +216,9 @@ identity_cb (GObject *source, GAsyncResult *result, gpointer user_data)
   caller->log_tag = g_strdup_printf ("uid=%u pid=%d", (guint) caller->identity.uid,
                                      (int) caller->identity.pid);
   caller->state = CALLER_READY;
-  g_debug ("%s: caller %s identified (%u groups)", caller->log_tag, caller->name,
-           caller->identity.n_gids);
+  caller->has_identity = TRUE;
+  sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0, "caller %s identified (%u groups)",
+                    caller->name, caller->identity.n_gids);
   caller_flush_queue (caller);
 }
 
@@ -307,9 +310,10 @@ caller_drop (SspidCaller *caller)
   SspidCallerRegistry *registry = caller->registry;
 
   g_assert (registry != NULL);
-  g_debug ("%s: caller %s gone: %u credentials, %u contexts freed", caller->log_tag,
-           caller->name, g_hash_table_size (caller->credentials),
-           g_hash_table_size (caller->contexts));
+  sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0,
+                    "caller %s gone: %u credentials, %u contexts freed", caller->name,
+                    g_hash_table_size (caller->credentials),
+                    g_hash_table_size (caller->contexts));
 
   caller->state = CALLER_GONE;
   registry->n_credentials -= g_hash_table_size (caller->credentials);
@@ -404,6 +408,72 @@ const char *
 sspid_caller_peek_log_tag (SspidCaller *caller)
 {
   return caller->log_tag;
+}
+
+/* --- logging ------------------------------------------------------------ */
+
+/* syslog priorities, as g_log_structured() would set them. */
+static const char *
+level_priority (GLogLevelFlags level)
+{
+  if (level & G_LOG_LEVEL_ERROR)
+    return "3";
+  if (level & (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    return "4";
+  if (level & G_LOG_LEVEL_MESSAGE)
+    return "5";
+  if (level & G_LOG_LEVEL_INFO)
+    return "6";
+  return "7";
+}
+
+void
+sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *file,
+                       const char *line, const char *func, const char *kind, guint64 handle,
+                       const char *format, ...)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *handle_text = NULL;
+  char uid[16], pid[16];
+  GLogField fields[9];
+  gsize n = 0;
+  va_list args;
+
+  /* Formatting costs more than the check, and debug lines are many. */
+  if (g_log_writer_default_would_drop (level, G_LOG_DOMAIN))
+    return;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  if (handle != 0)
+    {
+      handle_text = g_strdup_printf ("0x%016" G_GINT64_MODIFIER "x", handle);
+      message = g_strdup_printf ("%s %s=%s: %s", caller->log_tag, kind, handle_text, text);
+    }
+  else
+    message = g_strdup_printf ("%s: %s", caller->log_tag, text);
+
+#define FIELD(k, v) fields[n++] = (GLogField) { (k), (v), -1 }
+  FIELD ("PRIORITY", level_priority (level));
+  FIELD ("GLIB_DOMAIN", G_LOG_DOMAIN);
+  FIELD ("MESSAGE", message);
+  FIELD ("CODE_FILE", file);
+  FIELD ("CODE_LINE", line);
+  FIELD ("CODE_FUNC", func);
+  if (caller->has_identity)
+    {
+      g_snprintf (uid, sizeof uid, "%u", (guint) caller->identity.uid);
+      g_snprintf (pid, sizeof pid, "%d", (int) caller->identity.pid);
+      FIELD ("SSPID_UID", uid);
+      FIELD ("SSPID_PID", pid);
+    }
+  if (handle_text != NULL)
+    FIELD ("SSPID_HANDLE", handle_text);
+#undef FIELD
+  g_log_structured_array (level, fields, n);
 }
 
 /* --- counters and limits ------------------------------------------------ */

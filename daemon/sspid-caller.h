@@ -92,6 +92,23 @@ gboolean sspid_caller_is_gone (SspidCaller *caller);
  * lines.  Borrowed, valid as long as @caller. */
 const char *sspid_caller_peek_log_tag (SspidCaller *caller);
 
+/* Logs one line about @caller and, when @handle is not 0, one of its
+ * handles (@kind "ctx" or "cred"): "uid=N pid=N ctx=0x...: <message>".
+ * Structured: under systemd the journal also gets the fields SSPID_UID,
+ * SSPID_PID and SSPID_HANDLE.  Never pass key material or a PIN. */
+#define sspid_caller_log(caller, level, kind, handle, ...) \
+  sspid_caller_log_full ((caller), (level), __FILE__, G_STRINGIFY (__LINE__), G_STRFUNC, \
+                         (kind), (handle), __VA_ARGS__)
+void sspid_caller_log_full (SspidCaller   *caller,
+                            GLogLevelFlags level,
+                            const char    *file,
+                            const char    *line,
+                            const char    *func,
+                            const char    *kind,
+                            guint64        handle,
+                            const char    *format,
+                            ...) G_GNUC_PRINTF (8, 9);
+
 /* Invocations received from the caller and not answered yet.  The service
  * brackets each invocation with begin/end. */
 void sspid_caller_pending_begin (SspidCaller *caller);

@@ -6,12 +6,19 @@
  * gives the caller a small object that references a source and records the
  * caller's protocol choices.  Sources are refcounted so a config reload never
  * pulls keys from under a live session.
+ *
+ * A key is a PEM file or a pkcs11: URI that GnuTLS opens through p11-kit
+ * (the token's module registered with p11-kit, or named by the URI's
+ * module-path).  GnuTLS reads the PIN from the URI's pin-value or
+ * pin-source itself; no PIN callback is set because there is nobody to ask.
+ * Such a URI holds a secret, so it is only ever logged with the PIN cut out.
  */
 #include "config.h"
 
 #include "sspid-credential.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <gnutls/x509.h>
@@ -36,6 +43,7 @@ typedef struct {
   gboolean                          has_certificate;
   gint64                            expiry;
   SspidCredentialConfig            *access;      /* users/groups; NULL = anyone (anonymous) */
+  GVariant                         *description; /* a{sv} for ListCredentials; NULL if anonymous */
   gnutls_certificate_credentials_t  gnutls;
   gnutls_datum_t                    ticket_key;  /* server: TLS session ticket master key */
   GMutex                            sessions_lock;
@@ -78,6 +86,7 @@ source_unref (CredentialSource *source)
       g_clear_pointer (&source->access->gids, g_array_unref);
       g_free (source->access);
     }
+  g_clear_pointer (&source->description, g_variant_unref);
   gnutls_certificate_free_credentials (source->gnutls);
   if (source->ticket_key.data != NULL)
     {
@@ -159,21 +168,182 @@ key_file_is_private (const char *credential, const char *path)
   return TRUE;
 }
 
-static gint64
-leaf_expiry (gnutls_certificate_credentials_t creds)
+/* @key as it may appear in a log line: a pkcs11: URI without its PIN.
+ * Attributes are separated by ';' (path) or '?' and '&' (query). */
+static char *
+key_for_log (const char *key)
+{
+  GString *out;
+  const char *p;
+
+  if (!g_str_has_prefix (key, "pkcs11:"))
+    return g_strdup (key);
+  out = g_string_new ("pkcs11:");
+  p = key + strlen ("pkcs11:");
+  while (*p != '\0')
+    {
+      gsize len = strcspn (p, ";?&");
+
+      if (g_str_has_prefix (p, "pin-value="))
+        g_string_append (out, "pin-value=(hidden)");
+      else
+        g_string_append_len (out, p, (gssize) len);
+      p += len;
+      if (*p != '\0')
+        g_string_append_c (out, *p++);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The leaf of the chain, parsed; NULL if there is none. */
+static gnutls_x509_crt_t
+leaf_certificate (gnutls_certificate_credentials_t creds)
 {
   gnutls_datum_t der = { NULL, 0 };
   gnutls_x509_crt_t crt = NULL;
-  gint64 expiry = 0;
 
   if (gnutls_certificate_get_crt_raw (creds, 0, 0, &der) < 0)
-    return 0;
-  if (gnutls_x509_crt_init (&crt) >= 0 &&
-      gnutls_x509_crt_import (crt, &der, GNUTLS_X509_FMT_DER) >= 0)
-    expiry = (gint64) gnutls_x509_crt_get_expiration_time (crt);
+    return NULL;
+  if (gnutls_x509_crt_init (&crt) < 0)
+    return NULL;
+  if (gnutls_x509_crt_import (crt, &der, GNUTLS_X509_FMT_DER) < 0)
+    {
+      gnutls_x509_crt_deinit (crt);
+      return NULL;
+    }
+  return crt;
+}
+
+static char *
+dup_dn (gnutls_x509_crt_t crt, gboolean issuer)
+{
+  gnutls_datum_t dn = { NULL, 0 };
+  char *text;
+  int ret = issuer ? gnutls_x509_crt_get_issuer_dn3 (crt, &dn, 0)
+                   : gnutls_x509_crt_get_dn3 (crt, &dn, 0);
+
+  if (ret < 0)
+    return g_strdup ("");
+  text = g_strndup ((const char *) dn.data, dn.size);
+  gnutls_free (dn.data);
+  return text;
+}
+
+char *
+sspid_certificate_dup_subject (const guint8 *der, gsize len)
+{
+  gnutls_datum_t datum = { (unsigned char *) der, (unsigned int) len };
+  gnutls_x509_crt_t crt = NULL;
+  char *subject = NULL;
+
+  if (len > G_MAXUINT || gnutls_x509_crt_init (&crt) < 0)
+    return NULL;
+  if (gnutls_x509_crt_import (crt, &datum, GNUTLS_X509_FMT_DER) >= 0)
+    subject = dup_dn (crt, FALSE);
+  gnutls_x509_crt_deinit (crt);
+  return subject;
+}
+
+/* "ECDSA P-256", "RSA 2048", "Ed25519": what an administrator compares
+ * with policy, from the certificate's public key. */
+static char *
+key_type_name (gnutls_x509_crt_t crt)
+{
+  unsigned int bits = 0;
+  int algo = gnutls_x509_crt_get_pk_algorithm (crt, &bits);
+  gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+  gnutls_datum_t x = { NULL, 0 }, y = { NULL, 0 };
+  const char *name;
+
+  switch (algo)
+    {
+    case GNUTLS_PK_RSA:
+      return g_strdup_printf ("RSA %u", bits);
+    case GNUTLS_PK_RSA_PSS:
+      return g_strdup_printf ("RSA-PSS %u", bits);
+    case GNUTLS_PK_EDDSA_ED25519:
+      return g_strdup ("Ed25519");
+    case GNUTLS_PK_EDDSA_ED448:
+      return g_strdup ("Ed448");
+    case GNUTLS_PK_ECDSA:
+      if (gnutls_x509_crt_get_pk_ecc_raw (crt, &curve, &x, &y) < 0)
+        return g_strdup_printf ("ECDSA %u", bits);
+      gnutls_free (x.data);
+      gnutls_free (y.data);
+      switch (curve)
+        {
+        case GNUTLS_ECC_CURVE_SECP256R1: return g_strdup ("ECDSA P-256");
+        case GNUTLS_ECC_CURVE_SECP384R1: return g_strdup ("ECDSA P-384");
+        case GNUTLS_ECC_CURVE_SECP521R1: return g_strdup ("ECDSA P-521");
+        default:
+          name = gnutls_ecc_curve_get_name (curve);
+          return g_strdup_printf ("ECDSA %s", name != NULL ? name : "?");
+        }
+    default:
+      name = gnutls_pk_get_name (algo);
+      return g_strdup_printf ("%s %u", name != NULL ? name : "unknown", bits);
+    }
+}
+
+static const char *
+usage_name (SspidUsage usage)
+{
+  switch (usage)
+    {
+    case SSPID_USAGE_INBOUND:  return "inbound";
+    case SSPID_USAGE_OUTBOUND: return "outbound";
+    case SSPID_USAGE_BOTH:     return "both";
+    default:                   return "?";
+    }
+}
+
+static const char *
+client_auth_name (SspidClientAuth auth)
+{
+  switch (auth)
+    {
+    case SSPID_CLIENT_AUTH_REQUEST: return "request";
+    case SSPID_CLIENT_AUTH_REQUIRE: return "require";
+    case SSPID_CLIENT_AUTH_NONE:
+    default:                        return "none";
+    }
+}
+
+/* What ListCredentials says of @source, worked out once at load; also
+ * gives the expiry.  Public facts of the certificate only. */
+static void
+source_describe (CredentialSource *source, const SspidCredentialConfig *conf)
+{
+  gnutls_x509_crt_t crt = leaf_certificate (source->gnutls);
+  g_autofree char *subject = NULL, *issuer = NULL, *key_type = NULL;
+  gint64 not_before = 0;
+  GVariantBuilder b;
+
   if (crt != NULL)
-    gnutls_x509_crt_deinit (crt);
-  return expiry;
+    {
+      subject = dup_dn (crt, FALSE);
+      issuer = dup_dn (crt, TRUE);
+      key_type = key_type_name (crt);
+      not_before = (gint64) gnutls_x509_crt_get_activation_time (crt);
+      source->expiry = (gint64) gnutls_x509_crt_get_expiration_time (crt);
+      gnutls_x509_crt_deinit (crt);
+    }
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (source->name));
+  g_variant_builder_add (&b, "{sv}", "usage", g_variant_new_string (usage_name (conf->usage)));
+  g_variant_builder_add (&b, "{sv}", "subject", g_variant_new_string (subject ? subject : ""));
+  g_variant_builder_add (&b, "{sv}", "issuer", g_variant_new_string (issuer ? issuer : ""));
+  g_variant_builder_add (&b, "{sv}", "not-before", g_variant_new_int64 (not_before));
+  g_variant_builder_add (&b, "{sv}", "not-after", g_variant_new_int64 (source->expiry));
+  g_variant_builder_add (&b, "{sv}", "key-type",
+                         g_variant_new_string (key_type ? key_type : "unknown"));
+  g_variant_builder_add (&b, "{sv}", "key-storage",
+                         g_variant_new_string (g_str_has_prefix (conf->key, "pkcs11:")
+                                               ? "pkcs11" : "file"));
+  g_variant_builder_add (&b, "{sv}", "client-auth",
+                         g_variant_new_string (client_auth_name (conf->client_auth)));
+  source->description = g_variant_ref_sink (g_variant_builder_end (&b));
 }
 
 static CredentialSource *
@@ -194,8 +364,12 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
                                                GNUTLS_X509_FMT_PEM, NULL, 0);
   if (ret < 0)
     {
-      g_warning ("%s: cannot load certificate '%s' with key '%s': %s",
-                 what, conf->certificate, conf->key, gnutls_strerror (ret));
+      g_autofree char *key = key_for_log (conf->key);
+
+      g_warning ("%s: cannot load certificate '%s' with key '%s': %s%s",
+                 what, conf->certificate, key, gnutls_strerror (ret),
+                 ret == GNUTLS_E_PKCS11_PIN_ERROR
+                 ? " (give the PIN with the URI's pin-value or pin-source)" : "");
       return NULL;
     }
   if (!load_trust (creds, conf->trust != NULL ? conf->trust : default_trust, what))
@@ -205,7 +379,7 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
   source->usage = conf->usage;
   source->client_auth = conf->client_auth;
   source->has_certificate = TRUE;
-  source->expiry = leaf_expiry (source->gnutls);
+  source_describe (source, conf);
   source->access = g_new0 (SspidCredentialConfig, 1);
   source->access->uids = g_array_ref (conf->uids);
   source->access->gids = g_array_ref (conf->gids);
@@ -268,6 +442,36 @@ sspid_credential_store_free (SspidCredentialStore *store)
   g_hash_table_unref (store->sources);
   g_clear_pointer (&store->anonymous, source_unref);
   g_free (store);
+}
+
+guint
+sspid_credential_store_get_n_loaded (SspidCredentialStore *store)
+{
+  return g_hash_table_size (store->sources);
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+GVariant *
+sspid_credential_store_describe (SspidCredentialStore *store, const SspidIdentity *who)
+{
+  g_auto(GStrv) names = sspid_credential_store_dup_names (store);
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
+  qsort (names, g_strv_length (names), sizeof (char *), compare_names);
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      CredentialSource *source = g_hash_table_lookup (store->sources, names[i]);
+
+      if (sspid_credential_config_allows (source->access, who))
+        g_variant_builder_add_value (&b, source->description);
+    }
+  return g_variant_builder_end (&b);
 }
 
 GStrv

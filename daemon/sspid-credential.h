@@ -14,9 +14,11 @@
 typedef struct _SspidCredentialStore SspidCredentialStore;
 typedef struct _SspidCredential SspidCredential;
 
-/* Loads every [credential] of @config.  One that cannot be loaded (missing
- * file, key readable by others, key not matching the certificate) is logged
- * and left out; the others still serve.  The store keeps its own copy of
+/* Loads every [credential] of @config.  key= is a PEM file or a pkcs11: URI
+ * (RFC 7512; a PIN comes from its pin-value or pin-source attribute, since
+ * a daemon cannot prompt).  One that cannot be loaded (missing file, key
+ * readable by others, key not matching the certificate, token absent or
+ * PIN wrong) is logged and left out; the others still serve.  The store keeps its own copy of
  * what it needs from @config.  Free with sspid_credential_store_free(). */
 SspidCredentialStore *sspid_credential_store_new (const SspidConfig *config);
 void sspid_credential_store_free (SspidCredentialStore *store);
@@ -24,6 +26,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredentialStore, sspid_credential_store_free
 
 /* Names of the credentials that loaded, for diagnostics. */
 GStrv sspid_credential_store_dup_names (SspidCredentialStore *store);
+/* How many configured credentials loaded. */
+guint sspid_credential_store_get_n_loaded (SspidCredentialStore *store);
+
+/* ListCredentials: the configured credentials @who may acquire (the rule of
+ * sspid_credential_store_acquire(), so nothing else is revealed), sorted by
+ * name, as the aa{sv} that proto/org.sspid1.xml describes: name, usage,
+ * subject, issuer, validity, key type and storage, client-auth.  Never key
+ * material.  Returns a floating reference. */
+GVariant *sspid_credential_store_describe (SspidCredentialStore *store,
+                                           const SspidIdentity  *who);
+
+/* The subject DN (RFC 4514 string) of the DER certificate @der, or NULL if
+ * it does not parse.  Free with g_free(). */
+char *sspid_certificate_dup_subject (const guint8 *der, gsize len);
 
 /* AcquireCredentialsHandle.  @principal "" or NULL asks for an anonymous
  * outbound credential.  @use is SECPKG_CRED_*; @enabled_protocols an SP_PROT_*

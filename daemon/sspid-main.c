@@ -7,6 +7,12 @@
  * first call that reaches org.sspid1 (possibly the one that activated us)
  * finds it.  SIGHUP reloads the configuration; SIGTERM and SIGINT stop
  * cleanly, answering whatever is still pending.
+ *
+ * Logging is GLib's structured logging (G_LOG_USE_STRUCTURED): under
+ * systemd, where stderr is the journal's stream, GLib's default writer
+ * sends each entry to the journal with its fields (lines about a caller
+ * carry SSPID_UID, SSPID_PID and SSPID_HANDLE, see sspid-caller.h);
+ * otherwise lines go to stderr.  Info and debug lines need --verbose.
  */
 #include "config.h"
 
@@ -143,7 +149,7 @@ main (int argc, char **argv)
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &opt_replace,
       "Take the name over from a running sspid", NULL },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &opt_verbose,
-      "Log debug messages", NULL },
+      "Log info and debug messages (every credential, context and handshake)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL },
     { NULL }

@@ -27,6 +27,7 @@ struct _SspidService {
   SspidCredentialStore *store;
   SspidCallerRegistry  *registry;
   guint64               instance;
+  gint64                started;      /* monotonic, µs: uptime */
   GThreadPool          *pool;
   GAsyncQueue          *done;         /* SspidCall * back from the workers */
   GSource              *done_source;
@@ -45,6 +46,9 @@ typedef enum {
   SSPID_CALL_ENCRYPT,
   SSPID_CALL_DECRYPT,
   SSPID_CALL_APPLY_CONTROL,
+  SSPID_CALL_GET_STATUS,
+  SSPID_CALL_LIST_CREDENTIALS,
+  SSPID_CALL_LIST_CONTEXTS,
 } SspidCallKind;
 
 /* One method call, from its arrival to its one answer. */
@@ -74,6 +78,8 @@ typedef struct {
   GBytes                *record;       /* EncryptMessage */
   SspidTlsDecrypt        decrypt;
   guint32                header_size;
+  char                  *established;  /* "TLS1.3 AES-256-GCM" when the step finished
+                                        * the handshake (only if that gets logged) */
 } SspidCall;
 
 /* A security context: what a context handle points to.  The caller's
@@ -88,6 +94,13 @@ struct _SspidContext {
   SspidCredential *cred;         /* ref: the credential handle may go first */
   SspidTls        *tls;          /* made by the first step; NULL once expired */
   gint64           created;      /* monotonic, µs */
+  char            *target;       /* client: the target name of the first step */
+  /* For ListContexts, learned once the session is established (main
+   * thread, never while a call runs): protocol, cipher, peer subject. */
+  gboolean         described;
+  char            *protocol;
+  char            *cipher;
+  char            *peer;
   guint32          header_size;  /* of a record, once known; worker side */
   GQueue           queue;        /* SspidCall * waiting for the one running */
   gboolean         running;      /* a call is on a worker */

@@ -8,10 +8,14 @@
  * us).  Each call then becomes an SspidCall, counted as pending for its
  * connection until its one answer (sspid-work.c); calls wait for the
  * caller's identity (sspid-caller.c) before their handler runs.
+ *
+ * The read-only diagnostics (GetStatus, ListCredentials, ListContexts) run
+ * on the main thread and never touch a session a worker is using: such a
+ * context is listed as "busy".
  */
 #include "config.h"
 
-#include <inttypes.h>
+#include <gnutls/gnutls.h>
 
 #include "sspid-dbus-generated.h"
 #include "sspid-proto.h"
@@ -68,7 +72,6 @@ static void
 handle_acquire_credentials_handle (SspidCall *call)
 {
   SspidService *service = call->service;
-  const char *tag = sspid_caller_peek_log_tag (call->caller);
   const char *principal, *package;
   guint32 use, protocols, flags;
   g_autoptr(GVariant) auth_data = NULL;
@@ -103,14 +106,16 @@ handle_acquire_credentials_handle (SspidCall *call)
                                            sspid_caller_peek_identity (call->caller), &cred);
   if (status != SEC_E_OK)
     {
-      g_message ("%s: credential \"%s\" (use %u) refused: 0x%08x", tag, principal, use,
-                 (guint32) status);
+      sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
+                        "credential \"%s\" (use %u) refused: 0x%08x", principal, use,
+                        (guint32) status);
       sspid_call_answer_status (call, status);
       return;
     }
 
   handle = sspid_caller_add_credential (call->caller, cred);
-  g_info ("%s cred=0x%016" PRIx64 ": acquired \"%s\" (use %u)", tag, handle, principal, use);
+  sspid_caller_log (call->caller, G_LOG_LEVEL_INFO, "cred", handle, "acquired \"%s\" (use %u)",
+                    principal, use);
   sspid_call_answer_step (call, SEC_E_OK, handle, NULL, 0, sspid_credential_get_expiry (cred),
                           0, 0);
 }
@@ -126,8 +131,7 @@ handle_free_credentials_handle (SspidCall *call)
       sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
       return;
     }
-  g_debug ("%s cred=0x%016" PRIx64 ": freed", sspid_caller_peek_log_tag (call->caller),
-           handle);
+  sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, "cred", handle, "freed");
   sspid_call_answer_status (call, SEC_E_OK);
 }
 
@@ -158,10 +162,13 @@ new_context (SspidCall *call, guint64 cred_handle, gboolean is_server)
 
   ctx = sspid_context_new (call->service, call->caller, cred, is_server);
   ctx->handle = sspid_caller_add_context (call->caller, ctx);   /* the table's ref */
+  if (!is_server)
+    ctx->target = g_strdup (call->target_name);
   call->create = TRUE;
-  g_debug ("%s ctx=0x%016" PRIx64 ": new %s context",
-           sspid_caller_peek_log_tag (call->caller), ctx->handle,
-           is_server ? "server" : "client");
+  sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, "ctx", ctx->handle,
+                    "new %s context with cred=0x%016" G_GINT64_MODIFIER "x (\"%s\")",
+                    is_server ? "server" : "client", cred_handle,
+                    sspid_credential_peek_name (cred));
   return ctx;
 }
 
@@ -173,9 +180,10 @@ handle_step (SspidCall *call, guint64 cred_handle, guint64 ctx_handle, gboolean 
 
   if (max > 0 && g_variant_get_size (call->input) > max)
     {
-      g_message ("%s: %s refused: input of %" G_GSIZE_FORMAT " bytes is over max-token-size=%u",
-                 sspid_caller_peek_log_tag (call->caller), call->method,
-                 g_variant_get_size (call->input), max);
+      sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, "ctx", ctx_handle,
+                        "%s refused: input of %" G_GSIZE_FORMAT
+                        " bytes is over max-token-size=%u", call->method,
+                        g_variant_get_size (call->input), max);
       sspid_call_answer_status (call, SEC_E_INVALID_TOKEN);
       return;
     }
@@ -281,6 +289,161 @@ handle_apply_control_token (SspidCall *call)
   queue_on_context (call, handle);
 }
 
+/* --- diagnostics (sspictl) ---------------------------------------------- */
+
+static void
+handle_get_status (SspidCall *call)
+{
+  SspidService *service = call->service;
+  SspidCounts counts;
+  GVariantBuilder b;
+
+  sspid_caller_registry_get_counts (service->registry, &counts);
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "version", g_variant_new_string (PACKAGE_VERSION));
+  g_variant_builder_add (&b, "{sv}", "gnutls-version",
+                         g_variant_new_string (gnutls_check_version (NULL)));
+  g_variant_builder_add (&b, "{sv}", "instance", g_variant_new_uint64 (service->instance));
+  g_variant_builder_add (&b, "{sv}", "uptime-sec",
+                         g_variant_new_uint64 ((guint64) (g_get_monotonic_time () - service->started)
+                                               / G_USEC_PER_SEC));
+  g_variant_builder_add (&b, "{sv}", "clients", g_variant_new_uint32 (counts.callers));
+  g_variant_builder_add (&b, "{sv}", "contexts", g_variant_new_uint32 (counts.contexts));
+  g_variant_builder_add (&b, "{sv}", "credentials", g_variant_new_uint32 (counts.credentials));
+  /* Not counting this very call. */
+  g_variant_builder_add (&b, "{sv}", "pending",
+                         g_variant_new_uint32 (counts.pending > 0 ? counts.pending - 1 : 0));
+  g_variant_builder_add (&b, "{sv}", "configured-credentials",
+                         g_variant_new_uint32 (sspid_credential_store_get_n_loaded (service->store)));
+  sspid_call_answer_value (call, g_variant_new ("(a{sv})", &b));
+}
+
+static void
+handle_list_credentials (SspidCall *call)
+{
+  GVariant *list = sspid_credential_store_describe (call->service->store,
+                                                    sspid_caller_peek_identity (call->caller));
+
+  sspid_call_answer_value (call, g_variant_new_tuple (&list, 1));
+}
+
+/* ListContexts: the contexts to describe, oldest first. */
+typedef struct {
+  uid_t      uid;        /* of the caller asking */
+  GPtrArray *contexts;   /* SspidContext *, borrowed */
+} ListContexts;
+
+static void
+collect_context (gpointer key, gpointer value, gpointer user_data)
+{
+  SspidContext *ctx = value;
+  ListContexts *list = user_data;
+  const SspidIdentity *owner = sspid_caller_peek_identity (ctx->caller);
+
+  /* A uid sees what its own processes hold (it could read their memory
+   * anyway); root sees everything. */
+  if (owner != NULL && (list->uid == 0 || owner->uid == list->uid))
+    g_ptr_array_add (list->contexts, ctx);
+}
+
+static int
+compare_created (gconstpointer a, gconstpointer b)
+{
+  const SspidContext *x = *(SspidContext *const *) a, *y = *(SspidContext *const *) b;
+
+  return x->created < y->created ? -1 : x->created > y->created;
+}
+
+/* Protocol, cipher and peer of an established session, learned once:
+ * asking the engine costs more than a listing should, over thousands of
+ * contexts.  Main thread, and only for a context with no call on a
+ * worker: the session is the running call's until it comes back. */
+static void
+describe_session (SspidContext *ctx)
+{
+  g_autoptr(GVariant) info = g_variant_ref_sink (sspid_tls_query_info (ctx->tls));
+  g_autoptr(GVariant) peers = g_variant_lookup_value (info, "peer-certificates",
+                                                      G_VARIANT_TYPE ("aay"));
+
+  g_variant_lookup (info, "protocol-name", "s", &ctx->protocol);
+  g_variant_lookup (info, "cipher", "s", &ctx->cipher);
+  if (peers != NULL && g_variant_n_children (peers) > 0)
+    {
+      g_autoptr(GVariant) leaf = g_variant_get_child_value (peers, 0);
+      gsize len;
+      const guint8 *der = g_variant_get_fixed_array (leaf, &len, 1);
+
+      ctx->peer = sspid_certificate_dup_subject (der, len);
+    }
+  ctx->described = TRUE;
+}
+
+static void
+add_string (GVariantBuilder *b, const char *key, const char *value)
+{
+  if (value != NULL)
+    g_variant_builder_add (b, "{sv}", key, g_variant_new_string (value));
+}
+
+static GVariant *
+describe_context (SspidContext *ctx, SspidCaller *asker, gint64 now)
+{
+  const SspidIdentity *owner = sspid_caller_peek_identity (ctx->caller);
+  gboolean own = ctx->caller == asker;
+  const char *state;
+  GVariantBuilder b;
+
+  if (ctx->expired)
+    state = "expired";
+  else if (ctx->running)
+    state = "busy";
+  else if (ctx->tls == NULL)
+    state = "handshake";
+  else
+    state = sspid_tls_get_state_name (ctx->tls);
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "owner-uid", g_variant_new_uint32 ((guint32) owner->uid));
+  g_variant_builder_add (&b, "{sv}", "owner-pid", g_variant_new_uint32 ((guint32) owner->pid));
+  g_variant_builder_add (&b, "{sv}", "own", g_variant_new_boolean (own));
+  if (own)
+    g_variant_builder_add (&b, "{sv}", "handle", g_variant_new_uint64 (ctx->handle));
+  g_variant_builder_add (&b, "{sv}", "role",
+                         g_variant_new_string (ctx->is_server ? "server" : "client"));
+  g_variant_builder_add (&b, "{sv}", "state", g_variant_new_string (state));
+  g_variant_builder_add (&b, "{sv}", "credential",
+                         g_variant_new_string (sspid_credential_peek_name (ctx->cred)));
+  if (!ctx->is_server)
+    g_variant_builder_add (&b, "{sv}", "target",
+                           g_variant_new_string (ctx->target != NULL ? ctx->target : ""));
+  if (!ctx->described && !ctx->running && !ctx->expired && ctx->tls != NULL
+      && sspid_tls_is_established (ctx->tls))
+    describe_session (ctx);
+  add_string (&b, "protocol", ctx->protocol);
+  add_string (&b, "cipher", ctx->cipher);
+  add_string (&b, "peer", ctx->peer);
+  g_variant_builder_add (&b, "{sv}", "age-sec",
+                         g_variant_new_uint64 ((guint64) (now - ctx->created) / G_USEC_PER_SEC));
+  return g_variant_builder_end (&b);
+}
+
+static void
+handle_list_contexts (SspidCall *call)
+{
+  g_autoptr(GPtrArray) contexts = g_ptr_array_new ();
+  ListContexts list = { sspid_caller_peek_identity (call->caller)->uid, contexts };
+  gint64 now = g_get_monotonic_time ();
+  GVariantBuilder b;
+
+  sspid_caller_registry_foreach_context (call->service->registry, collect_context, &list);
+  g_ptr_array_sort (contexts, compare_created);
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
+  for (guint i = 0; i < contexts->len; i++)
+    g_variant_builder_add_value (&b, describe_context (contexts->pdata[i], call->caller, now));
+  sspid_call_answer_value (call, g_variant_new ("(aa{sv})", &b));
+}
+
 /* --- dispatch ----------------------------------------------------------- */
 
 typedef struct {
@@ -302,6 +465,9 @@ static const Method methods[] = {
   { "EncryptMessage", SSPID_CALL_ENCRYPT, FALSE, handle_encrypt_message },
   { "DecryptMessage", SSPID_CALL_DECRYPT, FALSE, handle_decrypt_message },
   { "ApplyControlToken", SSPID_CALL_APPLY_CONTROL, FALSE, handle_apply_control_token },
+  { "GetStatus", SSPID_CALL_GET_STATUS, FALSE, handle_get_status },
+  { "ListCredentials", SSPID_CALL_LIST_CREDENTIALS, FALSE, handle_list_credentials },
+  { "ListContexts", SSPID_CALL_LIST_CONTEXTS, FALSE, handle_list_contexts },
 };
 
 /* Runs once the caller's identity is settled (sspid-caller.h). */
@@ -320,8 +486,8 @@ dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
   if (sspid_caller_peek_identity (caller) == NULL)
     {
       /* Logged once, when the identity could not be learned. */
-      g_debug ("%s: %s denied: caller not identified", sspid_caller_peek_log_tag (caller),
-               call->method);
+      sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0, "%s denied: caller not identified",
+                        call->method);
       sspid_call_answer_status (call, SEC_E_INTERNAL_ERROR);
       return;
     }
@@ -403,6 +569,7 @@ sspid_service_new (GDBusConnection *connection, SspidConfig *config,
   service->config = config;
   service->store = store;
   service->instance = sspid_random_u64 ();
+  service->started = g_get_monotonic_time ();
   service->registry = sspid_caller_registry_new (connection, config, sspid_context_release);
   if (!sspid_work_start (service, error))
     return NULL;

@@ -14,8 +14,6 @@
  */
 #include "config.h"
 
-#include <inttypes.h>
-
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
@@ -44,6 +42,7 @@ sspid_call_free (SspidCall *call)
   g_clear_pointer (&call->info, g_variant_unref);
   g_clear_pointer (&call->record, g_bytes_unref);
   sspid_tls_decrypt_clear (&call->decrypt);
+  g_free (call->established);
   g_free (call);
 }
 
@@ -75,8 +74,8 @@ sspid_call_answer_step (SspidCall *call, SECURITY_STATUS status, guint64 handle,
                                           g_dbus_method_invocation_get_sender (invocation),
                                           SSPID_OBJECT_PATH, SSPID_INTERFACE,
                                           SSPID_SIGNAL_COMPLETED, signal, &error))
-        g_debug ("%s: cannot send Completed: %s",
-                 sspid_caller_peek_log_tag (call->caller), error->message);
+        sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, NULL, 0,
+                          "cannot send Completed: %s", error->message);
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else
@@ -123,11 +122,35 @@ answer_decrypt (SspidCall *call, SECURITY_STATUS status, const SspidTlsDecrypt *
                                           d != NULL ? d->missing : 0));
 }
 
+/* The diagnostic methods have no status to answer with: what keeps them
+ * from being served is a D-Bus error. */
+static void
+answer_dbus_error (SspidCall *call, SECURITY_STATUS status)
+{
+  GDBusMethodInvocation *invocation = g_steal_pointer (&call->invocation);
+
+  if (status == SEC_E_INSUFFICIENT_MEMORY)
+    g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_LIMIT,
+                                                "Too many calls pending");
+  else if (status == SEC_E_NO_AUTHENTICATING_AUTHORITY)
+    g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_INTERNAL,
+                                                "The daemon is stopping");
+  else
+    g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_ACCESS_DENIED,
+                                                "The caller could not be identified");
+  sspid_call_free (call);
+}
+
 void
 sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status)
 {
   switch (call->kind)
     {
+    case SSPID_CALL_GET_STATUS:
+    case SSPID_CALL_LIST_CREDENTIALS:
+    case SSPID_CALL_LIST_CONTEXTS:
+      answer_dbus_error (call, status);
+      break;
     case SSPID_CALL_QUERY:
       answer_query (call, status, NULL);
       break;
@@ -149,8 +172,8 @@ sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status)
 void
 sspid_call_answer_limit (SspidCall *call, char *limit)
 {
-  g_message ("%s: %s refused: limit %s reached",
-             sspid_caller_peek_log_tag (call->caller), call->method, limit);
+  sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0, "%s refused: limit %s reached",
+                    call->method, limit);
   g_free (limit);
   sspid_call_answer_status (call, SEC_E_INSUFFICIENT_MEMORY);
 }
@@ -187,6 +210,10 @@ context_unref (SspidContext *ctx)
     return;
   g_assert (!ctx->running && g_queue_is_empty (&ctx->queue));
   g_clear_pointer (&ctx->tls, sspid_tls_free);
+  g_free (ctx->target);
+  g_free (ctx->protocol);
+  g_free (ctx->cipher);
+  g_free (ctx->peer);
   sspid_credential_unref (ctx->cred);
   sspid_caller_unref (ctx->caller);
   g_free (ctx);
@@ -255,8 +282,7 @@ context_run_next (SspidContext *ctx)
         sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
       else if (call->kind == SSPID_CALL_DELETE)
         {
-          g_debug ("%s ctx=0x%016" PRIx64 ": deleted",
-                   sspid_caller_peek_log_tag (ctx->caller), ctx->handle);
+          sspid_caller_log (ctx->caller, G_LOG_LEVEL_DEBUG, "ctx", ctx->handle, "deleted");
           sspid_caller_remove_context (ctx->caller, ctx->handle);
           sspid_call_answer_status (call, SEC_E_OK);
         }
@@ -277,10 +303,23 @@ context_run_next (SspidContext *ctx)
 
 /* --- the worker side ---------------------------------------------------- */
 
+/* For the log line of a finished handshake: what was negotiated. */
+static char *
+describe_established (SspidTls *tls)
+{
+  g_autoptr(GVariant) info = g_variant_ref_sink (sspid_tls_query_info (tls));
+  const char *protocol = "?", *cipher = "?";
+
+  g_variant_lookup (info, "protocol-name", "&s", &protocol);
+  g_variant_lookup (info, "cipher", "&s", &cipher);
+  return g_strdup_printf ("%s %s", protocol, cipher);
+}
+
 static void
 worker_run_step (SspidCall *call, const guint8 *input, gsize input_len)
 {
   SspidContext *ctx = call->ctx;
+  gboolean was_established;
 
   if (call->create)
     {
@@ -298,7 +337,12 @@ worker_run_step (SspidCall *call, const guint8 *input, gsize input_len)
           return;
         }
     }
+  was_established = sspid_tls_is_established (ctx->tls);
   sspid_tls_step (ctx->tls, input, input_len, &call->step);
+  /* Only worth the query when the line is logged (--verbose). */
+  if (!was_established && sspid_tls_is_established (ctx->tls)
+      && !g_log_writer_default_would_drop (G_LOG_LEVEL_INFO, G_LOG_DOMAIN))
+    call->established = describe_established (ctx->tls);
 }
 
 /* Bytes of a record before its ciphertext: fixed once the session is
@@ -371,9 +415,14 @@ call_finished (SspidCall *call)
       break;
     default:
       if (SSPID_STATUS_IS_ERROR (step->status))
-        g_info ("%s ctx=0x%016" PRIx64 ": %s step failed: 0x%08x",
-                sspid_caller_peek_log_tag (ctx->caller), ctx->handle,
-                first_failed ? "first" : "later", (guint32) step->status);
+        sspid_caller_log (ctx->caller, G_LOG_LEVEL_INFO, "ctx", ctx->handle,
+                          "%s %s step failed: 0x%08x", ctx->is_server ? "server" : "client",
+                          first_failed ? "first" : "later", (guint32) step->status);
+      else if (call->established != NULL)
+        sspid_caller_log (ctx->caller, G_LOG_LEVEL_INFO, "ctx", ctx->handle,
+                          "%s handshake done with credential \"%s\": %s",
+                          ctx->is_server ? "server" : "client",
+                          sspid_credential_peek_name (ctx->cred), call->established);
       /* As on Windows, a failed first call leaves no context behind. */
       sspid_call_answer_step (call, step->status, first_failed ? 0 : ctx->handle,
                               step->token, step->attributes, step->expiry, step->extra,
@@ -454,9 +503,9 @@ reap_one (gpointer key, gpointer value, gpointer user_data)
   if (sspid_tls_is_established (ctx->tls))
     return;
 
-  g_message ("%s ctx=0x%016" PRIx64 ": handshake not done after %u s, context expired",
-             sspid_caller_peek_log_tag (ctx->caller), ctx->handle,
-             service->config->handshake_timeout_sec);
+  sspid_caller_log (ctx->caller, G_LOG_LEVEL_MESSAGE, "ctx", ctx->handle,
+                    "handshake not done after %u s, context expired",
+                    service->config->handshake_timeout_sec);
   ctx->expired = TRUE;
   g_clear_pointer (&ctx->tls, sspid_tls_free);
 }

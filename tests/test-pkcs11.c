@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A private key in a PKCS#11 token serves handshakes: the test server key
+ * is imported into a fresh SoftHSM2 token (its own softhsm2.conf and token
+ * directory, in a temp dir), the daemon is configured with
+ * key=pkcs11:...;pin-value=..., and handshakes run through libsspi with
+ * the daemon as the server.  A wrong PIN leaves the credential out, with
+ * a log line that does not repeat the PIN.
+ *
+ * Needs softhsm2 (softhsm2-util, with its p11-kit module registration),
+ * p11tool and openssl; tools/check installs them.  Missing tools fail the
+ * test rather than skip it: a skipped key-isolation test reads as a pass.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dbus-raw.h"
+#include "testutil.h"
+#include "tls-pair.h"
+
+#define PIN    "1234"
+#define SO_PIN "5678"
+#define LABEL  "sspid"
+
+static char *token_dir;    /* temp dir: softhsm2.conf, tokens/, the PKCS#8 key */
+static TuEnv *env;
+
+static void
+require_program (const char *name, const char *package)
+{
+  g_autofree char *path = g_find_program_in_path (name);
+
+  ck_assert_msg (path != NULL, "%s not found: install %s (tools/check does) to test "
+                 "PKCS#11 keys", name, package);
+}
+
+/* Runs @argv, failing the test with its output if it fails. */
+static char *
+run (const char *const *argv)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL, *err = NULL;
+  int status;
+
+  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               &out, &err, &status, &error),
+                 "cannot run %s: %s", argv[0], error->message);
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s %s failed:\n%s%s", argv[0],
+                 argv[1], out, err);
+  return g_strconcat (out, err, NULL);
+}
+
+/* A token labelled LABEL holding server.key as object "server". */
+static void
+make_token (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *conf = NULL, *tokens = NULL, *conf_text = NULL, *p8 = NULL;
+  g_autofree char *key = tu_pki_path ("server.key");
+  g_autofree char *listing = NULL;
+
+  require_program ("softhsm2-util", "softhsm2");
+  require_program ("p11tool", "gnutls-bin");
+  require_program ("openssl", "openssl");
+
+  token_dir = g_dir_make_tmp ("sspid-pkcs11-XXXXXX", &error);
+  ck_assert_msg (token_dir != NULL, "%s", error != NULL ? error->message : "?");
+  conf = g_build_filename (token_dir, "softhsm2.conf", NULL);
+  tokens = g_build_filename (token_dir, "tokens", NULL);
+  p8 = g_build_filename (token_dir, "server.p8", NULL);
+  ck_assert_int_eq (g_mkdir (tokens, 0700), 0);
+  conf_text = g_strdup_printf ("directories.tokendir = %s\nobjectstore.backend = file\n"
+                               "log.level = ERROR\n", tokens);
+  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
+  /* The daemon inherits our environment (tu_env_start), so it finds the
+   * token too. */
+  g_setenv ("SOFTHSM2_CONF", conf, TRUE);
+
+  g_free (run ((const char *const[]) { "softhsm2-util", "--init-token", "--free", "--label",
+                                       LABEL, "--pin", PIN, "--so-pin", SO_PIN, NULL }));
+  /* softhsm2-util imports unencrypted PKCS#8 only. */
+  g_free (run ((const char *const[]) { "openssl", "pkcs8", "-topk8", "-nocrypt", "-in", key,
+                                       "-out", p8, NULL }));
+  g_free (run ((const char *const[]) { "softhsm2-util", "--import", p8, "--token", LABEL,
+                                       "--label", "server", "--id", "01", "--pin", PIN, NULL }));
+  g_unlink (p8);
+
+  /* GnuTLS reaches the token through p11-kit: it must be visible there. */
+  listing = run ((const char *const[]) { "p11tool", "--list-tokens", NULL });
+  ck_assert_msg (strstr (listing, "token=" LABEL) != NULL,
+                 "p11-kit does not see the SoftHSM2 token (is softhsm2's p11-kit module "
+                 "registered? Debian: /usr/share/p11-kit/modules/softhsm2.module):\n%s", listing);
+}
+
+/* A credential "NAME" whose key is the token's, with @pin. */
+static char *
+credential_config (const char *name, const char *pin)
+{
+  g_autofree char *pem = tu_pki_path ("server.pem");
+
+  return g_strdup_printf ("[credential %s]\ncertificate=%s\n"
+                          "key=pkcs11:token=" LABEL ";object=server;type=private;pin-value=%s\n"
+                          "usage=inbound\nusers=%u\n", name, pem, pin, (guint) getuid ());
+}
+
+static void
+setup (void)
+{
+  g_autofree char *extra = NULL;
+
+  make_token ();
+  extra = credential_config ("hsm", PIN);
+  env = tu_env_start (extra);
+}
+
+/* Alone: once a credential logged in to the token, PKCS#11 considers the
+ * whole application logged in and a second PIN is never checked. */
+static void
+setup_wrong_pin (void)
+{
+  g_autofree char *extra = NULL;
+
+  make_token ();
+  extra = credential_config ("badpin", "9999");
+  env = tu_env_start (extra);
+}
+
+static void
+remove_tree (const char *path)
+{
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  const char *name;
+
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, name, NULL);
+
+      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
+        remove_tree (child);
+      else
+        g_unlink (child);
+    }
+  g_rmdir (path);
+}
+
+static void
+teardown (void)
+{
+  tu_env_stop (env);
+  env = NULL;
+  if (token_dir != NULL)
+    remove_tree (token_dir);
+  g_clear_pointer (&token_dir, g_free);
+}
+
+static void
+assert_handshake (const TlsPairResult *r, const char *what)
+{
+  ck_assert_msg (r->client.status == SEC_E_OK && r->server.status == SEC_E_OK,
+                 "%s: client 0x%08x, server 0x%08x", what, (guint32) r->client.status,
+                 (guint32) r->server.status);
+  ck_assert_msg (r->client.peer_cert != NULL, "%s: no server certificate", what);
+}
+
+START_TEST (test_pkcs11_key_serves)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GVariant) reply = call_ok (conn, "ListCredentials", NULL, "(aa{sv})");
+  g_autoptr(GVariant) entries = g_variant_get_child_value (reply, 0);
+  gboolean listed = FALSE;
+  const guint32 versions[][2] = {
+    { SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_SERVER },
+    { SP_PROT_TLS1_2_CLIENT, SP_PROT_TLS1_2_SERVER },
+  };
+
+  for (gsize i = 0; i < g_variant_n_children (entries); i++)
+    {
+      g_autoptr(GVariant) e = g_variant_get_child_value (entries, i);
+      const char *name, *storage;
+
+      if (g_variant_lookup (e, "name", "&s", &name) && g_str_equal (name, "hsm"))
+        {
+          ck_assert (g_variant_lookup (e, "key-storage", "&s", &storage));
+          ck_assert_str_eq (storage, "pkcs11");
+          listed = TRUE;
+        }
+    }
+  ck_assert_msg (listed, "credential \"hsm\" did not load");
+
+  /* Both versions sign with the token's key: the CertificateVerify of
+   * TLS 1.3, the ServerKeyExchange of TLS 1.2 (ECDHE-ECDSA). */
+  for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
+    {
+      TlsPairOptions opts = { .server_credential = "hsm",
+                              .client_protocols = versions[i][0],
+                              .server_protocols = versions[i][1],
+                              .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS };
+      g_autoptr(TlsPair) pair = tls_pair_run (&opts);
+
+      assert_handshake (tls_pair_peek_result (pair), i == 0 ? "TLS 1.3" : "TLS 1.2");
+    }
+}
+END_TEST
+
+/* Several at once: the workers share one token session. */
+START_TEST (test_pkcs11_concurrent)
+{
+  enum { N = 16 };
+  TlsPairGroup *group = tls_pair_group_new ();
+  TlsPair *pairs[N];
+  TlsPairOptions opts = { .server_credential = "hsm",
+                          .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS, .group = group };
+
+  for (guint i = 0; i < N; i++)
+    {
+      pairs[i] = tls_pair_new (&opts);
+      tls_pair_start (pairs[i]);
+    }
+  tls_pair_group_open (group);
+  ck_assert_msg (tls_pair_group_wait (group, N, 60000), "only %u of %u handshakes finished",
+                 tls_pair_group_get_finished (group), N);
+  for (guint i = 0; i < N; i++)
+    {
+      tls_pair_query (pairs[i]);
+      assert_handshake (tls_pair_peek_result (pairs[i]), "concurrent");
+      tls_pair_free (pairs[i]);
+    }
+  tls_pair_group_free (group);
+}
+END_TEST
+
+START_TEST (test_pkcs11_wrong_pin)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GVariant) r = acquire (conn, "badpin", SECPKG_CRED_INBOUND);
+  g_autofree char *log = tu_env_daemon_log (env);
+
+  ck_assert_uint_eq (step_status (r), (guint32) SEC_E_UNKNOWN_CREDENTIALS);
+  ck_assert_msg (strstr (log, "credential 'badpin'") != NULL, "no log line for badpin:\n%s",
+                 log);
+  ck_assert_msg (strstr (log, "pin-value=(hidden)") != NULL, "the URI is not in the log");
+  ck_assert_msg (strstr (log, "9999") == NULL && strstr (log, "pin-value=" PIN) == NULL,
+                 "a PIN is in the daemon's log:\n%s", log);
+}
+END_TEST
+
+static Suite *
+pkcs11_suite (void)
+{
+  Suite *s = suite_create ("pkcs11");
+  TCase *tc = tcase_create ("softhsm2");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_pkcs11_key_serves);
+  tcase_add_test (tc, test_pkcs11_concurrent);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("wrong-pin");
+  tcase_add_checked_fixture (tc, setup_wrong_pin, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_pkcs11_wrong_pin);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (pkcs11_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_ENV);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
