@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <malloc.h>
 #include <gnutls/gnutls.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -165,6 +166,12 @@ main (int argc, char **argv)
 
   /* Private keys and session secrets live in this process: no core dumps,
    * no ptrace by other processes of the same user. */
+  /* Any caller can send a message of up to the bus's limit (32 MiB) before
+   * max-token-size refuses it.  glibc would then raise its mmap threshold
+   * to that size and keep such buffers on the heap for good (tens of MB per
+   * daemon); a fixed threshold returns them to the system. */
+  mallopt (M_MMAP_THRESHOLD, 1 << 20);
+
   if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     g_warning ("cannot make the process non-dumpable: %s", g_strerror (errno));
 

@@ -56,10 +56,9 @@ bytes_variant (GBytes *bytes)
 
 /* A call sent with NO_REPLY_EXPECTED gets the Completed signal, addressed
  * to its sender alone; returning the invocation then sends nothing. */
-void
-sspid_call_answer_step (SspidCall *call, SECURITY_STATUS status, guint64 handle,
-                        GBytes *token, guint32 attributes, gint64 expiry, guint32 extra,
-                        guint32 missing)
+static void
+send_step (SspidCall *call, SECURITY_STATUS status, guint64 handle, GBytes *token,
+           guint32 attributes, gint64 expiry, guint32 extra, guint32 missing)
 {
   GDBusMethodInvocation *invocation = g_steal_pointer (&call->invocation);
 
@@ -84,6 +83,14 @@ sspid_call_answer_step (SspidCall *call, SECURITY_STATUS status, guint64 handle,
                                                           handle, bytes_variant (token),
                                                           attributes, expiry, extra,
                                                           missing));
+}
+
+void
+sspid_call_answer_step (SspidCall *call, SECURITY_STATUS status, guint64 handle,
+                        GBytes *token, guint32 attributes, gint64 expiry, guint32 extra,
+                        guint32 missing)
+{
+  send_step (call, status, handle, token, attributes, expiry, extra, missing);
   sspid_call_free (call);
 }
 
@@ -92,6 +99,40 @@ sspid_call_answer_value (SspidCall *call, GVariant *reply)
 {
   g_dbus_method_invocation_return_value (g_steal_pointer (&call->invocation), reply);
   sspid_call_free (call);
+}
+
+/* The reply of a call that ran on a worker, sent from that worker: GDBus
+ * sends from any thread, so the caller does not wait for the main loop to
+ * come round.  The call itself is freed on the main thread (it touches
+ * the caller registry). */
+static void
+send_worker_answer (SspidCall *call)
+{
+  SspidTlsStep *step = &call->step;
+  const SspidTlsDecrypt *d = &call->decrypt;
+  GVariant *reply;
+
+  switch (call->kind)
+    {
+    case SSPID_CALL_QUERY:
+      reply = g_variant_new ("(u@a{sv})", (guint32) SEC_E_OK, call->info);
+      break;
+    case SSPID_CALL_ENCRYPT:
+      reply = g_variant_new ("(u@ayu)", (guint32) step->status, bytes_variant (call->record),
+                             call->header_size);
+      break;
+    case SSPID_CALL_DECRYPT:
+      reply = g_variant_new ("(u@ayuuuu)", (guint32) d->status, bytes_variant (d->plaintext),
+                             call->header_size, d->record_size, d->extra, d->missing);
+      break;
+    default:
+      /* As on Windows, a failed first call leaves no context behind. */
+      send_step (call, step->status,
+                 call->create && SSPID_STATUS_IS_ERROR (step->status) ? 0 : call->ctx->handle,
+                 step->token, step->attributes, step->expiry, step->extra, step->missing);
+      return;
+    }
+  g_dbus_method_invocation_return_value (g_steal_pointer (&call->invocation), reply);
 }
 
 /* @info is borrowed; NULL answers an empty dictionary. */
@@ -389,46 +430,33 @@ worker_run (gpointer data, gpointer user_data)
       break;
     }
 
+  send_worker_answer (call);
   g_async_queue_push (service->done, call);
   g_main_context_wakeup (service->main_context);
 }
 
-/* Back on the main thread: answer, then start the context's next call. */
+/* Back on the main thread (the answer already went out from the worker):
+ * log, drop a context whose first step failed, start the next call. */
 static void
 call_finished (SspidCall *call)
 {
   SspidContext *ctx = context_ref (call->ctx);
   SspidTlsStep *step = &call->step;
-  gboolean first_failed = call->create && SSPID_STATUS_IS_ERROR (step->status);
+  gboolean is_step = call->kind != SSPID_CALL_QUERY && call->kind != SSPID_CALL_ENCRYPT &&
+                     call->kind != SSPID_CALL_DECRYPT;
+  gboolean first_failed = is_step && call->create && SSPID_STATUS_IS_ERROR (step->status);
 
   ctx->running = FALSE;
-  switch (call->kind)
-    {
-    case SSPID_CALL_QUERY:
-      answer_query (call, SEC_E_OK, call->info);
-      break;
-    case SSPID_CALL_ENCRYPT:
-      answer_encrypt (call, step->status, call->record, call->header_size);
-      break;
-    case SSPID_CALL_DECRYPT:
-      answer_decrypt (call, call->decrypt.status, &call->decrypt, call->header_size);
-      break;
-    default:
-      if (SSPID_STATUS_IS_ERROR (step->status))
-        sspid_caller_log (ctx->caller, G_LOG_LEVEL_INFO, "ctx", ctx->handle,
-                          "%s %s step failed: 0x%08x", ctx->is_server ? "server" : "client",
-                          first_failed ? "first" : "later", (guint32) step->status);
-      else if (call->established != NULL)
-        sspid_caller_log (ctx->caller, G_LOG_LEVEL_INFO, "ctx", ctx->handle,
-                          "%s handshake done with credential \"%s\": %s",
-                          ctx->is_server ? "server" : "client",
-                          sspid_credential_peek_name (ctx->cred), call->established);
-      /* As on Windows, a failed first call leaves no context behind. */
-      sspid_call_answer_step (call, step->status, first_failed ? 0 : ctx->handle,
-                              step->token, step->attributes, step->expiry, step->extra,
-                              step->missing);
-      break;
-    }
+  if (is_step && SSPID_STATUS_IS_ERROR (step->status))
+    sspid_caller_log (ctx->caller, G_LOG_LEVEL_INFO, "ctx", ctx->handle,
+                      "%s %s step failed: 0x%08x", ctx->is_server ? "server" : "client",
+                      first_failed ? "first" : "later", (guint32) step->status);
+  else if (is_step && call->established != NULL)
+    sspid_caller_log (ctx->caller, G_LOG_LEVEL_INFO, "ctx", ctx->handle,
+                      "%s handshake done with credential \"%s\": %s",
+                      ctx->is_server ? "server" : "client",
+                      sspid_credential_peek_name (ctx->cred), call->established);
+  sspid_call_free (call);
 
   if (first_failed && !ctx->released)
     sspid_caller_remove_context (ctx->caller, ctx->handle);
