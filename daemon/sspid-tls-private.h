@@ -36,6 +36,8 @@ struct _SspidTls {
   gsize             in_limit;        /* end of the whole records GnuTLS may read */
   gsize             in_pos;
   GByteArray       *out;
+  gint64            expiry;          /* peer_expiry(), once established */
+  gboolean          expiry_known;
 
   /* SEC_I_INCOMPLETE_CREDENTIALS: what the step produced is held back until
    * the caller calls again (Schannel does not consume the input then, so

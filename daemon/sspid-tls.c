@@ -375,6 +375,9 @@ established_attributes (SspidTls *tls)
   return attrs;
 }
 
+/* The expiry a caller sees: the peer certificate's, else our own.  Parsed
+ * once: it cannot change after the handshake, and every later step and
+ * query asks for it. */
 static gint64
 peer_expiry (SspidTls *tls)
 {
@@ -383,23 +386,32 @@ peer_expiry (SspidTls *tls)
   gnutls_x509_crt_t crt = NULL;
   gint64 expiry = 0;
 
+  if (tls->expiry_known)
+    return tls->expiry;
   certs = gnutls_certificate_get_peers (tls->session, &n);
   if (certs == NULL || n == 0)
-    return sspid_credential_get_expiry (tls->cred);
-  if (gnutls_x509_crt_init (&crt) >= 0 &&
-      gnutls_x509_crt_import (crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0)
+    expiry = sspid_credential_get_expiry (tls->cred);
+  else if (gnutls_x509_crt_init (&crt) >= 0 &&
+           gnutls_x509_crt_import (crt, &certs[0], GNUTLS_X509_FMT_DER) >= 0)
     expiry = (gint64) gnutls_x509_crt_get_expiration_time (crt);
   if (crt != NULL)
     gnutls_x509_crt_deinit (crt);
+  if (tls->state == STATE_ESTABLISHED)
+    {
+      tls->expiry = expiry;
+      tls->expiry_known = TRUE;
+    }
   return expiry;
 }
 
+/* Hands over what GnuTLS wrote without copying it: the buffer becomes the
+ * token and the session starts a new one. */
 GBytes *
 sspid_tls_take_output (SspidTls *tls)
 {
-  GBytes *bytes = g_bytes_new (tls->out->data, tls->out->len);
+  GBytes *bytes = g_byte_array_free_to_bytes (tls->out);
 
-  g_byte_array_set_size (tls->out, 0);
+  tls->out = g_byte_array_new ();
   return bytes;
 }
 
