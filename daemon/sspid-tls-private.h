@@ -53,6 +53,7 @@ struct _SspidTls {
   int               alert_level;
   int               alert_description;
   gboolean          closed;          /* close_notify sent or received */
+  gboolean          key_update_requested; /* the peer's KeyUpdate asked for ours */
 };
 
 /* Frames @input into whole records (see sspid-tls.c). */

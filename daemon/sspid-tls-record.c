@@ -67,6 +67,22 @@ sspid_tls_encrypt (SspidTls *tls, const guint8 *data, gsize len, GBytes **record
   return SEC_E_OK;
 }
 
+/* Answers a peer's KeyUpdate request now: GnuTLS sends its KeyUpdate in
+ * front of the next record it protects, so have it protect an empty,
+ * padded record (legal in TLS 1.3).  The bytes go out through
+ * SEC_I_RENEGOTIATE and the caller's next ISC/ASC, as on Windows, and
+ * EncryptMessage stays one record. */
+static void
+answer_key_update (SspidTls *tls)
+{
+  ssize_t ret;
+
+  tls->key_update_requested = FALSE;
+  ret = gnutls_record_send2 (tls->session, "", 0, 1, 0);
+  if (ret < 0)
+    g_debug ("answering a KeyUpdate: %s", gnutls_strerror ((int) ret));
+}
+
 void
 sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecrypt *out)
 {
@@ -124,6 +140,8 @@ sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecryp
           /* A post-handshake message was consumed (a TLS 1.3 ticket, which
            * makes the session resumable), or an empty record. */
           sspid_tls_remember_session (tls);
+          if (tls->key_update_requested)
+            answer_key_update (tls);
           out->status = tls->out->len > 0 ? SEC_I_RENEGOTIATE : SEC_E_OK;
         }
       else if (ret == GNUTLS_E_REHANDSHAKE)

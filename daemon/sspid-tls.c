@@ -105,6 +105,21 @@ verify_peer (gnutls_session_t session)
   return 0;
 }
 
+/* A TLS 1.3 peer's KeyUpdate with update_requested: GnuTLS would answer
+ * it in front of the next record we encrypt, which would make that
+ * EncryptMessage two records.  Note it, so the record layer answers at
+ * once instead (see sspid_tls_decrypt). */
+static int
+on_key_update (gnutls_session_t session, unsigned int htype, unsigned int when,
+               unsigned int incoming, const gnutls_datum_t *msg)
+{
+  SspidTls *tls = gnutls_session_get_ptr (session);
+
+  if (incoming && msg != NULL && msg->size >= 1 && msg->data[0] == 1)
+    tls->key_update_requested = TRUE;
+  return 0;
+}
+
 static SECURITY_STATUS
 set_alpn (SspidTls *tls, const char *const *alpn)
 {
@@ -211,6 +226,8 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   if (ret < 0)
     return SEC_E_INTERNAL_ERROR;
   gnutls_session_set_verify_function (tls->session, verify_peer);
+  gnutls_handshake_set_hook_function (tls->session, GNUTLS_HANDSHAKE_KEY_UPDATE,
+                                      GNUTLS_HOOK_POST, on_key_update);
 
   status = set_alpn (tls, alpn);
   if (status != SEC_E_OK)

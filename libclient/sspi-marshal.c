@@ -164,6 +164,10 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
     return SEC_E_SECPKG_NOT_FOUND;
   if ((credential_use & SECPKG_CRED_BOTH) == 0 || credential == NULL)
     return SEC_E_INVALID_PARAMETER;
+  /* Credential names are UTF-8 (the A entry points take UTF-8): no
+   * configured credential has a name that is not. */
+  if (principal != NULL && !g_utf8_validate (principal, -1, NULL))
+    return SEC_E_UNKNOWN_CREDENTIALS;
   status = parse_auth_data (auth_data, &r->auth_data, &enabled);
   if (status != SEC_E_OK)
     return status;
@@ -337,6 +341,9 @@ sspi_request_init_initialize (SspiRequest *r, PCredHandle credential,
 {
   SECURITY_STATUS status;
 
+  /* A host name is UTF-8 here (IDNs in their Unicode or ASCII form). */
+  if (target != NULL && !g_utf8_validate (target, -1, NULL))
+    return SEC_E_TARGET_UNKNOWN;
   status = init_step (r, SSPI_CALL_INITIALIZE_CONTEXT, credential, context,
                       context_req, input, new_context, output, attributes,
                       expiry);

@@ -14,6 +14,7 @@
 #include "sspid-config.h"
 #include "sspid-credential.h"
 #include "sspid-tls.h"
+#include "sspid-tls-private.h"
 #include "testutil.h"
 
 static SspidCredentialStore *store;
@@ -888,6 +889,63 @@ START_TEST (test_small_chunks)
 }
 END_TEST
 
+/* Decrypts every record of @wire on @tls, expecting empty plaintexts. */
+static void
+open_all_empty (SspidTls *tls, GBytes *wire)
+{
+  gsize n, off = 0;
+  const guint8 *p = g_bytes_get_data (wire, &n);
+
+  while (off < n)
+    {
+      SspidTlsDecrypt d;
+      sspid_tls_decrypt (tls, p + off, n - off, &d);
+      ck_assert_int_eq (d.status, SEC_E_OK);
+      ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 0);
+      off += d.record_size;
+      sspid_tls_decrypt_clear (&d);
+    }
+}
+
+/* The server asks for a KeyUpdate: the client's DecryptMessage answers
+ * SEC_I_RENEGOTIATE, its next step carries the answer, and from then on
+ * each EncryptMessage is still exactly one record, readable by the peer. */
+START_TEST (test_key_update_requested)
+{
+  Side c, s;
+  SspidTlsDecrypt d;
+  SspidTlsStep st;
+  g_autoptr (GBytes) request = NULL;
+  g_autoptr (GBytes) record = NULL;
+  gsize n;
+  const guint8 *p;
+
+  established_pair (&c, &s, SP_PROT_TLS1_3_CLIENT);
+  ck_assert_int_ge (gnutls_session_key_update (s.tls->session, GNUTLS_KU_PEER), 0);
+  request = sspid_tls_take_output (s.tls);
+  sspid_tls_decrypt (c.tls, g_bytes_get_data (request, NULL), g_bytes_get_size (request), &d);
+  ck_assert_int_eq (d.status, SEC_I_RENEGOTIATE);
+  ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 0);
+  sspid_tls_decrypt_clear (&d);
+
+  sspid_tls_step (c.tls, NULL, 0, &st);
+  ck_assert_int_eq (st.status, SEC_E_OK);
+  ck_assert_uint_gt (g_bytes_get_size (st.token), 0);
+  open_all_empty (s.tls, st.token);
+  sspid_tls_step_clear (&st);
+
+  record = seal (c.tls, (const guint8 *) "after", 5);
+  p = g_bytes_get_data (record, &n);
+  ck_assert_uint_eq (n, 5 + (((gsize) p[3] << 8) | p[4]));   /* one record */
+  sspid_tls_decrypt (s.tls, p, n, &d);
+  ck_assert_int_eq (d.status, SEC_E_OK);
+  ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 5);
+  sspid_tls_decrypt_clear (&d);
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
 static Suite *
 engine_suite (void)
 {
@@ -926,6 +984,7 @@ engine_suite (void)
   tcase_add_test (tc, test_resumption_tls13);
   tcase_add_test (tc, test_resumption_tls12);
   tcase_add_test (tc, test_resumption_disabled);
+  tcase_add_test (tc, test_key_update_requested);
   suite_add_tcase (s, tc);
   return s;
 }
