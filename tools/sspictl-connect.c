@@ -21,6 +21,7 @@ typedef struct {
   gboolean tls13;
   int      read_size;
   gboolean manual_validation;
+  gboolean json;
 } ConnectArgs;
 
 static void
@@ -49,6 +50,8 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
       "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
     { "manual-validation", 0, 0, G_OPTION_ARG_NONE, &a->manual_validation,
       "Do not verify the server certificate (ISC_REQ_MANUAL_CRED_VALIDATION)", NULL },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &a->json,
+      "Print the report as one JSON document", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("HOST:PORT");
@@ -56,6 +59,12 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
 
   g_option_context_set_summary (context,
                                 "Connect to a TLS server and run the handshake through sspid.");
+  g_option_context_set_description (context,
+      "The client is anonymous unless --credential names an outbound (or both)\n"
+      "credential; the server is verified against the daemon's default-trust.\n"
+      "Prints handshake, role, protocol, cipher, alpn, peer certificate, steps,\n"
+      "pid; no application data is exchanged.\n\n"
+      SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -142,22 +151,19 @@ sspictl_connect (int argc, char **argv)
   if (status != SEC_E_OK)
     {
       sspictl_print_status ("acquiring the client credential", status);
-      return SSPICTL_EXIT_HANDSHAKE;
+      return sspictl_exit_for_acquire (status);
     }
 
   ret = sspictl_tls_handshake (g_socket_connection_get_socket (conn), &cred, &opts,
                                &ctx, &status, &stats);
   if (ret == SSPICTL_EXIT_OK)
-    sspictl_tls_print_report (&ctx, FALSE, &stats);
+    sspictl_tls_print_report (&ctx, FALSE, &stats, a.json);
   else if (ret == SSPICTL_EXIT_HANDSHAKE)
-    {
-      g_print ("handshake: failed\n");
-      fflush (stdout);
-      sspictl_print_status ("handshake failed", status);
-    }
+    sspictl_tls_print_failure (status, FALSE, a.json);
 
   sspictl_tls_delete_context (&ctx);
   sspictl_tls_free_credential (&cred);
+  sspictl_socket_close_gently (g_socket_connection_get_socket (conn));
   g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
   return ret;
 }

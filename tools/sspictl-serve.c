@@ -12,10 +12,6 @@
 
 #include "sspictl-tls.h"
 
-/* After the handshake: how long to wait for the client to close first, so
- * that closing does not reset a connection whose last bytes are in flight. */
-#define LINGER_MS 2000
-
 typedef struct {
   char    *credential;
   char   **alpn;
@@ -25,6 +21,7 @@ typedef struct {
   gboolean tls12;
   gboolean tls13;
   int      read_size;
+  gboolean json;
 } ServeArgs;
 
 static void
@@ -54,6 +51,8 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
     { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls13, "Allow only TLS 1.3", NULL },
     { "read-size", 0, 0, G_OPTION_ARG_INT, &a->read_size,
       "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &a->json,
+      "Print each connection's report as one JSON document", NULL },
     { NULL }
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("PORT");
@@ -63,6 +62,14 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
   g_option_context_set_summary (context,
                                 "Accept TLS connections and run each handshake through sspid.\n"
                                 "PORT 0 picks a free port (printed on the 'listening on' line).");
+  g_option_context_set_description (context,
+      "NAME is an inbound (or both) credential of sspid.conf that you may use\n"
+      "(see 'sspictl credentials').  Connections are served one at a time;\n"
+      "each gets a report like connect's (with the client certificate's\n"
+      "subject), then is closed: no application data is exchanged.  With\n"
+      "--json the 'listening on' line goes to stderr and each report is one\n"
+      "JSON document on stdout.\n\n"
+      SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
@@ -140,25 +147,10 @@ has_client_certificate (CtxtHandle *ctx)
   return TRUE;
 }
 
-/* Closes without resetting: stop sending, wait a little for the client to
- * close its side (discarding anything it still sends), then close. */
-static void
-close_gently (GSocket *client)
-{
-  char buf[4096];
-
-  g_socket_shutdown (client, FALSE, TRUE, NULL);
-  g_socket_set_timeout (client, 0);
-  while (g_socket_condition_timed_wait (client, G_IO_IN, LINGER_MS * 1000, NULL, NULL) &&
-         g_socket_receive (client, buf, sizeof buf, NULL, NULL) > 0)
-    ;
-  g_socket_close (client, NULL);
-}
-
 /* One connection: handshake and report.  Returns an SSPICTL_EXIT_* code. */
 static int
 serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts,
-           gboolean require_client_cert)
+           gboolean require_client_cert, gboolean json)
 {
   g_autoptr (GSocketAddress) peer = g_socket_get_remote_address (client, NULL);
   g_autofree char *peer_str = NULL;
@@ -169,8 +161,13 @@ serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts,
 
   if (peer != NULL)
     peer_str = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (peer));
-  g_print ("connection from %s\n", peer_str ? peer_str : "?");
-  fflush (stdout);
+  if (json)
+    g_printerr ("connection from %s\n", peer_str ? peer_str : "?");
+  else
+    {
+      g_print ("connection from %s\n", peer_str ? peer_str : "?");
+      fflush (stdout);
+    }
 
   ret = sspictl_tls_handshake (client, cred, opts, &ctx, &status, &stats);
   if (ret == SSPICTL_EXIT_OK && require_client_cert && !has_client_certificate (&ctx))
@@ -180,15 +177,11 @@ serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts,
       ret = SSPICTL_EXIT_HANDSHAKE;
     }
   if (ret == SSPICTL_EXIT_OK)
-    sspictl_tls_print_report (&ctx, TRUE, &stats);
+    sspictl_tls_print_report (&ctx, TRUE, &stats, json);
   else if (ret == SSPICTL_EXIT_HANDSHAKE)
-    {
-      g_print ("handshake: failed\n");
-      fflush (stdout);
-      sspictl_print_status ("handshake failed", status);
-    }
+    sspictl_tls_print_failure (status, TRUE, json);
   sspictl_tls_delete_context (&ctx);
-  close_gently (client);
+  sspictl_socket_close_gently (client);
   return ret;
 }
 
@@ -218,7 +211,7 @@ sspictl_serve (int argc, char **argv)
   if (status != SEC_E_OK)
     {
       sspictl_print_status ("acquiring the server credential", status);
-      return SSPICTL_EXIT_HANDSHAKE;
+      return sspictl_exit_for_acquire (status);
     }
 
   addr = a.bind ? a.bind : "127.0.0.1";
@@ -229,8 +222,13 @@ sspictl_serve (int argc, char **argv)
       return SSPICTL_EXIT_NETWORK;
     }
   /* Tests and scripts wait for this line before connecting. */
-  g_print ("listening on %s:%u\n", addr, local_port (listener));
-  fflush (stdout);
+  if (a.json)
+    g_printerr ("listening on %s:%u\n", addr, local_port (listener));
+  else
+    {
+      g_print ("listening on %s:%u\n", addr, local_port (listener));
+      fflush (stdout);
+    }
 
   do
     {
@@ -243,7 +241,7 @@ sspictl_serve (int argc, char **argv)
           ret = SSPICTL_EXIT_NETWORK;
           continue;
         }
-      ret = serve_one (client, &cred, &opts, a.require_client_cert);
+      ret = serve_one (client, &cred, &opts, a.require_client_cert, a.json);
     }
   while (!a.once);
 

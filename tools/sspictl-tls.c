@@ -20,6 +20,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "sspictl-json.h"
 #include "sspictl-tls.h"
 
 /* How long one step may take before sspictl gives up on the daemon, and how
@@ -27,6 +28,8 @@
 #define STEP_TIMEOUT_SEC 120
 #define SOCKET_TIMEOUT_SEC 30
 #define READ_CHUNK 16384
+/* When closing: how long to wait for the peer to close first. */
+#define LINGER_MS 2000
 
 #define STATUS(x) { x, #x }
 static const struct {
@@ -99,6 +102,16 @@ sspictl_print_status (const char *what, SECURITY_STATUS status)
 
   fprintf (stderr, "sspictl: %s: %s (0x%08" G_GINT32_MODIFIER "X)\n",
            what, name ? name : "unknown status", (guint32) status);
+}
+
+int
+sspictl_exit_for_acquire (SECURITY_STATUS status)
+{
+  if (status != SEC_E_NO_AUTHENTICATING_AUTHORITY)
+    return SSPICTL_EXIT_FAILED;
+  fprintf (stderr, "sspictl: sspid is not running and could not be started on %s\n",
+           g_getenv ("SSPID_BUS_ADDRESS") ? "$SSPID_BUS_ADDRESS" : "the system bus");
+  return SSPICTL_EXIT_UNREACHABLE;
 }
 
 guint32
@@ -284,6 +297,24 @@ send_all (GSocket *socket, const guint8 *data, gsize len)
       len -= n;
     }
   return TRUE;
+}
+
+/* Closing while the peer's last bytes (a TLS 1.3 session ticket, or the
+ * rest of a Finished it is still reading) are in flight would make the
+ * kernel answer with a reset, which the peer may see before it has read
+ * what we sent.  So: stop sending, read and discard until the peer closes
+ * too (or LINGER_MS pass), then close. */
+void
+sspictl_socket_close_gently (GSocket *socket)
+{
+  char buf[4096];
+
+  g_socket_shutdown (socket, FALSE, TRUE, NULL);
+  g_socket_set_timeout (socket, 0);
+  while (g_socket_condition_timed_wait (socket, G_IO_IN, (gint64) LINGER_MS * 1000, NULL, NULL) &&
+         g_socket_receive (socket, buf, sizeof buf, NULL, NULL) > 0)
+    ;
+  g_socket_close (socket, NULL);
 }
 
 /* ---- the handshake loop ------------------------------------------------ */
@@ -556,8 +587,26 @@ subject_of_der (const guint8 *der, gsize len)
   return subject;
 }
 
+/* What the report says, collected once for the text and the JSON form. */
+typedef struct {
+  const char *protocol;   /* static */
+  char       *cipher;
+  char       *alpn;       /* NULL: none negotiated */
+  gboolean    has_peer;
+  char       *peer;       /* subject; NULL with has_peer: undecodable */
+} Report;
+
 static void
-print_cipher (CtxtHandle *ctx)
+report_clear (Report *r)
+{
+  g_free (r->cipher);
+  g_free (r->alpn);
+  g_free (r->peer);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Report, report_clear)
+
+static char *
+cipher_of (CtxtHandle *ctx)
 {
   SecPkgContext_CipherInfo ci = { 0 };
   SecPkgContext_ConnectionInfo conn = { 0 };
@@ -566,63 +615,134 @@ print_cipher (CtxtHandle *ctx)
   if (QueryContextAttributesA (ctx, SECPKG_ATTR_CIPHER_INFO, &ci) == SEC_E_OK)
     suite = utf16_to_utf8 (ci.szCipherSuite, G_N_ELEMENTS (ci.szCipherSuite));
   if (suite != NULL && suite[0] != '\0')
-    {
-      g_print ("cipher: %s\n", suite);
-      return;
-    }
+    return g_steal_pointer (&suite);
   if (QueryContextAttributesA (ctx, SECPKG_ATTR_CONNECTION_INFO, &conn) == SEC_E_OK)
-    g_print ("cipher: ALG_ID 0x%04x, %u bits\n", conn.aiCipher, conn.dwCipherStrength);
-  else
-    g_print ("cipher: unknown\n");
+    return g_strdup_printf ("ALG_ID 0x%04x, %u bits", conn.aiCipher, conn.dwCipherStrength);
+  return g_strdup ("unknown");
 }
 
-static void
-print_alpn (CtxtHandle *ctx)
+static char *
+alpn_of (CtxtHandle *ctx)
 {
   SecPkgContext_ApplicationProtocol ap = { 0 };
 
   if (QueryContextAttributesA (ctx, SECPKG_ATTR_APPLICATION_PROTOCOL, &ap) == SEC_E_OK &&
       ap.ProtoNegoStatus == SecApplicationProtocolNegotiationStatus_Success &&
       ap.ProtocolIdSize > 0)
-    g_print ("alpn: %.*s\n", (int) ap.ProtocolIdSize, (const char *) ap.ProtocolId);
-  else
-    g_print ("alpn: none\n");
+    return g_strndup ((const char *) ap.ProtocolId, ap.ProtocolIdSize);
+  return NULL;
 }
 
 static void
-print_peer (CtxtHandle *ctx, gboolean is_server)
+report_collect (CtxtHandle *ctx, Report *r)
 {
+  SecPkgContext_ConnectionInfo conn = { 0 };
   PCCERT_CONTEXT cert = NULL;
-  g_autofree char *subject = NULL;
-  const char *label = is_server ? "client certificate" : "peer certificate";
 
-  if (QueryContextAttributesA (ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &cert) != SEC_E_OK ||
-      cert == NULL)
+  if (QueryContextAttributesA (ctx, SECPKG_ATTR_CONNECTION_INFO, &conn) == SEC_E_OK)
+    r->protocol = protocol_name (conn.dwProtocol);
+  else
+    r->protocol = "unknown";
+  r->cipher = cipher_of (ctx);
+  r->alpn = alpn_of (ctx);
+  if (QueryContextAttributesA (ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &cert) == SEC_E_OK &&
+      cert != NULL)
     {
-      g_print ("%s: none\n", label);
-      return;
+      r->has_peer = TRUE;
+      r->peer = subject_of_der (cert->pbCertEncoded, cert->cbCertEncoded);
+      CertFreeCertificateContext (cert);
     }
-  subject = subject_of_der (cert->pbCertEncoded, cert->cbCertEncoded);
-  g_print ("%s: %s\n", label, subject ? subject : "(undecodable)");
-  CertFreeCertificateContext (cert);
+}
+
+static void
+print_json (SspictlJson *j)
+{
+  g_autofree char *text = sspictl_json_finish (j);
+
+  fputs (text, stdout);
+  fflush (stdout);
+}
+
+static void
+report_json (const Report *r, gboolean is_server, const SspictlTlsStats *stats)
+{
+  SspictlJson *j = sspictl_json_new ();
+
+  sspictl_json_begin_object (j);
+  sspictl_json_member_string (j, "handshake", "ok");
+  sspictl_json_member_string (j, "role", is_server ? "server" : "client");
+  sspictl_json_member_string (j, "protocol", r->protocol);
+  sspictl_json_member_string (j, "cipher", r->cipher);
+  sspictl_json_member_string (j, "alpn", r->alpn);
+  sspictl_json_key (j, "peer-certificate");
+  if (r->has_peer)
+    {
+      sspictl_json_begin_object (j);
+      sspictl_json_member_string (j, "subject", r->peer);
+      sspictl_json_end_object (j);
+    }
+  else
+    sspictl_json_null (j);
+  sspictl_json_member_int (j, "steps", stats->steps);
+  sspictl_json_member_int (j, "incomplete", stats->incomplete);
+  sspictl_json_member_int (j, "extra", stats->extra);
+  sspictl_json_member_int (j, "pid", getpid ());
+  sspictl_json_end_object (j);
+  print_json (j);
 }
 
 void
-sspictl_tls_print_report (CtxtHandle *ctx, gboolean is_server, const SspictlTlsStats *stats)
+sspictl_tls_print_report (CtxtHandle *ctx, gboolean is_server, const SspictlTlsStats *stats,
+                          gboolean json)
 {
-  SecPkgContext_ConnectionInfo conn = { 0 };
+  g_auto (Report) r = { 0 };
+  const char *label = is_server ? "client certificate" : "peer certificate";
 
+  report_collect (ctx, &r);
+  if (json)
+    {
+      report_json (&r, is_server, stats);
+      return;
+    }
+  /* tools/demo and the tests read these "field: value" lines. */
   g_print ("handshake: ok\n");
   g_print ("role: %s\n", is_server ? "server" : "client");
-  if (QueryContextAttributesA (ctx, SECPKG_ATTR_CONNECTION_INFO, &conn) == SEC_E_OK)
-    g_print ("protocol: %s\n", protocol_name (conn.dwProtocol));
+  g_print ("protocol: %s\n", r.protocol);
+  g_print ("cipher: %s\n", r.cipher);
+  g_print ("alpn: %s\n", r.alpn ? r.alpn : "none");
+  if (!r.has_peer)
+    g_print ("%s: none\n", label);
   else
-    g_print ("protocol: unknown\n");
-  print_cipher (ctx);
-  print_alpn (ctx);
-  print_peer (ctx, is_server);
+    g_print ("%s: %s\n", label, r.peer ? r.peer : "(undecodable)");
   g_print ("steps: %u (%u incomplete, %u extra)\n", stats->steps, stats->incomplete,
            stats->extra);
   g_print ("pid: %d\n", (int) getpid ());
   fflush (stdout);
+}
+
+void
+sspictl_tls_print_failure (SECURITY_STATUS status, gboolean is_server, gboolean json)
+{
+  const char *name = sspictl_status_name (status);
+
+  if (json)
+    {
+      SspictlJson *j = sspictl_json_new ();
+      g_autofree char *code = g_strdup_printf ("0x%08" G_GINT32_MODIFIER "X", (guint32) status);
+
+      sspictl_json_begin_object (j);
+      sspictl_json_member_string (j, "handshake", "failed");
+      sspictl_json_member_string (j, "role", is_server ? "server" : "client");
+      sspictl_json_member_string (j, "status", name ? name : "unknown");
+      sspictl_json_member_string (j, "status-code", code);
+      sspictl_json_member_int (j, "pid", getpid ());
+      sspictl_json_end_object (j);
+      print_json (j);
+    }
+  else
+    {
+      g_print ("handshake: failed\n");
+      fflush (stdout);
+    }
+  sspictl_print_status ("handshake failed", status);
 }

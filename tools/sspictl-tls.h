@@ -11,13 +11,7 @@
 #include <sspi.h>
 #include <schannel.h>
 
-/* Exit codes of every verb. */
-enum {
-  SSPICTL_EXIT_OK        = 0,
-  SSPICTL_EXIT_USAGE     = 1,
-  SSPICTL_EXIT_HANDSHAKE = 2,
-  SSPICTL_EXIT_NETWORK   = 3,
-};
+#include "sspictl.h"
 
 typedef struct {
   gboolean           is_server;
@@ -36,14 +30,19 @@ typedef struct {
   guint extra;       /* answers with SECBUFFER_EXTRA (call again, no read) */
 } SspictlTlsStats;
 
-/* The verbs (one file each). */
-int sspictl_connect (int argc, char **argv);
-int sspictl_serve (int argc, char **argv);
-
 /* "SEC_E_UNTRUSTED_ROOT", or NULL for a status the table does not know. */
 const char *sspictl_status_name (SECURITY_STATUS status);
 /* Prints "sspictl: WHAT: NAME (0xVALUE)" on stderr. */
 void sspictl_print_status (const char *what, SECURITY_STATUS status);
+
+/* Closes a TCP connection without resetting it: shutdown, drain until the
+ * peer closes (2 s at most), close. */
+void sspictl_socket_close_gently (GSocket *socket);
+
+/* The exit code for a failed credential acquisition: SEC_E_NO_AUTHENTICATING_AUTHORITY
+ * means sspid could not be reached (a hint is printed), anything else that
+ * the daemon refused. */
+int sspictl_exit_for_acquire (SECURITY_STATUS status);
 
 /* --tls1.2 / --tls1.3 to an SP_PROT_* mask for the given side; 0 if neither. */
 guint32 sspictl_protocols_from_flags (gboolean tls12, gboolean tls13,
@@ -69,6 +68,10 @@ int sspictl_tls_handshake (GSocket *socket, CredHandle *cred,
 void sspictl_tls_delete_context (CtxtHandle *ctx);
 
 /* Prints the session report (protocol, cipher, ALPN, peer subject, loop
- * statistics, pid) on stdout. */
+ * statistics, pid) on stdout, as "field: value" lines or, with @json, as
+ * one JSON document. */
 void sspictl_tls_print_report (CtxtHandle *ctx, gboolean is_server,
-                               const SspictlTlsStats *stats);
+                               const SspictlTlsStats *stats, gboolean json);
+/* Reports a failed handshake: "handshake: failed" (or a JSON document)
+ * on stdout, the status on stderr. */
+void sspictl_tls_print_failure (SECURITY_STATUS status, gboolean is_server, gboolean json);

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sspictl-tls.h"
+#include "sspictl.h"
 
 typedef struct {
   const char *name;
@@ -23,11 +23,20 @@ typedef struct {
 } Verb;
 
 static const Verb verbs[] = {
+  { "status", sspictl_status, "status [--json]",
+    "Show the running daemon: versions, uptime, clients, contexts, load" },
+  { "credentials", sspictl_credentials, "credentials [--json]",
+    "List the credentials you may acquire: usage, subject, issuer, validity" },
+  { "contexts", sspictl_contexts, "contexts [--json]",
+    "List your TLS sessions in sspid (everyone's for root)" },
+  { "check-config", sspictl_check_config,
+    "check-config [FILE] [--daemon-user USER] [--json]",
+    "Check a configuration without the daemon: syntax, files, permissions, keys" },
   { "connect", sspictl_connect,
-    "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME] [--tls1.2|--tls1.3]",
+    "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME] [--tls1.2|--tls1.3] [--json]",
     "Run a TLS client handshake through sspid and report the session" },
   { "serve", sspictl_serve,
-    "serve PORT --credential NAME [--alpn ID]... [--require-client-cert] [--once]",
+    "serve PORT --credential NAME [--alpn ID]... [--require-client-cert] [--once] [--json]",
     "Accept TLS connections, handshake through sspid and report each session" },
 };
 
@@ -35,14 +44,20 @@ static void
 print_usage (FILE *out)
 {
   fprintf (out, "Usage: sspictl [--help|--version] VERB [OPTIONS...]\n\n"
-                "Talk TLS through the sspid handshake daemon, which holds every key.\n\n"
+                "Inspect and use sspid, the daemon that holds TLS keys and sessions for\n"
+                "programs using the SSPI (Schannel) API of libsspi.\n\n"
                 "Verbs:\n");
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
-    fprintf (out, "  %-8s %s\n           sspictl %s\n",
-             verbs[i].name, verbs[i].summary, verbs[i].usage);
-  fprintf (out, "\nRun 'sspictl VERB --help' for a verb's options.\n"
-                "Exit status: 0 ok, 1 usage error, 2 handshake failed, 3 network error.\n"
-                "The library talks to the system bus, or to $SSPID_BUS_ADDRESS if set.\n");
+    fprintf (out, "  %-13s %s\n", verbs[i].name, verbs[i].summary);
+  fprintf (out, "\nSynopsis:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    fprintf (out, "  sspictl %s\n", verbs[i].usage);
+  fprintf (out, "\nEvery verb takes --json (one JSON document on stdout) and --help.\n"
+                "Run 'sspictl VERB --help' for a verb's options, 'man sspictl' for more.\n\n"
+                "Getting started: 'sspictl check-config' after editing " SYSCONFDIR "/sspid/sspid.conf,\n"
+                "'sudo systemctl reload sspid' to apply it, 'sspictl status' and\n"
+                "'sspictl credentials' to see what the daemon serves.\n\n"
+                SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES "\n");
 }
 
 static const Verb *

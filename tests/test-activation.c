@@ -1,0 +1,408 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * D-Bus activation: with no daemon running, the first libsspi call starts
+ * sspid through the bus, and succeeds.
+ *
+ * The bus is a private dbus-daemon configured like the system bus (nobody
+ * owns or calls anything unless a policy says so) with the project's real
+ * policy file and a <servicedir> holding the activation file the build
+ * generates for `make install` (data/org.sspid1.service).  The file is
+ * checked (name, SystemdService=) and used as is, except for its Exec=
+ * line: it names the installed sspid, which a test cannot run, so it is
+ * pointed at the built daemon, with --address (sspid serves the system bus
+ * unless told otherwise) and --config.  Nothing else in this test starts
+ * sspid.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+
+#include <sspi.h>
+#include <schannel.h>
+
+#include "sspid-proto.h"
+#include "testutil.h"
+
+#ifndef SSPID_ACTIVATION_FILE
+#error "SSPID_ACTIVATION_FILE must name the built data/org.sspid1.service"
+#endif
+#ifndef SSPID_BUS_POLICY_FILE
+#error "SSPID_BUS_POLICY_FILE must name data/org.sspid1.conf.in"
+#endif
+
+#define WAIT_MS 30000
+
+typedef struct {
+  char *dir;
+  char *address;
+  GPid  bus_pid;
+} Bus;
+
+static Bus bus;
+
+static char *
+user_name (void)
+{
+  struct passwd *pw = getpwuid (getuid ());
+
+  ck_assert (pw != NULL);
+  return g_strdup (pw->pw_name);
+}
+
+static void
+write_file (const char *dir, const char *name, const char *contents)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  ck_assert_msg (g_file_set_contents (path, contents, -1, &error), "%s: %s", path,
+                 error ? error->message : "");
+}
+
+/* The project's policy, with the user running the test as the daemon's. */
+static void
+write_policy (void)
+{
+  g_autofree char *policy = NULL;
+  g_autofree char *user = user_name ();
+  g_autoptr (GString) text = NULL;
+
+  ck_assert (g_file_get_contents (SSPID_BUS_POLICY_FILE, &policy, NULL, NULL));
+  text = g_string_new (policy);
+  g_string_replace (text, "@SSPID_USER@", user, 0);
+  write_file (bus.dir, "org.sspid1.conf", text->str);
+}
+
+/* The built activation file, checked, with Exec= pointing at @exec. */
+static void
+write_activation_file (const char *exec)
+{
+  g_autofree char *contents = NULL;
+  g_auto (GStrv) lines = NULL;
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autofree char *services = g_build_filename (bus.dir, "services", NULL);
+  gboolean has_exec = FALSE;
+
+  ck_assert_msg (g_file_get_contents (SSPID_ACTIVATION_FILE, &contents, NULL, NULL),
+                 "%s is missing (make data/org.sspid1.service)", SSPID_ACTIVATION_FILE);
+  ck_assert_msg (strstr (contents, "\n[D-BUS Service]\n") != NULL, "%s", contents);
+  ck_assert_msg (strstr (contents, "\nName=" SSPID_BUS_NAME "\n") != NULL, "%s", contents);
+  ck_assert_msg (strstr (contents, "\nSystemdService=sspid.service\n") != NULL, "%s", contents);
+  ck_assert_msg (strstr (contents, "@") == NULL, "unsubstituted template:\n%s", contents);
+
+  lines = g_strsplit (contents, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "Exec="))
+        {
+          ck_assert_msg (g_str_has_suffix (lines[i], "/sspid"), "%s", lines[i]);
+          g_string_append_printf (out, "Exec=%s\n", exec);
+          has_exec = TRUE;
+        }
+      else if (lines[i + 1] != NULL || lines[i][0] != '\0')
+        g_string_append_printf (out, "%s\n", lines[i]);
+    }
+  ck_assert (has_exec);
+  ck_assert_int_eq (g_mkdir (services, 0755), 0);
+  write_file (services, "org.sspid1.service", out->str);
+}
+
+static char *
+bus_config (void)
+{
+  g_autofree char *user = user_name ();
+  g_autofree char *socket = g_build_filename (bus.dir, "bus", NULL);
+  g_autofree char *services = g_build_filename (bus.dir, "services", NULL);
+  g_autofree char *policy = g_build_filename (bus.dir, "org.sspid1.conf", NULL);
+
+  return g_markup_printf_escaped (
+    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
+    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
+    "<busconfig>\n"
+    "  <type>custom</type>\n"
+    "  <listen>unix:path=%s</listen>\n"
+    "  <auth>EXTERNAL</auth>\n"
+    "  <servicedir>%s</servicedir>\n"
+    "  <policy context=\"default\">\n"
+    "    <allow user=\"*\"/>\n"
+    "    <deny own=\"*\"/>\n"
+    "    <deny send_type=\"method_call\"/>\n"
+    "    <allow send_type=\"signal\"/>\n"
+    "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
+    "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
+    "    <allow receive_type=\"method_call\"/>\n"
+    "    <allow receive_type=\"method_return\"/>\n"
+    "    <allow receive_type=\"error\"/>\n"
+    "    <allow receive_type=\"signal\"/>\n"
+    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
+    "  </policy>\n"
+    "  <policy user=\"%s\">\n"
+    "    <allow send_destination=\"org.freedesktop.DBus\"/>\n"
+    "  </policy>\n"
+    "  <include ignore_missing=\"no\">%s</include>\n"
+    "</busconfig>\n",
+    socket, services, user, policy);
+}
+
+/* Starts the bus (no daemon) with an activation file whose Exec= runs
+ * @binary on it, and points libsspi at it. */
+static void
+start_bus (const char *binary)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *config = NULL;
+  g_autofree char *config_arg = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *exec = NULL;
+  g_autofree char *sspid_conf = NULL;
+  g_autofree char *ca = tu_pki_path ("ca.pem");
+  g_autofree char *conf_text = g_strdup_printf ("[daemon]\ndefault-trust=%s\n", ca);
+  const char *argv[] = { "dbus-daemon", NULL, "--nofork", "--address", NULL, NULL };
+  g_autofree char *socket = NULL;
+
+  bus.dir = g_dir_make_tmp ("sspid-activation-XXXXXX", &error);
+  ck_assert_msg (bus.dir != NULL, "%s", error ? error->message : "");
+  socket = g_build_filename (bus.dir, "bus", NULL);
+  bus.address = g_strconcat ("unix:path=", socket, NULL);
+  sspid_conf = g_build_filename (bus.dir, "sspid.conf", NULL);
+  write_file (bus.dir, "sspid.conf", conf_text);
+  exec = g_strdup_printf ("%s --address %s --config %s", binary, bus.address, sspid_conf);
+
+  write_policy ();
+  write_activation_file (exec);
+  config = bus_config ();
+  write_file (bus.dir, "bus.conf", config);
+  config_arg = g_strdup_printf ("--config-file=%s/bus.conf", bus.dir);
+  log = g_build_filename (bus.dir, "bus.log", NULL);
+  argv[1] = config_arg;
+  argv[4] = bus.address;
+  /* The bus and what it activates write to the test's stderr. */
+  if (!g_spawn_async (NULL, (char **) argv, NULL,
+                      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                      &bus.bus_pid, &error))
+    ck_abort_msg ("cannot start dbus-daemon: %s", error->message);
+  for (int i = 0; i < 500 && !g_file_test (socket, G_FILE_TEST_EXISTS); i++)
+    g_usleep (10000);
+  ck_assert_msg (g_file_test (socket, G_FILE_TEST_EXISTS), "the bus did not start");
+  g_setenv (SSPID_BUS_ADDRESS_ENV, bus.address, TRUE);
+}
+
+static GDBusConnection *
+connect_bus (void)
+{
+  g_autoptr (GError) error = NULL;
+  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
+      bus.address,
+      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+      NULL, NULL, &error);
+
+  ck_assert_msg (c != NULL, "%s", error ? error->message : "");
+  return c;
+}
+
+/* The pid owning org.sspid1, 0 if none. */
+static guint32
+owner_pid (GDBusConnection *c)
+{
+  g_autoptr (GVariant) reply = NULL;
+  guint32 pid = 0;
+
+  reply = g_dbus_connection_call_sync (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", SSPID_BUS_NAME),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000,
+                                       NULL, NULL);
+  if (reply != NULL)
+    g_variant_get (reply, "(u)", &pid);
+  return pid;
+}
+
+static gboolean
+is_activatable (GDBusConnection *c)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autofree const char **names = NULL;
+  gboolean found = FALSE;
+
+  reply = g_dbus_connection_call_sync (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "ListActivatableNames", NULL,
+                                       G_VARIANT_TYPE ("(as)"), G_DBUS_CALL_FLAGS_NONE, 5000,
+                                       NULL, NULL);
+  ck_assert (reply != NULL);
+  g_variant_get (reply, "(^a&s)", &names);
+  for (gsize i = 0; names[i] != NULL; i++)
+    found = found || g_str_equal (names[i], SSPID_BUS_NAME);
+  return found;
+}
+
+static void
+stop_all (void)
+{
+  g_autoptr (GDBusConnection) c = connect_bus ();
+  guint32 pid = owner_pid (c);
+  int status;
+
+  /* The daemon is the bus's child, not ours: stop it by its pid, then the bus. */
+  if (pid != 0)
+    kill ((pid_t) pid, SIGTERM);
+  for (int i = 0; i < 500 && pid != 0 && kill ((pid_t) pid, 0) == 0; i++)
+    g_usleep (10000);
+  g_dbus_connection_close_sync (c, NULL, NULL);
+  kill (bus.bus_pid, SIGTERM);
+  waitpid (bus.bus_pid, &status, 0);
+  g_spawn_close_pid (bus.bus_pid);
+  if (g_getenv ("SSPID_TEST_KEEP") == NULL)
+    {
+      const char *files[] = { "bus", "bus.conf", "org.sspid1.conf", "sspid.conf",
+                              "services/org.sspid1.service", "services" };
+      for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+        {
+          g_autofree char *path = g_build_filename (bus.dir, files[i], NULL);
+          g_remove (path);
+        }
+      g_rmdir (bus.dir);
+    }
+  g_clear_pointer (&bus.dir, g_free);
+  g_clear_pointer (&bus.address, g_free);
+}
+
+/* ---- one async acquisition, waited for --------------------------------- */
+
+typedef struct {
+  GMutex   lock;
+  GCond    cond;
+  gboolean is_done;
+} Waiter;
+
+static void
+on_notify (SspiAsyncContext *ac, void *data)
+{
+  Waiter *w = data;
+
+  g_mutex_lock (&w->lock);
+  w->is_done = TRUE;
+  g_cond_signal (&w->cond);
+  g_mutex_unlock (&w->lock);
+}
+
+/* Acquires an anonymous client credential; returns the call's result, and
+ * how long it took in *ms. */
+static SECURITY_STATUS
+acquire_anonymous (CredHandle *cred, gint64 *ms)
+{
+  Waiter w = { 0 };
+  SCHANNEL_CRED sc = { 0 };
+  TimeStamp expiry;
+  SspiAsyncContext *ac = SspiCreateAsyncContext ();
+  gint64 start = g_get_monotonic_time ();
+  gint64 deadline = start + (gint64) WAIT_MS * 1000;
+  SECURITY_STATUS status;
+
+  ck_assert (ac != NULL);
+  ck_assert_int_eq (SspiSetAsyncNotifyCallback (ac, on_notify, &w), SEC_E_OK);
+  sc.dwVersion = SCHANNEL_CRED_VERSION;
+  sc.dwFlags = SCH_CRED_NO_DEFAULT_CREDS;
+  SecInvalidateHandle (cred);
+  status = SspiAcquireCredentialsHandleAsyncA (ac, NULL, (LPSTR) UNISP_NAME_A,
+                                               SECPKG_CRED_OUTBOUND, NULL, &sc, NULL, NULL,
+                                               cred, &expiry);
+  if (status == SEC_E_OK)
+    {
+      g_mutex_lock (&w.lock);
+      while (!w.is_done && g_cond_wait_until (&w.cond, &w.lock, deadline))
+        ;
+      g_mutex_unlock (&w.lock);
+      ck_assert_msg (w.is_done, "no completion after %d ms", WAIT_MS);
+      status = SspiGetAsyncCallStatus (ac);
+    }
+  *ms = (g_get_monotonic_time () - start) / 1000;
+  SspiFreeAsyncContext (ac);
+  return status;
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+START_TEST (test_activation_starts_daemon)
+{
+  g_autoptr (GDBusConnection) c = NULL;
+  g_autofree char *cmdline_path = NULL;
+  g_autofree char *cmdline = NULL;
+  CredHandle cred;
+  gint64 ms;
+  guint32 pid;
+
+  start_bus (SSPID_BINARY_PATH);
+  c = connect_bus ();
+  ck_assert_msg (is_activatable (c), "the bus does not list %s as activatable", SSPID_BUS_NAME);
+  ck_assert_msg (owner_pid (c) == 0, "sspid already runs");
+
+  /* The call that reaches the name starts the daemon, and succeeds. */
+  ck_assert_int_eq (acquire_anonymous (&cred, &ms), SEC_E_OK);
+  ck_assert (SecIsValidHandle (&cred));
+  pid = owner_pid (c);
+  ck_assert_msg (pid != 0, "nobody owns %s after the call", SSPID_BUS_NAME);
+  cmdline_path = g_strdup_printf ("/proc/%u/cmdline", pid);
+  ck_assert (g_file_get_contents (cmdline_path, &cmdline, NULL, NULL));
+  ck_assert_str_eq (cmdline, SSPID_BINARY_PATH);   /* argv[0]: the activated binary */
+
+  /* And keeps serving: a second call reaches the same daemon. */
+  {
+    CredHandle again;
+    ck_assert_int_eq (acquire_anonymous (&again, &ms), SEC_E_OK);
+    ck_assert_uint_eq (owner_pid (c), pid);
+    ck_assert_int_eq (FreeCredentialsHandle (&again), SEC_E_OK);
+  }
+  ck_assert_int_eq (FreeCredentialsHandle (&cred), SEC_E_OK);
+  g_dbus_connection_close_sync (c, NULL, NULL);
+  stop_all ();
+}
+END_TEST
+
+START_TEST (test_activation_failure_is_prompt)
+{
+  /* A service that cannot start: the call fails with the "no daemon"
+   * status as soon as the bus gives up, not after the library's timeout. */
+  CredHandle cred;
+  gint64 ms;
+
+  start_bus ("/nonexistent/sspid");
+  ck_assert_int_eq (acquire_anonymous (&cred, &ms), SEC_E_NO_AUTHENTICATING_AUTHORITY);
+  ck_assert_msg (ms < 10000, "the failure took %" G_GINT64_FORMAT " ms", ms);
+  stop_all ();
+}
+END_TEST
+
+static Suite *
+activation_suite (void)
+{
+  Suite *s = suite_create ("activation");
+  TCase *tc = tcase_create ("activation");
+
+  tcase_set_timeout (tc, 90);
+  tcase_add_test (tc, test_activation_starts_daemon);
+  tcase_add_test (tc, test_activation_failure_is_prompt);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (activation_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_ENV);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sspictl, as an administrator and a script use it: every verb against a
+ * real daemon on a private bus, with its --json output parsed (by python3,
+ * which gdbus-codegen already needs: GLib has no JSON parser) and checked
+ * field by field; the exit codes sspictl(1) documents; check-config on a
+ * good configuration and on each kind of broken one, with the exit code
+ * and the message naming the file, line and credential at fault; and the
+ * JSON writer's escaping on hostile strings.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <glib/gstdio.h>
+
+#include "sspictl-json.h"
+#include "testutil.h"
+#include "tls-pair.h"
+
+#ifndef SSPICTL_BINARY
+#error "SSPICTL_BINARY must name the built sspictl (see tests/Makefile.inc)"
+#endif
+
+static TuEnv *env;
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* Runs sspictl with @args (NULL-terminated); returns its exit status and
+ * what it printed. */
+static int
+run_sspictl (const char *const *args, char **out, char **err)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+
+  g_ptr_array_add (argv, (char *) SSPICTL_BINARY);
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
+                     out, err, &status, &error))
+    ck_abort_msg ("cannot run %s: %s", SSPICTL_BINARY, error->message);
+  ck_assert_msg (WIFEXITED (status), "sspictl %s did not exit normally", args[0]);
+  return WEXITSTATUS (status);
+}
+
+/* Parses @json with python3 and evaluates the Python expression @expr with
+ * the document as `d` (and `now`, the time); fails the test unless it is
+ * true. */
+static void
+assert_json (const char *json, const char *expr)
+{
+  static const char script[] =
+    "import json, sys, time\n"
+    "d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
+    "now = time.time()\n"
+    "sys.exit(0 if eval(sys.argv[2]) else 1)\n";
+  g_autofree char *path = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr (GError) error = NULL;
+  int status = -1;
+  int fd = g_file_open_tmp ("sspictl-XXXXXX.json", &path, &error);
+  const char *argv[] = { "python3", "-c", script, NULL, expr, NULL };
+
+  ck_assert_msg (fd >= 0, "%s", error ? error->message : "");
+  close (fd);
+  argv[3] = path;
+  ck_assert (g_file_set_contents (path, json, -1, NULL));
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
+                     &err, &status, &error))
+    ck_abort_msg ("python3 is needed to parse JSON: %s", error->message);
+  g_unlink (path);
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL),
+                 "JSON check failed: %s\n%s\ndocument:\n%s", expr, err, json);
+}
+
+static void
+assert_contains (const char *haystack, const char *needle, const char *what)
+{
+  ck_assert_msg (strstr (haystack, needle) != NULL, "%s lacks '%s':\n%s", what, needle,
+                 haystack);
+}
+
+static char *
+user_name (void)
+{
+  struct passwd *pw = getpwuid (getuid ());
+
+  ck_assert (pw != NULL);
+  return g_strdup (pw->pw_name);
+}
+
+static void
+setup (void)
+{
+  env = tu_env_start (NULL);
+}
+
+static void
+teardown (void)
+{
+  tu_env_stop (env);
+  env = NULL;
+}
+
+/* ---- the JSON writer --------------------------------------------------- */
+
+START_TEST (test_json_escaping)
+{
+  g_autoptr (SspictlJson) j = sspictl_json_new ();
+  g_autofree char *text = NULL;
+  g_autoptr (GVariant) dict = NULL;
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "n", g_variant_new_uint64 (G_MAXUINT64));
+  g_variant_builder_add (&b, "{sv}", "x", g_variant_new_int64 (-5));
+  g_variant_builder_add (&b, "{sv}", "ay",
+                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "\x01\xff", 2, 1));
+  g_variant_builder_add (&b, "{sv}", "list", g_variant_new_strv ((const char *[]) { "a", NULL }, -1));
+  dict = g_variant_ref_sink (g_variant_builder_end (&b));
+
+  sspictl_json_begin_object (j);
+  sspictl_json_member_string (j, "quote", "a\"b\\c/d");
+  sspictl_json_member_string (j, "controls", "\n\r\t\b\f\x01\x1f\x7f");
+  sspictl_json_member_string (j, "utf8", "CN=J\xc3\xa9r\xc3\xb4me \xe2\x82\xac");
+  sspictl_json_member_string (j, "invalid", "a\xff\xfe" "b");
+  sspictl_json_member_string (j, "null", NULL);
+  sspictl_json_member_bool (j, "t", TRUE);
+  sspictl_json_key (j, "empty-array");
+  sspictl_json_begin_array (j);
+  sspictl_json_end_array (j);
+  sspictl_json_key (j, "empty-object");
+  sspictl_json_begin_object (j);
+  sspictl_json_end_object (j);
+  sspictl_json_key (j, "variant");
+  sspictl_json_variant (j, dict);
+  sspictl_json_end_object (j);
+  text = sspictl_json_finish (g_steal_pointer (&j));
+
+  assert_json (text, "d['quote'] == 'a\"b\\\\c/d'");
+  assert_json (text, "d['controls'] == '\\n\\r\\t\\b\\f\\x01\\x1f\\x7f'");
+  assert_json (text, "d['utf8'] == 'CN=J\\u00e9r\\u00f4me \\u20ac'");
+  assert_json (text, "d['invalid'] == 'a\\ufffd\\ufffdb'");
+  assert_json (text, "d['null'] is None and d['t'] is True");
+  assert_json (text, "d['empty-array'] == [] and d['empty-object'] == {}");
+  assert_json (text, "d['variant'] == {'n': 18446744073709551615, 'x': -5, "
+                     "'ay': '01ff', 'list': ['a']}");
+  /* Control characters never appear raw. */
+  for (const char *p = text; *p != '\0'; p++)
+    ck_assert_msg ((guchar) *p >= 0x20 || *p == '\n', "raw control character in:\n%s", text);
+}
+END_TEST
+
+/* ---- the daemon verbs -------------------------------------------------- */
+
+START_TEST (test_status)
+{
+  const char *json_args[] = { "status", "--json", NULL };
+  const char *text_args[] = { "status", NULL };
+  g_autofree char *out = NULL, *err = NULL, *text = NULL, *err2 = NULL;
+  g_autofree char *expr = NULL;
+  int code;
+
+  code = run_sspictl (json_args, &out, &err);
+  ck_assert_msg (code == 0, "sspictl status --json exited %d: %s", code, err);
+  expr = g_strdup_printf ("d['version'] == '%s' and d['bus'] == '%s'", PACKAGE_VERSION,
+                          env->bus_address);
+  assert_json (out, expr);
+  assert_json (out, "d['gnutls-version'].startswith('3.') and d['uptime-sec'] >= 0");
+  assert_json (out, "d['clients'] >= 1 and d['pending'] >= 0 and d['instance'] > 0");
+  assert_json (out, "d['contexts'] == 0 and d['credentials'] == 0");
+  /* The standard test config: eight credentials, all loadable. */
+  assert_json (out, "d['configured-credentials'] == 8");
+
+  code = run_sspictl (text_args, &text, &err2);
+  ck_assert_msg (code == 0, "sspictl status exited %d: %s", code, err2);
+  expr = g_strdup_printf ("sspid %s", PACKAGE_VERSION);
+  assert_contains (text, expr, "sspictl status");
+  /* Aligned: every value starts in the same column. */
+  assert_contains (text, "daemon:                  sspid", "sspictl status");
+  assert_contains (text, "configured credentials:  8", "sspictl status");
+}
+END_TEST
+
+START_TEST (test_credentials)
+{
+  const char *json_args[] = { "credentials", "--json", NULL };
+  const char *text_args[] = { "credentials", NULL };
+  g_autofree char *out = NULL, *err = NULL, *text = NULL, *err2 = NULL;
+  int code;
+
+  code = run_sspictl (json_args, &out, &err);
+  ck_assert_msg (code == 0, "sspictl credentials --json exited %d: %s", code, err);
+  assert_json (out, "[c['name'] for c in d['credentials']] == "
+                    "sorted(['both', 'client', 'expired', 'mtls', 'rsa', 'server', "
+                    "'untrusted', 'wrongname'])");
+  assert_json (out, "[(c['usage'], c['subject'], c['key-type'], c['key-storage']) "
+                    "for c in d['credentials'] if c['name'] == 'server'] == "
+                    "[('inbound', 'CN=localhost', 'ECDSA P-256', 'file')]");
+  assert_json (out, "all('sspid test CA' in c['issuer'] for c in d['credentials'] "
+                    "if c['name'] != 'untrusted')");
+  assert_json (out, "[c['key-type'] for c in d['credentials'] if c['name'] == 'rsa'] "
+                    "== ['RSA 2048']");
+  assert_json (out, "[c['usage'] for c in d['credentials'] if c['name'] in "
+                    "('client', 'both')] == ['both', 'outbound']");
+  assert_json (out, "all(c['not-before'] < now < c['not-after'] for c in d['credentials'] "
+                    "if c['name'] != 'expired')");
+  assert_json (out, "[c['not-after'] < now for c in d['credentials'] "
+                    "if c['name'] == 'expired'] == [True]");
+  ck_assert_msg (strstr (out, "PRIVATE") == NULL && strstr (out, "BEGIN") == NULL,
+                 "key material in:\n%s", out);
+
+  code = run_sspictl (text_args, &text, &err2);
+  ck_assert_msg (code == 0, "sspictl credentials exited %d: %s", code, err2);
+  assert_contains (text, "NAME", "sspictl credentials");
+  assert_contains (text, "VALID UNTIL", "sspictl credentials");
+  assert_contains (text, "(expired)", "sspictl credentials");
+  assert_contains (text, "ECDSA P-256 (file)", "sspictl credentials");
+}
+END_TEST
+
+START_TEST (test_contexts)
+{
+  const char *json_args[] = { "contexts", "--json", NULL };
+  const char *text_args[] = { "contexts", NULL };
+  const char *status_args[] = { "status", "--json", NULL };
+  TlsPairOptions opts = { 0 };
+  g_autoptr (TlsPair) pair = NULL;
+  g_autofree char *out = NULL, *err = NULL, *text = NULL, *err2 = NULL;
+  g_autofree char *status = NULL, *err3 = NULL, *expr = NULL;
+  int code;
+
+  /* Nothing yet. */
+  code = run_sspictl (json_args, &out, &err);
+  ck_assert_msg (code == 0, "sspictl contexts --json exited %d: %s", code, err);
+  assert_json (out, "d == {'contexts': []}");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* An established client and server context of this process. */
+  pair = tls_pair_run (&opts);
+  ck_assert_int_eq (tls_pair_peek_result (pair)->client.status, SEC_E_OK);
+
+  code = run_sspictl (json_args, &out, &err);
+  ck_assert_msg (code == 0, "sspictl contexts --json exited %d: %s", code, err);
+  expr = g_strdup_printf ("len(d['contexts']) == 2 and all(c['owner-pid'] == %d and "
+                          "c['owner-uid'] == %u and not c['own'] and 'handle' not in c "
+                          "for c in d['contexts'])", (int) getpid (), (unsigned) getuid ());
+  assert_json (out, expr);
+  assert_json (out, "sorted(c['role'] for c in d['contexts']) == ['client', 'server']");
+  assert_json (out, "all(c['state'] == 'established' and c['protocol'] == 'TLS1.3' and "
+                    "c['cipher'] and c['age-sec'] >= 0 for c in d['contexts'])");
+  assert_json (out, "[(c['credential'], c['target'], c['peer']) for c in d['contexts'] "
+                    "if c['role'] == 'client'] == [('', 'localhost', 'CN=localhost')]");
+  assert_json (out, "[c['credential'] for c in d['contexts'] if c['role'] == 'server'] "
+                    "== ['server']");
+
+  code = run_sspictl (text_args, &text, &err2);
+  ck_assert_msg (code == 0, "sspictl contexts exited %d: %s", code, err2);
+  assert_contains (text, "OWNER", "sspictl contexts");
+  assert_contains (text, "established", "sspictl contexts");
+  assert_contains (text, "CN=localhost (target localhost)", "sspictl contexts");
+
+  code = run_sspictl (status_args, &status, &err3);
+  ck_assert_msg (code == 0, "sspictl status --json exited %d: %s", code, err3);
+  assert_json (status, "d['contexts'] == 2 and d['credentials'] == 2 and d['clients'] >= 2");
+}
+END_TEST
+
+START_TEST (test_unreachable)
+{
+  const char *verbs[] = { "status", "credentials", "contexts" };
+  g_autofree char *saved = g_strdup (g_getenv ("SSPID_BUS_ADDRESS"));
+
+  /* No daemon on the bus (and no activation on the test bus). */
+  tu_env_kill_daemon (env, SIGTERM);
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    {
+      const char *args[] = { verbs[i], "--json", NULL };
+      g_autofree char *out = NULL, *err = NULL;
+      int code = run_sspictl (args, &out, &err);
+
+      ck_assert_msg (code == 3, "sspictl %s exited %d (expected 3): %s", verbs[i], code, err);
+      ck_assert_str_eq (out, "");
+      assert_contains (err, "cannot reach sspid", verbs[i]);
+    }
+
+  /* No bus at all. */
+  g_setenv ("SSPID_BUS_ADDRESS", "unix:path=/nonexistent/sspid-test-bus", TRUE);
+  {
+    const char *args[] = { "status", NULL };
+    g_autofree char *out = NULL, *err = NULL;
+    int code = run_sspictl (args, &out, &err);
+
+    ck_assert_msg (code == 3, "sspictl status exited %d (expected 3): %s", code, err);
+    assert_contains (err, "cannot connect to the $SSPID_BUS_ADDRESS bus", "sspictl status");
+  }
+  g_setenv ("SSPID_BUS_ADDRESS", saved, TRUE);
+  tu_env_start_daemon (env);
+}
+END_TEST
+
+START_TEST (test_connect_serve_json)
+{
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = g_strdup_printf ("%u", port);
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
+  const char *serve_argv[] = { SSPICTL_BINARY, "serve", port_s, "--credential", "server",
+                               "--alpn", "h2", "--once", "--json", NULL };
+  const char *connect_args[] = { "connect", address, "--target", "localhost", "--alpn", "h2",
+                                 "--json", NULL };
+  g_autofree char *out = NULL, *err = NULL, *serve_out = NULL;
+  GPid serve;
+  int code, status;
+
+  serve = tu_spawn (env, "serve", serve_argv, NULL);
+  ck_assert_msg (tu_wait_port (port, 10000), "sspictl serve did not listen");
+  code = run_sspictl (connect_args, &out, &err);
+  ck_assert_msg (code == 0, "sspictl connect --json exited %d: %s\n%s", code, out, err);
+  assert_json (out, "d['handshake'] == 'ok' and d['role'] == 'client' and "
+                    "d['protocol'] == 'TLS 1.3' and d['alpn'] == 'h2' and "
+                    "d['peer-certificate'] == {'subject': 'CN=localhost'} and d['steps'] >= 2");
+
+  ck_assert_int_eq (waitpid (serve, &status, 0), serve);
+  serve_out = tu_spawn_output (env, "serve");
+  ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "serve failed:\n%s",
+                 serve_out);
+  /* stdout is the JSON document; stderr ("listening on ...") comes after it. */
+  *strstr (serve_out, "\n}\n") = '\0';
+  {
+    g_autofree char *doc = g_strconcat (serve_out, "\n}\n", NULL);
+    assert_json (doc, "d['handshake'] == 'ok' and d['role'] == 'server' and "
+                      "d['alpn'] == 'h2' and d['peer-certificate'] is None");
+  }
+}
+END_TEST
+
+START_TEST (test_help)
+{
+  const char *verbs[] = { "status", "credentials", "contexts", "check-config", "connect",
+                          "serve" };
+  const char *help_args[] = { "--help", NULL };
+  const char *bad_args[] = { "status", "--frobnicate", NULL };
+  const char *extra_args[] = { "credentials", "extra", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+
+  ck_assert_int_eq (run_sspictl (help_args, &out, &err), 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    {
+      const char *args[] = { verbs[i], "--help", NULL };
+      g_autofree char *vout = NULL, *verr = NULL;
+
+      assert_contains (out, verbs[i], "sspictl --help");
+      ck_assert_int_eq (run_sspictl (args, &vout, &verr), 0);
+      assert_contains (vout, "--json", verbs[i]);
+      assert_contains (vout, "Exit status", verbs[i]);
+    }
+  assert_contains (out, "4 configuration errors", "sspictl --help");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_sspictl (bad_args, &out, &err), 1);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_sspictl (extra_args, &out, &err), 1);
+}
+END_TEST
+
+/* ---- check-config ------------------------------------------------------ */
+
+/* A directory with copies of the test PKI files (keys mode 0600, ours)
+ * and configs written into it.  Returns the directory. */
+static char *
+config_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("sspictl-check-XXXXXX", &error);
+  const char *files[] = { "ca.pem", "server.pem", "server.key", "client.key",
+                          "expired.pem", "expired.key" };
+
+  ck_assert_msg (dir != NULL, "%s", error ? error->message : "");
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *from = tu_pki_path (files[i]);
+      g_autofree char *to = g_build_filename (dir, files[i], NULL);
+      g_autofree char *data = NULL;
+      gsize len;
+
+      ck_assert (g_file_get_contents (from, &data, &len, NULL));
+      ck_assert (g_file_set_contents_full (to, data, len, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
+    }
+  return dir;
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        remove_tree (path);
+      else
+        g_unlink (path);
+    }
+  g_rmdir (dir);
+}
+
+/* A credential section of @dir's files. */
+static char *
+credential (const char *dir, const char *name, const char *cert, const char *key,
+            const char *more)
+{
+  return g_strdup_printf ("[credential %s]\ncertificate=%s/%s\nkey=%s/%s\n%s\n", name, dir,
+                          cert, dir, key, more ? more : "users=root\n");
+}
+
+typedef struct {
+  const char *what;
+  const char *credential;   /* the culprit, NULL for a file-level error */
+  guint       line;         /* where the message must point */
+  const char *text;         /* in the message */
+  gboolean    refuses_start;
+} Broken;
+
+/* Each config: "[daemon]" (lines 1-2), then one good credential "web"
+ * (lines 4-8), then what is broken.  A blank line ends each section. */
+static const Broken broken[] = {
+  { "syntax",        NULL,    11, "not a [section], a key=value or a # comment", TRUE },
+  { "missing-file",  "gone",  11, "No such file or directory", FALSE },
+  { "world-readable","open",  12, "has mode 0644: other users can read it", FALSE },
+  { "mismatch",      "mixed", 12, "does not match certificate", FALSE },
+  { "expired",       "old",   11, "expired on 2002-01-01", FALSE },
+  { "unknown-user",  "who",   13, "no such user 'no-such-user-sspid'", TRUE },
+  { "unknown-key",   "typo",  14, "unknown key 'usage_'", TRUE },
+};
+
+static char *
+broken_config (const char *dir, const char *what)
+{
+  g_autofree char *web = credential (dir, "web", "server.pem", "server.key", NULL);
+  g_autofree char *ca = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree char *tail = NULL;
+
+  if (g_str_equal (what, "syntax"))
+    tail = g_strdup ("[credential x]\nthis line is wrong\n");
+  else if (g_str_equal (what, "missing-file"))
+    tail = credential (dir, "gone", "nothere.pem", "server.key", NULL);
+  else if (g_str_equal (what, "world-readable"))
+    {
+      g_autofree char *key = g_build_filename (dir, "server.key", NULL);
+      g_autofree char *open_key = g_build_filename (dir, "open.key", NULL);
+      g_autofree char *data = NULL;
+
+      ck_assert (g_file_get_contents (key, &data, NULL, NULL));
+      ck_assert (g_file_set_contents_full (open_key, data, -1, G_FILE_SET_CONTENTS_NONE,
+                                           0644, NULL));
+      ck_assert_int_eq (chmod (open_key, 0644), 0);
+      tail = credential (dir, "open", "server.pem", "open.key", NULL);
+    }
+  else if (g_str_equal (what, "mismatch"))
+    tail = credential (dir, "mixed", "server.pem", "client.key", NULL);
+  else if (g_str_equal (what, "expired"))
+    tail = credential (dir, "old", "expired.pem", "expired.key", NULL);
+  else if (g_str_equal (what, "unknown-user"))
+    tail = credential (dir, "who", "server.pem", "server.key", "users=no-such-user-sspid\n");
+  else if (g_str_equal (what, "unknown-key"))
+    tail = credential (dir, "typo", "server.pem", "server.key", "users=root\nusage_=both\n");
+  else
+    ck_abort_msg ("unknown case %s", what);
+  return g_strdup_printf ("[daemon]\ndefault-trust=%s\n\n%s\n%s", ca, web, tail);
+}
+
+static int
+check_config (const char *path, gboolean json, char **out)
+{
+  g_autofree char *user = user_name ();
+  const char *args[] = { "check-config", "--daemon-user", user, path, json ? "--json" : NULL,
+                         NULL };
+  g_autofree char *err = NULL;
+  int code = run_sspictl (args, out, &err);
+
+  ck_assert_msg (err[0] == '\0', "check-config wrote to stderr: %s", err);
+  return code;
+}
+
+START_TEST (test_check_config_good)
+{
+  g_autofree char *dir = config_dir ();
+  g_autofree char *path = g_build_filename (dir, "sspid.conf", NULL);
+  g_autofree char *web = credential (dir, "web", "server.pem", "server.key", NULL);
+  g_autofree char *ca = g_build_filename (dir, "ca.pem", NULL);
+  g_autofree char *conf = g_strdup_printf ("[daemon]\ndefault-trust=%s\n\n%s", ca, web);
+  g_autofree char *out = NULL, *json = NULL, *expr = NULL;
+
+  ck_assert (g_file_set_contents (path, conf, -1, NULL));
+  ck_assert_int_eq (check_config (path, FALSE, &out), 0);
+  expr = g_strdup_printf ("%s:4: credential 'web': ok (inbound; CN=localhost;", path);
+  assert_contains (out, expr, "check-config");
+  assert_contains (out, "0 errors, 0 warnings", "check-config");
+
+  ck_assert_int_eq (check_config (path, TRUE, &json), 0);
+  assert_json (json, "d['ok'] and d['loadable'] and d['errors'] == 0 and d['warnings'] == 0");
+  assert_json (json, "[(c['name'], c['line'], c['subject'], c['errors']) for c in "
+                     "d['credentials']] == [('web', 4, 'CN=localhost', 0)]");
+  assert_json (json, "d['messages'] == []");
+  remove_tree (dir);
+}
+END_TEST
+
+START_TEST (test_check_config_broken)
+{
+  const Broken *b = &broken[_i];
+  g_autofree char *dir = config_dir ();
+  g_autofree char *path = g_build_filename (dir, "sspid.conf", NULL);
+  g_autofree char *conf = broken_config (dir, b->what);
+  g_autofree char *out = NULL, *json = NULL, *where = NULL, *expr = NULL;
+  int code;
+
+  ck_assert (g_file_set_contents (path, conf, -1, NULL));
+  code = check_config (path, FALSE, &out);
+  ck_assert_msg (code == 4, "%s: check-config exited %d (expected 4):\n%s", b->what, code, out);
+  if (b->credential != NULL)
+    where = g_strdup_printf ("%s:%u: error: credential '%s': ", path, b->line, b->credential);
+  else
+    where = g_strdup_printf ("%s:%u: error: ", path, b->line);
+  assert_contains (out, where, b->what);
+  assert_contains (out, b->text, b->what);
+  if (b->refuses_start)
+    assert_contains (out, "sspid would refuse to start", b->what);
+  else
+    /* The good credential is still reported good. */
+    assert_contains (out, "credential 'web': ok", b->what);
+
+  code = check_config (path, TRUE, &json);
+  ck_assert_int_eq (code, 4);
+  expr = g_strdup_printf ("not d['ok'] and d['loadable'] == %s and d['errors'] == 1 and "
+                          "[(m['severity'], m['file'], m['line'], m['credential']) for m in "
+                          "d['messages'] if m['severity'] == 'error'] == "
+                          "[('error', '%s', %u, %s%s%s)]",
+                          b->refuses_start ? "False" : "True", path, b->line,
+                          b->credential ? "'" : "", b->credential ? b->credential : "None",
+                          b->credential ? "'" : "");
+  assert_json (json, expr);
+  remove_tree (dir);
+}
+END_TEST
+
+START_TEST (test_check_config_dropin)
+{
+  /* An error in a drop-in is reported in the drop-in, at its line; a
+   * missing main file given explicitly is an error too. */
+  g_autofree char *dir = config_dir ();
+  g_autofree char *path = g_build_filename (dir, "sspid.conf", NULL);
+  g_autofree char *dropins = g_build_filename (dir, "sspid.conf.d", NULL);
+  g_autofree char *dropin = g_build_filename (dropins, "10-web.conf", NULL);
+  g_autofree char *web = credential (dir, "web", "server.pem", "server.key",
+                                     "users=root\nclient-auth=sometimes\n");
+  g_autofree char *conf = g_strdup_printf ("# web\n\n%s", web);
+  g_autofree char *out = NULL, *expr = NULL;
+
+  ck_assert_int_eq (g_mkdir (dropins, 0755), 0);
+  ck_assert (g_file_set_contents (dropin, conf, -1, NULL));
+  ck_assert_int_eq (check_config (path, FALSE, &out), 4);
+  expr = g_strdup_printf ("%s: error: no such file", path);
+  assert_contains (out, expr, "check-config");
+  g_free (expr);
+  expr = g_strdup_printf ("%s:7: error: credential 'web': [credential web] client-auth: "
+                          "'sometimes' is not one of the allowed values", dropin);
+  assert_contains (out, expr, "check-config");
+  remove_tree (dir);
+}
+END_TEST
+
+static Suite *
+sspictl_suite (void)
+{
+  Suite *s = suite_create ("sspictl");
+  TCase *tc;
+
+  tc = tcase_create ("json");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_json_escaping);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("daemon");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_status);
+  tcase_add_test (tc, test_credentials);
+  tcase_add_test (tc, test_contexts);
+  tcase_add_test (tc, test_unreachable);
+  tcase_add_test (tc, test_connect_serve_json);
+  tcase_add_test (tc, test_help);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("check-config");
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_check_config_good);
+  tcase_add_loop_test (tc, test_check_config_broken, 0, G_N_ELEMENTS (broken));
+  tcase_add_test (tc, test_check_config_dropin);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (sspictl_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_ENV);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
