@@ -567,8 +567,14 @@ client_session (GDBusConnection *conn, guint64 cred, guint16 port, const char *t
   session_send (&s, text);
   g_clear_pointer (&last_plaintext, g_bytes_unref);
   last_plaintext = session_receive (&s);
-  report ("%s got %.*s", tag, (int) strcspn (g_bytes_get_data (last_plaintext, NULL), "\n"),
-          (const char *) g_bytes_get_data (last_plaintext, NULL));
+  {
+    gsize n = 0;
+    const char *data = g_bytes_get_data (last_plaintext, &n);
+    const char *nl = data != NULL ? memchr (data, '\n', n) : NULL;
+
+    /* The plaintext is bytes, not a string: no NUL to stop at. */
+    report ("%s got %.*s", tag, (int) (nl != NULL ? (gsize) (nl - data) : n), data != NULL ? data : "");
+  }
   session_close (&s);
 }
 
@@ -593,8 +599,14 @@ server_session (GDBusConnection *conn, guint64 cred, const char *tag)
   session_send (&s, "from-daemon\n");
   g_clear_pointer (&last_plaintext, g_bytes_unref);
   last_plaintext = session_receive (&s);
-  report ("%s got %.*s", tag, (int) strcspn (g_bytes_get_data (last_plaintext, NULL), "\n"),
-          (const char *) g_bytes_get_data (last_plaintext, NULL));
+  {
+    gsize n = 0;
+    const char *data = g_bytes_get_data (last_plaintext, &n);
+    const char *nl = data != NULL ? memchr (data, '\n', n) : NULL;
+
+    /* The plaintext is bytes, not a string: no NUL to stop at. */
+    report ("%s got %.*s", tag, (int) (nl != NULL ? (gsize) (nl - data) : n), data != NULL ? data : "");
+  }
   session_close (&s);
 }
 
