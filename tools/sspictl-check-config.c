@@ -163,6 +163,8 @@ normalise_group (const char *group)
 
   if (!g_str_has_prefix (group, CREDENTIAL_PREFIX))
     return g_strdup (group);
+  /* In bounds: @group starts with the prefix (cppcheck cannot see that). */
+  // cppcheck-suppress pointerOutOfBounds
   name = g_strstrip (g_strdup (group + strlen (CREDENTIAL_PREFIX)));
   return g_strconcat (CREDENTIAL_PREFIX, name, NULL);
 }
