@@ -134,5 +134,10 @@ void sspid_context_enqueue (SspidContext *ctx, SspidCall *call);
  * reaper.  Stop answers what the workers still run (before the registry
  * goes); clear frees what is left (after). */
 gboolean sspid_work_start (SspidService *service, GError **error);
+/* Does the main thread's part of every call the workers have finished.
+ * Workers answer callers themselves, so a caller can ask about a context
+ * before that happened: introspection drains first so what it reports is
+ * at least as new as every answer already sent. */
+void sspid_work_drain (SspidService *service);
 void sspid_work_stop (SspidService *service);
 void sspid_work_clear (SspidService *service);

@@ -298,6 +298,7 @@ handle_get_status (SspidCall *call)
   SspidCounts counts;
   GVariantBuilder b;
 
+  sspid_work_drain (service);
   sspid_caller_registry_get_counts (service->registry, &counts);
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "version", g_variant_new_string (PACKAGE_VERSION));
@@ -435,6 +436,7 @@ handle_list_contexts (SspidCall *call)
   gint64 now = g_get_monotonic_time ();
   GVariantBuilder b;
 
+  sspid_work_drain (call->service);
   sspid_caller_registry_foreach_context (call->service->registry, collect_context, &list);
   g_ptr_array_sort (contexts, compare_created);
 

@@ -464,8 +464,8 @@ call_finished (SspidCall *call)
   context_unref (ctx);
 }
 
-static void
-drain_done (SspidService *service)
+void
+sspid_work_drain (SspidService *service)
 {
   SspidCall *call;
 
@@ -508,7 +508,7 @@ static GSourceFuncs done_source_funcs = {
 static gboolean
 done_cb (gpointer user_data)
 {
-  drain_done (user_data);
+  sspid_work_drain (user_data);
   return G_SOURCE_CONTINUE;
 }
 
@@ -583,7 +583,7 @@ sspid_work_stop (SspidService *service)
     g_thread_pool_free (service->pool, FALSE, TRUE);
   service->pool = NULL;
   if (service->done != NULL)
-    drain_done (service);
+    sspid_work_drain (service);
 }
 
 void
