@@ -142,9 +142,22 @@ load_trust (gnutls_certificate_credentials_t creds, const char *trust,
 
 /* A private key must be readable by the daemon alone: a key others can
  * read is already compromised, and serving it would hide that. */
+SspidKeyFileProblems
+sspid_key_file_problems (const struct stat *st, uid_t daemon_uid)
+{
+  SspidKeyFileProblems problems = 0;
+
+  if ((st->st_mode & (S_IRWXG | S_IRWXO)) != 0)
+    problems |= SSPID_KEY_FILE_READABLE_BY_OTHERS;
+  if (st->st_uid != daemon_uid && st->st_uid != 0)
+    problems |= SSPID_KEY_FILE_FOREIGN_OWNER;
+  return problems;
+}
+
 static gboolean
 key_file_is_private (const char *credential, const char *path)
 {
+  SspidKeyFileProblems problems;
   struct stat st;
 
   if (stat (path, &st) != 0)
@@ -152,14 +165,15 @@ key_file_is_private (const char *credential, const char *path)
       g_warning ("credential '%s': key file '%s': %s", credential, path, g_strerror (errno));
       return FALSE;
     }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+  problems = sspid_key_file_problems (&st, geteuid ());
+  if (problems & SSPID_KEY_FILE_READABLE_BY_OTHERS)
     {
       g_warning ("credential '%s': refusing key file '%s': mode %04o lets other users "
                  "read it (chmod 600 and owned by the daemon's user)",
                  credential, path, (unsigned) (st.st_mode & 07777));
       return FALSE;
     }
-  if (st.st_uid != geteuid () && st.st_uid != 0)
+  if (problems & SSPID_KEY_FILE_FOREIGN_OWNER)
     {
       g_warning ("credential '%s': refusing key file '%s': owned by uid %u, "
                  "not by the daemon's user", credential, path, (unsigned) st.st_uid);

@@ -11,7 +11,19 @@
 #include "sspi.h"
 #include "sspid-config.h"
 
+#include <sys/stat.h>
+
 typedef struct _SspidCredentialStore SspidCredentialStore;
+
+/* The key-file rule, shared by the daemon and `sspictl check-config`: what
+ * is wrong with a key file of status @st for a daemon running as
+ * @daemon_uid (0 = none: nothing is wrong). */
+typedef enum {
+  SSPID_KEY_FILE_READABLE_BY_OTHERS = 1 << 0,  /* group or others have any access */
+  SSPID_KEY_FILE_FOREIGN_OWNER      = 1 << 1,  /* owned by neither root nor the daemon */
+} SspidKeyFileProblems;
+
+SspidKeyFileProblems sspid_key_file_problems (const struct stat *st, uid_t daemon_uid);
 typedef struct _SspidCredential SspidCredential;
 
 /* Loads every [credential] of @config.  key= is a PEM file or a pkcs11: URI

@@ -29,6 +29,7 @@
 #include <gnutls/x509.h>
 
 #include "sspictl-check.h"
+#include "sspid-credential.h"
 
 static void
 free_certificates (gnutls_x509_crt_t *crts, unsigned int n)
@@ -169,6 +170,7 @@ check_key_file (SspictlCheck *check, const SspidCredentialConfig *cred,
   const char *daemon_name = NULL;
   uid_t daemon_uid = 0;
   gboolean has_daemon_user = sspictl_check_get_daemon_user (check, &daemon_uid, &daemon_name);
+  SspidKeyFileProblems problems;
   struct stat st;
   gboolean ok = TRUE;
 
@@ -178,7 +180,9 @@ check_key_file (SspictlCheck *check, const SspidCredentialConfig *cred,
                             "key '%s': %s", cred->key, g_strerror (errno));
       return FALSE;
     }
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+  /* The daemon's own rule; with no daemon user known, only root may own it. */
+  problems = sspid_key_file_problems (&st, has_daemon_user ? daemon_uid : 0);
+  if (problems & SSPID_KEY_FILE_READABLE_BY_OTHERS)
     {
       sspictl_check_report (check, SSPICTL_SEVERITY_ERROR, where, report,
                             "key '%s' has mode %04o: other users can read it, so sspid "
@@ -186,7 +190,7 @@ check_key_file (SspictlCheck *check, const SspidCredentialConfig *cred,
                             (unsigned) (st.st_mode & 07777), cred->key);
       ok = FALSE;
     }
-  if (st.st_uid != 0 && (!has_daemon_user || st.st_uid != daemon_uid))
+  if (problems & SSPID_KEY_FILE_FOREIGN_OWNER)
     {
       g_autofree char *owner = user_name (st.st_uid);
 
