@@ -217,6 +217,10 @@ START_TEST (test_huge_token)
 
       ck_assert_uint_eq (step_status (r), (guint32) SEC_E_INVALID_TOKEN);
       ck_assert_uint_eq (step_handle (r), 0);
+      /* The daemon answers before it drops the message; one more round trip
+       * (GetStatus, served after that call's cleanup) keeps the sample from
+       * catching the last token still mapped. */
+      (void) count_of ("contexts");
       rss_last = rss_kib ();
       if (i == 0)
         rss_first = rss_last;
