@@ -184,8 +184,8 @@ key_file_is_private (const char *credential, const char *path)
 
 /* @key as it may appear in a log line: a pkcs11: URI without its PIN.
  * Attributes are separated by ';' (path) or '?' and '&' (query). */
-static char *
-key_for_log (const char *key)
+char *
+sspid_key_for_log (const char *key)
 {
   GString *out;
   const char *p;
@@ -378,7 +378,7 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
                                                GNUTLS_X509_FMT_PEM, NULL, 0);
   if (ret < 0)
     {
-      g_autofree char *key = key_for_log (conf->key);
+      g_autofree char *key = sspid_key_for_log (conf->key);
 
       g_warning ("%s: cannot load certificate '%s' with key '%s': %s%s",
                  what, conf->certificate, key, gnutls_strerror (ret),

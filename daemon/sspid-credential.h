@@ -24,6 +24,10 @@ typedef enum {
 } SspidKeyFileProblems;
 
 SspidKeyFileProblems sspid_key_file_problems (const struct stat *st, uid_t daemon_uid);
+
+/* A key reference as logs and sspictl show it: a pkcs11: URI loses its
+ * pin-value (the daemon and `sspictl check-config` use this one rule). */
+char *sspid_key_for_log (const char *key);
 typedef struct _SspidCredential SspidCredential;
 
 /* Loads every [credential] of @config.  key= is a PEM file or a pkcs11: URI

@@ -273,33 +273,6 @@ sspictl_check_trust (SspictlCheck *check, const char *trust, const SspictlWhere 
                           "trust '%s' holds no CA certificate: no peer can be verified", trust);
 }
 
-/* @key as it may be shown: a pkcs11: URI without its PIN (as the daemon
- * logs it).  Attributes are separated by ';' (path) or '?' and '&' (query). */
-static char *
-key_for_display (const char *key)
-{
-  GString *out;
-  const char *p;
-
-  if (!g_str_has_prefix (key, "pkcs11:"))
-    return g_strdup (key);
-  out = g_string_new ("pkcs11:");
-  p = key + strlen ("pkcs11:");
-  while (*p != '\0')
-    {
-      gsize len = strcspn (p, ";?&");
-
-      if (g_str_has_prefix (p, "pin-value="))
-        g_string_append (out, "pin-value=(hidden)");
-      else
-        g_string_append_len (out, p, (gssize) len);
-      p += len;
-      if (*p != '\0')
-        g_string_append_c (out, *p++);
-    }
-  return g_string_free (out, FALSE);
-}
-
 static const char *
 usage_name (SspidUsage usage)
 {
@@ -322,7 +295,7 @@ sspictl_check_credential (SspictlCheck *check, const SspidCredentialConfig *cred
 
   report->usage = usage_name (cred->usage);
   report->certificate = g_strdup (cred->certificate);
-  report->key = key_for_display (cred->key);
+  report->key = sspid_key_for_log (cred->key);
   report->is_pkcs11 = g_str_has_prefix (cred->key, "pkcs11:");
 
   has_certificate = check_certificate (check, cred, &at_certificate, report);
