@@ -2,16 +2,28 @@
 /*
  * `sspictl connect HOST:PORT`: a TLS client.  It connects over TCP, runs the
  * handshake through sspid with an outbound credential (anonymous unless
- * --credential names one) and prints what was negotiated.  Application
- * data is not exchanged: the connection is closed after the report.
+ * --credential names one) and prints what was negotiated, including
+ * whether the session was resumed from sspid's client session cache.
+ * With --get PATH it then sends an HTTP/1.0 GET and prints the response;
+ * with --stdin it copies standard input to the server and what comes back
+ * to standard output, like nc.  Either way the data goes through EncryptMessage /
+ * DecryptMessage (sspictl-stream.c) and the connection ends with
+ * close_notify both ways.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
-#include "sspictl-tls.h"
+#include "sspictl-stream.h"
 
 #define CONNECT_TIMEOUT_SEC 30
+/* Without data: how long to wait for the server's close after ours. */
+#define CLOSE_TIMEOUT_SEC 2
+/* --get: a diagnostic, not a downloader. */
+#define MAX_RESPONSE (64 * 1024 * 1024)
 
 typedef struct {
   char   *credential;
@@ -21,6 +33,8 @@ typedef struct {
   gboolean tls13;
   int      read_size;
   gboolean manual_validation;
+  char    *get;
+  gboolean use_stdin;
   gboolean json;
 } ConnectArgs;
 
@@ -30,6 +44,7 @@ connect_args_clear (ConnectArgs *a)
   g_free (a->credential);
   g_strfreev (a->alpn);
   g_free (a->target);
+  g_free (a->get);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ConnectArgs, connect_args_clear)
 
@@ -50,6 +65,11 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
       "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
     { "manual-validation", 0, 0, G_OPTION_ARG_NONE, &a->manual_validation,
       "Do not verify the server certificate (ISC_REQ_MANUAL_CRED_VALIDATION)", NULL },
+    { "get", 'g', 0, G_OPTION_ARG_STRING, &a->get,
+      "Send an HTTP/1.0 GET for PATH (e.g. /) and print the response's body", "PATH" },
+    { "stdin", 0, 0, G_OPTION_ARG_NONE, &a->use_stdin,
+      "Copy standard input to the server and its data to standard output; "
+      "close_notify at the end of the input (the report goes to stderr)", NULL },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &a->json,
       "Print the report as one JSON document", NULL },
     { NULL }
@@ -58,12 +78,21 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
   g_autoptr (GError) error = NULL;
 
   g_option_context_set_summary (context,
-                                "Connect to a TLS server and run the handshake through sspid.");
+                                "Connect to a TLS server and run the handshake through sspid;\n"
+                                "with --get or --stdin, exchange data over it.");
   g_option_context_set_description (context,
       "The client is anonymous unless --credential names an outbound (or both)\n"
       "credential; the server is verified against the daemon's default-trust.\n"
-      "Prints handshake, role, protocol, cipher, alpn, peer certificate, steps,\n"
-      "pid; no application data is exchanged.\n\n"
+      "Prints handshake, role, protocol, cipher, alpn, resumed (whether sspid's\n"
+      "client session cache resumed an earlier session with this server),\n"
+      "peer certificate, steps, pid.  Without --get or --stdin no application\n"
+      "data is exchanged.  With them, the report adds what was received and\n"
+      "sent and how the server ended (close_notify or eof); --get then prints\n"
+      "the HTTP status line ('http:'), an empty line and the body (with\n"
+      "--json: the members exchange.http and exchange.body).  Every connection\n"
+      "ends with close_notify; without data, connect then reads until the\n"
+      "server closes (2 s at most), so that a TLS 1.3 server's session\n"
+      "tickets reach sspid's cache and the next connect can resume.\n\n"
       SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -84,6 +113,16 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
   if (a->tls12 && a->tls13)
     {
       g_printerr ("sspictl connect: --tls1.2 and --tls1.3 exclude each other\n");
+      return FALSE;
+    }
+  if (a->get != NULL && a->use_stdin)
+    {
+      g_printerr ("sspictl connect: --get and --stdin exclude each other\n");
+      return FALSE;
+    }
+  if (a->get != NULL && (a->get[0] != '/' || strpbrk (a->get, " \r\n") != NULL))
+    {
+      g_printerr ("sspictl connect: --get wants a PATH starting with '/', without spaces\n");
       return FALSE;
     }
   *address = argv[1];
@@ -118,11 +157,200 @@ tcp_connect (const char *address, char **host)
   return g_steal_pointer (&conn);
 }
 
+/* Reads until the server ends; the server's close_notify is answered with
+ * ours.  Returns FALSE if the stream failed (printed). */
+static gboolean
+receive_all (SspictlStream *stream, GByteArray *into, gboolean to_stdout)
+{
+  for (;;)
+    {
+      SspictlStreamResult r = sspictl_stream_receive (stream, into);
+
+      switch (r)
+        {
+        case SSPICTL_STREAM_DATA:
+          if (to_stdout)
+            {
+              fwrite (into->data, 1, into->len, stdout);
+              fflush (stdout);
+              g_byte_array_set_size (into, 0);
+            }
+          else if (into->len > MAX_RESPONSE)
+            {
+              g_printerr ("sspictl connect: the response is larger than %d MiB\n",
+                          MAX_RESPONSE / (1024 * 1024));
+              return FALSE;
+            }
+          break;
+        case SSPICTL_STREAM_CLOSED:
+          if (!sspictl_stream_peek_exchange (stream)->sent_close_notify)
+            sspictl_stream_shutdown (stream);
+          return TRUE;
+        case SSPICTL_STREAM_EOF:
+          return TRUE;
+        case SSPICTL_STREAM_FAILED:
+        default:
+          return FALSE;
+        }
+    }
+}
+
+/* HTTP/1.0: the server closes the connection after the response, so the
+ * response is everything until close_notify (or, from sloppy servers, the
+ * end of the TCP stream, which the report shows as "end: eof"). */
+static int
+run_get (SspictlStream *stream, const char *path, const char *host)
+{
+  SspictlTlsExchange *x = sspictl_stream_peek_exchange (stream);
+  g_autofree char *request = g_strdup_printf ("GET %s HTTP/1.0\r\n"
+                                              "Host: %s\r\n"
+                                              "User-Agent: sspictl/" PACKAGE_VERSION "\r\n"
+                                              "Accept: */*\r\n"
+                                              "Connection: close\r\n\r\n", path, host);
+  g_autoptr (GByteArray) response = g_byte_array_new ();
+  const char *end_of_header, *end_of_line;
+  gsize body_at = 0;
+
+  if (!sspictl_stream_send (stream, request, strlen (request)) ||
+      !receive_all (stream, response, FALSE))
+    return SSPICTL_EXIT_FAILED;
+  if (response->len == 0)
+    {
+      g_printerr ("sspictl connect: the server sent no response\n");
+      return SSPICTL_EXIT_FAILED;
+    }
+  end_of_header = memmem (response->data, response->len, "\r\n\r\n", 4);
+  if (end_of_header != NULL)
+    {
+      end_of_line = memchr (response->data, '\r', response->len);
+      x->http_line = g_strndup ((const char *) response->data,
+                                end_of_line - (const char *) response->data);
+      body_at = end_of_header + 4 - (const char *) response->data;
+    }
+  else
+    x->http_line = g_strdup ("(no HTTP header)");
+  x->body = g_bytes_new (response->data + body_at, response->len - body_at);
+  return SSPICTL_EXIT_OK;
+}
+
+/* One read of standard input, sent as it came.  *is_open turns FALSE at
+ * its end, after which close_notify went out. */
+static gboolean
+forward_stdin (SspictlStream *stream, gboolean *is_open)
+{
+  char buf[16384];
+  ssize_t n;
+
+  do
+    n = read (STDIN_FILENO, buf, sizeof buf);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      g_printerr ("sspictl connect: reading standard input: %s\n", g_strerror (errno));
+      return FALSE;
+    }
+  if (n > 0)
+    return sspictl_stream_send (stream, buf, (gsize) n);
+  *is_open = FALSE;
+  return sspictl_stream_shutdown (stream);
+}
+
+/* Copies standard input to the server and the server's data to standard
+ * output, both at once (a poll on both; the socket read only as far as
+ * what it signalled, so neither side waits for the other).  At the end of
+ * standard input, close_notify (a TLS half-close: "no more from me"); then
+ * the server's data until it closes. */
+static int
+run_stdin (SspictlStream *stream, GSocket *socket)
+{
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+  gboolean is_stdin_open = TRUE;
+
+  while (is_stdin_open)
+    {
+      GPollFD fds[2] = {
+        { g_socket_get_fd (socket), G_IO_IN | G_IO_HUP | G_IO_ERR, 0 },
+        { STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, 0 },
+      };
+
+      /* Bytes already received (the handshake's EXTRA) never make the
+       * socket readable again: use them first. */
+      if (!sspictl_stream_has_pending (stream) &&
+          g_poll (fds, G_N_ELEMENTS (fds), -1) < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          g_printerr ("sspictl connect: poll: %s\n", g_strerror (errno));
+          return SSPICTL_EXIT_FAILED;
+        }
+      if (sspictl_stream_has_pending (stream) || fds[0].revents != 0)
+        {
+          switch (sspictl_stream_receive_some (stream, data))
+            {
+            case SSPICTL_STREAM_DATA:
+              fwrite (data->data, 1, data->len, stdout);
+              fflush (stdout);
+              g_byte_array_set_size (data, 0);
+              break;
+            case SSPICTL_STREAM_AGAIN:
+              break;
+            case SSPICTL_STREAM_CLOSED:
+              /* The server is done before us: answer, and stop. */
+              sspictl_stream_shutdown (stream);
+              return SSPICTL_EXIT_OK;
+            case SSPICTL_STREAM_EOF:
+              return SSPICTL_EXIT_OK;
+            case SSPICTL_STREAM_FAILED:
+            default:
+              return SSPICTL_EXIT_FAILED;
+            }
+          continue;
+        }
+      if (fds[1].revents != 0 && !forward_stdin (stream, &is_stdin_open))
+        return SSPICTL_EXIT_FAILED;
+    }
+  return receive_all (stream, data, TRUE) ? SSPICTL_EXIT_OK : SSPICTL_EXIT_FAILED;
+}
+
+/* After the handshake with --get or --stdin.  The text report comes first
+ * (it is known before any data moves), the JSON one last (it is one
+ * document with the exchange in it). */
+static int
+exchange (GSocket *socket, CredHandle *cred, CtxtHandle *ctx, const SspictlTlsOptions *opts,
+          const ConnectArgs *a, const SspictlTlsReport *report, const GByteArray *leftover)
+{
+  g_autoptr (SspictlStream) stream = sspictl_stream_new (socket, cred, ctx, opts, leftover);
+  SspictlTlsExchange *x = sspictl_stream_peek_exchange (stream);
+  FILE *out = a->use_stdin ? stderr : stdout;
+  int ret;
+
+  if (!a->json)
+    sspictl_tls_report_print (report, NULL, FALSE, out);
+  ret = a->get != NULL ? run_get (stream, a->get, opts->target) : run_stdin (stream, socket);
+  if (a->json)
+    {
+      sspictl_tls_report_print (report, x, TRUE, out);
+      return ret;
+    }
+  sspictl_tls_exchange_print (x, out);
+  if (x->body != NULL)
+    {
+      gsize len = 0;
+      const void *body = g_bytes_get_data (x->body, &len);
+
+      fputc ('\n', stdout);
+      fwrite (body, 1, len, stdout);
+      fflush (stdout);
+    }
+  return ret;
+}
+
 int
 sspictl_connect (int argc, char **argv)
 {
   g_auto (ConnectArgs) a = { 0 };
   g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GByteArray) leftover = g_byte_array_new ();
   g_autofree char *host = NULL;
   const char *address = NULL;
   SspictlTlsOptions opts = { 0 };
@@ -130,6 +358,7 @@ sspictl_connect (int argc, char **argv)
   CtxtHandle ctx;
   SECURITY_STATUS status;
   SspictlTlsStats stats;
+  GSocket *socket;
   int ret;
 
   if (!parse_args (argc, argv, &a, &address))
@@ -138,6 +367,7 @@ sspictl_connect (int argc, char **argv)
   conn = tcp_connect (address, &host);
   if (conn == NULL)
     return SSPICTL_EXIT_NETWORK;
+  socket = g_socket_connection_get_socket (conn);
 
   opts.is_server = FALSE;
   opts.credential = a.credential;
@@ -154,16 +384,30 @@ sspictl_connect (int argc, char **argv)
       return sspictl_exit_for_acquire (status);
     }
 
-  ret = sspictl_tls_handshake (g_socket_connection_get_socket (conn), &cred, &opts,
-                               &ctx, &status, &stats);
+  ret = sspictl_tls_handshake (socket, &cred, &opts, &ctx, &status, &stats, leftover);
   if (ret == SSPICTL_EXIT_OK)
-    sspictl_tls_print_report (&ctx, FALSE, &stats, a.json);
+    {
+      g_autoptr (SspictlTlsReport) report = sspictl_tls_report_new (&ctx, FALSE, &stats);
+
+      if (a.get != NULL || a.use_stdin)
+        ret = exchange (socket, &cred, &ctx, &opts, &a, report, leftover);
+      else
+        {
+          g_autoptr (SspictlStream) stream = NULL;
+
+          sspictl_tls_report_print (report, NULL, a.json, stdout);
+          /* No data, but a clean end, which also reads a TLS 1.3 server's
+           * session tickets into sspid's cache for the next connect. */
+          stream = sspictl_stream_new (socket, &cred, &ctx, &opts, leftover);
+          sspictl_stream_close (stream, CLOSE_TIMEOUT_SEC);
+        }
+    }
   else if (ret == SSPICTL_EXIT_HANDSHAKE)
     sspictl_tls_print_failure (status, FALSE, a.json);
 
   sspictl_tls_delete_context (&ctx);
   sspictl_tls_free_credential (&cred);
-  sspictl_socket_close_gently (g_socket_connection_get_socket (conn));
+  sspictl_socket_close_gently (socket);
   g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
   return ret;
 }

@@ -2,15 +2,23 @@
 /*
  * `sspictl serve PORT --credential NAME`: a TLS server.  It listens on
  * loopback (or --bind ADDR), and for each connection, one at a time, runs
- * the handshake through sspid with the inbound credential NAME, prints the
- * session report (with the client certificate's subject, if one was sent)
- * and closes the connection.  Application data is not exchanged.
+ * the handshake through sspid with the inbound credential NAME and prints
+ * the session report (with the client certificate's subject, if one was
+ * sent, and whether the client resumed a session).  By default it then
+ * closes the connection; with --echo it sends back every record's
+ * plaintext until the client closes, with --http it answers one HTTP
+ * request with a page describing the connection.  The data goes through
+ * EncryptMessage / DecryptMessage (sspictl-stream.c).
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
-#include "sspictl-tls.h"
+#include "sspictl-stream.h"
+
+/* --http: the largest request header read before answering 400. */
+#define MAX_REQUEST 16384
 
 typedef struct {
   char    *credential;
@@ -18,6 +26,9 @@ typedef struct {
   char    *bind;
   gboolean require_client_cert;
   gboolean once;
+  int      count;
+  gboolean echo;
+  gboolean http;
   gboolean tls12;
   gboolean tls13;
   int      read_size;
@@ -46,7 +57,13 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
     { "require-client-cert", 0, 0, G_OPTION_ARG_NONE, &a->require_client_cert,
       "Ask for a client certificate and refuse clients without one", NULL },
     { "once", 0, 0, G_OPTION_ARG_NONE, &a->once,
-      "Exit after one connection (status 0 if its handshake succeeded)", NULL },
+      "Exit after one connection (status 0 if it succeeded); --count 1", NULL },
+    { "count", 'n', 0, G_OPTION_ARG_INT, &a->count,
+      "Exit after N connections (status 0 if all succeeded)", "N" },
+    { "echo", 'e', 0, G_OPTION_ARG_NONE, &a->echo,
+      "Send every record's data back until the client closes", NULL },
+    { "http", 0, 0, G_OPTION_ARG_NONE, &a->http,
+      "Answer an HTTP request with a page describing the connection", NULL },
     { "tls1.2", 0, 0, G_OPTION_ARG_NONE, &a->tls12, "Allow only TLS 1.2", NULL },
     { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls13, "Allow only TLS 1.3", NULL },
     { "read-size", 0, 0, G_OPTION_ARG_INT, &a->read_size,
@@ -60,15 +77,18 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
   guint64 value;
 
   g_option_context_set_summary (context,
-                                "Accept TLS connections and run each handshake through sspid.\n"
+                                "Accept TLS connections and run each handshake through sspid;\n"
+                                "with --echo or --http, exchange data over it.\n"
                                 "PORT 0 picks a free port (printed on the 'listening on' line).");
   g_option_context_set_description (context,
       "NAME is an inbound (or both) credential of sspid.conf that you may use\n"
       "(see 'sspictl credentials').  Connections are served one at a time;\n"
       "each gets a report like connect's (with the client certificate's\n"
-      "subject), then is closed: no application data is exchanged.  With\n"
-      "--json the 'listening on' line goes to stderr and each report is one\n"
-      "JSON document on stdout.\n\n"
+      "subject and 'resumed: yes' for a resumed session).  Without --echo or\n"
+      "--http the connection is then closed.  With them, the report adds what\n"
+      "was received and sent and how the client ended (close_notify or eof).\n"
+      "With --json the 'listening on' line goes to stderr and each report is\n"
+      "one JSON document on stdout.\n\n"
       SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -96,6 +116,18 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
       g_printerr ("sspictl serve: --tls1.2 and --tls1.3 exclude each other\n");
       return FALSE;
     }
+  if (a->echo && a->http)
+    {
+      g_printerr ("sspictl serve: --echo and --http exclude each other\n");
+      return FALSE;
+    }
+  if (a->count < 0 || (a->once && a->count > 1))
+    {
+      g_printerr ("sspictl serve: --count wants a positive number (--once is --count 1)\n");
+      return FALSE;
+    }
+  if (a->once)
+    a->count = 1;
   *port = (guint16) value;
   return TRUE;
 }
@@ -147,12 +179,146 @@ has_client_certificate (CtxtHandle *ctx)
   return TRUE;
 }
 
-/* One connection: handshake and report.  Returns an SSPICTL_EXIT_* code. */
+/* --echo: every record's data goes back as it came, until the client
+ * ends; its close_notify is answered with ours. */
 static int
-serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts,
-           gboolean require_client_cert, gboolean json)
+run_echo (SspictlStream *stream)
+{
+  g_autoptr (GByteArray) data = g_byte_array_new ();
+
+  for (;;)
+    {
+      switch (sspictl_stream_receive (stream, data))
+        {
+        case SSPICTL_STREAM_DATA:
+          if (!sspictl_stream_send (stream, data->data, data->len))
+            return SSPICTL_EXIT_FAILED;
+          g_byte_array_set_size (data, 0);
+          break;
+        case SSPICTL_STREAM_CLOSED:
+          /* The client may be gone already (s_client -reconnect is):
+           * close_notify is best effort. */
+          sspictl_stream_shutdown (stream);
+          return SSPICTL_EXIT_OK;
+        case SSPICTL_STREAM_EOF:
+          return SSPICTL_EXIT_OK;
+        case SSPICTL_STREAM_FAILED:
+        default:
+          return SSPICTL_EXIT_FAILED;
+        }
+    }
+}
+
+/* The page --http serves: the connection as sspid reports it. */
+static char *
+http_page (const SspictlTlsReport *report, const char *request_line)
+{
+  const char *alpn = sspictl_tls_report_peek_alpn (report);
+  const char *peer = sspictl_tls_report_peek_peer (report);
+
+  return g_strdup_printf ("sspictl serve: this connection, as sspid reports it\n"
+                          "protocol: %s\n"
+                          "cipher: %s\n"
+                          "alpn: %s\n"
+                          "resumed: %s\n"
+                          "client certificate: %s\n"
+                          "request: %s\n",
+                          sspictl_tls_report_peek_protocol (report),
+                          sspictl_tls_report_peek_cipher (report),
+                          alpn ? alpn : "none",
+                          sspictl_tls_report_is_resumed (report) ? "yes" : "no",
+                          peer ? peer : "none", request_line);
+}
+
+static gboolean
+send_http (SspictlStream *stream, const char *status, const char *body, gboolean with_body)
+{
+  g_autofree char *response =
+      g_strdup_printf ("HTTP/1.0 %s\r\n"
+                       "Server: sspictl/" PACKAGE_VERSION "\r\n"
+                       "Content-Type: text/plain; charset=utf-8\r\n"
+                       "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                       "Connection: close\r\n\r\n%s",
+                       status, strlen (body), with_body ? body : "");
+
+  return sspictl_stream_send (stream, response, strlen (response));
+}
+
+/* --http: one request (its header; a body is not read), one answer, then
+ * close_notify: HTTP/1.0 without keep-alive. */
+static int
+run_http (SspictlStream *stream, const SspictlTlsReport *report)
+{
+  SspictlTlsExchange *x = sspictl_stream_peek_exchange (stream);
+  g_autoptr (GByteArray) request = g_byte_array_new ();
+  g_autofree char *page = NULL;
+  const char *eol;
+  gboolean is_get, is_head;
+
+  /* memmem, not g_strstr_len: the bytes are not a string (and may be none). */
+  while (memmem (request->data, request->len, "\r\n\r\n", 4) == NULL &&
+         memmem (request->data, request->len, "\n\n", 2) == NULL)
+    {
+      SspictlStreamResult r;
+
+      if (request->len > MAX_REQUEST)
+        {
+          x->http_line = g_strdup ("(request header too large)");
+          send_http (stream, "400 Bad Request", "request header too large\n", TRUE);
+          sspictl_stream_shutdown (stream);
+          return SSPICTL_EXIT_FAILED;
+        }
+      r = sspictl_stream_receive (stream, request);
+      if (r == SSPICTL_STREAM_FAILED)
+        return SSPICTL_EXIT_FAILED;
+      if (r == SSPICTL_STREAM_CLOSED)
+        sspictl_stream_shutdown (stream);
+      if (r != SSPICTL_STREAM_DATA)
+        return SSPICTL_EXIT_OK;   /* no request: nothing to answer */
+    }
+
+  eol = memchr (request->data, '\n', request->len);
+  x->http_line = g_strndup ((const char *) request->data, eol - (const char *) request->data);
+  g_strchomp (x->http_line);
+  is_get = g_str_has_prefix (x->http_line, "GET ");
+  is_head = g_str_has_prefix (x->http_line, "HEAD ");
+  if (is_get || is_head)
+    {
+      page = http_page (report, x->http_line);
+      if (!send_http (stream, "200 OK", page, is_get))
+        return SSPICTL_EXIT_FAILED;
+    }
+  else if (!send_http (stream, "405 Method Not Allowed", "only GET and HEAD\n", TRUE))
+    return SSPICTL_EXIT_FAILED;
+  sspictl_stream_shutdown (stream);
+  return SSPICTL_EXIT_OK;
+}
+
+/* The data part of a connection, with --echo or --http. */
+static int
+serve_data (GSocket *client, CredHandle *cred, CtxtHandle *ctx, const SspictlTlsOptions *opts,
+            const ServeArgs *a, const SspictlTlsReport *report, const GByteArray *leftover)
+{
+  g_autoptr (SspictlStream) stream = sspictl_stream_new (client, cred, ctx, opts, leftover);
+  int ret;
+
+  if (!a->json)
+    sspictl_tls_report_print (report, NULL, FALSE, stdout);
+  ret = a->echo ? run_echo (stream) : run_http (stream, report);
+  if (a->json)
+    sspictl_tls_report_print (report, sspictl_stream_peek_exchange (stream), TRUE, stdout);
+  else
+    sspictl_tls_exchange_print (sspictl_stream_peek_exchange (stream), stdout);
+  return ret;
+}
+
+/* One connection: handshake, report and, with --echo or --http, the data.
+ * Returns an SSPICTL_EXIT_* code. */
+static int
+serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts, const ServeArgs *a)
 {
   g_autoptr (GSocketAddress) peer = g_socket_get_remote_address (client, NULL);
+  g_autoptr (GByteArray) leftover = g_byte_array_new ();
   g_autofree char *peer_str = NULL;
   CtxtHandle ctx;
   SECURITY_STATUS status;
@@ -161,7 +327,7 @@ serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts,
 
   if (peer != NULL)
     peer_str = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (peer));
-  if (json)
+  if (a->json)
     g_printerr ("connection from %s\n", peer_str ? peer_str : "?");
   else
     {
@@ -169,17 +335,24 @@ serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts,
       fflush (stdout);
     }
 
-  ret = sspictl_tls_handshake (client, cred, opts, &ctx, &status, &stats);
-  if (ret == SSPICTL_EXIT_OK && require_client_cert && !has_client_certificate (&ctx))
+  ret = sspictl_tls_handshake (client, cred, opts, &ctx, &status, &stats, leftover);
+  if (ret == SSPICTL_EXIT_OK && a->require_client_cert && !has_client_certificate (&ctx))
     {
       g_printerr ("sspictl serve: the client sent no certificate\n");
       status = SEC_E_NO_CREDENTIALS;
       ret = SSPICTL_EXIT_HANDSHAKE;
     }
   if (ret == SSPICTL_EXIT_OK)
-    sspictl_tls_print_report (&ctx, TRUE, &stats, json);
+    {
+      g_autoptr (SspictlTlsReport) report = sspictl_tls_report_new (&ctx, TRUE, &stats);
+
+      if (a->echo || a->http)
+        ret = serve_data (client, cred, &ctx, opts, a, report, leftover);
+      else
+        sspictl_tls_report_print (report, NULL, a->json, stdout);
+    }
   else if (ret == SSPICTL_EXIT_HANDSHAKE)
-    sspictl_tls_print_failure (status, TRUE, json);
+    sspictl_tls_print_failure (status, TRUE, a->json);
   sspictl_tls_delete_context (&ctx);
   sspictl_socket_close_gently (client);
   return ret;
@@ -230,10 +403,12 @@ sspictl_serve (int argc, char **argv)
       fflush (stdout);
     }
 
-  do
+  /* --count N: the exit status says whether all N went well. */
+  for (int served = 0; a.count == 0 || served < a.count; served++)
     {
       g_autoptr (GError) error = NULL;
       g_autoptr (GSocket) client = g_socket_accept (listener, NULL, &error);
+      int one;
 
       if (client == NULL)
         {
@@ -241,9 +416,10 @@ sspictl_serve (int argc, char **argv)
           ret = SSPICTL_EXIT_NETWORK;
           continue;
         }
-      ret = serve_one (client, &cred, &opts, a.require_client_cert, a.json);
+      one = serve_one (client, &cred, &opts, &a);
+      if (one != SSPICTL_EXIT_OK)
+        ret = one;
     }
-  while (!a.once);
 
   sspictl_tls_free_credential (&cred);
   return ret;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The part of sspictl that talks TLS: acquiring a credential, the Schannel
- * handshake loop over a TCP socket, and the session report.
+ * The part of sspictl that talks TLS: acquiring a credential and the
+ * Schannel handshake loop over a TCP socket.  The session report is in
+ * sspictl-report.c, application data in sspictl-stream.c.
  *
  * Every SSPI call that makes or continues a handshake goes through the
  * asynchronous API (Sspi*Async): the main thread issues one step, waits for
@@ -9,18 +10,13 @@
  * loop rules say: send the output token, keep SECBUFFER_EXTRA bytes for the
  * next call, read more on SEC_E_INCOMPLETE_MESSAGE.  The socket is only
  * touched on the main thread.  sspictl never holds a key: it moves opaque
- * tokens and, for the report, decodes the peer's public certificate.
+ * tokens.
  */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-#include <gnutls/gnutls.h>
-#include <gnutls/x509.h>
 
-#include "sspictl-json.h"
 #include "sspictl-tls.h"
 
 /* How long one step may take before sspictl gives up on the daemon, and how
@@ -280,8 +276,8 @@ read_more (GSocket *socket, GByteArray *in, gsize read_size)
   return TRUE;
 }
 
-static gboolean
-send_all (GSocket *socket, const guint8 *data, gsize len)
+gboolean
+sspictl_socket_send_all (GSocket *socket, const guint8 *data, gsize len, gboolean is_quiet)
 {
   g_autoptr (GError) error = NULL;
 
@@ -290,7 +286,8 @@ send_all (GSocket *socket, const guint8 *data, gsize len)
       gssize n = g_socket_send (socket, (const char *) data, len, NULL, &error);
       if (n < 0)
         {
-          g_printerr ("sspictl: sending: %s\n", error->message);
+          if (!is_quiet)
+            g_printerr ("sspictl: sending: %s\n", error->message);
           return FALSE;
         }
       data += n;
@@ -358,6 +355,7 @@ typedef struct {
   SspiAsyncContext        *ac;
   Waiter                   waiter;
   SspictlTlsStats         *stats;
+  GByteArray              *leftover;  /* NULL: the caller wants no data */
 } Handshake;
 
 /* What one step left for the loop. */
@@ -444,7 +442,7 @@ run_step (Handshake *hs, StepResult *r)
   if (out_buf.pvBuffer != NULL)
     {
       if (out_buf.cbBuffer > 0)
-        ok = send_all (hs->socket, out_buf.pvBuffer, out_buf.cbBuffer);
+        ok = sspictl_socket_send_all (hs->socket, out_buf.pvBuffer, out_buf.cbBuffer, FALSE);
       FreeContextBuffer (out_buf.pvBuffer);
     }
   return ok;
@@ -473,8 +471,12 @@ handshake_loop (Handshake *hs, SECURITY_STATUS *status)
       switch (r.status)
         {
         case SEC_E_OK:
-          /* Bytes after the handshake (application data) are not ours to
-           * read: this verb closes the connection. */
+          /* The bytes behind the last handshake record are records for
+           * DecryptMessage: a TLS 1.3 server's session tickets right
+           * behind its Finished, or a client's first request.  Keep them
+           * for the caller, as a Windows Schannel user must. */
+          if (hs->leftover != NULL && r.extra > 0 && r.extra <= hs->in->len)
+            g_byte_array_append (hs->leftover, hs->in->data + hs->in->len - r.extra, r.extra);
           return SSPICTL_EXIT_OK;
 
         case SEC_I_CONTINUE_NEEDED:
@@ -512,7 +514,8 @@ handshake_loop (Handshake *hs, SECURITY_STATUS *status)
 int
 sspictl_tls_handshake (GSocket *socket, CredHandle *cred,
                        const SspictlTlsOptions *opts, CtxtHandle *ctx,
-                       SECURITY_STATUS *status, SspictlTlsStats *stats)
+                       SECURITY_STATUS *status, SspictlTlsStats *stats,
+                       GByteArray *leftover)
 {
   Handshake hs = { 0 };
   int ret;
@@ -527,6 +530,7 @@ sspictl_tls_handshake (GSocket *socket, CredHandle *cred,
   hs.opts = opts;
   hs.ctx = ctx;
   hs.stats = stats;
+  hs.leftover = leftover;
   hs.in = g_byte_array_new ();
   hs.alpn = build_alpn (opts->alpn);
   hs.ac = waiter_context_new (&hs.waiter);
@@ -540,209 +544,4 @@ sspictl_tls_handshake (GSocket *socket, CredHandle *cred,
   g_clear_pointer (&hs.alpn, g_bytes_unref);
   g_byte_array_unref (hs.in);
   return ret;
-}
-
-/* ---- the report -------------------------------------------------------- */
-
-static const char *
-protocol_name (DWORD protocol)
-{
-  if (protocol & SP_PROT_TLS1_3)
-    return "TLS 1.3";
-  if (protocol & SP_PROT_TLS1_2)
-    return "TLS 1.2";
-  if (protocol & SP_PROT_TLS1_1)
-    return "TLS 1.1";
-  if (protocol & SP_PROT_TLS1_0)
-    return "TLS 1.0";
-  return "unknown";
-}
-
-static char *
-utf16_to_utf8 (const WCHAR *s, gsize max)
-{
-  glong len = 0;
-
-  while ((gsize) len < max && s[len] != 0)
-    len++;
-  return g_utf16_to_utf8 ((const gunichar2 *) s, len, NULL, NULL, NULL);
-}
-
-/* The subject DN of a DER certificate, or NULL. */
-static char *
-subject_of_der (const guint8 *der, gsize len)
-{
-  gnutls_x509_crt_t crt;
-  gnutls_datum_t in = { (unsigned char *) der, (unsigned int) len };
-  gnutls_datum_t dn = { NULL, 0 };
-  char *subject = NULL;
-
-  if (gnutls_x509_crt_init (&crt) < 0)
-    return NULL;
-  if (gnutls_x509_crt_import (crt, &in, GNUTLS_X509_FMT_DER) >= 0 &&
-      gnutls_x509_crt_get_dn2 (crt, &dn) >= 0)
-    subject = g_strndup ((const char *) dn.data, dn.size);
-  gnutls_free (dn.data);
-  gnutls_x509_crt_deinit (crt);
-  return subject;
-}
-
-/* What the report says, collected once for the text and the JSON form. */
-typedef struct {
-  const char *protocol;   /* static */
-  char       *cipher;
-  char       *alpn;       /* NULL: none negotiated */
-  gboolean    has_peer;
-  char       *peer;       /* subject; NULL with has_peer: undecodable */
-} Report;
-
-static void
-report_clear (Report *r)
-{
-  g_free (r->cipher);
-  g_free (r->alpn);
-  g_free (r->peer);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Report, report_clear)
-
-static char *
-cipher_of (CtxtHandle *ctx)
-{
-  SecPkgContext_CipherInfo ci = { 0 };
-  SecPkgContext_ConnectionInfo conn = { 0 };
-  g_autofree char *suite = NULL;
-
-  if (QueryContextAttributesA (ctx, SECPKG_ATTR_CIPHER_INFO, &ci) == SEC_E_OK)
-    suite = utf16_to_utf8 (ci.szCipherSuite, G_N_ELEMENTS (ci.szCipherSuite));
-  if (suite != NULL && suite[0] != '\0')
-    return g_steal_pointer (&suite);
-  if (QueryContextAttributesA (ctx, SECPKG_ATTR_CONNECTION_INFO, &conn) == SEC_E_OK)
-    return g_strdup_printf ("ALG_ID 0x%04x, %u bits", conn.aiCipher, conn.dwCipherStrength);
-  return g_strdup ("unknown");
-}
-
-static char *
-alpn_of (CtxtHandle *ctx)
-{
-  SecPkgContext_ApplicationProtocol ap = { 0 };
-
-  if (QueryContextAttributesA (ctx, SECPKG_ATTR_APPLICATION_PROTOCOL, &ap) == SEC_E_OK &&
-      ap.ProtoNegoStatus == SecApplicationProtocolNegotiationStatus_Success &&
-      ap.ProtocolIdSize > 0)
-    return g_strndup ((const char *) ap.ProtocolId, ap.ProtocolIdSize);
-  return NULL;
-}
-
-static void
-report_collect (CtxtHandle *ctx, Report *r)
-{
-  SecPkgContext_ConnectionInfo conn = { 0 };
-  PCCERT_CONTEXT cert = NULL;
-
-  if (QueryContextAttributesA (ctx, SECPKG_ATTR_CONNECTION_INFO, &conn) == SEC_E_OK)
-    r->protocol = protocol_name (conn.dwProtocol);
-  else
-    r->protocol = "unknown";
-  r->cipher = cipher_of (ctx);
-  r->alpn = alpn_of (ctx);
-  if (QueryContextAttributesA (ctx, SECPKG_ATTR_REMOTE_CERT_CONTEXT, &cert) == SEC_E_OK &&
-      cert != NULL)
-    {
-      r->has_peer = TRUE;
-      r->peer = subject_of_der (cert->pbCertEncoded, cert->cbCertEncoded);
-      CertFreeCertificateContext (cert);
-    }
-}
-
-static void
-print_json (SspictlJson *j)
-{
-  g_autofree char *text = sspictl_json_finish (j);
-
-  fputs (text, stdout);
-  fflush (stdout);
-}
-
-static void
-report_json (const Report *r, gboolean is_server, const SspictlTlsStats *stats)
-{
-  SspictlJson *j = sspictl_json_new ();
-
-  sspictl_json_begin_object (j);
-  sspictl_json_member_string (j, "handshake", "ok");
-  sspictl_json_member_string (j, "role", is_server ? "server" : "client");
-  sspictl_json_member_string (j, "protocol", r->protocol);
-  sspictl_json_member_string (j, "cipher", r->cipher);
-  sspictl_json_member_string (j, "alpn", r->alpn);
-  sspictl_json_key (j, "peer-certificate");
-  if (r->has_peer)
-    {
-      sspictl_json_begin_object (j);
-      sspictl_json_member_string (j, "subject", r->peer);
-      sspictl_json_end_object (j);
-    }
-  else
-    sspictl_json_null (j);
-  sspictl_json_member_int (j, "steps", stats->steps);
-  sspictl_json_member_int (j, "incomplete", stats->incomplete);
-  sspictl_json_member_int (j, "extra", stats->extra);
-  sspictl_json_member_int (j, "pid", getpid ());
-  sspictl_json_end_object (j);
-  print_json (j);
-}
-
-void
-sspictl_tls_print_report (CtxtHandle *ctx, gboolean is_server, const SspictlTlsStats *stats,
-                          gboolean json)
-{
-  g_auto (Report) r = { 0 };
-  const char *label = is_server ? "client certificate" : "peer certificate";
-
-  report_collect (ctx, &r);
-  if (json)
-    {
-      report_json (&r, is_server, stats);
-      return;
-    }
-  /* tools/demo and the tests read these "field: value" lines. */
-  g_print ("handshake: ok\n");
-  g_print ("role: %s\n", is_server ? "server" : "client");
-  g_print ("protocol: %s\n", r.protocol);
-  g_print ("cipher: %s\n", r.cipher);
-  g_print ("alpn: %s\n", r.alpn ? r.alpn : "none");
-  if (!r.has_peer)
-    g_print ("%s: none\n", label);
-  else
-    g_print ("%s: %s\n", label, r.peer ? r.peer : "(undecodable)");
-  g_print ("steps: %u (%u incomplete, %u extra)\n", stats->steps, stats->incomplete,
-           stats->extra);
-  g_print ("pid: %d\n", (int) getpid ());
-  fflush (stdout);
-}
-
-void
-sspictl_tls_print_failure (SECURITY_STATUS status, gboolean is_server, gboolean json)
-{
-  const char *name = sspictl_status_name (status);
-
-  if (json)
-    {
-      SspictlJson *j = sspictl_json_new ();
-      g_autofree char *code = g_strdup_printf ("0x%08" G_GINT32_MODIFIER "X", (guint32) status);
-
-      sspictl_json_begin_object (j);
-      sspictl_json_member_string (j, "handshake", "failed");
-      sspictl_json_member_string (j, "role", is_server ? "server" : "client");
-      sspictl_json_member_string (j, "status", name ? name : "unknown");
-      sspictl_json_member_string (j, "status-code", code);
-      sspictl_json_member_int (j, "pid", getpid ());
-      sspictl_json_end_object (j);
-      print_json (j);
-    }
-  else
-    {
-      g_print ("handshake: failed\n");
-      fflush (stdout);
-    }
-  sspictl_print_status ("handshake failed", status);
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * What the sspictl verbs share: TCP sockets, the Schannel handshake loop
- * driven through libsspi's asynchronous API, the session report, and names
- * for SSPI status codes.  Nothing here ever sees a key: the daemon holds
- * them, sspictl only moves opaque tokens between the socket and libsspi.
+ * driven through libsspi's asynchronous API (sspictl-tls.c), the session
+ * report (sspictl-report.c), and names for SSPI status codes.  Nothing
+ * here ever sees a key: the daemon holds them, sspictl only moves opaque
+ * tokens between the socket and libsspi.
  */
 #pragma once
 
+#include <stdio.h>
 #include <gio/gio.h>
 #include <sspi.h>
 #include <schannel.h>
@@ -38,6 +40,10 @@ void sspictl_print_status (const char *what, SECURITY_STATUS status);
 /* Closes a TCP connection without resetting it: shutdown, drain until the
  * peer closes (2 s at most), close. */
 void sspictl_socket_close_gently (GSocket *socket);
+/* Sends all of @data.  On failure prints why (unless @is_quiet) and
+ * returns FALSE. */
+gboolean sspictl_socket_send_all (GSocket *socket, const guint8 *data, gsize len,
+                                  gboolean is_quiet);
 
 /* The exit code for a failed credential acquisition: SEC_E_NO_AUTHENTICATING_AUTHORITY
  * means sspid could not be reached (a hint is printed), anything else that
@@ -61,15 +67,68 @@ void sspictl_tls_free_credential (CredHandle *cred);
  * with sspictl_tls_delete_context()), SSPICTL_EXIT_HANDSHAKE (and *status
  * says why) or SSPICTL_EXIT_NETWORK (an error was printed).  @ctx may need
  * deleting even on failure: sspictl_tls_delete_context() accepts an
- * invalid handle. */
+ * invalid handle.  If @leftover is not NULL, the bytes that arrived behind
+ * the handshake (the SECBUFFER_EXTRA of the last step: TLS 1.3 session
+ * tickets from a server, a client's first application data) are appended
+ * to it; they are records for DecryptMessage and must not be dropped. */
 int sspictl_tls_handshake (GSocket *socket, CredHandle *cred,
                            const SspictlTlsOptions *opts, CtxtHandle *ctx,
-                           SECURITY_STATUS *status, SspictlTlsStats *stats);
+                           SECURITY_STATUS *status, SspictlTlsStats *stats,
+                           GByteArray *leftover);
 void sspictl_tls_delete_context (CtxtHandle *ctx);
 
-/* Prints the session report (protocol, cipher, ALPN, peer subject, loop
- * statistics, pid) on stdout, as "field: value" lines or, with @json, as
- * one JSON document. */
+/* ---- the report (sspictl-report.c) ------------------------------------ */
+
+/* What moved after the handshake (connect --get/--stdin, serve
+ * --echo/--http), for the report.  Filled by the stream (sspictl-stream.h). */
+typedef struct {
+  guint64     bytes_sent;
+  guint64     bytes_received;
+  guint       records_sent;
+  guint       records_received;
+  guint       empty_records;     /* received with no data: TLS 1.3 session tickets */
+  guint       renegotiations;    /* SEC_I_RENEGOTIATE answered (TLS 1.3 KeyUpdate) */
+  const char *end;               /* "close_notify", "eof" (none), "error"; static */
+  gboolean    sent_close_notify;
+  char       *http_line;         /* connect: the status line; serve: the request line */
+  GBytes     *body;              /* connect --get: the response body (JSON only) */
+} SspictlTlsExchange;
+
+/* Frees what the exchange owns (http_line, body). */
+void sspictl_tls_exchange_clear (SspictlTlsExchange *exchange);
+
+/* The session report: what QueryContextAttributes says of an established
+ * context (protocol, cipher, ALPN, resumed, peer subject), collected once
+ * so it can be printed after the context has been closed. */
+typedef struct _SspictlTlsReport SspictlTlsReport;
+
+/* Collects the report of @ctx.  Free with sspictl_tls_report_free(). */
+SspictlTlsReport *sspictl_tls_report_new (CtxtHandle *ctx, gboolean is_server,
+                                          const SspictlTlsStats *stats);
+void sspictl_tls_report_free (SspictlTlsReport *report);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspictlTlsReport, sspictl_tls_report_free)
+
+/* Borrowed strings of the report; alpn and peer may be NULL. */
+const char *sspictl_tls_report_peek_protocol (const SspictlTlsReport *report);
+const char *sspictl_tls_report_peek_cipher (const SspictlTlsReport *report);
+const char *sspictl_tls_report_peek_alpn (const SspictlTlsReport *report);
+const char *sspictl_tls_report_peek_peer (const SspictlTlsReport *report);
+/* SECPKG_ATTR_SESSION_INFO said SSL_SESSION_RECONNECT: an abbreviated
+ * (resumed) handshake. */
+gboolean sspictl_tls_report_is_resumed (const SspictlTlsReport *report);
+
+/* Prints the report on @out (stdout, or stderr when stdout carries data)
+ * as "field: value" lines, followed by the exchange's lines if @exchange
+ * is not NULL; with @json, as one JSON document with the exchange as the
+ * member "exchange". */
+void sspictl_tls_report_print (const SspictlTlsReport *report,
+                               const SspictlTlsExchange *exchange,
+                               gboolean json, FILE *out);
+/* Only the exchange's "field: value" lines, for a text report printed
+ * before the data moved. */
+void sspictl_tls_exchange_print (const SspictlTlsExchange *exchange, FILE *out);
+
+/* sspictl_tls_report_new() and _print() in one: the handshake alone. */
 void sspictl_tls_print_report (CtxtHandle *ctx, gboolean is_server,
                                const SspictlTlsStats *stats, gboolean json);
 /* Reports a failed handshake: "handshake: failed" (or a JSON document)

@@ -33,11 +33,13 @@ static const Verb verbs[] = {
     "check-config [FILE] [--daemon-user USER] [--json]",
     "Check a configuration without the daemon: syntax, files, permissions, keys" },
   { "connect", sspictl_connect,
-    "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME] [--tls1.2|--tls1.3] [--json]",
-    "Run a TLS client handshake through sspid and report the session" },
+    "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME] [--tls1.2|--tls1.3]\n"
+    "                  [--get PATH | --stdin] [--json]",
+    "Run a TLS client through sspid: handshake, optional data, report" },
   { "serve", sspictl_serve,
-    "serve PORT --credential NAME [--alpn ID]... [--require-client-cert] [--once] [--json]",
-    "Accept TLS connections, handshake through sspid and report each session" },
+    "serve PORT --credential NAME [--alpn ID]... [--require-client-cert]\n"
+    "                  [--echo | --http] [--count N | --once] [--json]",
+    "Accept TLS connections through sspid: handshake, optional data, report" },
 };
 
 static void

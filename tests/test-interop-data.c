@@ -1,0 +1,848 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Application data and resumption against real peers (issue 3, item 6):
+ * sspictl moves data through EncryptMessage / DecryptMessage, and what it
+ * did is checked from the other side, by what the peer saw.
+ *
+ *   sspictl connect --get   ->  openssl s_server -www, gnutls-serv --http
+ *   sspictl serve --echo    <-  openssl s_client (a line, a TLS 1.3 KeyUpdate)
+ *   sspictl serve           <-  openssl s_client -reconnect (TLS 1.2),
+ *                               gnutls-cli --resume, s_client -sess_out/-sess_in
+ *   sspictl connect --stdin ->  sspictl serve --echo, --http (both ends)
+ *
+ * Resumption is asserted on both sides: sspictl's "resumed:" line (from
+ * SECPKG_ATTR_SESSION_INFO) and the peer's own report ("Reused, TLSv1.x",
+ * "*** This is a resumed session").  OpenSSL 3.0's s_client -reconnect
+ * does not wait for TLS 1.3 tickets and so never resumes TLS 1.3, against
+ * any server; TLS 1.3 server-side resumption is shown with gnutls-cli
+ * --resume and s_client -sess_out / -sess_in instead.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#ifndef SSPICTL_BINARY
+#error "SSPICTL_BINARY must name the built sspictl (see tests/Makefile.inc)"
+#endif
+
+#define WAIT_MS 30000
+
+static TuEnv *env;
+static char *ca, *server_pem, *server_key;
+
+static void
+setup (void)
+{
+  /* The peers are required: tools/check installs them. */
+  const char *programs[] = { "openssl", "gnutls-serv", "gnutls-cli", "stdbuf" };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (programs); i++)
+    {
+      g_autofree char *path = g_find_program_in_path (programs[i]);
+      ck_assert_msg (path != NULL, "%s is not installed (tools/check installs it)",
+                     programs[i]);
+    }
+  env = tu_env_start (NULL);
+  ca = tu_pki_path ("ca.pem");
+  server_pem = tu_pki_path ("server.pem");
+  server_key = tu_pki_path ("server.key");
+}
+
+static void
+teardown (void)
+{
+  tu_env_stop (env);
+  env = NULL;
+  g_clear_pointer (&ca, g_free);
+  g_clear_pointer (&server_pem, g_free);
+  g_clear_pointer (&server_key, g_free);
+}
+
+typedef struct {
+  const char *openssl;        /* s_server / s_client flag */
+  const char *gnutls;         /* priority string */
+  const char *sspictl;        /* connect / serve flag */
+  const char *report;         /* sspictl's protocol line */
+  const char *openssl_name;   /* "TLSv1.3", in s_server's and s_client's reports */
+  const char *gnutls_name;    /* "TLS1.3", in gnutls-serv's page */
+} Version;
+
+static const Version versions[] = {
+  { "-tls1_2", "NORMAL:-VERS-ALL:+VERS-TLS1.2", "--tls1.2", "protocol: TLS 1.2",
+    "TLSv1.2", "TLS1.2" },
+  { "-tls1_3", "NORMAL:-VERS-ALL:+VERS-TLS1.3", "--tls1.3", "protocol: TLS 1.3",
+    "TLSv1.3", "TLS1.3" },
+};
+
+/* ---- helpers (local: tests/testutil.[ch] belong to another change) ------ */
+
+/* Waits for @pid to exit; returns its exit status, or -1 if it was killed
+ * or did not exit within @timeout_ms (then it is killed). */
+static int
+wait_exit (GPid pid, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  int status;
+
+  for (;;)
+    {
+      pid_t r = waitpid (pid, &status, WNOHANG);
+      if (r == pid)
+        return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+      ck_assert_msg (r == 0, "waitpid: %s", g_strerror (errno));
+      if (g_get_monotonic_time () > deadline)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, &status, 0);
+          return -1;
+        }
+      g_usleep (10000);
+    }
+}
+
+static GPid
+start_server (const char *tag, const char *const *argv, guint16 port)
+{
+  GPid pid = tu_spawn (env, tag, argv, NULL);
+
+  if (!tu_wait_port (port, WAIT_MS))
+    {
+      g_autofree char *out = tu_spawn_output (env, tag);
+      tu_kill (pid);
+      ck_abort_msg ("%s did not listen on %u:\n%s", argv[0], port, out);
+    }
+  return pid;
+}
+
+/* "sspictl" @verb @first @extra...: the argv, NULL-terminated. */
+static GPtrArray *
+sspictl_argv (const char *verb, const char *first, const char *const *extra)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (argv, g_strdup (SSPICTL_BINARY));
+  g_ptr_array_add (argv, g_strdup (verb));
+  g_ptr_array_add (argv, g_strdup (first));
+  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra[i]));
+  g_ptr_array_add (argv, NULL);
+  return argv;
+}
+
+/* Runs `sspictl connect 127.0.0.1:PORT --target localhost EXTRA...` to
+ * completion as @tag; returns its exit status and its output (stdout then
+ * stderr) in *output. */
+static int
+run_connect (const char *tag, guint16 port, const char *const *extra, char **output)
+{
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = NULL;
+  int code;
+
+  g_ptr_array_add (args, (gpointer) "--target");
+  g_ptr_array_add (args, (gpointer) "localhost");
+  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) extra[i]);
+  g_ptr_array_add (args, NULL);
+  argv = sspictl_argv ("connect", address, (const char *const *) args->pdata);
+  code = wait_exit (tu_spawn (env, tag, (const char *const *) argv->pdata, NULL), WAIT_MS);
+  *output = tu_spawn_output (env, tag);
+  return code;
+}
+
+/* Starts `sspictl serve PORT --credential server EXTRA...` as "serve". */
+static GPid
+start_serve (guint16 port, const char *const *extra)
+{
+  g_autofree char *port_s = g_strdup_printf ("%u", port);
+  g_autoptr (GPtrArray) args = g_ptr_array_new ();
+  g_autoptr (GPtrArray) argv = NULL;
+
+  g_ptr_array_add (args, (gpointer) "--credential");
+  g_ptr_array_add (args, (gpointer) "server");
+  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
+    g_ptr_array_add (args, (gpointer) extra[i]);
+  g_ptr_array_add (args, NULL);
+  argv = sspictl_argv ("serve", port_s, (const char *const *) args->pdata);
+  return start_server ("serve", (const char *const *) argv->pdata, port);
+}
+
+/* Waits for `sspictl serve` to end with status 0; returns its output. */
+static char *
+finish_serve (GPid serve)
+{
+  int code = wait_exit (serve, WAIT_MS);
+  char *out = tu_spawn_output (env, "serve");
+
+  ck_assert_msg (code == 0, "sspictl serve exited %d:\n%s", code, out);
+  return out;
+}
+
+/* What a process spawned as @tag wrote on stdout alone. */
+static char *
+spawn_stdout (const char *tag, gsize *len)
+{
+  g_autofree char *name = g_strconcat (tag, ".out", NULL);
+  g_autofree char *path = g_build_filename (env->dir, name, NULL);
+  char *contents = NULL;
+
+  ck_assert_msg (g_file_get_contents (path, &contents, len, NULL), "no %s", path);
+  return contents;
+}
+
+/* Waits until what @tag printed contains @needle. */
+static gboolean
+wait_output (const char *tag, const char *needle)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_MS * 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *out = tu_spawn_output (env, tag);
+
+      if (strstr (out, needle) != NULL)
+        return TRUE;
+      g_usleep (20000);
+    }
+  return FALSE;
+}
+
+static void
+assert_contains (const char *haystack, const char *needle, const char *who)
+{
+  ck_assert_msg (strstr (haystack, needle) != NULL,
+                 "%s: expected \"%s\" in:\n%s", who, needle, haystack);
+}
+
+static void
+assert_lacks (const char *haystack, const char *needle, const char *who)
+{
+  ck_assert_msg (strstr (haystack, needle) == NULL,
+                 "%s: did not expect \"%s\" in:\n%s", who, needle, haystack);
+}
+
+static guint
+count (const char *haystack, const char *needle)
+{
+  guint n = 0;
+
+  for (const char *p = strstr (haystack, needle); p != NULL; p = strstr (p + 1, needle))
+    n++;
+  return n;
+}
+
+/* The value of the first "@field: VALUE" line of sspictl's report. */
+static char *
+field (const char *out, const char *name)
+{
+  g_autofree char *key = g_strconcat ("\n", name, ": ", NULL);
+  const char *p = strstr (out, key);
+  const char *end;
+
+  ck_assert_msg (p != NULL, "no '%s:' line in:\n%s", name, out);
+  p += strlen (key);
+  end = strchr (p, '\n');
+  return end ? g_strndup (p, end - p) : g_strdup (p);
+}
+
+/* The "sent:" line says @bytes, in @min_records records or more. */
+static void
+assert_sent (const char *out, guint bytes, guint min_records)
+{
+  g_autofree char *sent = field (out, "sent");
+  guint n_bytes = 0, n_records = 0;
+
+  ck_assert_int_eq (sscanf (sent, "%u bytes in %u records", &n_bytes, &n_records), 2);
+  ck_assert_uint_eq (n_bytes, bytes);
+  ck_assert_uint_ge (n_records, min_records);
+}
+
+static void
+write_all (int fd, const char *data, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+      ck_assert_msg (n > 0, "write: %s", g_strerror (errno));
+      data += n;
+      len -= n;
+    }
+}
+
+/* ---- sspictl connect --get against other servers ------------------------ */
+
+/* _i: bit 0 the version, bit 1 small records (s_server -max_send_frag 512)
+ * read 100 bytes at a time: the page arrives split (INCOMPLETE) and with
+ * several records per read (EXTRA). */
+START_TEST (test_get_openssl)
+{
+  const Version *v = &versions[_i & 1];
+  gboolean is_fragmented = (_i & 2) != 0;
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = g_strdup_printf ("%u", port);
+  const char *server_argv[] = {
+    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    v->openssl, "-www", is_fragmented ? "-max_send_frag" : NULL, "512", NULL
+  };
+  const char *const extra[] = { v->sspictl, "--get", "/",
+                                is_fragmented ? "--read-size" : NULL, "100", NULL };
+  g_autofree char *first = NULL, *second = NULL, *cipher = NULL, *received = NULL;
+  g_autofree char *new_line = NULL, *reused_line = NULL;
+  guint bytes = 0, records = 0, empty = 0;
+  GPid server;
+  int code;
+
+  server = start_server ("s_server", server_argv, port);
+
+  code = run_connect ("connect1", port, extra, &first);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
+  assert_contains (first, v->report, "sspictl connect");
+  assert_contains (first, "\nresumed: no\n", "sspictl connect");
+  assert_contains (first, "\nhttp: HTTP/1.0 200 ok\n", "sspictl connect");
+  /* The page is s_server's report on this connection, whole. */
+  new_line = g_strdup_printf ("New, %s, Cipher is ", v->openssl_name);
+  assert_contains (first, new_line, "s_server's page");
+  assert_contains (first, "</pre></BODY></HTML>", "s_server's page");
+  cipher = field (first, "cipher");
+  if (_i & 1)
+    {
+      /* TLS 1.3 suites have one name everywhere: the one sspid reports is
+       * the one s_server used. */
+      g_autofree char *line = g_strdup_printf ("Cipher is %s", cipher);
+      assert_contains (first, line, "s_server's page");
+    }
+  received = field (first, "received");
+  ck_assert_int_eq (sscanf (received, "%u bytes in %u records (%u without data)",
+                            &bytes, &records, &empty), 3);
+  ck_assert_uint_gt (bytes, 1000);
+  /* TLS 1.3: s_server's two session tickets were decrypted (no data), not
+   * dropped; TLS 1.2 has none after the handshake. */
+  if (_i & 1)
+    ck_assert_uint_ge (empty, 2);
+  else
+    ck_assert_uint_eq (empty, 0);
+  if (is_fragmented)
+    ck_assert_uint_ge (records, (bytes + 511) / 512);   /* at most 512 bytes a record */
+
+  /* A second process: sspid's client cache (per user, credential and
+   * target) resumes, and s_server says so on its page. */
+  code = run_connect ("connect2", port, extra, &second);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
+  assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
+  reused_line = g_strdup_printf ("Reused, %s, Cipher is ", v->openssl_name);
+  assert_contains (second, reused_line, "s_server's page (second)");
+  assert_lacks (second, new_line, "s_server's page (second)");
+  tu_kill (server);
+}
+END_TEST
+
+START_TEST (test_get_gnutls)
+{
+  const Version *v = &versions[_i];
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = g_strdup_printf ("%u", port);
+  g_autofree char *priority = g_strconcat ("--priority=", v->gnutls, NULL);
+  /* stdbuf: gnutls-serv's log is read while it runs. */
+  const char *server_argv[] = {
+    "stdbuf", "-oL", "gnutls-serv", "--port", port_s, "--x509certfile", server_pem,
+    "--x509keyfile", server_key, priority, "--http", NULL
+  };
+  const char *const extra[] = { "--get", "/index.html", NULL };
+  g_autofree char *first = NULL, *second = NULL, *server_out = NULL, *protocol = NULL;
+  GPid server;
+  int code;
+
+  server = start_server ("gnutls-serv", server_argv, port);
+  code = run_connect ("connect1", port, extra, &first);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
+  assert_contains (first, "\nhttp: HTTP/1.0 200 OK\n", "sspictl connect");
+  assert_contains (first, "This is <a href=\"http://www.gnu.org/software/gnutls\">GnuTLS</a>",
+                   "gnutls-serv's page");
+  protocol = g_strdup_printf ("Protocol version:</TD><TD>%s</TD>", v->gnutls_name);
+  assert_contains (first, protocol, "gnutls-serv's page");
+  assert_contains (first, v->report, "sspictl connect");
+  assert_contains (first, "\nresumed: no\n", "sspictl connect");
+
+  code = run_connect ("connect2", port, extra, &second);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
+  assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
+  assert_contains (second, protocol, "gnutls-serv's page (second)");
+
+  /* gnutls-serv logs each connection; only the second was resumed. */
+  ck_assert_msg (wait_output ("gnutls-serv", "*** This is a resumed session"),
+                 "gnutls-serv saw no resumption");
+  tu_kill (server);
+  server_out = tu_spawn_output (env, "gnutls-serv");
+  ck_assert_uint_eq (count (server_out, "* Accepted connection"), 2);
+  ck_assert_uint_eq (count (server_out, "*** This is a resumed session"), 1);
+}
+END_TEST
+
+/* Without data too: connect ends with close_notify and reads until the
+ * server closes, which brings a TLS 1.3 server's tickets into sspid's
+ * cache; the second connect resumes and s_server counts a cache hit. */
+START_TEST (test_connect_resumes)
+{
+  const Version *v = &versions[_i];
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = g_strdup_printf ("%u", port);
+  const char *server_argv[] = {
+    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    v->openssl, "-www", NULL
+  };
+  const char *const extra[] = { v->sspictl, NULL };
+  const char *const get[] = { v->sspictl, "--get", "/", NULL };
+  g_autofree char *first = NULL, *second = NULL, *page = NULL;
+  GPid server;
+  int code;
+
+  server = start_server ("s_server", server_argv, port);
+  code = run_connect ("connect1", port, extra, &first);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
+  assert_contains (first, "\nresumed: no\n", "sspictl connect");
+  assert_lacks (first, "\nreceived: ", "sspictl connect (no data)");
+  code = run_connect ("connect2", port, extra, &second);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
+  assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
+  /* s_server's own count, on its page: one hit (the second connect). */
+  code = run_connect ("connect3", port, get, &page);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, page);
+  assert_contains (page, "   2 session cache hits", "s_server's page");
+  tu_kill (server);
+}
+END_TEST
+
+/* ---- sspictl serve --echo, --http against other clients ----------------- */
+
+/* A line through s_client's stdin comes back; with TLS 1.3, s_client's 'K'
+ * command then sends a KeyUpdate that asks for ours (SEC_I_RENEGOTIATE in
+ * sspictl, answered with AcceptSecurityContext), and the next line still
+ * comes back, now under the new keys both ways. */
+START_TEST (test_echo_openssl)
+{
+  const Version *v = &versions[_i];
+  gboolean is_tls13 = (_i == 1);
+  guint16 port = tu_free_port ();
+  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
+  const char *const serve_extra[] = { "--echo", "--once", v->sspictl, NULL };
+  const char *client_argv[] = {
+    "openssl", "s_client", "-connect", connect, v->openssl, "-CAfile", ca,
+    "-verify_return_error", "-servername", "localhost", NULL
+  };
+  const char line1[] = "hello through sspid\n";
+  const char line2[] = "after the key update\n";
+  g_autofree char *client_out = NULL, *serve_out = NULL, *expected = NULL;
+  GPid serve, client;
+  int stdin_fd = -1;
+
+  serve = start_serve (port, serve_extra);
+  client = tu_spawn (env, "s_client", client_argv, &stdin_fd);
+  ck_assert_msg (wait_output ("s_client", "Verify return code: 0 (ok)"),
+                 "s_client did not connect");
+  write_all (stdin_fd, line1, strlen (line1));
+  ck_assert_msg (wait_output ("s_client", line1), "the line did not come back");
+  if (is_tls13)
+    {
+      write_all (stdin_fd, "K\n", 2);
+      ck_assert_msg (wait_output ("s_client", "KEYUPDATE"), "s_client sent no KeyUpdate");
+      write_all (stdin_fd, line2, strlen (line2));
+      ck_assert_msg (wait_output ("s_client", line2), "no echo after the key update");
+    }
+  /* The end of s_client's input: it sends close_notify, sspictl answers. */
+  close (stdin_fd);
+  ck_assert_int_eq (wait_exit (client, WAIT_MS), 0);
+  client_out = tu_spawn_output (env, "s_client");
+  serve_out = finish_serve (serve);
+
+  assert_contains (serve_out, v->report, "sspictl serve");
+  expected = g_strdup_printf ("\nreceived: %zu bytes in ",
+                              strlen (line1) + (is_tls13 ? strlen (line2) : 0));
+  assert_contains (serve_out, expected, "sspictl serve");
+  g_free (expected);
+  expected = g_strdup_printf ("\nsent: %zu bytes in %u records\n",
+                              strlen (line1) + (is_tls13 ? strlen (line2) : 0),
+                              is_tls13 ? 2 : 1);
+  assert_contains (serve_out, expected, "sspictl serve");
+  assert_contains (serve_out, is_tls13 ? "\nrenegotiations: 1\n" : "\nrenegotiations: 0\n",
+                   "sspictl serve");
+  assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
+  assert_contains (serve_out, "\nclose_notify sent: yes\n", "sspictl serve");
+  assert_contains (client_out, "DONE", "s_client");
+}
+END_TEST
+
+/* gnutls-cli's inline ^rekey^ sends a KeyUpdate that asks for ours, and
+ * the next line follows at once, often in the same read: then the data
+ * record comes back as SECBUFFER_EXTRA of the AcceptSecurityContext call
+ * that answers the KeyUpdate, and must still be echoed. */
+START_TEST (test_echo_gnutls_rekey)
+{
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = g_strdup_printf ("%u", port);
+  const char *const serve_extra[] = { "--echo", "--once", "--tls1.3", NULL };
+  const char *client_argv[] = {
+    "gnutls-cli", "--x509cafile", ca, "-p", port_s, "127.0.0.1", "--sni-hostname",
+    "localhost", "--verify-hostname", "localhost", "--inline-commands", NULL
+  };
+  const char input[] = "before the rekey\n^rekey^\nafter the rekey\n";
+  g_autofree char *client_out = NULL, *serve_out = NULL;
+  int stdin_fd = -1;
+  GPid serve, client;
+
+  serve = start_serve (port, serve_extra);
+  client = tu_spawn (env, "gnutls-cli", client_argv, &stdin_fd);
+  ck_assert_msg (wait_output ("gnutls-cli", "Handshake was completed"), "no handshake");
+  write_all (stdin_fd, input, strlen (input));
+  ck_assert_msg (wait_output ("gnutls-cli", "after the rekey\n"), "no echo after the rekey");
+  close (stdin_fd);
+  ck_assert_int_eq (wait_exit (client, WAIT_MS), 0);
+  client_out = tu_spawn_output (env, "gnutls-cli");
+  serve_out = finish_serve (serve);
+
+  assert_contains (client_out, "before the rekey\n", "gnutls-cli");
+  assert_contains (serve_out, "\nrenegotiations: 1\n", "sspictl serve");
+  assert_contains (serve_out, "\nreceived: 33 bytes in ", "sspictl serve");
+  assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
+}
+END_TEST
+
+/* s_client -reconnect: one full handshake, then five reconnections with
+ * the same session, which s_client reports as "Reused".  TLS 1.2 only:
+ * OpenSSL 3.0's -reconnect does not resume TLS 1.3 (see the top). */
+START_TEST (test_reconnect_openssl)
+{
+  guint16 port = tu_free_port ();
+  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
+  const char *const serve_extra[] = { "--echo", "--count", "6", "--tls1.2", NULL };
+  const char *client_argv[] = {
+    "openssl", "s_client", "-connect", connect, "-tls1_2", "-CAfile", ca,
+    "-verify_return_error", "-servername", "localhost", "-reconnect", NULL
+  };
+  g_autofree char *client_out = NULL, *serve_out = NULL;
+  GPid serve, client;
+
+  serve = start_serve (port, serve_extra);
+  client = tu_spawn (env, "s_client", client_argv, NULL);
+  ck_assert_int_eq (wait_exit (client, WAIT_MS), 0);
+  client_out = tu_spawn_output (env, "s_client");
+  serve_out = finish_serve (serve);
+
+  ck_assert_msg (count (client_out, "New, TLSv1.2, Cipher is") == 1 &&
+                 count (client_out, "Reused, TLSv1.2, Cipher is") == 5,
+                 "s_client:\n%s", client_out);
+  ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
+                 count (serve_out, "\nresumed: yes\n") == 5, "sspictl serve:\n%s", serve_out);
+  ck_assert_uint_eq (count (serve_out, "\nhandshake: ok\n"), 6);
+}
+END_TEST
+
+/* gnutls-cli --resume: a second connection that resumes the first one's
+ * session (a TLS 1.3 ticket from sspid, or a TLS 1.2 one). */
+START_TEST (test_resume_gnutls)
+{
+  const Version *v = &versions[_i];
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = g_strdup_printf ("%u", port);
+  g_autofree char *priority = g_strconcat ("--priority=", v->gnutls, NULL);
+  const char *const serve_extra[] = { "--echo", "--count", "2", v->sspictl, NULL };
+  const char *client_argv[] = {
+    "gnutls-cli", "--x509cafile", ca, "-p", port_s, "127.0.0.1", "--sni-hostname",
+    "localhost", "--verify-hostname", "localhost", priority, "--resume", NULL
+  };
+  g_autofree char *client_out = NULL, *serve_out = NULL;
+  GPid serve, client;
+  int code;
+
+  serve = start_serve (port, serve_extra);
+  client = tu_spawn (env, "gnutls-cli", client_argv, NULL);
+  code = wait_exit (client, WAIT_MS);
+  client_out = tu_spawn_output (env, "gnutls-cli");
+  serve_out = finish_serve (serve);
+
+  ck_assert_msg (code == 0, "gnutls-cli exited %d:\n%s", code, client_out);
+  assert_contains (client_out, "*** This is a resumed session", "gnutls-cli");
+  ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
+                 count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", serve_out);
+  ck_assert_uint_eq (count (serve_out, v->report), 2);
+}
+END_TEST
+
+/* Runs s_client as @tag with an HTTP request on its stdin, reading until
+ * the server closes (-ign_eof); @sess_flag/@sess_file save or reuse the
+ * session.  Returns what it printed. */
+static char *
+http_with_s_client (const char *tag, guint16 port, const Version *v,
+                    const char *sess_flag, const char *sess_file)
+{
+  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
+  const char *client_argv[] = {
+    "openssl", "s_client", "-connect", connect, v->openssl, "-CAfile", ca,
+    "-verify_return_error", "-servername", "localhost", "-ign_eof",
+    sess_flag, sess_file, NULL
+  };
+  const char request[] = "GET /status HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  int stdin_fd = -1;
+  GPid client;
+  int code;
+  char *out;
+
+  client = tu_spawn (env, tag, client_argv, &stdin_fd);
+  write_all (stdin_fd, request, strlen (request));
+  close (stdin_fd);
+  code = wait_exit (client, WAIT_MS);
+  out = tu_spawn_output (env, tag);
+  ck_assert_msg (code == 0, "s_client exited %d:\n%s", code, out);
+  return out;
+}
+
+/* sspictl serve --http answers s_client's GET with the connection's
+ * report, and the second s_client, resuming the first one's saved session,
+ * sees "resumed: yes" on the page and "Reused" in its own report. */
+START_TEST (test_http_openssl)
+{
+  const Version *v = &versions[_i];
+  guint16 port = tu_free_port ();
+  g_autofree char *session = g_build_filename (env->dir, "s_client.session", NULL);
+  const char *const serve_extra[] = { "--http", "--count", "2", v->sspictl, NULL };
+  g_autofree char *first = NULL, *second = NULL, *serve_out = NULL, *reused = NULL;
+  g_autofree char *protocol = NULL;
+  GPid serve;
+
+  serve = start_serve (port, serve_extra);
+  first = http_with_s_client ("s_client1", port, v, "-sess_out", session);
+  second = http_with_s_client ("s_client2", port, v, "-sess_in", session);
+  serve_out = finish_serve (serve);
+
+  protocol = g_strdup_printf ("\n%s\n", v->report);
+  assert_contains (first, "HTTP/1.0 200 OK\r\n", "s_client (first)");
+  assert_contains (first, "\nsspictl serve: this connection, as sspid reports it\n",
+                   "the page");
+  assert_contains (first, protocol, "the page");
+  assert_contains (first, "\nresumed: no\n", "the page");
+  assert_contains (first, "\nrequest: GET /status HTTP/1.0\n", "the page");
+  assert_contains (second, "\nresumed: yes\n", "the page (second)");
+  reused = g_strdup_printf ("Reused, %s, Cipher is ", v->openssl_name);
+  assert_contains (second, reused, "s_client (second)");
+  ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
+                 count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", serve_out);
+  ck_assert_uint_eq (count (serve_out, "\nhttp: GET /status HTTP/1.0\n"), 2);
+}
+END_TEST
+
+/* connect --stdin as an interactive client of s_server (no -www: its
+ * stdin goes to us, what we send to its stdout).  s_server's 'K' command
+ * sends a TLS 1.3 KeyUpdate that asks for ours: DecryptMessage answers
+ * SEC_I_RENEGOTIATE, InitializeSecurityContext makes the answer.  Data
+ * then flows both ways under the new keys, while our stdin is still open
+ * (the socket and stdin are polled together). */
+START_TEST (test_stdin_key_update)
+{
+  guint16 port = tu_free_port ();
+  g_autofree char *port_s = g_strdup_printf ("%u", port);
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
+  const char *server_argv[] = {
+    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    "-tls1_3", "-naccept", "1", NULL
+  };
+  const char *const connect_extra[] = { "--target", "localhost", "--stdin", NULL };
+  g_autoptr (GPtrArray) argv = sspictl_argv ("connect", address, connect_extra);
+  const char from_server[] = "from the server, under new keys\n";
+  const char from_client[] = "from the client, under new keys\n";
+  g_autofree char *connect_out = NULL, *server_out = NULL, *data = NULL;
+  int server_stdin = -1, client_stdin = -1;
+  GPid server, client;
+  gsize len = 0;
+  int code;
+
+  server = tu_spawn (env, "s_server", server_argv, &server_stdin);
+  ck_assert (tu_wait_port (port, WAIT_MS));
+  client = tu_spawn (env, "connect", (const char *const *) argv->pdata, &client_stdin);
+  ck_assert_msg (wait_output ("s_server", "CIPHER is"), "no handshake");
+  write_all (server_stdin, "K\n", 2);
+  /* s_server prints this after its KeyUpdate command. */
+  ck_assert_msg (wait_output ("s_server", "SSL_do_handshake -> 1"), "s_server sent no KeyUpdate");
+  write_all (server_stdin, from_server, strlen (from_server));
+  ck_assert_msg (wait_output ("connect", from_server), "the server's line did not arrive");
+  write_all (client_stdin, from_client, strlen (from_client));
+  ck_assert_msg (wait_output ("s_server", from_client), "the client's line did not arrive");
+  /* The end of our input: close_notify; s_server answers and ends. */
+  close (client_stdin);
+  code = wait_exit (client, WAIT_MS);
+  connect_out = tu_spawn_output (env, "connect");
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, connect_out);
+  close (server_stdin);
+  ck_assert_int_eq (wait_exit (server, WAIT_MS), 0);
+  server_out = tu_spawn_output (env, "s_server");
+
+  data = spawn_stdout ("connect", &len);
+  ck_assert_str_eq (data, from_server);
+  assert_contains (connect_out, "\nrenegotiations: 1\n", "sspictl connect");
+  assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
+  assert_contains (connect_out, "\nclose_notify sent: yes\n", "sspictl connect");
+  assert_contains (server_out, "DONE", "s_server");
+}
+END_TEST
+
+/* ---- sspictl at both ends ------------------------------------------------ */
+
+/* 40,000 bytes through connect --stdin and serve --echo: at least three
+ * records each way (16,384 + 16,384 + 7,232), the server reading 7 bytes
+ * at a time, and a TLS half-close: the client's close_notify follows its data,
+ * the echo still comes back, then the server's close_notify. */
+START_TEST (test_stdin_echo)
+{
+  const Version *v = &versions[_i];
+  guint16 port = tu_free_port ();
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
+  const char *const serve_extra[] = { "--echo", "--once", "--read-size", "7", v->sspictl,
+                                      NULL };
+  const char *const connect_extra[] = { "--target", "localhost", "--stdin",
+                                        "--read-size", "1000", NULL };
+  g_autoptr (GPtrArray) argv = sspictl_argv ("connect", address, connect_extra);
+  g_autoptr (GString) payload = g_string_new (NULL);
+  g_autofree char *echoed = NULL, *connect_out = NULL, *serve_out = NULL;
+  gsize echoed_len = 0;
+  int stdin_fd = -1;
+  GPid serve, client;
+  int code;
+
+  for (guint i = 0; payload->len < 40000; i++)
+    g_string_append_printf (payload, "line %05u of the payload\n", i);
+  g_string_truncate (payload, 40000);
+
+  serve = start_serve (port, serve_extra);
+  client = tu_spawn (env, "connect", (const char *const *) argv->pdata, &stdin_fd);
+  write_all (stdin_fd, payload->str, payload->len);
+  close (stdin_fd);
+  code = wait_exit (client, WAIT_MS);
+  connect_out = tu_spawn_output (env, "connect");
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, connect_out);
+  serve_out = finish_serve (serve);
+
+  /* stdout is the data alone; the report went to stderr. */
+  echoed = spawn_stdout ("connect", &echoed_len);
+  ck_assert_uint_eq (echoed_len, payload->len);
+  ck_assert (memcmp (echoed, payload->str, payload->len) == 0);
+  assert_contains (connect_out, v->report, "sspictl connect");
+  /* Standard input may come in smaller pieces than 16 KiB; never in fewer
+   * records than cbMaximumMessage allows. */
+  assert_sent (connect_out, 40000, 3);
+  assert_contains (connect_out, "\nreceived: 40000 bytes in ", "sspictl connect");
+  assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
+  assert_contains (serve_out, "\nreceived: 40000 bytes in ", "sspictl serve");
+  assert_sent (serve_out, 40000, 3);
+  assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
+  assert_contains (serve_out, "\nclose_notify sent: yes\n", "sspictl serve");
+}
+END_TEST
+
+/* connect --get against serve --http, twice: both ends report the
+ * resumption, and the page (the server's view) agrees with the client. */
+START_TEST (test_http_both_ends)
+{
+  const Version *v = &versions[_i];
+  guint16 port = tu_free_port ();
+  const char *const serve_extra[] = { "--http", "--count", "2", v->sspictl, NULL };
+  const char *const extra[] = { "--get", "/", "--json", NULL };
+  const char *const extra_text[] = { "--get", "/", NULL };
+  g_autofree char *first = NULL, *second = NULL, *serve_out = NULL;
+  GPid serve;
+  int code;
+
+  serve = start_serve (port, serve_extra);
+  code = run_connect ("connect1", port, extra, &first);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
+  code = run_connect ("connect2", port, extra_text, &second);
+  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
+  serve_out = finish_serve (serve);
+
+  /* --json: one document, the page in exchange.body (JSON-escaped). */
+  assert_contains (first, "\"resumed\": false", "sspictl connect --json");
+  assert_contains (first, "\"http\": \"HTTP/1.0 200 OK\"", "sspictl connect --json");
+  assert_contains (first, "\\nresumed: no\\n", "the page in JSON");
+  assert_contains (first, "\"end\": \"close_notify\"", "sspictl connect --json");
+  assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
+  assert_contains (second, "\nhttp: HTTP/1.0 200 OK\n", "sspictl connect (second)");
+  /* The page: the server's report, after the client's. */
+  assert_contains (second, "\n\nsspictl serve: this connection, as sspid reports it\n",
+                   "the page");
+  ck_assert_uint_eq (count (second, "\nresumed: yes\n"), 2);
+  ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
+                 count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", serve_out);
+}
+END_TEST
+
+START_TEST (test_usage)
+{
+  const char *both[] = { SSPICTL_BINARY, "connect", "127.0.0.1:1", "--get", "/", "--stdin",
+                         NULL };
+  const char *bad_path[] = { SSPICTL_BINARY, "connect", "127.0.0.1:1", "--get", "x", NULL };
+  const char *echo_http[] = { SSPICTL_BINARY, "serve", "0", "--credential", "server",
+                              "--echo", "--http", NULL };
+  const char *bad_count[] = { SSPICTL_BINARY, "serve", "0", "--credential", "server",
+                              "--count", "-1", NULL };
+
+  ck_assert_int_eq (wait_exit (tu_spawn (env, "both", both, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (wait_exit (tu_spawn (env, "bad_path", bad_path, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (wait_exit (tu_spawn (env, "echo_http", echo_http, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (wait_exit (tu_spawn (env, "bad_count", bad_count, NULL), WAIT_MS), 1);
+}
+END_TEST
+
+static Suite *
+interop_data_suite (void)
+{
+  Suite *s = suite_create ("interop-data");
+  TCase *tc;
+
+  tc = tcase_create ("connect");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_loop_test (tc, test_get_openssl, 0, 4);
+  tcase_add_loop_test (tc, test_get_gnutls, 0, 2);
+  tcase_add_loop_test (tc, test_connect_resumes, 0, 2);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("serve");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_loop_test (tc, test_echo_openssl, 0, 2);
+  tcase_add_test (tc, test_echo_gnutls_rekey);
+  tcase_add_test (tc, test_reconnect_openssl);
+  tcase_add_loop_test (tc, test_resume_gnutls, 0, 2);
+  tcase_add_loop_test (tc, test_http_openssl, 0, 2);
+  tcase_add_test (tc, test_stdin_key_update);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("both-ends");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_loop_test (tc, test_stdin_echo, 0, 2);
+  tcase_add_loop_test (tc, test_http_both_ends, 0, 2);
+  tcase_add_test (tc, test_usage);
+  suite_add_tcase (s, tc);
+
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (interop_data_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_ENV);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
