@@ -64,6 +64,15 @@ bytes_variant (GBytes *bytes)
   return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
 }
 
+/* A cleanup sent with NO_REPLY_EXPECTED and call_id 0: nobody reads its
+ * answer (proto/org.sspid1.xml), so none is sent. */
+static gboolean
+is_unanswered (const SspidCall *call)
+{
+  return call->no_reply && call->call_id == 0
+         && (call->kind == SSPID_CALL_DELETE || call->kind == SSPID_CALL_FREE);
+}
+
 /* A call sent with NO_REPLY_EXPECTED gets the Completed signal, addressed
  * to its sender alone; returning the invocation then sends nothing. */
 static void
@@ -72,7 +81,9 @@ send_step (SspidCall *call, SECURITY_STATUS status, guint64 handle, GBytes *toke
 {
   GDBusMethodInvocation *invocation = g_steal_pointer (&call->invocation);
 
-  if (call->no_reply)
+  if (is_unanswered (call))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else if (call->no_reply)
     {
       g_autoptr(GError) error = NULL;
       GVariant *signal = g_variant_new ("(tut@ayuxuu)", call->call_id, (guint32) status,

@@ -15,6 +15,10 @@
  * - a fork()ed child opens its own channel; the parent's keeps working;
  * - the daemon dying under a record call gives
  *   SEC_E_NO_AUTHENTICATING_AUTHORITY.
+ *
+ * Also the other saving of issue 7's IPC budget: a DeleteSecurityContext
+ * with call_id 0 gets no Completed, and libsspi sends its fire-and-forget
+ * deletes (no callback) that way, completing them at once.
  */
 #include "config.h"
 
@@ -613,6 +617,60 @@ START_TEST (test_daemon_killed)
 }
 END_TEST
 
+/* --- unanswered cleanups (the IPC budget of a handshake) ---------------- */
+
+START_TEST (test_unanswered_delete_raw)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  Listener *l = listener_new (conn);
+  guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
+  guint64 c1 = start_client (conn, cred), c2 = start_client (conn, cred);
+  guint64 call_id, handle;
+  guint32 status;
+
+  /* call_id 0: no answer wanted; any other: the Completed as always. */
+  send_no_reply (conn, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 0, c1));
+  send_no_reply (conn, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 42, c2));
+  listener_wait (l, 1);
+  {
+    g_autoptr(GVariant) q1 = query (conn, c1);
+    g_autoptr(GVariant) q2 = query (conn, c2);
+
+    ck_assert_uint_eq (step_status (q1), (guint32) SEC_E_INVALID_HANDLE);
+    ck_assert_uint_eq (step_status (q2), (guint32) SEC_E_INVALID_HANDLE);
+  }
+  /* A Completed for the first would have come before those replies. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  ck_assert_uint_eq (l->completed->len, 1);
+  completed_get (l, 0, &call_id, &status, &handle);
+  ck_assert_uint_eq (call_id, 42);
+  ck_assert_uint_eq (status, (guint32) SEC_E_OK);
+  listener_free (l);
+}
+END_TEST
+
+START_TEST (test_fire_and_forget_delete)
+{
+  SyncPair p = { 0 };
+  SspiAsyncContext *ac = SspiCreateAsyncContext ();
+  guint64 before;
+
+  sync_pair_handshake (&p, &no_options);
+  before = status_value ("contexts");
+  ck_assert_int_eq (SspiDeleteSecurityContextAsync (ac, &p.cctx), SEC_E_OK);
+  /* No callback: complete as soon as queued; nothing will come back. */
+  ck_assert_int_eq (SspiGetAsyncCallStatus (ac), SEC_E_OK);
+  ck_assert_int_eq (SspiReinitAsyncContext (ac), STATUS_SUCCESS);
+  SspiFreeAsyncContext (ac);
+  for (int i = 0; i < 250 && status_value ("contexts") != before - 1; i++)
+    g_usleep (20000);
+  ck_assert_uint_eq (status_value ("contexts"), before - 1);
+  SecInvalidateHandle (&p.cctx);
+  sync_pair_clear (&p);
+}
+END_TEST
+
 static Suite *
 channel_suite (void)
 {
@@ -636,6 +694,13 @@ channel_suite (void)
   tcase_add_test (tc, test_other_connection_handle);
   tcase_add_test (tc, test_channel_limit_and_lifetime);
   tcase_add_test (tc, test_writer_never_reads);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("unanswered");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_unanswered_delete_raw);
+  tcase_add_test (tc, test_fire_and_forget_delete);
   suite_add_tcase (s, tc);
   return s;
 }
