@@ -272,15 +272,18 @@ handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean trunc
 static gboolean
 read_one (SspidChannel *channel)
 {
-  guint8 *packet = g_malloc (SSPID_CHANNEL_MAX_PACKET);
+  /* Every channel reads into this (main thread only), and a request keeps
+   * a copy of just its own bytes: a request may wait behind a busy
+   * context, and 64 KiB per small request would add up (a 16 KiB copy
+   * costs ~1 µs). */
+  static guint8 buffer[SSPID_CHANNEL_MAX_PACKET];
   ssize_t n;
 
   do
-    n = recv (channel->fd, packet, SSPID_CHANNEL_MAX_PACKET, MSG_DONTWAIT | MSG_TRUNC);
+    n = recv (channel->fd, buffer, sizeof buffer, MSG_DONTWAIT | MSG_TRUNC);
   while (n < 0 && errno == EINTR);
   if (n < 0)
     {
-      g_free (packet);
       if (errno != EAGAIN && errno != EWOULDBLOCK)
         channel_close (channel, g_strerror (errno));
       return FALSE;
@@ -288,12 +291,11 @@ read_one (SspidChannel *channel)
   if (n == 0)
     {
       /* The end (or an empty packet, which no honest caller sends). */
-      g_free (packet);
       channel_close (channel, NULL);
       return FALSE;
     }
-  handle_packet (channel, packet, MIN ((gsize) n, SSPID_CHANNEL_MAX_PACKET),
-                 n > SSPID_CHANNEL_MAX_PACKET);
+  handle_packet (channel, g_memdup2 (buffer, MIN ((gsize) n, sizeof buffer)),
+                 MIN ((gsize) n, sizeof buffer), n > (ssize_t) sizeof buffer);
   return channel->fd >= 0;
 }
 
