@@ -230,6 +230,88 @@ START_TEST (test_records_use_channel)
 }
 END_TEST
 
+/* The process's SOCK_SEQPACKET fds: only a record channel is one. */
+static GArray *
+seqpacket_fds (void)
+{
+  GArray *fds = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (int fd = 0; fd < 1024; fd++)
+    {
+      int type;
+      socklen_t len = sizeof type;
+
+      if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET)
+        g_array_append_val (fds, fd);
+    }
+  return fds;
+}
+
+START_TEST (test_channel_fd_is_cloexec)
+{
+  SyncPair p = { 0 };
+  g_autoptr(GArray) before = NULL;
+  g_autoptr(GArray) after = NULL;
+  int fd;
+
+  sync_pair_handshake (&p, &no_options);
+  before = seqpacket_fds ();
+  ck_assert_uint_eq (before->len, 0);
+  sync_pair_read_tickets (&p);
+  libsspi_round_trip (&p);
+  after = seqpacket_fds ();
+  ck_assert_uint_eq (after->len, 1);
+  fd = g_array_index (after, int, 0);
+  /* Never inherited by a program the caller runs. */
+  ck_assert (fcntl (fd, F_GETFD) & FD_CLOEXEC);
+  /* Blocking on our side (the daemon's end is the non-blocking one). */
+  ck_assert (!(fcntl (fd, F_GETFL) & O_NONBLOCK));
+  sync_pair_clear (&p);
+}
+END_TEST
+
+typedef struct {
+  SyncPair pair;
+  guint    rounds;
+} Worker;
+
+static gpointer
+records_thread (gpointer data)
+{
+  Worker *w = data;
+
+  for (guint i = 0; i < w->rounds; i++)
+    libsspi_round_trip (&w->pair);
+  return NULL;
+}
+
+START_TEST (test_records_from_threads)
+{
+  Worker w[4];
+  GThread *t[G_N_ELEMENTS (w)];
+  guint64 before;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (w); i++)
+    {
+      memset (&w[i], 0, sizeof w[i]);
+      sync_pair_handshake (&w[i].pair, &no_options);
+      sync_pair_read_tickets (&w[i].pair);
+      w[i].rounds = 25;
+    }
+  before = status_value ("channel-requests");
+  /* One channel for the process: requests of every thread share it, each
+   * answer reaching the thread that asked (the round trips check bytes). */
+  for (gsize i = 0; i < G_N_ELEMENTS (w); i++)
+    t[i] = g_thread_new ("records", records_thread, &w[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (w); i++)
+    g_thread_join (t[i]);
+  ck_assert_uint_eq (status_value ("channel-requests") - before, 4 * 25 * 4);
+  ck_assert_uint_eq (status_value ("channels"), 1);
+  for (gsize i = 0; i < G_N_ELEMENTS (w); i++)
+    sync_pair_clear (&w[i].pair);
+}
+END_TEST
+
 START_TEST (test_records_without_channel)
 {
   SyncPair p = { 0 };
@@ -682,6 +764,8 @@ channel_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_records_use_channel);
   tcase_add_test (tc, test_records_without_channel);
+  tcase_add_test (tc, test_channel_fd_is_cloexec);
+  tcase_add_test (tc, test_records_from_threads);
   tcase_add_test (tc, test_fork_child_own_channel);
   tcase_add_test (tc, test_daemon_killed);
   suite_add_tcase (s, tc);
