@@ -6,9 +6,11 @@
  * two in-process sessions.
  *
  * Through libsspi when the library has EncryptMessage/DecryptMessage
- * (looked up at run time, so this builds before it does); and always the
- * daemon's EncryptMessage/DecryptMessage methods called directly over
- * GDBus, which bounds what the library can reach.
+ * (looked up at run time, so this builds before it does): the library's
+ * real path, which is the record channel (proto/sspid-channel.h) when the
+ * daemon hands one out, else the bus (SSPI_RECORD_CHANNEL=0 forces the
+ * bus).  And always the daemon's EncryptMessage/DecryptMessage methods
+ * called directly over GDBus (B1*): what records over the bus cost.
  */
 #include "config.h"
 

@@ -44,8 +44,14 @@ struct _SspidCaller {
   GQueue               queued;       /* QueuedCall *, while resolving */
   GHashTable          *credentials;  /* guint64 * -> SspidCredential * */
   GHashTable          *contexts;     /* guint64 * -> opaque context */
+  GArray              *attached;     /* Attached: closed when the caller goes */
   guint                n_pending;
 };
+
+typedef struct {
+  gpointer       object;
+  GDestroyNotify close;
+} Attached;
 
 struct _SspidCallerRegistry {
   GDBusConnection        *connection;
@@ -238,6 +244,7 @@ caller_new (SspidCallerRegistry *registry, const char *name)
   caller->credentials = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free,
                                                (GDestroyNotify) sspid_credential_unref);
   caller->contexts = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, NULL);
+  caller->attached = g_array_new (FALSE, FALSE, sizeof (Attached));
   return caller;
 }
 
@@ -262,6 +269,8 @@ sspid_caller_unref (SspidCaller *caller)
   g_assert (g_queue_is_empty (&caller->queued));
   g_hash_table_unref (caller->credentials);
   g_hash_table_unref (caller->contexts);
+  g_assert (caller->attached->len == 0);
+  g_array_unref (caller->attached);
   g_free (caller->identity.gids);
   g_free (caller->log_tag);
   g_free (caller->name);
@@ -303,6 +312,22 @@ caller_release_contexts (SspidCaller *caller)
     }
 }
 
+/* Closes what was attached to @caller (its record channels).  The array
+ * is swapped out first: a close function may detach. */
+static void
+caller_close_attached (SspidCaller *caller)
+{
+  g_autoptr(GArray) old = caller->attached;
+
+  caller->attached = g_array_new (FALSE, FALSE, sizeof (Attached));
+  for (guint i = 0; i < old->len; i++)
+    {
+      Attached *a = &g_array_index (old, Attached, i);
+
+      a->close (a->object);
+    }
+}
+
 /* Removes @caller from its registry and releases everything it owned. */
 static void
 caller_drop (SspidCaller *caller)
@@ -319,6 +344,7 @@ caller_drop (SspidCaller *caller)
   registry->n_credentials -= g_hash_table_size (caller->credentials);
   g_hash_table_remove_all (caller->credentials);
   caller_release_contexts (caller);
+  caller_close_attached (caller);
 
   /* Its pending invocations still get answered (into the void) later;
    * they are no longer the registry's business. */
@@ -623,6 +649,34 @@ sspid_caller_remove_context (SspidCaller *caller, guint64 handle)
   uid_contexts_add (registry, caller->identity.uid, -1);
   registry->release (context);
   return TRUE;
+}
+
+/* --- attached objects --------------------------------------------------- */
+
+void
+sspid_caller_attach (SspidCaller *caller, gpointer object, GDestroyNotify close)
+{
+  Attached a = { object, close };
+
+  g_return_if_fail (caller->state != CALLER_GONE);
+  g_array_append_val (caller->attached, a);
+}
+
+void
+sspid_caller_detach (SspidCaller *caller, gpointer object)
+{
+  for (guint i = 0; i < caller->attached->len; i++)
+    if (g_array_index (caller->attached, Attached, i).object == object)
+      {
+        g_array_remove_index_fast (caller->attached, i);
+        return;
+      }
+}
+
+guint
+sspid_caller_count_attached (SspidCaller *caller)
+{
+  return caller->attached->len;
 }
 
 /* --- registry ----------------------------------------------------------- */

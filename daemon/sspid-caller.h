@@ -138,6 +138,14 @@ gpointer sspid_caller_peek_context (SspidCaller *caller, guint64 handle);
 /* Drops the context (calls the release function); FALSE if unknown. */
 gboolean sspid_caller_remove_context (SspidCaller *caller, guint64 handle);
 
+/* Ties @object (a record channel) to @caller's connection: @close
+ * (@object) runs once when the connection goes away or the registry is
+ * freed, unless sspid_caller_detach() came first.  The caller must not be
+ * gone. */
+void sspid_caller_attach (SspidCaller *caller, gpointer object, GDestroyNotify close);
+void sspid_caller_detach (SspidCaller *caller, gpointer object);
+guint sspid_caller_count_attached (SspidCaller *caller);
+
 /* A 64-bit value from getrandom(): never 0 nor G_MAXUINT64 (which a client
  * might take for an invalidated SecHandle). */
 guint64 sspid_random_u64 (void);

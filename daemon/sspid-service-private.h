@@ -18,6 +18,7 @@
 #include "sspid-tls.h"
 
 typedef struct _SspidContext SspidContext;
+typedef struct _SspidChannel SspidChannel;
 
 struct _SspidService {
   GDBusConnection      *connection;
@@ -33,6 +34,8 @@ struct _SspidService {
   GSource              *done_source;
   guint                 reaper_id;
   gboolean              shutting_down;
+  GHashTable           *channels;     /* SspidChannel * open (sspid-channel.c) */
+  guint64               channel_requests; /* answered over channels */
 };
 
 typedef enum {
@@ -49,13 +52,19 @@ typedef enum {
   SSPID_CALL_GET_STATUS,
   SSPID_CALL_LIST_CREDENTIALS,
   SSPID_CALL_LIST_CONTEXTS,
+  SSPID_CALL_OPEN_CHANNEL,
 } SspidCallKind;
 
-/* One method call, from its arrival to its one answer. */
+/* One method call, from its arrival to its one answer.  It came either
+ * over the bus (@invocation) or over a record channel (@channel): then it
+ * is an EncryptMessage or DecryptMessage, answered on the channel. */
 typedef struct {
   SspidService          *service;
   SspidCaller           *caller;       /* ref, counted as pending; NULL for Hello */
   GDBusMethodInvocation *invocation;   /* owned until answered */
+  GVariant              *params;       /* ref: the method's parameters */
+  SspidChannel          *channel;      /* ref, or NULL for a bus call */
+  guint32                serial;       /* of the channel request */
   SspidCallKind          kind;
   const char            *method;
   guint64                call_id;
@@ -121,6 +130,20 @@ void sspid_call_answer_step (SspidCall *call, SECURITY_STATUS status, guint64 ha
 void sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status);
 /* SEC_E_INSUFFICIENT_MEMORY, logging the @limit hit (freed). */
 void sspid_call_answer_limit (SspidCall *call, char *limit);
+
+/* Runs the handler of a call whose caller is identified (sspid-service.c):
+ * how a request read from a channel enters the same path as a bus call. */
+void sspid_call_dispatch (SspidCall *call);
+
+/* The one answer of a channel call that came back from its work
+ * (sspid-work.c); @reply is consumed if floating. */
+void sspid_channel_answer (SspidChannel *channel, guint32 serial, SspidCallKind kind,
+                           GVariant *reply);
+SspidChannel *sspid_channel_ref (SspidChannel *channel);
+void sspid_channel_unref (SspidChannel *channel);
+/* A new channel for @caller (identified, not gone): returns the caller's
+ * end, a file descriptor for the method reply, or -1 and @error. */
+int sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error);
 
 /* A new context (one reference, for the caller's table). */
 SspidContext *sspid_context_new (SspidService *service, SspidCaller *caller,

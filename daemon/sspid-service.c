@@ -15,8 +15,10 @@
  */
 #include "config.h"
 
+#include <gio/gunixfdlist.h>
 #include <gnutls/gnutls.h>
 
+#include "sspid-channel.h"
 #include "sspid-dbus-generated.h"
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
@@ -25,10 +27,11 @@
 
 /* --- handlers ----------------------------------------------------------- */
 
+/* From the bus or from a record channel: the same shape either way. */
 static GVariant *
 call_parameters (SspidCall *call)
 {
-  return g_dbus_method_invocation_get_parameters (call->invocation);
+  return call->params;
 }
 
 /* Queues @call on the caller's context @handle, or answers that there is
@@ -316,6 +319,10 @@ handle_get_status (SspidCall *call)
                          g_variant_new_uint32 (counts.pending > 0 ? counts.pending - 1 : 0));
   g_variant_builder_add (&b, "{sv}", "configured-credentials",
                          g_variant_new_uint32 (sspid_credential_store_get_n_loaded (service->store)));
+  g_variant_builder_add (&b, "{sv}", "channels",
+                         g_variant_new_uint32 (g_hash_table_size (service->channels)));
+  g_variant_builder_add (&b, "{sv}", "channel-requests",
+                         g_variant_new_uint64 (service->channel_requests));
   sspid_call_answer_value (call, g_variant_new ("(a{sv})", &b));
 }
 
@@ -446,6 +453,38 @@ handle_list_contexts (SspidCall *call)
   sspid_call_answer_value (call, g_variant_new ("(aa{sv})", &b));
 }
 
+/* --- record channels ---------------------------------------------------- */
+
+static void
+handle_open_record_channel (SspidCall *call)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GUnixFDList) fds = NULL;
+  int fd;
+
+  if (sspid_caller_count_attached (call->caller) >= SSPID_CHANNEL_MAX_PER_CONNECTION)
+    {
+      sspid_call_answer_limit (call, g_strdup_printf ("record channels per connection=%d",
+                                                      SSPID_CHANNEL_MAX_PER_CONNECTION));
+      return;
+    }
+  fd = sspid_channel_open (call->service, call->caller, &error);
+  if (fd < 0)
+    {
+      sspid_caller_log (call->caller, G_LOG_LEVEL_WARNING, NULL, 0,
+                        "cannot open a record channel: %s", error->message);
+      g_dbus_method_invocation_return_dbus_error (g_steal_pointer (&call->invocation),
+                                                  SSPID_ERROR_INTERNAL,
+                                                  "Cannot open a record channel");
+      sspid_call_free (call);
+      return;
+    }
+  fds = g_unix_fd_list_new_from_array (&fd, 1);   /* takes fd */
+  g_dbus_method_invocation_return_value_with_unix_fd_list (
+    g_steal_pointer (&call->invocation), g_variant_new ("(h)", 0), fds);
+  sspid_call_free (call);
+}
+
 /* --- dispatch ----------------------------------------------------------- */
 
 typedef struct {
@@ -470,14 +509,14 @@ static const Method methods[] = {
   { "GetStatus", SSPID_CALL_GET_STATUS, FALSE, handle_get_status },
   { "ListCredentials", SSPID_CALL_LIST_CREDENTIALS, FALSE, handle_list_credentials },
   { "ListContexts", SSPID_CALL_LIST_CONTEXTS, FALSE, handle_list_contexts },
+  { SSPID_METHOD_OPEN_RECORD_CHANNEL, SSPID_CALL_OPEN_CHANNEL, FALSE,
+    handle_open_record_channel },
 };
 
-/* Runs once the caller's identity is settled (sspid-caller.h). */
-static void
-dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
-                     gpointer user_data)
+void
+sspid_call_dispatch (SspidCall *call)
 {
-  SspidCall *call = user_data;
+  SspidCaller *caller = call->caller;
   const Method *method = NULL;
 
   if (call->service->shutting_down)
@@ -499,6 +538,14 @@ dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
       method = &methods[i];
   g_assert (method != NULL);
   method->handle (call);
+}
+
+/* Runs once the caller's identity is settled (sspid-caller.h). */
+static void
+dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
+                     gpointer user_data)
+{
+  sspid_call_dispatch (user_data);
 }
 
 static void
@@ -528,6 +575,7 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
   call = g_new0 (SspidCall, 1);
   call->service = service;
   call->invocation = invocation;
+  call->params = g_variant_ref (parameters);
   call->kind = method->kind;
   call->method = method->name;
   call->no_reply = (g_dbus_message_get_flags (message)
@@ -573,6 +621,7 @@ sspid_service_new (GDBusConnection *connection, SspidConfig *config,
   service->instance = sspid_random_u64 ();
   service->started = g_get_monotonic_time ();
   service->registry = sspid_caller_registry_new (connection, config, sspid_context_release);
+  service->channels = g_hash_table_new (NULL, NULL);
   if (!sspid_work_start (service, error))
     return NULL;
 
@@ -599,6 +648,12 @@ sspid_service_free (SspidService *service)
   /* Releases every caller, context and credential, answering what waits. */
   sspid_caller_registry_free (service->registry);
   sspid_work_clear (service);
+  /* Every channel belonged to a caller, and closed with it. */
+  if (service->channels != NULL)
+    {
+      g_assert (g_hash_table_size (service->channels) == 0);
+      g_hash_table_unref (service->channels);
+    }
 
   g_clear_pointer (&service->store, sspid_credential_store_free);
   g_clear_pointer (&service->config, sspid_config_free);

@@ -20,6 +20,14 @@
 #include "schannel.h"
 
 static void context_run_next (SspidContext *ctx);
+static void work_run (SspidCall *call);
+
+/* Run a record channel's EncryptMessage / DecryptMessage on the main
+ * thread when its context is free, rather than on a worker (measured in
+ * BENCHMARKS.md: B1). */
+#ifndef INLINE_CHANNEL_RECORDS
+#define INLINE_CHANNEL_RECORDS 1
+#endif
 
 /* --- answers ------------------------------------------------------------ */
 
@@ -36,6 +44,8 @@ sspid_call_free (SspidCall *call)
       sspid_caller_unref (call->caller);
     }
   g_clear_pointer (&call->ctx, context_unref);
+  g_clear_pointer (&call->channel, sspid_channel_unref);
+  g_clear_pointer (&call->params, g_variant_unref);
   g_clear_pointer (&call->input, g_variant_unref);
   g_free (call->alpn);
   sspid_tls_step_clear (&call->step);
@@ -54,6 +64,15 @@ bytes_variant (GBytes *bytes)
   return g_variant_new_from_bytes (G_VARIANT_TYPE_BYTESTRING, bytes, TRUE);
 }
 
+/* A cleanup sent with NO_REPLY_EXPECTED and call_id 0: nobody reads its
+ * answer (proto/org.sspid1.xml), so none is sent. */
+static gboolean
+is_unanswered (const SspidCall *call)
+{
+  return call->no_reply && call->call_id == 0
+         && (call->kind == SSPID_CALL_DELETE || call->kind == SSPID_CALL_FREE);
+}
+
 /* A call sent with NO_REPLY_EXPECTED gets the Completed signal, addressed
  * to its sender alone; returning the invocation then sends nothing. */
 static void
@@ -62,7 +81,9 @@ send_step (SspidCall *call, SECURITY_STATUS status, guint64 handle, GBytes *toke
 {
   GDBusMethodInvocation *invocation = g_steal_pointer (&call->invocation);
 
-  if (call->no_reply)
+  if (is_unanswered (call))
+    g_dbus_method_invocation_return_value (invocation, NULL);
+  else if (call->no_reply)
     {
       g_autoptr(GError) error = NULL;
       GVariant *signal = g_variant_new ("(tut@ayuxuu)", call->call_id, (guint32) status,
@@ -97,7 +118,10 @@ sspid_call_answer_step (SspidCall *call, SECURITY_STATUS status, guint64 handle,
 void
 sspid_call_answer_value (SspidCall *call, GVariant *reply)
 {
-  g_dbus_method_invocation_return_value (g_steal_pointer (&call->invocation), reply);
+  if (call->channel != NULL)
+    sspid_channel_answer (call->channel, call->serial, call->kind, reply);
+  else
+    g_dbus_method_invocation_return_value (g_steal_pointer (&call->invocation), reply);
   sspid_call_free (call);
 }
 
@@ -105,25 +129,39 @@ sspid_call_answer_value (SspidCall *call, GVariant *reply)
  * sends from any thread, so the caller does not wait for the main loop to
  * come round.  The call itself is freed on the main thread (it touches
  * the caller registry). */
-static void
-send_worker_answer (SspidCall *call)
+/* The reply of a synchronous call that did its work (floating), or NULL
+ * for a handshake step, which answers with a step result. */
+static GVariant *
+work_reply (SspidCall *call)
 {
-  SspidTlsStep *step = &call->step;
   const SspidTlsDecrypt *d = &call->decrypt;
-  GVariant *reply;
 
   switch (call->kind)
     {
     case SSPID_CALL_QUERY:
-      reply = g_variant_new ("(u@a{sv})", (guint32) SEC_E_OK, call->info);
-      break;
+      return g_variant_new ("(u@a{sv})", (guint32) SEC_E_OK, call->info);
     case SSPID_CALL_ENCRYPT:
-      reply = g_variant_new ("(u@ayu)", (guint32) step->status, bytes_variant (call->record),
-                             call->header_size);
-      break;
+      return g_variant_new ("(u@ayu)", (guint32) call->step.status,
+                            bytes_variant (call->record), call->header_size);
     case SSPID_CALL_DECRYPT:
-      reply = g_variant_new ("(u@ayuuuu)", (guint32) d->status, bytes_variant (d->plaintext),
-                             call->header_size, d->record_size, d->extra, d->missing);
+      return g_variant_new ("(u@ayuuuu)", (guint32) d->status, bytes_variant (d->plaintext),
+                            call->header_size, d->record_size, d->extra, d->missing);
+    default:
+      return NULL;
+    }
+}
+
+static void
+send_worker_answer (SspidCall *call)
+{
+  SspidTlsStep *step = &call->step;
+  GVariant *reply = work_reply (call);
+
+  switch (call->kind)
+    {
+    case SSPID_CALL_QUERY:
+    case SSPID_CALL_ENCRYPT:
+    case SSPID_CALL_DECRYPT:
       break;
     default:
       /* As on Windows, a failed first call leaves no context behind. */
@@ -190,6 +228,7 @@ sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status)
     case SSPID_CALL_GET_STATUS:
     case SSPID_CALL_LIST_CREDENTIALS:
     case SSPID_CALL_LIST_CONTEXTS:
+    case SSPID_CALL_OPEN_CHANNEL:
       answer_dbus_error (call, status);
       break;
     case SSPID_CALL_QUERY:
@@ -331,6 +370,15 @@ context_run_next (SspidContext *ctx)
         sspid_call_answer_status (call, SEC_E_CONTEXT_EXPIRED);
       else if (call->kind == SSPID_CALL_APPLY_CONTROL)
         sspid_call_answer_status (call, apply_control_token (ctx, call));
+      else if (call->channel != NULL && INLINE_CHANNEL_RECORDS)
+        {
+          /* A record is a few µs of AES; the trip to a worker and back
+           * costs more, and nothing else runs on this context now. */
+          ctx->running = TRUE;
+          work_run (call);
+          ctx->running = FALSE;
+          sspid_call_answer_value (call, work_reply (call));
+        }
       else
         {
           ctx->running = TRUE;
@@ -402,11 +450,11 @@ context_header_size (SspidContext *ctx)
   return ctx->header_size;
 }
 
+/* The work of @call on its context's session: on a worker, or inline on
+ * the main thread for a record channel's call (see context_run_next). */
 static void
-worker_run (gpointer data, gpointer user_data)
+work_run (SspidCall *call)
 {
-  SspidCall *call = data;
-  SspidService *service = user_data;
   SspidTls *tls = call->ctx->tls;
   gsize len = 0;
   const guint8 *bytes = call->input != NULL
@@ -429,8 +477,18 @@ worker_run (gpointer data, gpointer user_data)
       worker_run_step (call, bytes, len);
       break;
     }
+}
 
-  send_worker_answer (call);
+static void
+worker_run (gpointer data, gpointer user_data)
+{
+  SspidCall *call = data;
+  SspidService *service = user_data;
+
+  work_run (call);
+  /* A channel is the main thread's: its answer goes out in call_finished. */
+  if (call->channel == NULL)
+    send_worker_answer (call);
   g_async_queue_push (service->done, call);
   g_main_context_wakeup (service->main_context);
 }
@@ -456,6 +514,8 @@ call_finished (SspidCall *call)
                       "%s handshake done with credential \"%s\": %s",
                       ctx->is_server ? "server" : "client",
                       sspid_credential_peek_name (ctx->cred), call->established);
+  if (call->channel != NULL)
+    sspid_channel_answer (call->channel, call->serial, call->kind, work_reply (call));
   sspid_call_free (call);
 
   if (first_failed && !ctx->released)

@@ -10,7 +10,8 @@
  * a DONE status and the notify callback, in that order.  If the session dies
  * first, every pending call completes at once with
  * SEC_E_NO_AUTHENTICATING_AUTHORITY.  Either way each queued call completes
- * exactly once, and a call that failed to queue never does.
+ * exactly once, and a call that failed to queue never does.  (A delete
+ * with no callback is the exception: fire and forget, no answer at all.)
  *
  * The pending table and every async context's state are protected by the
  * library lock (sspi_lock); outputs are written under it too, so that
@@ -90,9 +91,8 @@ release_orphan (SspiSession *s, const SspiPending *p, const SspiStep *step)
     return;
   method = p->out.kind == SSPI_CALL_ACQUIRE_CREDENTIALS
                ? "FreeCredentialsHandle" : "DeleteSecurityContext";
-  /* Its own Completed will find no pending call and be ignored. */
-  sspi_session_send (s, method,
-                     g_variant_new ("(tt)", sspi_call_id_next (), handle));
+  /* call_id 0: no answer wanted (proto/org.sspid1.xml). */
+  sspi_session_send (s, method, g_variant_new ("(tt)", (guint64) 0, handle));
 }
 
 /* Completes @p (already out of the table) with @step and frees it.  @s is
@@ -301,15 +301,65 @@ queue_request (SspiAsyncContext *a, SspiRequest *r)
   return SEC_E_NO_AUTHENTICATING_AUTHORITY;
 }
 
+/* SspiDeleteSecurityContextAsync with no callback: the caller opted out
+ * of notification (the one call Windows allows that for) and may free the
+ * async context at once, so nobody reads the answer.  The daemon is asked
+ * for none (call_id 0) and the call completes here, at once, with
+ * SEC_E_OK: one bus message less per delete. */
+static SECURITY_STATUS
+queue_unanswered (SspiAsyncContext *a, SspiRequest *r)
+{
+  g_autoptr(SspiSession) s = NULL;
+  SECURITY_STATUS status;
+
+  status = sspi_session_get (&s);
+  if (status != SEC_E_OK)
+    return status;
+  if (r->generation != 0 && r->generation != sspi_session_get_generation (s))
+    return SEC_E_INVALID_HANDLE;
+
+  sspi_lock ();
+  if (a->state != ASYNC_IDLE || a->freed)
+    status = SEC_E_INVALID_PARAMETER;
+  else if (!sspi_session_is_current_locked (s))
+    status = SEC_E_INVALID_HANDLE;
+  else
+    {
+      a->state = ASYNC_DONE;
+      a->status = SEC_E_OK;
+    }
+  sspi_unlock ();
+  if (status != SEC_E_OK)
+    return status;
+
+  if (!sspi_session_send (s, sspi_request_get_method (r),
+                          sspi_request_build_params (r, 0)))
+    {
+      sspi_lock ();
+      a->state = ASYNC_IDLE;
+      sspi_unlock ();
+      return SEC_E_NO_AUTHENTICATING_AUTHORITY;
+    }
+  sspi_outputs_forget (&r->out);
+  return SEC_E_OK;
+}
+
 /* Common front of every Sspi*Async call: @status is the validation result
  * of @r, which is only queued if that and the context are fine. */
 static SECURITY_STATUS
 queue (SspiAsyncContext *a, SECURITY_STATUS status, SspiRequest *r)
 {
+  gboolean has_callback;
+
   if (a == NULL || !is_idle (a))
     return SEC_E_INVALID_PARAMETER;
   if (status != SEC_E_OK)
     return status;
+  sspi_lock ();
+  has_callback = a->callback != NULL;
+  sspi_unlock ();
+  if (r->kind == SSPI_CALL_DELETE_CONTEXT && !has_callback)
+    return queue_unanswered (a, r);
   return queue_request (a, r);
 }
 
@@ -549,7 +599,8 @@ SspiAcceptSecurityContextAsync (SspiAsyncContext *AsyncContext,
 /* Queues DeleteSecurityContext.  Returns SEC_E_OK once queued, else
  * SEC_E_INVALID_HANDLE, SEC_E_INVALID_PARAMETER (busy context) or
  * SEC_E_NO_AUTHENTICATING_AUTHORITY.  With no callback the caller may free
- * @AsyncContext at once (fire and forget). */
+ * @AsyncContext at once (fire and forget): the daemon is then asked for no
+ * answer, and the call is complete (SEC_E_OK) as soon as it is queued. */
 SSPI_PUBLIC SECURITY_STATUS
 SspiDeleteSecurityContextAsync (SspiAsyncContext *AsyncContext,
                                 PCtxtHandle phContext)

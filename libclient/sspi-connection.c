@@ -19,8 +19,11 @@
 #include <pthread.h>
 #include <string.h>
 
+#include <gio/gunixfdlist.h>
+
 #include "sspi-private.h"
 #include "sspi-transport.h"
+#include "sspid-channel.h"
 
 /* Hello may start the daemon by D-Bus activation: allow for that. */
 #define HELLO_TIMEOUT_MS 25000
@@ -38,6 +41,11 @@ struct _SspiSession {
   /* Calls taken from the session by a caller that found it closed before
    * its reader thread did; the reader fails them in on_closed. */
   GPtrArray     *orphaned;
+  /* The record channel: opened at the first record call, used by one
+   * thread at a time (channel_lock, never held with state_lock). */
+  GMutex         channel_lock;
+  SspiChannel   *channel;
+  gboolean       is_channel_unavailable;  /* stay on the bus */
 };
 
 /* Protects current, generation, the pending table and async contexts. */
@@ -121,6 +129,8 @@ sspi_session_unref (SspiSession *s)
     return;
   g_clear_pointer (&s->transport, sspi_transport_unref);
   g_clear_pointer (&s->orphaned, g_ptr_array_unref);
+  g_clear_pointer (&s->channel, sspi_channel_free);
+  g_mutex_clear (&s->channel_lock);
   g_free (s->daemon_name);
   g_free (s);
 }
@@ -298,6 +308,9 @@ session_connect (GError **error)
 
   s = g_new0 (SspiSession, 1);
   s->ref_count = 1;
+  g_mutex_init (&s->channel_lock);
+  /* A debugging knob: records over the bus, as before the channel. */
+  s->is_channel_unavailable = g_strcmp0 (g_getenv ("SSPI_RECORD_CHANNEL"), "0") == 0;
   /* The transport holds a reference until its on_closed has run. */
   s->transport = sspi_transport_connect (address, on_message, on_closed,
                                          sspi_session_ref (s), error);
@@ -337,7 +350,11 @@ atfork_child (void)
    * our copy of its socket (the parent's stream stays intact) and leak the
    * rest on purpose; the next call connects afresh. */
   if (current != NULL)
-    sspi_transport_abandon_after_fork (current->transport);
+    {
+      sspi_transport_abandon_after_fork (current->transport);
+      /* The channel acts for the parent's connection: never ours. */
+      sspi_channel_abandon_after_fork (current->channel);
+    }
   current = NULL;
   generation++;
   /* Those calls belong to the parent; it gets their answers. */
@@ -504,4 +521,78 @@ sspi_session_call (SspiSession *s, const char *method, GVariant *params,
       return NULL;
     }
   return g_variant_ref (body);
+}
+
+/* Asks the daemon for a record channel; NULL if it cannot give one (an
+ * older daemon, a bus without fd passing, a limit). */
+static SspiChannel *
+open_channel (SspiSession *s)
+{
+  g_autoptr(GDBusMessage) call = NULL;
+  g_autoptr(GDBusMessage) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  GUnixFDList *fds;
+  GVariant *body;
+  gint32 index;
+  int fd;
+
+  if (!sspi_transport_has_unix_fds (s->transport))
+    return NULL;
+  call = g_dbus_message_new_method_call (s->daemon_name, SSPID_OBJECT_PATH, SSPID_INTERFACE,
+                                         SSPID_METHOD_OPEN_RECORD_CHANNEL);
+  g_dbus_message_set_flags (call, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START);
+  reply = sspi_transport_call_sync (s->transport, call, CALL_TIMEOUT_MS, &error);
+  if (reply == NULL)
+    {
+      g_debug ("no record channel: %s", error->message);
+      return NULL;
+    }
+  body = g_dbus_message_get_body (reply);
+  fds = g_dbus_message_get_unix_fd_list (reply);
+  if (body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE ("(h)")) || fds == NULL)
+    {
+      g_debug ("no record channel: malformed reply");
+      return NULL;
+    }
+  g_variant_get (body, "(h)", &index);
+  fd = g_unix_fd_list_get (fds, index, &error);   /* a close-on-exec dup */
+  if (fd < 0)
+    {
+      g_debug ("no record channel: %s", error->message);
+      return NULL;
+    }
+  return sspi_channel_new (fd, CALL_TIMEOUT_MS);
+}
+
+GVariant *
+sspi_session_record_call (SspiSession *s, guint16 op, const char *method,
+                          GVariant *params, const char *reply_type,
+                          SECURITY_STATUS *status)
+{
+  g_autoptr(GVariant) sunk = g_variant_ref_sink (params);
+  g_autoptr(GError) error = NULL;
+  GVariant *reply;
+
+  g_mutex_lock (&s->channel_lock);
+  if (s->channel == NULL && !s->is_channel_unavailable)
+    {
+      s->channel = open_channel (s);
+      s->is_channel_unavailable = s->channel == NULL;
+    }
+  if (s->channel == NULL)
+    {
+      g_mutex_unlock (&s->channel_lock);
+      return sspi_session_call (s, method, sunk, reply_type, status);
+    }
+  reply = sspi_channel_call (s->channel, op, sunk, reply_type, &error);
+  if (reply == NULL)
+    {
+      /* The daemon went away (or broke the channel): this call fails as a
+       * bus call would; the next one asks for a new channel. */
+      g_debug ("%s failed: %s", method, error->message);
+      g_clear_pointer (&s->channel, sspi_channel_free);
+      *status = SEC_E_NO_AUTHENTICATING_AUTHORITY;
+    }
+  g_mutex_unlock (&s->channel_lock);
+  return reply;
 }

@@ -80,6 +80,32 @@ GVariant *sspi_session_call (SspiSession *s, const char *method,
                              GVariant *params, const char *reply_type,
                              SECURITY_STATUS *status);
 
+/* EncryptMessage / DecryptMessage (SSPID_CHANNEL_OP_*): over the session's
+ * record channel (opened at the first record call), or over the bus as
+ * sspi_session_call() when the daemon or the bus cannot give one.
+ * @params is consumed if floating.  A dead daemon or channel gives
+ * SEC_E_NO_AUTHENTICATING_AUTHORITY. */
+GVariant *sspi_session_record_call (SspiSession *s, guint16 op,
+                                    const char *method, GVariant *params,
+                                    const char *reply_type,
+                                    SECURITY_STATUS *status);
+
+/* ------------------------------------------------------------------------
+ * Record channel (sspi-channel.c): one request at a time
+ * ------------------------------------------------------------------------ */
+
+typedef struct _SspiChannel SspiChannel;
+
+/* Takes @fd (a SOCK_SEQPACKET socket from OpenRecordChannel). */
+SspiChannel *sspi_channel_new (int fd, gint timeout_ms);
+void sspi_channel_free (SspiChannel *c);
+/* In a fork()ed child: closes only the child's copy of the fd. */
+void sspi_channel_abandon_after_fork (SspiChannel *c);
+/* Sends one request (@params must be non-floating) and waits for its
+ * answer, of @reply_type; NULL and @error if the channel broke. */
+GVariant *sspi_channel_call (SspiChannel *c, guint16 op, GVariant *params,
+                             const char *reply_type, GError **error);
+
 /* ------------------------------------------------------------------------
  * Requests and answers (sspi-marshal.c)
  * ------------------------------------------------------------------------ */

@@ -3,7 +3,9 @@
  * The record layer as Schannel's stream mode presents it: EncryptMessage
  * and DecryptMessage working in place on the caller's buffers, and
  * ApplyControlToken for shutdown and alerts.  The keys stay in the daemon;
- * each call is one method call with an ordinary reply, and the library does
+ * each record call is one request and one answer on the session's record
+ * channel (a socket the daemon hands out, see proto/sspid-channel.h), or a
+ * method call over the bus if there is no channel, and the library does
  * what it can without one:
  *
  * - DecryptMessage frames the first record itself, so a partial record is
@@ -20,6 +22,7 @@
 #include <string.h>
 
 #include "sspi-private.h"
+#include "sspid-channel.h"
 
 /* TLS record framing (RFC 8446 5.1): type, version, 16-bit length. */
 #define RECORD_HEADER_SIZE 5
@@ -134,13 +137,15 @@ EncryptMessage (PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage,
   else if (status != SEC_E_OK)
     return status;
 
-  reply = sspi_session_call (s, "EncryptMessage",
-                             g_variant_new ("(t@ay)", context,
-                                            g_variant_new_fixed_array (
-                                                G_VARIANT_TYPE_BYTE,
-                                                data->pvBuffer,
-                                                data->cbBuffer, 1)),
-                             "(uayu)", &status);
+  /* The plaintext is serialised once, straight from the caller's buffer. */
+  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_ENCRYPT, "EncryptMessage",
+                                    g_variant_new ("(t@ay)", context,
+                                                   g_variant_new_from_data (
+                                                       G_VARIANT_TYPE_BYTESTRING,
+                                                       data->pvBuffer,
+                                                       data->cbBuffer, TRUE,
+                                                       NULL, NULL)),
+                                    SSPID_CHANNEL_ANSWER_ENCRYPT_TYPE, &status);
   if (reply == NULL)
     return status;
   g_variant_get (reply, "(u@ayu)", &answer, &record, &header_size);
@@ -253,12 +258,13 @@ open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
   SECURITY_STATUS status;
   guint32 answer, header_size, used, extra, missing;
 
-  reply = sspi_session_call (s, "DecryptMessage",
-                             g_variant_new ("(t@ay)", context,
-                                            g_variant_new_fixed_array (
-                                                G_VARIANT_TYPE_BYTE, base,
-                                                record_size, 1)),
-                             "(uayuuuu)", &status);
+  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_DECRYPT, "DecryptMessage",
+                                    g_variant_new ("(t@ay)", context,
+                                                   g_variant_new_from_data (
+                                                       G_VARIANT_TYPE_BYTESTRING,
+                                                       base, record_size, TRUE,
+                                                       NULL, NULL)),
+                                    SSPID_CHANNEL_ANSWER_DECRYPT_TYPE, &status);
   if (reply == NULL)
     return status;
   g_variant_get (reply, "(u@ayuuuu)", &answer, &plaintext, &header_size,

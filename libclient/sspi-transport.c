@@ -10,6 +10,8 @@
 
 #include "sspi-transport.h"
 
+#include <gio/gunixfdlist.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,6 +25,8 @@
 #define HEADER_PEEK 16
 /* The D-Bus specification's limit on a message. */
 #define MAX_MESSAGE (128 * 1024 * 1024)
+/* ... and on the fds of one message (dbus-daemon's default is 16). */
+#define MAX_MESSAGE_FDS 16
 
 typedef struct {
   GDBusMessage *reply;
@@ -37,6 +41,7 @@ struct _SspiTransport {
   SspiTransportClosedFunc   on_closed;
   gpointer                  user_data;
   GThread                  *reader;      /* NULL until started */
+  gboolean                  has_unix_fds;/* the bus agreed to pass fds */
 
   GMutex                    write_lock;  /* serials and whole-message writes */
   guint32                   next_serial;
@@ -69,14 +74,52 @@ write_all (int fd, const guint8 *data, gsize len, GError **error)
   return TRUE;
 }
 
+/* Takes the fds of SCM_RIGHTS messages in @msg into @fds (or closes them
+ * if @fds is NULL or already full). */
+static void
+take_fds (struct msghdr *msg, GArray *fds)
+{
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (msg); c != NULL; c = CMSG_NXTHDR (msg, c))
+    {
+      gsize n;
+
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        continue;
+      n = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+      for (gsize i = 0; i < n; i++)
+        {
+          int fd;
+
+          memcpy (&fd, CMSG_DATA (c) + i * sizeof (int), sizeof fd);
+          if (fds != NULL && fds->len < MAX_MESSAGE_FDS)
+            g_array_append_val (fds, fd);
+          else
+            close (fd);
+        }
+    }
+}
+
+/* Reads exactly @len bytes; fds that come along go to @fds (NULL: closed).
+ * The kernel never merges the fds of two messages into one read, and we
+ * never read past the message we are in. */
 static gboolean
-read_all (int fd, guint8 *data, gsize len, GError **error)
+read_all_fds (int fd, guint8 *data, gsize len, GArray *fds, GError **error)
 {
   while (len > 0)
     {
-      ssize_t n = read (fd, data, len);
+      union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE (sizeof (int) * MAX_MESSAGE_FDS)];
+      } control;
+      struct iovec iov = { data, len };
+      struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                            .msg_control = control.buf, .msg_controllen = sizeof control.buf };
+      ssize_t n = recvmsg (fd, &msg, MSG_CMSG_CLOEXEC);
+
       if (n < 0 && errno == EINTR)
         continue;
+      if (n > 0 || msg.msg_controllen > 0)
+        take_fds (&msg, fds);
       if (n <= 0)
         {
           g_set_error (error, G_IO_ERROR, n == 0 ? G_IO_ERROR_CLOSED : g_io_error_from_errno (errno),
@@ -87,6 +130,41 @@ read_all (int fd, guint8 *data, gsize len, GError **error)
       len -= (gsize) n;
     }
   return TRUE;
+}
+
+static gboolean
+read_all (int fd, guint8 *data, gsize len, GError **error)
+{
+  return read_all_fds (fd, data, len, NULL, error);
+}
+
+static void
+close_fds (GArray *fds)
+{
+  for (guint i = 0; i < fds->len; i++)
+    close (g_array_index (fds, int, i));
+  g_array_set_size (fds, 0);
+}
+
+/* Hands the fds that came with @m to it, if it declares exactly that many
+ * (a GUnixFDList closes them when the message goes); else closes them. */
+static void
+attach_fds (GDBusMessage *m, GArray *fds)
+{
+  if (fds->len == 0)
+    return;
+  if (g_dbus_message_get_num_unix_fds (m) != fds->len)
+    {
+      close_fds (fds);
+      return;
+    }
+  {
+    g_autoptr(GUnixFDList) list = g_unix_fd_list_new_from_array ((int *) (void *) fds->data,
+                                                                 (gint) fds->len);
+
+    g_array_set_size (fds, 0);    /* the list owns them now */
+    g_dbus_message_set_unix_fd_list (m, list);
+  }
 }
 
 /* Waits until @fd is readable or @deadline (monotonic µs, -1 = forever). */
@@ -124,23 +202,35 @@ read_message (SspiTransport *t, GError **error)
 {
   guint8 head[HEADER_PEEK];
   g_autofree guint8 *blob = NULL;
+  g_autoptr(GArray) fds = g_array_new (FALSE, FALSE, sizeof (int));
+  GDBusMessage *m;
   gssize needed;
 
-  if (!read_all (t->fd, head, sizeof head, error))
-    return NULL;
+  if (!read_all_fds (t->fd, head, sizeof head, fds, error))
+    goto fail;
   needed = g_dbus_message_bytes_needed (head, sizeof head, error);
   if (needed < 0)
-    return NULL;
+    goto fail;
   if (needed < HEADER_PEEK || needed > MAX_MESSAGE)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad message size from the bus");
-      return NULL;
+      goto fail;
     }
   blob = g_malloc ((gsize) needed);
   memcpy (blob, head, sizeof head);
-  if (!read_all (t->fd, blob + sizeof head, (gsize) needed - sizeof head, error))
-    return NULL;
-  return g_dbus_message_new_from_blob (blob, (gsize) needed, G_DBUS_CAPABILITY_FLAGS_NONE, error);
+  if (!read_all_fds (t->fd, blob + sizeof head, (gsize) needed - sizeof head, fds, error))
+    goto fail;
+  m = g_dbus_message_new_from_blob (blob, (gsize) needed,
+                                    t->has_unix_fds ? G_DBUS_CAPABILITY_FLAGS_UNIX_FD_PASSING
+                                                    : G_DBUS_CAPABILITY_FLAGS_NONE, error);
+  if (m == NULL)
+    goto fail;
+  attach_fds (m, fds);
+  return m;
+
+fail:
+  close_fds (fds);
+  return NULL;
 }
 
 /* Assigns a serial, registers @waiter under it (if any) and writes. */
@@ -340,38 +430,59 @@ connect_unix (const char *address, GError **error)
   return -1;
 }
 
-/* SASL EXTERNAL: the bus learns who we are from the socket itself. */
+/* One line of the SASL exchange, without its CRLF. */
 static gboolean
-authenticate (int fd, GError **error)
+read_line (int fd, char *line, gsize size, GError **error)
+{
+  gsize n = 0;
+
+  while (n < size - 1)
+    {
+      if (!read_all (fd, (guint8 *) line + n, 1, error))
+        return FALSE;
+      if (++n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n')
+        {
+          n -= 2;
+          break;
+        }
+    }
+  line[n] = '\0';
+  return TRUE;
+}
+
+/* SASL EXTERNAL: the bus learns who we are from the socket itself.  Then
+ * ask for fd passing (the record channel comes as an fd); a bus that does
+ * not agree is fine, the library then keeps records on the bus. */
+static gboolean
+authenticate (int fd, gboolean *has_unix_fds, GError **error)
 {
   g_autofree char *uid = g_strdup_printf ("%u", (unsigned) geteuid ());
   GString *hex = g_string_new (NULL);
   g_autofree char *auth = NULL;
   char line[512];
-  gsize n = 0;
+  static const char negotiate[] = "NEGOTIATE_UNIX_FD\r\n";
 
   for (const char *p = uid; *p; p++)
     g_string_append_printf (hex, "%02x", (unsigned char) *p);
   auth = g_strdup_printf ("AUTH EXTERNAL %s\r\n", hex->str);
   g_string_free (hex, TRUE);
 
+  *has_unix_fds = FALSE;
   if (!write_all (fd, (const guint8 *) "", 1, error) ||
       !write_all (fd, (const guint8 *) auth, strlen (auth), error))
     return FALSE;
-  while (n < sizeof line - 1)
-    {
-      if (!read_all (fd, (guint8 *) line + n, 1, error))
-        return FALSE;
-      if (++n >= 2 && line[n - 2] == '\r' && line[n - 1] == '\n')
-        break;
-    }
-  line[n] = '\0';
+  if (!read_line (fd, line, sizeof line, error))
+    return FALSE;
   if (!g_str_has_prefix (line, "OK "))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                   "the bus refused authentication: %s", g_strchomp (line));
+                   "the bus refused authentication: %s", line);
       return FALSE;
     }
+  if (!write_all (fd, (const guint8 *) negotiate, strlen (negotiate), error) ||
+      !read_line (fd, line, sizeof line, error))
+    return FALSE;
+  *has_unix_fds = g_str_equal (line, "AGREE_UNIX_FD");
   return write_all (fd, (const guint8 *) "BEGIN\r\n", 7, error);
 }
 
@@ -397,7 +508,7 @@ sspi_transport_connect (const char *address, SspiTransportMessageFunc on_message
   t->user_data = user_data;
 
   t->fd = connect_unix (address, error);
-  if (t->fd < 0 || !authenticate (t->fd, error))
+  if (t->fd < 0 || !authenticate (t->fd, &t->has_unix_fds, error))
     return NULL;
 
   hello = g_dbus_message_new_method_call ("org.freedesktop.DBus", "/org/freedesktop/DBus",
@@ -451,6 +562,12 @@ const char *
 sspi_transport_get_unique_name (SspiTransport *t)
 {
   return t->unique_name;
+}
+
+gboolean
+sspi_transport_has_unix_fds (SspiTransport *t)
+{
+  return t->has_unix_fds;
 }
 
 gboolean

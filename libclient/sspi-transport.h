@@ -11,6 +11,10 @@
  * (de)serialisation) and hands it straight to the caller's function.  After
  * fork() the child simply opens a new transport.
  *
+ * Unix fds: negotiated during authentication; an fd arrives with the
+ * message that declares it (recvmsg, SCM_RIGHTS, close-on-exec), and any
+ * fd beyond what a message declares is closed at once.
+ *
  * Thread-safety: send and call_sync may be used from any thread, including
  * the reader thread itself from inside the message function (a sync call
  * made there reads the socket inline and defers other messages).
@@ -45,6 +49,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspiTransport, sspi_transport_unref)
 /* Our unique name on the bus (borrowed). */
 const char *sspi_transport_get_unique_name (SspiTransport *t);
 gboolean sspi_transport_is_closed (SspiTransport *t);
+/* Whether the bus agreed to pass unix fds (NEGOTIATE_UNIX_FD): replies
+ * then carry theirs as a GUnixFDList (g_dbus_message_get_unix_fd_list);
+ * fds a message does not declare are closed. */
+gboolean sspi_transport_has_unix_fds (SspiTransport *t);
 
 /* Sends @message (its serial is assigned here).  FALSE if the connection
  * is closed or the write failed. */

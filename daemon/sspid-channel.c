@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Record channels (framing: proto/sspid-channel.h): a caller's private
+ * SOCK_SEQPACKET path for EncryptMessage and DecryptMessage, opened with
+ * the OpenRecordChannel bus method.
+ *
+ * Everything here runs on the main thread, like the registry it serves: a
+ * GSource watches each channel's fd on the main context, each request
+ * packet becomes an SspidCall marked with its channel and enters the very
+ * handler a bus call enters (same decoding, same limits, same handle
+ * scoping), and its answer is written back here.  Nothing blocks: the fd is
+ * non-blocking, answers the socket cannot take wait in a per-channel queue,
+ * and while anything waits there (or too many requests are unanswered) the
+ * channel is not read, so a caller that writes and never reads stalls only
+ * itself and costs the daemon a bounded amount of memory.
+ *
+ * Packet bytes are hostile: a bad header closes the channel, a bad body is
+ * answered with an error status, and a channel never outlives its caller's
+ * bus connection (the registry closes it with everything else).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "sspid-channel.h"
+#include "sspid-service-private.h"
+#include "sspi.h"
+
+/* Requests read and not answered yet, per channel, before it stops being
+ * read: enough to keep a pipelining caller busy, small enough that a
+ * flood costs little (the per-connection pending limit applies as well). */
+#define MAX_IN_FLIGHT 16
+/* Packets read per wakeup, so one busy channel cannot starve the bus. */
+#define MAX_READ_BATCH 8
+
+struct _SspidChannel {
+  gint          ref;
+  SspidService *service;
+  SspidCaller  *caller;      /* ref */
+  int           fd;          /* -1 once closed */
+  GSource      *source;
+  gpointer      tag;         /* of fd in source */
+  GQueue        out;         /* GBytes *: whole answer packets not sent yet */
+  guint         in_flight;
+};
+
+typedef struct {
+  GSource       source;
+  SspidChannel *channel;     /* borrowed: the source dies first */
+} ChannelSource;
+
+static void channel_close (SspidChannel *channel, const char *why);
+
+SspidChannel *
+sspid_channel_ref (SspidChannel *channel)
+{
+  channel->ref++;
+  return channel;
+}
+
+void
+sspid_channel_unref (SspidChannel *channel)
+{
+  if (--channel->ref > 0)
+    return;
+  g_assert (channel->fd < 0);
+  g_queue_clear_full (&channel->out, (GDestroyNotify) g_bytes_unref);
+  sspid_caller_unref (channel->caller);
+  g_free (channel);
+}
+
+/* Reading stops while answers wait or too many requests are unanswered:
+ * the kernel's buffers then push back on the caller. */
+static gboolean
+is_reading (SspidChannel *channel)
+{
+  return g_queue_is_empty (&channel->out) && channel->in_flight < MAX_IN_FLIGHT;
+}
+
+static void
+update_events (SspidChannel *channel)
+{
+  GIOCondition events = G_IO_HUP | G_IO_ERR;
+
+  if (channel->fd < 0)
+    return;
+  if (is_reading (channel))
+    events |= G_IO_IN;
+  if (!g_queue_is_empty (&channel->out))
+    events |= G_IO_OUT;
+  g_source_modify_unix_fd (channel->source, channel->tag, events);
+}
+
+/* --- answers ------------------------------------------------------------- */
+
+static guint16
+op_of_kind (SspidCallKind kind)
+{
+  return kind == SSPID_CALL_ENCRYPT ? SSPID_CHANNEL_OP_ENCRYPT : SSPID_CHANNEL_OP_DECRYPT;
+}
+
+/* Writes what waits, in order; FALSE if the channel broke. */
+static gboolean
+flush_out (SspidChannel *channel)
+{
+  GBytes *packet;
+
+  while ((packet = g_queue_peek_head (&channel->out)) != NULL)
+    {
+      gsize size;
+      const void *data = g_bytes_get_data (packet, &size);
+      ssize_t n = send (channel->fd, data, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return TRUE;
+      if (n != (ssize_t) size)
+        return FALSE;
+      g_bytes_unref (g_queue_pop_head (&channel->out));
+    }
+  return TRUE;
+}
+
+void
+sspid_channel_answer (SspidChannel *channel, guint32 serial, SspidCallKind kind,
+                      GVariant *reply)
+{
+  g_autoptr(GVariant) body = g_variant_ref_sink (reply);
+  SspidChannelHeader header = { serial, op_of_kind (kind), 0 };
+  struct iovec iov[2];
+  ssize_t n;
+
+  channel->in_flight--;
+  if (channel->fd < 0)
+    return;                     /* closed meanwhile: nobody to answer */
+  channel->service->channel_requests++;
+
+  iov[0] = (struct iovec) { &header, sizeof header };
+  iov[1] = (struct iovec) { (void *) g_variant_get_data (body), g_variant_get_size (body) };
+  if (g_queue_is_empty (&channel->out))
+    {
+      struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+      do
+        n = sendmsg (channel->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+      while (n < 0 && errno == EINTR);
+      if (n >= 0)
+        {
+          if ((gsize) n == iov[0].iov_len + iov[1].iov_len)
+            goto done;
+          channel_close (channel, "short write");
+          return;
+        }
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        {
+          channel_close (channel, g_strerror (errno));
+          return;
+        }
+    }
+
+  /* The caller is not reading: keep the answer (bounded by MAX_IN_FLIGHT)
+   * and stop reading its requests until it catches up. */
+  {
+    GByteArray *packet = g_byte_array_sized_new (iov[0].iov_len + iov[1].iov_len);
+
+    g_byte_array_append (packet, iov[0].iov_base, iov[0].iov_len);
+    g_byte_array_append (packet, iov[1].iov_base, iov[1].iov_len);
+    g_queue_push_tail (&channel->out, g_byte_array_free_to_bytes (packet));
+  }
+done:
+  update_events (channel);
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+static SspidCall *
+call_new (SspidChannel *channel, const SspidChannelHeader *header)
+{
+  SspidCall *call = g_new0 (SspidCall, 1);
+
+  call->service = channel->service;
+  call->caller = sspid_caller_ref (channel->caller);
+  call->channel = sspid_channel_ref (channel);
+  call->serial = header->serial;
+  if (header->op == SSPID_CHANNEL_OP_ENCRYPT)
+    {
+      call->kind = SSPID_CALL_ENCRYPT;
+      call->method = "EncryptMessage";
+    }
+  else
+    {
+      call->kind = SSPID_CALL_DECRYPT;
+      call->method = "DecryptMessage";
+    }
+  channel->in_flight++;
+  return call;
+}
+
+/* One request packet of @size bytes (@truncated: it was longer than the
+ * buffer) in @packet, whose ownership passes here. */
+static void
+handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean truncated)
+{
+  SspidChannelHeader header;
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GBytes) body = NULL;
+  SspidCall *call;
+  char *limit;
+
+  if (size < sizeof header)
+    {
+      g_free (packet);
+      channel_close (channel, "short packet");
+      return;
+    }
+  memcpy (&header, packet, sizeof header);
+  if ((header.op != SSPID_CHANNEL_OP_ENCRYPT && header.op != SSPID_CHANNEL_OP_DECRYPT)
+      || header.flags != 0)
+    {
+      g_free (packet);
+      channel_close (channel, "bad packet header");
+      return;
+    }
+  bytes = g_bytes_new_take (packet, size);
+
+  call = call_new (channel, &header);
+  if ((limit = sspid_caller_check_pending_limit (call->caller)) != NULL)
+    {
+      sspid_caller_pending_begin (call->caller);
+      sspid_call_answer_limit (call, limit);
+      return;
+    }
+  sspid_caller_pending_begin (call->caller);
+
+  /* What the bus method answers for input larger than it takes. */
+  if (truncated)
+    {
+      sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
+                        "%s refused: record channel packet over %u bytes", call->method,
+                        SSPID_CHANNEL_MAX_PACKET);
+      sspid_call_answer_status (call, call->kind == SSPID_CALL_ENCRYPT
+                                      ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_TOKEN);
+      return;
+    }
+
+  /* Not trusted: GLib checks offsets as it reads.  A body not in normal
+   * form (the only form an honest sender produces) is refused before any
+   * handler sees it.  For "(tay)" that is one test, the 8 bytes of the
+   * handle: g_variant_is_normal_form() would look at every byte of the
+   * array, which costs 20 times the AES of the record. */
+  G_STATIC_ASSERT (sizeof SSPID_CHANNEL_REQUEST_ENCRYPT_TYPE == sizeof "(tay)");
+  body = g_bytes_new_from_bytes (bytes, sizeof header, size - sizeof header);
+  call->params = g_variant_ref_sink (
+    g_variant_new_from_bytes (G_VARIANT_TYPE (SSPID_CHANNEL_REQUEST_ENCRYPT_TYPE), body, FALSE));
+  if (g_variant_get_size (call->params) < sizeof (guint64))
+    {
+      sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
+                        "%s refused: malformed record channel request", call->method);
+      sspid_call_answer_status (call, SEC_E_INVALID_TOKEN);
+      return;
+    }
+  sspid_call_dispatch (call);
+}
+
+/* FALSE when there is nothing more to read now (or the channel closed). */
+static gboolean
+read_one (SspidChannel *channel)
+{
+  /* Every channel reads into this (main thread only), and a request keeps
+   * a copy of just its own bytes: a request may wait behind a busy
+   * context, and 64 KiB per small request would add up (a 16 KiB copy
+   * costs ~1 µs). */
+  static guint8 buffer[SSPID_CHANNEL_MAX_PACKET];
+  ssize_t n;
+
+  do
+    n = recv (channel->fd, buffer, sizeof buffer, MSG_DONTWAIT | MSG_TRUNC);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        channel_close (channel, g_strerror (errno));
+      return FALSE;
+    }
+  if (n == 0)
+    {
+      /* The end (or an empty packet, which no honest caller sends). */
+      channel_close (channel, NULL);
+      return FALSE;
+    }
+  handle_packet (channel, g_memdup2 (buffer, MIN ((gsize) n, sizeof buffer)),
+                 MIN ((gsize) n, sizeof buffer), n > (ssize_t) sizeof buffer);
+  return channel->fd >= 0;
+}
+
+static gboolean
+channel_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  SspidChannel *channel = sspid_channel_ref (((ChannelSource *) source)->channel);
+  GIOCondition revents = g_source_query_unix_fd (source, channel->tag);
+
+  if (revents & G_IO_OUT)
+    {
+      if (!flush_out (channel))
+        channel_close (channel, "write failed");
+    }
+  /* Requests are read before a hang-up is believed: SEQPACKET delivers
+   * what was sent before the close. */
+  for (guint i = 0; i < MAX_READ_BATCH && channel->fd >= 0 && is_reading (channel); i++)
+    if (!read_one (channel))
+      break;
+  if (channel->fd >= 0 && (revents & (G_IO_HUP | G_IO_ERR)) && !(revents & G_IO_IN))
+    channel_close (channel, NULL);
+  update_events (channel);
+  sspid_channel_unref (channel);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs channel_source_funcs = {
+  .dispatch = channel_source_dispatch,
+};
+
+/* --- open and close ------------------------------------------------------ */
+
+/* Closes the daemon's end: requests still running are answered into the
+ * void.  @why is logged (NULL: the caller closed it, nothing to say). */
+static void
+channel_close (SspidChannel *channel, const char *why)
+{
+  if (channel->fd < 0)
+    return;
+  if (why != NULL)
+    sspid_caller_log (channel->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
+                      "record channel closed: %s", why);
+  else
+    sspid_caller_log (channel->caller, G_LOG_LEVEL_DEBUG, NULL, 0, "record channel closed");
+  g_source_destroy (channel->source);
+  g_clear_pointer (&channel->source, g_source_unref);
+  close (channel->fd);
+  channel->fd = -1;
+  g_queue_clear_full (&channel->out, (GDestroyNotify) g_bytes_unref);
+  sspid_caller_detach (channel->caller, channel);
+  g_hash_table_remove (channel->service->channels, channel);
+  sspid_channel_unref (channel);    /* the service's */
+}
+
+/* The caller's bus connection is gone (or the daemon is stopping). */
+static void
+channel_close_with_caller (gpointer object)
+{
+  channel_close (object, NULL);
+}
+
+int
+sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
+{
+  SspidChannel *channel;
+  ChannelSource *source;
+  int fds[2];
+
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds) < 0)
+    {
+      int e = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "socketpair: %s",
+                   g_strerror (e));
+      return -1;
+    }
+  /* Only our end: the caller's end blocks, as its owner expects. */
+  if (fcntl (fds[0], F_SETFL, O_NONBLOCK) < 0)
+    {
+      int e = errno;
+
+      close (fds[0]);
+      close (fds[1]);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "fcntl: %s",
+                   g_strerror (e));
+      return -1;
+    }
+
+  channel = g_new0 (SspidChannel, 1);
+  channel->ref = 1;                 /* the service's, until closed */
+  channel->service = service;
+  channel->caller = sspid_caller_ref (caller);
+  channel->fd = fds[0];
+  g_queue_init (&channel->out);
+  channel->source = g_source_new (&channel_source_funcs, sizeof (ChannelSource));
+  source = (ChannelSource *) channel->source;
+  source->channel = channel;
+  channel->tag = g_source_add_unix_fd (channel->source, channel->fd,
+                                       G_IO_IN | G_IO_HUP | G_IO_ERR);
+  g_source_set_name (channel->source, "sspid record channel");
+  g_source_attach (channel->source, service->main_context);
+
+  g_hash_table_add (service->channels, channel);
+  sspid_caller_attach (caller, channel, channel_close_with_caller);
+  sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0, "record channel opened");
+  return fds[1];
+}

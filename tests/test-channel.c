@@ -1,0 +1,802 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Record channels (proto/sspid-channel.h): EncryptMessage/DecryptMessage
+ * over the socket OpenRecordChannel hands out, on the real daemon.
+ *
+ * - libsspi's records really take the channel (the daemon's counter of
+ *   channel requests moves, and with SSPI_RECORD_CHANNEL=0 it does not);
+ * - the framing by hand: a record sealed and opened over a raw channel;
+ * - hostile packets (short, bad header, bad body, oversize, random) get an
+ *   error answer or a closed channel, and the daemon keeps serving;
+ * - scoping: another connection's handle is SEC_E_INVALID_HANDLE, exactly
+ *   like a handle that never existed; the per-connection channel limit;
+ * - a caller that writes and never reads neither grows the daemon nor
+ *   stalls other callers;
+ * - a fork()ed child opens its own channel; the parent's keeps working;
+ * - the daemon dying under a record call gives
+ *   SEC_E_NO_AUTHENTICATING_AUTHORITY.
+ *
+ * Also the other saving of issue 7's IPC budget: a DeleteSecurityContext
+ * with call_id 0 gets no Completed, and libsspi sends its fire-and-forget
+ * deletes (no callback) that way, completing them at once.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gio/gunixfdlist.h>
+
+#include "dbus-raw.h"
+#include "sspid-channel.h"
+#include "sync-pair.h"
+#include "testutil.h"
+
+static TuEnv *env;
+static const SyncPairOptions no_options = { 0 };
+
+static void
+setup (void)
+{
+  env = tu_env_start (NULL);
+}
+
+static void
+teardown (void)
+{
+  tu_env_stop (env);
+  env = NULL;
+}
+
+/* --- helpers ------------------------------------------------------------- */
+
+/* The daemon's GetStatus @key (a "u" or a "t"), through a connection of
+ * its own. */
+static guint64
+status_value (const char *key)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GVariant) reply = call_ok (conn, "GetStatus", NULL, "(a{sv})");
+  g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
+  g_autoptr(GVariant) v = g_variant_lookup_value (dict, key, NULL);
+
+  ck_assert_msg (v != NULL, "GetStatus has no %s", key);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
+    return g_variant_get_uint32 (v);
+  return g_variant_get_uint64 (v);
+}
+
+/* OpenRecordChannel on @conn: the fd, or -1 and @error. */
+static int
+open_channel (GDBusConnection *conn, GError **error)
+{
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gint32 index;
+
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+    conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE,
+    SSPID_METHOD_OPEN_RECORD_CHANNEL, NULL, G_VARIANT_TYPE ("(h)"),
+    G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &fds, NULL, error);
+  if (reply == NULL)
+    return -1;
+  ck_assert (fds != NULL);
+  g_variant_get (reply, "(h)", &index);
+  return g_unix_fd_list_get (fds, index, error);
+}
+
+static int
+open_channel_ok (GDBusConnection *conn)
+{
+  g_autoptr(GError) error = NULL;
+  int fd = open_channel (conn, &error);
+
+  ck_assert_msg (fd >= 0, "OpenRecordChannel: %s", error != NULL ? error->message : "?");
+  return fd;
+}
+
+/* One packet: a header and @len bytes of body. */
+static ssize_t
+send_packet (int fd, guint32 serial, guint16 op, guint16 flags, const void *body, gsize len,
+             int send_flags)
+{
+  SspidChannelHeader h = { serial, op, flags };
+  struct iovec iov[2] = { { &h, sizeof h }, { (void *) body, len } };
+  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+  return sendmsg (fd, &msg, MSG_NOSIGNAL | send_flags);
+}
+
+/* A well-formed request: @op on @handle with @data. */
+static void
+send_request (int fd, guint32 serial, guint16 op, guint64 handle, const void *data, gsize len)
+{
+  g_autoptr(GVariant) body = g_variant_ref_sink (
+    g_variant_new ("(t@ay)", handle, bytes_variant (data, len)));
+
+  ck_assert_int_eq (send_packet (fd, serial, op, 0, g_variant_get_data (body),
+                                 g_variant_get_size (body), 0),
+                    (ssize_t) (sizeof (SspidChannelHeader) + g_variant_get_size (body)));
+}
+
+/* Waits up to 10 s for a packet: returns it (header stripped into @h) as
+ * a GVariant of @type, or NULL if the daemon closed the channel. */
+static GVariant *
+recv_answer (int fd, const char *type, SspidChannelHeader *h)
+{
+  struct pollfd p = { .fd = fd, .events = POLLIN };
+  g_autofree guint8 *buf = g_malloc (SSPID_CHANNEL_MAX_PACKET);
+  g_autoptr(GBytes) body = NULL;
+  ssize_t n;
+
+  ck_assert_msg (poll (&p, 1, 10000) == 1, "no answer from the channel in 10 s");
+  n = recv (fd, buf, SSPID_CHANNEL_MAX_PACKET, 0);
+  ck_assert_msg (n >= 0, "recv: %s", g_strerror (errno));
+  if (n == 0)
+    return NULL;
+  ck_assert_uint_ge ((gsize) n, sizeof *h);
+  memcpy (h, buf, sizeof *h);
+  ck_assert_uint_eq (h->flags, 0);
+  body = g_bytes_new (buf + sizeof *h, (gsize) n - sizeof *h);
+  return g_variant_ref_sink (g_variant_new_from_bytes (G_VARIANT_TYPE (type), body, FALSE));
+}
+
+/* The status of an answer that must come, to request @serial. */
+static guint32
+answer_status (int fd, guint32 serial, guint16 op)
+{
+  SspidChannelHeader h;
+  g_autoptr(GVariant) a = recv_answer (fd, op == SSPID_CHANNEL_OP_ENCRYPT
+                                           ? SSPID_CHANNEL_ANSWER_ENCRYPT_TYPE
+                                           : SSPID_CHANNEL_ANSWER_DECRYPT_TYPE, &h);
+  guint32 status;
+
+  ck_assert_msg (a != NULL, "the daemon closed the channel instead of answering");
+  ck_assert_uint_eq (h.serial, serial);
+  ck_assert_uint_eq (h.op, op);
+  g_variant_get_child (a, 0, "u", &status);
+  return status;
+}
+
+/* The daemon closes the channel: EOF within 10 s. */
+static void
+assert_closed (int fd)
+{
+  struct pollfd p = { .fd = fd, .events = POLLIN };
+  char c;
+
+  ck_assert_msg (poll (&p, 1, 10000) == 1, "channel not closed in 10 s");
+  ck_assert_int_eq (recv (fd, &c, 1, MSG_DONTWAIT), 0);
+}
+
+/* A libsspi client and server: one 16 KiB record each way. */
+static void
+libsspi_round_trip (SyncPair *p)
+{
+  g_autofree guint8 *data = g_malloc (16384);
+  g_autoptr(GByteArray) wire = g_byte_array_new ();
+  g_autoptr(GByteArray) plain = g_byte_array_new ();
+
+  for (gsize i = 0; i < 16384; i++)
+    data[i] = (guint8) (i * 13 + 5);
+  sp_seal (&p->cctx, data, 16384, wire);
+  ck_assert_int_eq (sp_open (&p->sctx, wire, plain), SEC_E_OK);
+  ck_assert_uint_eq (plain->len, 16384);
+  ck_assert (memcmp (plain->data, data, 16384) == 0);
+  g_byte_array_set_size (plain, 0);
+  sp_seal (&p->sctx, data, 100, wire);
+  ck_assert_int_eq (sp_open (&p->cctx, wire, plain), SEC_E_OK);
+  ck_assert_uint_eq (plain->len, 100);
+}
+
+static long
+daemon_rss_kib (void)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) env->daemon_pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  ck_assert (g_file_get_contents (path, &text, NULL, NULL));
+  line = strstr (text, "VmRSS:");
+  ck_assert (line != NULL);
+  return strtol (line + 6, NULL, 10);
+}
+
+/* --- libsspi ------------------------------------------------------------- */
+
+START_TEST (test_records_use_channel)
+{
+  SyncPair p = { 0 };
+  guint64 before;
+
+  sync_pair_handshake (&p, &no_options);
+  sync_pair_read_tickets (&p);   /* the tickets: records too */
+  before = status_value ("channel-requests");
+  for (int i = 0; i < 10; i++)
+    libsspi_round_trip (&p);
+  /* 2 EncryptMessage + 2 DecryptMessage per round trip, all on the channel. */
+  ck_assert_uint_eq (status_value ("channel-requests") - before, 40);
+  ck_assert_uint_eq (status_value ("channels"), 1);
+  sync_pair_clear (&p);
+}
+END_TEST
+
+/* The process's SOCK_SEQPACKET fds: only a record channel is one. */
+static GArray *
+seqpacket_fds (void)
+{
+  GArray *fds = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (int fd = 0; fd < 1024; fd++)
+    {
+      int type;
+      socklen_t len = sizeof type;
+
+      if (getsockopt (fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET)
+        g_array_append_val (fds, fd);
+    }
+  return fds;
+}
+
+START_TEST (test_channel_fd_is_cloexec)
+{
+  SyncPair p = { 0 };
+  g_autoptr(GArray) before = NULL;
+  g_autoptr(GArray) after = NULL;
+  int fd;
+
+  sync_pair_handshake (&p, &no_options);
+  before = seqpacket_fds ();
+  ck_assert_uint_eq (before->len, 0);
+  sync_pair_read_tickets (&p);
+  libsspi_round_trip (&p);
+  after = seqpacket_fds ();
+  ck_assert_uint_eq (after->len, 1);
+  fd = g_array_index (after, int, 0);
+  /* Never inherited by a program the caller runs. */
+  ck_assert (fcntl (fd, F_GETFD) & FD_CLOEXEC);
+  /* Blocking on our side (the daemon's end is the non-blocking one). */
+  ck_assert (!(fcntl (fd, F_GETFL) & O_NONBLOCK));
+  sync_pair_clear (&p);
+}
+END_TEST
+
+typedef struct {
+  SyncPair pair;
+  guint    rounds;
+} Worker;
+
+static gpointer
+records_thread (gpointer data)
+{
+  Worker *w = data;
+
+  for (guint i = 0; i < w->rounds; i++)
+    libsspi_round_trip (&w->pair);
+  return NULL;
+}
+
+START_TEST (test_records_from_threads)
+{
+  Worker w[4];
+  GThread *t[G_N_ELEMENTS (w)];
+  guint64 before;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (w); i++)
+    {
+      memset (&w[i], 0, sizeof w[i]);
+      sync_pair_handshake (&w[i].pair, &no_options);
+      sync_pair_read_tickets (&w[i].pair);
+      w[i].rounds = 25;
+    }
+  before = status_value ("channel-requests");
+  /* One channel for the process: requests of every thread share it, each
+   * answer reaching the thread that asked (the round trips check bytes). */
+  for (gsize i = 0; i < G_N_ELEMENTS (w); i++)
+    t[i] = g_thread_new ("records", records_thread, &w[i]);
+  for (gsize i = 0; i < G_N_ELEMENTS (w); i++)
+    g_thread_join (t[i]);
+  ck_assert_uint_eq (status_value ("channel-requests") - before, 4 * 25 * 4);
+  ck_assert_uint_eq (status_value ("channels"), 1);
+  for (gsize i = 0; i < G_N_ELEMENTS (w); i++)
+    sync_pair_clear (&w[i].pair);
+}
+END_TEST
+
+START_TEST (test_records_without_channel)
+{
+  SyncPair p = { 0 };
+  guint64 before;
+
+  /* Read when the library connects: this process has not yet. */
+  g_setenv ("SSPI_RECORD_CHANNEL", "0", TRUE);
+  sync_pair_handshake (&p, &no_options);
+  sync_pair_read_tickets (&p);
+  before = status_value ("channel-requests");
+  libsspi_round_trip (&p);
+  ck_assert_uint_eq (status_value ("channel-requests"), before);
+  ck_assert_uint_eq (status_value ("channels"), 0);
+  sync_pair_clear (&p);
+  g_unsetenv ("SSPI_RECORD_CHANNEL");
+}
+END_TEST
+
+/* --- the framing by hand ------------------------------------------------- */
+
+START_TEST (test_raw_round_trip)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  guint64 cctx, sctx;
+  int fd;
+  SspidChannelHeader h;
+  g_autoptr(GVariant) sealed = NULL;
+  g_autoptr(GVariant) record = NULL;
+  g_autoptr(GVariant) opened = NULL;
+  const guint8 msg[] = "hello over the channel";
+  const guint8 *bytes;
+  gsize len;
+  guint32 status;
+
+  raw_handshake (conn, &cctx, &sctx);
+  fd = open_channel_ok (conn);
+
+  send_request (fd, 7, SSPID_CHANNEL_OP_ENCRYPT, cctx, msg, sizeof msg);
+  sealed = recv_answer (fd, SSPID_CHANNEL_ANSWER_ENCRYPT_TYPE, &h);
+  ck_assert (sealed != NULL);
+  ck_assert_uint_eq (h.serial, 7);
+  g_variant_get (sealed, "(u@ayu)", &status, &record, NULL);
+  ck_assert_uint_eq (status, (guint32) SEC_E_OK);
+  bytes = g_variant_get_fixed_array (record, &len, 1);
+  ck_assert_uint_gt (len, sizeof msg);
+
+  send_request (fd, 8, SSPID_CHANNEL_OP_DECRYPT, sctx, bytes, len);
+  opened = recv_answer (fd, SSPID_CHANNEL_ANSWER_DECRYPT_TYPE, &h);
+  ck_assert (opened != NULL);
+  ck_assert_uint_eq (h.serial, 8);
+  ck_assert_uint_eq (h.op, SSPID_CHANNEL_OP_DECRYPT);
+  {
+    g_autoptr(GVariant) plain = NULL;
+    guint32 used, extra;
+
+    g_variant_get (opened, "(u@ayuuuu)", &status, &plain, NULL, &used, &extra, NULL);
+    ck_assert_uint_eq (status, (guint32) SEC_E_OK);
+    ck_assert_uint_eq (used, len);
+    ck_assert_uint_eq (extra, 0);
+    bytes = g_variant_get_fixed_array (plain, &len, 1);
+    ck_assert_uint_eq (len, sizeof msg);
+    ck_assert (memcmp (bytes, msg, sizeof msg) == 0);
+  }
+  close (fd);
+}
+END_TEST
+
+/* --- hostile packets ----------------------------------------------------- */
+
+START_TEST (test_hostile_packets)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autofree guint8 *big = g_malloc0 (SSPID_CHANNEL_MAX_PACKET + 4096);
+  guint64 cctx, sctx;
+  SyncPair p = { 0 };
+  int fd;
+
+  raw_handshake (conn, &cctx, &sctx);
+
+  /* Shorter than a header: closed. */
+  fd = open_channel_ok (conn);
+  ck_assert_int_eq (send (fd, "abc", 3, MSG_NOSIGNAL), 3);
+  assert_closed (fd);
+  close (fd);
+
+  /* An unknown op, or flags set: closed. */
+  fd = open_channel_ok (conn);
+  ck_assert_int_eq (send_packet (fd, 1, 99, 0, "12345678", 8, 0), 16);
+  assert_closed (fd);
+  close (fd);
+  fd = open_channel_ok (conn);
+  ck_assert_int_eq (send_packet (fd, 1, SSPID_CHANNEL_OP_ENCRYPT, 1, "12345678", 8, 0), 16);
+  assert_closed (fd);
+  close (fd);
+
+  /* A body too short for "(tay)": an error status, and the channel serves on. */
+  fd = open_channel_ok (conn);
+  ck_assert_int_eq (send_packet (fd, 2, SSPID_CHANNEL_OP_ENCRYPT, 0, "1234", 4, 0), 12);
+  ck_assert_uint_eq (answer_status (fd, 2, SSPID_CHANNEL_OP_ENCRYPT),
+                     (guint32) SEC_E_INVALID_TOKEN);
+  ck_assert_int_eq (send_packet (fd, 3, SSPID_CHANNEL_OP_DECRYPT, 0, "", 0, 0), 8);
+  ck_assert_uint_eq (answer_status (fd, 3, SSPID_CHANNEL_OP_DECRYPT),
+                     (guint32) SEC_E_INVALID_TOKEN);
+
+  /* Oversize: what the bus method answers for too much input. */
+  ck_assert_int_gt (send_packet (fd, 4, SSPID_CHANNEL_OP_ENCRYPT, 0, big,
+                                 SSPID_CHANNEL_MAX_PACKET + 4096, 0), 0);
+  ck_assert_uint_eq (answer_status (fd, 4, SSPID_CHANNEL_OP_ENCRYPT),
+                     (guint32) SEC_E_INVALID_PARAMETER);
+  ck_assert_int_gt (send_packet (fd, 5, SSPID_CHANNEL_OP_DECRYPT, 0, big,
+                                 SSPID_CHANNEL_MAX_PACKET + 4096, 0), 0);
+  ck_assert_uint_eq (answer_status (fd, 5, SSPID_CHANNEL_OP_DECRYPT),
+                     (guint32) SEC_E_INVALID_TOKEN);
+
+  /* Garbage as a record on a real context: refused, the context lives. */
+  send_request (fd, 6, SSPID_CHANNEL_OP_DECRYPT, sctx, "\x17\x03\x03\x00\x05hello", 10);
+  ck_assert_uint_ne (answer_status (fd, 6, SSPID_CHANNEL_OP_DECRYPT), (guint32) SEC_E_OK);
+
+  /* Random bodies behind valid headers: each answered (or the channel
+   * closed), never a crash. */
+  for (guint32 i = 0; i < 200; i++)
+    {
+      guint8 junk[256];
+      gsize len = g_random_int_range (0, sizeof junk);
+      guint16 op = (i & 1) ? SSPID_CHANNEL_OP_ENCRYPT : SSPID_CHANNEL_OP_DECRYPT;
+      SspidChannelHeader h;
+      g_autoptr(GVariant) a = NULL;
+
+      for (gsize k = 0; k < len; k++)
+        junk[k] = (guint8) g_random_int ();
+      /* Sometimes a live handle, so the engine sees the junk too. */
+      if (len >= 8 && (i % 3) == 0)
+        memcpy (junk, op == SSPID_CHANNEL_OP_ENCRYPT ? &cctx : &sctx, 8);
+      ck_assert_int_eq (send_packet (fd, 100 + i, op, 0, junk, len, 0),
+                        (ssize_t) (sizeof h + len));
+      a = recv_answer (fd, op == SSPID_CHANNEL_OP_ENCRYPT ? SSPID_CHANNEL_ANSWER_ENCRYPT_TYPE
+                                                         : SSPID_CHANNEL_ANSWER_DECRYPT_TYPE,
+                       &h);
+      ck_assert (a != NULL);
+      ck_assert_uint_eq (h.serial, 100 + i);
+    }
+  close (fd);
+
+  /* The daemon serves everyone as before, records included. */
+  assert_daemon_healthy (conn);
+  sync_pair_handshake (&p, &no_options);
+  sync_pair_read_tickets (&p);
+  libsspi_round_trip (&p);
+  sync_pair_clear (&p);
+}
+END_TEST
+
+/* --- scoping and limits -------------------------------------------------- */
+
+START_TEST (test_other_connection_handle)
+{
+  g_autoptr(GDBusConnection) owner = connect_bus (env);
+  g_autoptr(GDBusConnection) other = connect_bus (env);
+  guint64 cctx, sctx;
+  int fd;
+
+  raw_handshake (owner, &cctx, &sctx);
+  fd = open_channel_ok (other);
+  send_request (fd, 1, SSPID_CHANNEL_OP_ENCRYPT, cctx, "x", 1);
+  ck_assert_uint_eq (answer_status (fd, 1, SSPID_CHANNEL_OP_ENCRYPT),
+                     (guint32) SEC_E_INVALID_HANDLE);
+  send_request (fd, 2, SSPID_CHANNEL_OP_DECRYPT, sctx, "\x17\x03\x03\x00\x01x", 6);
+  ck_assert_uint_eq (answer_status (fd, 2, SSPID_CHANNEL_OP_DECRYPT),
+                     (guint32) SEC_E_INVALID_HANDLE);
+  /* Exactly what a handle that never existed gets. */
+  send_request (fd, 3, SSPID_CHANNEL_OP_ENCRYPT, random_handle (), "x", 1);
+  ck_assert_uint_eq (answer_status (fd, 3, SSPID_CHANNEL_OP_ENCRYPT),
+                     (guint32) SEC_E_INVALID_HANDLE);
+  close (fd);
+
+  /* The owner's own channel works with it. */
+  fd = open_channel_ok (owner);
+  send_request (fd, 4, SSPID_CHANNEL_OP_ENCRYPT, cctx, "x", 1);
+  ck_assert_uint_eq (answer_status (fd, 4, SSPID_CHANNEL_OP_ENCRYPT), (guint32) SEC_E_OK);
+  close (fd);
+}
+END_TEST
+
+START_TEST (test_channel_limit_and_lifetime)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GError) error = NULL;
+  int fds[SSPID_CHANNEL_MAX_PER_CONNECTION];
+
+  for (int i = 0; i < SSPID_CHANNEL_MAX_PER_CONNECTION; i++)
+    fds[i] = open_channel_ok (conn);
+  ck_assert_int_eq (open_channel (conn, &error), -1);
+  ck_assert_msg (g_dbus_error_is_remote_error (error), "%s", error->message);
+  {
+    g_autofree char *name = g_dbus_error_get_remote_error (error);
+
+    ck_assert_str_eq (name, SSPID_ERROR_LIMIT);
+  }
+  ck_assert_uint_eq (status_value ("channels"), SSPID_CHANNEL_MAX_PER_CONNECTION);
+
+  /* Closing one makes room. */
+  close (fds[0]);
+  for (int i = 0; i < 100 && status_value ("channels") != SSPID_CHANNEL_MAX_PER_CONNECTION - 1;
+       i++)
+    g_usleep (20000);
+  fds[0] = open_channel_ok (conn);
+
+  /* The connection goes: the daemon closes every channel of it. */
+  g_dbus_connection_close_sync (conn, NULL, NULL);
+  for (int i = 0; i < SSPID_CHANNEL_MAX_PER_CONNECTION; i++)
+    {
+      assert_closed (fds[i]);
+      close (fds[i]);
+    }
+  ck_assert_uint_eq (status_value ("channels"), 0);
+}
+END_TEST
+
+/* --- a caller that never reads ------------------------------------------- */
+
+START_TEST (test_writer_never_reads)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autofree guint8 *data = g_malloc0 (16384);
+  g_autoptr(GVariant) body = NULL;
+  SyncPair p = { 0 };
+  guint64 cctx, sctx;
+  long rss_before, rss_after;
+  guint sent = 0;
+  gint64 start;
+  int fd;
+
+  raw_handshake (conn, &cctx, &sctx);
+  body = g_variant_ref_sink (g_variant_new ("(t@ay)", cctx, bytes_variant (data, 16384)));
+  fd = open_channel_ok (conn);
+  rss_before = daemon_rss_kib ();
+
+  /* Write 16 KiB requests (each answered by a 16 KiB record) and never
+   * read: unbounded, this would be 64 MiB of answers in the daemon. */
+  for (guint i = 0, refused = 0; i < 4000 && refused < 20; i++)
+    {
+      ssize_t n = send_packet (fd, i, SSPID_CHANNEL_OP_ENCRYPT, 0, g_variant_get_data (body),
+                               g_variant_get_size (body), MSG_DONTWAIT);
+
+      if (n < 0)
+        {
+          ck_assert_msg (errno == EAGAIN || errno == EWOULDBLOCK, "send: %s", g_strerror (errno));
+          /* Pushed back: give the daemon time to drain, and try again. */
+          refused++;
+          g_usleep (20000);
+          continue;
+        }
+      refused = 0;
+      sent++;
+    }
+  ck_assert_uint_lt (sent, 4000);   /* the push-back happened */
+
+  /* Others are served at once, records included. */
+  start = g_get_monotonic_time ();
+  sync_pair_handshake (&p, &no_options);
+  sync_pair_read_tickets (&p);
+  libsspi_round_trip (&p);
+  sync_pair_clear (&p);
+  ck_assert_int_lt (g_get_monotonic_time () - start, 10 * G_USEC_PER_SEC);
+
+  rss_after = daemon_rss_kib ();
+  printf ("never-reading caller: %u requests of 16 KiB taken before the push-back, "
+          "daemon RSS %+ld KiB\n", sent, rss_after - rss_before);
+  ck_assert_msg (rss_after - rss_before < 16 * 1024,
+                 "daemon RSS grew by %ld KiB with %u requests unread", rss_after - rss_before,
+                 sent);
+  close (fd);
+}
+END_TEST
+
+/* --- fork and daemon death ----------------------------------------------- */
+
+START_TEST (test_fork_child_own_channel)
+{
+  SyncPair p = { 0 };
+  pid_t pid;
+  int wstatus, ready[2], go[2];
+
+  sync_pair_handshake (&p, &no_options);
+  sync_pair_read_tickets (&p);
+  libsspi_round_trip (&p);
+  ck_assert_uint_eq (status_value ("channels"), 1);
+
+  ck_assert_int_eq (pipe (ready), 0);
+  ck_assert_int_eq (pipe (go), 0);
+  pid = fork ();
+  ck_assert_int_ge (pid, 0);
+  if (pid == 0)
+    {
+      SyncPair q = { 0 };
+      SecPkgContext_StreamSizes sizes;
+      guint8 buf[64] = { 0 };
+      SecBuffer b[4] = { { 5, SECBUFFER_STREAM_HEADER, buf }, { 1, SECBUFFER_DATA, buf + 5 },
+                         { 32, SECBUFFER_STREAM_TRAILER, buf + 6 }, { 0, SECBUFFER_EMPTY, NULL } };
+      SecBufferDesc d = { SECBUFFER_VERSION, 4, b };
+
+      /* The parent's context is not the child's. */
+      if (EncryptMessage (&p.cctx, 0, &d, 0) != SEC_E_INVALID_HANDLE)
+        _exit (2);
+      sync_pair_handshake (&q, &no_options);
+      sync_pair_read_tickets (&q);
+      libsspi_round_trip (&q);
+      /* Its own channel, beside the parent's: the parent counts them (no
+       * GDBus here: its thread does not exist in a forked child). */
+      if (write (ready[1], "r", 1) != 1 || read (go[0], buf, 1) != 1)
+        _exit (3);
+      if (QueryContextAttributesA (&q.cctx, SECPKG_ATTR_STREAM_SIZES, &sizes) != SEC_E_OK)
+        _exit (4);
+      sync_pair_clear (&q);
+      _exit (0);
+    }
+  {
+    char c;
+
+    ck_assert_int_eq (read (ready[0], &c, 1), 1);
+    ck_assert_uint_eq (status_value ("channels"), 2);
+    ck_assert_int_eq (write (go[1], "g", 1), 1);
+  }
+  ck_assert_int_eq (waitpid (pid, &wstatus, 0), pid);
+  ck_assert_msg (WIFEXITED (wstatus) && WEXITSTATUS (wstatus) == 0,
+                 "child failed (status 0x%x)", wstatus);
+
+  /* The parent's channel was not disturbed by the child's exit. */
+  libsspi_round_trip (&p);
+  sync_pair_clear (&p);
+}
+END_TEST
+
+typedef struct {
+  CtxtHandle      ctx;
+  SECURITY_STATUS status;
+} EncryptJob;
+
+static gpointer
+encrypt_thread (gpointer data)
+{
+  EncryptJob *job = data;
+  guint8 buf[256] = { 0 };
+  SecBuffer b[4] = { { 64, SECBUFFER_STREAM_HEADER, buf }, { 16, SECBUFFER_DATA, buf + 64 },
+                     { 64, SECBUFFER_STREAM_TRAILER, buf + 80 }, { 0, SECBUFFER_EMPTY, NULL } };
+  SecBufferDesc d = { SECBUFFER_VERSION, 4, b };
+
+  job->status = EncryptMessage (&job->ctx, 0, &d, 0);
+  return NULL;
+}
+
+START_TEST (test_daemon_killed)
+{
+  SyncPair p = { 0 };
+  EncryptJob job;
+  GThread *thread;
+
+  sync_pair_handshake (&p, &no_options);
+  sync_pair_read_tickets (&p);
+  libsspi_round_trip (&p);
+
+  /* A record call waiting on the channel when the daemon dies. */
+  job.ctx = p.cctx;
+  job.status = SEC_E_OK;
+  ck_assert_int_eq (kill (env->daemon_pid, SIGSTOP), 0);
+  thread = g_thread_new ("encrypt", encrypt_thread, &job);
+  g_usleep (300000);
+  tu_env_kill_daemon (env, SIGKILL);
+  g_thread_join (thread);
+  ck_assert_int_eq (job.status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+
+  /* After that the handle is dead, and a new daemon serves new contexts. */
+  encrypt_thread (&job);
+  ck_assert (job.status == SEC_E_INVALID_HANDLE || job.status == SEC_E_NO_AUTHENTICATING_AUTHORITY);
+  tu_env_start_daemon (env);
+  {
+    /* (p's handles died with the daemon: not freed.) */
+    SyncPair q = { 0 };
+
+    sync_pair_handshake (&q, &no_options);
+    sync_pair_read_tickets (&q);
+    libsspi_round_trip (&q);
+    sync_pair_clear (&q);
+  }
+}
+END_TEST
+
+/* --- unanswered cleanups (the IPC budget of a handshake) ---------------- */
+
+START_TEST (test_unanswered_delete_raw)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  Listener *l = listener_new (conn);
+  guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
+  guint64 c1 = start_client (conn, cred), c2 = start_client (conn, cred);
+  guint64 call_id, handle;
+  guint32 status;
+
+  /* call_id 0: no answer wanted; any other: the Completed as always. */
+  send_no_reply (conn, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 0, c1));
+  send_no_reply (conn, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 42, c2));
+  listener_wait (l, 1);
+  {
+    g_autoptr(GVariant) q1 = query (conn, c1);
+    g_autoptr(GVariant) q2 = query (conn, c2);
+
+    ck_assert_uint_eq (step_status (q1), (guint32) SEC_E_INVALID_HANDLE);
+    ck_assert_uint_eq (step_status (q2), (guint32) SEC_E_INVALID_HANDLE);
+  }
+  /* A Completed for the first would have come before those replies. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  ck_assert_uint_eq (l->completed->len, 1);
+  completed_get (l, 0, &call_id, &status, &handle);
+  ck_assert_uint_eq (call_id, 42);
+  ck_assert_uint_eq (status, (guint32) SEC_E_OK);
+  listener_free (l);
+}
+END_TEST
+
+START_TEST (test_fire_and_forget_delete)
+{
+  SyncPair p = { 0 };
+  SspiAsyncContext *ac = SspiCreateAsyncContext ();
+  guint64 before;
+
+  sync_pair_handshake (&p, &no_options);
+  before = status_value ("contexts");
+  ck_assert_int_eq (SspiDeleteSecurityContextAsync (ac, &p.cctx), SEC_E_OK);
+  /* No callback: complete as soon as queued; nothing will come back. */
+  ck_assert_int_eq (SspiGetAsyncCallStatus (ac), SEC_E_OK);
+  ck_assert_int_eq (SspiReinitAsyncContext (ac), STATUS_SUCCESS);
+  SspiFreeAsyncContext (ac);
+  for (int i = 0; i < 250 && status_value ("contexts") != before - 1; i++)
+    g_usleep (20000);
+  ck_assert_uint_eq (status_value ("contexts"), before - 1);
+  SecInvalidateHandle (&p.cctx);
+  sync_pair_clear (&p);
+}
+END_TEST
+
+static Suite *
+channel_suite (void)
+{
+  Suite *s = suite_create ("channel");
+  TCase *tc;
+
+  tc = tcase_create ("library");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_records_use_channel);
+  tcase_add_test (tc, test_records_without_channel);
+  tcase_add_test (tc, test_channel_fd_is_cloexec);
+  tcase_add_test (tc, test_records_from_threads);
+  tcase_add_test (tc, test_fork_child_own_channel);
+  tcase_add_test (tc, test_daemon_killed);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("raw");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_raw_round_trip);
+  tcase_add_test (tc, test_hostile_packets);
+  tcase_add_test (tc, test_other_connection_handle);
+  tcase_add_test (tc, test_channel_limit_and_lifetime);
+  tcase_add_test (tc, test_writer_never_reads);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("unanswered");
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_unanswered_delete_raw);
+  tcase_add_test (tc, test_fire_and_forget_delete);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  SRunner *sr = srunner_create (channel_suite ());
+  int failed;
+
+  srunner_run_all (sr, CK_ENV);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? 0 : 1;
+}
