@@ -250,7 +250,8 @@ static int
 run_http (SspictlStream *stream, const SspictlTlsReport *report)
 {
   SspictlTlsExchange *x = sspictl_stream_peek_exchange (stream);
-  g_autoptr (GByteArray) request = g_byte_array_new ();
+  /* Sized up front: its data is never NULL, which memmem may not be given. */
+  g_autoptr (GByteArray) request = g_byte_array_sized_new (MAX_REQUEST + 1);
   g_autofree char *page = NULL;
   const char *eol;
   gboolean is_get, is_head;
