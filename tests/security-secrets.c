@@ -240,37 +240,85 @@ contains (const guint8 *hay, gsize len, GBytes *needle)
   return memmem (hay, len, data, n) != NULL;
 }
 
-/* Searches every readable mapping of @pid for @needles (found[i] set for
- * each one seen).  Returns the bytes read. */
+/* One line of /proc/PID/smaps that starts a mapping, and its resident and
+ * swapped kilobytes. */
+typedef struct {
+  unsigned long start, end;
+  gboolean      readable;
+  gboolean      special;    /* [vvar], [vsyscall]: not readable through mem */
+  gulong        kib_in_memory;
+} Mapping;
+
+static GArray *
+read_mappings (GPid pid)
+{
+  g_autofree char *smaps_path = g_strdup_printf ("/proc/%d/smaps", (int) pid);
+  g_autofree char *smaps = NULL;
+  g_auto(GStrv) lines = NULL;
+  GArray *mappings = g_array_new (FALSE, TRUE, sizeof (Mapping));
+
+  ck_assert_msg (g_file_get_contents (smaps_path, &smaps, NULL, NULL), "cannot read %s",
+                 smaps_path);
+  lines = g_strsplit (smaps, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      Mapping m = { 0 };
+      char perms[5];
+      gulong kib;
+
+      if (sscanf (lines[i], "%lx-%lx %4s", &m.start, &m.end, perms) == 3)
+        {
+          m.readable = perms[0] == 'r';
+          m.special = strstr (lines[i], "[vvar]") != NULL
+                      || strstr (lines[i], "[vsyscall]") != NULL;
+          g_array_append_val (mappings, m);
+        }
+      else if (mappings->len > 0
+               && (sscanf (lines[i], "Rss: %lu kB", &kib) == 1
+                   || sscanf (lines[i], "Swap: %lu kB", &kib) == 1))
+        g_array_index (mappings, Mapping, mappings->len - 1).kib_in_memory += kib;
+    }
+  return mappings;
+}
+
+/* Whether a mapping can hold what the process wrote.  Not one with no page
+ * in memory or swap (an untouched reservation reads as zeros, a file
+ * mapping as the file), nor one of a terabyte or more: no process maps its
+ * data that large, but AddressSanitizer reserves ~15 TiB of shadow (a
+ * sparse bitmap of its own, never a copy of the data), whose reading
+ * alone would take hours. */
+static gboolean
+mapping_holds_data (const Mapping *m)
+{
+  const unsigned long too_big = 1UL << 40;
+
+  return m->readable && !m->special && m->kib_in_memory > 0 && m->end - m->start < too_big;
+}
+
+/* Searches every mapping of @pid that holds data for @needles (found[i]
+ * set for each one seen).  Returns the bytes read. */
 static gsize
 scan_memory (GPid pid, GPtrArray *needles, gboolean *found)
 {
-  g_autofree char *maps_path = g_strdup_printf ("/proc/%d/maps", (int) pid);
   g_autofree char *mem_path = g_strdup_printf ("/proc/%d/mem", (int) pid);
-  g_autofree char *maps = NULL;
-  g_auto(GStrv) lines = NULL;
+  g_autoptr(GArray) mappings = read_mappings (pid);
   const gsize chunk = 1 << 20, overlap = 256;
   g_autofree guint8 *buf = g_malloc (chunk);
   gsize total = 0;
   int fd;
 
-  ck_assert_msg (g_file_get_contents (maps_path, &maps, NULL, NULL), "cannot read %s",
-                 maps_path);
   fd = open (mem_path, O_RDONLY | O_CLOEXEC);
   ck_assert_msg (fd >= 0, "cannot open %s: %s", mem_path, g_strerror (errno));
-  lines = g_strsplit (maps, "\n", -1);
-  for (gsize i = 0; lines[i] != NULL; i++)
+  for (guint i = 0; i < mappings->len; i++)
     {
-      unsigned long start, end;
-      char perms[5];
+      const Mapping *m = &g_array_index (mappings, Mapping, i);
 
-      if (sscanf (lines[i], "%lx-%lx %4s", &start, &end, perms) != 3 || perms[0] != 'r'
-          || strstr (lines[i], "[vvar]") != NULL || strstr (lines[i], "[vsyscall]") != NULL)
+      if (!mapping_holds_data (m))
         continue;
       /* Chunks overlap so that nothing straddling a boundary is missed. */
-      for (unsigned long off = start; off < end; off += chunk - overlap)
+      for (unsigned long off = m->start; off < m->end; off += chunk - overlap)
         {
-          ssize_t n = pread (fd, buf, MIN (chunk, end - off), (off_t) off);
+          ssize_t n = pread (fd, buf, MIN (chunk, m->end - off), (off_t) off);
 
           if (n <= 0)
             break;
@@ -278,7 +326,7 @@ scan_memory (GPid pid, GPtrArray *needles, gboolean *found)
           for (guint j = 0; j < needles->len; j++)
             if (contains (buf, (gsize) n, ((Needle *) needles->pdata[j])->bytes))
               found[j] = TRUE;
-          if ((unsigned long) n < MIN (chunk, end - off) || off + n >= end)
+          if ((unsigned long) n < MIN (chunk, m->end - off) || off + n >= m->end)
             break;
         }
     }

@@ -686,9 +686,11 @@ START_TEST (test_daemon_killed)
   /* After that the handle is dead, and a new daemon serves new contexts. */
   encrypt_thread (&job);
   ck_assert (job.status == SEC_E_INVALID_HANDLE || job.status == SEC_E_NO_AUTHENTICATING_AUTHORITY);
+  /* p's handles died with the daemon: not freed; its buffers are ours. */
+  g_clear_pointer (&p.to_client, g_byte_array_unref);
+  g_clear_pointer (&p.to_server, g_byte_array_unref);
   tu_env_start_daemon (env);
   {
-    /* (p's handles died with the daemon: not freed.) */
     SyncPair q = { 0 };
 
     sync_pair_handshake (&q, &no_options);

@@ -72,7 +72,9 @@ START_TEST (test_wrong_types)
 
   for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      GVariant *params = NULL;
+      /* g_variant_parse() returns a full (not floating) reference, which
+       * the call only borrows. */
+      g_autoptr(GVariant) params = NULL;
 
       if (cases[i].args != NULL)
         {

@@ -40,19 +40,6 @@
 /* Under a wrapper (valgrind) every record costs a hundred times more. */
 #define WRAPPED_TINY_RECORDS 2000
 
-/* Whether the daemon's RSS means anything: not under valgrind, nor with
- * AddressSanitizer's quarantine holding freed memory (the tests are built
- * with the daemon's flags). */
-#if defined(__SANITIZE_ADDRESS__)
-#define IS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature (address_sanitizer)
-#define IS_ASAN 1
-#endif
-#endif
-#ifndef IS_ASAN
-#define IS_ASAN 0
-#endif
 #define RECORD_WINDOW 64
 #define MANGLE_ROUNDS 10
 
@@ -74,15 +61,10 @@ teardown (void)
   env = NULL;
 }
 
-static guint32
-count_of (const char *key)
+static TuCounts
+counts (void)
 {
-  g_autoptr (GVariant) reply = call_ok (conn, "GetStatus", NULL, "(a{sv})");
-  g_autoptr (GVariant) status = g_variant_get_child_value (reply, 0);
-  guint32 value;
-
-  ck_assert_msg (g_variant_lookup (status, key, "u", &value), "GetStatus: no %s", key);
-  return value;
+  return tu_get_counts (conn);
 }
 
 /* Contexts and credentials settle (deletes without callback are not waited for). */
@@ -90,42 +72,31 @@ static void
 assert_counts_settle (guint32 contexts, guint32 credentials)
 {
   gint64 deadline = g_get_monotonic_time () + 2 * G_TIME_SPAN_SECOND;
+  TuCounts c;
 
-  while (count_of ("contexts") != contexts || count_of ("credentials") != credentials ||
-         count_of ("pending") != 0)
+  while (c = counts (), c.contexts != contexts || c.credentials != credentials || c.pending != 0)
     {
       ck_assert_msg (g_get_monotonic_time () < deadline,
                      "contexts=%u credentials=%u pending=%u, expected %u, %u, 0",
-                     count_of ("contexts"), count_of ("credentials"), count_of ("pending"),
-                     contexts, credentials);
+                     c.contexts, c.credentials, c.pending, contexts, credentials);
       g_usleep (10 * 1000);
     }
 }
 
-static gboolean
-is_wrapped (void)
-{
-  const char *wrapper = g_getenv ("SSPID_TEST_DAEMON_WRAPPER");
-  return wrapper != NULL && *wrapper != '\0';
-}
-
+/* Whether the daemon's RSS means anything: not under valgrind, nor with
+ * AddressSanitizer's quarantine holding freed memory (the tests are built
+ * with the daemon's flags). */
 static gboolean
 is_rss_meaningful (void)
 {
-  return !IS_ASAN && !is_wrapped ();
+  return !tu_is_sanitized () && !tu_is_wrapped ();
 }
 
+/* The daemon's resident set, in KiB. */
 static guint64
 rss_kib (void)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) env->daemon_pid);
-  g_autofree char *text = NULL;
-  const char *line;
-
-  ck_assert_msg (g_file_get_contents (path, &text, NULL, NULL), "cannot read %s", path);
-  line = strstr (text, "VmRSS:");
-  ck_assert_ptr_nonnull (line);
-  return g_ascii_strtoull (line + strlen ("VmRSS:"), NULL, 10);
+  return tu_process_rss_kib (env->daemon_pid);
 }
 
 static void
@@ -186,7 +157,8 @@ START_TEST (test_huge_token)
   CtxtHandle client, server;
   gboolean has_client = FALSE, has_server = FALSE;
   guint64 raw_cred, rss_first = 0, rss_last = 0;
-  guint32 contexts = count_of ("contexts"), credentials = count_of ("credentials");
+  TuCounts before = counts ();
+  guint32 contexts = before.contexts, credentials = before.credentials;
 
   /* A TLS handshake record header, so that only the size is wrong. */
   memset (huge, 0x42, HUGE_TOKEN);
@@ -220,7 +192,7 @@ START_TEST (test_huge_token)
       /* The daemon answers before it drops the message; one more round trip
        * (GetStatus, served after that call's cleanup) keeps the sample from
        * catching the last token still mapped. */
-      (void) count_of ("contexts");
+      (void) counts ();
       rss_last = rss_kib ();
       if (i == 0)
         rss_first = rss_last;
@@ -404,7 +376,7 @@ tiny_records (void)
   guint64 n;
 
   if (value == NULL || !g_ascii_string_to_unsigned (value, 10, 1000, 10000000, &n, NULL))
-    return is_wrapped () ? WRAPPED_TINY_RECORDS : DEFAULT_TINY_RECORDS;
+    return tu_is_wrapped () ? WRAPPED_TINY_RECORDS : DEFAULT_TINY_RECORDS;
   return (guint) n;
 }
 
@@ -443,7 +415,7 @@ START_TEST (test_tiny_records)
   if (is_rss_meaningful ())
     ck_assert_msg (rss_end * 100 < rss_warm * 105, "the daemon's RSS grew from %"
                    G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " KiB", rss_warm, rss_end);
-  ck_assert_uint_eq (count_of ("pending"), 0);
+  ck_assert_uint_eq (counts ().pending, 0);
   assert_state (conn, ctx, "established");
   peer_clear (&peer);
   assert_daemon_healthy (conn);
@@ -540,7 +512,8 @@ START_TEST (test_random_tokens)
     { SP_PROT_TLS1_3_CLIENT, 3, "TLS 1.3" },
   };
   g_autoptr (GRand) rand = g_rand_new_with_seed (0x5eed);
-  guint32 contexts = count_of ("contexts"), credentials = count_of ("credentials");
+  TuCounts before = counts ();
+  guint32 contexts = before.contexts, credentials = before.credentials;
 
   for (gsize p = 0; p < G_N_ELEMENTS (protocols); p++)
     {

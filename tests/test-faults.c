@@ -46,14 +46,6 @@
 
 static TuEnv *env;
 
-/* A daemon under a wrapper (valgrind) is many times slower. */
-static gboolean
-is_wrapped (void)
-{
-  const char *wrapper = g_getenv ("SSPID_TEST_DAEMON_WRAPPER");
-  return wrapper != NULL && *wrapper != '\0';
-}
-
 static void
 teardown (void)
 {
@@ -63,38 +55,10 @@ teardown (void)
 
 /* ---- the daemon's state --------------------------------------------------- */
 
-typedef struct {
-  guint32 clients, contexts, credentials, pending;
-} Counts;
-
-static Counts
-get_counts (GDBusConnection *conn)
-{
-  g_autoptr (GVariant) reply = call_ok (conn, "GetStatus", NULL, "(a{sv})");
-  g_autoptr (GVariant) status = g_variant_get_child_value (reply, 0);
-  Counts c;
-
-  ck_assert (g_variant_lookup (status, "clients", "u", &c.clients));
-  ck_assert (g_variant_lookup (status, "contexts", "u", &c.contexts));
-  ck_assert (g_variant_lookup (status, "credentials", "u", &c.credentials));
-  ck_assert (g_variant_lookup (status, "pending", "u", &c.pending));
-  return c;
-}
-
-static gboolean
-counts_equal (const Counts *a, const Counts *b)
-{
-  return a->clients == b->clients && a->contexts == b->contexts &&
-         a->credentials == b->credentials && a->pending == b->pending;
-}
-
-#define COUNTS_FMT "clients=%u contexts=%u credentials=%u pending=%u"
-#define COUNTS_ARGS(c) (c).clients, (c).contexts, (c).credentials, (c).pending
-
 /* Polls GetStatus until it says @want; the µs that took, or -1 after
  * @timeout_ms (*last says what it said last). */
 static gint64
-wait_for_counts (GDBusConnection *conn, const Counts *want, guint timeout_ms, Counts *last)
+wait_for_counts (GDBusConnection *conn, const TuCounts *want, guint timeout_ms, TuCounts *last)
 {
   gint64 start = g_get_monotonic_time ();
 
@@ -102,9 +66,9 @@ wait_for_counts (GDBusConnection *conn, const Counts *want, guint timeout_ms, Co
     {
       gint64 now;
 
-      *last = get_counts (conn);
+      *last = tu_get_counts (conn);
       now = g_get_monotonic_time ();
-      if (counts_equal (last, want))
+      if (tu_counts_equal (last, want))
         return now - start;
       if (now - start > (gint64) timeout_ms * 1000)
         return -1;
@@ -531,15 +495,15 @@ START_TEST (test_clients_killed)
   g_autoptr (GRand) rand = g_rand_new_with_seed (6);
   g_autoptr (GDBusConnection) conn = NULL;
   Victim victims[KILL_CLIENTS] = { { 0 } };
-  guint target = is_wrapped () ? WRAPPED_KILL_HANDSHAKES : KILL_HANDSHAKES;
+  guint target = tu_is_wrapped () ? WRAPPED_KILL_HANDSHAKES : KILL_HANDSHAKES;
   guint done_killed = 0, done_live, kills = 0;
   gint64 deadline = g_get_monotonic_time () + 120 * G_TIME_SPAN_SECOND;
   gint64 took;
-  Counts baseline, before, last;
+  TuCounts baseline, before, last;
 
   env = tu_env_start (NULL);
   conn = connect_bus (env);
-  baseline = get_counts (conn);
+  baseline = tu_get_counts (conn);
 
   for (guint i = 0; i < KILL_CLIENTS; i++)
     victim_spawn (&victims[i], rand);
@@ -572,9 +536,9 @@ START_TEST (test_clients_killed)
     }
 
   /* The last ones die together, with their handshakes in flight. */
-  before = get_counts (conn);
+  before = tu_get_counts (conn);
   ck_assert_msg (before.contexts > baseline.contexts && before.clients > baseline.clients,
-                 "nothing in flight before the last kill: " COUNTS_FMT, COUNTS_ARGS (before));
+                 "nothing in flight before the last kill: " TU_COUNTS_FORMAT, TU_COUNTS_ARGS (before));
   for (guint i = 0; i < KILL_CLIENTS; i++)
     {
       victim_kill (&victims[i]);
@@ -582,12 +546,12 @@ START_TEST (test_clients_killed)
       done_killed += victim_done (&victims[i]);
       g_free (victims[i].tag);
     }
-  took = wait_for_counts (conn, &baseline, is_wrapped () ? 30000 : 2000, &last);
+  took = wait_for_counts (conn, &baseline, tu_is_wrapped () ? 30000 : 2000, &last);
   printf ("clients killed: %u processes killed over %u handshakes; before the last kill "
-          COUNTS_FMT "; back to baseline in %.1f ms\n", kills, done_killed,
-          COUNTS_ARGS (before), MS (took));
-  ck_assert_msg (took >= 0, "after the kill: " COUNTS_FMT ", baseline " COUNTS_FMT,
-                 COUNTS_ARGS (last), COUNTS_ARGS (baseline));
+          TU_COUNTS_FORMAT "; back to baseline in %.1f ms\n", kills, done_killed,
+          TU_COUNTS_ARGS (before), MS (took));
+  ck_assert_msg (took >= 0, "after the kill: " TU_COUNTS_FORMAT ", baseline " TU_COUNTS_FORMAT,
+                 TU_COUNTS_ARGS (last), TU_COUNTS_ARGS (baseline));
   ck_assert_uint_ge (done_killed, target);
   assert_daemon_healthy (conn);
 }
@@ -601,13 +565,13 @@ START_TEST (test_stalled_handshake)
   g_autoptr (GVariant) hello = NULL, flight = NULL, r = NULL;
   g_autoptr (GBytes) hello_token = NULL, flight_token = NULL;
   guint64 client_cred, server_cred, client, server, est_client, est_server;
-  gint64 latest_reap = (is_wrapped () ? 10000 : 3800) * G_TIME_SPAN_MILLISECOND;
+  gint64 latest_reap = (tu_is_wrapped () ? 10000 : 3800) * G_TIME_SPAN_MILLISECOND;
   gint64 created, reaped_after = -1;
-  Counts baseline, now;
+  TuCounts baseline, now;
 
   env = tu_env_start ("[daemon]\nhandshake-timeout-sec=2\n");
   conn = connect_bus (env);
-  baseline = get_counts (conn);
+  baseline = tu_get_counts (conn);
   client_cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   server_cred = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
 
@@ -624,7 +588,7 @@ START_TEST (test_stalled_handshake)
   flight_token = child_bytes (flight, 2);
   /* One that finished in time stays. */
   raw_handshake (conn, &est_client, &est_server);
-  now = get_counts (conn);
+  now = tu_get_counts (conn);
   ck_assert_uint_eq (now.contexts, baseline.contexts + 4);
 
   /* The reaper looks once a second: expired between 2 and 3 s old (and a
@@ -653,7 +617,7 @@ START_TEST (test_stalled_handshake)
     }
   assert_state (conn, est_client, "established");
   assert_state (conn, est_server, "established");
-  now = get_counts (conn);
+  now = tu_get_counts (conn);
   ck_assert_uint_eq (now.contexts, baseline.contexts + 4);
 
   r = initialize (conn, client_cred, client, g_bytes_get_data (flight_token, NULL),
@@ -676,7 +640,7 @@ START_TEST (test_stalled_handshake)
       ck_assert_uint_eq (step_status (r), (guint32) SEC_E_OK);
       g_clear_pointer (&r, g_variant_unref);
     }
-  now = get_counts (conn);
+  now = tu_get_counts (conn);
   ck_assert_uint_eq (now.contexts, baseline.contexts + 2);
   ck_assert_ptr_null (dup_context_state (conn, client));
 }

@@ -203,8 +203,10 @@ main (void)
   return InitSecurityInterfaceA () != NULL ? 0 : 3;
 }
 EOF
+	# In a sanitizer build ($SAN_CFLAGS) the program is instrumented like
+	# the library it loads, so that the sanitizers' runtime comes first.
 	# shellcheck disable=SC2086
-	$CC -o "$tmp/app" "$tmp/app.c" $flags || fail "cannot build against sspi.pc: $flags"
+	$CC ${SAN_CFLAGS:-} -o "$tmp/app" "$tmp/app.c" $flags || fail "cannot build against sspi.pc: $flags"
 	LD_LIBRARY_PATH=$dest$libdir "$tmp/app" >"$tmp/app.out" || fail "the program built against sspi.pc failed ($?)"
 	echo "ok: a program builds with \`pkg-config sspi\` and runs: $(cat "$tmp/app.out")"
 fi

@@ -299,10 +299,19 @@ START_TEST (test_flood_hits_only_the_flooder)
   printf ("flood: %u bursts, %u steps served, %u refused at a limit; meanwhile %u "
           "handshakes, slowest %.1f ms\n", bursts, cont, limit, handshakes, slowest / 1000.0);
   fflush (stdout);
-  ck_assert_uint_ge (handshakes, 5);
-  /* Generous: CI machines are shared; a starved client would wait for
-   * the whole flood (4 s) or time out. */
-  ck_assert_msg (slowest < 3 * G_USEC_PER_SEC, "a handshake took %.1f ms", slowest / 1000.0);
+  /* Under a wrapper (valgrind runs the daemon's threads one at a time, each
+   * 20-50 times slower) how fast the other client gets through says
+   * nothing; that it gets through, and the limits, still do. */
+  if (tu_is_wrapped ())
+    ck_assert_uint_ge (handshakes, 1);
+  else
+    {
+      ck_assert_uint_ge (handshakes, 5);
+      /* Generous: CI machines are shared; a starved client would wait for
+       * the whole flood (4 s) or time out. */
+      ck_assert_msg (slowest < 3 * G_USEC_PER_SEC, "a handshake took %.1f ms",
+                     slowest / 1000.0);
+    }
   ck_assert_uint_gt (limit, 0);
   ck_assert_uint_le (cont, FLOOD_CONTEXTS);
   ck_assert_uint_eq (other, 0);
@@ -558,9 +567,10 @@ START_TEST (test_list_contexts)
   {
     g_autoptr(GVariant) mine = find_context (seen_by_b, lone);
     g_autoptr(GVariant) theirs = find_entry (seen_by_a, "state", "handshake");
+    g_autofree char *listed = g_variant_print (seen_by_a, FALSE);
 
     ck_assert_ptr_nonnull (mine);
-    ck_assert_ptr_nonnull (theirs);
+    ck_assert_msg (theirs != NULL, "no context in handshake in %s", listed);
     ck_assert (g_variant_lookup (theirs, "own", "b", &own) && !own);
     ck_assert (!g_variant_lookup (theirs, "handle", "t", NULL));
     assert_str (theirs, "target", "localhost");

@@ -45,20 +45,6 @@
 #define POLL_US            (20 * 1000)
 #define REPORT_EVERY_S     30
 
-/* The RSS check means nothing with AddressSanitizer, whose quarantine
- * keeps freed memory (the tests are built with the daemon's flags), nor
- * with the daemon under a wrapper (valgrind). */
-#if defined(__SANITIZE_ADDRESS__)
-#define IS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature (address_sanitizer)
-#define IS_ASAN 1
-#endif
-#endif
-#ifndef IS_ASAN
-#define IS_ASAN 0
-#endif
-
 typedef struct {
   GPid  pid;
   char *tag;
@@ -83,49 +69,6 @@ soak_seconds (void)
   if (!g_ascii_string_to_unsigned (value, 10, 5, 7 * 24 * 3600, &seconds, NULL))
     return 0;
   return (guint) seconds;
-}
-
-static guint64
-rss_kib (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
-  g_autofree char *text = NULL;
-  const char *line;
-
-  ck_assert_msg (g_file_get_contents (path, &text, NULL, NULL), "cannot read %s", path);
-  line = strstr (text, "VmRSS:");
-  ck_assert_ptr_nonnull (line);
-  return g_ascii_strtoull (line + strlen ("VmRSS:"), NULL, 10);
-}
-
-/* CPU seconds (user + system) process @pid has used. */
-static double
-cpu_seconds (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = NULL;
-  g_auto (GStrv) fields = NULL;
-  const char *after_comm;
-
-  ck_assert_msg (g_file_get_contents (path, &stat, NULL, NULL), "cannot read %s", path);
-  after_comm = strrchr (stat, ')');
-  ck_assert_ptr_nonnull (after_comm);
-  fields = g_strsplit (after_comm + 2, " ", 0);
-  ck_assert_uint_ge (g_strv_length (fields), 13);
-  /* utime and stime, fields 14 and 15 of proc(5)'s stat. */
-  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) /
-         sysconf (_SC_CLK_TCK);
-}
-
-static void
-get_counts (GDBusConnection *conn, guint32 counts[4])
-{
-  static const char *const keys[4] = { "clients", "contexts", "credentials", "pending" };
-  g_autoptr (GVariant) reply = call_ok (conn, "GetStatus", NULL, "(a{sv})");
-  g_autoptr (GVariant) status = g_variant_get_child_value (reply, 0);
-
-  for (guint i = 0; i < 4; i++)
-    ck_assert_msg (g_variant_lookup (status, keys[i], "u", &counts[i]), "GetStatus: no %s", keys[i]);
 }
 
 /* ---- clients ---------------------------------------------------------------- */
@@ -227,15 +170,14 @@ START_TEST (test_soak)
 {
   guint seconds = soak_seconds ();
   guint warmup = MIN (WARMUP_SECONDS, seconds / 3);
-  const char *wrapper = g_getenv ("SSPID_TEST_DAEMON_WRAPPER");
-  gboolean is_wrapped = wrapper != NULL && *wrapper != '\0';
+  gboolean is_wrapped = tu_is_wrapped ();
   gint64 settle_limit = (is_wrapped ? 60 : 5) * G_TIME_SPAN_SECOND;
   g_autoptr (GDBusConnection) conn = NULL;
   Client clients[N_CLIENTS] = { { 0 } };
   guint n_clients = is_wrapped ? WRAPPED_CLIENTS : N_CLIENTS;
   gint64 kill_every = is_wrapped ? WRAPPED_KILL_EVERY_S * G_USEC_PER_SEC
                                  : G_USEC_PER_SEC / KILLS_PER_SECOND;
-  guint32 baseline[4], now[4];
+  TuCounts baseline, now;
   guint64 rss_warm = 0, rss_end;
   double cpu;
   gint64 start, end, next_kill, next_report, settled;
@@ -245,12 +187,12 @@ START_TEST (test_soak)
   soak_rand = g_rand_new_with_seed (4);
   env = tu_env_start (NULL);
   conn = connect_bus (env);
-  get_counts (conn, baseline);
-  ck_assert_msg (baseline[1] == 0 && baseline[2] == 0 && baseline[3] == 0,
+  baseline = tu_get_counts (conn);
+  ck_assert_msg (baseline.contexts == 0 && baseline.credentials == 0 && baseline.pending == 0,
                  "a fresh daemon holds %u contexts, %u credentials, %u pending calls",
-                 baseline[1], baseline[2], baseline[3]);
+                 baseline.contexts, baseline.credentials, baseline.pending);
 
-  cpu = cpu_seconds (env->daemon_pid);
+  cpu = tu_process_cpu_seconds (env->daemon_pid);
   start = g_get_monotonic_time ();
   end = start + seconds * G_TIME_SPAN_SECOND;
   next_kill = start;
@@ -273,14 +215,16 @@ START_TEST (test_soak)
           next_kill = t + g_rand_int_range (soak_rand, 0, (gint32) (2 * kill_every));
         }
       /* The warmed-up level: the peak of the window after the warm-up, as
-       * one sample swings with whatever the clients hold at that instant. */
-      if (t - start >= warmup * G_TIME_SPAN_SECOND && t - start < 2 * warmup * G_TIME_SPAN_SECOND)
-        rss_warm = MAX (rss_warm, rss_kib (env->daemon_pid));
+       * one sample swings with whatever the clients hold at that instant;
+       * at least one sample, should a slow turn of this loop skip it. */
+      if (t - start >= warmup * G_TIME_SPAN_SECOND
+          && (t - start < 2 * warmup * G_TIME_SPAN_SECOND || rss_warm == 0))
+        rss_warm = MAX (rss_warm, tu_process_rss_kib (env->daemon_pid));
       if (t >= next_report)
         {
           /* The trend, for long runs (tools/soak). */
           printf ("soak: %3.0f s: daemon RSS %" G_GUINT64_FORMAT " KiB, %u handshakes\n",
-                  (t - start) / 1e6, rss_kib (env->daemon_pid), tally.handshakes);
+                  (t - start) / 1e6, tu_process_rss_kib (env->daemon_pid), tally.handshakes);
           fflush (stdout);
           next_report += REPORT_EVERY_S * G_TIME_SPAN_SECOND;
         }
@@ -291,17 +235,17 @@ START_TEST (test_soak)
 
   /* Everything the clients held goes with them. */
   settled = g_get_monotonic_time ();
-  for (get_counts (conn, now); memcmp (now, baseline, sizeof now) != 0; get_counts (conn, now))
+  for (now = tu_get_counts (conn); !tu_counts_equal (&now, &baseline);
+       now = tu_get_counts (conn))
     {
       ck_assert_msg (g_get_monotonic_time () - settled < settle_limit,
-                     "%d s after the last client: clients=%u contexts=%u credentials=%u "
-                     "pending=%u", (int) (settle_limit / G_TIME_SPAN_SECOND),
-                     now[0], now[1], now[2], now[3]);
+                     "%d s after the last client: " TU_COUNTS_FORMAT,
+                     (int) (settle_limit / G_TIME_SPAN_SECOND), TU_COUNTS_ARGS (now));
       g_usleep (10 * 1000);
     }
   settled = g_get_monotonic_time () - settled;
-  rss_end = rss_kib (env->daemon_pid);
-  cpu = cpu_seconds (env->daemon_pid) - cpu;
+  rss_end = tu_process_rss_kib (env->daemon_pid);
+  cpu = tu_process_cpu_seconds (env->daemon_pid) - cpu;
 
   printf ("soak: %u s, %u clients at a time, %u spawned; back to zero %.0f ms after the last\n",
           seconds, n_clients, tally.spawned, settled / 1000.0);
@@ -318,9 +262,11 @@ START_TEST (test_soak)
   ck_assert_uint_gt (tally.handshakes, 0);
   ck_assert_uint_gt (tally.kills, 0);
   ck_assert_uint_gt (tally.records, 0);
-  if (is_wrapped || IS_ASAN)
+  /* The RSS check means nothing with AddressSanitizer, whose quarantine
+   * keeps freed memory, nor with the daemon under a wrapper (valgrind). */
+  if (is_wrapped || tu_is_sanitized ())
     printf ("soak: the daemon runs under %s: its RSS says nothing, not checked\n",
-            is_wrapped ? wrapper : "AddressSanitizer");
+            is_wrapped ? g_getenv (TU_DAEMON_WRAPPER_ENV) : "AddressSanitizer");
   else
     ck_assert_msg (rss_end * 100 < rss_warm * (100 + RSS_GROWTH_PERCENT),
                    "the daemon's RSS grew from %" G_GUINT64_FORMAT " KiB (after %u s) to %"

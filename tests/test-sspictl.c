@@ -167,7 +167,7 @@ START_TEST (test_status)
   const char *json_args[] = { "status", "--json", NULL };
   const char *text_args[] = { "status", NULL };
   g_autofree char *out = NULL, *err = NULL, *text = NULL, *err2 = NULL;
-  g_autofree char *expr = NULL;
+  g_autofree char *expr = NULL, *version_line = NULL;
   int code;
 
   code = run_sspictl (json_args, &out, &err);
@@ -183,8 +183,8 @@ START_TEST (test_status)
 
   code = run_sspictl (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl status exited %d: %s", code, err2);
-  expr = g_strdup_printf ("sspid %s", PACKAGE_VERSION);
-  assert_contains (text, expr, "sspictl status");
+  version_line = g_strdup_printf ("sspid %s", PACKAGE_VERSION);
+  assert_contains (text, version_line, "sspictl status");
   /* Aligned: every value starts in the same column. */
   assert_contains (text, "daemon:                  sspid", "sspictl status");
   assert_contains (text, "configured credentials:  8", "sspictl status");
@@ -319,6 +319,7 @@ START_TEST (test_connect_serve_json)
   const char *connect_args[] = { "connect", address, "--target", "localhost", "--alpn", "h2",
                                  "--json", NULL };
   g_autofree char *out = NULL, *err = NULL, *serve_out = NULL;
+  char *end;
   GPid serve;
   int code, status;
 
@@ -335,7 +336,9 @@ START_TEST (test_connect_serve_json)
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "serve failed:\n%s",
                  serve_out);
   /* stdout is the JSON document; stderr ("listening on ...") comes after it. */
-  *strstr (serve_out, "\n}\n") = '\0';
+  end = strstr (serve_out, "\n}\n");
+  ck_assert_msg (end != NULL, "no JSON document in serve's output:\n%s", serve_out);
+  *end = '\0';
   {
     g_autofree char *doc = g_strconcat (serve_out, "\n}\n", NULL);
     assert_json (doc, "d['handshake'] == 'ok' and d['role'] == 'server' and "

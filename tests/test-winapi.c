@@ -115,6 +115,7 @@ build_client (const char *root, const char *prefix)
   g_autofree char *exe = g_build_filename (root, "winapi-client", NULL);
   g_auto(GStrv) envp = g_get_environ ();
   g_auto(GStrv) cc = NULL;
+  g_auto(GStrv) san_flags = NULL;
   g_auto(GStrv) flags = NULL;
   g_autofree char *flags_text = NULL;
   g_autoptr(GPtrArray) argv = g_ptr_array_new ();
@@ -126,9 +127,15 @@ build_client (const char *root, const char *prefix)
   ck_assert_ptr_nonnull (strstr (flags_text, "-lsspi"));
   ck_assert (g_shell_parse_argv (g_strstrip (flags_text), NULL, &flags, NULL));
   ck_assert (g_shell_parse_argv (TEST_CC, NULL, &cc, NULL));
+  /* In a sanitizer build the program is instrumented like the library
+   * it loads, so that the sanitizers' runtime comes first. */
+  if (*TEST_SAN_CFLAGS != '\0')
+    ck_assert (g_shell_parse_argv (TEST_SAN_CFLAGS, NULL, &san_flags, NULL));
 
   for (gsize i = 0; cc[i] != NULL; i++)
     g_ptr_array_add (argv, cc[i]);
+  for (gsize i = 0; san_flags != NULL && san_flags[i] != NULL; i++)
+    g_ptr_array_add (argv, san_flags[i]);
   g_ptr_array_add (argv, "-Wall");
   g_ptr_array_add (argv, "-Wextra");
   g_ptr_array_add (argv, "-Werror");

@@ -50,9 +50,6 @@
 #define STOP_TIMEOUT_MS          10000
 #define POLL_INTERVAL_US         10000
 
-/* Optional command prepended to the daemon's command line, e.g.
- * "valgrind --error-exitcode=99 --leak-check=full". */
-#define DAEMON_WRAPPER_ENV "SSPID_TEST_DAEMON_WRAPPER"
 /* Set to keep the env's temp dir (configs and logs) after tu_env_stop(). */
 #define KEEP_ENV           "SSPID_TEST_KEEP"
 
@@ -473,7 +470,7 @@ daemon_log_path (TuEnv *env)
 static char **
 daemon_argv (TuEnv *env)
 {
-  const char *wrapper = g_getenv (DAEMON_WRAPPER_ENV);
+  const char *wrapper = g_getenv (TU_DAEMON_WRAPPER_ENV);
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) wrapper_argv = NULL;
@@ -481,7 +478,7 @@ daemon_argv (TuEnv *env)
   if (wrapper != NULL && *wrapper != '\0')
     {
       if (!g_shell_parse_argv (wrapper, NULL, &wrapper_argv, &error))
-        tu_die ("%s: %s", DAEMON_WRAPPER_ENV, error->message);
+        tu_die ("%s: %s", TU_DAEMON_WRAPPER_ENV, error->message);
       g_strv_builder_addv (builder, (const char **) wrapper_argv);
     }
   g_strv_builder_add_many (builder, SSPID_BINARY, "--address", env->bus_address,
@@ -504,13 +501,6 @@ daemon_envp (void)
   return g_environ_setenv (envp, "G_DEBUG", value, TRUE);
 }
 
-static gboolean
-is_wrapped (void)
-{
-  const char *wrapper = g_getenv (DAEMON_WRAPPER_ENV);
-  return wrapper != NULL && *wrapper != '\0';
-}
-
 static G_NORETURN void
 daemon_failed (TuEnv *env, const char *what)
 {
@@ -526,7 +516,7 @@ static void
 wait_for_daemon (TuEnv *env)
 {
   g_autoptr(GDBusConnection) connection = connect_bus (env);
-  gint64 deadline = deadline_after (is_wrapped () ? WRAPPED_START_TIMEOUT_MS
+  gint64 deadline = deadline_after (tu_is_wrapped () ? WRAPPED_START_TIMEOUT_MS
                                                   : START_TIMEOUT_MS);
 
   for (;;)
@@ -535,7 +525,7 @@ wait_for_daemon (TuEnv *env)
       int status;
 
       /* A wrapper may run the daemon under another pid: any owner will do. */
-      if (owner != 0 && (owner == (guint32) env->daemon_pid || is_wrapped ()))
+      if (owner != 0 && (owner == (guint32) env->daemon_pid || tu_is_wrapped ()))
         break;
       if (waitpid (env->daemon_pid, &status, WNOHANG) == env->daemon_pid)
         {
@@ -586,7 +576,7 @@ tu_env_start_daemon (TuEnv *env)
 
   if (env->daemon_pid > 0)
     tu_die ("tu_env_start_daemon: sspid is already running (pid %d)", (int) env->daemon_pid);
-  if (!is_wrapped () && !g_file_test (SSPID_BINARY, G_FILE_TEST_IS_EXECUTABLE))
+  if (!tu_is_wrapped () && !g_file_test (SSPID_BINARY, G_FILE_TEST_IS_EXECUTABLE))
     tu_die ("%s is not built (make daemon/sspid)", SSPID_BINARY);
 
   /* The log keeps every run of this env; mark where this one starts. */

@@ -12,6 +12,7 @@
 #error "tests must not be built with NDEBUG"
 #endif
 
+#include <gio/gio.h>
 #include <glib.h>
 #include <sys/types.h>
 
@@ -51,6 +52,40 @@ void   tu_env_write_config (TuEnv *env, const char *extra_config);
 /* Everything the daemon printed so far, over all its runs in @env.
  * Returned string is owned by the caller. */
 char  *tu_env_daemon_log (TuEnv *env);
+
+/* Optional command prepended to the daemon's command line, e.g.
+ * "valgrind --error-exitcode=99 --leak-check=full". */
+#define TU_DAEMON_WRAPPER_ENV "SSPID_TEST_DAEMON_WRAPPER"
+
+/* Whether the daemon runs under a wrapper ($SSPID_TEST_DAEMON_WRAPPER, e.g.
+ * valgrind), which makes it 20-50 times slower: load tests scale down and
+ * wait longer. */
+gboolean tu_is_wrapped (void);
+/* Whether the tests were built with AddressSanitizer (configure
+ * --enable-sanitizers): slower, and its quarantine keeps freed memory, so
+ * RSS figures mean nothing. */
+gboolean tu_is_sanitized (void);
+
+/* What GetStatus says the daemon holds. */
+typedef struct {
+  guint32 clients, contexts, credentials, pending;
+} TuCounts;
+
+#define TU_COUNTS_FORMAT "clients=%u contexts=%u credentials=%u pending=%u"
+#define TU_COUNTS_ARGS(c) (c).clients, (c).contexts, (c).credentials, (c).pending
+
+/* The daemon's counts, asked with GetStatus over @conn (a raw bus
+ * connection, which counts among the clients).  Aborts the test if the
+ * call fails. */
+TuCounts tu_get_counts (GDBusConnection *conn);
+gboolean tu_counts_equal (const TuCounts *a, const TuCounts *b);
+
+/* The resident set (VmRSS of /proc/PID/status) of process @pid, in KiB.
+ * Aborts the test if it cannot be read. */
+guint64 tu_process_rss_kib (GPid pid);
+/* CPU seconds (user + system) process @pid has used, from /proc/PID/stat;
+ * -1 if that cannot be read (the process is gone). */
+double  tu_process_cpu_seconds (GPid pid);
 
 /* A free loopback TCP port (bound and released; good enough for tests). */
 guint16 tu_free_port (void);

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Helpers shared by the tests (see testutil.h), the part that reads how
+ * things are rather than starting them: how the tests run (a daemon
+ * wrapper such as valgrind, AddressSanitizer), what the daemon says it
+ * holds (GetStatus), and a process's memory and CPU time from /proc.
+ */
+#include "config.h"
+
+#include "testutil.h"
+
+#include <check.h>
+#include <gio/gio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sspid-proto.h"
+
+/* ---- how the tests run ------------------------------------------------- */
+
+gboolean
+tu_is_wrapped (void)
+{
+  const char *wrapper = g_getenv (TU_DAEMON_WRAPPER_ENV);
+  return wrapper != NULL && *wrapper != '\0';
+}
+
+/* The tests are built with the same flags as the daemon, so this unit's
+ * own instrumentation says. */
+#if defined(__SANITIZE_ADDRESS__)
+#define TU_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature (address_sanitizer)
+#define TU_ASAN 1
+#endif
+#endif
+#ifndef TU_ASAN
+#define TU_ASAN 0
+#endif
+
+gboolean
+tu_is_sanitized (void)
+{
+  return TU_ASAN;
+}
+
+/* ---- the daemon's counts ------------------------------------------------ */
+
+TuCounts
+tu_get_counts (GDBusConnection *conn)
+{
+  static const char *const keys[] = { "clients", "contexts", "credentials", "pending" };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) status = NULL;
+  guint32 values[G_N_ELEMENTS (keys)];
+  TuCounts c;
+
+  reply = g_dbus_connection_call_sync (conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH,
+                                       SSPID_INTERFACE, "GetStatus", NULL,
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                       -1, NULL, &error);
+  if (reply == NULL)
+    ck_abort_msg ("GetStatus: %s", error->message);
+  status = g_variant_get_child_value (reply, 0);
+  for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+    if (!g_variant_lookup (status, keys[i], "u", &values[i]))
+      ck_abort_msg ("GetStatus: no u \"%s\"", keys[i]);
+  c.clients = values[0];
+  c.contexts = values[1];
+  c.credentials = values[2];
+  c.pending = values[3];
+  return c;
+}
+
+gboolean
+tu_counts_equal (const TuCounts *a, const TuCounts *b)
+{
+  return a->clients == b->clients && a->contexts == b->contexts &&
+         a->credentials == b->credentials && a->pending == b->pending;
+}
+
+/* ---- /proc figures ------------------------------------------------------ */
+
+guint64
+tu_process_rss_kib (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) pid);
+  g_autofree char *text = NULL;
+  const char *line;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    ck_abort_msg ("cannot read %s", path);
+  line = strstr (text, "VmRSS:");
+  if (line == NULL)
+    ck_abort_msg ("no VmRSS in %s", path);
+  return g_ascii_strtoull (line + strlen ("VmRSS:"), NULL, 10);
+}
+
+double
+tu_process_cpu_seconds (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  g_auto (GStrv) fields = NULL;
+  const char *after_comm;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) ||
+      (after_comm = strrchr (stat, ')')) == NULL)
+    return -1;
+  fields = g_strsplit (after_comm + 2, " ", 0);
+  if (g_strv_length (fields) < 13)
+    return -1;
+  /* utime and stime are fields 14 and 15 of proc(5)'s stat; field 3 is
+   * fields[0]. */
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) /
+         sysconf (_SC_CLK_TCK);
+}
