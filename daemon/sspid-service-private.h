@@ -31,6 +31,7 @@ struct _SspidService {
   gint64                started;      /* monotonic, µs: uptime */
   GThreadPool          *pool;
   GAsyncQueue          *done;         /* SspidCall * back from the workers */
+  gint                  handing_back; /* answered by a worker, not in done yet */
   GSource              *done_source;
   guint                 reaper_id;
   gboolean              shutting_down;
@@ -159,8 +160,9 @@ void sspid_context_enqueue (SspidContext *ctx, SspidCall *call);
 gboolean sspid_work_start (SspidService *service, GError **error);
 /* Does the main thread's part of every call the workers have finished.
  * Workers answer callers themselves, so a caller can ask about a context
- * before that happened: introspection drains first so what it reports is
- * at least as new as every answer already sent. */
+ * before that happened: introspection drains first (waiting for workers
+ * between their answer and their hand-back, a few µs) so what it reports
+ * is at least as new as every answer already sent. */
 void sspid_work_drain (SspidService *service);
 void sspid_work_stop (SspidService *service);
 void sspid_work_clear (SspidService *service);

@@ -486,10 +486,14 @@ worker_run (gpointer data, gpointer user_data)
   SspidService *service = user_data;
 
   work_run (call);
-  /* A channel is the main thread's: its answer goes out in call_finished. */
+  /* A channel is the main thread's: its answer goes out in call_finished.
+   * handing_back covers the gap between the answer and the push, which
+   * sspid_work_drain() waits out. */
+  g_atomic_int_inc (&service->handing_back);
   if (call->channel == NULL)
     send_worker_answer (call);
   g_async_queue_push (service->done, call);
+  g_atomic_int_add (&service->handing_back, -1);
   g_main_context_wakeup (service->main_context);
 }
 
@@ -529,6 +533,8 @@ sspid_work_drain (SspidService *service)
 {
   SspidCall *call;
 
+  while (g_atomic_int_get (&service->handing_back) > 0)
+    g_thread_yield ();
   while ((call = g_async_queue_try_pop (service->done)) != NULL)
     call_finished (call);
 }
