@@ -83,45 +83,7 @@ static const Version versions[] = {
     "TLSv1.3", "TLS1.3" },
 };
 
-/* ---- helpers (local: tests/testutil.[ch] belong to another change) ------ */
-
-/* Waits for @pid to exit; returns its exit status, or -1 if it was killed
- * or did not exit within @timeout_ms (then it is killed). */
-static int
-wait_exit (GPid pid, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  int status;
-
-  for (;;)
-    {
-      pid_t r = waitpid (pid, &status, WNOHANG);
-      if (r == pid)
-        return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-      ck_assert_msg (r == 0, "waitpid: %s", g_strerror (errno));
-      if (g_get_monotonic_time () > deadline)
-        {
-          kill (pid, SIGKILL);
-          waitpid (pid, &status, 0);
-          return -1;
-        }
-      g_usleep (10000);
-    }
-}
-
-static GPid
-start_server (const char *tag, const char *const *argv, guint16 port)
-{
-  GPid pid = tu_spawn (env, tag, argv, NULL);
-
-  if (!tu_wait_port (port, WAIT_MS))
-    {
-      g_autofree char *out = tu_spawn_output (env, tag);
-      tu_kill (pid);
-      ck_abort_msg ("%s did not listen on %u:\n%s", argv[0], port, out);
-    }
-  return pid;
-}
+/* ---- helpers ------------------------------------------------------------ */
 
 /* "sspictl" @verb @first @extra...: the argv, NULL-terminated. */
 static GPtrArray *
@@ -155,7 +117,7 @@ run_connect (const char *tag, guint16 port, const char *const *extra, char **out
     g_ptr_array_add (args, (gpointer) extra[i]);
   g_ptr_array_add (args, NULL);
   argv = sspictl_argv ("connect", address, (const char *const *) args->pdata);
-  code = wait_exit (tu_spawn (env, tag, (const char *const *) argv->pdata, NULL), WAIT_MS);
+  code = tu_wait_exit (tu_spawn (env, tag, (const char *const *) argv->pdata, NULL), WAIT_MS);
   *output = tu_spawn_output (env, tag);
   return code;
 }
@@ -174,14 +136,14 @@ start_serve (guint16 port, const char *const *extra)
     g_ptr_array_add (args, (gpointer) extra[i]);
   g_ptr_array_add (args, NULL);
   argv = sspictl_argv ("serve", port_s, (const char *const *) args->pdata);
-  return start_server ("serve", (const char *const *) argv->pdata, port);
+  return tu_spawn_server (env, "serve", (const char *const *) argv->pdata, port, WAIT_MS);
 }
 
 /* Waits for `sspictl serve` to end with status 0; returns its output. */
 static char *
 finish_serve (GPid serve)
 {
-  int code = wait_exit (serve, WAIT_MS);
+  int code = tu_wait_exit (serve, WAIT_MS);
   char *out = tu_spawn_output (env, "serve");
 
   ck_assert_msg (code == 0, "sspictl serve exited %d:\n%s", code, out);
@@ -215,13 +177,6 @@ wait_output (const char *tag, const char *needle)
       g_usleep (20000);
     }
   return FALSE;
-}
-
-static void
-assert_contains (const char *haystack, const char *needle, const char *who)
-{
-  ck_assert_msg (strstr (haystack, needle) != NULL,
-                 "%s: expected \"%s\" in:\n%s", who, needle, haystack);
 }
 
 static void
@@ -302,24 +257,24 @@ START_TEST (test_get_openssl)
   GPid server;
   int code;
 
-  server = start_server ("s_server", server_argv, port);
+  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
 
   code = run_connect ("connect1", port, extra, &first);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
-  assert_contains (first, v->report, "sspictl connect");
-  assert_contains (first, "\nresumed: no\n", "sspictl connect");
-  assert_contains (first, "\nhttp: HTTP/1.0 200 ok\n", "sspictl connect");
+  tu_assert_contains (first, v->report, "sspictl connect");
+  tu_assert_contains (first, "\nresumed: no\n", "sspictl connect");
+  tu_assert_contains (first, "\nhttp: HTTP/1.0 200 ok\n", "sspictl connect");
   /* The page is s_server's report on this connection, whole. */
   new_line = g_strdup_printf ("New, %s, Cipher is ", v->openssl_name);
-  assert_contains (first, new_line, "s_server's page");
-  assert_contains (first, "</pre></BODY></HTML>", "s_server's page");
+  tu_assert_contains (first, new_line, "s_server's page");
+  tu_assert_contains (first, "</pre></BODY></HTML>", "s_server's page");
   cipher = field (first, "cipher");
   if (_i & 1)
     {
       /* TLS 1.3 suites have one name everywhere: the one sspid reports is
        * the one s_server used. */
       g_autofree char *line = g_strdup_printf ("Cipher is %s", cipher);
-      assert_contains (first, line, "s_server's page");
+      tu_assert_contains (first, line, "s_server's page");
     }
   received = field (first, "received");
   ck_assert_int_eq (sscanf (received, "%u bytes in %u records (%u without data)",
@@ -338,9 +293,9 @@ START_TEST (test_get_openssl)
    * target) resumes, and s_server says so on its page. */
   code = run_connect ("connect2", port, extra, &second);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
-  assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
+  tu_assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
   reused_line = g_strdup_printf ("Reused, %s, Cipher is ", v->openssl_name);
-  assert_contains (second, reused_line, "s_server's page (second)");
+  tu_assert_contains (second, reused_line, "s_server's page (second)");
   assert_lacks (second, new_line, "s_server's page (second)");
   tu_kill (server);
 }
@@ -362,21 +317,21 @@ START_TEST (test_get_gnutls)
   GPid server;
   int code;
 
-  server = start_server ("gnutls-serv", server_argv, port);
+  server = tu_spawn_server (env, "gnutls-serv", server_argv, port, WAIT_MS);
   code = run_connect ("connect1", port, extra, &first);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
-  assert_contains (first, "\nhttp: HTTP/1.0 200 OK\n", "sspictl connect");
-  assert_contains (first, "This is <a href=\"http://www.gnu.org/software/gnutls\">GnuTLS</a>",
-                   "gnutls-serv's page");
+  tu_assert_contains (first, "\nhttp: HTTP/1.0 200 OK\n", "sspictl connect");
+  tu_assert_contains (first, "This is <a href=\"http://www.gnu.org/software/gnutls\">GnuTLS</a>",
+                       "gnutls-serv's page");
   protocol = g_strdup_printf ("Protocol version:</TD><TD>%s</TD>", v->gnutls_name);
-  assert_contains (first, protocol, "gnutls-serv's page");
-  assert_contains (first, v->report, "sspictl connect");
-  assert_contains (first, "\nresumed: no\n", "sspictl connect");
+  tu_assert_contains (first, protocol, "gnutls-serv's page");
+  tu_assert_contains (first, v->report, "sspictl connect");
+  tu_assert_contains (first, "\nresumed: no\n", "sspictl connect");
 
   code = run_connect ("connect2", port, extra, &second);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
-  assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
-  assert_contains (second, protocol, "gnutls-serv's page (second)");
+  tu_assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
+  tu_assert_contains (second, protocol, "gnutls-serv's page (second)");
 
   /* gnutls-serv logs each connection; only the second was resumed. */
   ck_assert_msg (wait_output ("gnutls-serv", "*** This is a resumed session"),
@@ -406,18 +361,18 @@ START_TEST (test_connect_resumes)
   GPid server;
   int code;
 
-  server = start_server ("s_server", server_argv, port);
+  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
   code = run_connect ("connect1", port, extra, &first);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
-  assert_contains (first, "\nresumed: no\n", "sspictl connect");
+  tu_assert_contains (first, "\nresumed: no\n", "sspictl connect");
   assert_lacks (first, "\nreceived: ", "sspictl connect (no data)");
   code = run_connect ("connect2", port, extra, &second);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
-  assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
+  tu_assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
   /* s_server's own count, on its page: one hit (the second connect). */
   code = run_connect ("connect3", port, get, &page);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, page);
-  assert_contains (page, "   2 session cache hits", "s_server's page");
+  tu_assert_contains (page, "   2 session cache hits", "s_server's page");
   tu_kill (server);
 }
 END_TEST
@@ -460,24 +415,24 @@ START_TEST (test_echo_openssl)
     }
   /* The end of s_client's input: it sends close_notify, sspictl answers. */
   close (stdin_fd);
-  ck_assert_int_eq (wait_exit (client, WAIT_MS), 0);
+  ck_assert_int_eq (tu_wait_exit (client, WAIT_MS), 0);
   client_out = tu_spawn_output (env, "s_client");
   serve_out = finish_serve (serve);
 
-  assert_contains (serve_out, v->report, "sspictl serve");
+  tu_assert_contains (serve_out, v->report, "sspictl serve");
   expected = g_strdup_printf ("\nreceived: %zu bytes in ",
                               strlen (line1) + (is_tls13 ? strlen (line2) : 0));
-  assert_contains (serve_out, expected, "sspictl serve");
+  tu_assert_contains (serve_out, expected, "sspictl serve");
   g_free (expected);
   expected = g_strdup_printf ("\nsent: %zu bytes in %u records\n",
                               strlen (line1) + (is_tls13 ? strlen (line2) : 0),
                               is_tls13 ? 2 : 1);
-  assert_contains (serve_out, expected, "sspictl serve");
-  assert_contains (serve_out, is_tls13 ? "\nrenegotiations: 1\n" : "\nrenegotiations: 0\n",
-                   "sspictl serve");
-  assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
-  assert_contains (serve_out, "\nclose_notify sent: yes\n", "sspictl serve");
-  assert_contains (client_out, "DONE", "s_client");
+  tu_assert_contains (serve_out, expected, "sspictl serve");
+  tu_assert_contains (serve_out, is_tls13 ? "\nrenegotiations: 1\n" : "\nrenegotiations: 0\n",
+                       "sspictl serve");
+  tu_assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
+  tu_assert_contains (serve_out, "\nclose_notify sent: yes\n", "sspictl serve");
+  tu_assert_contains (client_out, "DONE", "s_client");
 }
 END_TEST
 
@@ -505,14 +460,14 @@ START_TEST (test_echo_gnutls_rekey)
   write_all (stdin_fd, input, strlen (input));
   ck_assert_msg (wait_output ("gnutls-cli", "after the rekey\n"), "no echo after the rekey");
   close (stdin_fd);
-  ck_assert_int_eq (wait_exit (client, WAIT_MS), 0);
+  ck_assert_int_eq (tu_wait_exit (client, WAIT_MS), 0);
   client_out = tu_spawn_output (env, "gnutls-cli");
   serve_out = finish_serve (serve);
 
-  assert_contains (client_out, "before the rekey\n", "gnutls-cli");
-  assert_contains (serve_out, "\nrenegotiations: 1\n", "sspictl serve");
-  assert_contains (serve_out, "\nreceived: 33 bytes in ", "sspictl serve");
-  assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
+  tu_assert_contains (client_out, "before the rekey\n", "gnutls-cli");
+  tu_assert_contains (serve_out, "\nrenegotiations: 1\n", "sspictl serve");
+  tu_assert_contains (serve_out, "\nreceived: 33 bytes in ", "sspictl serve");
+  tu_assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
 }
 END_TEST
 
@@ -533,7 +488,7 @@ START_TEST (test_reconnect_openssl)
 
   serve = start_serve (port, serve_extra);
   client = tu_spawn (env, "s_client", client_argv, NULL);
-  ck_assert_int_eq (wait_exit (client, WAIT_MS), 0);
+  ck_assert_int_eq (tu_wait_exit (client, WAIT_MS), 0);
   client_out = tu_spawn_output (env, "s_client");
   serve_out = finish_serve (serve);
 
@@ -565,12 +520,12 @@ START_TEST (test_resume_gnutls)
 
   serve = start_serve (port, serve_extra);
   client = tu_spawn (env, "gnutls-cli", client_argv, NULL);
-  code = wait_exit (client, WAIT_MS);
+  code = tu_wait_exit (client, WAIT_MS);
   client_out = tu_spawn_output (env, "gnutls-cli");
   serve_out = finish_serve (serve);
 
   ck_assert_msg (code == 0, "gnutls-cli exited %d:\n%s", code, client_out);
-  assert_contains (client_out, "*** This is a resumed session", "gnutls-cli");
+  tu_assert_contains (client_out, "*** This is a resumed session", "gnutls-cli");
   ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
                  count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", serve_out);
   ck_assert_uint_eq (count (serve_out, v->report), 2);
@@ -599,7 +554,7 @@ http_with_s_client (const char *tag, guint16 port, const Version *v,
   client = tu_spawn (env, tag, client_argv, &stdin_fd);
   write_all (stdin_fd, request, strlen (request));
   close (stdin_fd);
-  code = wait_exit (client, WAIT_MS);
+  code = tu_wait_exit (client, WAIT_MS);
   out = tu_spawn_output (env, tag);
   ck_assert_msg (code == 0, "s_client exited %d:\n%s", code, out);
   return out;
@@ -624,15 +579,15 @@ START_TEST (test_http_openssl)
   serve_out = finish_serve (serve);
 
   protocol = g_strdup_printf ("\n%s\n", v->report);
-  assert_contains (first, "HTTP/1.0 200 OK\r\n", "s_client (first)");
-  assert_contains (first, "\nsspictl serve: this connection, as sspid reports it\n",
-                   "the page");
-  assert_contains (first, protocol, "the page");
-  assert_contains (first, "\nresumed: no\n", "the page");
-  assert_contains (first, "\nrequest: GET /status HTTP/1.0\n", "the page");
-  assert_contains (second, "\nresumed: yes\n", "the page (second)");
+  tu_assert_contains (first, "HTTP/1.0 200 OK\r\n", "s_client (first)");
+  tu_assert_contains (first, "\nsspictl serve: this connection, as sspid reports it\n",
+                       "the page");
+  tu_assert_contains (first, protocol, "the page");
+  tu_assert_contains (first, "\nresumed: no\n", "the page");
+  tu_assert_contains (first, "\nrequest: GET /status HTTP/1.0\n", "the page");
+  tu_assert_contains (second, "\nresumed: yes\n", "the page (second)");
   reused = g_strdup_printf ("Reused, %s, Cipher is ", v->openssl_name);
-  assert_contains (second, reused, "s_client (second)");
+  tu_assert_contains (second, reused, "s_client (second)");
   ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
                  count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", serve_out);
   ck_assert_uint_eq (count (serve_out, "\nhttp: GET /status HTTP/1.0\n"), 2);
@@ -677,19 +632,19 @@ START_TEST (test_stdin_key_update)
   ck_assert_msg (wait_output ("s_server", from_client), "the client's line did not arrive");
   /* The end of our input: close_notify; s_server answers and ends. */
   close (client_stdin);
-  code = wait_exit (client, WAIT_MS);
+  code = tu_wait_exit (client, WAIT_MS);
   connect_out = tu_spawn_output (env, "connect");
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, connect_out);
   close (server_stdin);
-  ck_assert_int_eq (wait_exit (server, WAIT_MS), 0);
+  ck_assert_int_eq (tu_wait_exit (server, WAIT_MS), 0);
   server_out = tu_spawn_output (env, "s_server");
 
   data = spawn_stdout ("connect", &len);
   ck_assert_str_eq (data, from_server);
-  assert_contains (connect_out, "\nrenegotiations: 1\n", "sspictl connect");
-  assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
-  assert_contains (connect_out, "\nclose_notify sent: yes\n", "sspictl connect");
-  assert_contains (server_out, "DONE", "s_server");
+  tu_assert_contains (connect_out, "\nrenegotiations: 1\n", "sspictl connect");
+  tu_assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
+  tu_assert_contains (connect_out, "\nclose_notify sent: yes\n", "sspictl connect");
+  tu_assert_contains (server_out, "DONE", "s_server");
 }
 END_TEST
 
@@ -724,7 +679,7 @@ START_TEST (test_stdin_echo)
   client = tu_spawn (env, "connect", (const char *const *) argv->pdata, &stdin_fd);
   write_all (stdin_fd, payload->str, payload->len);
   close (stdin_fd);
-  code = wait_exit (client, WAIT_MS);
+  code = tu_wait_exit (client, WAIT_MS);
   connect_out = tu_spawn_output (env, "connect");
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, connect_out);
   serve_out = finish_serve (serve);
@@ -733,16 +688,16 @@ START_TEST (test_stdin_echo)
   echoed = spawn_stdout ("connect", &echoed_len);
   ck_assert_uint_eq (echoed_len, payload->len);
   ck_assert (memcmp (echoed, payload->str, payload->len) == 0);
-  assert_contains (connect_out, v->report, "sspictl connect");
+  tu_assert_contains (connect_out, v->report, "sspictl connect");
   /* Standard input may come in smaller pieces than 16 KiB; never in fewer
    * records than cbMaximumMessage allows. */
   assert_sent (connect_out, 40000, 3);
-  assert_contains (connect_out, "\nreceived: 40000 bytes in ", "sspictl connect");
-  assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
-  assert_contains (serve_out, "\nreceived: 40000 bytes in ", "sspictl serve");
+  tu_assert_contains (connect_out, "\nreceived: 40000 bytes in ", "sspictl connect");
+  tu_assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
+  tu_assert_contains (serve_out, "\nreceived: 40000 bytes in ", "sspictl serve");
   assert_sent (serve_out, 40000, 3);
-  assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
-  assert_contains (serve_out, "\nclose_notify sent: yes\n", "sspictl serve");
+  tu_assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
+  tu_assert_contains (serve_out, "\nclose_notify sent: yes\n", "sspictl serve");
 }
 END_TEST
 
@@ -767,15 +722,15 @@ START_TEST (test_http_both_ends)
   serve_out = finish_serve (serve);
 
   /* --json: one document, the page in exchange.body (JSON-escaped). */
-  assert_contains (first, "\"resumed\": false", "sspictl connect --json");
-  assert_contains (first, "\"http\": \"HTTP/1.0 200 OK\"", "sspictl connect --json");
-  assert_contains (first, "\\nresumed: no\\n", "the page in JSON");
-  assert_contains (first, "\"end\": \"close_notify\"", "sspictl connect --json");
-  assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
-  assert_contains (second, "\nhttp: HTTP/1.0 200 OK\n", "sspictl connect (second)");
+  tu_assert_contains (first, "\"resumed\": false", "sspictl connect --json");
+  tu_assert_contains (first, "\"http\": \"HTTP/1.0 200 OK\"", "sspictl connect --json");
+  tu_assert_contains (first, "\\nresumed: no\\n", "the page in JSON");
+  tu_assert_contains (first, "\"end\": \"close_notify\"", "sspictl connect --json");
+  tu_assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
+  tu_assert_contains (second, "\nhttp: HTTP/1.0 200 OK\n", "sspictl connect (second)");
   /* The page: the server's report, after the client's. */
-  assert_contains (second, "\n\nsspictl serve: this connection, as sspid reports it\n",
-                   "the page");
+  tu_assert_contains (second, "\n\nsspictl serve: this connection, as sspid reports it\n",
+                       "the page");
   ck_assert_uint_eq (count (second, "\nresumed: yes\n"), 2);
   ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
                  count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", serve_out);
@@ -792,10 +747,10 @@ START_TEST (test_usage)
   const char *bad_count[] = { SSPICTL_BINARY, "serve", "0", "--credential", "server",
                               "--count", "-1", NULL };
 
-  ck_assert_int_eq (wait_exit (tu_spawn (env, "both", both, NULL), WAIT_MS), 1);
-  ck_assert_int_eq (wait_exit (tu_spawn (env, "bad_path", bad_path, NULL), WAIT_MS), 1);
-  ck_assert_int_eq (wait_exit (tu_spawn (env, "echo_http", echo_http, NULL), WAIT_MS), 1);
-  ck_assert_int_eq (wait_exit (tu_spawn (env, "bad_count", bad_count, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "both", both, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "bad_path", bad_path, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "echo_http", echo_http, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "bad_count", bad_count, NULL), WAIT_MS), 1);
 }
 END_TEST
 

@@ -63,49 +63,10 @@ require_program (const char *name)
   ck_assert_msg (path != NULL, "%s is not installed (tools/check installs it)", name);
 }
 
-/* Waits for @pid to exit; returns its exit status, or -1 if it was killed
- * or did not exit within @timeout_ms (then it is killed). */
-static int
-wait_exit (GPid pid, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  int status;
-
-  for (;;)
-    {
-      pid_t r = waitpid (pid, &status, WNOHANG);
-      if (r == pid)
-        return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
-      ck_assert_msg (r == 0, "waitpid: %s", g_strerror (errno));
-      if (g_get_monotonic_time () > deadline)
-        {
-          kill (pid, SIGKILL);
-          waitpid (pid, &status, 0);
-          return -1;
-        }
-      g_usleep (10000);
-    }
-}
-
 static char *
 port_string (guint16 port)
 {
   return g_strdup_printf ("%u", port);
-}
-
-/* Starts a server with @argv (which must listen on @port) and waits for it. */
-static GPid
-start_server (const char *tag, const char *const *argv, guint16 port)
-{
-  GPid pid = tu_spawn (env, tag, argv, NULL);
-
-  if (!tu_wait_port (port, WAIT_MS))
-    {
-      g_autofree char *out = tu_spawn_output (env, tag);
-      tu_kill (pid);
-      ck_abort_msg ("%s did not listen on %u:\n%s", argv[0], port, out);
-    }
-  return pid;
 }
 
 /* Runs `sspictl connect` to completion; returns its exit status and its
@@ -127,16 +88,9 @@ run_connect (guint16 port, const char *const *extra, char **output)
   g_ptr_array_add (argv, NULL);
 
   pid = tu_spawn (env, "sspictl-connect", (const char *const *) argv->pdata, NULL);
-  code = wait_exit (pid, WAIT_MS);
+  code = tu_wait_exit (pid, WAIT_MS);
   *output = tu_spawn_output (env, "sspictl-connect");
   return code;
-}
-
-static void
-assert_contains (const char *haystack, const char *needle, const char *who)
-{
-  ck_assert_msg (strstr (haystack, needle) != NULL,
-                 "%s: expected \"%s\" in:\n%s", who, needle, haystack);
 }
 
 /* ---- sspictl connect against other servers ------------------------------ */
@@ -176,13 +130,13 @@ START_TEST (test_connect_openssl)
   int code;
 
   require_program ("openssl");
-  server = start_server ("s_server", server_argv, port);
+  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
   code = run_connect (port, extra, &out);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
-  assert_contains (out, "handshake: ok", "sspictl");
-  assert_contains (out, v->report, "sspictl");
-  assert_contains (out, "alpn: h2", "sspictl");
-  assert_contains (out, "peer certificate: CN=localhost", "sspictl");
+  tu_assert_contains (out, "handshake: ok", "sspictl");
+  tu_assert_contains (out, v->report, "sspictl");
+  tu_assert_contains (out, "alpn: h2", "sspictl");
+  tu_assert_contains (out, "peer certificate: CN=localhost", "sspictl");
   if (is_fragmented)
     {
       guint steps = 0, incomplete = 0, extra_seen = 0;
@@ -214,11 +168,11 @@ START_TEST (test_connect_gnutls)
   int code;
 
   require_program ("gnutls-serv");
-  server = start_server ("gnutls-serv", server_argv, port);
+  server = tu_spawn_server (env, "gnutls-serv", server_argv, port, WAIT_MS);
   code = run_connect (port, extra, &out);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
-  assert_contains (out, v->report, "sspictl");
-  assert_contains (out, "alpn: http/1.1", "sspictl");
+  tu_assert_contains (out, v->report, "sspictl");
+  tu_assert_contains (out, "alpn: http/1.1", "sspictl");
   tu_kill (server);
 }
 END_TEST
@@ -240,14 +194,14 @@ START_TEST (test_connect_client_certificate)
   int code;
 
   require_program ("openssl");
-  server = start_server ("s_server", server_argv, port);
+  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
   code = run_connect (port, extra, &out);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
-  assert_contains (out, v->report, "sspictl");
+  tu_assert_contains (out, v->report, "sspictl");
   /* s_server ends after its one connection; it verified our certificate. */
-  ck_assert_int_eq (wait_exit (server, WAIT_MS), 0);
+  ck_assert_int_eq (tu_wait_exit (server, WAIT_MS), 0);
   server_out = tu_spawn_output (env, "s_server");
-  assert_contains (server_out, "sspid test client", "s_server");
+  tu_assert_contains (server_out, "sspid test client", "s_server");
 }
 END_TEST
 
@@ -266,10 +220,10 @@ START_TEST (test_connect_client_certificate_refused)
   int code;
 
   require_program ("openssl");
-  server = start_server ("s_server", server_argv, port);
+  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
   code = run_connect (port, extra, &out);
   ck_assert_msg (code == 2, "sspictl connect exited %d (expected 2):\n%s", code, out);
-  assert_contains (out, "handshake failed: SEC_E_", "sspictl");
+  tu_assert_contains (out, "handshake failed: SEC_E_", "sspictl");
   tu_kill (server);
 }
 END_TEST
@@ -293,17 +247,17 @@ START_TEST (test_connect_untrusted)
   int code;
 
   require_program ("openssl");
-  server = start_server ("s_server", server_argv, port);
+  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
   code = run_connect (port, extra, &out);
   if (is_manual)
     {
       ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
-      assert_contains (out, "peer certificate: CN=localhost", "sspictl");
+      tu_assert_contains (out, "peer certificate: CN=localhost", "sspictl");
     }
   else
     {
       ck_assert_msg (code == 2, "sspictl connect exited %d (expected 2):\n%s", code, out);
-      assert_contains (out, "SEC_E_UNTRUSTED_ROOT (0x80090325)", "sspictl");
+      tu_assert_contains (out, "SEC_E_UNTRUSTED_ROOT (0x80090325)", "sspictl");
     }
   tu_kill (server);
 }
@@ -324,14 +278,14 @@ start_serve (guint16 port, const char *const *extra)
   for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (extra[i]));
   g_ptr_array_add (argv, NULL);
-  return start_server ("sspictl-serve", (const char *const *) argv->pdata, port);
+  return tu_spawn_server (env, "sspictl-serve", (const char *const *) argv->pdata, port, WAIT_MS);
 }
 
 /* Waits for `sspictl serve --once` to end well and returns its output. */
 static char *
 finish_serve (GPid serve)
 {
-  int code = wait_exit (serve, WAIT_MS);
+  int code = tu_wait_exit (serve, WAIT_MS);
   char *out = tu_spawn_output (env, "sspictl-serve");
 
   ck_assert_msg (code == 0, "sspictl serve exited %d:\n%s", code, out);
@@ -364,7 +318,7 @@ START_TEST (test_serve_openssl)
   require_program ("openssl");
   serve = start_serve (port, serve_extra);
   client = tu_spawn (env, "s_client", client_argv, NULL);
-  code = wait_exit (client, WAIT_MS);
+  code = tu_wait_exit (client, WAIT_MS);
   client_out = tu_spawn_output (env, "s_client");
   serve_out = finish_serve (serve);
 
@@ -374,15 +328,15 @@ START_TEST (test_serve_openssl)
                  client_out, serve_out);
   protocol_line = g_strdup_printf ("Protocol  : %s", _i & 1 ? "TLSv1.3" : "TLSv1.2");
   if (strstr (client_out, protocol_line) == NULL)
-    assert_contains (client_out, _i & 1 ? "New, TLSv1.3" : "New, TLSv1.2", "s_client");
-  assert_contains (client_out, "Verify return code: 0 (ok)", "s_client");
-  assert_contains (client_out, "ALPN protocol: h2", "s_client");
-  assert_contains (serve_out, v->report, "sspictl serve");
-  assert_contains (serve_out, "alpn: h2", "sspictl serve");
+    tu_assert_contains (client_out, _i & 1 ? "New, TLSv1.3" : "New, TLSv1.2", "s_client");
+  tu_assert_contains (client_out, "Verify return code: 0 (ok)", "s_client");
+  tu_assert_contains (client_out, "ALPN protocol: h2", "s_client");
+  tu_assert_contains (serve_out, v->report, "sspictl serve");
+  tu_assert_contains (serve_out, "alpn: h2", "sspictl serve");
   if (with_cert)
-    assert_contains (serve_out, "client certificate: CN=sspid test client", "sspictl serve");
+    tu_assert_contains (serve_out, "client certificate: CN=sspid test client", "sspictl serve");
   else
-    assert_contains (serve_out, "client certificate: none", "sspictl serve");
+    tu_assert_contains (serve_out, "client certificate: none", "sspictl serve");
 }
 END_TEST
 
@@ -409,18 +363,18 @@ START_TEST (test_serve_gnutls)
   require_program ("gnutls-cli");
   serve = start_serve (port, serve_extra);
   client = tu_spawn (env, "gnutls-cli", client_argv, NULL);
-  code = wait_exit (client, WAIT_MS);
+  code = tu_wait_exit (client, WAIT_MS);
   client_out = tu_spawn_output (env, "gnutls-cli");
   serve_out = finish_serve (serve);
 
   ck_assert_msg (code >= 0, "gnutls-cli did not exit:\n%s\nsspictl serve:\n%s",
                  client_out, serve_out);
-  assert_contains (client_out, "Handshake was completed", "gnutls-cli");
-  assert_contains (client_out, _i & 1 ? "(TLS1.3" : "(TLS1.2", "gnutls-cli");
-  assert_contains (client_out, "certificate is trusted", "gnutls-cli");
-  assert_contains (serve_out, v->report, "sspictl serve");
+  tu_assert_contains (client_out, "Handshake was completed", "gnutls-cli");
+  tu_assert_contains (client_out, _i & 1 ? "(TLS1.3" : "(TLS1.2", "gnutls-cli");
+  tu_assert_contains (client_out, "certificate is trusted", "gnutls-cli");
+  tu_assert_contains (serve_out, v->report, "sspictl serve");
   if (with_cert)
-    assert_contains (serve_out, "client certificate: CN=sspid test client", "sspictl serve");
+    tu_assert_contains (serve_out, "client certificate: CN=sspid test client", "sspictl serve");
 }
 END_TEST
 
@@ -439,11 +393,11 @@ START_TEST (test_serve_refuses_client_without_certificate)
   require_program ("openssl");
   serve = start_serve (port, serve_extra);
   client = tu_spawn (env, "s_client", client_argv, NULL);
-  ck_assert_int_ne (wait_exit (client, WAIT_MS), 0);
-  code = wait_exit (serve, WAIT_MS);
+  ck_assert_int_ne (tu_wait_exit (client, WAIT_MS), 0);
+  code = tu_wait_exit (serve, WAIT_MS);
   serve_out = tu_spawn_output (env, "sspictl-serve");
   ck_assert_msg (code == 2, "sspictl serve exited %d (expected 2):\n%s", code, serve_out);
-  assert_contains (serve_out, "handshake: failed", "sspictl serve");
+  tu_assert_contains (serve_out, "handshake: failed", "sspictl serve");
 }
 END_TEST
 
@@ -463,10 +417,10 @@ START_TEST (test_sspictl_both_ends)
   code = run_connect (port, extra, &out);
   ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
   serve_out = finish_serve (serve);
-  assert_contains (out, "protocol: TLS 1.3", "sspictl connect");
-  assert_contains (out, "alpn: h2", "sspictl connect");
-  assert_contains (serve_out, "protocol: TLS 1.3", "sspictl serve");
-  assert_contains (serve_out, "listening on 127.0.0.1:", "sspictl serve");
+  tu_assert_contains (out, "protocol: TLS 1.3", "sspictl connect");
+  tu_assert_contains (out, "alpn: h2", "sspictl connect");
+  tu_assert_contains (serve_out, "protocol: TLS 1.3", "sspictl serve");
+  tu_assert_contains (serve_out, "listening on 127.0.0.1:", "sspictl serve");
   ck_assert_ptr_null (strstr (out, " (0 incomplete"));
   ck_assert_ptr_null (strstr (serve_out, " (0 incomplete"));
 }
@@ -480,16 +434,16 @@ START_TEST (test_usage)
   const char *argv_noarg[] = { SSPICTL_BINARY, "serve", "--once", NULL };
   g_autofree char *out = NULL;
 
-  ck_assert_int_eq (wait_exit (tu_spawn (env, "help", argv_help, NULL), WAIT_MS), 0);
+  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "help", argv_help, NULL), WAIT_MS), 0);
   out = tu_spawn_output (env, "help");
-  assert_contains (out, "connect", "sspictl --help");
-  assert_contains (out, "serve", "sspictl --help");
+  tu_assert_contains (out, "connect", "sspictl --help");
+  tu_assert_contains (out, "serve", "sspictl --help");
   g_free (out);
-  ck_assert_int_eq (wait_exit (tu_spawn (env, "vhelp", argv_verb_help, NULL), WAIT_MS), 0);
+  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "vhelp", argv_verb_help, NULL), WAIT_MS), 0);
   out = tu_spawn_output (env, "vhelp");
-  assert_contains (out, "--alpn", "sspictl connect --help");
-  ck_assert_int_eq (wait_exit (tu_spawn (env, "bad", argv_bad, NULL), WAIT_MS), 1);
-  ck_assert_int_eq (wait_exit (tu_spawn (env, "noarg", argv_noarg, NULL), WAIT_MS), 1);
+  tu_assert_contains (out, "--alpn", "sspictl connect --help");
+  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "bad", argv_bad, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "noarg", argv_noarg, NULL), WAIT_MS), 1);
 }
 END_TEST
 

@@ -1016,3 +1016,47 @@ tu_kill (GPid pid)
   stop_process (pid, SIGTERM, &status);
   g_spawn_close_pid (pid);
 }
+
+GPid
+tu_spawn_server (TuEnv *env, const char *tag, const char *const *argv, guint16 port,
+                 guint timeout_ms)
+{
+  GPid pid = tu_spawn (env, tag, argv, NULL);
+
+  if (!tu_wait_port (port, timeout_ms))
+    {
+      g_autofree char *out = tu_spawn_output (env, tag);
+      tu_kill (pid);
+      ck_abort_msg ("%s did not listen on %u:\n%s", argv[0], port, out);
+    }
+  return pid;
+}
+
+int
+tu_wait_exit (GPid pid, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  int status;
+
+  for (;;)
+    {
+      pid_t r = waitpid (pid, &status, WNOHANG);
+      if (r == pid)
+        return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+      ck_assert_msg (r == 0, "waitpid: %s", g_strerror (errno));
+      if (g_get_monotonic_time () > deadline)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, &status, 0);
+          return -1;
+        }
+      g_usleep (10000);
+    }
+}
+
+void
+tu_assert_contains (const char *haystack, const char *needle, const char *who)
+{
+  ck_assert_msg (strstr (haystack, needle) != NULL,
+                 "%s: expected \"%s\" in:\n%s", who, needle, haystack);
+}

@@ -103,3 +103,12 @@ GPid tu_spawn (TuEnv *env, const char *tag, const char *const *argv, int *stdin_
 char *tu_spawn_output (TuEnv *env, const char *tag);
 /* SIGTERM then reap. */
 void tu_kill (GPid pid);
+/* tu_spawn() of a server that must listen on 127.0.0.1:@port within
+ * @timeout_ms; aborts the test with what it printed if it does not. */
+GPid tu_spawn_server (TuEnv *env, const char *tag, const char *const *argv, guint16 port,
+                      guint timeout_ms);
+/* Waits for @pid to exit; returns its exit status, or -1 if it was killed
+ * or did not exit within @timeout_ms (then it is killed). */
+int tu_wait_exit (GPid pid, guint timeout_ms);
+/* Fails the test unless @needle is in @haystack, showing @who's output. */
+void tu_assert_contains (const char *haystack, const char *needle, const char *who);
