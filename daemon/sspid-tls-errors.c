@@ -79,6 +79,9 @@ sspid_tls_status_from_gnutls (int ret, int alert)
       return SEC_E_CERT_EXPIRED;
     case GNUTLS_E_DECRYPTION_FAILED:
       return SEC_E_DECRYPT_FAILURE;
+    case GNUTLS_E_INVALID_SESSION:
+      /* A session an earlier fatal error ended. */
+      return SEC_E_CONTEXT_EXPIRED;
     case GNUTLS_E_UNEXPECTED_PACKET_LENGTH:
     case GNUTLS_E_UNEXPECTED_PACKET:
     case GNUTLS_E_UNEXPECTED_HANDSHAKE_PACKET:

@@ -52,7 +52,8 @@ struct _SspidTls {
   gboolean          alert_pending;
   int               alert_level;
   int               alert_description;
-  gboolean          closed;          /* close_notify sent or received */
+  gboolean          closed;          /* close_notify sent or received, or a
+                                      * fatal record error ended it */
   gboolean          key_update_requested; /* the peer's KeyUpdate asked for ours */
 };
 

@@ -146,13 +146,15 @@ sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecryp
         }
       else if (ret == GNUTLS_E_REHANDSHAKE)
         out->status = SEC_I_RENEGOTIATE;
-      else if (ret == GNUTLS_E_DECRYPTION_FAILED)
-        out->status = SEC_E_DECRYPT_FAILURE;
       else
         {
           g_debug ("decrypt: %s", gnutls_strerror (ret));
           out->status = sspid_tls_status_from_gnutls (ret, gnutls_alert_get (tls->session));
-          if (ret == GNUTLS_E_FATAL_ALERT_RECEIVED)
+          /* GnuTLS invalidates the session on a fatal error (a bad record
+           * MAC, a fatal alert): say so from now on, in EncryptMessage and
+           * in the context's state, rather than GnuTLS's internal
+           * "invalidated session". */
+          if (gnutls_error_is_fatal (ret))
             tls->closed = TRUE;
         }
     }

@@ -50,6 +50,8 @@ SecPkgContext_StreamSizes sp_stream_sizes (CtxtHandle *ctx);
  * EMPTY] in one contiguous buffer sized from STREAM_SIZES; asserts SEC_E_OK
  * and appends the record (header, data, trailer) to @wire. */
 void sp_seal (CtxtHandle *ctx, const void *data, gsize len, GByteArray *wire);
+/* EncryptMessage's status; on SEC_E_OK the record is checked and appended. */
+SECURITY_STATUS sp_try_seal (CtxtHandle *ctx, const void *data, gsize len, GByteArray *wire);
 /* One DecryptMessage on the front of @wire; on success appends the
  * plaintext to @plain (may be NULL) and removes the record from @wire.
  * Asserts the shape of the buffers for every successful status. */

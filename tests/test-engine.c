@@ -665,11 +665,15 @@ START_TEST (test_records_extra_missing)
 }
 END_TEST
 
-/* A flipped bit anywhere in the ciphertext is an error, never plaintext. */
+/* A flipped bit anywhere in the ciphertext is an error, never plaintext,
+ * and it ends the session: from then on both directions say
+ * SEC_E_CONTEXT_EXPIRED (not an internal error) and the state is "closed". */
 START_TEST (test_records_tampered)
 {
   Side c, s;
   g_autoptr (GBytes) r = NULL;
+  g_autoptr (GBytes) good = NULL;
+  g_autoptr (GBytes) after = NULL;
   g_autofree guint8 *copy = NULL;
   gsize n;
   SspidTlsDecrypt d;
@@ -682,6 +686,16 @@ START_TEST (test_records_tampered)
   sspid_tls_decrypt (s.tls, copy, n, &d);
   ck_assert_msg (d.status == SEC_E_DECRYPT_FAILURE || d.status == SEC_E_MESSAGE_ALTERED,
                  "0x%08x", (unsigned) d.status);
+  ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 0);
+  sspid_tls_decrypt_clear (&d);
+
+  ck_assert_str_eq (sspid_tls_get_state_name (s.tls), "closed");
+  ck_assert_uint_eq (sspid_tls_encrypt (s.tls, (const guint8 *) "x", 1, &after),
+                     SEC_E_CONTEXT_EXPIRED);
+  ck_assert_ptr_null (after);
+  good = seal (c.tls, (const guint8 *) "retreat", 7);
+  sspid_tls_decrypt (s.tls, g_bytes_get_data (good, NULL), g_bytes_get_size (good), &d);
+  ck_assert_uint_eq (d.status, SEC_E_CONTEXT_EXPIRED);
   ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 0);
   sspid_tls_decrypt_clear (&d);
   side_clear (&c);

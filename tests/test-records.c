@@ -303,8 +303,12 @@ START_TEST (test_tampered_record)
   for (int i = 1; i < 4; i++)
     ck_assert_uint_eq (b[i].BufferType, SECBUFFER_EMPTY);
   ck_assert_ptr_null (memmem (wire->data, wire->len, data + 100, 32));
-  /* The session is dead (a bad record MAC is fatal in TLS). */
-  ck_assert (!SEC_SUCCESS (sp_open (&p.sctx, wire, NULL)));
+  /* The session is dead (a bad record MAC is fatal in TLS), and says so
+   * both ways. */
+  status = sp_open (&p.sctx, wire, NULL);
+  ck_assert_msg (status == SEC_E_CONTEXT_EXPIRED, "DecryptMessage after: 0x%08x", (unsigned) status);
+  status = sp_try_seal (&p.sctx, data, 10, wire);
+  ck_assert_msg (status == SEC_E_CONTEXT_EXPIRED, "EncryptMessage after: 0x%08x", (unsigned) status);
   sync_pair_clear (&p);
 }
 END_TEST
