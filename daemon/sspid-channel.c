@@ -188,24 +188,16 @@ done:
 /* --- requests ------------------------------------------------------------ */
 
 static SspidCall *
-call_new (SspidChannel *channel, const SspidChannelHeader *header)
+call_new (SspidChannel *channel, guint32 serial, SspidCallKind kind)
 {
   SspidCall *call = g_new0 (SspidCall, 1);
 
   call->service = channel->service;
   call->caller = sspid_caller_ref (channel->caller);
   call->channel = sspid_channel_ref (channel);
-  call->serial = header->serial;
-  if (header->op == SSPID_CHANNEL_OP_ENCRYPT)
-    {
-      call->kind = SSPID_CALL_ENCRYPT;
-      call->method = "EncryptMessage";
-    }
-  else
-    {
-      call->kind = SSPID_CALL_DECRYPT;
-      call->method = "DecryptMessage";
-    }
+  call->serial = serial;
+  call->kind = kind;
+  call->method = kind == SSPID_CALL_ENCRYPT ? "EncryptMessage" : "DecryptMessage";
   channel->in_flight++;
   return call;
 }
@@ -215,29 +207,23 @@ call_new (SspidChannel *channel, const SspidChannelHeader *header)
 static void
 handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean truncated)
 {
+  g_autoptr(GBytes) bytes = g_bytes_new_take (packet, size);
   SspidChannelHeader header;
-  g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(GBytes) body = NULL;
+  SspidChannelPacket parsed;
+  SspidCallKind kind;
+  GVariant *params;
   SspidCall *call;
   char *limit;
 
-  if (size < sizeof header)
+  parsed = sspid_request_parse_channel (bytes, &header, &kind, &params);
+  if (parsed == SSPID_CHANNEL_PACKET_BAD_HEADER)
     {
-      g_free (packet);
-      channel_close (channel, "short packet");
-      return;
-    }
-  memcpy (&header, packet, sizeof header);
-  if ((header.op != SSPID_CHANNEL_OP_ENCRYPT && header.op != SSPID_CHANNEL_OP_DECRYPT)
-      || header.flags != 0)
-    {
-      g_free (packet);
       channel_close (channel, "bad packet header");
       return;
     }
-  bytes = g_bytes_new_take (packet, size);
 
-  call = call_new (channel, &header);
+  call = call_new (channel, header.serial, kind);
+  call->params = params;
   if ((limit = sspid_caller_check_pending_limit (call->caller)) != NULL)
     {
       sspid_caller_pending_begin (call->caller);
@@ -252,21 +238,11 @@ handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean trunc
       sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
                         "%s refused: record channel packet over %u bytes", call->method,
                         SSPID_CHANNEL_MAX_PACKET);
-      sspid_call_answer_status (call, call->kind == SSPID_CALL_ENCRYPT
+      sspid_call_answer_status (call, kind == SSPID_CALL_ENCRYPT
                                       ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_TOKEN);
       return;
     }
-
-  /* Not trusted: GLib checks offsets as it reads.  A body not in normal
-   * form (the only form an honest sender produces) is refused before any
-   * handler sees it.  For "(tay)" that is one test, the 8 bytes of the
-   * handle: g_variant_is_normal_form() would look at every byte of the
-   * array, which costs 20 times the AES of the record. */
-  G_STATIC_ASSERT (sizeof SSPID_CHANNEL_REQUEST_ENCRYPT_TYPE == sizeof "(tay)");
-  body = g_bytes_new_from_bytes (bytes, sizeof header, size - sizeof header);
-  call->params = g_variant_ref_sink (
-    g_variant_new_from_bytes (G_VARIANT_TYPE (SSPID_CHANNEL_REQUEST_ENCRYPT_TYPE), body, FALSE));
-  if (g_variant_get_size (call->params) < sizeof (guint64))
+  if (parsed == SSPID_CHANNEL_PACKET_BAD_BODY)
     {
       sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
                         "%s refused: malformed record channel request", call->method);

@@ -22,7 +22,6 @@
 #define DEFAULT_MAX_CONTEXTS_PER_CONNECTION  4096
 #define DEFAULT_MAX_CREDENTIALS_PER_CONNECTION 256
 #define DEFAULT_MAX_PENDING_PER_CONNECTION   1024
-#define DEFAULT_MAX_TOKEN_SIZE               (256 * 1024)
 #define DEFAULT_HANDSHAKE_TIMEOUT_SEC        60
 
 static const char *const daemon_keys[] = {
@@ -136,7 +135,7 @@ parse_daemon_group (GKeyFile *kf, SspidConfig *config, const char *origin,
                     &config->max_credentials_per_connection, origin, error) &&
          get_limit (kf, g, "max-pending-per-connection", DEFAULT_MAX_PENDING_PER_CONNECTION,
                     &config->max_pending_per_connection, origin, error) &&
-         get_limit (kf, g, "max-token-size", DEFAULT_MAX_TOKEN_SIZE,
+         get_limit (kf, g, "max-token-size", SSPID_DEFAULT_MAX_TOKEN_SIZE,
                     &config->max_token_size, origin, error) &&
          get_limit (kf, g, "handshake-timeout-sec", DEFAULT_HANDSHAKE_TIMEOUT_SEC,
                     &config->handshake_timeout_sec, origin, error);

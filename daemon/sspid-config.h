@@ -43,6 +43,9 @@ typedef struct {
   gboolean        allow_everyone;/* users=* */
 } SspidCredentialConfig;
 
+/* max-token-size when the config does not set it. */
+#define SSPID_DEFAULT_MAX_TOKEN_SIZE (256 * 1024)
+
 typedef struct {
   char   *default_trust;                  /* "system" or a CA bundle path */
   guint   max_contexts_per_user;

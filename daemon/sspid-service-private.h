@@ -14,6 +14,7 @@
 #include "sspid-caller.h"
 #include "sspid-config.h"
 #include "sspid-credential.h"
+#include "sspid-request.h"
 #include "sspid-service.h"
 #include "sspid-tls.h"
 
@@ -39,23 +40,6 @@ struct _SspidService {
   guint64               channel_requests; /* answered over channels */
 };
 
-typedef enum {
-  SSPID_CALL_HELLO,
-  SSPID_CALL_ACQUIRE,
-  SSPID_CALL_INITIALIZE,
-  SSPID_CALL_ACCEPT,
-  SSPID_CALL_DELETE,
-  SSPID_CALL_FREE,
-  SSPID_CALL_QUERY,
-  SSPID_CALL_ENCRYPT,
-  SSPID_CALL_DECRYPT,
-  SSPID_CALL_APPLY_CONTROL,
-  SSPID_CALL_GET_STATUS,
-  SSPID_CALL_LIST_CREDENTIALS,
-  SSPID_CALL_LIST_CONTEXTS,
-  SSPID_CALL_OPEN_CHANNEL,
-} SspidCallKind;
-
 /* One method call, from its arrival to its one answer.  It came either
  * over the bus (@invocation) or over a record channel (@channel): then it
  * is an EncryptMessage or DecryptMessage, answered on the channel. */
@@ -74,13 +58,7 @@ typedef struct {
   /* A call queued on a context, and what the worker needs. */
   SspidContext          *ctx;          /* ref */
   gboolean               create;       /* the step that creates the session */
-  const char            *target_name;  /* borrowed from the parameters */
-  guint32                context_req;
-  GVariant              *input;        /* ay: token, plaintext or records */
-  const char           **alpn;         /* strings borrowed from the parameters */
-  guint32                token_type;   /* ApplyControlToken */
-  guint32                alert_type;
-  guint32                alert_number;
+  SspidRequest           request;      /* its arguments, borrowing from @params */
 
   /* What the worker produced. */
   SspidTlsStep           step;

@@ -27,13 +27,6 @@
 
 /* --- handlers ----------------------------------------------------------- */
 
-/* From the bus or from a record channel: the same shape either way. */
-static GVariant *
-call_parameters (SspidCall *call)
-{
-  return call->params;
-}
-
 /* Queues @call on the caller's context @handle, or answers that there is
  * no such context. */
 static void
@@ -56,69 +49,37 @@ handle_hello (SspidCall *call)
                                                 call->service->instance));
 }
 
-/* Reads an optional "u" from @auth_data; FALSE if present with another type. */
-static gboolean
-lookup_u32 (GVariant *auth_data, const char *key, guint32 *value)
-{
-  g_autoptr(GVariant) v = g_variant_lookup_value (auth_data, key, NULL);
-
-  *value = 0;
-  if (v == NULL)
-    return TRUE;
-  if (!g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
-    return FALSE;
-  *value = g_variant_get_uint32 (v);
-  return TRUE;
-}
-
 static void
 handle_acquire_credentials_handle (SspidCall *call)
 {
   SspidService *service = call->service;
-  const char *principal, *package;
-  guint32 use, protocols, flags;
-  g_autoptr(GVariant) auth_data = NULL;
+  const SspidRequest *request = &call->request;
   SspidCredential *cred = NULL;
   SECURITY_STATUS status;
   char *limit;
   guint64 handle;
 
-  g_variant_get (call_parameters (call), "(t&s&su@a{sv})", NULL, &principal, &package,
-                 &use, &auth_data);
-
-  if (g_ascii_strcasecmp (package, SCHANNEL_NAME_A) != 0
-      && g_ascii_strcasecmp (package, UNISP_NAME_A) != 0)
-    {
-      sspid_call_answer_status (call, SEC_E_SECPKG_NOT_FOUND);
-      return;
-    }
-  if ((use & SECPKG_CRED_BOTH) == 0
-      || !lookup_u32 (auth_data, "enabled-protocols", &protocols)
-      || !lookup_u32 (auth_data, "flags", &flags))
-    {
-      sspid_call_answer_status (call, SEC_E_INVALID_PARAMETER);
-      return;
-    }
   if ((limit = sspid_caller_check_credential_limit (call->caller)) != NULL)
     {
       sspid_call_answer_limit (call, limit);
       return;
     }
 
-  status = sspid_credential_store_acquire (service->store, principal, use, protocols, flags,
+  status = sspid_credential_store_acquire (service->store, request->principal, request->use,
+                                           request->protocols, request->flags,
                                            sspid_caller_peek_identity (call->caller), &cred);
   if (status != SEC_E_OK)
     {
       sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
-                        "credential \"%s\" (use %u) refused: 0x%08x", principal, use,
-                        (guint32) status);
+                        "credential \"%s\" (use %u) refused: 0x%08x", request->principal,
+                        request->use, (guint32) status);
       sspid_call_answer_status (call, status);
       return;
     }
 
   handle = sspid_caller_add_credential (call->caller, cred);
   sspid_caller_log (call->caller, G_LOG_LEVEL_INFO, "cred", handle, "acquired \"%s\" (use %u)",
-                    principal, use);
+                    request->principal, request->use);
   sspid_call_answer_step (call, SEC_E_OK, handle, NULL, 0, sspid_credential_get_expiry (cred),
                           0, 0);
 }
@@ -126,9 +87,8 @@ handle_acquire_credentials_handle (SspidCall *call)
 static void
 handle_free_credentials_handle (SspidCall *call)
 {
-  guint64 handle;
+  guint64 handle = call->request.cred_handle;
 
-  g_variant_get (call_parameters (call), "(tt)", NULL, &handle);
   if (!sspid_caller_remove_credential (call->caller, handle))
     {
       sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
@@ -166,7 +126,7 @@ new_context (SspidCall *call, guint64 cred_handle, gboolean is_server)
   ctx = sspid_context_new (call->service, call->caller, cred, is_server);
   ctx->handle = sspid_caller_add_context (call->caller, ctx);   /* the table's ref */
   if (!is_server)
-    ctx->target = g_strdup (call->target_name);
+    ctx->target = g_strdup (call->request.target_name);
   call->create = TRUE;
   sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, "ctx", ctx->handle,
                     "new %s context with cred=0x%016" G_GINT64_MODIFIER "x (\"%s\")",
@@ -175,25 +135,17 @@ new_context (SspidCall *call, guint64 cred_handle, gboolean is_server)
   return ctx;
 }
 
+/* ISC or ASC: a first call makes the context, a later one continues it. */
 static void
-handle_step (SspidCall *call, guint64 cred_handle, guint64 ctx_handle, gboolean is_server)
+handle_step (SspidCall *call)
 {
-  guint max = call->service->config->max_token_size;
+  const SspidRequest *request = &call->request;
+  gboolean is_server = call->kind == SSPID_CALL_ACCEPT;
   SspidContext *ctx;
 
-  if (max > 0 && g_variant_get_size (call->input) > max)
+  if (request->ctx_handle == 0)
     {
-      sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, "ctx", ctx_handle,
-                        "%s refused: input of %" G_GSIZE_FORMAT
-                        " bytes is over max-token-size=%u", call->method,
-                        g_variant_get_size (call->input), max);
-      sspid_call_answer_status (call, SEC_E_INVALID_TOKEN);
-      return;
-    }
-
-  if (ctx_handle == 0)
-    {
-      ctx = new_context (call, cred_handle, is_server);
+      ctx = new_context (call, request->cred_handle, is_server);
       if (ctx == NULL)
         return;
     }
@@ -201,7 +153,7 @@ handle_step (SspidCall *call, guint64 cred_handle, guint64 ctx_handle, gboolean 
     {
       /* As on Windows, the credential argument of a continuation is not
        * looked at: the context holds its own. */
-      ctx = sspid_caller_peek_context (call->caller, ctx_handle);
+      ctx = sspid_caller_peek_context (call->caller, request->ctx_handle);
       if (ctx == NULL || ctx->is_server != is_server)
         {
           sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
@@ -211,85 +163,12 @@ handle_step (SspidCall *call, guint64 cred_handle, guint64 ctx_handle, gboolean 
   sspid_context_enqueue (ctx, call);
 }
 
+/* Delete (behind a running step, whose result is still delivered first),
+ * Query, Encrypt, Decrypt, ApplyControlToken: in order on the context. */
 static void
-handle_initialize_security_context (SspidCall *call)
+handle_on_context (SspidCall *call)
 {
-  guint64 cred_handle, ctx_handle;
-
-  g_variant_get (call_parameters (call), "(ttt&su@ay^a&s)", NULL, &cred_handle,
-                 &ctx_handle, &call->target_name, &call->context_req, &call->input,
-                 &call->alpn);
-  handle_step (call, cred_handle, ctx_handle, FALSE);
-}
-
-static void
-handle_accept_security_context (SspidCall *call)
-{
-  guint64 cred_handle, ctx_handle;
-
-  g_variant_get (call_parameters (call), "(tttu@ay^a&s)", NULL, &cred_handle,
-                 &ctx_handle, &call->context_req, &call->input, &call->alpn);
-  handle_step (call, cred_handle, ctx_handle, TRUE);
-}
-
-static void
-handle_delete_security_context (SspidCall *call)
-{
-  guint64 handle;
-
-  g_variant_get (call_parameters (call), "(tt)", NULL, &handle);
-  /* Behind a running step, whose result is still delivered first. */
-  queue_on_context (call, handle);
-}
-
-static void
-handle_query_context (SspidCall *call)
-{
-  guint64 handle;
-
-  g_variant_get (call_parameters (call), "(t)", &handle);
-  queue_on_context (call, handle);
-}
-
-static void
-handle_encrypt_message (SspidCall *call)
-{
-  guint max = call->service->config->max_token_size;
-  guint64 handle;
-
-  g_variant_get (call_parameters (call), "(t@ay)", &handle, &call->input);
-  /* What the engine says for more than a record holds. */
-  if (max > 0 && g_variant_get_size (call->input) > max)
-    {
-      sspid_call_answer_status (call, SEC_E_INVALID_PARAMETER);
-      return;
-    }
-  queue_on_context (call, handle);
-}
-
-static void
-handle_decrypt_message (SspidCall *call)
-{
-  guint max = call->service->config->max_token_size;
-  guint64 handle;
-
-  g_variant_get (call_parameters (call), "(t@ay)", &handle, &call->input);
-  if (max > 0 && g_variant_get_size (call->input) > max)
-    {
-      sspid_call_answer_status (call, SEC_E_INVALID_TOKEN);
-      return;
-    }
-  queue_on_context (call, handle);
-}
-
-static void
-handle_apply_control_token (SspidCall *call)
-{
-  guint64 handle;
-
-  g_variant_get (call_parameters (call), "(tuuu)", &handle, &call->token_type,
-                 &call->alert_type, &call->alert_number);
-  queue_on_context (call, handle);
+  queue_on_context (call, call->request.ctx_handle);
 }
 
 /* --- diagnostics (sspictl) ---------------------------------------------- */
@@ -487,37 +366,30 @@ handle_open_record_channel (SspidCall *call)
 
 /* --- dispatch ----------------------------------------------------------- */
 
-typedef struct {
-  const char   *name;
-  SspidCallKind kind;
-  gboolean      has_call_id;   /* an asynchronous method: answers a step result */
-  void        (*handle) (SspidCall *call);
-} Method;
-
-static const Method methods[] = {
-  { "Hello", SSPID_CALL_HELLO, FALSE, handle_hello },
-  { "AcquireCredentialsHandle", SSPID_CALL_ACQUIRE, TRUE, handle_acquire_credentials_handle },
-  { "InitializeSecurityContext", SSPID_CALL_INITIALIZE, TRUE,
-    handle_initialize_security_context },
-  { "AcceptSecurityContext", SSPID_CALL_ACCEPT, TRUE, handle_accept_security_context },
-  { "DeleteSecurityContext", SSPID_CALL_DELETE, TRUE, handle_delete_security_context },
-  { "FreeCredentialsHandle", SSPID_CALL_FREE, TRUE, handle_free_credentials_handle },
-  { "QueryContext", SSPID_CALL_QUERY, FALSE, handle_query_context },
-  { "EncryptMessage", SSPID_CALL_ENCRYPT, FALSE, handle_encrypt_message },
-  { "DecryptMessage", SSPID_CALL_DECRYPT, FALSE, handle_decrypt_message },
-  { "ApplyControlToken", SSPID_CALL_APPLY_CONTROL, FALSE, handle_apply_control_token },
-  { "GetStatus", SSPID_CALL_GET_STATUS, FALSE, handle_get_status },
-  { "ListCredentials", SSPID_CALL_LIST_CREDENTIALS, FALSE, handle_list_credentials },
-  { "ListContexts", SSPID_CALL_LIST_CONTEXTS, FALSE, handle_list_contexts },
-  { SSPID_METHOD_OPEN_RECORD_CHANNEL, SSPID_CALL_OPEN_CHANNEL, FALSE,
-    handle_open_record_channel },
+/* Indexed by SspidCallKind. */
+static void (*const handlers[]) (SspidCall *call) = {
+  [SSPID_CALL_HELLO] = handle_hello,
+  [SSPID_CALL_ACQUIRE] = handle_acquire_credentials_handle,
+  [SSPID_CALL_INITIALIZE] = handle_step,
+  [SSPID_CALL_ACCEPT] = handle_step,
+  [SSPID_CALL_DELETE] = handle_on_context,
+  [SSPID_CALL_FREE] = handle_free_credentials_handle,
+  [SSPID_CALL_QUERY] = handle_on_context,
+  [SSPID_CALL_ENCRYPT] = handle_on_context,
+  [SSPID_CALL_DECRYPT] = handle_on_context,
+  [SSPID_CALL_APPLY_CONTROL] = handle_on_context,
+  [SSPID_CALL_GET_STATUS] = handle_get_status,
+  [SSPID_CALL_LIST_CREDENTIALS] = handle_list_credentials,
+  [SSPID_CALL_LIST_CONTEXTS] = handle_list_contexts,
+  [SSPID_CALL_OPEN_CHANNEL] = handle_open_record_channel,
 };
+G_STATIC_ASSERT (G_N_ELEMENTS (handlers) == SSPID_CALL_OPEN_CHANNEL + 1);
 
 void
 sspid_call_dispatch (SspidCall *call)
 {
   SspidCaller *caller = call->caller;
-  const Method *method = NULL;
+  SECURITY_STATUS status;
 
   if (call->service->shutting_down)
     {
@@ -533,11 +405,21 @@ sspid_call_dispatch (SspidCall *call)
       return;
     }
 
-  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
-    if (methods[i].kind == call->kind)
-      method = &methods[i];
-  g_assert (method != NULL);
-  method->handle (call);
+  status = sspid_request_decode (call->kind, call->params,
+                                 call->service->config->max_token_size, &call->request);
+  if (status != SEC_E_OK)
+    {
+      /* The only refusal of a call that carries input is its size. */
+      if (call->request.input != NULL)
+        sspid_caller_log (caller, G_LOG_LEVEL_MESSAGE, "ctx", call->request.ctx_handle,
+                          "%s refused: input of %" G_GSIZE_FORMAT
+                          " bytes is over max-token-size=%u", call->method,
+                          g_variant_get_size (call->request.input),
+                          call->service->config->max_token_size);
+      sspid_call_answer_status (call, status);
+      return;
+    }
+  handlers[call->kind] (call);
 }
 
 /* Runs once the caller's identity is settled (sspid-caller.h). */
@@ -554,14 +436,11 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
              GDBusMethodInvocation *invocation, gpointer user_data)
 {
   SspidService *service = user_data;
-  const Method *method = NULL;
+  const SspidMethod *method = sspid_request_lookup_method (method_name);
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
   SspidCall *call;
   char *limit;
 
-  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
-    if (g_str_equal (methods[i].name, method_name))
-      method = &methods[i];
   /* GDBus checks names and signatures against the interface info first;
    * this is for the day the XML and this table drift apart. */
   if (method == NULL)
@@ -587,7 +466,7 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
    * registry entry. */
   if (method->kind == SSPID_CALL_HELLO)
     {
-      method->handle (call);
+      handle_hello (call);
       return;
     }
 

@@ -46,8 +46,7 @@ sspid_call_free (SspidCall *call)
   g_clear_pointer (&call->ctx, context_unref);
   g_clear_pointer (&call->channel, sspid_channel_unref);
   g_clear_pointer (&call->params, g_variant_unref);
-  g_clear_pointer (&call->input, g_variant_unref);
-  g_free (call->alpn);
+  sspid_request_clear (&call->request);
   sspid_tls_step_clear (&call->step);
   g_clear_pointer (&call->info, g_variant_unref);
   g_clear_pointer (&call->record, g_bytes_unref);
@@ -325,18 +324,15 @@ sspid_context_enqueue (SspidContext *ctx, SspidCall *call)
 static SECURITY_STATUS
 apply_control_token (SspidContext *ctx, SspidCall *call)
 {
-  if (call->token_type == SCHANNEL_SHUTDOWN)
-    {
-      sspid_tls_queue_alert (ctx->tls, TLS1_ALERT_WARNING, TLS1_ALERT_CLOSE_NOTIFY);
-      return SEC_E_OK;
-    }
-  if (call->token_type != SCHANNEL_ALERT)
-    return SEC_E_UNSUPPORTED_FUNCTION;
-  if ((call->alert_type != TLS1_ALERT_WARNING && call->alert_type != TLS1_ALERT_FATAL)
-      || call->alert_number > 255)
-    return SEC_E_INVALID_PARAMETER;
-  /* Schannel's values are the TLS wire values, as GnuTLS's are. */
-  sspid_tls_queue_alert (ctx->tls, (int) call->alert_type, (int) call->alert_number);
+  SECURITY_STATUS status = sspid_request_check_control_token (&call->request);
+
+  if (status != SEC_E_OK)
+    return status;
+  if (call->request.token_type == SCHANNEL_SHUTDOWN)
+    sspid_tls_queue_alert (ctx->tls, TLS1_ALERT_WARNING, TLS1_ALERT_CLOSE_NOTIFY);
+  else
+    sspid_tls_queue_alert (ctx->tls, (int) call->request.alert_type,
+                           (int) call->request.alert_number);
   return SEC_E_OK;
 }
 
@@ -412,13 +408,15 @@ worker_run_step (SspidCall *call, const guint8 *input, gsize input_len)
 
   if (call->create)
     {
+      const SspidRequest *request = &call->request;
       SECURITY_STATUS status;
 
       if (ctx->is_server)
-        status = sspid_tls_new_server (ctx->cred, call->context_req, call->alpn, &ctx->tls);
+        status = sspid_tls_new_server (ctx->cred, request->context_req, request->alpn,
+                                       &ctx->tls);
       else
-        status = sspid_tls_new_client (ctx->cred, call->target_name, call->context_req,
-                                       call->alpn, &ctx->tls);
+        status = sspid_tls_new_client (ctx->cred, request->target_name, request->context_req,
+                                       request->alpn, &ctx->tls);
       if (status != SEC_E_OK)
         {
           g_clear_pointer (&ctx->tls, sspid_tls_free);
@@ -457,8 +455,8 @@ work_run (SspidCall *call)
 {
   SspidTls *tls = call->ctx->tls;
   gsize len = 0;
-  const guint8 *bytes = call->input != NULL
-    ? g_variant_get_fixed_array (call->input, &len, 1) : NULL;
+  const guint8 *bytes = call->request.input != NULL
+    ? g_variant_get_fixed_array (call->request.input, &len, 1) : NULL;
 
   switch (call->kind)
     {

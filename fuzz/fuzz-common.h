@@ -19,6 +19,7 @@
 #include "sspi.h"
 #include "schannel.h"
 #include "sspid-credential.h"
+#include "sspid-request.h"
 #include "sspid-tls.h"
 
 int LLVMFuzzerInitialize (int *argc, char ***argv);
@@ -82,3 +83,12 @@ typedef struct {
 /* Runs the handshake of @client and @server to its end; TRUE if both are
  * established. */
 gboolean fuzz_converse (FuzzSide *client, FuzzSide *server);
+
+/* What EncryptMessage (@kind SSPID_CALL_ENCRYPT) or DecryptMessage does
+ * with a decoded request's bytes, on an established client session made
+ * at the first such request of the input. */
+void fuzz_record_request (SspidCallKind kind, const SspidRequest *request);
+
+/* Drops what the input made (fuzz_record_request()'s session), so that an
+ * input replays alike.  Call at the end of LLVMFuzzerTestOneInput(). */
+void fuzz_input_done (void);

@@ -8,6 +8,7 @@
  *   fuzz-handshake-client  what the engine's server sends, per conversation
  *   fuzz-record            scripts (see fuzz-record.c)
  *   fuzz-dbus-request      D-Bus messages as libsspi marshals them
+ *   fuzz-channel           record-channel packets as libsspi writes them
  *   fuzz-sspi-marshal      calls and answers (see fuzz-sspi-marshal.c)
  *   fuzz-config            a configuration naming the test PKI
  *
@@ -22,6 +23,7 @@
 
 #include "fuzz-common.h"
 #include "sspi-private.h"
+#include "sspid-channel.h"
 #include "sspid-proto.h"
 
 static const char *outdir;
@@ -217,6 +219,51 @@ dbus_requests (const guint8 *hello, gsize hello_len)
   save ("fuzz-dbus-request", "stream", stream->data, stream->len);
 }
 
+/* ---- fuzz-channel packets -------------------------------------------------- */
+
+/* One request packet (header + the "(tay)" body, as sspi-channel.c sends
+ * it) behind fuzz-channel.c's 2-byte length. */
+static void
+add_packet (GByteArray *to, guint16 op, guint64 handle, const void *data, gsize len)
+{
+  SspidChannelHeader header = { (guint32) to->len + 1, op, 0 };
+  g_autoptr (GVariant) params = g_variant_ref_sink (
+    g_variant_new ("(t@ay)", handle, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1)));
+  gsize size = sizeof header + g_variant_get_size (params);
+  guint8 prefix[2] = { (guint8) (size >> 8), (guint8) size };
+
+  g_byte_array_append (to, prefix, 2);
+  g_byte_array_append (to, (const guint8 *) &header, sizeof header);
+  g_byte_array_append (to, g_variant_get_data (params), (guint) g_variant_get_size (params));
+}
+
+static void
+channel_requests (void)
+{
+  g_autoptr (SspidTls) client = NULL;
+  g_autoptr (SspidTls) server = NULL;
+  g_autoptr (GBytes) record = NULL;
+  g_autoptr (GByteArray) one = g_byte_array_new ();
+  g_autoptr (GByteArray) stream = g_byte_array_new ();
+
+  /* A real record (under keys the fuzzer will not have: its framing is
+   * what counts). */
+  FUZZ_CHECK (fuzz_pair (NULL, "server", 0, &client, &server, NULL));
+  FUZZ_CHECK (sspid_tls_encrypt (server, (const guint8 *) "GET / HTTP/1.0\r\n\r\n", 18,
+                                 &record) == SEC_E_OK);
+
+  add_packet (one, SSPID_CHANNEL_OP_ENCRYPT, 2, "hello", 5);
+  save ("fuzz-channel", "encrypt", one->data, one->len);
+  g_byte_array_append (stream, one->data, one->len);
+  g_byte_array_set_size (one, 0);
+  add_packet (one, SSPID_CHANNEL_OP_DECRYPT, 2, g_bytes_get_data (record, NULL),
+              g_bytes_get_size (record));
+  save ("fuzz-channel", "decrypt", one->data, one->len);
+  g_byte_array_append (stream, one->data, one->len);
+  add_packet (stream, SSPID_CHANNEL_OP_ENCRYPT, 2, NULL, 0);
+  save ("fuzz-channel", "stream", stream->data, stream->len);
+}
+
 /* ---- fuzz-sspi-marshal inputs -------------------------------------------- */
 
 static void
@@ -354,6 +401,7 @@ main (int argc, char **argv)
   }
   records ();
   dbus_requests (hello->data, hello->len);
+  channel_requests ();
   marshal_inputs ();
   configs ();
   return 0;

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a caller's request says: its arguments decoded and checked, before
+ * anything looks at the caller, its handles or its limits.
+ *
+ * Every byte of a request is hostile.  Bus calls reach us only after GDBus
+ * has checked the body against proto/org.sspid1.xml; record-channel packets
+ * (proto/sspid-channel.h) only after sspid_request_parse_channel().  From
+ * there both take the same path: sspid_request_decode() unpacks the
+ * parameters and refuses what no state could make valid (an unknown
+ * package, auth_data of the wrong type, input over max-token-size).
+ *
+ * Nothing here needs a bus, a registry or a session, so the fuzzers
+ * (fuzz/fuzz-dbus-request.c, fuzz/fuzz-channel.c) drive exactly this code.
+ */
+#pragma once
+
+#include <glib.h>
+
+#include "sspi.h"
+#include "sspid-channel.h"
+
+typedef enum {
+  SSPID_CALL_HELLO,
+  SSPID_CALL_ACQUIRE,
+  SSPID_CALL_INITIALIZE,
+  SSPID_CALL_ACCEPT,
+  SSPID_CALL_DELETE,
+  SSPID_CALL_FREE,
+  SSPID_CALL_QUERY,
+  SSPID_CALL_ENCRYPT,
+  SSPID_CALL_DECRYPT,
+  SSPID_CALL_APPLY_CONTROL,
+  SSPID_CALL_GET_STATUS,
+  SSPID_CALL_LIST_CREDENTIALS,
+  SSPID_CALL_LIST_CONTEXTS,
+  SSPID_CALL_OPEN_CHANNEL,
+} SspidCallKind;
+
+/* A method of org.sspid1.Sspi (proto/org.sspid1.xml). */
+typedef struct {
+  const char   *name;
+  SspidCallKind kind;
+  gboolean      has_call_id;   /* asynchronous: its first argument is the call id */
+} SspidMethod;
+
+/* The method named @name, or NULL. */
+const SspidMethod *sspid_request_lookup_method (const char *name);
+
+/* A request's arguments (the call id of an asynchronous method, its first
+ * argument, is read when the call arrives).  Strings are borrowed from the parameters the
+ * request was decoded from, which must outlive it. */
+typedef struct {
+  guint64      cred_handle;   /* ISC/ASC (first call), FreeCredentialsHandle */
+  guint64      ctx_handle;    /* the context the call names; 0: a first ISC/ASC */
+  const char  *principal;     /* AcquireCredentialsHandle */
+  const char  *package;
+  guint32      use;
+  guint32      protocols;     /* auth_data "enabled-protocols" (0 if absent) */
+  guint32      flags;         /* auth_data "flags" (0 if absent) */
+  const char  *target_name;   /* InitializeSecurityContext */
+  guint32      context_req;   /* ISC/ASC */
+  GVariant    *input;         /* "ay", owned: token, plaintext or records */
+  const char **alpn;          /* owned array of borrowed strings */
+  guint32      token_type;    /* ApplyControlToken */
+  guint32      alert_type;
+  guint32      alert_number;
+} SspidRequest;
+
+/* Decodes @params, which must already be of the in-type of the method of
+ * @kind, into @request (cleared first; clear it with sspid_request_clear()
+ * whatever this returns).  @max_token_size: the config's, 0 for none.
+ *
+ * Returns SEC_E_OK, or what the method answers for arguments no caller
+ * state could make valid: SEC_E_SECPKG_NOT_FOUND (package), or
+ * SEC_E_INVALID_PARAMETER (credential use, auth_data types, plaintext over
+ * @max_token_size), or SEC_E_INVALID_TOKEN (a handshake token or records
+ * over @max_token_size). */
+SECURITY_STATUS sspid_request_decode (SspidCallKind kind, GVariant *params,
+                                      guint max_token_size, SspidRequest *request);
+void sspid_request_clear (SspidRequest *request);
+
+/* ApplyControlToken's token: SEC_E_OK for SCHANNEL_SHUTDOWN or a
+ * well-formed SCHANNEL_ALERT, else SEC_E_UNSUPPORTED_FUNCTION (another
+ * token type) or SEC_E_INVALID_PARAMETER (a bad alert type or number).
+ * Checked when the call runs, after its handle: as on Windows, a bad
+ * handle is reported first. */
+SECURITY_STATUS sspid_request_check_control_token (const SspidRequest *request);
+
+typedef enum {
+  SSPID_CHANNEL_PACKET_OK,
+  SSPID_CHANNEL_PACKET_BAD_HEADER,   /* short, unknown op, flags: close the channel */
+  SSPID_CHANNEL_PACKET_BAD_BODY,     /* answer SEC_E_INVALID_TOKEN */
+} SspidChannelPacket;
+
+/* Parses a record-channel request packet.  On BAD_BODY and OK, @header,
+ * @kind (SSPID_CALL_ENCRYPT or _DECRYPT) are set; on OK also @params (a
+ * new ref, sharing @packet's memory), of the method's in-type. */
+SspidChannelPacket sspid_request_parse_channel (GBytes *packet, SspidChannelHeader *header,
+                                                SspidCallKind *kind, GVariant **params);
