@@ -195,22 +195,31 @@ random_handle (void)
   return ((guint64) g_random_int () << 32) | g_random_int () | 1;
 }
 
-static char *
-credential_names (GDBusConnection *conn)
+char *
+security_join_names (GVariant *entries)
 {
-  g_autoptr(GVariant) reply = call (conn, "ListCredentials", NULL);
-  g_autoptr(GVariant) list = g_variant_get_child_value (reply, 0);
   g_autoptr(GString) names = g_string_new (NULL);
 
-  for (gsize i = 0; i < g_variant_n_children (list); i++)
+  for (gsize i = 0; i < g_variant_n_children (entries); i++)
     {
-      g_autoptr(GVariant) entry = g_variant_get_child_value (list, i);
+      g_autoptr(GVariant) entry = g_variant_get_child_value (entries, i);
       const char *name = "?";
 
       g_variant_lookup (entry, "name", "&s", &name);
       g_string_append_printf (names, "%s%s", i > 0 ? "," : "", name);
     }
-  return g_strdup (names->len > 0 ? names->str : "-");
+  return g_string_free (g_steal_pointer (&names), FALSE);
+}
+
+/* "-" for none, so that the report line always has a value. */
+static char *
+credential_names (GDBusConnection *conn)
+{
+  g_autoptr(GVariant) reply = call (conn, "ListCredentials", NULL);
+  g_autoptr(GVariant) list = g_variant_get_child_value (reply, 0);
+  g_autofree char *names = security_join_names (list);
+
+  return g_strdup (*names != '\0' ? names : "-");
 }
 
 static int
@@ -556,6 +565,23 @@ tcp_socket (guint16 port, gboolean listen_on)
  * memory scan sees what this process handled. */
 static GBytes *last_plaintext;
 
+/* Receives the peer's plaintext into last_plaintext and reports its
+ * first line as "TAG got LINE": both session directions end this way. */
+static void
+receive_and_report (Session *s, const char *tag)
+{
+  gsize n = 0;
+  const char *data;
+  const char *nl;
+
+  g_clear_pointer (&last_plaintext, g_bytes_unref);
+  last_plaintext = session_receive (s);
+  data = g_bytes_get_data (last_plaintext, &n);
+  nl = data != NULL ? memchr (data, '\n', n) : NULL;
+  /* The plaintext is bytes, not a string: no NUL to stop at. */
+  report ("%s got %.*s", tag, (int) (nl != NULL ? (gsize) (nl - data) : n), data != NULL ? data : "");
+}
+
 static void
 client_session (GDBusConnection *conn, guint64 cred, guint16 port, const char *tag)
 {
@@ -565,16 +591,7 @@ client_session (GDBusConnection *conn, guint64 cred, guint16 port, const char *t
   session_handshake (&s, cred, "localhost");
   report ("%s resumed=%d", tag, session_is_resumed (&s));
   session_send (&s, text);
-  g_clear_pointer (&last_plaintext, g_bytes_unref);
-  last_plaintext = session_receive (&s);
-  {
-    gsize n = 0;
-    const char *data = g_bytes_get_data (last_plaintext, &n);
-    const char *nl = data != NULL ? memchr (data, '\n', n) : NULL;
-
-    /* The plaintext is bytes, not a string: no NUL to stop at. */
-    report ("%s got %.*s", tag, (int) (nl != NULL ? (gsize) (nl - data) : n), data != NULL ? data : "");
-  }
+  receive_and_report (&s, tag);
   session_close (&s);
 }
 
@@ -597,16 +614,7 @@ server_session (GDBusConnection *conn, guint64 cred, const char *tag)
   session_handshake (&s, cred, NULL);
   report ("%s established", tag);
   session_send (&s, "from-daemon\n");
-  g_clear_pointer (&last_plaintext, g_bytes_unref);
-  last_plaintext = session_receive (&s);
-  {
-    gsize n = 0;
-    const char *data = g_bytes_get_data (last_plaintext, &n);
-    const char *nl = data != NULL ? memchr (data, '\n', n) : NULL;
-
-    /* The plaintext is bytes, not a string: no NUL to stop at. */
-    report ("%s got %.*s", tag, (int) (nl != NULL ? (gsize) (nl - data) : n), data != NULL ? data : "");
-  }
+  receive_and_report (&s, tag);
   session_close (&s);
 }
 

@@ -28,6 +28,11 @@
 #include <check.h>
 #include <glib.h>
 
+/* Both sides: the "name"s of @entries (the aa{sv} of a ListCredentials
+ * answer), comma-separated, "" for none, so that what a child reports and
+ * what the parent expects are written alike.  g_free() it. */
+char *security_join_names (GVariant *entries);
+
 /* Child side: runs the mode named by argv[2]; returns the exit status. */
 int security_client_main (int argc, char **argv);
 

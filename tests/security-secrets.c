@@ -30,21 +30,6 @@
 #include "security-client.h"
 #include "testutil.h"
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-}
-
 /* --- a monitor on the bus ------------------------------------------------ */
 
 typedef struct {
@@ -91,7 +76,7 @@ monitor_start (void)
   g_autoptr(GVariant) reply = NULL;
   Monitor *m = g_new0 (Monitor, 1);
 
-  m->conn = g_dbus_connection_new_for_address_sync (env->bus_address,
+  m->conn = g_dbus_connection_new_for_address_sync (tu_fixture_env->bus_address,
                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
                                                     | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                     NULL, NULL, &error);
@@ -342,8 +327,8 @@ START_TEST (test_secrets_stay_in_daemon)
   g_autofree char *ca = tu_pki_path ("ca.pem");
   g_autofree char *peer_pem = tu_pki_path ("server.pem");
   g_autofree char *peer_key = tu_pki_path ("server.key");
-  g_autofree char *log1 = g_build_filename (env->dir, "s_server.keylog", NULL);
-  g_autofree char *log2 = g_build_filename (env->dir, "s_client.keylog", NULL);
+  g_autofree char *log1 = g_build_filename (tu_fixture_env->dir, "s_server.keylog", NULL);
+  g_autofree char *log2 = g_build_filename (tu_fixture_env->dir, "s_client.keylog", NULL);
   guint16 port = tu_free_port ();
   g_autofree char *accept = g_strdup_printf ("127.0.0.1:%u", port);
   g_autofree char *port_text = g_strdup_printf ("%u", port);
@@ -366,9 +351,9 @@ START_TEST (test_secrets_stay_in_daemon)
   gsize scanned;
   Child *c;
 
-  s_server = tu_spawn (env, "s_server", server_argv, NULL);
+  s_server = tu_spawn (tu_fixture_env, "s_server", server_argv, NULL);
   ck_assert_msg (tu_wait_port (port, 10000), "openssl s_server did not listen");
-  c = child_start (FALSE, (const char *const[]) { "secrets", env->bus_address, port_text, NULL });
+  c = child_start (FALSE, (const char *const[]) { "secrets", tu_fixture_env->bus_address, port_text, NULL });
 
   /* TLS 1.3 with a client certificate: the daemon signs with client.key. */
   {
@@ -391,7 +376,7 @@ START_TEST (test_secrets_stay_in_daemon)
                                         "-keylogfile", log2, "-quiet", NULL };
     g_autofree char *got = NULL;
 
-    s_client = tu_spawn (env, "s_client", client_argv, &s_client_in);
+    s_client = tu_spawn (tu_fixture_env, "s_client", client_argv, &s_client_in);
     g_free (child_expect (c, "s3 established"));
     ck_assert_int_eq (write (s_client_in, marker_line, strlen (marker_line)),
                       (int) strlen (marker_line));
@@ -417,8 +402,8 @@ START_TEST (test_secrets_stay_in_daemon)
   tu_kill (s_client);
   tu_kill (s_server);
   bus = monitor_stop (monitor, &messages);
-  daemon_log = tu_env_daemon_log (env);
-  peer_output = tu_spawn_output (env, "s_client");
+  daemon_log = tu_env_daemon_log (tu_fixture_env);
+  peer_output = tu_spawn_output (tu_fixture_env, "s_client");
 
   printf ("searched %u bus messages (%" G_GSIZE_FORMAT " bytes), %" G_GSIZE_FORMAT
           " bytes of client memory and the daemon log for %u secrets: none found\n",
@@ -459,7 +444,7 @@ security_secrets_tcase (void)
 {
   TCase *tc = tcase_create ("secrets");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 180);
   tcase_add_test (tc, test_secrets_stay_in_daemon);
   return tc;

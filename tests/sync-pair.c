@@ -138,6 +138,12 @@ sync_pair_read_tickets (SyncPair *p)
   return n;
 }
 
+guint32
+sp_loop_protocol (int i)
+{
+  return i == 0 ? SP_PROT_TLS1_3_CLIENT : SP_PROT_TLS1_2_CLIENT;
+}
+
 SecPkgContext_StreamSizes
 sp_stream_sizes (CtxtHandle *ctx)
 {

@@ -44,6 +44,10 @@ void sync_pair_clear (SyncPair *p);
  * asserting each gives SEC_E_OK and no data.  Returns how many. */
 guint sync_pair_read_tickets (SyncPair *p);
 
+/* The client protocol for iteration @i of a test looping over 0..2
+ * (tcase_add_loop_test): TLS 1.3 for 0, TLS 1.2 for 1. */
+guint32 sp_loop_protocol (int i);
+
 /* The context's STREAM_SIZES (asserted to succeed). */
 SecPkgContext_StreamSizes sp_stream_sizes (CtxtHandle *ctx);
 /* EncryptMessage of @len bytes as [STREAM_HEADER, DATA, STREAM_TRAILER,

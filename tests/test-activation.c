@@ -17,7 +17,6 @@
 
 #include <check.h>
 #include <errno.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,15 +48,6 @@ typedef struct {
 
 static Bus bus;
 
-static char *
-user_name (void)
-{
-  struct passwd *pw = getpwuid (getuid ());
-
-  ck_assert (pw != NULL);
-  return g_strdup (pw->pw_name);
-}
-
 static void
 write_file (const char *dir, const char *name, const char *contents)
 {
@@ -66,20 +56,6 @@ write_file (const char *dir, const char *name, const char *contents)
 
   ck_assert_msg (g_file_set_contents (path, contents, -1, &error), "%s: %s", path,
                  error ? error->message : "");
-}
-
-/* The project's policy, with the user running the test as the daemon's. */
-static void
-write_policy (void)
-{
-  g_autofree char *policy = NULL;
-  g_autofree char *user = user_name ();
-  g_autoptr (GString) text = NULL;
-
-  ck_assert (g_file_get_contents (SSPID_BUS_POLICY_FILE, &policy, NULL, NULL));
-  text = g_string_new (policy);
-  g_string_replace (text, "@SSPID_USER@", user, 0);
-  write_file (bus.dir, "org.sspid1.conf", text->str);
 }
 
 /* The built activation file, checked, with Exec= pointing at @exec. */
@@ -116,41 +92,16 @@ write_activation_file (const char *exec)
   write_file (services, "org.sspid1.service", out->str);
 }
 
+/* The tests' bus (testutil) with the project's policy, activating from
+ * bus.dir/services. */
 static char *
 bus_config (void)
 {
-  g_autofree char *user = user_name ();
-  g_autofree char *socket = g_build_filename (bus.dir, "bus", NULL);
   g_autofree char *services = g_build_filename (bus.dir, "services", NULL);
-  g_autofree char *policy = g_build_filename (bus.dir, "org.sspid1.conf", NULL);
+  g_autofree char *policy = tu_write_bus_policy (bus.dir);
 
-  return g_markup_printf_escaped (
-    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-    "<busconfig>\n"
-    "  <type>custom</type>\n"
-    "  <listen>unix:path=%s</listen>\n"
-    "  <auth>EXTERNAL</auth>\n"
-    "  <servicedir>%s</servicedir>\n"
-    "  <policy context=\"default\">\n"
-    "    <allow user=\"*\"/>\n"
-    "    <deny own=\"*\"/>\n"
-    "    <deny send_type=\"method_call\"/>\n"
-    "    <allow send_type=\"signal\"/>\n"
-    "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
-    "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
-    "    <allow receive_type=\"method_call\"/>\n"
-    "    <allow receive_type=\"method_return\"/>\n"
-    "    <allow receive_type=\"error\"/>\n"
-    "    <allow receive_type=\"signal\"/>\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
-    "  </policy>\n"
-    "  <policy user=\"%s\">\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\"/>\n"
-    "  </policy>\n"
-    "  <include ignore_missing=\"no\">%s</include>\n"
-    "</busconfig>\n",
-    socket, services, user, policy);
+  ck_assert_msg (policy != NULL, "%s is missing", SSPID_BUS_POLICY_FILE);
+  return tu_bus_config (bus.dir, policy, services);
 }
 
 /* Starts the bus (no daemon) with an activation file whose Exec= runs
@@ -177,7 +128,6 @@ start_bus (const char *binary)
   write_file (bus.dir, "sspid.conf", conf_text);
   exec = g_strdup_printf ("%s --address %s --config %s", binary, bus.address, sspid_conf);
 
-  write_policy ();
   write_activation_file (exec);
   config = bus_config ();
   write_file (bus.dir, "bus.conf", config);
@@ -398,11 +348,5 @@ activation_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (activation_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite (activation_suite ());
 }

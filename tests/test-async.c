@@ -33,21 +33,6 @@
 /* Long enough for a wrongly delivered answer to show up. */
 #define SETTLE_MS 300
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-}
-
 /* ---- a callback recorder ------------------------------------------------ */
 
 typedef struct Waiter Waiter;
@@ -226,7 +211,7 @@ first_isc_sync (CredHandle *cred)
 static void
 daemon_signal (int signo)
 {
-  ck_assert_int_eq (kill (env->daemon_pid, signo), 0);
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, signo), 0);
 }
 
 static gint64
@@ -652,7 +637,7 @@ START_TEST (test_daemon_killed_with_calls_pending)
   ck_assert_int_eq (queue_first_isc (ctx[1], w[1], &cred), SEC_E_OK);
   ck_assert_int_eq (SspiDeleteSecurityContextAsync (ctx[2], &ctxt), SEC_E_OK);
 
-  tu_env_kill_daemon (env, SIGKILL);
+  tu_env_kill_daemon (tu_fixture_env, SIGKILL);
   start = g_get_monotonic_time ();
   for (int i = 0; i < 3; i++)
     {
@@ -672,7 +657,7 @@ START_TEST (test_daemon_killed_with_calls_pending)
                     SEC_E_NO_AUTHENTICATING_AUTHORITY);
   ck_assert_int_le (ms_since (start), 2000);
 
-  tu_env_start_daemon (env);
+  tu_env_start_daemon (tu_fixture_env);
   ck_assert_int_eq (queue_anonymous_acquire (ctx[0], w[0]), SEC_E_OK);
   ck_assert (waiter_wait (w[0], 2, WAIT_MS));
   ck_assert_int_eq (w[0]->status, SEC_E_OK);
@@ -700,7 +685,7 @@ forge_completed (void)
   g_autoptr(GVariant) names = NULL;
   g_autofree const char **list = NULL;
 
-  c = g_dbus_connection_new_for_address_sync (env->bus_address,
+  c = g_dbus_connection_new_for_address_sync (tu_fixture_env->bus_address,
                                               G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
                                               | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                               NULL, NULL, &error);
@@ -815,7 +800,7 @@ async_suite (void)
   TCase *tc;
 
   tc = tcase_create ("completion");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_acquire_completes_once_on_library_thread);
   tcase_add_test (tc, test_first_isc_outputs_before_callback);
@@ -826,7 +811,7 @@ async_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("pending");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_pending_context_refuses_second_call);
   tcase_add_test (tc, test_free_while_pending);
@@ -834,7 +819,7 @@ async_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("refusals");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_unknown_credential);
   tcase_add_test (tc, test_wrong_package_at_queue_time);
@@ -842,7 +827,7 @@ async_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("failures");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_daemon_killed_with_calls_pending);
   tcase_add_test (tc, test_forged_completed_ignored);
@@ -855,11 +840,5 @@ async_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (async_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite (async_suite ());
 }

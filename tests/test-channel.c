@@ -41,21 +41,7 @@
 #include "sync-pair.h"
 #include "testutil.h"
 
-static TuEnv *env;
 static const SyncPairOptions no_options = { 0 };
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-}
 
 /* --- helpers ------------------------------------------------------------- */
 
@@ -64,7 +50,7 @@ teardown (void)
 static guint64
 status_value (const char *key)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   g_autoptr(GVariant) reply = call_ok (conn, "GetStatus", NULL, "(a{sv})");
   g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
   g_autoptr(GVariant) v = g_variant_lookup_value (dict, key, NULL);
@@ -201,7 +187,7 @@ libsspi_round_trip (SyncPair *p)
 static long
 daemon_rss_kib (void)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) env->daemon_pid);
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) tu_fixture_env->daemon_pid);
   g_autofree char *text = NULL;
   const char *line;
 
@@ -334,7 +320,7 @@ END_TEST
 
 START_TEST (test_raw_round_trip)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   guint64 cctx, sctx;
   int fd;
   SspidChannelHeader h;
@@ -383,7 +369,7 @@ END_TEST
 
 START_TEST (test_hostile_packets)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   g_autofree guint8 *big = g_malloc0 (SSPID_CHANNEL_MAX_PACKET + 4096);
   guint64 cctx, sctx;
   SyncPair p = { 0 };
@@ -468,8 +454,8 @@ END_TEST
 
 START_TEST (test_other_connection_handle)
 {
-  g_autoptr(GDBusConnection) owner = connect_bus (env);
-  g_autoptr(GDBusConnection) other = connect_bus (env);
+  g_autoptr(GDBusConnection) owner = connect_bus (tu_fixture_env);
+  g_autoptr(GDBusConnection) other = connect_bus (tu_fixture_env);
   guint64 cctx, sctx;
   int fd;
 
@@ -497,7 +483,7 @@ END_TEST
 
 START_TEST (test_channel_limit_and_lifetime)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   g_autoptr(GError) error = NULL;
   int fds[SSPID_CHANNEL_MAX_PER_CONNECTION];
 
@@ -534,7 +520,7 @@ END_TEST
 
 START_TEST (test_writer_never_reads)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   g_autofree guint8 *data = g_malloc0 (16384);
   g_autoptr(GVariant) body = NULL;
   SyncPair p = { 0 };
@@ -676,10 +662,10 @@ START_TEST (test_daemon_killed)
   /* A record call waiting on the channel when the daemon dies. */
   job.ctx = p.cctx;
   job.status = SEC_E_OK;
-  ck_assert_int_eq (kill (env->daemon_pid, SIGSTOP), 0);
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
   thread = g_thread_new ("encrypt", encrypt_thread, &job);
   g_usleep (300000);
-  tu_env_kill_daemon (env, SIGKILL);
+  tu_env_kill_daemon (tu_fixture_env, SIGKILL);
   g_thread_join (thread);
   ck_assert_int_eq (job.status, SEC_E_NO_AUTHENTICATING_AUTHORITY);
 
@@ -689,7 +675,7 @@ START_TEST (test_daemon_killed)
   /* p's handles died with the daemon: not freed; its buffers are ours. */
   g_clear_pointer (&p.to_client, g_byte_array_unref);
   g_clear_pointer (&p.to_server, g_byte_array_unref);
-  tu_env_start_daemon (env);
+  tu_env_start_daemon (tu_fixture_env);
   {
     SyncPair q = { 0 };
 
@@ -705,7 +691,7 @@ END_TEST
 
 START_TEST (test_unanswered_delete_raw)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   Listener *l = listener_new (conn);
   guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   guint64 c1 = start_client (conn, cred), c2 = start_client (conn, cred);
@@ -762,7 +748,7 @@ channel_suite (void)
   TCase *tc;
 
   tc = tcase_create ("library");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_records_use_channel);
   tcase_add_test (tc, test_records_without_channel);
@@ -773,7 +759,7 @@ channel_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("raw");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_raw_round_trip);
   tcase_add_test (tc, test_hostile_packets);
@@ -783,7 +769,7 @@ channel_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("unanswered");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_unanswered_delete_raw);
   tcase_add_test (tc, test_fire_and_forget_delete);
@@ -794,11 +780,5 @@ channel_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (channel_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite (channel_suite ());
 }

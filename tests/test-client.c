@@ -25,31 +25,10 @@
 #include "testutil.h"
 #include "tls-pair.h"
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-}
-
 #define ISC_FLAGS (ISC_REQ_CONFIDENTIALITY | ISC_REQ_REPLAY_DETECT \
                    | ISC_REQ_SEQUENCE_DETECT | ISC_REQ_STREAM)
 
 /* The protocol of loop test @i: 0 is TLS 1.3, 1 is TLS 1.2. */
-static guint32
-loop_protocol (int i)
-{
-  return i == 0 ? SP_PROT_TLS1_3_CLIENT : SP_PROT_TLS1_2_CLIENT;
-}
-
 static void
 handshake (SyncPair *p, guint32 client_protocols)
 {
@@ -259,7 +238,7 @@ START_TEST (test_attributes_by_protocol)
   g_autoptr(GBytes) sep = NULL;
   SyncPair p;
 
-  handshake (&p, loop_protocol (_i));
+  handshake (&p, sp_loop_protocol (_i));
 
   ck_assert_int_eq (QueryContextAttributesA (&p.cctx, SECPKG_ATTR_CONNECTION_INFO, &conn),
                     SEC_E_OK);
@@ -347,28 +326,6 @@ START_TEST (test_attributes_before_established)
 }
 END_TEST
 
-/* The DER of the (first) certificate of a PEM file of the test PKI. */
-static GBytes *
-pem_der (const char *file)
-{
-  g_autofree char *path = tu_pki_path (file);
-  g_autofree char *pem = NULL;
-  g_autofree char *body = NULL;
-  guchar *der;
-  gsize len = 0;
-  char *start, *end;
-
-  ck_assert (g_file_get_contents (path, &pem, NULL, NULL));
-  start = strstr (pem, "-----BEGIN CERTIFICATE-----");
-  ck_assert_ptr_nonnull (start);
-  start = strchr (start, '\n') + 1;
-  end = strstr (start, "-----END CERTIFICATE-----");
-  ck_assert_ptr_nonnull (end);
-  body = g_strndup (start, end - start);
-  der = g_base64_decode (body, &len);
-  return g_bytes_new_take (der, len);
-}
-
 static void
 assert_cert_is (PCCERT_CONTEXT cert, GBytes *der)
 {
@@ -388,13 +345,14 @@ START_TEST (test_peer_chain)
   g_autofree char *ca_pem = tu_pki_path ("ca.pem");
   g_autofree char *server_key = tu_pki_path ("server.key");
   g_autofree char *a = NULL, *b = NULL, *chain = NULL, *extra = NULL;
-  g_autoptr(GBytes) leaf = pem_der ("server.pem");
-  g_autoptr(GBytes) ca = pem_der ("ca.pem");
-  g_autoptr(GBytes) client = pem_der ("client.pem");
+  g_autoptr(GBytes) leaf = tu_pki_cert_der ("server.pem");
+  g_autoptr(GBytes) ca = tu_pki_cert_der ("ca.pem");
+  g_autoptr(GBytes) client = tu_pki_cert_der ("client.pem");
   SecPkgContext_SspidPeerChain pc;
   PCCERT_CONTEXT cert = NULL;
   SyncPairOptions opts = { .server_credential = "chain" };
   SyncPair p;
+  TuEnv *env;
 
   ck_assert (g_file_get_contents (server_pem, &a, NULL, NULL));
   ck_assert (g_file_get_contents (ca_pem, &b, NULL, NULL));
@@ -433,7 +391,6 @@ START_TEST (test_peer_chain)
   sync_pair_clear (&p);
 
   tu_env_stop (env);
-  env = NULL;
   g_unlink (chain_path);
   g_rmdir (dir);
 }
@@ -625,14 +582,14 @@ client_suite (void)
   TCase *tc;
 
   tc = tcase_create ("marshalling");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_sch_credentials_protocols);
   tcase_add_test (tc, test_malformed_alpn_refused);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("context-attributes");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_query_attributes);
   tcase_add_loop_test (tc, test_attributes_by_protocol, 0, 2);
@@ -646,7 +603,7 @@ client_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("credentials-packages");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_credential_attributes);
   tcase_add_test (tc, test_package_info);
@@ -659,11 +616,5 @@ client_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (client_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite (client_suite ());
 }

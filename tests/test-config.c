@@ -187,11 +187,5 @@ config_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (config_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite (config_suite ());
 }

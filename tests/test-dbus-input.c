@@ -14,32 +14,17 @@
 
 #include "dbus-raw.h"
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
 static void
 setup_limits (void)
 {
-  env = tu_env_start ("[daemon]\nmax-token-size=4096\nmax-contexts-per-user=4\n");
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
+  tu_fixture_setup_with ("[daemon]\nmax-token-size=4096\nmax-contexts-per-user=4\n");
 }
 
 /* --- wrong argument types ----------------------------------------------- */
 
 START_TEST (test_wrong_types)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   const char *invalid = "org.freedesktop.DBus.Error.InvalidArgs";
   const struct {
     const char *method;
@@ -93,7 +78,7 @@ END_TEST
 
 START_TEST (test_unknown_method)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
 
   assert_dbus_error (conn, SSPID_INTERFACE, "NoSuchMethod", NULL,
                      "org.freedesktop.DBus.Error.UnknownMethod");
@@ -111,7 +96,7 @@ END_TEST
 
 START_TEST (test_unknown_handles)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   const guint32 invalid = (guint32) SEC_E_INVALID_HANDLE;
   guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   guint64 server_cred = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
@@ -181,8 +166,8 @@ END_TEST
  * never issued: compare the full replies. */
 START_TEST (test_foreign_handles)
 {
-  g_autoptr(GDBusConnection) a = connect_bus (env);
-  g_autoptr(GDBusConnection) b = connect_bus (env);
+  g_autoptr(GDBusConnection) a = connect_bus (tu_fixture_env);
+  g_autoptr(GDBusConnection) b = connect_bus (tu_fixture_env);
   guint64 cred_a = acquire_ok (a, "", SECPKG_CRED_OUTBOUND);
   guint64 server_a = acquire_ok (a, "server", SECPKG_CRED_INBOUND);
   guint64 ctx_a = start_client (a, cred_a);
@@ -291,8 +276,8 @@ name_gone_cb (GDBusConnection *conn, const char *sender, const char *path,
  * connection that closes gives its contexts back at once. */
 START_TEST (test_context_limit)
 {
-  g_autoptr(GDBusConnection) b = connect_bus (env);
-  g_autoptr(GDBusConnection) a = connect_bus (env);
+  g_autoptr(GDBusConnection) b = connect_bus (tu_fixture_env);
+  g_autoptr(GDBusConnection) a = connect_bus (tu_fixture_env);
   g_autofree char *a_name = g_strdup (g_dbus_connection_get_unique_name (a));
   guint64 cred_a = acquire_ok (a, "", SECPKG_CRED_OUTBOUND);
   guint64 cred_b = acquire_ok (b, "", SECPKG_CRED_OUTBOUND);
@@ -351,7 +336,7 @@ END_TEST
 
 START_TEST (test_token_too_big)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   guint64 server = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
   g_autofree guint8 *big = g_malloc0 (4097);
@@ -392,7 +377,7 @@ END_TEST
 
 START_TEST (test_no_reply_completed)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   Listener *l = listener_new (conn);
   const guint64 call_id = G_GUINT64_CONSTANT (0xfeedface12345678);
   guint64 got_id, handle;
@@ -428,38 +413,19 @@ static Suite *
 dbus_input_suite (void)
 {
   Suite *s = suite_create ("dbus-input");
-  struct {
-    const char *name;
-    void (*setup) (void);
-    const TTest *tests[6];
-  } cases[] = {
-    { "malformed", setup, { test_wrong_types, test_unknown_method } },
-    { "handles", setup, { test_unknown_handles, test_foreign_handles } },
+  const TuCase cases[] = {
+    { "malformed", tu_fixture_setup, { test_wrong_types, test_unknown_method } },
+    { "handles", tu_fixture_setup, { test_unknown_handles, test_foreign_handles } },
     { "limits", setup_limits, { test_token_too_big, test_context_limit } },
-    { "completed", setup, { test_no_reply_completed } },
+    { "completed", tu_fixture_setup, { test_no_reply_completed } },
   };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      TCase *tc = tcase_create (cases[i].name);
-
-      tcase_add_checked_fixture (tc, cases[i].setup, teardown);
-      tcase_set_timeout (tc, 120);
-      for (gsize j = 0; j < G_N_ELEMENTS (cases[i].tests) && cases[i].tests[j] != NULL; j++)
-        tcase_add_test (tc, cases[i].tests[j]);
-      suite_add_tcase (s, tc);
-    }
+  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 120);
   return s;
 }
 
 int
 main (void)
 {
-  SRunner *sr = srunner_create (dbus_input_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite (dbus_input_suite ());
 }

@@ -16,14 +16,6 @@
 
 #include "dbus-raw.h"
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
 /* Short, so that the test is quick; under a wrapper (valgrind) long enough
  * for the handshake that must finish in time. */
 static guint
@@ -38,14 +30,7 @@ setup_timeout (void)
   g_autofree char *config = g_strdup_printf ("[daemon]\nhandshake-timeout-sec=%u\n",
                                              handshake_timeout_sec ());
 
-  env = tu_env_start (config);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
+  tu_fixture_setup_with (config);
 }
 
 /* --- order ------------------------------------------------------------- */
@@ -54,7 +39,7 @@ teardown (void)
  * the bus, then answered in order. */
 START_TEST (test_burst_in_order)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   Listener *l = listener_new (conn);
   g_autoptr(GHashTable) handles = g_hash_table_new_full (g_int64_hash, g_int64_equal,
                                                          g_free, NULL);
@@ -86,7 +71,7 @@ END_TEST
  * result is still delivered first. */
 START_TEST (test_delete_behind_step)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   guint64 ctx = start_client (conn, cred);
   const guint8 junk[64] = { 0x16, 0x03, 0x03, 0x00, 0x3b, 0x02 };
@@ -122,14 +107,14 @@ END_TEST
  * after free) and keeps serving. */
 START_TEST (test_disconnect_in_flight)
 {
-  g_autoptr(GDBusConnection) keeper = connect_bus (env);
+  g_autoptr(GDBusConnection) keeper = connect_bus (tu_fixture_env);
   guint64 cred = acquire_ok (keeper, "", SECPKG_CRED_OUTBOUND);
   g_autoptr(GVariant) hello = initialize (keeper, cred, 0, NULL, 0);
   g_autoptr(GVariant) client_hello = g_variant_get_child_value (hello, 2);
 
   for (int round = 0; round < 20; round++)
     {
-      g_autoptr(GDBusConnection) conn = connect_bus (env);
+      g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
       guint64 server = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
 
       for (guint64 i = 0; i < 8; i++)
@@ -147,7 +132,7 @@ END_TEST
 
 START_TEST (test_handshake_and_direction)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   guint64 client_ctx, server_ctx;
   guint64 outbound = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   guint64 inbound = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
@@ -191,7 +176,7 @@ END_TEST
  * then a shutdown whose close_notify the peer sees. */
 START_TEST (test_records)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   const char message[] = "GET / HTTP/1.0\r\n\r\n";
   guint64 client_ctx, server_ctx;
 
@@ -251,7 +236,7 @@ END_TEST
  * handle answers SEC_E_CONTEXT_EXPIRED until deleted.  A finished one stays. */
 START_TEST (test_handshake_timeout)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   guint64 stuck = start_client (conn, cred);
   const guint8 junk[8] = { 0x16, 0x03, 0x03 };
@@ -279,7 +264,7 @@ END_TEST
  * broken configuration leaves the running one in place. */
 START_TEST (test_reload)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   guint64 ctx = start_client (conn, cred);
   g_autofree char *pem = tu_pki_path ("client.pem");
@@ -294,8 +279,8 @@ START_TEST (test_reload)
     g_autoptr(GVariant) r = acquire (conn, "added", SECPKG_CRED_OUTBOUND);
     ck_assert_uint_eq (step_status (r), (guint32) SEC_E_UNKNOWN_CREDENTIALS);
   }
-  tu_env_write_config (env, extra);
-  ck_assert_int_eq (kill (env->daemon_pid, SIGHUP), 0);
+  tu_env_write_config (tu_fixture_env, extra);
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGHUP), 0);
   do
     {
       g_autoptr(GVariant) r = acquire (conn, "added", SECPKG_CRED_OUTBOUND);
@@ -310,11 +295,11 @@ START_TEST (test_reload)
   start_client (conn, cred);
 
   /* Broken: logged, and the configuration above stays. */
-  tu_env_write_config (env, "[daemon]\nmax-token-size=not-a-number\n");
-  ck_assert_int_eq (kill (env->daemon_pid, SIGHUP), 0);
+  tu_env_write_config (tu_fixture_env, "[daemon]\nmax-token-size=not-a-number\n");
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGHUP), 0);
   for (;;)
     {
-      g_autofree char *log = tu_env_daemon_log (env);
+      g_autofree char *log = tu_env_daemon_log (tu_fixture_env);
       if (strstr (log, "keeping the current configuration") != NULL)
         break;
       ck_assert_msg (g_get_monotonic_time () < deadline, "no reload error logged");
@@ -329,38 +314,19 @@ static Suite *
 dbus_service_suite (void)
 {
   Suite *s = suite_create ("dbus-service");
-  struct {
-    const char *name;
-    void (*setup) (void);
-    const TTest *tests[6];
-  } cases[] = {
-    { "order", setup, { test_burst_in_order, test_delete_behind_step, test_disconnect_in_flight } },
-    { "sessions", setup, { test_handshake_and_direction, test_records } },
+  const TuCase cases[] = {
+    { "order", tu_fixture_setup, { test_burst_in_order, test_delete_behind_step, test_disconnect_in_flight } },
+    { "sessions", tu_fixture_setup, { test_handshake_and_direction, test_records } },
     { "timeout", setup_timeout, { test_handshake_timeout } },
-    { "reload", setup, { test_reload } },
+    { "reload", tu_fixture_setup, { test_reload } },
   };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      TCase *tc = tcase_create (cases[i].name);
-
-      tcase_add_checked_fixture (tc, cases[i].setup, teardown);
-      tcase_set_timeout (tc, 120);
-      for (gsize j = 0; j < G_N_ELEMENTS (cases[i].tests) && cases[i].tests[j] != NULL; j++)
-        tcase_add_test (tc, cases[i].tests[j]);
-      suite_add_tcase (s, tc);
-    }
+  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 120);
   return s;
 }
 
 int
 main (void)
 {
-  SRunner *sr = srunner_create (dbus_service_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite (dbus_service_suite ());
 }

@@ -43,22 +43,20 @@
 #define RECORD_WINDOW 64
 #define MANGLE_ROUNDS 10
 
-static TuEnv *env;
 static GDBusConnection *conn;
 
 static void
 setup (void)
 {
-  env = tu_env_start (NULL);
-  conn = connect_bus (env);
+  tu_fixture_setup ();
+  conn = connect_bus (tu_fixture_env);
 }
 
 static void
 teardown (void)
 {
   g_clear_object (&conn);
-  tu_env_stop (env);
-  env = NULL;
+  tu_fixture_teardown ();
 }
 
 static TuCounts
@@ -96,7 +94,7 @@ is_rss_meaningful (void)
 static guint64
 rss_kib (void)
 {
-  return tu_process_rss_kib (env->daemon_pid);
+  return tu_process_rss_kib (tu_fixture_env->daemon_pid);
 }
 
 static void
@@ -586,11 +584,5 @@ faults_input_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (faults_input_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite (faults_input_suite ());
 }

@@ -44,15 +44,6 @@
 
 #define MS(us) ((us) / 1000.0)
 
-static TuEnv *env;
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-}
-
 /* ---- the daemon's state --------------------------------------------------- */
 
 /* Polls GetStatus until it says @want; the µs that took, or -1 after
@@ -345,7 +336,7 @@ START_TEST (test_daemon_killed)
   guint pending = 0, refused = 0, at_kill;
   gint64 killed_at, latest = 0;
 
-  env = tu_env_start (NULL);
+  tu_fixture_setup ();
   ck_assert_int_eq (tp_acquire (NULL, SECPKG_CRED_OUTBOUND, 0, 0, &client_cred), SEC_E_OK);
   ck_assert_int_eq (tp_acquire ("server", SECPKG_CRED_INBOUND, 0, 0, &server_cred), SEC_E_OK);
 
@@ -353,7 +344,7 @@ START_TEST (test_daemon_killed)
    * it dies.  Either every handshake is at its first step, or they are
    * spread over all steps (stopped once a quarter of the steps are done). */
   if (!is_mid_handshake)
-    ck_assert_int_eq (kill (env->daemon_pid, SIGSTOP), 0);
+    ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
   chains = chains_start (N_KILL_CHAINS, &client_cred, &server_cred);
   if (is_mid_handshake)
     {
@@ -361,14 +352,14 @@ START_TEST (test_daemon_killed)
       while (chain_callbacks < N_KILL_CHAINS)
         g_cond_wait (&chain_cond, &chain_lock);
       g_mutex_unlock (&chain_lock);
-      ck_assert_int_eq (kill (env->daemon_pid, SIGSTOP), 0);
+      ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
     }
   g_usleep (200 * 1000);   /* answers already sent are in, no more can come */
   at_kill = N_KILL_CHAINS - chains_count_finished (chains, N_KILL_CHAINS);
   ck_assert_uint_ge (at_kill, is_mid_handshake ? N_KILL_CHAINS / 4 : N_KILL_CHAINS);
 
   killed_at = g_get_monotonic_time ();
-  ck_assert_int_eq (kill (env->daemon_pid, SIGKILL), 0);
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGKILL), 0);
   ck_assert_msg (chains_wait (chains, N_KILL_CHAINS, 10000),
                  "%u handshakes still pending 10 s after the daemon died",
                  N_KILL_CHAINS - chains_count_finished (chains, N_KILL_CHAINS));
@@ -409,11 +400,11 @@ START_TEST (test_daemon_killed)
   ck_assert_msg (latest < G_USEC_PER_SEC, "the last callback came %.1f ms after the kill",
                  MS (latest));
 
-  tu_env_kill_daemon (env, SIGKILL);   /* reaps it, waits for the name to go */
+  tu_env_kill_daemon (tu_fixture_env, SIGKILL);   /* reaps it, waits for the name to go */
   /* Mid-handshake, contexts existed; at the first step none had yet. */
   ck_assert_uint_eq (assert_handles_dead (&client_cred, &server_cred, chains, N_KILL_CHAINS) > 0,
                      is_mid_handshake);
-  tu_env_start_daemon (env);
+  tu_env_start_daemon (tu_fixture_env);
   assert_handles_dead (&client_cred, &server_cred, chains, N_KILL_CHAINS);
   chains_free (chains, N_KILL_CHAINS, FALSE);
 
@@ -448,7 +439,7 @@ victim_spawn (Victim *v, GRand *rand)
   g_free (v->tag);
   v->tag = g_strdup_printf ("victim-%u", spawned_clients++);
   v->kill_at = (guint) g_rand_int_range (rand, 1, 60);
-  v->pid = tu_spawn (env, v->tag, argv, NULL);
+  v->pid = tu_spawn (tu_fixture_env, v->tag, argv, NULL);
 }
 
 /* Handshakes the client has reported (one 'h' each). */
@@ -456,7 +447,7 @@ static guint
 victim_done (Victim *v)
 {
   g_autofree char *name = g_strconcat (v->tag, ".out", NULL);
-  g_autofree char *path = g_build_filename (env->dir, name, NULL);
+  g_autofree char *path = g_build_filename (tu_fixture_env->dir, name, NULL);
   struct stat st;
 
   return stat (path, &st) == 0 ? (guint) st.st_size : 0;
@@ -470,7 +461,7 @@ victim_check_alive (Victim *v)
 
   if (waitpid (v->pid, &status, WNOHANG) != v->pid)
     return;
-  g_printerr ("%s", tu_spawn_output (env, v->tag));
+  g_printerr ("%s", tu_spawn_output (tu_fixture_env, v->tag));
   ck_abort_msg ("%s ended by itself (wait status 0x%x)", v->tag, (unsigned) status);
 }
 
@@ -483,7 +474,7 @@ victim_kill (Victim *v)
   ck_assert_int_eq (waitpid (v->pid, &status, 0), v->pid);
   if (!WIFSIGNALED (status) || WTERMSIG (status) != SIGKILL)
     {
-      g_printerr ("%s", tu_spawn_output (env, v->tag));
+      g_printerr ("%s", tu_spawn_output (tu_fixture_env, v->tag));
       ck_abort_msg ("%s ended by itself (wait status 0x%x)", v->tag, (unsigned) status);
     }
   g_spawn_close_pid (v->pid);
@@ -501,8 +492,8 @@ START_TEST (test_clients_killed)
   gint64 took;
   TuCounts baseline, before, last;
 
-  env = tu_env_start (NULL);
-  conn = connect_bus (env);
+  tu_fixture_setup ();
+  conn = connect_bus (tu_fixture_env);
   baseline = tu_get_counts (conn);
 
   for (guint i = 0; i < KILL_CLIENTS; i++)
@@ -569,8 +560,8 @@ START_TEST (test_stalled_handshake)
   gint64 created, reaped_after = -1;
   TuCounts baseline, now;
 
-  env = tu_env_start ("[daemon]\nhandshake-timeout-sec=2\n");
-  conn = connect_bus (env);
+  tu_fixture_setup_with ("[daemon]\nhandshake-timeout-sec=2\n");
+  conn = connect_bus (tu_fixture_env);
   baseline = tu_get_counts (conn);
   client_cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   server_cred = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
@@ -652,14 +643,14 @@ END_TEST
 static void
 restart_bus (void)
 {
-  g_autofree char *config = g_build_filename (env->dir, "bus.conf", NULL);
+  g_autofree char *config = g_build_filename (tu_fixture_env->dir, "bus.conf", NULL);
   g_autofree char *config_arg = g_strconcat ("--config-file=", config, NULL);
-  g_autofree char *out_path = g_build_filename (env->dir, "bus-restarted.out", NULL);
+  g_autofree char *out_path = g_build_filename (tu_fixture_env->dir, "bus-restarted.out", NULL);
   const char *argv[] = { "dbus-daemon", config_arg, "--nofork", "--print-address=1", NULL };
   gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
   g_autofree char *address = NULL;
 
-  env->bus_pid = tu_spawn (env, "bus-restarted", argv, NULL);
+  tu_fixture_env->bus_pid = tu_spawn (tu_fixture_env, "bus-restarted", argv, NULL);
   while (address == NULL || strchr (address, '\n') == NULL)
     {
       g_clear_pointer (&address, g_free);
@@ -667,8 +658,8 @@ restart_bus (void)
       g_usleep (10 * 1000);
       g_file_get_contents (out_path, &address, NULL, NULL);
     }
-  g_free (env->bus_address);
-  env->bus_address = g_strdup (g_strstrip (address));
+  g_free (tu_fixture_env->bus_address);
+  tu_fixture_env->bus_address = g_strdup (g_strstrip (address));
 }
 
 /* The daemon leaves when its bus goes: reap it. */
@@ -678,13 +669,13 @@ reap_daemon_gone_with_bus (void)
   gint64 deadline = g_get_monotonic_time () + 10 * G_TIME_SPAN_SECOND;
   int status;
 
-  while (waitpid (env->daemon_pid, &status, WNOHANG) != env->daemon_pid)
+  while (waitpid (tu_fixture_env->daemon_pid, &status, WNOHANG) != tu_fixture_env->daemon_pid)
     {
       ck_assert_msg (g_get_monotonic_time () < deadline, "sspid outlived its bus by 10 s");
       g_usleep (10 * 1000);
     }
   ck_assert_msg (WIFEXITED (status), "sspid did not exit cleanly (0x%x)", (unsigned) status);
-  env->daemon_pid = 0;
+  tu_fixture_env->daemon_pid = 0;
 }
 
 #define N_BUS_CHAINS 20
@@ -698,23 +689,23 @@ START_TEST (test_bus_restarted)
   SECURITY_STATUS status;
   int bus_status;
 
-  env = tu_env_start (NULL);
+  tu_fixture_setup ();
   /* Clients know a system bus by its path alone (no guid), which is what
    * lets them reach the bus that replaces it. */
-  socket = g_build_filename (env->dir, "bus", NULL);
+  socket = g_build_filename (tu_fixture_env->dir, "bus", NULL);
   address = g_strdup_printf ("unix:path=%s", socket);
   g_setenv (SSPID_BUS_ADDRESS_ENV, address, TRUE);
   ck_assert_int_eq (tp_acquire (NULL, SECPKG_CRED_OUTBOUND, 0, 0, &client_cred), SEC_E_OK);
   ck_assert_int_eq (tp_acquire ("server", SECPKG_CRED_INBOUND, 0, 0, &server_cred), SEC_E_OK);
   old_cred = client_cred;
 
-  ck_assert_int_eq (kill (env->daemon_pid, SIGSTOP), 0);
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
   chains = chains_start (N_BUS_CHAINS, &client_cred, &server_cred);
   g_usleep (200 * 1000);
   ck_assert_uint_eq (chains_count_finished (chains, N_BUS_CHAINS), 0);
 
   killed_at = g_get_monotonic_time ();
-  ck_assert_int_eq (kill (env->bus_pid, SIGKILL), 0);
+  ck_assert_int_eq (kill (tu_fixture_env->bus_pid, SIGKILL), 0);
   ck_assert_msg (chains_wait (chains, N_BUS_CHAINS, 10000), "calls still pending 10 s after the bus died");
   for (guint i = 0; i < N_BUS_CHAINS; i++)
     {
@@ -728,9 +719,9 @@ START_TEST (test_bus_restarted)
   ck_assert_msg (latest < G_USEC_PER_SEC, "the last callback came %.1f ms after the kill",
                  MS (latest));
   chains_free (chains, N_BUS_CHAINS, FALSE);
-  ck_assert_int_eq (waitpid (env->bus_pid, &bus_status, 0), env->bus_pid);
-  env->bus_pid = 0;
-  ck_assert_int_eq (kill (env->daemon_pid, SIGCONT), 0);
+  ck_assert_int_eq (waitpid (tu_fixture_env->bus_pid, &bus_status, 0), tu_fixture_env->bus_pid);
+  tu_fixture_env->bus_pid = 0;
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGCONT), 0);
   reap_daemon_gone_with_bus ();
 
   /* No bus: a call says so at once. */
@@ -742,7 +733,7 @@ START_TEST (test_bus_restarted)
 
   /* Bus and daemon back: the next call gets through; old handles stay dead. */
   restart_bus ();
-  tu_env_start_daemon (env);
+  tu_env_start_daemon (tu_fixture_env);
   ck_assert_int_eq (tp_acquire (NULL, SECPKG_CRED_OUTBOUND, 0, 0, &client_cred), SEC_E_OK);
   ck_assert_int_eq (tp_acquire ("server", SECPKG_CRED_INBOUND, 0, 0, &server_cred), SEC_E_OK);
   ck_assert_int_eq (FreeCredentialsHandle (&old_cred), SEC_E_INVALID_HANDLE);
@@ -759,25 +750,25 @@ faults_suite (void)
   TCase *tc;
 
   tc = tcase_create ("daemon");
-  tcase_add_checked_fixture (tc, NULL, teardown);
+  tcase_add_checked_fixture (tc, NULL, tu_fixture_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_daemon_killed, 0, 2);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("clients");
-  tcase_add_checked_fixture (tc, NULL, teardown);
+  tcase_add_checked_fixture (tc, NULL, tu_fixture_teardown);
   tcase_set_timeout (tc, 180);
   tcase_add_test (tc, test_clients_killed);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("timeout");
-  tcase_add_checked_fixture (tc, NULL, teardown);
+  tcase_add_checked_fixture (tc, NULL, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_stalled_handshake);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("bus");
-  tcase_add_checked_fixture (tc, NULL, teardown);
+  tcase_add_checked_fixture (tc, NULL, tu_fixture_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_bus_restarted);
   suite_add_tcase (s, tc);
@@ -788,11 +779,5 @@ faults_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (faults_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite (faults_suite ());
 }

@@ -24,47 +24,10 @@
 #define STREAM_ATTRS_ASC (ASC_RET_REPLAY_DETECT | ASC_RET_SEQUENCE_DETECT | \
                           ASC_RET_CONFIDENTIALITY | ASC_RET_STREAM)
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-}
-
-/* The first certificate of a PEM file of the test PKI, as DER. */
-static GBytes *
-pki_der (const char *file)
-{
-  g_autofree char *path = tu_pki_path (file);
-  g_autofree char *pem = NULL;
-  const char *begin, *end;
-  g_autofree char *b64 = NULL;
-  gsize len;
-  guchar *der;
-
-  ck_assert_msg (g_file_get_contents (path, &pem, NULL, NULL), "cannot read %s", path);
-  begin = strstr (pem, "-----BEGIN CERTIFICATE-----");
-  ck_assert_ptr_nonnull (begin);
-  begin += strlen ("-----BEGIN CERTIFICATE-----");
-  end = strstr (begin, "-----END CERTIFICATE-----");
-  ck_assert_ptr_nonnull (end);
-  b64 = g_strndup (begin, end - begin);
-  der = g_base64_decode (b64, &len);
-  return g_bytes_new_take (der, len);
-}
-
 static void
 assert_peer_cert (const TlsPairSide *side, const char *file)
 {
-  g_autoptr (GBytes) expected = pki_der (file);
+  g_autoptr (GBytes) expected = tu_pki_cert_der (file);
 
   ck_assert_msg (side->peer_cert != NULL, "no peer certificate (expected %s)", file);
   ck_assert_msg (g_bytes_equal (side->peer_cert, expected),
@@ -668,7 +631,7 @@ handshake_suite (void)
   TCase *tc;
 
   tc = tcase_create ("success");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_protocol, 0, 2);
   tcase_add_test (tc, test_default_protocol_is_tls13);
@@ -682,7 +645,7 @@ handshake_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("errors");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_certificate_error, 0, 2 * G_N_ELEMENTS (cert_errors));
   tcase_add_test (tc, test_manual_validation);
@@ -691,7 +654,7 @@ handshake_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("tokens");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_allocate_memory);
   tcase_add_test (tc, test_zero_output_without_allocate);
@@ -711,11 +674,5 @@ handshake_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (handshake_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite (handshake_suite ());
 }

@@ -29,7 +29,6 @@
 #define LABEL  "sspid"
 
 static char *token_dir;    /* temp dir: softhsm2.conf, tokens/, the PKCS#8 key */
-static TuEnv *env;
 
 static void
 require_program (const char *name, const char *package)
@@ -116,7 +115,7 @@ setup (void)
 
   make_token ();
   extra = credential_config ("hsm", PIN);
-  env = tu_env_start (extra);
+  tu_fixture_setup_with (extra);
 }
 
 /* Alone: once a credential logged in to the token, PKCS#11 considers the
@@ -128,34 +127,15 @@ setup_wrong_pin (void)
 
   make_token ();
   extra = credential_config ("badpin", "9999");
-  env = tu_env_start (extra);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-
-      if (g_file_test (child, G_FILE_TEST_IS_DIR) && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-        remove_tree (child);
-      else
-        g_unlink (child);
-    }
-  g_rmdir (path);
+  tu_fixture_setup_with (extra);
 }
 
 static void
 teardown (void)
 {
-  tu_env_stop (env);
-  env = NULL;
+  tu_fixture_teardown ();
   if (token_dir != NULL)
-    remove_tree (token_dir);
+    tu_remove_tree (token_dir);
   g_clear_pointer (&token_dir, g_free);
 }
 
@@ -170,7 +150,7 @@ assert_handshake (const TlsPairResult *r, const char *what)
 
 START_TEST (test_pkcs11_key_serves)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   g_autoptr(GVariant) reply = call_ok (conn, "ListCredentials", NULL, "(aa{sv})");
   g_autoptr(GVariant) entries = g_variant_get_child_value (reply, 0);
   gboolean listed = FALSE;
@@ -237,9 +217,9 @@ END_TEST
 
 START_TEST (test_pkcs11_wrong_pin)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   g_autoptr(GVariant) r = acquire (conn, "badpin", SECPKG_CRED_INBOUND);
-  g_autofree char *log = tu_env_daemon_log (env);
+  g_autofree char *log = tu_env_daemon_log (tu_fixture_env);
 
   ck_assert_uint_eq (step_status (r), (guint32) SEC_E_UNKNOWN_CREDENTIALS);
   ck_assert_msg (strstr (log, "credential 'badpin'") != NULL, "no log line for badpin:\n%s",
@@ -273,11 +253,5 @@ pkcs11_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (pkcs11_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite (pkcs11_suite ());
 }

@@ -25,32 +25,11 @@
 #include "testutil.h"
 #include "tls-pair.h"
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-}
-
-static guint32
-loop_protocol (int i)
-{
-  return i == 0 ? SP_PROT_TLS1_3_CLIENT : SP_PROT_TLS1_2_CLIENT;
-}
-
 /* A handshake over the loop's protocol, the server's tickets read. */
 static void
 handshake (SyncPair *p, int i)
 {
-  SyncPairOptions opts = { .client_protocols = loop_protocol (i) };
+  SyncPairOptions opts = { .client_protocols = sp_loop_protocol (i) };
 
   sync_pair_handshake (p, &opts);
   sync_pair_read_tickets (p);
@@ -235,7 +214,7 @@ START_TEST (test_record_split_across_reads)
   record = wire->len;
   buf = g_memdup2 (wire->data, record);
 
-  ck_assert_int_eq (kill (env->daemon_pid, SIGSTOP), 0);
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
   start = g_get_monotonic_time ();
   for (gsize i = 0; i < G_N_ELEMENTS (prefixes); i++)
     {
@@ -254,7 +233,7 @@ START_TEST (test_record_split_across_reads)
   ck_assert_uint_eq (b[1].cbBuffer, 1);
   /* Each of those would have taken the call timeout with a round trip. */
   ck_assert_int_lt (g_get_monotonic_time () - start, G_TIME_SPAN_SECOND);
-  ck_assert_int_eq (kill (env->daemon_pid, SIGCONT), 0);
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGCONT), 0);
 
   ck_assert_int_eq (decrypt_prefix (&p.sctx, buf, record, b), SEC_E_OK);
   ck_assert_uint_eq (b[1].cbBuffer, 1000);
@@ -480,7 +459,7 @@ session_flags (CtxtHandle *ctx)
  * data flows; with SCH_CRED_DISABLE_RECONNECTS it never does. */
 START_TEST (test_resumption)
 {
-  SyncPairOptions opts = { .client_protocols = loop_protocol (_i) };
+  SyncPairOptions opts = { .client_protocols = sp_loop_protocol (_i) };
   SyncPair p;
 
   for (int round = 0; round < 2; round++)
@@ -602,7 +581,7 @@ records_suite (void)
   TCase *tc;
 
   tc = tcase_create ("records");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_record_sizes, 0, 2);
   tcase_add_loop_test (tc, test_encrypt_refusals, 0, 2);
@@ -613,7 +592,7 @@ records_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("shutdown");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_close_notify_from_client, 0, 2);
   tcase_add_loop_test (tc, test_close_notify_from_server, 0, 2);
@@ -621,14 +600,14 @@ records_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("sessions");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_tls13_tickets);
   tcase_add_loop_test (tc, test_resumption, 0, 2);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("shapes");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_buffer_shapes, 0, 2);
   tcase_add_loop_test (tc, test_deleted_context, 0, 2);
@@ -640,11 +619,5 @@ records_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (records_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite (records_suite ());
 }

@@ -35,21 +35,6 @@
 #include "security-client.h"
 #include "tls-pair.h"
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-}
-
 /* --- diagnostics helpers ------------------------------------------------- */
 
 static GVariant *
@@ -121,17 +106,8 @@ static char *
 credential_names (GDBusConnection *conn)
 {
   g_autoptr(GVariant) entries = list (conn, "ListCredentials");
-  g_autoptr(GString) names = g_string_new (NULL);
 
-  for (gsize i = 0; i < g_variant_n_children (entries); i++)
-    {
-      g_autoptr(GVariant) entry = g_variant_get_child_value (entries, i);
-      const char *name = "?";
-
-      g_variant_lookup (entry, "name", "&s", &name);
-      g_string_append_printf (names, "%s%s", i > 0 ? "," : "", name);
-    }
-  return g_strdup (names->str);
+  return security_join_names (entries);
 }
 
 /* --- another uid (issue 4: a second uid) --------------------------------- */
@@ -144,7 +120,7 @@ setup_other_uid (void)
   g_autofree char *extra = g_strdup_printf ("[credential for-nobody]\ncertificate=%s\n"
                                             "key=%s\nusage=inbound\nusers=nobody\n", pem, key);
 
-  env = tu_env_start (extra);
+  tu_fixture_setup_with (extra);
 }
 
 START_TEST (test_other_uid)
@@ -163,14 +139,14 @@ START_TEST (test_other_uid)
       return;
     }
   ck_assert_msg (nobody != NULL, "no user nobody");
-  conn = connect_bus (env);
+  conn = connect_bus (tu_fixture_env);
   cred = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
   client_cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   ctx = start_client (conn, client_cred);
   cred_text = g_strdup_printf ("%" G_GUINT64_FORMAT, cred);
   ctx_text = g_strdup_printf ("%" G_GUINT64_FORMAT, ctx);
 
-  c = child_start (TRUE, (const char *const[]) { "nobody", env->bus_address, cred_text,
+  c = child_start (TRUE, (const char *const[]) { "nobody", tu_fixture_env->bus_address, cred_text,
                                                  ctx_text, NULL });
   uid = child_expect (c, "uid ");
   ck_assert_uint_eq (atoi (uid), nobody->pw_uid);
@@ -220,13 +196,13 @@ END_TEST
 
 START_TEST (test_killed_client_leaves_nothing)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   guint32 contexts = status_u32 (conn, "contexts");
   guint32 credentials = status_u32 (conn, "credentials");
   guint32 clients = status_u32 (conn, "clients");
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   gint64 killed, freed;
-  Child *c = child_start (FALSE, (const char *const[]) { "hold", env->bus_address, "100",
+  Child *c = child_start (FALSE, (const char *const[]) { "hold", tu_fixture_env->bus_address, "100",
                                                          NULL });
 
   g_free (child_expect (c, "ready"));
@@ -264,7 +240,7 @@ END_TEST
 static void
 setup_flood (void)
 {
-  env = tu_env_start ("[daemon]\nmax-pending-per-connection=" G_STRINGIFY (FLOOD_PENDING) "\n"
+  tu_fixture_setup_with ("[daemon]\nmax-pending-per-connection=" G_STRINGIFY (FLOOD_PENDING) "\n"
                       "max-contexts-per-connection=" G_STRINGIFY (FLOOD_CONTEXTS) "\n");
 }
 
@@ -276,7 +252,7 @@ START_TEST (test_flood_hits_only_the_flooder)
   gint64 slowest = 0;
   g_autofree char *result = NULL;
   g_autofree char *log = NULL;
-  Child *c = child_start (FALSE, (const char *const[]) { "flood", env->bus_address, "4", "64",
+  Child *c = child_start (FALSE, (const char *const[]) { "flood", tu_fixture_env->bus_address, "4", "64",
                                                          NULL });
 
   while (!child_has_line (c))
@@ -317,7 +293,7 @@ START_TEST (test_flood_hits_only_the_flooder)
   ck_assert_uint_eq (other, 0);
 
   /* Each limit said so in the log, naming the flooder. */
-  log = tu_env_daemon_log (env);
+  log = tu_env_daemon_log (tu_fixture_env);
   ck_assert_msg (strstr (log, "limit max-pending-per-connection=" G_STRINGIFY (FLOOD_PENDING)
                               " reached") != NULL, "no pending limit in the log");
   ck_assert_msg (strstr (log, "limit max-contexts-per-connection=" G_STRINGIFY (FLOOD_CONTEXTS)
@@ -344,7 +320,7 @@ write_config (gboolean with_server)
   g_key_file_set_string (kf, name, "usage", with_server ? "inbound" : "outbound");
   g_key_file_set_uint64 (kf, name, "users", getuid ());
   data = g_key_file_to_data (kf, NULL, NULL);
-  ck_assert (g_file_set_contents (env->config_path, data, -1, NULL));
+  ck_assert (g_file_set_contents (tu_fixture_env->config_path, data, -1, NULL));
 }
 
 static void
@@ -353,7 +329,7 @@ reload_until_acquirable (GDBusConnection *conn, const char *name, guint32 use)
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   guint32 status;
 
-  ck_assert_int_eq (kill (env->daemon_pid, SIGHUP), 0);
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGHUP), 0);
   do
     {
       g_autoptr(GVariant) r = acquire (conn, name, use);
@@ -385,7 +361,7 @@ assert_exchange (GDBusConnection *conn, guint64 from, guint64 to, const char *te
 
 START_TEST (test_reload_adds_and_removes)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   guint64 client_ctx, server_ctx, server_cred, client_cred;
   g_autoptr(GVariant) first = NULL;
   g_autoptr(GVariant) hello = NULL;
@@ -420,7 +396,7 @@ START_TEST (test_reload_adds_and_removes)
   }
 
   /* And back again: "server" returns, "added" goes. */
-  tu_env_write_config (env, NULL);
+  tu_env_write_config (tu_fixture_env, NULL);
   reload_until_acquirable (conn, "server", SECPKG_CRED_INBOUND);
   {
     g_autoptr(GVariant) gone = acquire (conn, "added", SECPKG_CRED_OUTBOUND);
@@ -435,7 +411,7 @@ END_TEST
 
 START_TEST (test_get_status)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   g_autoptr(GVariant) hello = call_ok (conn, "Hello", NULL, "(st)");
   g_autoptr(GVariant) before = get_status (conn);
   const char *version, *gnutls_version;
@@ -474,7 +450,7 @@ END_TEST
 
 START_TEST (test_list_credentials)
 {
-  g_autoptr(GDBusConnection) conn = connect_bus (env);
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   g_autoptr(GVariant) entries = list (conn, "ListCredentials");
   g_autofree char *names = credential_names (conn);
   static const char *const allowed[] = { "name", "usage", "subject", "issuer", "not-before",
@@ -527,8 +503,8 @@ END_TEST
 
 START_TEST (test_list_contexts)
 {
-  g_autoptr(GDBusConnection) a = connect_bus (env);
-  g_autoptr(GDBusConnection) b = connect_bus (env);
+  g_autoptr(GDBusConnection) a = connect_bus (tu_fixture_env);
+  g_autoptr(GDBusConnection) b = connect_bus (tu_fixture_env);
   guint64 client_ctx, server_ctx, lone;
   g_autoptr(GVariant) seen_by_a = NULL;
   g_autoptr(GVariant) seen_by_b = NULL;
@@ -583,27 +559,14 @@ static Suite *
 security_suite (void)
 {
   Suite *s = suite_create ("security");
-  struct {
-    const char *name;
-    void (*setup) (void);
-    const TTest *tests[4];
-  } cases[] = {
+  const TuCase cases[] = {
     { "other-uid", setup_other_uid, { test_other_uid } },
-    { "lifecycle", setup, { test_killed_client_leaves_nothing, test_reload_adds_and_removes } },
+    { "lifecycle", tu_fixture_setup, { test_killed_client_leaves_nothing, test_reload_adds_and_removes } },
     { "limits", setup_flood, { test_flood_hits_only_the_flooder } },
-    { "diagnostics", setup, { test_get_status, test_list_credentials, test_list_contexts } },
+    { "diagnostics", tu_fixture_setup, { test_get_status, test_list_credentials, test_list_contexts } },
   };
 
-  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
-    {
-      TCase *tc = tcase_create (cases[i].name);
-
-      tcase_add_checked_fixture (tc, cases[i].setup, teardown);
-      tcase_set_timeout (tc, 180);
-      for (gsize j = 0; j < G_N_ELEMENTS (cases[i].tests) && cases[i].tests[j] != NULL; j++)
-        tcase_add_test (tc, cases[i].tests[j]);
-      suite_add_tcase (s, tc);
-    }
+  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 180);
   suite_add_tcase (s, security_secrets_tcase ());
   return s;
 }
@@ -611,15 +574,7 @@ security_suite (void)
 int
 main (int argc, char **argv)
 {
-  SRunner *sr;
-  int failed;
-
   if (argc > 1 && g_str_equal (argv[1], "--child"))
     return security_client_main (argc, argv);
-
-  sr = srunner_create (security_suite ());
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite (security_suite ());
 }

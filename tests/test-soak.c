@@ -293,11 +293,5 @@ soak_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (soak_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite (soak_suite ());
 }

@@ -12,7 +12,6 @@
 
 #include <check.h>
 #include <errno.h>
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,8 +26,6 @@
 #ifndef SSPICTL_BINARY
 #error "SSPICTL_BINARY must name the built sspictl (see tests/Makefile.inc)"
 #endif
-
-static TuEnv *env;
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -80,35 +77,6 @@ assert_json (const char *json, const char *expr)
   g_unlink (path);
   ck_assert_msg (g_spawn_check_wait_status (status, NULL),
                  "JSON check failed: %s\n%s\ndocument:\n%s", expr, err, json);
-}
-
-static void
-assert_contains (const char *haystack, const char *needle, const char *what)
-{
-  ck_assert_msg (strstr (haystack, needle) != NULL, "%s lacks '%s':\n%s", what, needle,
-                 haystack);
-}
-
-static char *
-user_name (void)
-{
-  struct passwd *pw = getpwuid (getuid ());
-
-  ck_assert (pw != NULL);
-  return g_strdup (pw->pw_name);
-}
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
 }
 
 /* ---- the JSON writer --------------------------------------------------- */
@@ -173,7 +141,7 @@ START_TEST (test_status)
   code = run_sspictl (json_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl status --json exited %d: %s", code, err);
   expr = g_strdup_printf ("d['version'] == '%s' and d['bus'] == '%s'", PACKAGE_VERSION,
-                          env->bus_address);
+                          tu_fixture_env->bus_address);
   assert_json (out, expr);
   assert_json (out, "d['gnutls-version'].startswith('3.') and d['uptime-sec'] >= 0");
   assert_json (out, "d['clients'] >= 1 and d['pending'] >= 0 and d['instance'] > 0");
@@ -184,10 +152,10 @@ START_TEST (test_status)
   code = run_sspictl (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl status exited %d: %s", code, err2);
   version_line = g_strdup_printf ("sspid %s", PACKAGE_VERSION);
-  assert_contains (text, version_line, "sspictl status");
+  tu_assert_contains (text, version_line, "sspictl status");
   /* Aligned: every value starts in the same column. */
-  assert_contains (text, "daemon:                  sspid", "sspictl status");
-  assert_contains (text, "configured credentials:  8", "sspictl status");
+  tu_assert_contains (text, "daemon:                  sspid", "sspictl status");
+  tu_assert_contains (text, "configured credentials:  8", "sspictl status");
 }
 END_TEST
 
@@ -221,10 +189,10 @@ START_TEST (test_credentials)
 
   code = run_sspictl (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl credentials exited %d: %s", code, err2);
-  assert_contains (text, "NAME", "sspictl credentials");
-  assert_contains (text, "VALID UNTIL", "sspictl credentials");
-  assert_contains (text, "(expired)", "sspictl credentials");
-  assert_contains (text, "ECDSA P-256 (file)", "sspictl credentials");
+  tu_assert_contains (text, "NAME", "sspictl credentials");
+  tu_assert_contains (text, "VALID UNTIL", "sspictl credentials");
+  tu_assert_contains (text, "(expired)", "sspictl credentials");
+  tu_assert_contains (text, "ECDSA P-256 (file)", "sspictl credentials");
 }
 END_TEST
 
@@ -266,9 +234,9 @@ START_TEST (test_contexts)
 
   code = run_sspictl (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl contexts exited %d: %s", code, err2);
-  assert_contains (text, "OWNER", "sspictl contexts");
-  assert_contains (text, "established", "sspictl contexts");
-  assert_contains (text, "CN=localhost (target localhost)", "sspictl contexts");
+  tu_assert_contains (text, "OWNER", "sspictl contexts");
+  tu_assert_contains (text, "established", "sspictl contexts");
+  tu_assert_contains (text, "CN=localhost (target localhost)", "sspictl contexts");
 
   code = run_sspictl (status_args, &status, &err3);
   ck_assert_msg (code == 0, "sspictl status --json exited %d: %s", code, err3);
@@ -282,7 +250,7 @@ START_TEST (test_unreachable)
   g_autofree char *saved = g_strdup (g_getenv ("SSPID_BUS_ADDRESS"));
 
   /* No daemon on the bus (and no activation on the test bus). */
-  tu_env_kill_daemon (env, SIGTERM);
+  tu_env_kill_daemon (tu_fixture_env, SIGTERM);
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
     {
       const char *args[] = { verbs[i], "--json", NULL };
@@ -291,7 +259,7 @@ START_TEST (test_unreachable)
 
       ck_assert_msg (code == 3, "sspictl %s exited %d (expected 3): %s", verbs[i], code, err);
       ck_assert_str_eq (out, "");
-      assert_contains (err, "cannot reach sspid", verbs[i]);
+      tu_assert_contains (err, "cannot reach sspid", verbs[i]);
     }
 
   /* No bus at all. */
@@ -302,10 +270,10 @@ START_TEST (test_unreachable)
     int code = run_sspictl (args, &out, &err);
 
     ck_assert_msg (code == 3, "sspictl status exited %d (expected 3): %s", code, err);
-    assert_contains (err, "cannot connect to the $SSPID_BUS_ADDRESS bus", "sspictl status");
+    tu_assert_contains (err, "cannot connect to the $SSPID_BUS_ADDRESS bus", "sspictl status");
   }
   g_setenv ("SSPID_BUS_ADDRESS", saved, TRUE);
-  tu_env_start_daemon (env);
+  tu_env_start_daemon (tu_fixture_env);
 }
 END_TEST
 
@@ -323,7 +291,7 @@ START_TEST (test_connect_serve_json)
   GPid serve;
   int code, status;
 
-  serve = tu_spawn (env, "serve", serve_argv, NULL);
+  serve = tu_spawn (tu_fixture_env, "serve", serve_argv, NULL);
   ck_assert_msg (tu_wait_port (port, 10000), "sspictl serve did not listen");
   code = run_sspictl (connect_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl connect --json exited %d: %s\n%s", code, out, err);
@@ -332,7 +300,7 @@ START_TEST (test_connect_serve_json)
                     "d['peer-certificate'] == {'subject': 'CN=localhost'} and d['steps'] >= 2");
 
   ck_assert_int_eq (waitpid (serve, &status, 0), serve);
-  serve_out = tu_spawn_output (env, "serve");
+  serve_out = tu_spawn_output (tu_fixture_env, "serve");
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "serve failed:\n%s",
                  serve_out);
   /* stdout is the JSON document; stderr ("listening on ...") comes after it. */
@@ -362,12 +330,12 @@ START_TEST (test_help)
       const char *args[] = { verbs[i], "--help", NULL };
       g_autofree char *vout = NULL, *verr = NULL;
 
-      assert_contains (out, verbs[i], "sspictl --help");
+      tu_assert_contains (out, verbs[i], "sspictl --help");
       ck_assert_int_eq (run_sspictl (args, &vout, &verr), 0);
-      assert_contains (vout, "--json", verbs[i]);
-      assert_contains (vout, "Exit status", verbs[i]);
+      tu_assert_contains (vout, "--json", verbs[i]);
+      tu_assert_contains (vout, "Exit status", verbs[i]);
     }
-  assert_contains (out, "4 configuration errors", "sspictl --help");
+  tu_assert_contains (out, "4 configuration errors", "sspictl --help");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   ck_assert_int_eq (run_sspictl (bad_args, &out, &err), 1);
@@ -401,23 +369,6 @@ config_dir (void)
       ck_assert (g_file_set_contents_full (to, data, len, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
     }
   return dir;
-}
-
-static void
-remove_tree (const char *dir)
-{
-  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
-  const char *name;
-
-  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (g_file_test (path, G_FILE_TEST_IS_DIR))
-        remove_tree (path);
-      else
-        g_unlink (path);
-    }
-  g_rmdir (dir);
 }
 
 /* A credential section of @dir's files. */
@@ -488,7 +439,7 @@ broken_config (const char *dir, const char *what)
 static int
 check_config (const char *path, gboolean json, char **out)
 {
-  g_autofree char *user = user_name ();
+  g_autofree char *user = tu_dup_user_name ();
   const char *args[] = { "check-config", "--daemon-user", user, path, json ? "--json" : NULL,
                          NULL };
   g_autofree char *err = NULL;
@@ -510,15 +461,15 @@ START_TEST (test_check_config_good)
   ck_assert (g_file_set_contents (path, conf, -1, NULL));
   ck_assert_int_eq (check_config (path, FALSE, &out), 0);
   expr = g_strdup_printf ("%s:4: credential 'web': ok (inbound; CN=localhost;", path);
-  assert_contains (out, expr, "check-config");
-  assert_contains (out, "0 errors, 0 warnings", "check-config");
+  tu_assert_contains (out, expr, "check-config");
+  tu_assert_contains (out, "0 errors, 0 warnings", "check-config");
 
   ck_assert_int_eq (check_config (path, TRUE, &json), 0);
   assert_json (json, "d['ok'] and d['loadable'] and d['errors'] == 0 and d['warnings'] == 0");
   assert_json (json, "[(c['name'], c['line'], c['subject'], c['errors']) for c in "
                      "d['credentials']] == [('web', 4, 'CN=localhost', 0)]");
   assert_json (json, "d['messages'] == []");
-  remove_tree (dir);
+  tu_remove_tree (dir);
 }
 END_TEST
 
@@ -538,13 +489,13 @@ START_TEST (test_check_config_broken)
     where = g_strdup_printf ("%s:%u: error: credential '%s': ", path, b->line, b->credential);
   else
     where = g_strdup_printf ("%s:%u: error: ", path, b->line);
-  assert_contains (out, where, b->what);
-  assert_contains (out, b->text, b->what);
+  tu_assert_contains (out, where, b->what);
+  tu_assert_contains (out, b->text, b->what);
   if (b->refuses_start)
-    assert_contains (out, "sspid would refuse to start", b->what);
+    tu_assert_contains (out, "sspid would refuse to start", b->what);
   else
     /* The good credential is still reported good. */
-    assert_contains (out, "credential 'web': ok", b->what);
+    tu_assert_contains (out, "credential 'web': ok", b->what);
 
   code = check_config (path, TRUE, &json);
   ck_assert_int_eq (code, 4);
@@ -556,7 +507,7 @@ START_TEST (test_check_config_broken)
                           b->credential ? "'" : "", b->credential ? b->credential : "None",
                           b->credential ? "'" : "");
   assert_json (json, expr);
-  remove_tree (dir);
+  tu_remove_tree (dir);
 }
 END_TEST
 
@@ -577,12 +528,12 @@ START_TEST (test_check_config_dropin)
   ck_assert (g_file_set_contents (dropin, conf, -1, NULL));
   ck_assert_int_eq (check_config (path, FALSE, &out), 4);
   expr = g_strdup_printf ("%s: error: no such file", path);
-  assert_contains (out, expr, "check-config");
+  tu_assert_contains (out, expr, "check-config");
   g_free (expr);
   expr = g_strdup_printf ("%s:7: error: credential 'web': [credential web] client-auth: "
                           "'sometimes' is not one of the allowed values", dropin);
-  assert_contains (out, expr, "check-config");
-  remove_tree (dir);
+  tu_assert_contains (out, expr, "check-config");
+  tu_remove_tree (dir);
 }
 END_TEST
 
@@ -598,7 +549,7 @@ sspictl_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("daemon");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_status);
   tcase_add_test (tc, test_credentials);
@@ -620,11 +571,5 @@ sspictl_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (sspictl_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_suite (sspictl_suite ());
 }

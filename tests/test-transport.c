@@ -15,20 +15,6 @@
 #include "sspid-proto.h"
 #include "testutil.h"
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  g_clear_pointer (&env, tu_env_stop);
-}
-
 static GDBusMessage *
 sspid_hello (SspiTransport *t, GError **error)
 {
@@ -40,7 +26,7 @@ sspid_hello (SspiTransport *t, GError **error)
 START_TEST (test_call)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (SspiTransport) t = sspi_transport_connect (env->bus_address, NULL, NULL, NULL, &error);
+  g_autoptr (SspiTransport) t = sspi_transport_connect (tu_fixture_env->bus_address, NULL, NULL, NULL, &error);
   g_autoptr (GDBusMessage) reply = NULL;
   const char *version = NULL;
   guint64 instance = 0;
@@ -126,7 +112,7 @@ START_TEST (test_signals_nested_call_and_close)
 {
   Events ev = { 0 };
   g_autoptr (GError) error = NULL;
-  g_autoptr (SspiTransport) t = sspi_transport_connect (env->bus_address, on_message, on_closed, &ev, &error);
+  g_autoptr (SspiTransport) t = sspi_transport_connect (tu_fixture_env->bus_address, on_message, on_closed, &ev, &error);
   g_autoptr (GDBusMessage) add = NULL;
   g_autoptr (GDBusMessage) r = NULL;
 
@@ -138,7 +124,7 @@ START_TEST (test_signals_nested_call_and_close)
   r = sspi_transport_call_sync (t, add, 5000, &error);
   ck_assert_msg (r != NULL, "%s", error ? error->message : "");
 
-  tu_env_kill_daemon (env, SIGKILL);
+  tu_env_kill_daemon (tu_fixture_env, SIGKILL);
   wait_for (&ev, &ev.saw_owner_change);
   ck_assert (ev.saw_owner_change);
   ck_assert (ev.nested_ok);
@@ -154,7 +140,7 @@ START_TEST (test_signals_nested_call_and_close)
     ck_assert_ptr_null (sspi_transport_call_sync (t, m, 1000, &e2));
     ck_assert_ptr_nonnull (e2);
   }
-  tu_env_start_daemon (env);
+  tu_env_start_daemon (tu_fixture_env);
 }
 END_TEST
 
@@ -163,7 +149,7 @@ END_TEST
 START_TEST (test_fork)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (SspiTransport) t = sspi_transport_connect (env->bus_address, NULL, NULL, NULL, &error);
+  g_autoptr (SspiTransport) t = sspi_transport_connect (tu_fixture_env->bus_address, NULL, NULL, NULL, &error);
   g_autoptr (GDBusMessage) before = NULL;
   g_autoptr (GDBusMessage) after = NULL;
   int status = 0;
@@ -181,7 +167,7 @@ START_TEST (test_fork)
       GDBusMessage *reply;
 
       sspi_transport_abandon_after_fork (t);
-      child = sspi_transport_connect (env->bus_address, NULL, NULL, NULL, NULL);
+      child = sspi_transport_connect (tu_fixture_env->bus_address, NULL, NULL, NULL, NULL);
       if (child == NULL)
         _exit (2);
       if (g_strcmp0 (sspi_transport_get_unique_name (child), sspi_transport_get_unique_name (t)) == 0)
@@ -214,7 +200,7 @@ transport_suite (void)
   Suite *s = suite_create ("transport");
   TCase *tc = tcase_create ("bus");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_call);
   tcase_add_test (tc, test_signals_nested_call_and_close);
@@ -227,11 +213,5 @@ transport_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (transport_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite (transport_suite ());
 }

@@ -28,21 +28,6 @@
 /* Optional command prepended to the client's command line. */
 #define CLIENT_WRAPPER_ENV "SSPID_TEST_CLIENT_WRAPPER"
 
-static TuEnv *env;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-}
-
 static void
 make_link (const char *target, const char *dir, const char *name)
 {
@@ -175,7 +160,7 @@ wait_exit (GPid pid, guint timeout_ms)
 START_TEST (test_winapi_client_https_get)
 {
   /* Inside the env's directory, which tu_env_stop() removes. */
-  g_autofree char *root = g_build_filename (env->dir, "winapi", NULL);
+  g_autofree char *root = g_build_filename (tu_fixture_env->dir, "winapi", NULL);
   g_autofree char *prefix = NULL;
   g_autofree char *exe = NULL;
   g_autofree char *lib = NULL;
@@ -207,14 +192,14 @@ START_TEST (test_winapi_client_https_get)
   g_ptr_array_add (client_argv, "localhost");
   g_ptr_array_add (client_argv, port_s);
   g_ptr_array_add (client_argv, NULL);
-  server = tu_spawn (env, "s_server", server_argv, &server_stdin);
+  server = tu_spawn (tu_fixture_env, "s_server", server_argv, &server_stdin);
   ck_assert_msg (tu_wait_port (port, 10000), "s_server did not start");
 
   /* The program runs against the install-shaped tree, on the test's bus. */
   g_setenv ("LD_LIBRARY_PATH", lib, TRUE);
-  client = tu_spawn (env, "winapi-client", (const char *const *) client_argv->pdata, NULL);
+  client = tu_spawn (tu_fixture_env, "winapi-client", (const char *const *) client_argv->pdata, NULL);
   status = wait_exit (client, CLIENT_TIMEOUT_MS);
-  out = tu_spawn_output (env, "winapi-client");
+  out = tu_spawn_output (tu_fixture_env, "winapi-client");
   tu_kill (server);
   close (server_stdin);
 
@@ -235,7 +220,7 @@ winapi_suite (void)
   Suite *s = suite_create ("winapi");
   TCase *tc = tcase_create ("webclient");
 
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 90);
   tcase_add_loop_test (tc, test_winapi_client_https_get, 0, 2);
   suite_add_tcase (s, tc);
@@ -245,11 +230,5 @@ winapi_suite (void)
 int
 main (void)
 {
-  SRunner *sr = srunner_create (winapi_suite ());
-  int failed;
-
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? 0 : 1;
+  return tu_run_suite (winapi_suite ());
 }

@@ -95,15 +95,38 @@ tu_pki_path (const char *file)
   return g_build_filename (dir, file, NULL);
 }
 
+GBytes *
+tu_pki_cert_der (const char *file)
+{
+  static const char begin_line[] = "-----BEGIN CERTIFICATE-----";
+  g_autofree char *path = tu_pki_path (file);
+  g_autofree char *pem = NULL;
+  g_autofree char *b64 = NULL;
+  const char *begin, *end;
+  guchar *der;
+  gsize len;
+
+  if (!g_file_get_contents (path, &pem, NULL, NULL))
+    tu_die ("cannot read %s", path);
+  begin = strstr (pem, begin_line);
+  end = begin != NULL ? strstr (begin, "-----END CERTIFICATE-----") : NULL;
+  if (end == NULL)
+    tu_die ("no certificate in %s", path);
+  begin += strlen (begin_line);
+  b64 = g_strndup (begin, end - begin);
+  der = g_base64_decode (b64, &len);
+  return g_bytes_new_take (der, len);
+}
+
 /* ---- small process and file helpers ------------------------------------ */
 
-static char *
-dup_user_name (void)
+char *
+tu_dup_user_name (void)
 {
   struct passwd *pw = getpwuid (getuid ());
 
   if (pw == NULL)
-    tu_die ("no passwd entry for uid %u: the bus policy needs a user name",
+    tu_die ("no passwd entry for uid %u: the bus policy and sspictl need a user name",
             (unsigned) getuid ());
   return g_strdup (pw->pw_name);
 }
@@ -216,8 +239,8 @@ dump_file (const char *what, const char *path)
               contents, what);
 }
 
-static void
-remove_tree (const char *path)
+void
+tu_remove_tree (const char *path)
 {
   g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
   const char *name;
@@ -230,7 +253,7 @@ remove_tree (const char *path)
 
           if (g_file_test (child, G_FILE_TEST_IS_DIR)
               && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            remove_tree (child);
+            tu_remove_tree (child);
           else
             g_unlink (child);
         }
@@ -249,11 +272,8 @@ write_file (const char *path, const char *contents)
 
 /* ---- the private bus --------------------------------------------------- */
 
-/* The project's bus policy, with @SSPID_USER@ naming us: in tests the
- * daemon runs as the current user, so that is who may own org.sspid1.
- * Returns the path written, or NULL while the policy does not exist yet. */
-static char *
-write_bus_policy (const char *dir)
+char *
+tu_write_bus_policy (const char *dir)
 {
   static gboolean warned;
   g_autofree char *policy = NULL;
@@ -274,7 +294,7 @@ write_bus_policy (const char *dir)
       return NULL;
     }
 
-  user = dup_user_name ();
+  user = tu_dup_user_name ();
   text = g_string_new (policy);
   g_string_replace (text, "@SSPID_USER@", user, 0);
   path = g_build_filename (dir, "org.sspid1.conf", NULL);
@@ -283,18 +303,24 @@ write_bus_policy (const char *dir)
   return g_steal_pointer (&path);
 }
 
-/* The system bus's default policy (dbus's system.conf), minus activation:
- * nobody may own a name or call a method unless a policy file says so.
- * The current user stands in for root as the one who may monitor. */
-static char *
-bus_config (const char *dir, const char *policy_path)
+/* The system bus's default policy (dbus's system.conf): nobody may own a
+ * name or call a method unless a policy file says so.  The current user
+ * stands in for root as the one who may monitor. */
+char *
+tu_bus_config (const char *dir, const char *policy_path, const char *servicedir)
 {
-  g_autofree char *user = dup_user_name ();
+  g_autofree char *user = tu_dup_user_name ();
   g_autofree char *socket = g_build_filename (dir, "bus", NULL);
   g_autofree char *esc_socket = g_markup_escape_text (socket, -1);
   g_autofree char *esc_user = g_markup_escape_text (user, -1);
   g_autofree char *include = NULL;
+  g_autofree char *services = NULL;
 
+  if (servicedir != NULL)
+    {
+      g_autofree char *esc_servicedir = g_markup_escape_text (servicedir, -1);
+      services = g_strdup_printf ("  <servicedir>%s</servicedir>\n", esc_servicedir);
+    }
   if (policy_path != NULL)
     {
       g_autofree char *esc_policy = g_markup_escape_text (policy_path, -1);
@@ -309,6 +335,7 @@ bus_config (const char *dir, const char *policy_path)
     "  <type>custom</type>\n"
     "  <listen>unix:path=%s</listen>\n"
     "  <auth>EXTERNAL</auth>\n"
+    "%s"
     "  <policy context=\"default\">\n"
     "    <allow user=\"*\"/>\n"
     "    <deny own=\"*\"/>\n"
@@ -334,7 +361,7 @@ bus_config (const char *dir, const char *policy_path)
     "  </policy>\n"
     "%s"
     "</busconfig>\n",
-    esc_socket, esc_user, include != NULL ? include : "");
+    esc_socket, services != NULL ? services : "", esc_user, include != NULL ? include : "");
 }
 
 /* Reads one line (the bus address) from @fd, up to @timeout_ms. */
@@ -378,8 +405,8 @@ read_line (int fd, guint timeout_ms)
 static void
 start_bus (TuEnv *env)
 {
-  g_autofree char *policy = write_bus_policy (env->dir);
-  g_autofree char *config = bus_config (env->dir, policy);
+  g_autofree char *policy = tu_write_bus_policy (env->dir);
+  g_autofree char *config = tu_bus_config (env->dir, policy, NULL);
   g_autofree char *config_path = g_build_filename (env->dir, "bus.conf", NULL);
   g_autofree char *config_arg = g_strconcat ("--config-file=", config_path, NULL);
   g_autofree char *log_path = g_build_filename (env->dir, "bus.log", NULL);
@@ -830,7 +857,7 @@ tu_env_stop (TuEnv *env)
   if (g_getenv (KEEP_ENV) != NULL)
     g_printerr ("testutil: keeping %s\n", env->dir);
   else
-    remove_tree (env->dir);
+    tu_remove_tree (env->dir);
 
   g_free (env->dir);
   g_free (env->bus_address);
@@ -840,6 +867,55 @@ tu_env_stop (TuEnv *env)
   /* Last, so that a failing shutdown still cleans up. */
   if (problem != NULL)
     tu_die ("%s", problem);
+}
+
+/* ---- the shared fixture and suite plumbing ---------------------------- */
+
+TuEnv *tu_fixture_env;
+
+void
+tu_fixture_setup (void)
+{
+  tu_fixture_setup_with (NULL);
+}
+
+void
+tu_fixture_setup_with (const char *extra_config)
+{
+  tu_fixture_env = tu_env_start (extra_config);
+}
+
+void
+tu_fixture_teardown (void)
+{
+  g_clear_pointer (&tu_fixture_env, tu_env_stop);
+}
+
+void
+tu_suite_add_cases (Suite *suite, const TuCase *cases, gsize n_cases, double timeout_sec)
+{
+  for (gsize i = 0; i < n_cases; i++)
+    {
+      TCase *tc = tcase_create (cases[i].name);
+
+      tcase_add_checked_fixture (tc, cases[i].setup, tu_fixture_teardown);
+      tcase_set_timeout (tc, timeout_sec);
+      for (gsize j = 0; j < G_N_ELEMENTS (cases[i].tests) && cases[i].tests[j] != NULL; j++)
+        tcase_add_test (tc, cases[i].tests[j]);
+      suite_add_tcase (suite, tc);
+    }
+}
+
+int
+tu_run_suite (Suite *suite)
+{
+  SRunner *sr = srunner_create (suite);
+  int failed;
+
+  srunner_run_all (sr, CK_ENV);
+  failed = srunner_ntests_failed (sr);
+  srunner_free (sr);
+  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
 /* ---- TCP --------------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #error "tests must not be built with NDEBUG"
 #endif
 
+#include <check.h>
 #include <gio/gio.h>
 #include <glib.h>
 #include <sys/types.h>
@@ -20,6 +21,10 @@
  * (tests/pki/gen-pki.sh), e.g. tu_pki_path ("server.pem").  The directory
  * comes from $SSPID_TEST_PKI.  Returned string is owned by the caller. */
 char *tu_pki_path (const char *file);
+/* The first certificate of @file of the test PKI (a PEM file), as DER,
+ * to compare with what a peer or an API returned.  Aborts the test if the
+ * file has none.  Caller must release it with g_bytes_unref(). */
+GBytes *tu_pki_cert_der (const char *file);
 
 typedef struct {
   char  *dir;           /* private temp dir: bus config, sspid.conf, logs */
@@ -40,6 +45,52 @@ typedef struct {
  * it: start it in the test or a checked fixture, not an unchecked one. */
 TuEnv *tu_env_start (const char *extra_config);
 void   tu_env_stop (TuEnv *env);
+
+/* The private bus of an env, for a test that starts a bus of its own:
+ * tu_write_bus_policy() writes the project's bus policy into @dir as
+ * org.sspid1.conf, with @SSPID_USER@ naming the current user (in tests the
+ * daemon runs as that user, so that is who may own org.sspid1), and
+ * returns its path, or NULL (with a warning) while the policy does not
+ * exist yet.  tu_bus_config() is a dbus-daemon config configured like the
+ * system bus (dbus's system.conf default policy: nobody owns a name or
+ * calls a method unless a policy file says so) listening on @dir/bus,
+ * including @policy_path and activating from @servicedir when they are not
+ * NULL.  Both return strings owned by the caller. */
+char  *tu_write_bus_policy (const char *dir);
+char  *tu_bus_config (const char *dir, const char *policy_path, const char *servicedir);
+
+/* The checked fixture most test cases share: one fresh env per test.
+ * tu_fixture_setup() starts tu_fixture_env with the standard config,
+ * tu_fixture_setup_with() with @extra_config merged in (for a file's own
+ * setup that needs more, e.g. a limit), and tu_fixture_teardown() stops it
+ * and sets it back to NULL (doing nothing if no env is running, so a test
+ * case whose tests start tu_fixture_env themselves can use it too).  Use
+ * them with tcase_add_checked_fixture(), never an unchecked fixture: the
+ * env belongs to the test's process. */
+extern TuEnv *tu_fixture_env;
+void   tu_fixture_setup (void);
+void   tu_fixture_setup_with (const char *extra_config);
+void   tu_fixture_teardown (void);
+
+/* One test case of a table-driven suite: its name, the setup of its
+ * checked fixture (tu_fixture_setup or a file's own variant; the teardown
+ * is tu_fixture_teardown) and its tests, NULL-terminated when there are
+ * fewer than TU_CASE_MAX_TESTS. */
+#define TU_CASE_MAX_TESTS 6
+typedef struct {
+  const char  *name;
+  void       (*setup) (void);
+  const TTest *tests[TU_CASE_MAX_TESTS];
+} TuCase;
+
+/* Adds to @suite a test case for each of the @n_cases @cases, with that
+ * checked fixture and a timeout of @timeout_sec each. */
+void   tu_suite_add_cases (Suite *suite, const TuCase *cases, gsize n_cases, double timeout_sec);
+
+/* What main() of a test program does: runs @suite (srunner_run_all with
+ * CK_ENV, so CK_FORK, CK_RUN_CASE... apply), frees it, and returns the
+ * exit status: EXIT_SUCCESS if every test passed, else EXIT_FAILURE. */
+int    tu_run_suite (Suite *suite);
 
 /* Stops the daemon with @signo (SIGKILL for a crash), reaps it and waits
  * until the bus has dropped its name. */
@@ -86,6 +137,13 @@ guint64 tu_process_rss_kib (GPid pid);
 /* CPU seconds (user + system) process @pid has used, from /proc/PID/stat;
  * -1 if that cannot be read (the process is gone). */
 double  tu_process_cpu_seconds (GPid pid);
+
+/* The name of the user running the tests; aborts the test if it has none.
+ * Returned string is owned by the caller. */
+char  *tu_dup_user_name (void);
+/* Removes @path and everything below it, without following symbolic
+ * links (what a link points to stays). */
+void   tu_remove_tree (const char *path);
 
 /* A free loopback TCP port (bound and released; good enough for tests). */
 guint16 tu_free_port (void);
