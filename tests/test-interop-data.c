@@ -28,16 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "testutil.h"
-
-#ifndef SSPICTL_BINARY
-#error "SSPICTL_BINARY must name the built sspictl (see tests/Makefile.inc)"
-#endif
-
-#define WAIT_MS 30000
-
-static TuEnv *env;
-static char *ca, *server_pem, *server_key;
+#include "interop-util.h"
 
 static void
 setup (void)
@@ -46,25 +37,8 @@ setup (void)
   const char *programs[] = { "openssl", "gnutls-serv", "gnutls-cli", "stdbuf" };
 
   for (gsize i = 0; i < G_N_ELEMENTS (programs); i++)
-    {
-      g_autofree char *path = g_find_program_in_path (programs[i]);
-      ck_assert_msg (path != NULL, "%s is not installed (tools/check installs it)",
-                     programs[i]);
-    }
-  env = tu_env_start (NULL);
-  ca = tu_pki_path ("ca.pem");
-  server_pem = tu_pki_path ("server.pem");
-  server_key = tu_pki_path ("server.key");
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-  g_clear_pointer (&ca, g_free);
-  g_clear_pointer (&server_pem, g_free);
-  g_clear_pointer (&server_key, g_free);
+    iu_require_program (programs[i]);
+  iu_setup ();
 }
 
 typedef struct {
@@ -85,69 +59,20 @@ static const Version versions[] = {
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/* "sspictl" @verb @first @extra...: the argv, NULL-terminated. */
-static GPtrArray *
-sspictl_argv (const char *verb, const char *first, const char *const *extra)
-{
-  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
-
-  g_ptr_array_add (argv, g_strdup (SSPICTL_BINARY));
-  g_ptr_array_add (argv, g_strdup (verb));
-  g_ptr_array_add (argv, g_strdup (first));
-  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (extra[i]));
-  g_ptr_array_add (argv, NULL);
-  return argv;
-}
-
-/* Runs `sspictl connect 127.0.0.1:PORT --target localhost EXTRA...` to
- * completion as @tag; returns its exit status and its output (stdout then
- * stderr) in *output. */
-static int
-run_connect (const char *tag, guint16 port, const char *const *extra, char **output)
-{
-  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  g_autoptr (GPtrArray) argv = NULL;
-  int code;
-
-  g_ptr_array_add (args, (gpointer) "--target");
-  g_ptr_array_add (args, (gpointer) "localhost");
-  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (args, (gpointer) extra[i]);
-  g_ptr_array_add (args, NULL);
-  argv = sspictl_argv ("connect", address, (const char *const *) args->pdata);
-  code = tu_wait_exit (tu_spawn (env, tag, (const char *const *) argv->pdata, NULL), WAIT_MS);
-  *output = tu_spawn_output (env, tag);
-  return code;
-}
-
 /* Starts `sspictl serve PORT --credential server EXTRA...` as "serve". */
 static GPid
-start_serve (guint16 port, const char *const *extra)
+start_serve (const char *const *extra)
 {
-  g_autofree char *port_s = g_strdup_printf ("%u", port);
-  g_autoptr (GPtrArray) args = g_ptr_array_new ();
-  g_autoptr (GPtrArray) argv = NULL;
+  static const char *const credential[] = { "--credential", "server", NULL };
 
-  g_ptr_array_add (args, (gpointer) "--credential");
-  g_ptr_array_add (args, (gpointer) "server");
-  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (args, (gpointer) extra[i]);
-  g_ptr_array_add (args, NULL);
-  argv = sspictl_argv ("serve", port_s, (const char *const *) args->pdata);
-  return tu_spawn_server (env, "serve", (const char *const *) argv->pdata, port, WAIT_MS);
+  return iu_start_serve ("serve", credential, extra);
 }
 
 /* Waits for `sspictl serve` to end with status 0; returns its output. */
 static char *
 finish_serve (GPid serve)
 {
-  int code = tu_wait_exit (serve, WAIT_MS);
-  char *out = tu_spawn_output (env, "serve");
-
-  ck_assert_msg (code == 0, "sspictl serve exited %d:\n%s", code, out);
-  return out;
+  return iu_finish (serve, "serve", "sspictl serve");
 }
 
 /* What a process spawned as @tag wrote on stdout alone. */
@@ -155,7 +80,7 @@ static char *
 spawn_stdout (const char *tag, gsize *len)
 {
   g_autofree char *name = g_strconcat (tag, ".out", NULL);
-  g_autofree char *path = g_build_filename (env->dir, name, NULL);
+  g_autofree char *path = g_build_filename (iu_env->dir, name, NULL);
   char *contents = NULL;
 
   ck_assert_msg (g_file_get_contents (path, &contents, len, NULL), "no %s", path);
@@ -166,11 +91,11 @@ spawn_stdout (const char *tag, gsize *len)
 static gboolean
 wait_output (const char *tag, const char *needle)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) WAIT_MS * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) IU_WAIT_MS * 1000;
 
   while (g_get_monotonic_time () < deadline)
     {
-      g_autofree char *out = tu_spawn_output (env, tag);
+      g_autofree char *out = tu_spawn_output (iu_env, tag);
 
       if (strstr (out, needle) != NULL)
         return TRUE;
@@ -222,6 +147,15 @@ assert_sent (const char *out, guint bytes, guint min_records)
   ck_assert_uint_ge (n_records, min_records);
 }
 
+/* The report says the conversation ended cleanly both ways: the peer's
+ * close_notify arrived, and ours went out. */
+static void
+assert_closed_both_ways (const char *out, const char *who)
+{
+  tu_assert_contains (out, "\nend: close_notify\n", who);
+  tu_assert_contains (out, "\nclose_notify sent: yes\n", who);
+}
+
 static void
 write_all (int fd, const char *data, gsize len)
 {
@@ -243,10 +177,8 @@ START_TEST (test_get_openssl)
 {
   const Version *v = &versions[_i & 1];
   gboolean is_fragmented = (_i & 2) != 0;
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = g_strdup_printf ("%u", port);
   const char *server_argv[] = {
-    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    "openssl", "s_server", "-accept", iu_port_s, "-cert", iu_server_pem, "-key", iu_server_key,
     v->openssl, "-www", is_fragmented ? "-max_send_frag" : NULL, "512", NULL
   };
   const char *const extra[] = { v->sspictl, "--get", "/",
@@ -255,12 +187,10 @@ START_TEST (test_get_openssl)
   g_autofree char *new_line = NULL, *reused_line = NULL;
   guint bytes = 0, records = 0, empty = 0;
   GPid server;
-  int code;
 
-  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
+  server = iu_start_server ("s_server", server_argv);
 
-  code = run_connect ("connect1", port, extra, &first);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
+  first = iu_connect_ok ("connect1", extra);
   tu_assert_contains (first, v->report, "sspictl connect");
   tu_assert_contains (first, "\nresumed: no\n", "sspictl connect");
   tu_assert_contains (first, "\nhttp: HTTP/1.0 200 ok\n", "sspictl connect");
@@ -291,8 +221,7 @@ START_TEST (test_get_openssl)
 
   /* A second process: sspid's client cache (per user, credential and
    * target) resumes, and s_server says so on its page. */
-  code = run_connect ("connect2", port, extra, &second);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
+  second = iu_connect_ok ("connect2", extra);
   tu_assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
   reused_line = g_strdup_printf ("Reused, %s, Cipher is ", v->openssl_name);
   tu_assert_contains (second, reused_line, "s_server's page (second)");
@@ -304,22 +233,18 @@ END_TEST
 START_TEST (test_get_gnutls)
 {
   const Version *v = &versions[_i];
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = g_strdup_printf ("%u", port);
   g_autofree char *priority = g_strconcat ("--priority=", v->gnutls, NULL);
   /* stdbuf: gnutls-serv's log is read while it runs. */
   const char *server_argv[] = {
-    "stdbuf", "-oL", "gnutls-serv", "--port", port_s, "--x509certfile", server_pem,
-    "--x509keyfile", server_key, priority, "--http", NULL
+    "stdbuf", "-oL", "gnutls-serv", "--port", iu_port_s, "--x509certfile", iu_server_pem,
+    "--x509keyfile", iu_server_key, priority, "--http", NULL
   };
   const char *const extra[] = { "--get", "/index.html", NULL };
   g_autofree char *first = NULL, *second = NULL, *server_out = NULL, *protocol = NULL;
   GPid server;
-  int code;
 
-  server = tu_spawn_server (env, "gnutls-serv", server_argv, port, WAIT_MS);
-  code = run_connect ("connect1", port, extra, &first);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
+  server = iu_start_server ("gnutls-serv", server_argv);
+  first = iu_connect_ok ("connect1", extra);
   tu_assert_contains (first, "\nhttp: HTTP/1.0 200 OK\n", "sspictl connect");
   tu_assert_contains (first, "This is <a href=\"http://www.gnu.org/software/gnutls\">GnuTLS</a>",
                        "gnutls-serv's page");
@@ -328,8 +253,7 @@ START_TEST (test_get_gnutls)
   tu_assert_contains (first, v->report, "sspictl connect");
   tu_assert_contains (first, "\nresumed: no\n", "sspictl connect");
 
-  code = run_connect ("connect2", port, extra, &second);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
+  second = iu_connect_ok ("connect2", extra);
   tu_assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
   tu_assert_contains (second, protocol, "gnutls-serv's page (second)");
 
@@ -337,7 +261,7 @@ START_TEST (test_get_gnutls)
   ck_assert_msg (wait_output ("gnutls-serv", "*** This is a resumed session"),
                  "gnutls-serv saw no resumption");
   tu_kill (server);
-  server_out = tu_spawn_output (env, "gnutls-serv");
+  server_out = tu_spawn_output (iu_env, "gnutls-serv");
   ck_assert_uint_eq (count (server_out, "* Accepted connection"), 2);
   ck_assert_uint_eq (count (server_out, "*** This is a resumed session"), 1);
 }
@@ -349,29 +273,23 @@ END_TEST
 START_TEST (test_connect_resumes)
 {
   const Version *v = &versions[_i];
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = g_strdup_printf ("%u", port);
   const char *server_argv[] = {
-    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    "openssl", "s_server", "-accept", iu_port_s, "-cert", iu_server_pem, "-key", iu_server_key,
     v->openssl, "-www", NULL
   };
   const char *const extra[] = { v->sspictl, NULL };
   const char *const get[] = { v->sspictl, "--get", "/", NULL };
   g_autofree char *first = NULL, *second = NULL, *page = NULL;
   GPid server;
-  int code;
 
-  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
-  code = run_connect ("connect1", port, extra, &first);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
+  server = iu_start_server ("s_server", server_argv);
+  first = iu_connect_ok ("connect1", extra);
   tu_assert_contains (first, "\nresumed: no\n", "sspictl connect");
   assert_lacks (first, "\nreceived: ", "sspictl connect (no data)");
-  code = run_connect ("connect2", port, extra, &second);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
+  second = iu_connect_ok ("connect2", extra);
   tu_assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
   /* s_server's own count, on its page: one hit (the second connect). */
-  code = run_connect ("connect3", port, get, &page);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, page);
+  page = iu_connect_ok ("connect3", get);
   tu_assert_contains (page, "   2 session cache hits", "s_server's page");
   tu_kill (server);
 }
@@ -387,11 +305,9 @@ START_TEST (test_echo_openssl)
 {
   const Version *v = &versions[_i];
   gboolean is_tls13 = (_i == 1);
-  guint16 port = tu_free_port ();
-  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
   const char *const serve_extra[] = { "--echo", "--once", v->sspictl, NULL };
   const char *client_argv[] = {
-    "openssl", "s_client", "-connect", connect, v->openssl, "-CAfile", ca,
+    "openssl", "s_client", "-connect", iu_address, v->openssl, "-CAfile", iu_ca,
     "-verify_return_error", "-servername", "localhost", NULL
   };
   const char line1[] = "hello through sspid\n";
@@ -400,8 +316,8 @@ START_TEST (test_echo_openssl)
   GPid serve, client;
   int stdin_fd = -1;
 
-  serve = start_serve (port, serve_extra);
-  client = tu_spawn (env, "s_client", client_argv, &stdin_fd);
+  serve = start_serve (serve_extra);
+  client = tu_spawn (iu_env, "s_client", client_argv, &stdin_fd);
   ck_assert_msg (wait_output ("s_client", "Verify return code: 0 (ok)"),
                  "s_client did not connect");
   write_all (stdin_fd, line1, strlen (line1));
@@ -415,8 +331,7 @@ START_TEST (test_echo_openssl)
     }
   /* The end of s_client's input: it sends close_notify, sspictl answers. */
   close (stdin_fd);
-  ck_assert_int_eq (tu_wait_exit (client, WAIT_MS), 0);
-  client_out = tu_spawn_output (env, "s_client");
+  client_out = iu_finish (client, "s_client", "s_client");
   serve_out = finish_serve (serve);
 
   tu_assert_contains (serve_out, v->report, "sspictl serve");
@@ -430,8 +345,7 @@ START_TEST (test_echo_openssl)
   tu_assert_contains (serve_out, expected, "sspictl serve");
   tu_assert_contains (serve_out, is_tls13 ? "\nrenegotiations: 1\n" : "\nrenegotiations: 0\n",
                        "sspictl serve");
-  tu_assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
-  tu_assert_contains (serve_out, "\nclose_notify sent: yes\n", "sspictl serve");
+  assert_closed_both_ways (serve_out, "sspictl serve");
   tu_assert_contains (client_out, "DONE", "s_client");
 }
 END_TEST
@@ -442,11 +356,9 @@ END_TEST
  * that answers the KeyUpdate, and must still be echoed. */
 START_TEST (test_echo_gnutls_rekey)
 {
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = g_strdup_printf ("%u", port);
   const char *const serve_extra[] = { "--echo", "--once", "--tls1.3", NULL };
   const char *client_argv[] = {
-    "gnutls-cli", "--x509cafile", ca, "-p", port_s, "127.0.0.1", "--sni-hostname",
+    "gnutls-cli", "--x509cafile", iu_ca, "-p", iu_port_s, "127.0.0.1", "--sni-hostname",
     "localhost", "--verify-hostname", "localhost", "--inline-commands", NULL
   };
   const char input[] = "before the rekey\n^rekey^\nafter the rekey\n";
@@ -454,14 +366,13 @@ START_TEST (test_echo_gnutls_rekey)
   int stdin_fd = -1;
   GPid serve, client;
 
-  serve = start_serve (port, serve_extra);
-  client = tu_spawn (env, "gnutls-cli", client_argv, &stdin_fd);
+  serve = start_serve (serve_extra);
+  client = tu_spawn (iu_env, "gnutls-cli", client_argv, &stdin_fd);
   ck_assert_msg (wait_output ("gnutls-cli", "Handshake was completed"), "no handshake");
   write_all (stdin_fd, input, strlen (input));
   ck_assert_msg (wait_output ("gnutls-cli", "after the rekey\n"), "no echo after the rekey");
   close (stdin_fd);
-  ck_assert_int_eq (tu_wait_exit (client, WAIT_MS), 0);
-  client_out = tu_spawn_output (env, "gnutls-cli");
+  client_out = iu_finish (client, "gnutls-cli", "gnutls-cli");
   serve_out = finish_serve (serve);
 
   tu_assert_contains (client_out, "before the rekey\n", "gnutls-cli");
@@ -476,20 +387,17 @@ END_TEST
  * OpenSSL 3.0's -reconnect does not resume TLS 1.3 (see the top). */
 START_TEST (test_reconnect_openssl)
 {
-  guint16 port = tu_free_port ();
-  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
   const char *const serve_extra[] = { "--echo", "--count", "6", "--tls1.2", NULL };
   const char *client_argv[] = {
-    "openssl", "s_client", "-connect", connect, "-tls1_2", "-CAfile", ca,
+    "openssl", "s_client", "-connect", iu_address, "-tls1_2", "-CAfile", iu_ca,
     "-verify_return_error", "-servername", "localhost", "-reconnect", NULL
   };
   g_autofree char *client_out = NULL, *serve_out = NULL;
-  GPid serve, client;
+  GPid serve;
 
-  serve = start_serve (port, serve_extra);
-  client = tu_spawn (env, "s_client", client_argv, NULL);
-  ck_assert_int_eq (tu_wait_exit (client, WAIT_MS), 0);
-  client_out = tu_spawn_output (env, "s_client");
+  serve = start_serve (serve_extra);
+  client_out = iu_finish (tu_spawn (iu_env, "s_client", client_argv, NULL), "s_client",
+                          "s_client");
   serve_out = finish_serve (serve);
 
   ck_assert_msg (count (client_out, "New, TLSv1.2, Cipher is") == 1 &&
@@ -506,22 +414,18 @@ END_TEST
 START_TEST (test_resume_gnutls)
 {
   const Version *v = &versions[_i];
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = g_strdup_printf ("%u", port);
   g_autofree char *priority = g_strconcat ("--priority=", v->gnutls, NULL);
   const char *const serve_extra[] = { "--echo", "--count", "2", v->sspictl, NULL };
   const char *client_argv[] = {
-    "gnutls-cli", "--x509cafile", ca, "-p", port_s, "127.0.0.1", "--sni-hostname",
+    "gnutls-cli", "--x509cafile", iu_ca, "-p", iu_port_s, "127.0.0.1", "--sni-hostname",
     "localhost", "--verify-hostname", "localhost", priority, "--resume", NULL
   };
   g_autofree char *client_out = NULL, *serve_out = NULL;
-  GPid serve, client;
+  GPid serve;
   int code;
 
-  serve = start_serve (port, serve_extra);
-  client = tu_spawn (env, "gnutls-cli", client_argv, NULL);
-  code = tu_wait_exit (client, WAIT_MS);
-  client_out = tu_spawn_output (env, "gnutls-cli");
+  serve = start_serve (serve_extra);
+  code = iu_run ("gnutls-cli", client_argv, &client_out);
   serve_out = finish_serve (serve);
 
   ck_assert_msg (code == 0, "gnutls-cli exited %d:\n%s", code, client_out);
@@ -536,28 +440,22 @@ END_TEST
  * the server closes (-ign_eof); @sess_flag/@sess_file save or reuse the
  * session.  Returns what it printed. */
 static char *
-http_with_s_client (const char *tag, guint16 port, const Version *v,
+http_with_s_client (const char *tag, const Version *v,
                     const char *sess_flag, const char *sess_file)
 {
-  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
   const char *client_argv[] = {
-    "openssl", "s_client", "-connect", connect, v->openssl, "-CAfile", ca,
+    "openssl", "s_client", "-connect", iu_address, v->openssl, "-CAfile", iu_ca,
     "-verify_return_error", "-servername", "localhost", "-ign_eof",
     sess_flag, sess_file, NULL
   };
   const char request[] = "GET /status HTTP/1.0\r\nHost: localhost\r\n\r\n";
   int stdin_fd = -1;
   GPid client;
-  int code;
-  char *out;
 
-  client = tu_spawn (env, tag, client_argv, &stdin_fd);
+  client = tu_spawn (iu_env, tag, client_argv, &stdin_fd);
   write_all (stdin_fd, request, strlen (request));
   close (stdin_fd);
-  code = tu_wait_exit (client, WAIT_MS);
-  out = tu_spawn_output (env, tag);
-  ck_assert_msg (code == 0, "s_client exited %d:\n%s", code, out);
-  return out;
+  return iu_finish (client, tag, "s_client");
 }
 
 /* sspictl serve --http answers s_client's GET with the connection's
@@ -566,16 +464,15 @@ http_with_s_client (const char *tag, guint16 port, const Version *v,
 START_TEST (test_http_openssl)
 {
   const Version *v = &versions[_i];
-  guint16 port = tu_free_port ();
-  g_autofree char *session = g_build_filename (env->dir, "s_client.session", NULL);
+  g_autofree char *session = g_build_filename (iu_env->dir, "s_client.session", NULL);
   const char *const serve_extra[] = { "--http", "--count", "2", v->sspictl, NULL };
   g_autofree char *first = NULL, *second = NULL, *serve_out = NULL, *reused = NULL;
   g_autofree char *protocol = NULL;
   GPid serve;
 
-  serve = start_serve (port, serve_extra);
-  first = http_with_s_client ("s_client1", port, v, "-sess_out", session);
-  second = http_with_s_client ("s_client2", port, v, "-sess_in", session);
+  serve = start_serve (serve_extra);
+  first = http_with_s_client ("s_client1", v, "-sess_out", session);
+  second = http_with_s_client ("s_client2", v, "-sess_in", session);
   serve_out = finish_serve (serve);
 
   protocol = g_strdup_printf ("\n%s\n", v->report);
@@ -602,26 +499,22 @@ END_TEST
  * (the socket and stdin are polled together). */
 START_TEST (test_stdin_key_update)
 {
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = g_strdup_printf ("%u", port);
-  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
   const char *server_argv[] = {
-    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    "openssl", "s_server", "-accept", iu_port_s, "-cert", iu_server_pem, "-key", iu_server_key,
     "-tls1_3", "-naccept", "1", NULL
   };
-  const char *const connect_extra[] = { "--target", "localhost", "--stdin", NULL };
-  g_autoptr (GPtrArray) argv = sspictl_argv ("connect", address, connect_extra);
+  const char *const connect_extra[] = { "--stdin", NULL };
+  g_autoptr (GPtrArray) argv = iu_connect_argv (connect_extra);
   const char from_server[] = "from the server, under new keys\n";
   const char from_client[] = "from the client, under new keys\n";
   g_autofree char *connect_out = NULL, *server_out = NULL, *data = NULL;
   int server_stdin = -1, client_stdin = -1;
   GPid server, client;
   gsize len = 0;
-  int code;
 
-  server = tu_spawn (env, "s_server", server_argv, &server_stdin);
-  ck_assert (tu_wait_port (port, WAIT_MS));
-  client = tu_spawn (env, "connect", (const char *const *) argv->pdata, &client_stdin);
+  server = tu_spawn (iu_env, "s_server", server_argv, &server_stdin);
+  ck_assert (tu_wait_port (iu_port, IU_WAIT_MS));
+  client = tu_spawn (iu_env, "connect", (const char *const *) argv->pdata, &client_stdin);
   ck_assert_msg (wait_output ("s_server", "CIPHER is"), "no handshake");
   write_all (server_stdin, "K\n", 2);
   /* s_server prints this after its KeyUpdate command. */
@@ -632,18 +525,14 @@ START_TEST (test_stdin_key_update)
   ck_assert_msg (wait_output ("s_server", from_client), "the client's line did not arrive");
   /* The end of our input: close_notify; s_server answers and ends. */
   close (client_stdin);
-  code = tu_wait_exit (client, WAIT_MS);
-  connect_out = tu_spawn_output (env, "connect");
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, connect_out);
+  connect_out = iu_finish (client, "connect", "sspictl connect");
   close (server_stdin);
-  ck_assert_int_eq (tu_wait_exit (server, WAIT_MS), 0);
-  server_out = tu_spawn_output (env, "s_server");
+  server_out = iu_finish (server, "s_server", "s_server");
 
   data = spawn_stdout ("connect", &len);
   ck_assert_str_eq (data, from_server);
   tu_assert_contains (connect_out, "\nrenegotiations: 1\n", "sspictl connect");
-  tu_assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
-  tu_assert_contains (connect_out, "\nclose_notify sent: yes\n", "sspictl connect");
+  assert_closed_both_ways (connect_out, "sspictl connect");
   tu_assert_contains (server_out, "DONE", "s_server");
 }
 END_TEST
@@ -657,31 +546,25 @@ END_TEST
 START_TEST (test_stdin_echo)
 {
   const Version *v = &versions[_i];
-  guint16 port = tu_free_port ();
-  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", port);
   const char *const serve_extra[] = { "--echo", "--once", "--read-size", "7", v->sspictl,
                                       NULL };
-  const char *const connect_extra[] = { "--target", "localhost", "--stdin",
-                                        "--read-size", "1000", NULL };
-  g_autoptr (GPtrArray) argv = sspictl_argv ("connect", address, connect_extra);
+  const char *const connect_extra[] = { "--stdin", "--read-size", "1000", NULL };
+  g_autoptr (GPtrArray) argv = iu_connect_argv (connect_extra);
   g_autoptr (GString) payload = g_string_new (NULL);
   g_autofree char *echoed = NULL, *connect_out = NULL, *serve_out = NULL;
   gsize echoed_len = 0;
   int stdin_fd = -1;
   GPid serve, client;
-  int code;
 
   for (guint i = 0; payload->len < 40000; i++)
     g_string_append_printf (payload, "line %05u of the payload\n", i);
   g_string_truncate (payload, 40000);
 
-  serve = start_serve (port, serve_extra);
-  client = tu_spawn (env, "connect", (const char *const *) argv->pdata, &stdin_fd);
+  serve = start_serve (serve_extra);
+  client = tu_spawn (iu_env, "connect", (const char *const *) argv->pdata, &stdin_fd);
   write_all (stdin_fd, payload->str, payload->len);
   close (stdin_fd);
-  code = tu_wait_exit (client, WAIT_MS);
-  connect_out = tu_spawn_output (env, "connect");
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, connect_out);
+  connect_out = iu_finish (client, "connect", "sspictl connect");
   serve_out = finish_serve (serve);
 
   /* stdout is the data alone; the report went to stderr. */
@@ -696,8 +579,7 @@ START_TEST (test_stdin_echo)
   tu_assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
   tu_assert_contains (serve_out, "\nreceived: 40000 bytes in ", "sspictl serve");
   assert_sent (serve_out, 40000, 3);
-  tu_assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
-  tu_assert_contains (serve_out, "\nclose_notify sent: yes\n", "sspictl serve");
+  assert_closed_both_ways (serve_out, "sspictl serve");
 }
 END_TEST
 
@@ -706,19 +588,15 @@ END_TEST
 START_TEST (test_http_both_ends)
 {
   const Version *v = &versions[_i];
-  guint16 port = tu_free_port ();
   const char *const serve_extra[] = { "--http", "--count", "2", v->sspictl, NULL };
   const char *const extra[] = { "--get", "/", "--json", NULL };
   const char *const extra_text[] = { "--get", "/", NULL };
   g_autofree char *first = NULL, *second = NULL, *serve_out = NULL;
   GPid serve;
-  int code;
 
-  serve = start_serve (port, serve_extra);
-  code = run_connect ("connect1", port, extra, &first);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, first);
-  code = run_connect ("connect2", port, extra_text, &second);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, second);
+  serve = start_serve (serve_extra);
+  first = iu_connect_ok ("connect1", extra);
+  second = iu_connect_ok ("connect2", extra_text);
   serve_out = finish_serve (serve);
 
   /* --json: one document, the page in exchange.body (JSON-escaped). */
@@ -747,10 +625,10 @@ START_TEST (test_usage)
   const char *bad_count[] = { SSPICTL_BINARY, "serve", "0", "--credential", "server",
                               "--count", "-1", NULL };
 
-  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "both", both, NULL), WAIT_MS), 1);
-  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "bad_path", bad_path, NULL), WAIT_MS), 1);
-  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "echo_http", echo_http, NULL), WAIT_MS), 1);
-  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "bad_count", bad_count, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (iu_run ("both", both, NULL), 1);
+  ck_assert_int_eq (iu_run ("bad_path", bad_path, NULL), 1);
+  ck_assert_int_eq (iu_run ("echo_http", echo_http, NULL), 1);
+  ck_assert_int_eq (iu_run ("bad_count", bad_count, NULL), 1);
 }
 END_TEST
 
@@ -761,7 +639,7 @@ interop_data_suite (void)
   TCase *tc;
 
   tc = tcase_create ("connect");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, setup, iu_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_get_openssl, 0, 4);
   tcase_add_loop_test (tc, test_get_gnutls, 0, 2);
@@ -769,7 +647,7 @@ interop_data_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("serve");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, setup, iu_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_echo_openssl, 0, 2);
   tcase_add_test (tc, test_echo_gnutls_rekey);
@@ -780,7 +658,7 @@ interop_data_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("both-ends");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, setup, iu_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_stdin_echo, 0, 2);
   tcase_add_loop_test (tc, test_http_both_ends, 0, 2);

@@ -21,76 +21,14 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "testutil.h"
+#include "interop-util.h"
 
-#ifndef SSPICTL_BINARY
-#error "SSPICTL_BINARY must name the built sspictl (see tests/Makefile.inc)"
-#endif
-
-#define WAIT_MS 30000
-
-static TuEnv *env;
-static char *ca, *server_pem, *server_key, *client_pem, *client_key;
-
-static void
-setup (void)
-{
-  env = tu_env_start (NULL);
-  ca = tu_pki_path ("ca.pem");
-  server_pem = tu_pki_path ("server.pem");
-  server_key = tu_pki_path ("server.key");
-  client_pem = tu_pki_path ("client.pem");
-  client_key = tu_pki_path ("client.key");
-}
-
-static void
-teardown (void)
-{
-  tu_env_stop (env);
-  env = NULL;
-  g_clear_pointer (&ca, g_free);
-  g_clear_pointer (&server_pem, g_free);
-  g_clear_pointer (&server_key, g_free);
-  g_clear_pointer (&client_pem, g_free);
-  g_clear_pointer (&client_key, g_free);
-}
-
-static void
-require_program (const char *name)
-{
-  g_autofree char *path = g_find_program_in_path (name);
-
-  ck_assert_msg (path != NULL, "%s is not installed (tools/check installs it)", name);
-}
-
-static char *
-port_string (guint16 port)
-{
-  return g_strdup_printf ("%u", port);
-}
-
-/* Runs `sspictl connect` to completion; returns its exit status and its
- * output in *output. */
+/* Runs `sspictl connect 127.0.0.1:PORT --target localhost EXTRA...` to
+ * completion; returns its exit status and its output in *output. */
 static int
-run_connect (guint16 port, const char *const *extra, char **output)
+run_connect (const char *const *extra, char **output)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  GPid pid;
-  int code;
-
-  g_ptr_array_add (argv, g_strdup (SSPICTL_BINARY));
-  g_ptr_array_add (argv, g_strdup ("connect"));
-  g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", port));
-  g_ptr_array_add (argv, g_strdup ("--target"));
-  g_ptr_array_add (argv, g_strdup ("localhost"));
-  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (extra[i]));
-  g_ptr_array_add (argv, NULL);
-
-  pid = tu_spawn (env, "sspictl-connect", (const char *const *) argv->pdata, NULL);
-  code = tu_wait_exit (pid, WAIT_MS);
-  *output = tu_spawn_output (env, "sspictl-connect");
-  return code;
+  return iu_run_connect ("sspictl-connect", extra, output);
 }
 
 /* ---- sspictl connect against other servers ------------------------------ */
@@ -113,10 +51,8 @@ START_TEST (test_connect_openssl)
 {
   const Version *v = &versions[_i & 1];
   gboolean is_fragmented = (_i & 2) != 0;
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = port_string (port);
   const char *server_argv[] = {
-    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
+    "openssl", "s_server", "-accept", iu_port_s, "-cert", iu_server_pem, "-key", iu_server_key,
     v->openssl_version, "-naccept", "1", "-www", "-alpn", "h2",
     is_fragmented ? "-max_send_frag" : NULL, "512", NULL
   };
@@ -127,12 +63,9 @@ START_TEST (test_connect_openssl)
                                 is_fragmented ? "--read-size" : NULL, "100", NULL };
   g_autofree char *out = NULL;
   GPid server;
-  int code;
 
-  require_program ("openssl");
-  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
-  code = run_connect (port, extra, &out);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+  server = iu_start_server ("s_server", server_argv);
+  out = iu_connect_ok ("sspictl-connect", extra);
   tu_assert_contains (out, "handshake: ok", "sspictl");
   tu_assert_contains (out, v->report, "sspictl");
   tu_assert_contains (out, "alpn: h2", "sspictl");
@@ -155,22 +88,17 @@ END_TEST
 START_TEST (test_connect_gnutls)
 {
   const Version *v = &versions[_i];
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = port_string (port);
   g_autofree char *priority = g_strconcat ("--priority=", v->gnutls_priority, NULL);
   const char *server_argv[] = {
-    "gnutls-serv", "--port", port_s, "--x509certfile", server_pem,
-    "--x509keyfile", server_key, priority, "--alpn", "http/1.1", NULL
+    "gnutls-serv", "--port", iu_port_s, "--x509certfile", iu_server_pem,
+    "--x509keyfile", iu_server_key, priority, "--alpn", "http/1.1", NULL
   };
   const char *const extra[] = { "--alpn", "h2", "--alpn", "http/1.1", NULL };
   g_autofree char *out = NULL;
   GPid server;
-  int code;
 
-  require_program ("gnutls-serv");
-  server = tu_spawn_server (env, "gnutls-serv", server_argv, port, WAIT_MS);
-  code = run_connect (port, extra, &out);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+  server = iu_start_server ("gnutls-serv", server_argv);
+  out = iu_connect_ok ("sspictl-connect", extra);
   tu_assert_contains (out, v->report, "sspictl");
   tu_assert_contains (out, "alpn: http/1.1", "sspictl");
   tu_kill (server);
@@ -180,27 +108,21 @@ END_TEST
 START_TEST (test_connect_client_certificate)
 {
   const Version *v = &versions[_i];
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = port_string (port);
   const char *server_argv[] = {
-    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
-    "-CAfile", ca, "-Verify", "1", "-verify_return_error", v->openssl_version,
+    "openssl", "s_server", "-accept", iu_port_s, "-cert", iu_server_pem, "-key", iu_server_key,
+    "-CAfile", iu_ca, "-Verify", "1", "-verify_return_error", v->openssl_version,
     "-naccept", "1", "-www", NULL
   };
   const char *const extra[] = { v->sspictl_flag, "--credential", "client", NULL };
   g_autofree char *out = NULL;
   g_autofree char *server_out = NULL;
   GPid server;
-  int code;
 
-  require_program ("openssl");
-  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
-  code = run_connect (port, extra, &out);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+  server = iu_start_server ("s_server", server_argv);
+  out = iu_connect_ok ("sspictl-connect", extra);
   tu_assert_contains (out, v->report, "sspictl");
   /* s_server ends after its one connection; it verified our certificate. */
-  ck_assert_int_eq (tu_wait_exit (server, WAIT_MS), 0);
-  server_out = tu_spawn_output (env, "s_server");
+  server_out = iu_finish (server, "s_server", "s_server");
   tu_assert_contains (server_out, "sspid test client", "s_server");
 }
 END_TEST
@@ -208,20 +130,17 @@ END_TEST
 START_TEST (test_connect_client_certificate_refused)
 {
   /* TLS 1.2: the server refuses before the client can finish. */
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = port_string (port);
   const char *server_argv[] = {
-    "openssl", "s_server", "-accept", port_s, "-cert", server_pem, "-key", server_key,
-    "-CAfile", ca, "-Verify", "1", "-tls1_2", "-naccept", "1", "-www", NULL
+    "openssl", "s_server", "-accept", iu_port_s, "-cert", iu_server_pem, "-key", iu_server_key,
+    "-CAfile", iu_ca, "-Verify", "1", "-tls1_2", "-naccept", "1", "-www", NULL
   };
   const char *const extra[] = { "--tls1.2", NULL };
   g_autofree char *out = NULL;
   GPid server;
   int code;
 
-  require_program ("openssl");
-  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
-  code = run_connect (port, extra, &out);
+  server = iu_start_server ("s_server", server_argv);
+  code = run_connect (extra, &out);
   ck_assert_msg (code == 2, "sspictl connect exited %d (expected 2):\n%s", code, out);
   tu_assert_contains (out, "handshake failed: SEC_E_", "sspictl");
   tu_kill (server);
@@ -233,12 +152,10 @@ START_TEST (test_connect_untrusted)
   /* A server whose certificate chains to a CA nobody trusts: refused, or,
    * with --manual-validation, accepted for the caller to check. */
   gboolean is_manual = (_i == 1);
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = port_string (port);
   g_autofree char *untrusted_pem = tu_pki_path ("untrusted.pem");
   g_autofree char *untrusted_key = tu_pki_path ("untrusted.key");
   const char *server_argv[] = {
-    "openssl", "s_server", "-accept", port_s, "-cert", untrusted_pem,
+    "openssl", "s_server", "-accept", iu_port_s, "-cert", untrusted_pem,
     "-key", untrusted_key, "-naccept", "1", "-www", NULL
   };
   const char *const extra[] = { is_manual ? "--manual-validation" : NULL, NULL };
@@ -246,9 +163,8 @@ START_TEST (test_connect_untrusted)
   GPid server;
   int code;
 
-  require_program ("openssl");
-  server = tu_spawn_server (env, "s_server", server_argv, port, WAIT_MS);
-  code = run_connect (port, extra, &out);
+  server = iu_start_server ("s_server", server_argv);
+  code = run_connect (extra, &out);
   if (is_manual)
     {
       ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
@@ -267,29 +183,38 @@ END_TEST
 
 /* Starts `sspictl serve PORT --once` with @extra options. */
 static GPid
-start_serve (guint16 port, const char *const *extra)
+start_serve (const char *const *extra)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  static const char *const once[] = { "--once", NULL };
 
-  g_ptr_array_add (argv, g_strdup (SSPICTL_BINARY));
-  g_ptr_array_add (argv, g_strdup ("serve"));
-  g_ptr_array_add (argv, g_strdup_printf ("%u", port));
-  g_ptr_array_add (argv, g_strdup ("--once"));
-  for (gsize i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (argv, g_strdup (extra[i]));
-  g_ptr_array_add (argv, NULL);
-  return tu_spawn_server (env, "sspictl-serve", (const char *const *) argv->pdata, port, WAIT_MS);
+  return iu_start_serve ("sspictl-serve", once, extra);
 }
 
 /* Waits for `sspictl serve --once` to end well and returns its output. */
 static char *
 finish_serve (GPid serve)
 {
-  int code = tu_wait_exit (serve, WAIT_MS);
-  char *out = tu_spawn_output (env, "sspictl-serve");
+  return iu_finish (serve, "sspictl-serve", "sspictl serve");
+}
 
-  ck_assert_msg (code == 0, "sspictl serve exited %d:\n%s", code, out);
-  return out;
+/* Runs the client @client_argv (its program required; spawned as @tag)
+ * against `sspictl serve --once @serve_extra`, both to their end, and
+ * returns what each printed.  serve must succeed; the client only has to
+ * exit: its status depends on whether it sees our close or its own
+ * stdin's end first, what it printed about the handshake does not. */
+static void
+run_client_of_serve (const char *const *serve_extra, const char *tag,
+                     const char *const *client_argv, char **client_out, char **serve_out)
+{
+  GPid serve;
+  int code;
+
+  iu_require_program (client_argv[0]);
+  serve = start_serve (serve_extra);
+  code = iu_run (tag, client_argv, client_out);
+  *serve_out = finish_serve (serve);
+  ck_assert_msg (code >= 0, "%s did not exit:\n%s\nsspictl serve:\n%s", tag, *client_out,
+                 *serve_out);
 }
 
 /* _i: bit 0 picks the version, bit 1 sends a client certificate. */
@@ -297,35 +222,21 @@ START_TEST (test_serve_openssl)
 {
   const Version *v = &versions[_i & 1];
   gboolean with_cert = (_i & 2) != 0;
-  guint16 port = tu_free_port ();
-  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
   const char *const serve_extra[] = {
     "--credential", "server", "--alpn", "h2",
     with_cert ? "--require-client-cert" : NULL, NULL
   };
   const char *client_argv[] = {
-    "openssl", "s_client", "-connect", connect, v->openssl_version, "-CAfile", ca,
+    "openssl", "s_client", "-connect", iu_address, v->openssl_version, "-CAfile", iu_ca,
     "-verify_return_error", "-verify_hostname", "localhost", "-servername", "localhost",
     "-alpn", "h2",
-    with_cert ? "-cert" : NULL, client_pem, "-key", client_key, NULL
+    with_cert ? "-cert" : NULL, iu_client_pem, "-key", iu_client_key, NULL
   };
   g_autofree char *client_out = NULL;
   g_autofree char *serve_out = NULL;
   g_autofree char *protocol_line = NULL;
-  GPid serve, client;
-  int code;
 
-  require_program ("openssl");
-  serve = start_serve (port, serve_extra);
-  client = tu_spawn (env, "s_client", client_argv, NULL);
-  code = tu_wait_exit (client, WAIT_MS);
-  client_out = tu_spawn_output (env, "s_client");
-  serve_out = finish_serve (serve);
-
-  /* Its exit status depends on whether it sees our close or its own stdin's
-   * end first; what it printed about the handshake does not. */
-  ck_assert_msg (code >= 0, "s_client did not exit:\n%s\nsspictl serve:\n%s",
-                 client_out, serve_out);
+  run_client_of_serve (serve_extra, "s_client", client_argv, &client_out, &serve_out);
   protocol_line = g_strdup_printf ("Protocol  : %s", _i & 1 ? "TLSv1.3" : "TLSv1.2");
   if (strstr (client_out, protocol_line) == NULL)
     tu_assert_contains (client_out, _i & 1 ? "New, TLSv1.3" : "New, TLSv1.2", "s_client");
@@ -344,31 +255,19 @@ START_TEST (test_serve_gnutls)
 {
   const Version *v = &versions[_i & 1];
   gboolean with_cert = (_i & 2) != 0;
-  guint16 port = tu_free_port ();
-  g_autofree char *port_s = port_string (port);
   g_autofree char *priority = g_strconcat ("--priority=", v->gnutls_priority, NULL);
   const char *const serve_extra[] = {
     "--credential", with_cert ? "mtls" : "server", NULL
   };
   const char *client_argv[] = {
-    "gnutls-cli", "--x509cafile", ca, "-p", port_s, "127.0.0.1",
+    "gnutls-cli", "--x509cafile", iu_ca, "-p", iu_port_s, "127.0.0.1",
     "--sni-hostname", "localhost", "--verify-hostname", "localhost", priority,
-    with_cert ? "--x509certfile" : NULL, client_pem, "--x509keyfile", client_key, NULL
+    with_cert ? "--x509certfile" : NULL, iu_client_pem, "--x509keyfile", iu_client_key, NULL
   };
   g_autofree char *client_out = NULL;
   g_autofree char *serve_out = NULL;
-  GPid serve, client;
-  int code;
 
-  require_program ("gnutls-cli");
-  serve = start_serve (port, serve_extra);
-  client = tu_spawn (env, "gnutls-cli", client_argv, NULL);
-  code = tu_wait_exit (client, WAIT_MS);
-  client_out = tu_spawn_output (env, "gnutls-cli");
-  serve_out = finish_serve (serve);
-
-  ck_assert_msg (code >= 0, "gnutls-cli did not exit:\n%s\nsspictl serve:\n%s",
-                 client_out, serve_out);
+  run_client_of_serve (serve_extra, "gnutls-cli", client_argv, &client_out, &serve_out);
   tu_assert_contains (client_out, "Handshake was completed", "gnutls-cli");
   tu_assert_contains (client_out, _i & 1 ? "(TLS1.3" : "(TLS1.2", "gnutls-cli");
   tu_assert_contains (client_out, "certificate is trusted", "gnutls-cli");
@@ -380,22 +279,18 @@ END_TEST
 
 START_TEST (test_serve_refuses_client_without_certificate)
 {
-  guint16 port = tu_free_port ();
-  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%u", port);
   const char *const serve_extra[] = { "--credential", "mtls", "--tls1.2", NULL };
   const char *client_argv[] = {
-    "openssl", "s_client", "-connect", connect, "-tls1_2", "-CAfile", ca, NULL
+    "openssl", "s_client", "-connect", iu_address, "-tls1_2", "-CAfile", iu_ca, NULL
   };
   g_autofree char *serve_out = NULL;
-  GPid serve, client;
+  GPid serve;
   int code;
 
-  require_program ("openssl");
-  serve = start_serve (port, serve_extra);
-  client = tu_spawn (env, "s_client", client_argv, NULL);
-  ck_assert_int_ne (tu_wait_exit (client, WAIT_MS), 0);
-  code = tu_wait_exit (serve, WAIT_MS);
-  serve_out = tu_spawn_output (env, "sspictl-serve");
+  iu_require_program ("openssl");
+  serve = start_serve (serve_extra);
+  ck_assert_int_ne (iu_run ("s_client", client_argv, NULL), 0);
+  code = iu_wait_output (serve, "sspictl-serve", &serve_out);
   ck_assert_msg (code == 2, "sspictl serve exited %d (expected 2):\n%s", code, serve_out);
   tu_assert_contains (serve_out, "handshake: failed", "sspictl serve");
 }
@@ -403,7 +298,6 @@ END_TEST
 
 START_TEST (test_sspictl_both_ends)
 {
-  guint16 port = tu_free_port ();
   /* Both Schannel loops on small reads, against each other. */
   const char *const serve_extra[] = { "--credential", "server", "--alpn", "h2",
                                       "--read-size", "7", NULL };
@@ -411,11 +305,9 @@ START_TEST (test_sspictl_both_ends)
   g_autofree char *out = NULL;
   g_autofree char *serve_out = NULL;
   GPid serve;
-  int code;
 
-  serve = start_serve (port, serve_extra);
-  code = run_connect (port, extra, &out);
-  ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+  serve = start_serve (serve_extra);
+  out = iu_connect_ok ("sspictl-connect", extra);
   serve_out = finish_serve (serve);
   tu_assert_contains (out, "protocol: TLS 1.3", "sspictl connect");
   tu_assert_contains (out, "alpn: h2", "sspictl connect");
@@ -434,16 +326,14 @@ START_TEST (test_usage)
   const char *argv_noarg[] = { SSPICTL_BINARY, "serve", "--once", NULL };
   g_autofree char *out = NULL;
 
-  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "help", argv_help, NULL), WAIT_MS), 0);
-  out = tu_spawn_output (env, "help");
+  ck_assert_int_eq (iu_run ("help", argv_help, &out), 0);
   tu_assert_contains (out, "connect", "sspictl --help");
   tu_assert_contains (out, "serve", "sspictl --help");
   g_free (out);
-  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "vhelp", argv_verb_help, NULL), WAIT_MS), 0);
-  out = tu_spawn_output (env, "vhelp");
+  ck_assert_int_eq (iu_run ("vhelp", argv_verb_help, &out), 0);
   tu_assert_contains (out, "--alpn", "sspictl connect --help");
-  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "bad", argv_bad, NULL), WAIT_MS), 1);
-  ck_assert_int_eq (tu_wait_exit (tu_spawn (env, "noarg", argv_noarg, NULL), WAIT_MS), 1);
+  ck_assert_int_eq (iu_run ("bad", argv_bad, NULL), 1);
+  ck_assert_int_eq (iu_run ("noarg", argv_noarg, NULL), 1);
 }
 END_TEST
 
@@ -452,8 +342,8 @@ START_TEST (test_connect_refused)
   const char *const extra[] = { NULL };
   g_autofree char *out = NULL;
 
-  /* Nobody listens on a port just found free. */
-  ck_assert_int_eq (run_connect (tu_free_port (), extra, &out), 3);
+  /* Nobody listens on the fixture's port, just found free. */
+  ck_assert_int_eq (run_connect (extra, &out), 3);
 }
 END_TEST
 
@@ -464,7 +354,7 @@ interop_suite (void)
   TCase *tc;
 
   tc = tcase_create ("connect");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, iu_setup, iu_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_connect_openssl, 0, 4);
   tcase_add_loop_test (tc, test_connect_gnutls, 0, 2);
@@ -475,7 +365,7 @@ interop_suite (void)
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("serve");
-  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_checked_fixture (tc, iu_setup, iu_teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_loop_test (tc, test_serve_openssl, 0, 4);
   tcase_add_loop_test (tc, test_serve_gnutls, 0, 4);

@@ -26,23 +26,17 @@
 #define MAX_RESPONSE (64 * 1024 * 1024)
 
 typedef struct {
-  char   *credential;
-  char  **alpn;
-  char   *target;
-  gboolean tls12;
-  gboolean tls13;
-  int      read_size;
+  SspictlTlsArgs tls;
+  char    *target;
   gboolean manual_validation;
   char    *get;
   gboolean use_stdin;
-  gboolean json;
 } ConnectArgs;
 
 static void
 connect_args_clear (ConnectArgs *a)
 {
-  g_free (a->credential);
-  g_strfreev (a->alpn);
+  sspictl_tls_args_clear (&a->tls);
   g_free (a->target);
   g_free (a->get);
 }
@@ -53,15 +47,15 @@ static gboolean
 parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
 {
   const GOptionEntry entries[] = {
-    { "credential", 'c', 0, G_OPTION_ARG_STRING, &a->credential,
+    { "credential", 'c', 0, G_OPTION_ARG_STRING, &a->tls.credential,
       "Present the client certificate of [credential NAME]", "NAME" },
-    { "alpn", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &a->alpn,
+    { "alpn", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &a->tls.alpn,
       "Offer application protocol ID (repeat for more, in preference order)", "ID" },
     { "target", 't', 0, G_OPTION_ARG_STRING, &a->target,
       "Server name for SNI and the certificate check (default: HOST)", "NAME" },
-    { "tls1.2", 0, 0, G_OPTION_ARG_NONE, &a->tls12, "Allow only TLS 1.2", NULL },
-    { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls13, "Allow only TLS 1.3", NULL },
-    { "read-size", 0, 0, G_OPTION_ARG_INT, &a->read_size,
+    { "tls1.2", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls12, "Allow only TLS 1.2", NULL },
+    { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls13, "Allow only TLS 1.3", NULL },
+    { "read-size", 0, 0, G_OPTION_ARG_INT, &a->tls.read_size,
       "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
     { "manual-validation", 0, 0, G_OPTION_ARG_NONE, &a->manual_validation,
       "Do not verify the server certificate (ISC_REQ_MANUAL_CRED_VALIDATION)", NULL },
@@ -70,7 +64,7 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
     { "stdin", 0, 0, G_OPTION_ARG_NONE, &a->use_stdin,
       "Copy standard input to the server and its data to standard output; "
       "close_notify at the end of the input (the report goes to stderr)", NULL },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &a->json,
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &a->tls.json,
       "Print the report as one JSON document", NULL },
     { NULL }
   };
@@ -105,16 +99,8 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
       g_printerr ("sspictl connect: expected one HOST:PORT argument\n");
       return FALSE;
     }
-  if (a->read_size < 0)
-    {
-      g_printerr ("sspictl: --read-size must not be negative\n");
-      return FALSE;
-    }
-  if (a->tls12 && a->tls13)
-    {
-      g_printerr ("sspictl connect: --tls1.2 and --tls1.3 exclude each other\n");
-      return FALSE;
-    }
+  if (!sspictl_tls_args_check (&a->tls, "connect"))
+    return FALSE;
   if (a->get != NULL && a->use_stdin)
     {
       g_printerr ("sspictl connect: --get and --stdin exclude each other\n");
@@ -157,42 +143,34 @@ tcp_connect (const char *address, char **host)
   return g_steal_pointer (&conn);
 }
 
+/* --stdin: what arrived goes to standard output at once, and is dropped. */
+static void
+write_stdout (GByteArray *data)
+{
+  fwrite (data->data, 1, data->len, stdout);
+  fflush (stdout);
+  g_byte_array_set_size (data, 0);
+}
+
 /* Reads until the server ends; the server's close_notify is answered with
- * ours.  Returns FALSE if the stream failed (printed). */
-static gboolean
+ * ours.  Returns an SSPICTL_EXIT_* code (a failure was printed). */
+static int
 receive_all (SspictlStream *stream, GByteArray *into, gboolean to_stdout)
 {
-  for (;;)
-    {
-      SspictlStreamResult r = sspictl_stream_receive (stream, into);
+  SspictlStreamResult r;
 
-      switch (r)
+  while ((r = sspictl_stream_receive (stream, into)) == SSPICTL_STREAM_DATA)
+    {
+      if (to_stdout)
+        write_stdout (into);
+      else if (into->len > MAX_RESPONSE)
         {
-        case SSPICTL_STREAM_DATA:
-          if (to_stdout)
-            {
-              fwrite (into->data, 1, into->len, stdout);
-              fflush (stdout);
-              g_byte_array_set_size (into, 0);
-            }
-          else if (into->len > MAX_RESPONSE)
-            {
-              g_printerr ("sspictl connect: the response is larger than %d MiB\n",
-                          MAX_RESPONSE / (1024 * 1024));
-              return FALSE;
-            }
-          break;
-        case SSPICTL_STREAM_CLOSED:
-          if (!sspictl_stream_peek_exchange (stream)->sent_close_notify)
-            sspictl_stream_shutdown (stream);
-          return TRUE;
-        case SSPICTL_STREAM_EOF:
-          return TRUE;
-        case SSPICTL_STREAM_FAILED:
-        default:
-          return FALSE;
+          g_printerr ("sspictl connect: the response is larger than %d MiB\n",
+                      MAX_RESPONSE / (1024 * 1024));
+          return SSPICTL_EXIT_FAILED;
         }
     }
+  return sspictl_stream_end (stream, r);
 }
 
 /* HTTP/1.0: the server closes the connection after the response, so the
@@ -210,10 +188,13 @@ run_get (SspictlStream *stream, const char *path, const char *host)
   g_autoptr (GByteArray) response = g_byte_array_new ();
   const char *end_of_header, *end_of_line;
   gsize body_at = 0;
+  int ret;
 
-  if (!sspictl_stream_send (stream, request, strlen (request)) ||
-      !receive_all (stream, response, FALSE))
+  if (!sspictl_stream_send (stream, request, strlen (request)))
     return SSPICTL_EXIT_FAILED;
+  ret = receive_all (stream, response, FALSE);
+  if (ret != SSPICTL_EXIT_OK)
+    return ret;
   if (response->len == 0)
     {
       g_printerr ("sspictl connect: the server sent no response\n");
@@ -285,31 +266,19 @@ run_stdin (SspictlStream *stream, GSocket *socket)
         }
       if (sspictl_stream_has_pending (stream) || fds[0].revents != 0)
         {
-          switch (sspictl_stream_receive_some (stream, data))
-            {
-            case SSPICTL_STREAM_DATA:
-              fwrite (data->data, 1, data->len, stdout);
-              fflush (stdout);
-              g_byte_array_set_size (data, 0);
-              break;
-            case SSPICTL_STREAM_AGAIN:
-              break;
-            case SSPICTL_STREAM_CLOSED:
-              /* The server is done before us: answer, and stop. */
-              sspictl_stream_shutdown (stream);
-              return SSPICTL_EXIT_OK;
-            case SSPICTL_STREAM_EOF:
-              return SSPICTL_EXIT_OK;
-            case SSPICTL_STREAM_FAILED:
-            default:
-              return SSPICTL_EXIT_FAILED;
-            }
+          SspictlStreamResult r = sspictl_stream_receive_some (stream, data);
+
+          if (r == SSPICTL_STREAM_DATA)
+            write_stdout (data);
+          else if (r != SSPICTL_STREAM_AGAIN)
+            /* The server is done before us (closed, or failed). */
+            return sspictl_stream_end (stream, r);
           continue;
         }
       if (fds[1].revents != 0 && !forward_stdin (stream, &is_stdin_open))
         return SSPICTL_EXIT_FAILED;
     }
-  return receive_all (stream, data, TRUE) ? SSPICTL_EXIT_OK : SSPICTL_EXIT_FAILED;
+  return receive_all (stream, data, TRUE);
 }
 
 /* After the handshake with --get or --stdin.  The text report comes first
@@ -324,16 +293,10 @@ exchange (GSocket *socket, CredHandle *cred, CtxtHandle *ctx, const SspictlTlsOp
   FILE *out = a->use_stdin ? stderr : stdout;
   int ret;
 
-  if (!a->json)
-    sspictl_tls_report_print (report, NULL, FALSE, out);
+  sspictl_tls_report_print_before_data (report, a->tls.json, out);
   ret = a->get != NULL ? run_get (stream, a->get, opts->target) : run_stdin (stream, socket);
-  if (a->json)
-    {
-      sspictl_tls_report_print (report, x, TRUE, out);
-      return ret;
-    }
-  sspictl_tls_exchange_print (x, out);
-  if (x->body != NULL)
+  sspictl_tls_report_print_after_data (report, x, a->tls.json, out);
+  if (!a->tls.json && x->body != NULL)
     {
       gsize len = 0;
       const void *body = g_bytes_get_data (x->body, &len);
@@ -369,20 +332,13 @@ sspictl_connect (int argc, char **argv)
     return SSPICTL_EXIT_NETWORK;
   socket = g_socket_connection_get_socket (conn);
 
-  opts.is_server = FALSE;
-  opts.credential = a.credential;
+  sspictl_tls_options_init (&opts, &a.tls, FALSE);
   opts.target = a.target ? a.target : host;
-  opts.alpn = (const char *const *) a.alpn;
-  opts.protocols = sspictl_protocols_from_flags (a.tls12, a.tls13, FALSE);
   opts.context_req = a.manual_validation ? ISC_REQ_MANUAL_CRED_VALIDATION : 0;
-  opts.read_size = a.read_size;
 
-  status = sspictl_tls_acquire (&opts, &cred);
-  if (status != SEC_E_OK)
-    {
-      sspictl_print_status ("acquiring the client credential", status);
-      return sspictl_exit_for_acquire (status);
-    }
+  ret = sspictl_tls_acquire_for_verb (&opts, &cred);
+  if (ret != SSPICTL_EXIT_OK)
+    return ret;
 
   ret = sspictl_tls_handshake (socket, &cred, &opts, &ctx, &status, &stats, leftover);
   if (ret == SSPICTL_EXIT_OK)
@@ -395,7 +351,7 @@ sspictl_connect (int argc, char **argv)
         {
           g_autoptr (SspictlStream) stream = NULL;
 
-          sspictl_tls_report_print (report, NULL, a.json, stdout);
+          sspictl_tls_report_print (report, NULL, a.tls.json, stdout);
           /* No data, but a clean end, which also reads a TLS 1.3 server's
            * session tickets into sspid's cache for the next connect. */
           stream = sspictl_stream_new (socket, &cred, &ctx, &opts, leftover);
@@ -403,7 +359,7 @@ sspictl_connect (int argc, char **argv)
         }
     }
   else if (ret == SSPICTL_EXIT_HANDSHAKE)
-    sspictl_tls_print_failure (status, FALSE, a.json);
+    sspictl_tls_print_failure (status, FALSE, a.tls.json);
 
   sspictl_tls_delete_context (&ctx);
   sspictl_tls_free_credential (&cred);

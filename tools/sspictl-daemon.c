@@ -177,6 +177,80 @@ print_json_and_free (SspictlJson *json)
   fputs (text, stdout);
 }
 
+/* ---- the verbs' common part -------------------------------------------- */
+
+/* An introspection verb: one method without arguments, whose reply holds
+ * one value, printed as text or JSON.  All three verbs parse, call and
+ * fail the same way (same options, same exit codes); only the method and
+ * the printing differ. */
+typedef struct {
+  const char *summary;       /* --help */
+  const char *description;   /* --help, before the bus and exit code text */
+  const char *method;
+  const char *reply_type;    /* "(T)": one value of type T */
+  void (*print) (GVariant *value, const char *bus_label, gboolean json);
+} IntrospectionVerb;
+
+static int
+run_introspection_verb (const IntrospectionVerb *verb, int argc, char **argv)
+{
+  g_autoptr (GVariant) reply = NULL;
+  g_autoptr (GVariant) value = NULL;
+  const char *bus_label = NULL;
+  gboolean json = FALSE;
+  int exit_code = SSPICTL_EXIT_OK;
+
+  if (!parse_json_option (argc, argv, verb->summary, verb->description, &json))
+    return SSPICTL_EXIT_USAGE;
+  reply = call_daemon (verb->method, verb->reply_type, &bus_label, &exit_code);
+  if (reply == NULL)
+    return exit_code;
+  value = g_variant_get_child_value (reply, 0);
+  verb->print (value, bus_label, json);
+  return SSPICTL_EXIT_OK;
+}
+
+/* Every member of the a{sv} @dict, as members of the open JSON object:
+ * the daemon's own names and values, so new ones show up unchanged. */
+static void
+json_members_of_dict (SspictlJson *j, GVariant *dict)
+{
+  GVariantIter iter;
+  const char *key;
+  GVariant *value;
+
+  g_variant_iter_init (&iter, dict);
+  while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
+    {
+      sspictl_json_key (j, key);
+      sspictl_json_variant (j, value);
+      g_variant_unref (value);
+    }
+}
+
+/* A table of @list (aa{sv}), a row each by @add_row, or @empty_message if
+ * the list is empty. */
+static void
+print_list_table (GVariant *list, const char *const *headers, const char *empty_message,
+                  void (*add_row) (SspictlTable *table, GVariant *item, gpointer data),
+                  gpointer data)
+{
+  g_autoptr (SspictlTable) table = NULL;
+
+  if (g_variant_n_children (list) == 0)
+    {
+      g_print ("%s\n", empty_message);
+      return;
+    }
+  table = sspictl_table_new (headers, TRUE);
+  for (gsize i = 0; i < g_variant_n_children (list); i++)
+    {
+      g_autoptr (GVariant) item = g_variant_get_child_value (list, i);
+      add_row (table, item, data);
+    }
+  sspictl_table_print (table, stdout);
+}
+
 /* ---- a{sv} lookups with defaults ---------------------------------------- */
 
 static const char *
@@ -226,51 +300,22 @@ dict_count (GVariant *dict, const char *key)
 
 /* ---- status ------------------------------------------------------------ */
 
-int
-sspictl_status (int argc, char **argv)
+static void
+print_status (GVariant *status, const char *bus_label, gboolean json)
 {
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariant) status = NULL;
   g_autoptr (SspictlTable) table = NULL;
   const char *const fields[] = { "field", "value", NULL };
-  const char *bus_label = NULL;
-  gboolean json = FALSE;
-  int exit_code = SSPICTL_EXIT_OK;
-
-  if (!parse_json_option (argc, argv, "Show the running sspid: versions, uptime and load.",
-                          "Fields: daemon and GnuTLS versions, the bus, the instance (it\n"
-                          "changes when sspid restarts, and every handle dies with it),\n"
-                          "uptime, bus clients, security contexts, credential handles,\n"
-                          "operations queued or running, credentials loaded from the\n"
-                          "configuration.  Counts are daemon-wide.  Calling this starts\n"
-                          "sspid by D-Bus activation if it is not running.",
-                          &json))
-    return SSPICTL_EXIT_USAGE;
-
-  reply = call_daemon ("GetStatus", "(a{sv})", &bus_label, &exit_code);
-  if (reply == NULL)
-    return exit_code;
-  status = g_variant_get_child_value (reply, 0);
 
   if (json)
     {
       SspictlJson *j = sspictl_json_new ();
-      GVariantIter iter;
-      const char *key;
-      GVariant *value;
 
       sspictl_json_begin_object (j);
       sspictl_json_member_string (j, "bus", bus_label);
-      g_variant_iter_init (&iter, status);
-      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-        {
-          sspictl_json_key (j, key);
-          sspictl_json_variant (j, value);
-          g_variant_unref (value);
-        }
+      json_members_of_dict (j, status);
       sspictl_json_end_object (j);
       print_json_and_free (j);
-      return SSPICTL_EXIT_OK;
+      return;
     }
 
   {
@@ -298,7 +343,23 @@ sspictl_status (int argc, char **argv)
     sspictl_table_add_row (table, "configured credentials:", configured);
     sspictl_table_print (table, stdout);
   }
-  return SSPICTL_EXIT_OK;
+}
+
+int
+sspictl_status (int argc, char **argv)
+{
+  static const IntrospectionVerb verb = {
+    "Show the running sspid: versions, uptime and load.",
+    "Fields: daemon and GnuTLS versions, the bus, the instance (it\n"
+    "changes when sspid restarts, and every handle dies with it),\n"
+    "uptime, bus clients, security contexts, credential handles,\n"
+    "operations queued or running, credentials loaded from the\n"
+    "configuration.  Counts are daemon-wide.  Calling this starts\n"
+    "sspid by D-Bus activation if it is not running.",
+    "GetStatus", "(a{sv})", print_status
+  };
+
+  return run_introspection_verb (&verb, argc, argv);
 }
 
 /* ---- credentials ------------------------------------------------------- */
@@ -320,9 +381,11 @@ format_not_after (gint64 not_after, gint64 now)
   return g_steal_pointer (&date);
 }
 
+/* @data: the time now, a gint64 *. */
 static void
-add_credential_row (SspictlTable *table, GVariant *cred, gint64 now)
+add_credential_row (SspictlTable *table, GVariant *cred, gpointer data)
 {
+  gint64 now = *(const gint64 *) data;
   g_autofree char *not_before = sspictl_format_date (dict_int64 (cred, "not-before"));
   g_autofree char *not_after = format_not_after (dict_int64 (cred, "not-after"), now);
   const char *storage = dict_string (cred, "key-storage");
@@ -345,34 +408,12 @@ add_credential_row (SspictlTable *table, GVariant *cred, gint64 now)
                          not_after, dict_string (cred, "subject"), dict_string (cred, "issuer"));
 }
 
-int
-sspictl_credentials (int argc, char **argv)
+static void
+print_credentials (GVariant *list, const char *bus_label, gboolean json)
 {
   const char *const headers[] = { "NAME", "USAGE", "KEY", "VALID FROM", "VALID UNTIL",
                                   "SUBJECT", "ISSUER", NULL };
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariant) list = NULL;
-  g_autoptr (SspictlTable) table = NULL;
-  const char *bus_label = NULL;
-  gboolean json = FALSE;
-  int exit_code = SSPICTL_EXIT_OK;
   gint64 now = (gint64) time (NULL);
-
-  if (!parse_json_option (argc, argv,
-                          "List the credentials you may acquire from sspid.",
-                          "Only the configured credentials whose users= or groups= admit\n"
-                          "you are listed (run it as the service's user to see what that\n"
-                          "service may use).  Columns: the [credential NAME], its usage\n"
-                          "(inbound: servers, outbound: clients), key type and storage,\n"
-                          "certificate validity, subject and issuer.  No key material is\n"
-                          "ever shown: sspictl never sees any.",
-                          &json))
-    return SSPICTL_EXIT_USAGE;
-
-  reply = call_daemon ("ListCredentials", "(aa{sv})", &bus_label, &exit_code);
-  if (reply == NULL)
-    return exit_code;
-  list = g_variant_get_child_value (reply, 0);
 
   if (json)
     {
@@ -383,28 +424,33 @@ sspictl_credentials (int argc, char **argv)
       sspictl_json_variant (j, list);
       sspictl_json_end_object (j);
       print_json_and_free (j);
-      return SSPICTL_EXIT_OK;
+      return;
     }
+  print_list_table (list, headers, "No credential of sspid may be acquired by you.",
+                    add_credential_row, &now);
+}
 
-  if (g_variant_n_children (list) == 0)
-    {
-      g_print ("No credential of sspid may be acquired by you.\n");
-      return SSPICTL_EXIT_OK;
-    }
-  table = sspictl_table_new (headers, TRUE);
-  for (gsize i = 0; i < g_variant_n_children (list); i++)
-    {
-      g_autoptr (GVariant) cred = g_variant_get_child_value (list, i);
-      add_credential_row (table, cred, now);
-    }
-  sspictl_table_print (table, stdout);
-  return SSPICTL_EXIT_OK;
+int
+sspictl_credentials (int argc, char **argv)
+{
+  static const IntrospectionVerb verb = {
+    "List the credentials you may acquire from sspid.",
+    "Only the configured credentials whose users= or groups= admit\n"
+    "you are listed (run it as the service's user to see what that\n"
+    "service may use).  Columns: the [credential NAME], its usage\n"
+    "(inbound: servers, outbound: clients), key type and storage,\n"
+    "certificate validity, subject and issuer.  No key material is\n"
+    "ever shown: sspictl never sees any.",
+    "ListCredentials", "(aa{sv})", print_credentials
+  };
+
+  return run_introspection_verb (&verb, argc, argv);
 }
 
 /* ---- contexts ---------------------------------------------------------- */
 
 static void
-add_context_row (SspictlTable *table, GVariant *ctx)
+add_context_row (SspictlTable *table, GVariant *ctx, gpointer data)
 {
   g_autofree char *owner = sspictl_format_user ((guint32) dict_uint (ctx, "owner-uid"));
   g_autofree char *pid = g_strdup_printf ("%" G_GUINT64_FORMAT, dict_uint (ctx, "owner-pid"));
@@ -439,18 +485,9 @@ contexts_json (GVariant *list)
     {
       g_autoptr (GVariant) ctx = g_variant_get_child_value (list, i);
       g_autofree char *owner = sspictl_format_user ((guint32) dict_uint (ctx, "owner-uid"));
-      GVariantIter iter;
-      const char *key;
-      GVariant *value;
 
       sspictl_json_begin_object (j);
-      g_variant_iter_init (&iter, ctx);
-      while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
-        {
-          sspictl_json_key (j, key);
-          sspictl_json_variant (j, value);
-          g_variant_unref (value);
-        }
+      json_members_of_dict (j, ctx);
       /* The name as this machine knows it, for people reading the JSON. */
       sspictl_json_member_string (j, "owner", owner);
       sspictl_json_end_object (j);
@@ -460,50 +497,33 @@ contexts_json (GVariant *list)
   print_json_and_free (j);
 }
 
-int
-sspictl_contexts (int argc, char **argv)
+static void
+print_contexts (GVariant *list, const char *bus_label, gboolean json)
 {
   const char *const headers[] = { "OWNER", "PID", "ROLE", "STATE", "CREDENTIAL", "PROTOCOL",
                                   "CIPHER", "AGE", "PEER", NULL };
-  g_autoptr (GVariant) reply = NULL;
-  g_autoptr (GVariant) list = NULL;
-  g_autoptr (SspictlTable) table = NULL;
-  const char *bus_label = NULL;
-  gboolean json = FALSE;
-  int exit_code = SSPICTL_EXIT_OK;
-
-  if (!parse_json_option (argc, argv,
-                          "List the TLS sessions (security contexts) sspid holds for you.",
-                          "A user sees the contexts of all its own processes; root sees\n"
-                          "everyone's.  Columns: owner user and process, role (client or\n"
-                          "server), state (handshake, established, busy, closed, failed,\n"
-                          "expired), the credential it was made from, protocol and cipher\n"
-                          "once established, age, and the peer: its certificate's subject\n"
-                          "and, for a client, the target name it asked for.",
-                          &json))
-    return SSPICTL_EXIT_USAGE;
-
-  reply = call_daemon ("ListContexts", "(aa{sv})", &bus_label, &exit_code);
-  if (reply == NULL)
-    return exit_code;
-  list = g_variant_get_child_value (reply, 0);
 
   if (json)
-    {
-      contexts_json (list);
-      return SSPICTL_EXIT_OK;
-    }
-  if (g_variant_n_children (list) == 0)
-    {
-      g_print ("No security contexts%s.\n", geteuid () == 0 ? "" : " of yours");
-      return SSPICTL_EXIT_OK;
-    }
-  table = sspictl_table_new (headers, TRUE);
-  for (gsize i = 0; i < g_variant_n_children (list); i++)
-    {
-      g_autoptr (GVariant) ctx = g_variant_get_child_value (list, i);
-      add_context_row (table, ctx);
-    }
-  sspictl_table_print (table, stdout);
-  return SSPICTL_EXIT_OK;
+    contexts_json (list);
+  else
+    print_list_table (list, headers,
+                      geteuid () == 0 ? "No security contexts." : "No security contexts of yours.",
+                      add_context_row, NULL);
+}
+
+int
+sspictl_contexts (int argc, char **argv)
+{
+  static const IntrospectionVerb verb = {
+    "List the TLS sessions (security contexts) sspid holds for you.",
+    "A user sees the contexts of all its own processes; root sees\n"
+    "everyone's.  Columns: owner user and process, role (client or\n"
+    "server), state (handshake, established, busy, closed, failed,\n"
+    "expired), the credential it was made from, protocol and cipher\n"
+    "once established, age, and the peer: its certificate's subject\n"
+    "and, for a client, the target name it asked for.",
+    "ListContexts", "(aa{sv})", print_contexts
+  };
+
+  return run_introspection_verb (&verb, argc, argv);
 }

@@ -299,12 +299,21 @@ sspictl_tls_report_print (const SspictlTlsReport *r, const SspictlTlsExchange *x
 }
 
 void
-sspictl_tls_print_report (CtxtHandle *ctx, gboolean is_server, const SspictlTlsStats *stats,
-                          gboolean json)
+sspictl_tls_report_print_before_data (const SspictlTlsReport *r, gboolean json, FILE *out)
 {
-  g_autoptr (SspictlTlsReport) r = sspictl_tls_report_new (ctx, is_server, stats);
+  /* The JSON document waits for the exchange: it is one document. */
+  if (!json)
+    sspictl_tls_report_print (r, NULL, FALSE, out);
+}
 
-  sspictl_tls_report_print (r, NULL, json, stdout);
+void
+sspictl_tls_report_print_after_data (const SspictlTlsReport *r, const SspictlTlsExchange *x,
+                                     gboolean json, FILE *out)
+{
+  if (json)
+    sspictl_tls_report_print (r, x, TRUE, out);
+  else
+    sspictl_tls_exchange_print (x, out);
 }
 
 void

@@ -21,25 +21,19 @@
 #define MAX_REQUEST 16384
 
 typedef struct {
-  char    *credential;
-  char   **alpn;
+  SspictlTlsArgs tls;
   char    *bind;
   gboolean require_client_cert;
   gboolean once;
   int      count;
   gboolean echo;
   gboolean http;
-  gboolean tls12;
-  gboolean tls13;
-  int      read_size;
-  gboolean json;
 } ServeArgs;
 
 static void
 serve_args_clear (ServeArgs *a)
 {
-  g_free (a->credential);
-  g_strfreev (a->alpn);
+  sspictl_tls_args_clear (&a->tls);
   g_free (a->bind);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (ServeArgs, serve_args_clear)
@@ -48,9 +42,9 @@ static gboolean
 parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
 {
   const GOptionEntry entries[] = {
-    { "credential", 'c', 0, G_OPTION_ARG_STRING, &a->credential,
+    { "credential", 'c', 0, G_OPTION_ARG_STRING, &a->tls.credential,
       "Serve with the certificate of [credential NAME] (required)", "NAME" },
-    { "alpn", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &a->alpn,
+    { "alpn", 'a', 0, G_OPTION_ARG_STRING_ARRAY, &a->tls.alpn,
       "Accept application protocol ID (repeat for more, in preference order)", "ID" },
     { "bind", 'b', 0, G_OPTION_ARG_STRING, &a->bind,
       "Listen on ADDR (default 127.0.0.1)", "ADDR" },
@@ -64,11 +58,11 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
       "Send every record's data back until the client closes", NULL },
     { "http", 0, 0, G_OPTION_ARG_NONE, &a->http,
       "Answer an HTTP request with a page describing the connection", NULL },
-    { "tls1.2", 0, 0, G_OPTION_ARG_NONE, &a->tls12, "Allow only TLS 1.2", NULL },
-    { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls13, "Allow only TLS 1.3", NULL },
-    { "read-size", 0, 0, G_OPTION_ARG_INT, &a->read_size,
+    { "tls1.2", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls12, "Allow only TLS 1.2", NULL },
+    { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls13, "Allow only TLS 1.3", NULL },
+    { "read-size", 0, 0, G_OPTION_ARG_INT, &a->tls.read_size,
       "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
-    { "json", 'j', 0, G_OPTION_ARG_NONE, &a->json,
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &a->tls.json,
       "Print each connection's report as one JSON document", NULL },
     { NULL }
   };
@@ -101,21 +95,13 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
       g_printerr ("sspictl serve: expected one PORT argument (0-65535)\n");
       return FALSE;
     }
-  if (a->credential == NULL)
+  if (a->tls.credential == NULL)
     {
       g_printerr ("sspictl serve: --credential NAME is required\n");
       return FALSE;
     }
-  if (a->read_size < 0)
-    {
-      g_printerr ("sspictl: --read-size must not be negative\n");
-      return FALSE;
-    }
-  if (a->tls12 && a->tls13)
-    {
-      g_printerr ("sspictl serve: --tls1.2 and --tls1.3 exclude each other\n");
-      return FALSE;
-    }
+  if (!sspictl_tls_args_check (&a->tls, "serve"))
+    return FALSE;
   if (a->echo && a->http)
     {
       g_printerr ("sspictl serve: --echo and --http exclude each other\n");
@@ -185,28 +171,15 @@ static int
 run_echo (SspictlStream *stream)
 {
   g_autoptr (GByteArray) data = g_byte_array_new ();
+  SspictlStreamResult r;
 
-  for (;;)
+  while ((r = sspictl_stream_receive (stream, data)) == SSPICTL_STREAM_DATA)
     {
-      switch (sspictl_stream_receive (stream, data))
-        {
-        case SSPICTL_STREAM_DATA:
-          if (!sspictl_stream_send (stream, data->data, data->len))
-            return SSPICTL_EXIT_FAILED;
-          g_byte_array_set_size (data, 0);
-          break;
-        case SSPICTL_STREAM_CLOSED:
-          /* The client may be gone already (s_client -reconnect is):
-           * close_notify is best effort. */
-          sspictl_stream_shutdown (stream);
-          return SSPICTL_EXIT_OK;
-        case SSPICTL_STREAM_EOF:
-          return SSPICTL_EXIT_OK;
-        case SSPICTL_STREAM_FAILED:
-        default:
-          return SSPICTL_EXIT_FAILED;
-        }
+      if (!sspictl_stream_send (stream, data->data, data->len))
+        return SSPICTL_EXIT_FAILED;
+      g_byte_array_set_size (data, 0);
     }
+  return sspictl_stream_end (stream, r);
 }
 
 /* The page --http serves: the connection as sspid reports it. */
@@ -270,12 +243,8 @@ run_http (SspictlStream *stream, const SspictlTlsReport *report)
           return SSPICTL_EXIT_FAILED;
         }
       r = sspictl_stream_receive (stream, request);
-      if (r == SSPICTL_STREAM_FAILED)
-        return SSPICTL_EXIT_FAILED;
-      if (r == SSPICTL_STREAM_CLOSED)
-        sspictl_stream_shutdown (stream);
       if (r != SSPICTL_STREAM_DATA)
-        return SSPICTL_EXIT_OK;   /* no request: nothing to answer */
+        return sspictl_stream_end (stream, r);   /* no request: nothing to answer */
     }
 
   eol = memchr (request->data, '\n', request->len);
@@ -303,13 +272,10 @@ serve_data (GSocket *client, CredHandle *cred, CtxtHandle *ctx, const SspictlTls
   g_autoptr (SspictlStream) stream = sspictl_stream_new (client, cred, ctx, opts, leftover);
   int ret;
 
-  if (!a->json)
-    sspictl_tls_report_print (report, NULL, FALSE, stdout);
+  sspictl_tls_report_print_before_data (report, a->tls.json, stdout);
   ret = a->echo ? run_echo (stream) : run_http (stream, report);
-  if (a->json)
-    sspictl_tls_report_print (report, sspictl_stream_peek_exchange (stream), TRUE, stdout);
-  else
-    sspictl_tls_exchange_print (sspictl_stream_peek_exchange (stream), stdout);
+  sspictl_tls_report_print_after_data (report, sspictl_stream_peek_exchange (stream), a->tls.json,
+                                       stdout);
   return ret;
 }
 
@@ -328,7 +294,7 @@ serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts, con
 
   if (peer != NULL)
     peer_str = g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (peer));
-  if (a->json)
+  if (a->tls.json)
     g_printerr ("connection from %s\n", peer_str ? peer_str : "?");
   else
     {
@@ -350,10 +316,10 @@ serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts, con
       if (a->echo || a->http)
         ret = serve_data (client, cred, &ctx, opts, a, report, leftover);
       else
-        sspictl_tls_report_print (report, NULL, a->json, stdout);
+        sspictl_tls_report_print (report, NULL, a->tls.json, stdout);
     }
   else if (ret == SSPICTL_EXIT_HANDSHAKE)
-    sspictl_tls_print_failure (status, TRUE, a->json);
+    sspictl_tls_print_failure (status, TRUE, a->tls.json);
   sspictl_tls_delete_context (&ctx);
   sspictl_socket_close_gently (client);
   return ret;
@@ -367,26 +333,18 @@ sspictl_serve (int argc, char **argv)
   SspictlTlsOptions opts = { 0 };
   const char *addr;
   CredHandle cred;
-  SECURITY_STATUS status;
   guint16 port = 0;
   int ret = SSPICTL_EXIT_OK;
 
   if (!parse_args (argc, argv, &a, &port))
     return SSPICTL_EXIT_USAGE;
 
-  opts.is_server = TRUE;
-  opts.credential = a.credential;
-  opts.alpn = (const char *const *) a.alpn;
-  opts.protocols = sspictl_protocols_from_flags (a.tls12, a.tls13, TRUE);
+  sspictl_tls_options_init (&opts, &a.tls, TRUE);
   opts.context_req = a.require_client_cert ? ASC_REQ_MUTUAL_AUTH : 0;
-  opts.read_size = a.read_size;
 
-  status = sspictl_tls_acquire (&opts, &cred);
-  if (status != SEC_E_OK)
-    {
-      sspictl_print_status ("acquiring the server credential", status);
-      return sspictl_exit_for_acquire (status);
-    }
+  ret = sspictl_tls_acquire_for_verb (&opts, &cred);
+  if (ret != SSPICTL_EXIT_OK)
+    return ret;
 
   addr = a.bind ? a.bind : "127.0.0.1";
   listener = tcp_listen (addr, port);
@@ -396,7 +354,7 @@ sspictl_serve (int argc, char **argv)
       return SSPICTL_EXIT_NETWORK;
     }
   /* Tests and scripts wait for this line before connecting. */
-  if (a.json)
+  if (a.tls.json)
     g_printerr ("listening on %s:%u\n", addr, local_port (listener));
   else
     {

@@ -402,6 +402,28 @@ sspictl_stream_receive_some (SspictlStream *s, GByteArray *plain)
   return receive (s, plain, FALSE);
 }
 
+int
+sspictl_stream_end (SspictlStream *s, SspictlStreamResult result)
+{
+  switch (result)
+    {
+    case SSPICTL_STREAM_CLOSED:
+      /* Best effort: the peer may be gone already (s_client -reconnect
+       * is), and a stream that sent its own close_notify first (connect
+       * --stdin at the end of its input) must not send a second. */
+      if (!s->exchange.sent_close_notify)
+        sspictl_stream_shutdown (s);
+      return SSPICTL_EXIT_OK;
+    case SSPICTL_STREAM_EOF:
+      return SSPICTL_EXIT_OK;
+    case SSPICTL_STREAM_DATA:
+    case SSPICTL_STREAM_AGAIN:
+    case SSPICTL_STREAM_FAILED:
+    default:
+      return SSPICTL_EXIT_FAILED;
+    }
+}
+
 gboolean
 sspictl_stream_has_pending (SspictlStream *s)
 {

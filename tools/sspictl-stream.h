@@ -53,6 +53,14 @@ SspictlStreamResult sspictl_stream_receive (SspictlStream *stream, GByteArray *p
  * returns SSPICTL_STREAM_AGAIN instead of waiting when what arrived so far
  * held no data. */
 SspictlStreamResult sspictl_stream_receive_some (SspictlStream *stream, GByteArray *plain);
+/* How a record loop ends, the same for every verb: call it with the
+ * result that stopped the loop (anything but DATA and AGAIN).  The peer's
+ * close_notify is answered with ours, unless ours went out already (best
+ * effort: the peer may be gone); the end of the TCP stream without one is
+ * a normal end too (the report says "end: eof"); a failure was printed.
+ * Returns SSPICTL_EXIT_OK, or SSPICTL_EXIT_FAILED for a failure (or a
+ * DATA or AGAIN passed by mistake). */
+int sspictl_stream_end (SspictlStream *stream, SspictlStreamResult result);
 /* Received bytes wait for decryption (the handshake's EXTRA, the next
  * record of an earlier read): the socket may not become readable for them. */
 gboolean sspictl_stream_has_pending (SspictlStream *stream);

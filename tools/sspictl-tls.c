@@ -100,14 +100,39 @@ sspictl_print_status (const char *what, SECURITY_STATUS status)
            what, name ? name : "unknown status", (guint32) status);
 }
 
-int
-sspictl_exit_for_acquire (SECURITY_STATUS status)
+/* SEC_E_NO_AUTHENTICATING_AUTHORITY means sspid could not be reached (a
+ * hint is printed), anything else that the daemon refused. */
+static int
+exit_for_acquire (SECURITY_STATUS status)
 {
   if (status != SEC_E_NO_AUTHENTICATING_AUTHORITY)
     return SSPICTL_EXIT_FAILED;
   fprintf (stderr, "sspictl: sspid is not running and could not be started on %s\n",
            g_getenv ("SSPID_BUS_ADDRESS") ? "$SSPID_BUS_ADDRESS" : "the system bus");
   return SSPICTL_EXIT_UNREACHABLE;
+}
+
+void
+sspictl_tls_args_clear (SspictlTlsArgs *args)
+{
+  g_clear_pointer (&args->credential, g_free);
+  g_clear_pointer (&args->alpn, g_strfreev);
+}
+
+gboolean
+sspictl_tls_args_check (const SspictlTlsArgs *args, const char *verb)
+{
+  if (args->read_size < 0)
+    {
+      g_printerr ("sspictl: --read-size must not be negative\n");
+      return FALSE;
+    }
+  if (args->tls12 && args->tls13)
+    {
+      g_printerr ("sspictl %s: --tls1.2 and --tls1.3 exclude each other\n", verb);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 guint32
@@ -120,6 +145,18 @@ sspictl_protocols_from_flags (gboolean tls12, gboolean tls13, gboolean is_server
   if (tls13)
     mask |= is_server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT;
   return mask;
+}
+
+void
+sspictl_tls_options_init (SspictlTlsOptions *opts, const SspictlTlsArgs *args,
+                          gboolean is_server)
+{
+  *opts = (SspictlTlsOptions) { 0 };
+  opts->is_server = is_server;
+  opts->credential = args->credential;
+  opts->alpn = (const char *const *) args->alpn;
+  opts->protocols = sspictl_protocols_from_flags (args->tls12, args->tls13, is_server);
+  opts->read_size = args->read_size;
 }
 
 /* ---- waiting for one async call ---------------------------------------- */
@@ -212,6 +249,18 @@ sspictl_tls_acquire (const SspictlTlsOptions *opts, CredHandle *cred)
   status = waiter_finish (&w, ac, status);
   SspiFreeAsyncContext (ac);
   return status;
+}
+
+int
+sspictl_tls_acquire_for_verb (const SspictlTlsOptions *opts, CredHandle *cred)
+{
+  SECURITY_STATUS status = sspictl_tls_acquire (opts, cred);
+
+  if (status == SEC_E_OK)
+    return SSPICTL_EXIT_OK;
+  sspictl_print_status (opts->is_server ? "acquiring the server credential"
+                                        : "acquiring the client credential", status);
+  return exit_for_acquire (status);
 }
 
 void

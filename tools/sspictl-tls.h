@@ -45,10 +45,28 @@ void sspictl_socket_close_gently (GSocket *socket);
 gboolean sspictl_socket_send_all (GSocket *socket, const guint8 *data, gsize len,
                                   gboolean is_quiet);
 
-/* The exit code for a failed credential acquisition: SEC_E_NO_AUTHENTICATING_AUTHORITY
- * means sspid could not be reached (a hint is printed), anything else that
- * the daemon refused. */
-int sspictl_exit_for_acquire (SECURITY_STATUS status);
+/* The options connect and serve both take, kept in one struct (the
+ * first member of each verb's own) so that both check them, free them and
+ * turn them into SspictlTlsOptions the same way. */
+typedef struct {
+  char     *credential;  /* --credential NAME */
+  char    **alpn;        /* --alpn ID, repeated */
+  gboolean  tls12;       /* --tls1.2 */
+  gboolean  tls13;       /* --tls1.3 */
+  int       read_size;   /* --read-size BYTES */
+  gboolean  json;        /* --json */
+} SspictlTlsArgs;
+
+/* Frees what @args owns (credential, alpn). */
+void sspictl_tls_args_clear (SspictlTlsArgs *args);
+/* The checks both verbs make at the same point: --read-size not
+ * negative, not both --tls1.2 and --tls1.3.  Prints why ("sspictl @verb:
+ * ...") and returns FALSE on a usage error. */
+gboolean sspictl_tls_args_check (const SspictlTlsArgs *args, const char *verb);
+/* Sets @opts from @args for the given side; the caller adds what only
+ * its side has (target, context_req).  @opts borrows @args' strings. */
+void sspictl_tls_options_init (SspictlTlsOptions *opts, const SspictlTlsArgs *args,
+                               gboolean is_server);
 
 /* --tls1.2 / --tls1.3 to an SP_PROT_* mask for the given side; 0 if neither. */
 guint32 sspictl_protocols_from_flags (gboolean tls12, gboolean tls13,
@@ -58,6 +76,12 @@ guint32 sspictl_protocols_from_flags (gboolean tls12, gboolean tls13,
  * On SEC_E_OK the caller owns @cred and releases it with
  * sspictl_tls_free_credential(). */
 SECURITY_STATUS sspictl_tls_acquire (const SspictlTlsOptions *opts, CredHandle *cred);
+/* sspictl_tls_acquire() as connect and serve need it: on failure prints why
+ * and returns the verb's exit code (SSPICTL_EXIT_UNREACHABLE, with a hint,
+ * if sspid could not be reached (SEC_E_NO_AUTHENTICATING_AUTHORITY);
+ * SSPICTL_EXIT_FAILED if it refused).  On SSPICTL_EXIT_OK the caller owns
+ * @cred as with sspictl_tls_acquire(). */
+int sspictl_tls_acquire_for_verb (const SspictlTlsOptions *opts, CredHandle *cred);
 void sspictl_tls_free_credential (CredHandle *cred);
 
 /* Runs a whole handshake on @socket with @cred: every step is one
@@ -128,9 +152,18 @@ void sspictl_tls_report_print (const SspictlTlsReport *report,
  * before the data moved. */
 void sspictl_tls_exchange_print (const SspictlTlsExchange *exchange, FILE *out);
 
-/* sspictl_tls_report_new() and _print() in one: the handshake alone. */
-void sspictl_tls_print_report (CtxtHandle *ctx, gboolean is_server,
-                               const SspictlTlsStats *stats, gboolean json);
+/* The report of a connection that carries data (connect --get/--stdin,
+ * serve --echo/--http), in two halves around the data, so that both verbs
+ * print the same thing in the same order: the text report before the data
+ * moves (it is known already, and --stdin's user sees it at once), then
+ * the exchange's lines; with @json nothing before and, after, one document
+ * with the exchange in it. */
+void sspictl_tls_report_print_before_data (const SspictlTlsReport *report, gboolean json,
+                                           FILE *out);
+void sspictl_tls_report_print_after_data (const SspictlTlsReport *report,
+                                          const SspictlTlsExchange *exchange,
+                                          gboolean json, FILE *out);
+
 /* Reports a failed handshake: "handshake: failed" (or a JSON document)
  * on stdout, the status on stderr. */
 void sspictl_tls_print_failure (SECURITY_STATUS status, gboolean is_server, gboolean json);
