@@ -47,6 +47,18 @@ sspi_utf16_to_utf8 (const WCHAR *s, char **out)
   return *out != NULL;
 }
 
+SECURITY_STATUS
+sspi_acquire_names_to_utf8 (const WCHAR *principal, const WCHAR *package, char **principal8,
+                            char **package8)
+{
+  *principal8 = NULL;
+  if (!sspi_utf16_to_utf8 (package, package8))
+    return SEC_E_SECPKG_NOT_FOUND;
+  if (!sspi_utf16_to_utf8 (principal, principal8))
+    return SEC_E_UNKNOWN_CREDENTIALS;
+  return SEC_E_OK;
+}
+
 static gboolean
 is_schannel_package (const char *package)
 {

@@ -197,6 +197,11 @@ SecBuffer *sspi_buffer_find (const SecBufferDesc *desc, ULONG type);
 /* UTF-16 (NUL-terminated) to a newly allocated UTF-8 string; NULL stays
  * NULL.  FALSE if @s is not valid UTF-16. */
 gboolean sspi_utf16_to_utf8 (const WCHAR *s, char **out);
+/* AcquireCredentialsHandleW's names in UTF-8 (for the A function): SEC_E_OK,
+ * or what ACH answers for one that is not UTF-16: SEC_E_SECPKG_NOT_FOUND
+ * (package), SEC_E_UNKNOWN_CREDENTIALS (principal). */
+SECURITY_STATUS sspi_acquire_names_to_utf8 (const WCHAR *principal, const WCHAR *package,
+                                            char **principal8, char **package8);
 
 /* A step result as the daemon sent it (SSPID_STEP_RESULT_TYPE). */
 typedef struct {

@@ -79,11 +79,11 @@ AcquireCredentialsHandleW (SEC_WCHAR *pszPrincipal, SEC_WCHAR *pszPackage,
 {
   g_autofree char *principal = NULL;
   g_autofree char *package = NULL;
+  SECURITY_STATUS status = sspi_acquire_names_to_utf8 (pszPrincipal, pszPackage, &principal,
+                                                       &package);
 
-  if (!sspi_utf16_to_utf8 (pszPackage, &package))
-    return SEC_E_SECPKG_NOT_FOUND;
-  if (!sspi_utf16_to_utf8 (pszPrincipal, &principal))
-    return SEC_E_UNKNOWN_CREDENTIALS;
+  if (status != SEC_E_OK)
+    return status;
   return AcquireCredentialsHandleA (principal, package, fCredentialUse,
                                     pvLogonId, pAuthData, pGetKeyFn,
                                     pvGetKeyArgument, phCredential, ptsExpiry);

@@ -575,6 +575,44 @@ START_TEST (test_function_table)
 }
 END_TEST
 
+/* Names that are not UTF-16 (a lone surrogate) are refused before the
+ * daemon is asked, synchronously and asynchronously, with the status the
+ * bad name earns: the package first. */
+START_TEST (test_acquire_w_bad_utf16)
+{
+  static const SEC_WCHAR lone_surrogate[] = { 'x', 0xD800, 0 };
+  SspiAsyncContext *ac = SspiCreateAsyncContext ();
+  CredHandle cred;
+  TimeStamp expiry;
+
+  ck_assert_int_eq (AcquireCredentialsHandleW (NULL, (SEC_WCHAR *) lone_surrogate,
+                                               SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
+                                               &cred, &expiry),
+                    SEC_E_SECPKG_NOT_FOUND);
+  ck_assert_int_eq (AcquireCredentialsHandleW ((SEC_WCHAR *) lone_surrogate, UNISP_NAME_W,
+                                               SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
+                                               &cred, &expiry),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  ck_assert_int_eq (AcquireCredentialsHandleW ((SEC_WCHAR *) lone_surrogate,
+                                               (SEC_WCHAR *) lone_surrogate,
+                                               SECPKG_CRED_OUTBOUND, NULL, NULL, NULL, NULL,
+                                               &cred, &expiry),
+                    SEC_E_SECPKG_NOT_FOUND);
+  ck_assert_ptr_nonnull (ac);
+  ck_assert_int_eq (SspiAcquireCredentialsHandleAsyncW (ac, NULL, (SEC_WCHAR *) lone_surrogate,
+                                                        SECPKG_CRED_OUTBOUND, NULL, NULL,
+                                                        NULL, NULL, &cred, &expiry),
+                    SEC_E_SECPKG_NOT_FOUND);
+  ck_assert_int_eq (SspiAcquireCredentialsHandleAsyncW (ac, (SEC_WCHAR *) lone_surrogate,
+                                                        UNISP_NAME_W, SECPKG_CRED_OUTBOUND,
+                                                        NULL, NULL, NULL, NULL, &cred, &expiry),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  /* Nothing was queued: the context is still idle. */
+  ck_assert_int_eq (SspiGetAsyncCallStatus (ac), SEC_E_OK);
+  SspiFreeAsyncContext (ac);
+}
+END_TEST
+
 static Suite *
 client_suite (void)
 {
@@ -608,6 +646,7 @@ client_suite (void)
   tcase_add_test (tc, test_credential_attributes);
   tcase_add_test (tc, test_package_info);
   tcase_add_test (tc, test_function_table);
+  tcase_add_test (tc, test_acquire_w_bad_utf16);
   suite_add_tcase (s, tc);
 
   return s;
