@@ -216,9 +216,10 @@ handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean trunc
   char *limit;
 
   parsed = sspid_request_parse_channel (bytes, &header, &kind, &params);
-  if (parsed == SSPID_CHANNEL_PACKET_BAD_HEADER)
+  if (parsed == SSPID_CHANNEL_PACKET_SHORT || parsed == SSPID_CHANNEL_PACKET_BAD_HEADER)
     {
-      channel_close (channel, "bad packet header");
+      channel_close (channel, parsed == SSPID_CHANNEL_PACKET_SHORT ? "short packet"
+                                                                     : "bad packet header");
       return;
     }
 
@@ -235,7 +236,7 @@ handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean trunc
   /* What the bus method answers for input larger than it takes. */
   if (truncated)
     {
-      sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
+      sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, NULL, 0,
                         "%s refused: record channel packet over %u bytes", call->method,
                         SSPID_CHANNEL_MAX_PACKET);
       sspid_call_answer_status (call, kind == SSPID_CALL_ENCRYPT
@@ -244,7 +245,7 @@ handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean trunc
     }
   if (parsed == SSPID_CHANNEL_PACKET_BAD_BODY)
     {
-      sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
+      sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, NULL, 0,
                         "%s refused: malformed record channel request", call->method);
       sspid_call_answer_status (call, SEC_E_INVALID_TOKEN);
       return;

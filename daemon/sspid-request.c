@@ -157,7 +157,7 @@ sspid_request_parse_channel (GBytes *packet, SspidChannelHeader *header, SspidCa
 
   *params = NULL;
   if (size < sizeof *header)
-    return SSPID_CHANNEL_PACKET_BAD_HEADER;
+    return SSPID_CHANNEL_PACKET_SHORT;
   memcpy (header, data, sizeof *header);
   if ((header->op != SSPID_CHANNEL_OP_ENCRYPT && header->op != SSPID_CHANNEL_OP_DECRYPT)
       || header->flags != 0)

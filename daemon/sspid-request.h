@@ -89,11 +89,12 @@ SECURITY_STATUS sspid_request_check_control_token (const SspidRequest *request);
 
 typedef enum {
   SSPID_CHANNEL_PACKET_OK,
-  SSPID_CHANNEL_PACKET_BAD_HEADER,   /* short, unknown op, flags: close the channel */
+  SSPID_CHANNEL_PACKET_SHORT,        /* shorter than a header: close the channel */
+  SSPID_CHANNEL_PACKET_BAD_HEADER,   /* unknown op, flags set: close the channel */
   SSPID_CHANNEL_PACKET_BAD_BODY,     /* answer SEC_E_INVALID_TOKEN */
 } SspidChannelPacket;
 
-/* Parses a record-channel request packet.  On BAD_BODY and OK, @header,
+/* Parses a record-channel request packet.  On BAD_BODY and OK, @header and
  * @kind (SSPID_CALL_ENCRYPT or _DECRYPT) are set; on OK also @params (a
  * new ref, sharing @packet's memory), of the method's in-type. */
 SspidChannelPacket sspid_request_parse_channel (GBytes *packet, SspidChannelHeader *header,

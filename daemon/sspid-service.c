@@ -409,9 +409,14 @@ sspid_call_dispatch (SspidCall *call)
                                  call->service->config->max_token_size, &call->request);
   if (status != SEC_E_OK)
     {
-      /* The only refusal of a call that carries input is its size. */
+      /* The only refusal of a call that carries input is its size.  A
+       * refused record is the caller's own business (and could be repeated
+       * at line rate): debug level; a refused handshake token, a message. */
       if (call->request.input != NULL)
-        sspid_caller_log (caller, G_LOG_LEVEL_MESSAGE, "ctx", call->request.ctx_handle,
+        sspid_caller_log (caller,
+                          call->kind == SSPID_CALL_ENCRYPT || call->kind == SSPID_CALL_DECRYPT
+                          ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_MESSAGE,
+                          "ctx", call->request.ctx_handle,
                           "%s refused: input of %" G_GSIZE_FORMAT
                           " bytes is over max-token-size=%u", call->method,
                           g_variant_get_size (call->request.input),

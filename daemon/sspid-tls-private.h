@@ -52,8 +52,10 @@ struct _SspidTls {
   gboolean          alert_pending;
   int               alert_level;
   int               alert_description;
-  gboolean          closed;          /* close_notify sent or received, or a
-                                      * fatal record error ended it */
+  gboolean          closed;          /* close_notify sent or received, or
+                                      * broken */
+  gboolean          broken;          /* a fatal error in DecryptMessage ended
+                                      * the session: nothing more either way */
   gboolean          key_update_requested; /* the peer's KeyUpdate asked for ours */
 };
 

@@ -98,6 +98,13 @@ sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecryp
       out->status = tls->state == STATE_FAILED ? tls->failure : SEC_E_CONTEXT_EXPIRED;
       goto done;
     }
+  /* Not tls->closed: after sending our close_notify the peer's last
+   * records and its close_notify must still open. */
+  if (tls->broken)
+    {
+      out->status = SEC_E_CONTEXT_EXPIRED;
+      goto done;
+    }
   if (!sspid_tls_frame_records (input, len, &whole, &missing))
     {
       out->status = SEC_E_INVALID_TOKEN;
@@ -150,12 +157,13 @@ sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecryp
         {
           g_debug ("decrypt: %s", gnutls_strerror (ret));
           out->status = sspid_tls_status_from_gnutls (ret, gnutls_alert_get (tls->session));
-          /* GnuTLS invalidates the session on a fatal error (a bad record
-           * MAC, a fatal alert): say so from now on, in EncryptMessage and
-           * in the context's state, rather than GnuTLS's internal
-           * "invalidated session". */
+          /* A fatal error (a bad record MAC, a fatal alert, a KeyUpdate
+           * flood) ends the session: from now on both directions say
+           * SEC_E_CONTEXT_EXPIRED and the context's state is "closed".
+           * GnuTLS invalidates the session for most of these but not all
+           * (not for a bad post-handshake message), so we keep track. */
           if (gnutls_error_is_fatal (ret))
-            tls->closed = TRUE;
+            tls->closed = tls->broken = TRUE;
         }
     }
   out->record_size = (guint32) tls->in_pos;

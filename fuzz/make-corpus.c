@@ -252,15 +252,20 @@ channel_requests (void)
   FUZZ_CHECK (sspid_tls_encrypt (server, (const guint8 *) "GET / HTTP/1.0\r\n\r\n", 18,
                                  &record) == SEC_E_OK);
 
+  /* Byte 0 is max-token-size in 64-byte units (0: none). */
+  g_byte_array_append (one, (const guint8 *) "\0", 1);
   add_packet (one, SSPID_CHANNEL_OP_ENCRYPT, 2, "hello", 5);
   save ("fuzz-channel", "encrypt", one->data, one->len);
-  g_byte_array_append (stream, one->data, one->len);
-  g_byte_array_set_size (one, 0);
+  g_byte_array_append (stream, (const guint8 *) "\1", 1);   /* 64 bytes */
+  g_byte_array_append (stream, one->data + 1, one->len - 1);
+  g_byte_array_set_size (one, 1);
   add_packet (one, SSPID_CHANNEL_OP_DECRYPT, 2, g_bytes_get_data (record, NULL),
               g_bytes_get_size (record));
   save ("fuzz-channel", "decrypt", one->data, one->len);
-  g_byte_array_append (stream, one->data, one->len);
+  g_byte_array_append (stream, one->data + 1, one->len - 1);
   add_packet (stream, SSPID_CHANNEL_OP_ENCRYPT, 2, NULL, 0);
+  add_packet (stream, SSPID_CHANNEL_OP_ENCRYPT, 2, g_bytes_get_data (record, NULL),
+              g_bytes_get_size (record));   /* over the 64 bytes */
   save ("fuzz-channel", "stream", stream->data, stream->len);
 }
 

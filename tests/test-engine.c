@@ -964,6 +964,44 @@ START_TEST (test_key_update_requested)
 }
 END_TEST
 
+/* A peer that floods KeyUpdates: GnuTLS refuses the ninth within a second
+ * without invalidating the session, and the engine still ends it: the
+ * refusal is an error, and from then on both directions say
+ * SEC_E_CONTEXT_EXPIRED, even for a good record. */
+START_TEST (test_key_update_flood_ends_session)
+{
+  Side c, s;
+  SECURITY_STATUS refused = SEC_E_OK;
+  g_autoptr (GBytes) good = NULL;
+  g_autoptr (GBytes) after = NULL;
+  SspidTlsDecrypt d;
+
+  established_pair (&c, &s, SP_PROT_TLS1_3_CLIENT);
+  for (int i = 0; i < 32 && refused == SEC_E_OK; i++)
+    {
+      g_autoptr (GBytes) update = NULL;
+
+      ck_assert_int_ge (gnutls_session_key_update (c.tls->session, 0), 0);
+      update = sspid_tls_take_output (c.tls);
+      sspid_tls_decrypt (s.tls, g_bytes_get_data (update, NULL), g_bytes_get_size (update), &d);
+      refused = d.status;
+      sspid_tls_decrypt_clear (&d);
+    }
+  ck_assert_msg ((gint32) refused < 0, "32 KeyUpdates in a row were all accepted");
+  ck_assert_str_eq (sspid_tls_get_state_name (s.tls), "closed");
+
+  good = seal (c.tls, (const guint8 *) "data", 4);
+  sspid_tls_decrypt (s.tls, g_bytes_get_data (good, NULL), g_bytes_get_size (good), &d);
+  ck_assert_int_eq (d.status, SEC_E_CONTEXT_EXPIRED);
+  ck_assert_uint_eq (g_bytes_get_size (d.plaintext), 0);
+  sspid_tls_decrypt_clear (&d);
+  ck_assert_int_eq (sspid_tls_encrypt (s.tls, (const guint8 *) "x", 1, &after),
+                    SEC_E_CONTEXT_EXPIRED);
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
 static Suite *
 engine_suite (void)
 {
@@ -997,6 +1035,7 @@ engine_suite (void)
   tcase_add_test (tc, test_records_tls12);
   tcase_add_test (tc, test_records_extra_missing);
   tcase_add_test (tc, test_records_tampered);
+  tcase_add_test (tc, test_key_update_flood_ends_session);
   tcase_add_test (tc, test_close_notify_client);
   tcase_add_test (tc, test_close_notify_server);
   tcase_add_test (tc, test_resumption_tls13);
