@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Shared benchmark plumbing (see bench-util.h).  The private bus is set up
- * the way tests/testutil.c sets it up (system-bus default policy plus the
+ * Shared benchmark plumbing (see bench-util.h).  The private bus is the
+ * tests' own (tests/testbus.c: system-bus default policy plus the
  * project's real policy), so the bus does the policy work a system bus
  * would; its connection limits are raised for S1's thousand connections,
  * and one extra name, org.sspid1.Bench, may be owned and called: the
@@ -13,29 +13,22 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <glib-unix.h>
-#include <glib/gstdio.h>
-#include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sspid-proto.h"
+#include "testbus.h"
 
 #ifndef SSPID_BINARY
 #error "SSPID_BINARY must name the built daemon (see bench/Makefile.inc)"
 #endif
-#ifndef SSPID_BUS_POLICY
-#error "SSPID_BUS_POLICY must name data/org.sspid1.conf.in (see bench/Makefile.inc)"
-#endif
 
-#define START_TIMEOUT_US (10 * G_USEC_PER_SEC)
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS  5000
 
 /* The env running now, so that dying does not leave a bus and a daemon
  * behind (the temp dir stays, with their logs). */
@@ -277,16 +270,6 @@ bench_pki_path (const char *file)
   return g_build_filename (dir, file, NULL);
 }
 
-static char *
-dup_user_name (void)
-{
-  struct passwd *pw = getpwuid (getuid ());
-
-  if (pw == NULL)
-    bench_die ("no passwd entry for uid %u", (unsigned) getuid ());
-  return g_strdup (pw->pw_name);
-}
-
 static void
 write_file (const char *path, const char *contents)
 {
@@ -296,132 +279,37 @@ write_file (const char *path, const char *contents)
     bench_die ("cannot write %s: %s", path, error->message);
 }
 
-static char *
-write_bus_policy (const char *dir, const char *user)
-{
-  g_autofree char *policy = NULL;
-  g_autoptr(GError) error = NULL;
-  char *path = g_build_filename (dir, "org.sspid1.conf", NULL);
-  GString *text;
-
-  if (!g_file_get_contents (SSPID_BUS_POLICY, &policy, NULL, &error))
-    bench_die ("cannot read the bus policy %s: %s", SSPID_BUS_POLICY, error->message);
-  text = g_string_new (policy);
-  g_string_replace (text, "@SSPID_USER@", user, 0);
-  write_file (path, text->str);
-  g_string_free (text, TRUE);
-  return path;
-}
-
-/* testutil.c's system-bus-like config, plus the limits and the Bench name. */
-static char *
-bus_config (const char *dir)
-{
-  g_autofree char *user = dup_user_name ();
-  g_autofree char *policy = write_bus_policy (dir, user);
-  g_autofree char *socket = g_build_filename (dir, "bus", NULL);
-
-  return g_markup_printf_escaped (
-    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-    "<busconfig>\n"
-    "  <type>custom</type>\n"
-    "  <listen>unix:path=%s</listen>\n"
-    "  <auth>EXTERNAL</auth>\n"
-    "  <limit name=\"max_connections_per_user\">4096</limit>\n"
-    "  <limit name=\"max_completed_connections\">4096</limit>\n"
-    "  <limit name=\"max_incomplete_connections\">1024</limit>\n"
-    "  <limit name=\"max_replies_per_connection\">16384</limit>\n"
-    "  <policy context=\"default\">\n"
-    "    <allow user=\"*\"/>\n"
-    "    <deny own=\"*\"/>\n"
-    "    <deny send_type=\"method_call\"/>\n"
-    "    <allow send_type=\"signal\"/>\n"
-    "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
-    "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
-    "    <allow receive_type=\"method_call\"/>\n"
-    "    <allow receive_type=\"method_return\"/>\n"
-    "    <allow receive_type=\"error\"/>\n"
-    "    <allow receive_type=\"signal\"/>\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Peer\"/>\n"
-    "    <allow own=\"org.sspid1.Bench\"/>\n"
-    "    <allow send_destination=\"org.sspid1.Bench\"/>\n"
-    "  </policy>\n"
-    "  <policy user=\"%s\">\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Monitoring\"/>\n"
-    "  </policy>\n"
-    "  <include ignore_missing=\"no\">%s</include>\n"
-    "</busconfig>\n",
-    socket, user, policy);
-}
-
-/* In the bus's and the daemon's child, before exec: they get SIGTERM when
- * we die, however we die (a benchmark interrupted with ^C included). */
-static void
-die_with_parent (gpointer user_data)
-{
-  prctl (PR_SET_PDEATHSIG, SIGTERM);
-}
-
-static char *
-read_line (int fd)
-{
-  gint64 deadline = bench_now_us () + START_TIMEOUT_US;
-  GString *line = g_string_new (NULL);
-
-  while (strchr (line->str, '\n') == NULL && bench_now_us () < deadline)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      char buf[256];
-      ssize_t n;
-
-      if (poll (&pfd, 1, 100) <= 0)
-        continue;
-      n = read (fd, buf, sizeof buf);
-      if (n <= 0)
-        break;
-      g_string_append_len (line, buf, n);
-    }
-  if (strchr (line->str, '\n') == NULL)
-    {
-      g_string_free (line, TRUE);
-      return NULL;
-    }
-  return g_strstrip (g_string_free (line, FALSE));
-}
+/* The tests' bus (tests/testbus.c), with what S1's thousand connections
+ * need and the name L1's trivial GDBus server owns. */
+static const char bench_bus_limits[] =
+  "  <limit name=\"max_connections_per_user\">4096</limit>\n"
+  "  <limit name=\"max_completed_connections\">4096</limit>\n"
+  "  <limit name=\"max_incomplete_connections\">1024</limit>\n"
+  "  <limit name=\"max_replies_per_connection\">16384</limit>\n";
+static const char bench_bus_policy[] =
+  "    <allow own=\"org.sspid1.Bench\"/>\n"
+  "    <allow send_destination=\"org.sspid1.Bench\"/>\n";
 
 static void
 start_bus (BenchEnv *env)
 {
-  g_autofree char *config = bus_config (env->dir);
-  g_autofree char *config_path = g_build_filename (env->dir, "bus.conf", NULL);
-  g_autofree char *config_arg = g_strconcat ("--config-file=", config_path, NULL);
-  g_autofree char *log_path = g_build_filename (env->dir, "bus.log", NULL);
-  const char *argv[] = { "dbus-daemon", config_arg, "--nofork", "--print-address=3", NULL };
   g_autoptr(GError) error = NULL;
-  int address_pipe[2];
-  int target_fd = 3;
-  int log_fd;
+  g_autofree char *policy = tb_write_bus_policy (env->dir, &error);
+  TbBusOptions options = {
+    .policy_path = policy,
+    .extra_config = bench_bus_limits,
+    .extra_policy = bench_bus_policy,
+    .is_dying_with_parent = TRUE,
+  };
+  g_autoptr(TbBus) bus = NULL;
 
-  write_file (config_path, config);
-  if (!g_unix_open_pipe (address_pipe, FD_CLOEXEC, &error))
-    bench_die ("pipe: %s", error->message);
-  log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (log_fd < 0)
-    bench_die ("cannot open %s: %s", log_path, g_strerror (errno));
-  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
-                                         G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-                                         die_with_parent, NULL, -1, log_fd, log_fd,
-                                         &address_pipe[1], &target_fd, 1,
-                                         &env->bus_pid, NULL, NULL, NULL, &error))
-    bench_die ("cannot start dbus-daemon: %s", error->message);
-  close (address_pipe[1]);
-  close (log_fd);
-  env->bus_address = read_line (address_pipe[0]);
-  close (address_pipe[0]);
-  if (env->bus_address == NULL || *env->bus_address == '\0')
-    bench_die ("dbus-daemon did not print its address (see %s)", log_path);
+  if (policy == NULL)
+    bench_die ("cannot write the bus policy: %s", error->message);
+  bus = tb_bus_start (env->dir, &options, START_TIMEOUT_MS, &error);
+  if (bus == NULL)
+    bench_die ("%s", error->message);
+  env->bus_pid = bus->pid;
+  env->bus_address = g_steal_pointer (&bus->address);
 }
 
 /* ---- the daemon ---------------------------------------------------------- */
@@ -456,34 +344,11 @@ GDBusConnection *
 bench_env_connect (BenchEnv *env)
 {
   g_autoptr(GError) error = NULL;
-  GDBusConnection *connection;
+  GDBusConnection *connection = tb_connect (env->bus_address, &error);
 
-  connection = g_dbus_connection_new_for_address_sync (
-    env->bus_address,
-    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-      | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-    NULL, NULL, &error);
   if (connection == NULL)
-    bench_die ("cannot connect to %s: %s", env->bus_address, error->message);
-  g_dbus_connection_set_exit_on_close (connection, FALSE);
+    bench_die ("%s", error->message);
   return connection;
-}
-
-static guint32
-peek_name_owner_pid (GDBusConnection *connection)
-{
-  g_autoptr(GVariant) reply = NULL;
-  guint32 pid = 0;
-
-  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
-                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "GetConnectionUnixProcessID",
-                                       g_variant_new ("(s)", SSPID_BUS_NAME),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE,
-                                       5000, NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(u)", &pid);
-  return pid;
 }
 
 static void
@@ -495,7 +360,6 @@ start_daemon (BenchEnv *env, const BenchLimits *limits)
                          "--config", config_path, NULL };
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GError) error = NULL;
-  gint64 deadline = bench_now_us () + START_TIMEOUT_US;
   int log_fd;
 
   write_daemon_config (env, config_path, limits);
@@ -503,21 +367,19 @@ start_daemon (BenchEnv *env, const BenchLimits *limits)
   if (log_fd < 0)
     bench_die ("cannot open %s: %s", log_path, g_strerror (errno));
   if (!g_spawn_async_with_pipes_and_fds (env->dir, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                                         die_with_parent, NULL, -1, log_fd, log_fd, NULL, NULL, 0,
-                                         &env->daemon_pid, NULL, NULL, NULL, &error))
+                                         tb_die_with_parent, NULL, -1, log_fd, log_fd,
+                                         NULL, NULL, 0, &env->daemon_pid, NULL, NULL, NULL,
+                                         &error))
     bench_die ("cannot start %s: %s", SSPID_BINARY, error->message);
   close (log_fd);
 
   connection = bench_env_connect (env);
-  while (peek_name_owner_pid (connection) != (guint32) env->daemon_pid)
+  if (!tb_wait_for_name_owner (connection, SSPID_BUS_NAME, env->daemon_pid, FALSE,
+                               START_TIMEOUT_MS, NULL, &error))
     {
-      int status;
-
-      if (waitpid (env->daemon_pid, &status, WNOHANG) == env->daemon_pid)
-        bench_die ("sspid exited before owning its name (see %s)", log_path);
-      if (bench_now_us () > deadline)
-        bench_die ("sspid did not own its name in time (see %s)", log_path);
-      g_usleep (10000);
+      if (g_error_matches (error, TB_ERROR, TB_ERROR_EXITED))
+        env->daemon_pid = 0;
+      bench_die ("sspid %s (see %s)", error->message, log_path);
     }
   g_dbus_connection_close_sync (connection, NULL, NULL);
 }
@@ -552,50 +414,20 @@ bench_env_start (const BenchLimits *limits)
   return env;
 }
 
-static void
-stop_process (GPid pid)
-{
-  int status;
-
-  if (pid <= 0)
-    return;
-  kill (pid, SIGTERM);
-  for (int i = 0; i < 500; i++)
-    {
-      if (waitpid (pid, &status, WNOHANG) == pid)
-        return;
-      g_usleep (10000);
-    }
-  kill (pid, SIGKILL);
-  waitpid (pid, &status, 0);
-}
-
-static void
-remove_tree (const char *path)
-{
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, name, NULL);
-      g_unlink (child);
-    }
-  g_rmdir (path);
-}
-
 void
 bench_env_stop (BenchEnv *env)
 {
+  int status;
+
   if (env == NULL)
     return;
   current_env = NULL;
-  stop_process (env->daemon_pid);
-  stop_process (env->bus_pid);
+  tb_stop_process (env->daemon_pid, SIGTERM, STOP_TIMEOUT_MS, &status);
+  tb_stop_process (env->bus_pid, SIGTERM, STOP_TIMEOUT_MS, &status);
   if (g_getenv ("BENCH_KEEP") != NULL)
     bench_note ("keeping %s", env->dir);
   else
-    remove_tree (env->dir);
+    tb_remove_tree (env->dir);
   g_free (env->dir);
   g_free (env->bus_address);
   g_free (env);

@@ -29,13 +29,11 @@
 #include <schannel.h>
 
 #include "sspid-proto.h"
+#include "testbus.h"
 #include "testutil.h"
 
 #ifndef SSPID_ACTIVATION_FILE
 #error "SSPID_ACTIVATION_FILE must name the built data/org.sspid1.service"
-#endif
-#ifndef SSPID_BUS_POLICY_FILE
-#error "SSPID_BUS_POLICY_FILE must name data/org.sspid1.conf.in"
 #endif
 
 #define WAIT_MS 30000
@@ -92,69 +90,64 @@ write_activation_file (const char *exec)
   write_file (services, "org.sspid1.service", out->str);
 }
 
-/* The tests' bus (testutil) with the project's policy, activating from
- * bus.dir/services. */
-static char *
-bus_config (void)
-{
-  g_autofree char *services = g_build_filename (bus.dir, "services", NULL);
-  g_autofree char *policy = tu_write_bus_policy (bus.dir);
-
-  ck_assert_msg (policy != NULL, "%s is missing", SSPID_BUS_POLICY_FILE);
-  return tu_bus_config (bus.dir, policy, services);
-}
-
-/* Starts the bus (no daemon) with an activation file whose Exec= runs
- * @binary on it, and points libsspi at it. */
+/* Starts the tests' bus (testbus) with the project's policy and no daemon,
+ * activating from bus.dir/services an activation file whose Exec= runs
+ * @binary on it, and points libsspi at it.  The bus and what it activates
+ * write to bus.dir/bus.log. */
 static void
 start_bus (const char *binary)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *config = NULL;
-  g_autofree char *config_arg = NULL;
-  g_autofree char *log = NULL;
+  g_autoptr (TbBus) started = NULL;
   g_autofree char *exec = NULL;
   g_autofree char *sspid_conf = NULL;
   g_autofree char *ca = tu_pki_path ("ca.pem");
   g_autofree char *conf_text = g_strdup_printf ("[daemon]\ndefault-trust=%s\n", ca);
-  const char *argv[] = { "dbus-daemon", NULL, "--nofork", "--address", NULL, NULL };
   g_autofree char *socket = NULL;
+  g_autofree char *services = NULL;
+  g_autofree char *policy = NULL;
+  TbBusOptions options = { 0 };
 
   bus.dir = g_dir_make_tmp ("sspid-activation-XXXXXX", &error);
   ck_assert_msg (bus.dir != NULL, "%s", error ? error->message : "");
-  socket = g_build_filename (bus.dir, "bus", NULL);
-  bus.address = g_strconcat ("unix:path=", socket, NULL);
+  /* The activation file needs the address before the bus runs: the socket
+   * the bus's config listens on. */
+  socket = g_build_filename (bus.dir, TB_BUS_SOCKET_FILE, NULL);
   sspid_conf = g_build_filename (bus.dir, "sspid.conf", NULL);
   write_file (bus.dir, "sspid.conf", conf_text);
-  exec = g_strdup_printf ("%s --address %s --config %s", binary, bus.address, sspid_conf);
-
+  exec = g_strdup_printf ("%s --address unix:path=%s --config %s", binary, socket, sspid_conf);
   write_activation_file (exec);
-  config = bus_config ();
-  write_file (bus.dir, "bus.conf", config);
-  config_arg = g_strdup_printf ("--config-file=%s/bus.conf", bus.dir);
-  log = g_build_filename (bus.dir, "bus.log", NULL);
-  argv[1] = config_arg;
-  argv[4] = bus.address;
-  /* The bus and what it activates write to the test's stderr. */
-  if (!g_spawn_async (NULL, (char **) argv, NULL,
-                      G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                      &bus.bus_pid, &error))
-    ck_abort_msg ("cannot start dbus-daemon: %s", error->message);
-  for (int i = 0; i < 500 && !g_file_test (socket, G_FILE_TEST_EXISTS); i++)
-    g_usleep (10000);
-  ck_assert_msg (g_file_test (socket, G_FILE_TEST_EXISTS), "the bus did not start");
+
+  policy = tu_write_bus_policy (bus.dir);
+  ck_assert_msg (policy != NULL, "the project's bus policy is missing");
+  services = g_build_filename (bus.dir, "services", NULL);
+  options.policy_path = policy;
+  options.servicedir = services;
+  started = tb_bus_start (bus.dir, &options, WAIT_MS, &error);
+  ck_assert_msg (started != NULL, "%s", error ? error->message : "");
+  bus.bus_pid = started->pid;
+  bus.address = g_steal_pointer (&started->address);
   g_setenv (SSPID_BUS_ADDRESS_ENV, bus.address, TRUE);
+}
+
+/* What the bus and the daemon it activated printed, for failure messages.
+ * Caller frees. */
+static char *
+bus_log (void)
+{
+  g_autofree char *path = g_build_filename (bus.dir, TB_BUS_LOG_FILE, NULL);
+  char *contents = NULL;
+
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return g_strdup ("(no bus log)");
+  return contents;
 }
 
 static GDBusConnection *
 connect_bus (void)
 {
   g_autoptr (GError) error = NULL;
-  GDBusConnection *c = g_dbus_connection_new_for_address_sync (
-      bus.address,
-      G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-      NULL, NULL, &error);
+  GDBusConnection *c = tb_connect (bus.address, &error);
 
   ck_assert_msg (c != NULL, "%s", error ? error->message : "");
   return c;
@@ -164,16 +157,11 @@ connect_bus (void)
 static guint32
 owner_pid (GDBusConnection *c)
 {
-  g_autoptr (GVariant) reply = NULL;
-  guint32 pid = 0;
+  g_autoptr (GError) error = NULL;
+  guint32 pid;
 
-  reply = g_dbus_connection_call_sync (c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
-                                       g_variant_new ("(s)", SSPID_BUS_NAME),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 5000,
-                                       NULL, NULL);
-  if (reply != NULL)
-    g_variant_get (reply, "(u)", &pid);
+  ck_assert_msg (tb_peek_name_owner_pid (c, SSPID_BUS_NAME, &pid, &error), "%s",
+                 error ? error->message : "");
   return pid;
 }
 
@@ -208,20 +196,10 @@ stop_all (void)
   for (int i = 0; i < 500 && pid != 0 && kill ((pid_t) pid, 0) == 0; i++)
     g_usleep (10000);
   g_dbus_connection_close_sync (c, NULL, NULL);
-  kill (bus.bus_pid, SIGTERM);
-  waitpid (bus.bus_pid, &status, 0);
+  tb_stop_process (bus.bus_pid, SIGTERM, WAIT_MS, &status);
   g_spawn_close_pid (bus.bus_pid);
   if (g_getenv ("SSPID_TEST_KEEP") == NULL)
-    {
-      const char *files[] = { "bus", "bus.conf", "org.sspid1.conf", "sspid.conf",
-                              "services/org.sspid1.service", "services" };
-      for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
-        {
-          g_autofree char *path = g_build_filename (bus.dir, files[i], NULL);
-          g_remove (path);
-        }
-      g_rmdir (bus.dir);
-    }
+    tb_remove_tree (bus.dir);
   g_clear_pointer (&bus.dir, g_free);
   g_clear_pointer (&bus.address, g_free);
 }
@@ -288,6 +266,7 @@ START_TEST (test_activation_starts_daemon)
   g_autofree char *cmdline_path = NULL;
   g_autofree char *cmdline = NULL;
   CredHandle cred;
+  SECURITY_STATUS status;
   gint64 ms;
   guint32 pid;
 
@@ -297,7 +276,12 @@ START_TEST (test_activation_starts_daemon)
   ck_assert_msg (owner_pid (c) == 0, "sspid already runs");
 
   /* The call that reaches the name starts the daemon, and succeeds. */
-  ck_assert_int_eq (acquire_anonymous (&cred, &ms), SEC_E_OK);
+  status = acquire_anonymous (&cred, &ms);
+  if (status != SEC_E_OK)
+    {
+      g_autofree char *log = bus_log ();
+      ck_abort_msg ("the first call returned 0x%08x; the bus log:\n%s", (unsigned) status, log);
+    }
   ck_assert (SecIsValidHandle (&cred));
   pid = owner_pid (c);
   ck_assert_msg (pid != 0, "nobody owns %s after the call", SSPID_BUS_NAME);

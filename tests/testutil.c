@@ -14,17 +14,15 @@
 #include "config.h"
 
 #include "testutil.h"
+#include "testbus.h"
 
 #include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
-#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <netinet/in.h>
-#include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,9 +36,6 @@
 
 #ifndef SSPID_BINARY
 #error "SSPID_BINARY must name the built daemon (see tests/Makefile.inc)"
-#endif
-#ifndef SSPID_BUS_POLICY
-#error "SSPID_BUS_POLICY must name data/org.sspid1.conf.in (see tests/Makefile.inc)"
 #endif
 
 /* How long the bus and the daemon get to start or stop.  Generous because
@@ -66,18 +61,6 @@ tu_die (const char *format, ...)
   g_printerr ("testutil: %s\n", message);
   ck_abort_msg ("%s", message);
   abort (); /* in case check's failure function returns (no-fork mode) */
-}
-
-static gint64
-deadline_after (guint timeout_ms)
-{
-  return g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-}
-
-static gboolean
-is_past (gint64 deadline)
-{
-  return g_get_monotonic_time () >= deadline;
 }
 
 /* ---- test PKI ---------------------------------------------------------- */
@@ -123,24 +106,12 @@ tu_pki_cert_der (const char *file)
 char *
 tu_dup_user_name (void)
 {
-  struct passwd *pw = getpwuid (getuid ());
+  g_autoptr(GError) error = NULL;
+  char *user = tb_dup_user_name (&error);
 
-  if (pw == NULL)
-    tu_die ("no passwd entry for uid %u: the bus policy and sspictl need a user name",
-            (unsigned) getuid ());
-  return g_strdup (pw->pw_name);
-}
-
-static char *
-describe_status (int status)
-{
-  if (WIFEXITED (status))
-    return g_strdup_printf ("exited with status %d", WEXITSTATUS (status));
-  if (WIFSIGNALED (status))
-    return g_strdup_printf ("was killed by signal %d (%s)%s", WTERMSIG (status),
-                            g_strsignal (WTERMSIG (status)),
-                            WCOREDUMP (status) ? ", core dumped" : "");
-  return g_strdup_printf ("ended with wait status 0x%x", (unsigned) status);
+  if (user == NULL)
+    tu_die ("%s (sspictl needs one too)", error->message);
+  return user;
 }
 
 /* Whether the process ended the way stopping it with @signo should end it:
@@ -153,69 +124,12 @@ is_expected_end (int status, int signo)
   return WIFSIGNALED (status) && WTERMSIG (status) == signo;
 }
 
-/* For a process that is not our child (the env was started by another
- * process of the test program): gone once it is a zombie or nothing. */
-static gboolean
-is_process_gone (GPid pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = NULL;
-  const char *state;
-
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
-    return TRUE;
-  state = strrchr (stat, ')');
-  return state == NULL || state[1] == '\0' || state[2] == 'Z' || state[2] == 'X';
-}
-
-typedef enum {
-  REAP_DONE,      /* *status is valid */
-  REAP_NOT_CHILD, /* gone, but not ours to wait for: status unknown */
-  REAP_TIMEOUT,
-} ReapResult;
-
-static ReapResult
-reap (GPid pid, guint timeout_ms, int *status)
-{
-  gint64 deadline = deadline_after (timeout_ms);
-
-  for (;;)
-    {
-      pid_t r = waitpid (pid, status, WNOHANG);
-
-      if (r == pid)
-        return REAP_DONE;
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r < 0 && errno == ECHILD && is_process_gone (pid))
-        return REAP_NOT_CHILD;
-      if (is_past (deadline))
-        return REAP_TIMEOUT;
-      g_usleep (POLL_INTERVAL_US);
-    }
-}
-
 /* Sends @signo and reaps; a process that outlives the timeout gets SIGKILL
  * and the answer FALSE.  *status is -1 when it could not be known. */
 static gboolean
 stop_process (GPid pid, int signo, int *status)
 {
-  ReapResult result;
-
-  *status = -1;
-  if (kill (pid, signo) < 0 && errno == ESRCH)
-    return TRUE;
-
-  result = reap (pid, STOP_TIMEOUT_MS, status);
-  if (result == REAP_NOT_CHILD)
-    *status = -1;
-  if (result != REAP_TIMEOUT)
-    return TRUE;
-
-  kill (pid, SIGKILL);
-  if (reap (pid, STOP_TIMEOUT_MS, status) != REAP_DONE)
-    *status = -1;
-  return FALSE;
+  return tb_stop_process (pid, signo, STOP_TIMEOUT_MS, status);
 }
 
 static int
@@ -242,23 +156,7 @@ dump_file (const char *what, const char *path)
 void
 tu_remove_tree (const char *path)
 {
-  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  if (dir != NULL)
-    {
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-
-          if (g_file_test (child, G_FILE_TEST_IS_DIR)
-              && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-            tu_remove_tree (child);
-          else
-            g_unlink (child);
-        }
-    }
-  g_rmdir (path);
+  tb_remove_tree (path);
 }
 
 static void
@@ -276,172 +174,38 @@ char *
 tu_write_bus_policy (const char *dir)
 {
   static gboolean warned;
-  g_autofree char *policy = NULL;
-  g_autofree char *user = NULL;
-  g_autofree char *path = NULL;
   g_autoptr(GError) error = NULL;
-  GString *text;
+  char *path = tb_write_bus_policy (dir, &error);
 
-  if (!g_file_get_contents (SSPID_BUS_POLICY, &policy, NULL, &error))
-    {
-      if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        tu_die ("cannot read the bus policy %s: %s", SSPID_BUS_POLICY, error->message);
-      if (!warned)
-        g_printerr ("testutil: WARNING: %s does not exist; the test bus runs "
-                    "WITHOUT the project's policy, so sspid cannot own its name\n",
-                    SSPID_BUS_POLICY);
-      warned = TRUE;
-      return NULL;
-    }
-
-  user = tu_dup_user_name ();
-  text = g_string_new (policy);
-  g_string_replace (text, "@SSPID_USER@", user, 0);
-  path = g_build_filename (dir, "org.sspid1.conf", NULL);
-  write_file (path, text->str);
-  g_string_free (text, TRUE);
-  return g_steal_pointer (&path);
-}
-
-/* The system bus's default policy (dbus's system.conf): nobody may own a
- * name or call a method unless a policy file says so.  The current user
- * stands in for root as the one who may monitor. */
-char *
-tu_bus_config (const char *dir, const char *policy_path, const char *servicedir)
-{
-  g_autofree char *user = tu_dup_user_name ();
-  g_autofree char *socket = g_build_filename (dir, "bus", NULL);
-  g_autofree char *esc_socket = g_markup_escape_text (socket, -1);
-  g_autofree char *esc_user = g_markup_escape_text (user, -1);
-  g_autofree char *include = NULL;
-  g_autofree char *services = NULL;
-
-  if (servicedir != NULL)
-    {
-      g_autofree char *esc_servicedir = g_markup_escape_text (servicedir, -1);
-      services = g_strdup_printf ("  <servicedir>%s</servicedir>\n", esc_servicedir);
-    }
-  if (policy_path != NULL)
-    {
-      g_autofree char *esc_policy = g_markup_escape_text (policy_path, -1);
-      include = g_strdup_printf ("  <include ignore_missing=\"no\">%s</include>\n",
-                                 esc_policy);
-    }
-
-  return g_strdup_printf (
-    "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\"\n"
-    " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
-    "<busconfig>\n"
-    "  <type>custom</type>\n"
-    "  <listen>unix:path=%s</listen>\n"
-    "  <auth>EXTERNAL</auth>\n"
-    "%s"
-    "  <policy context=\"default\">\n"
-    "    <allow user=\"*\"/>\n"
-    "    <deny own=\"*\"/>\n"
-    "    <deny send_type=\"method_call\"/>\n"
-    "    <allow send_type=\"signal\"/>\n"
-    "    <allow send_requested_reply=\"true\" send_type=\"method_return\"/>\n"
-    "    <allow send_requested_reply=\"true\" send_type=\"error\"/>\n"
-    "    <allow receive_type=\"method_call\"/>\n"
-    "    <allow receive_type=\"method_return\"/>\n"
-    "    <allow receive_type=\"error\"/>\n"
-    "    <allow receive_type=\"signal\"/>\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"/>\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Introspectable\"/>\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Properties\"/>\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Peer\"/>\n"
-    "    <deny send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus\"\n"
-    "          send_member=\"UpdateActivationEnvironment\"/>\n"
-    "    <deny send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Debug.Stats\"/>\n"
-    "    <deny send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.systemd1.Activator\"/>\n"
-    "  </policy>\n"
-    "  <policy user=\"%s\">\n"
-    "    <allow send_destination=\"org.freedesktop.DBus\" send_interface=\"org.freedesktop.DBus.Monitoring\"/>\n"
-    "  </policy>\n"
-    "%s"
-    "</busconfig>\n",
-    esc_socket, services != NULL ? services : "", esc_user, include != NULL ? include : "");
-}
-
-/* Reads one line (the bus address) from @fd, up to @timeout_ms. */
-static char *
-read_line (int fd, guint timeout_ms)
-{
-  gint64 deadline = deadline_after (timeout_ms);
-  GString *line = g_string_new (NULL);
-
-  while (strchr (line->str, '\n') == NULL)
-    {
-      struct pollfd pfd = { .fd = fd, .events = POLLIN };
-      gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
-      char buf[256];
-      ssize_t n;
-      int r;
-
-      if (left_ms <= 0)
-        break;
-      r = poll (&pfd, 1, (int) left_ms);
-      if (r < 0 && errno == EINTR)
-        continue;
-      if (r <= 0)
-        break;
-      n = read (fd, buf, sizeof buf);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break;
-      g_string_append_len (line, buf, n);
-    }
-
-  if (strchr (line->str, '\n') == NULL)
-    {
-      g_string_free (line, TRUE);
-      return NULL;
-    }
-  return g_strstrip (g_string_free (line, FALSE));
+  if (path != NULL)
+    return path;
+  if (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    tu_die ("cannot write the bus policy: %s", error->message);
+  if (!warned)
+    g_printerr ("testutil: WARNING: %s; the test bus runs WITHOUT the project's "
+                "policy, so sspid cannot own its name\n", error->message);
+  warned = TRUE;
+  return NULL;
 }
 
 static void
 start_bus (TuEnv *env)
 {
   g_autofree char *policy = tu_write_bus_policy (env->dir);
-  g_autofree char *config = tu_bus_config (env->dir, policy, NULL);
-  g_autofree char *config_path = g_build_filename (env->dir, "bus.conf", NULL);
-  g_autofree char *config_arg = g_strconcat ("--config-file=", config_path, NULL);
-  g_autofree char *log_path = g_build_filename (env->dir, "bus.log", NULL);
-  const char *argv[] = { "dbus-daemon", config_arg, "--nofork", "--print-address=3", NULL };
+  TbBusOptions options = { .policy_path = policy };
+  g_autoptr(TbBus) bus = NULL;
   g_autoptr(GError) error = NULL;
-  int address_pipe[2];
-  int target_fd = 3;
-  int log_fd;
-  int status;
 
-  write_file (config_path, config);
-  if (!g_unix_open_pipe (address_pipe, FD_CLOEXEC, &error))
-    tu_die ("pipe: %s", error->message);
-  log_fd = open_log (log_path);
-
-  /* The address comes on its own fd so that nothing else the bus prints
-   * can be mistaken for it, and closing our end can never SIGPIPE it. */
-  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, NULL,
-                                         G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-                                         NULL, NULL, -1, log_fd, log_fd,
-                                         &address_pipe[1], &target_fd, 1,
-                                         &env->bus_pid, NULL, NULL, NULL, &error))
-    tu_die ("cannot start dbus-daemon (Debian: apt-get install dbus-daemon): %s",
-            error->message);
-  close (address_pipe[1]);
-  close (log_fd);
-
-  env->bus_address = read_line (address_pipe[0], START_TIMEOUT_MS);
-  close (address_pipe[0]);
-  if (env->bus_address == NULL || *env->bus_address == '\0')
+  bus = tb_bus_start (env->dir, &options, START_TIMEOUT_MS, &error);
+  if (bus == NULL)
     {
+      g_autofree char *log_path = g_build_filename (env->dir, TB_BUS_LOG_FILE, NULL);
+
       dump_file ("dbus-daemon log", log_path);
-      stop_process (env->bus_pid, SIGKILL, &status);
-      tu_die ("dbus-daemon did not print its address (config %s)", config_path);
+      tu_die ("%s", error->message);
     }
+  env->bus_pid = bus->pid;
+  env->bus_address = g_steal_pointer (&bus->address);
 }
 
 /* ---- the daemon -------------------------------------------------------- */
@@ -450,15 +214,10 @@ static GDBusConnection *
 connect_bus (TuEnv *env)
 {
   g_autoptr(GError) error = NULL;
-  GDBusConnection *connection;
+  GDBusConnection *connection = tb_connect (env->bus_address, &error);
 
-  connection = g_dbus_connection_new_for_address_sync (
-    env->bus_address,
-    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-      | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-    NULL, NULL, &error);
   if (connection == NULL)
-    tu_die ("cannot connect to the test bus %s: %s", env->bus_address, error->message);
+    tu_die ("%s", error->message);
   return connection;
 }
 
@@ -467,24 +226,10 @@ static guint32
 peek_name_owner_pid (GDBusConnection *connection)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  guint32 pid = 0;
+  guint32 pid;
 
-  reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
-                                       "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                       "GetConnectionUnixProcessID",
-                                       g_variant_new ("(s)", SSPID_BUS_NAME),
-                                       G_VARIANT_TYPE ("(u)"),
-                                       G_DBUS_CALL_FLAGS_NONE, 5000, NULL, &error);
-  if (reply == NULL)
-    {
-      g_autofree char *remote = g_dbus_error_get_remote_error (error);
-
-      if (g_strcmp0 (remote, "org.freedesktop.DBus.Error.NameHasNoOwner") != 0)
-        tu_die ("GetConnectionUnixProcessID: %s", error->message);
-      return 0;
-    }
-  g_variant_get (reply, "(u)", &pid);
+  if (!tb_peek_name_owner_pid (connection, SSPID_BUS_NAME, &pid, &error))
+    tu_die ("%s", error->message);
   return pid;
 }
 
@@ -543,35 +288,23 @@ static void
 wait_for_daemon (TuEnv *env)
 {
   g_autoptr(GDBusConnection) connection = connect_bus (env);
-  gint64 deadline = deadline_after (tu_is_wrapped () ? WRAPPED_START_TIMEOUT_MS
-                                                  : START_TIMEOUT_MS);
+  g_autoptr(GError) error = NULL;
+  guint timeout_ms = tu_is_wrapped () ? WRAPPED_START_TIMEOUT_MS : START_TIMEOUT_MS;
+  int ignored;
 
-  for (;;)
+  /* A wrapper may run the daemon under another pid: any owner will do. */
+  if (tb_wait_for_name_owner (connection, SSPID_BUS_NAME, env->daemon_pid, tu_is_wrapped (),
+                              timeout_ms, NULL, &error))
     {
-      guint32 owner = peek_name_owner_pid (connection);
-      int status;
-
-      /* A wrapper may run the daemon under another pid: any owner will do. */
-      if (owner != 0 && (owner == (guint32) env->daemon_pid || tu_is_wrapped ()))
-        break;
-      if (waitpid (env->daemon_pid, &status, WNOHANG) == env->daemon_pid)
-        {
-          g_autofree char *how = describe_status (status);
-          g_autofree char *what = g_strdup_printf ("%s before owning %s", how,
-                                                   SSPID_BUS_NAME);
-          env->daemon_pid = 0;
-          daemon_failed (env, what);
-        }
-      if (is_past (deadline))
-        {
-          int ignored;
-          stop_process (env->daemon_pid, SIGKILL, &ignored);
-          env->daemon_pid = 0;
-          daemon_failed (env, "did not own " SSPID_BUS_NAME " in time");
-        }
-      g_usleep (POLL_INTERVAL_US);
+      g_dbus_connection_close_sync (connection, NULL, NULL);
+      return;
     }
-  g_dbus_connection_close_sync (connection, NULL, NULL);
+  if (g_error_matches (error, TB_ERROR, TB_ERROR_TIMEOUT))
+    stop_process (env->daemon_pid, SIGKILL, &ignored);
+  else if (!g_error_matches (error, TB_ERROR, TB_ERROR_EXITED))
+    tu_die ("%s", error->message);
+  env->daemon_pid = 0;
+  daemon_failed (env, error->message);
 }
 
 /* After the daemon died the bus drops its name on its own time; wait for
@@ -580,11 +313,11 @@ static void
 wait_for_name_gone (TuEnv *env)
 {
   g_autoptr(GDBusConnection) connection = connect_bus (env);
-  gint64 deadline = deadline_after (STOP_TIMEOUT_MS);
+  gint64 deadline = tb_deadline_after (STOP_TIMEOUT_MS);
 
   while (peek_name_owner_pid (connection) != 0)
     {
-      if (is_past (deadline))
+      if (tb_is_past (deadline))
         tu_die ("%s still has an owner after the daemon died", SSPID_BUS_NAME);
       g_usleep (POLL_INTERVAL_US);
     }
@@ -639,7 +372,7 @@ tu_env_kill_daemon (TuEnv *env, int signo)
   if (status != -1 && !is_expected_end (status, signo))
     {
       /* It had already died some other way (a crash the test did not cause). */
-      g_autofree char *how = describe_status (status);
+      g_autofree char *how = tb_describe_status (status);
       daemon_failed (env, how);
     }
   wait_for_name_gone (env);
@@ -837,7 +570,7 @@ tu_env_stop (TuEnv *env)
         problem = g_strdup ("sspid did not exit after SIGTERM and was killed with SIGKILL");
       else if (status != -1 && !is_expected_end (status, SIGTERM))
         {
-          g_autofree char *how = describe_status (status);
+          g_autofree char *how = tb_describe_status (status);
           problem = g_strdup_printf ("sspid %s", how);
         }
       env->daemon_pid = 0;
@@ -996,7 +729,7 @@ is_listed_listening (const char *table, guint16 port)
 gboolean
 tu_wait_port (guint16 port, guint timeout_ms)
 {
-  gint64 deadline = deadline_after (timeout_ms);
+  gint64 deadline = tb_deadline_after (timeout_ms);
 
   for (;;)
     {
@@ -1016,7 +749,7 @@ tu_wait_port (guint16 port, guint timeout_ms)
               return TRUE;
             }
         }
-      if (is_past (deadline))
+      if (tb_is_past (deadline))
         return FALSE;
       g_usleep (POLL_INTERVAL_US);
     }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Helpers shared by the tests: the test PKI, a private dbus-daemon (whose
- * config includes the project's real bus policy) with the real sspid on it,
- * and loopback TCP plumbing for talking to real TLS peers.
+ * config includes the project's real bus policy; testbus.h, shared with the
+ * benchmarks) with the real sspid on it, and loopback TCP plumbing for
+ * talking to real TLS peers.
  *
  * Tests refuse to build with NDEBUG: they rely on assertions.
  */
@@ -46,18 +47,13 @@ typedef struct {
 TuEnv *tu_env_start (const char *extra_config);
 void   tu_env_stop (TuEnv *env);
 
-/* The private bus of an env, for a test that starts a bus of its own:
- * tu_write_bus_policy() writes the project's bus policy into @dir as
- * org.sspid1.conf, with @SSPID_USER@ naming the current user (in tests the
- * daemon runs as that user, so that is who may own org.sspid1), and
- * returns its path, or NULL (with a warning) while the policy does not
- * exist yet.  tu_bus_config() is a dbus-daemon config configured like the
- * system bus (dbus's system.conf default policy: nobody owns a name or
- * calls a method unless a policy file says so) listening on @dir/bus,
- * including @policy_path and activating from @servicedir when they are not
- * NULL.  Both return strings owned by the caller. */
+/* The bus policy for a test that starts a bus of its own with testbus.h:
+ * writes the project's bus policy into @dir as org.sspid1.conf, with
+ * @SSPID_USER@ naming the current user (in tests the daemon runs as that
+ * user, so that is who may own org.sspid1), and returns its path, or NULL
+ * (with a warning) while the policy does not exist yet.  Aborts the test
+ * on any other failure.  Returned string is owned by the caller. */
 char  *tu_write_bus_policy (const char *dir);
-char  *tu_bus_config (const char *dir, const char *policy_path, const char *servicedir);
 
 /* The checked fixture most test cases share: one fresh env per test.
  * tu_fixture_setup() starts tu_fixture_env with the standard config,
