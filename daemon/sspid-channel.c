@@ -17,6 +17,15 @@
  * Packet bytes are hostile: a bad header closes the channel, a bad body is
  * answered with an error status, and a channel never outlives its caller's
  * bus connection (the registry closes it with everything else).
+ *
+ * So are file descriptors sent along (SCM_RIGHTS): closing one can block
+ * (a socket with SO_LINGER and unsent data, a file on a stalled FUSE
+ * mount), and the last close of whatever the kernel discards happens in
+ * the thread that made it.  Where the kernel can (SO_PASSRIGHTS, Linux
+ * 6.16) our end refuses them outright; elsewhere a packet that carries any
+ * closes the channel, and those descriptors, and our end of a closed
+ * channel (whose unread packets may carry more), are closed on a thread of
+ * their own, never on the main thread.
  */
 #include "config.h"
 
@@ -31,6 +40,13 @@
 #include "sspid-channel.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
+
+#ifndef SO_PASSRIGHTS
+#define SO_PASSRIGHTS 83     /* Linux >= 6.16 (asm-generic value) */
+#endif
+/* Descriptors one message can carry (the kernel's SCM_MAX_FD): the control
+ * buffer takes them all, so that none is closed by the kernel in recvmsg. */
+#define MAX_PASSED_FDS 253
 
 /* Requests read and not answered yet, per channel, before it stops being
  * read: enough to keep a pipelining caller busy, small enough that a
@@ -55,6 +71,7 @@ struct _SspidChannel {
   GQueue        out;         /* GBytes *: whole answer packets not sent yet */
   guint         in_flight;
   guint         spin_backoff; /* requests to serve before waiting again */
+  gboolean      refuses_fds;  /* SO_PASSRIGHTS is off on our end */
 };
 
 typedef struct {
@@ -185,6 +202,55 @@ done:
   update_events (channel);
 }
 
+/* --- closing what may block ---------------------------------------------- */
+
+static void
+close_fd_job (gpointer data, gpointer user_data)
+{
+  close (GPOINTER_TO_INT (data) - 1);
+}
+
+/* Closes @fd on the closer thread (a few, so that one stuck close does not
+ * hold up the rest); in place only if there is no such thread. */
+static void
+close_in_background (int fd)
+{
+  static GThreadPool *closer;   /* main thread only; lives with the process */
+
+  if (closer == NULL)
+    closer = g_thread_pool_new (close_fd_job, NULL, 4, FALSE, NULL);
+  if (closer == NULL || !g_thread_pool_push (closer, GINT_TO_POINTER (fd + 1), NULL))
+    close (fd);
+}
+
+/* Descriptors that came with a packet: each to the closer, a socket
+ * without lingering first.  TRUE if there were any. */
+static gboolean
+discard_passed_fds (struct msghdr *msg)
+{
+  gboolean any = FALSE;
+
+  for (struct cmsghdr *c = CMSG_FIRSTHDR (msg); c != NULL; c = CMSG_NXTHDR (msg, c))
+    {
+      gsize n;
+
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+        continue;
+      n = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
+      for (gsize i = 0; i < n; i++)
+        {
+          struct linger no_linger = { 1, 0 };
+          int fd;
+
+          memcpy (&fd, CMSG_DATA (c) + i * sizeof fd, sizeof fd);
+          (void) setsockopt (fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
+          close_in_background (fd);
+          any = TRUE;
+        }
+    }
+  return any;
+}
+
 /* --- requests ------------------------------------------------------------ */
 
 static SspidCall *
@@ -262,15 +328,30 @@ read_one (SspidChannel *channel)
    * context, and 64 KiB per small request would add up (a 16 KiB copy
    * costs ~1 µs). */
   static guint8 buffer[SSPID_CHANNEL_MAX_PACKET];
+  union {
+    char           bytes[CMSG_SPACE (sizeof (int) * MAX_PASSED_FDS)];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { buffer, sizeof buffer };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
   ssize_t n;
 
   do
-    n = recv (channel->fd, buffer, sizeof buffer, MSG_DONTWAIT | MSG_TRUNC);
+    {
+      msg.msg_control = &control;
+      msg.msg_controllen = sizeof control;
+      n = recvmsg (channel->fd, &msg, MSG_DONTWAIT | MSG_TRUNC | MSG_CMSG_CLOEXEC);
+    }
   while (n < 0 && errno == EINTR);
   if (n < 0)
     {
       if (errno != EAGAIN && errno != EWOULDBLOCK)
         channel_close (channel, g_strerror (errno));
+      return FALSE;
+    }
+  if (msg.msg_controllen > 0 && discard_passed_fds (&msg))
+    {
+      channel_close (channel, "file descriptors sent along");
       return FALSE;
     }
   if (n == 0)
@@ -354,7 +435,14 @@ channel_close (SspidChannel *channel, const char *why)
     sspid_caller_log (channel->caller, G_LOG_LEVEL_DEBUG, NULL, 0, "record channel closed");
   g_source_destroy (channel->source);
   g_clear_pointer (&channel->source, g_source_unref);
-  close (channel->fd);
+  if (channel->refuses_fds)
+    close (channel->fd);
+  else
+    {
+      /* Unread packets may carry descriptors, closed with our end. */
+      shutdown (channel->fd, SHUT_RDWR);
+      close_in_background (channel->fd);
+    }
   channel->fd = -1;
   g_queue_clear_full (&channel->out, (GDestroyNotify) g_bytes_unref);
   sspid_caller_detach (channel->caller, channel);
@@ -397,6 +485,15 @@ sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
     }
 
   channel = g_new0 (SspidChannel, 1);
+  /* SSPID_TEST_ACCEPT_FDS: the tests' way to exercise the other path on a
+   * kernel that has SO_PASSRIGHTS. */
+  if (g_getenv ("SSPID_TEST_ACCEPT_FDS") == NULL)
+    {
+      int off = 0;
+
+      channel->refuses_fds = setsockopt (fds[0], SOL_SOCKET, SO_PASSRIGHTS, &off,
+                                         sizeof off) == 0;
+    }
   channel->ref = 1;                 /* the service's, until closed */
   channel->service = service;
   channel->caller = sspid_caller_ref (caller);
@@ -414,4 +511,21 @@ sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
   sspid_caller_attach (caller, channel, channel_close_with_caller);
   sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0, "record channel opened");
   return fds[1];
+}
+
+guint
+sspid_channel_count_for_uid (SspidService *service, uid_t uid)
+{
+  GHashTableIter iter;
+  gpointer key;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, service->channels);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      const SspidIdentity *who = sspid_caller_peek_identity (((SspidChannel *) key)->caller);
+
+      n += who != NULL && who->uid == uid;
+    }
+  return n;
 }

@@ -23,6 +23,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "sspid-config.h"
 #include "sspid-credential.h"
@@ -133,6 +134,22 @@ connect_bus (const char *address, gboolean session, GError **error)
   return g_bus_get_sync (session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, error);
 }
 
+/* Every client connection and record channel holds a descriptor: take
+ * the hard limit (systemd's soft default is 1024, its hard one far
+ * higher).  Safe, because GLib polls with poll(), never select(). */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max)
+    {
+      limit.rlim_cur = limit.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+        g_debug ("cannot raise the descriptor limit: %s", g_strerror (errno));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -164,16 +181,17 @@ main (int argc, char **argv)
   GBusNameOwnerFlags flags;
   guint owner_id, sigterm_id, sigint_id, sighup_id;
 
-  /* Private keys and session secrets live in this process: no core dumps,
-   * no ptrace by other processes of the same user. */
   /* Any caller can send a message of up to the bus's limit (32 MiB) before
    * max-token-size refuses it.  glibc would then raise its mmap threshold
    * to that size and keep such buffers on the heap for good (tens of MB per
    * daemon); a fixed threshold returns them to the system. */
   mallopt (M_MMAP_THRESHOLD, 1 << 20);
 
+  /* Private keys and session secrets live in this process: no core dumps,
+   * no ptrace by other processes of the same user. */
   if (prctl (PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
     g_warning ("cannot make the process non-dumpable: %s", g_strerror (errno));
+  raise_fd_limit ();
 
   options = g_option_context_new ("- SSPI (Schannel) handshake daemon");
   g_option_context_add_main_entries (options, entries, NULL);

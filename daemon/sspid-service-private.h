@@ -123,6 +123,8 @@ void sspid_channel_unref (SspidChannel *channel);
 /* A new channel for @caller (identified, not gone): returns the caller's
  * end, a file descriptor for the method reply, or -1 and @error. */
 int sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error);
+/* Record channels open for callers of @uid. */
+guint sspid_channel_count_for_uid (SspidService *service, uid_t uid);
 
 /* A new context (one reference, for the caller's table). */
 SspidContext *sspid_context_new (SspidService *service, SspidCaller *caller,

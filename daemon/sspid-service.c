@@ -347,6 +347,15 @@ handle_open_record_channel (SspidCall *call)
                                                       SSPID_CHANNEL_MAX_PER_CONNECTION));
       return;
     }
+  /* Each holds a descriptor of ours: a user with many connections must
+   * not use up the daemon's. */
+  if (sspid_channel_count_for_uid (call->service, sspid_caller_peek_identity (call->caller)->uid)
+      >= SSPID_CHANNEL_MAX_PER_USER)
+    {
+      sspid_call_answer_limit (call, g_strdup_printf ("record channels per user=%d",
+                                                      SSPID_CHANNEL_MAX_PER_USER));
+      return;
+    }
   fd = sspid_channel_open (call->service, call->caller, &error);
   if (fd < 0)
     {

@@ -33,7 +33,13 @@
  * (short, unknown op, flags set) closes the channel; a body that is not a
  * normal-form GVariant of the op's type is answered with
  * SEC_E_INVALID_TOKEN; an oversize body is answered as the bus method
- * answers oversize input.  File descriptors sent along are discarded.
+ * answers oversize input.  File descriptors cannot be sent along (refused
+ * by the kernel where it can, else the channel is closed).
+ *
+ * The caller's end is a bearer capability: whoever holds it acts as the
+ * bus connection that opened it (its handles, limits and log identity)
+ * until that connection closes.  libsspi keeps it close-on-exec and closes
+ * it in forked children; do not pass it to another process.
  */
 #pragma once
 
@@ -59,8 +65,10 @@ typedef enum {
  * record (at most 5 + 16384 + 2048 bytes), and room to spare. */
 #define SSPID_CHANNEL_MAX_PACKET (64 * 1024)
 
-/* Channels one bus connection may hold open at once. */
+/* Channels one bus connection, and all of one user's, may hold open at
+ * once. */
 #define SSPID_CHANNEL_MAX_PER_CONNECTION 4
+#define SSPID_CHANNEL_MAX_PER_USER 64
 
 /* The bus method that hands out a channel. */
 #define SSPID_METHOD_OPEN_RECORD_CHANNEL "OpenRecordChannel"

@@ -33,6 +33,8 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <gio/gunixfdlist.h>
 
@@ -414,6 +416,141 @@ START_TEST (test_channel_limit_and_lifetime)
 }
 END_TEST
 
+/* A user's channels over all its connections are limited too: each holds
+ * a descriptor of the daemon's. */
+START_TEST (test_channel_limit_per_user)
+{
+  enum { CONNECTIONS = SSPID_CHANNEL_MAX_PER_USER / SSPID_CHANNEL_MAX_PER_CONNECTION };
+  GDBusConnection *conns[CONNECTIONS];
+  g_autoptr(GDBusConnection) extra = connect_bus (tu_fixture_env);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  int fds[SSPID_CHANNEL_MAX_PER_USER];
+
+  for (int c = 0; c < CONNECTIONS; c++)
+    {
+      conns[c] = connect_bus (tu_fixture_env);
+      for (int i = 0; i < SSPID_CHANNEL_MAX_PER_CONNECTION; i++)
+        fds[c * SSPID_CHANNEL_MAX_PER_CONNECTION + i] = open_channel_ok (conns[c]);
+    }
+  ck_assert_uint_eq (status_value ("channels"), SSPID_CHANNEL_MAX_PER_USER);
+  ck_assert_int_eq (open_channel (extra, &error), -1);
+  name = g_dbus_error_get_remote_error (error);
+  ck_assert_str_eq (name, SSPID_ERROR_LIMIT);
+
+  /* One connection goes: its channels make room. */
+  g_dbus_connection_close_sync (conns[0], NULL, NULL);
+  for (int i = 0; i < 100 && status_value ("channels") > SSPID_CHANNEL_MAX_PER_USER -
+                                                         SSPID_CHANNEL_MAX_PER_CONNECTION; i++)
+    g_usleep (20000);
+  close (open_channel_ok (extra));
+  for (int c = 0; c < CONNECTIONS; c++)
+    g_object_unref (conns[c]);
+  for (int i = 0; i < SSPID_CHANNEL_MAX_PER_USER; i++)
+    close (fds[i]);
+}
+END_TEST
+
+/* --- descriptors sent along ---------------------------------------------- */
+
+/* A TCP socket whose close() blocks for @linger_sec: unsent data (the peer,
+ * a listener that never accepts, does not read) and SO_LINGER.  *@listener
+ * is its peer's listening socket. */
+static int
+lingering_socket (int linger_sec, int *listener)
+{
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+  socklen_t len = sizeof addr;
+  struct linger linger = { 1, linger_sec };
+  static const char junk[4096];
+  int fd;
+
+  *listener = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge (*listener, 0);
+  ck_assert_int_eq (bind (*listener, (struct sockaddr *) &addr, sizeof addr), 0);
+  ck_assert_int_eq (listen (*listener, 1), 0);
+  ck_assert_int_eq (getsockname (*listener, (struct sockaddr *) &addr, &len), 0);
+  fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_eq (connect (fd, (struct sockaddr *) &addr, sizeof addr), 0);
+  ck_assert_int_eq (fcntl (fd, F_SETFL, O_NONBLOCK), 0);
+  while (send (fd, junk, sizeof junk, MSG_NOSIGNAL) > 0)
+    ;
+  ck_assert_int_eq (errno, EAGAIN);
+  ck_assert_int_eq (setsockopt (fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger), 0);
+  return fd;
+}
+
+/* A request with a descriptor attached (SCM_RIGHTS). */
+static ssize_t
+send_with_fd (int channel, guint64 handle, int fd)
+{
+  g_autoptr(GVariant) body = g_variant_ref_sink (
+    g_variant_new ("(t@ay)", handle, bytes_variant ((const guint8 *) "x", 1)));
+  SspidChannelHeader h = { 1, SSPID_CHANNEL_OP_ENCRYPT, 0 };
+  struct iovec iov[2] = {
+    { &h, sizeof h }, { (void *) g_variant_get_data (body), g_variant_get_size (body) },
+  };
+  union { char bytes[CMSG_SPACE (sizeof (int))]; struct cmsghdr align; } control = { 0 };
+  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2,
+                        .msg_control = &control, .msg_controllen = sizeof control };
+  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &fd, sizeof fd);
+  return sendmsg (channel, &msg, MSG_NOSIGNAL);
+}
+
+/* A descriptor sent along a request never reaches the main thread's
+ * close(): the kernel refuses it (SO_PASSRIGHTS, Linux >= 6.16), or the
+ * daemon closes the channel and the descriptor elsewhere.  The one sent
+ * here would block a close() for 30 s; another caller is answered at once.
+ * Loop 1 makes the daemon accept descriptors (the path of older kernels). */
+START_TEST (test_fds_sent_along)
+{
+  g_autoptr(GDBusConnection) conn = NULL;
+  g_autoptr(GDBusConnection) other = NULL;
+  g_autoptr(GVariant) status = NULL;
+  int fd, listener, tcp;
+  ssize_t n;
+  gint64 start;
+
+  if (_i == 1)
+    {
+      g_setenv ("SSPID_TEST_ACCEPT_FDS", "1", TRUE);
+      tu_env_kill_daemon (tu_fixture_env, SIGTERM);
+      tu_env_start_daemon (tu_fixture_env);
+    }
+  conn = connect_bus (tu_fixture_env);
+  other = connect_bus (tu_fixture_env);
+  fd = open_channel_ok (conn);
+  tcp = lingering_socket (30, &listener);
+
+  n = send_with_fd (fd, 42, tcp);
+  if (n < 0)
+    {
+      /* Refused by the kernel: ours is the last reference. */
+      struct linger now = { 1, 0 };
+
+      ck_assert_msg (_i == 0 && errno == EPERM, "sendmsg: %s", g_strerror (errno));
+      ck_assert_int_eq (setsockopt (tcp, SOL_SOCKET, SO_LINGER, &now, sizeof now), 0);
+    }
+  else
+    assert_closed (fd);
+  close (tcp);
+
+  start = g_get_monotonic_time ();
+  status = call_ok (other, "GetStatus", NULL, "(a{sv})");
+  ck_assert_msg (g_get_monotonic_time () - start < 2 * G_USEC_PER_SEC,
+                 "GetStatus took %" G_GINT64_FORMAT " ms",
+                 (g_get_monotonic_time () - start) / 1000);
+  close (fd);
+  close (listener);
+  g_unsetenv ("SSPID_TEST_ACCEPT_FDS");
+}
+END_TEST
+
 /* --- a caller that never reads ------------------------------------------- */
 
 START_TEST (test_writer_never_reads)
@@ -663,6 +800,8 @@ channel_suite (void)
   tcase_add_test (tc, test_hostile_packets);
   tcase_add_test (tc, test_other_connection_handle);
   tcase_add_test (tc, test_channel_limit_and_lifetime);
+  tcase_add_test (tc, test_channel_limit_per_user);
+  tcase_add_loop_test (tc, test_fds_sent_along, 0, 2);
   tcase_add_test (tc, test_writer_never_reads);
   suite_add_tcase (s, tc);
 

@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <string.h>
 
 #include "dbus-raw.h"
@@ -88,6 +89,29 @@ START_TEST (test_unknown_method)
   /* Another interface: the bus policy lets nothing else through. */
   assert_dbus_error (conn, "org.sspid1.NoSuchInterface", "Hello", NULL,
                      "org.freedesktop.DBus.Error.AccessDenied");
+  assert_daemon_healthy (conn);
+}
+END_TEST
+
+/* No method takes a descriptor, and closing one can block (a lingering
+ * socket, a stalled FUSE file): the bus policy keeps messages that carry
+ * any from reaching the daemon. */
+START_TEST (test_fds_refused_by_bus)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
+  g_autoptr(GUnixFDList) fds = g_unix_fd_list_new ();
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+
+  ck_assert (g_dbus_connection_get_capabilities (conn) & G_DBUS_CAPABILITY_FLAGS_UNIX_FD_PASSING);
+  ck_assert_int_eq (g_unix_fd_list_append (fds, 0, NULL), 0);
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+    conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "GetStatus", NULL, NULL,
+    G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, fds, NULL, NULL, &error);
+  ck_assert_ptr_null (reply);
+  name = g_dbus_error_get_remote_error (error);
+  ck_assert_str_eq (name, "org.freedesktop.DBus.Error.AccessDenied");
   assert_daemon_healthy (conn);
 }
 END_TEST
@@ -414,7 +438,8 @@ dbus_input_suite (void)
 {
   Suite *s = suite_create ("dbus-input");
   const TuCase cases[] = {
-    { "malformed", tu_fixture_setup, { test_wrong_types, test_unknown_method } },
+    { "malformed", tu_fixture_setup, { test_wrong_types, test_unknown_method,
+                                       test_fds_refused_by_bus } },
     { "handles", tu_fixture_setup, { test_unknown_handles, test_foreign_handles } },
     { "limits", setup_limits, { test_token_too_big, test_context_limit } },
     { "completed", tu_fixture_setup, { test_no_reply_completed } },
