@@ -369,14 +369,18 @@ read_one (SspidChannel *channel)
  * answer; waiting for it here, briefly, costs less than going back to
  * poll() and being woken again (on a virtual machine, waking an idle CPU
  * costs ~40 µs, more than the record's AES).  Only while it pays: after a
- * wait that found nothing, the next SPIN_BACKOFF requests go without. */
+ * wait that found nothing, the next SPIN_BACKOFF requests go without.
+ * And only while this is the one channel open: the wait holds up the main
+ * thread, and with several channels one caller's pace must not decide how
+ * long the others (and the bus) wait. */
 static gboolean
 next_request_soon (SspidChannel *channel)
 {
   struct pollfd p = { channel->fd, POLLIN, 0 };
   gint64 until;
 
-  if (channel->fd < 0 || !is_reading (channel))
+  if (channel->fd < 0 || !is_reading (channel)
+      || g_hash_table_size (channel->service->channels) > 1)
     return FALSE;
   if (channel->spin_backoff > 0)
     {
