@@ -104,10 +104,10 @@ spin_receive (int fd, guint8 *packet)
   return -1;
 }
 
-/* The answer to the request just sent, as a GVariant of @reply_type that
- * owns the packet (no copy). */
+/* The answer to the request just sent (its serial and @op), as a GVariant
+ * of @reply_type that owns the packet (no copy). */
 static GVariant *
-receive_answer (SspiChannel *c, const char *reply_type, GError **error)
+receive_answer (SspiChannel *c, guint16 op, const char *reply_type, GError **error)
 {
   guint8 *packet = g_malloc (SSPID_CHANNEL_MAX_PACKET);
   g_autoptr(GBytes) bytes = NULL;
@@ -131,7 +131,7 @@ receive_answer (SspiChannel *c, const char *reply_type, GError **error)
   bytes = g_bytes_new_take (packet, MIN ((gsize) n, SSPID_CHANNEL_MAX_PACKET));
   memcpy (&header, packet, MIN ((gsize) n, sizeof header));
   if ((gsize) n < sizeof header || n > SSPID_CHANNEL_MAX_PACKET
-      || header.serial != c->last_serial)
+      || header.serial != c->last_serial || header.op != op || header.flags != 0)
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
                            "record channel: unexpected answer");
@@ -152,5 +152,5 @@ sspi_channel_call (SspiChannel *c, guint16 op, GVariant *params, const char *rep
 {
   if (!send_request (c, op, params, error))
     return NULL;
-  return receive_answer (c, reply_type, error);
+  return receive_answer (c, op, reply_type, error);
 }
