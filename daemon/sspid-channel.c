@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "sspid-channel.h"
+#include "sspid-fds.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
 
@@ -223,32 +224,15 @@ close_in_background (int fd)
     close (fd);
 }
 
-/* Descriptors that came with a packet: each to the closer, a socket
- * without lingering first.  TRUE if there were any. */
-static gboolean
-discard_passed_fds (struct msghdr *msg)
+/* A descriptor that came with a packet: to the closer, a socket without
+ * lingering first. */
+static void
+discard_passed_fd (int fd, void *data)
 {
-  gboolean any = FALSE;
+  struct linger no_linger = { 1, 0 };
 
-  for (struct cmsghdr *c = CMSG_FIRSTHDR (msg); c != NULL; c = CMSG_NXTHDR (msg, c))
-    {
-      gsize n;
-
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-        continue;
-      n = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-      for (gsize i = 0; i < n; i++)
-        {
-          struct linger no_linger = { 1, 0 };
-          int fd;
-
-          memcpy (&fd, CMSG_DATA (c) + i * sizeof fd, sizeof fd);
-          (void) setsockopt (fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
-          close_in_background (fd);
-          any = TRUE;
-        }
-    }
-  return any;
+  (void) setsockopt (fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
+  close_in_background (fd);
 }
 
 /* --- requests ------------------------------------------------------------ */
@@ -349,7 +333,7 @@ read_one (SspidChannel *channel)
         channel_close (channel, g_strerror (errno));
       return FALSE;
     }
-  if (msg.msg_controllen > 0 && discard_passed_fds (&msg))
+  if (msg.msg_controllen > 0 && sspid_passed_fds_foreach (&msg, discard_passed_fd, NULL) > 0)
     {
       channel_close (channel, "file descriptors sent along");
       return FALSE;

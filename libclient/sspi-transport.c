@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "sspi-transport.h"
+#include "sspid-fds.h"
 
 #include <gio/gunixfdlist.h>
 
@@ -74,29 +75,17 @@ write_all (int fd, const guint8 *data, gsize len, GError **error)
   return TRUE;
 }
 
-/* Takes the fds of SCM_RIGHTS messages in @msg into @fds (or closes them
- * if @fds is NULL or already full). */
+/* An fd of an SCM_RIGHTS message: into the GArray @data (closed if it is
+ * NULL or already full). */
 static void
-take_fds (struct msghdr *msg, GArray *fds)
+take_fd (int fd, void *data)
 {
-  for (struct cmsghdr *c = CMSG_FIRSTHDR (msg); c != NULL; c = CMSG_NXTHDR (msg, c))
-    {
-      gsize n;
+  GArray *fds = data;
 
-      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-        continue;
-      n = (c->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-      for (gsize i = 0; i < n; i++)
-        {
-          int fd;
-
-          memcpy (&fd, CMSG_DATA (c) + i * sizeof (int), sizeof fd);
-          if (fds != NULL && fds->len < MAX_MESSAGE_FDS)
-            g_array_append_val (fds, fd);
-          else
-            close (fd);
-        }
-    }
+  if (fds != NULL && fds->len < MAX_MESSAGE_FDS)
+    g_array_append_val (fds, fd);
+  else
+    close (fd);
 }
 
 /* Reads exactly @len bytes; fds that come along go to @fds (NULL: closed).
@@ -119,7 +108,7 @@ read_all_fds (int fd, guint8 *data, gsize len, GArray *fds, GError **error)
       if (n < 0 && errno == EINTR)
         continue;
       if (n > 0 || msg.msg_controllen > 0)
-        take_fds (&msg, fds);
+        sspid_passed_fds_foreach (&msg, take_fd, fds);
       if (n <= 0)
         {
           g_set_error (error, G_IO_ERROR, n == 0 ? G_IO_ERROR_CLOSED : g_io_error_from_errno (errno),
