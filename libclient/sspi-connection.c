@@ -42,7 +42,8 @@ struct _SspiSession {
    * its reader thread did; the reader fails them in on_closed. */
   GPtrArray     *orphaned;
   /* The record channel: opened at the first record call, used by one
-   * thread at a time (channel_lock, never held with state_lock). */
+   * thread at a time (channel_lock; state_lock, taken inside it, guards
+   * the pointer against fork()). */
   GMutex         channel_lock;
   SspiChannel   *channel;
   gboolean       is_channel_unavailable;  /* stay on the bus */
@@ -564,6 +565,18 @@ open_channel (SspiSession *s)
   return sspi_channel_new (fd, CALL_TIMEOUT_MS);
 }
 
+/* Replaces @s's channel (freeing the old one) under state_lock, which
+ * fork() holds: a child sees either the old channel, which atfork_child
+ * closes, or none, and never one half closed. */
+static void
+set_channel (SspiSession *s, SspiChannel *channel)
+{
+  g_mutex_lock (&state_lock);
+  g_clear_pointer (&s->channel, sspi_channel_free);
+  s->channel = channel;
+  g_mutex_unlock (&state_lock);
+}
+
 GVariant *
 sspi_session_record_call (SspiSession *s, guint16 op, const char *method,
                           GVariant *params, const char *reply_type,
@@ -576,8 +589,10 @@ sspi_session_record_call (SspiSession *s, guint16 op, const char *method,
   g_mutex_lock (&s->channel_lock);
   if (s->channel == NULL && !s->is_channel_unavailable)
     {
-      s->channel = open_channel (s);
-      s->is_channel_unavailable = s->channel == NULL;
+      SspiChannel *channel = open_channel (s);
+
+      set_channel (s, channel);
+      s->is_channel_unavailable = channel == NULL;
     }
   if (s->channel == NULL)
     {
@@ -590,7 +605,7 @@ sspi_session_record_call (SspiSession *s, guint16 op, const char *method,
       /* The daemon went away (or broke the channel): this call fails as a
        * bus call would; the next one asks for a new channel. */
       g_debug ("%s failed: %s", method, error->message);
-      g_clear_pointer (&s->channel, sspi_channel_free);
+      set_channel (s, NULL);
       *status = SEC_E_NO_AUTHENTICATING_AUTHORITY;
     }
   g_mutex_unlock (&s->channel_lock);
