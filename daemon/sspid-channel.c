@@ -42,8 +42,11 @@
 #include "sspid-service-private.h"
 #include "sspi.h"
 
-#ifndef SO_PASSRIGHTS
-#define SO_PASSRIGHTS 83     /* Linux >= 6.16 (asm-generic value) */
+/* Linux >= 6.16; the asm-generic value, so only where that applies (on
+ * sparc, say, 83 is another option, which would "succeed"). */
+#if !defined(SO_PASSRIGHTS) && (defined(__x86_64__) || defined(__i386__) || \
+                                defined(__aarch64__) || defined(__arm__) || defined(__riscv))
+#define SO_PASSRIGHTS 83
 #endif
 /* Descriptors one message can carry (the kernel's SCM_MAX_FD): the control
  * buffer takes them all, so that none is closed by the kernel in recvmsg. */
@@ -205,10 +208,16 @@ done:
 
 /* --- closing what may block ---------------------------------------------- */
 
+/* Descriptors handed to the closer and not closed yet: closes that hang
+ * (a stalled FUSE file) keep it up, and past SSPID_CHANNEL_MAX_CLOSING no
+ * channel that could bring more is handed out. */
+static gint closing;
+
 static void
 close_fd_job (gpointer data, gpointer user_data)
 {
   close (GPOINTER_TO_INT (data) - 1);
+  g_atomic_int_dec_and_test (&closing);
 }
 
 /* Closes @fd on the closer thread (a few, so that one stuck close does not
@@ -220,8 +229,18 @@ close_in_background (int fd)
 
   if (closer == NULL)
     closer = g_thread_pool_new (close_fd_job, NULL, 4, FALSE, NULL);
+  g_atomic_int_inc (&closing);
   if (closer == NULL || !g_thread_pool_push (closer, GINT_TO_POINTER (fd + 1), NULL))
-    close (fd);
+    {
+      close (fd);
+      g_atomic_int_dec_and_test (&closing);
+    }
+}
+
+gboolean
+sspid_channel_is_closer_backed_up (void)
+{
+  return g_atomic_int_get (&closing) > SSPID_CHANNEL_MAX_CLOSING;
 }
 
 /* A descriptor that came with a packet: to the closer, a socket without
@@ -333,7 +352,10 @@ read_one (SspidChannel *channel)
         channel_close (channel, g_strerror (errno));
       return FALSE;
     }
-  if (msg.msg_controllen > 0 && sspid_passed_fds_foreach (&msg, discard_passed_fd, NULL) > 0)
+  /* MSG_CTRUNC: more than fit (only when our descriptor table is full);
+   * the kernel closed those itself. */
+  if ((msg.msg_controllen > 0 && sspid_passed_fds_foreach (&msg, discard_passed_fd, NULL) > 0)
+      || (msg.msg_flags & MSG_CTRUNC))
     {
       channel_close (channel, "file descriptors sent along");
       return FALSE;
@@ -475,6 +497,7 @@ sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
   channel = g_new0 (SspidChannel, 1);
   /* SSPID_TEST_ACCEPT_FDS: the tests' way to exercise the other path on a
    * kernel that has SO_PASSRIGHTS. */
+#ifdef SO_PASSRIGHTS
   if (g_getenv ("SSPID_TEST_ACCEPT_FDS") == NULL)
     {
       int off = 0;
@@ -482,6 +505,7 @@ sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
       channel->refuses_fds = setsockopt (fds[0], SOL_SOCKET, SO_PASSRIGHTS, &off,
                                          sizeof off) == 0;
     }
+#endif
   channel->ref = 1;                 /* the service's, until closed */
   channel->service = service;
   channel->caller = sspid_caller_ref (caller);

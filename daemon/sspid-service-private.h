@@ -125,6 +125,9 @@ void sspid_channel_unref (SspidChannel *channel);
 int sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error);
 /* Record channels open for callers of @uid. */
 guint sspid_channel_count_for_uid (SspidService *service, uid_t uid);
+/* Whether too many descriptors wait to be closed (some closes hang) for
+ * another channel to be handed out. */
+gboolean sspid_channel_is_closer_backed_up (void);
 
 /* A new context (one reference, for the caller's table). */
 SspidContext *sspid_context_new (SspidService *service, SspidCaller *caller,

@@ -347,6 +347,12 @@ handle_open_record_channel (SspidCall *call)
                                                       SSPID_CHANNEL_MAX_PER_CONNECTION));
       return;
     }
+  if (sspid_channel_is_closer_backed_up ())
+    {
+      sspid_call_answer_limit (call, g_strdup_printf ("descriptors being closed=%d",
+                                                      SSPID_CHANNEL_MAX_CLOSING));
+      return;
+    }
   /* Each holds a descriptor of ours: a user with many connections must
    * not use up the daemon's. */
   if (sspid_channel_count_for_uid (call->service, sspid_caller_peek_identity (call->caller)->uid)

@@ -28,6 +28,9 @@
 #define MAX_MESSAGE (128 * 1024 * 1024)
 /* ... and on the fds of one message (dbus-daemon's default is 16). */
 #define MAX_MESSAGE_FDS 16
+/* What one read can bring (the kernel's SCM_MAX_FD): room for all, so that
+ * the kernel never closes the excess in our reader thread. */
+#define MAX_PASSED_FDS 253
 
 typedef struct {
   GDBusMessage *reply;
@@ -81,7 +84,13 @@ static void
 take_fd (int fd, void *data)
 {
   GArray *fds = data;
+  struct linger no_linger = { 1, 0 };
 
+  /* Anyone on the bus may send us a signal with fds, which we close
+   * unread: a socket that lingers must not hold up the reader thread in
+   * close().  (The one fd we expect, a record channel, is an AF_UNIX
+   * socket, which does not linger.) */
+  (void) setsockopt (fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
   if (fds != NULL && fds->len < MAX_MESSAGE_FDS)
     g_array_append_val (fds, fd);
   else
@@ -98,7 +107,7 @@ read_all_fds (int fd, guint8 *data, gsize len, GArray *fds, GError **error)
     {
       union {
         struct cmsghdr align;
-        char buf[CMSG_SPACE (sizeof (int) * MAX_MESSAGE_FDS)];
+        char buf[CMSG_SPACE (sizeof (int) * MAX_PASSED_FDS)];
       } control;
       struct iovec iov = { data, len };
       struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,

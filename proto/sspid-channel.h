@@ -69,6 +69,10 @@ typedef enum {
  * once. */
 #define SSPID_CHANNEL_MAX_PER_CONNECTION 4
 #define SSPID_CHANNEL_MAX_PER_USER 64
+/* Descriptors callers sent along that the daemon is still closing (closes
+ * that hang) past which it hands out no channel (kernels without
+ * SO_PASSRIGHTS only: elsewhere none ever arrives). */
+#define SSPID_CHANNEL_MAX_CLOSING 1024
 
 /* The bus method that hands out a channel. */
 #define SSPID_METHOD_OPEN_RECORD_CHANNEL "OpenRecordChannel"

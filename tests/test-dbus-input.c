@@ -12,6 +12,7 @@
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dbus-raw.h"
 
@@ -104,8 +105,13 @@ START_TEST (test_fds_refused_by_bus)
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
 
+  int pipe_fds[2];
+
   ck_assert (g_dbus_connection_get_capabilities (conn) & G_DBUS_CAPABILITY_FLAGS_UNIX_FD_PASSING);
-  ck_assert_int_eq (g_unix_fd_list_append (fds, 0, NULL), 0);
+  ck_assert_int_eq (pipe (pipe_fds), 0);
+  ck_assert_int_eq (g_unix_fd_list_append (fds, pipe_fds[0], NULL), 0);
+  close (pipe_fds[0]);
+  close (pipe_fds[1]);
   reply = g_dbus_connection_call_with_unix_fd_list_sync (
     conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "GetStatus", NULL, NULL,
     G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, fds, NULL, NULL, &error);
