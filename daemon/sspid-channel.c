@@ -217,7 +217,7 @@ static void
 close_fd_job (gpointer data, gpointer user_data)
 {
   close (GPOINTER_TO_INT (data) - 1);
-  g_atomic_int_dec_and_test (&closing);
+  g_atomic_int_add (&closing, -1);
 }
 
 /* Closes @fd on the closer thread (a few, so that one stuck close does not
@@ -233,7 +233,7 @@ close_in_background (int fd)
   if (closer == NULL || !g_thread_pool_push (closer, GINT_TO_POINTER (fd + 1), NULL))
     {
       close (fd);
-      g_atomic_int_dec_and_test (&closing);
+      g_atomic_int_add (&closing, -1);
     }
 }
 
@@ -248,9 +248,7 @@ sspid_channel_is_closer_backed_up (void)
 static void
 discard_passed_fd (int fd, void *data)
 {
-  struct linger no_linger = { 1, 0 };
-
-  (void) setsockopt (fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
+  sspid_fd_no_linger (fd);
   close_in_background (fd);
 }
 

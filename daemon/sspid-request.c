@@ -169,11 +169,11 @@ sspid_request_parse_channel (GBytes *packet, SspidChannelHeader *header, SspidCa
    * handler sees it.  For "(tay)" that is one test, the 8 bytes of the
    * handle: g_variant_is_normal_form() would look at every byte of the
    * array, which costs 20 times the AES of the record. */
-  G_STATIC_ASSERT (sizeof SSPID_CHANNEL_REQUEST_ENCRYPT_TYPE == sizeof "(tay)");
-  G_STATIC_ASSERT (sizeof SSPID_CHANNEL_REQUEST_DECRYPT_TYPE == sizeof "(tay)");
   body = g_bytes_new_from_bytes (packet, sizeof *header, size - sizeof *header);
-  variant = g_variant_ref_sink (
-    g_variant_new_from_bytes (G_VARIANT_TYPE ("(tay)"), body, FALSE));
+  variant = g_variant_ref_sink (g_variant_new_from_bytes (
+    G_VARIANT_TYPE (*kind == SSPID_CALL_ENCRYPT ? SSPID_CHANNEL_REQUEST_ENCRYPT_TYPE
+                                                : SSPID_CHANNEL_REQUEST_DECRYPT_TYPE),
+    body, FALSE));
   if (g_variant_get_size (variant) < sizeof (guint64))
     return SSPID_CHANNEL_PACKET_BAD_BODY;
   *params = g_steal_pointer (&variant);

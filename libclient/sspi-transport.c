@@ -84,13 +84,11 @@ static void
 take_fd (int fd, void *data)
 {
   GArray *fds = data;
-  struct linger no_linger = { 1, 0 };
 
   /* Anyone on the bus may send us a signal with fds, which we close
-   * unread: a socket that lingers must not hold up the reader thread in
-   * close().  (The one fd we expect, a record channel, is an AF_UNIX
-   * socket, which does not linger.) */
-  (void) setsockopt (fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
+   * unread, in the reader thread.  (The one fd we expect, a record
+   * channel, is an AF_UNIX socket, which does not linger.) */
+  sspid_fd_no_linger (fd);
   if (fds != NULL && fds->len < MAX_MESSAGE_FDS)
     g_array_append_val (fds, fd);
   else

@@ -13,6 +13,18 @@
 #include <string.h>
 #include <sys/socket.h>
 
+/* Makes the close of a received @fd immediate if it is a socket that
+ * would linger (unsent data and SO_LINGER): anyone who sends us an fd
+ * could otherwise hold up the thread that closes it.  AF_UNIX sockets and
+ * other files are unaffected. */
+static inline void
+sspid_fd_no_linger (int fd)
+{
+  struct linger no_linger = { 1, 0 };
+
+  (void) setsockopt (fd, SOL_SOCKET, SO_LINGER, &no_linger, sizeof no_linger);
+}
+
 /* Calls @take (fd, @data) for each descriptor in @msg's SCM_RIGHTS control
  * messages, in order; returns how many there were. */
 static inline unsigned
