@@ -38,15 +38,20 @@ typedef struct {
  * against these.  Kept for as long as the registry lives (there are only
  * as many as uids that ever called), so that reconnecting resets nothing. */
 typedef struct {
-  uid_t  uid;
-  guint  contexts;
-  guint  credentials;
-  guint  pending;          /* of its identified connections */
-  gint64 refusals_since;   /* monotonic µs: the minute being counted */
-  guint  refusals_logged;  /* in that minute */
-  guint  refusals_unlogged;
-  gint64 introspection_due;  /* monotonic µs when the entries charged are paid for */
+  uid_t       uid;
+  guint       contexts;
+  guint       credentials;
+  guint       pending;            /* of its identified connections */
+  GHashTable *refusals;           /* what -> RefusalCount * */
+  gint64      introspection_due;  /* monotonic µs when what was charged is paid for */
 } UserCounts;
+
+/* One minute of refusals of one class, for one uid. */
+typedef struct {
+  gint64 since;      /* monotonic µs: the minute being counted */
+  guint  logged;     /* in that minute */
+  guint  unlogged;
+} RefusalCount;
 
 struct _SspidCaller {
   gint                 ref;          /* main thread only */
@@ -76,7 +81,7 @@ struct _SspidCallerRegistry {
   GHashTable             *users;         /* uid -> UserCounts * */
   guint                   name_owner_changed_id;
   guint                   refusals_timer;  /* tells the counts of ended minutes */
-  UserCounts              unidentified;    /* refusals of callers not yet known */
+  UserCounts             *unidentified;    /* refusals of callers not yet known */
   SspidContextReleaseFunc release;
 
   guint max_contexts_per_user;
@@ -226,7 +231,7 @@ identity_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL || !identity_parse (reply, &caller->identity, &error))
     {
-      sspid_caller_log_refusal (caller, NULL, 0,
+      sspid_caller_log_refusal (caller, "identity", NULL, 0,
                                 "could not identify caller, denying its calls: %s",
                                 error->message);
       caller->state = CALLER_FAILED;
@@ -305,6 +310,25 @@ sspid_caller_unref (SspidCaller *caller)
   g_free (caller);
 }
 
+static UserCounts *
+user_counts_new (uid_t uid)
+{
+  UserCounts *user = g_new0 (UserCounts, 1);
+
+  user->uid = uid;
+  user->refusals = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  return user;
+}
+
+static void
+user_counts_free (gpointer data)
+{
+  UserCounts *user = data;
+
+  g_hash_table_unref (user->refusals);
+  g_free (user);
+}
+
 /* The counts of @uid, made on first use. */
 static UserCounts *
 registry_user (SspidCallerRegistry *registry, uid_t uid)
@@ -314,8 +338,7 @@ registry_user (SspidCallerRegistry *registry, uid_t uid)
 
   if (user == NULL)
     {
-      user = g_new0 (UserCounts, 1);
-      user->uid = uid;
+      user = user_counts_new (uid);
       g_hash_table_insert (registry->users, key, user);
     }
   return user;
@@ -548,47 +571,62 @@ sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *fi
 
 #define REFUSALS_WINDOW (60 * G_USEC_PER_SEC)
 
-/* The line that sums up a minute's unlogged refusals, if any, and a new
- * minute. */
+/* The line that sums up a minute's unlogged refusals of @what, if any,
+ * and a new minute. */
 static void
-refusals_new_window (UserCounts *user, gint64 now)
+refusals_new_window (const UserCounts *user, const char *what, RefusalCount *count,
+                     gint64 now)
 {
-  if (user->refusals_unlogged > 0)
+  if (count->unlogged > 0)
     {
       if (user->uid == (uid_t) -1)
-        g_message ("... and %u more refusals for callers not yet identified in the last "
-                   "minute", user->refusals_unlogged);
+        g_message ("... and %u more refusals (%s) for callers not yet identified in the "
+                   "last minute", count->unlogged, what);
       else
-        g_message ("... and %u more refusals for uid %u in the last minute",
-                   user->refusals_unlogged, (guint) user->uid);
+        g_message ("... and %u more refusals (%s) for uid %u in the last minute",
+                   count->unlogged, what, (guint) user->uid);
     }
-  user->refusals_since = now;
-  user->refusals_logged = 0;
-  user->refusals_unlogged = 0;
+  count->since = now;
+  count->logged = 0;
+  count->unlogged = 0;
+}
+
+/* Whether a refusal of @what by @user may be logged now; counts it. */
+static gboolean
+refusal_is_logged (UserCounts *user, const char *what)
+{
+  RefusalCount *count = g_hash_table_lookup (user->refusals, what);
+  gint64 now = g_get_monotonic_time ();
+
+  if (count == NULL)
+    {
+      count = g_new0 (RefusalCount, 1);
+      count->since = now;
+      g_hash_table_insert (user->refusals, (gpointer) what, count);
+    }
+  if (now - count->since >= REFUSALS_WINDOW)
+    refusals_new_window (user, what, count, now);
+  if (count->logged >= SSPID_REFUSALS_LOGGED)
+    {
+      count->unlogged++;
+      return FALSE;
+    }
+  count->logged++;
+  return TRUE;
 }
 
 void
-sspid_caller_log_refusal_full (SspidCaller *caller, const char *file, const char *line,
-                               const char *func, const char *kind, guint64 handle,
-                               const char *format, ...)
+sspid_caller_log_refusal_full (SspidCaller *caller, const char *what, const char *file,
+                               const char *line, const char *func, const char *kind,
+                               guint64 handle, const char *format, ...)
 {
   UserCounts *user = caller->user;
-  gint64 now = g_get_monotonic_time ();
   va_list args;
 
   if (user == NULL && caller->registry != NULL)
-    user = &caller->registry->unidentified;
-  if (user != NULL)
-    {
-      if (now - user->refusals_since >= REFUSALS_WINDOW)
-        refusals_new_window (user, now);
-      if (user->refusals_logged >= SSPID_REFUSALS_LOGGED)
-        {
-          user->refusals_unlogged++;
-          return;
-        }
-      user->refusals_logged++;
-    }
+    user = caller->registry->unidentified;
+  if (user != NULL && !refusal_is_logged (user, what))
+    return;
   if (g_log_writer_default_would_drop (G_LOG_LEVEL_MESSAGE, G_LOG_DOMAIN))
     return;
   va_start (args, format);
@@ -597,27 +635,39 @@ sspid_caller_log_refusal_full (SspidCaller *caller, const char *file, const char
   va_end (args);
 }
 
-/* Every few seconds: the refusals of minutes that ended, so that the
- * count is told even when the refusals stopped. */
-static gboolean
-refusals_timer_cb (gpointer user_data)
+/* Tells the unlogged refusals of minutes that ended (of all, @at_exit). */
+static void
+user_tell_refusals (const UserCounts *user, gint64 now, gboolean at_exit)
 {
-  SspidCallerRegistry *registry = user_data;
+  GHashTableIter iter;
+  gpointer what, count;
+
+  g_hash_table_iter_init (&iter, user->refusals);
+  while (g_hash_table_iter_next (&iter, &what, &count))
+    if (((RefusalCount *) count)->unlogged > 0
+        && (at_exit || now - ((RefusalCount *) count)->since >= REFUSALS_WINDOW))
+      refusals_new_window (user, what, count, now);
+}
+
+static void
+registry_tell_refusals (SspidCallerRegistry *registry, gboolean at_exit)
+{
   gint64 now = g_get_monotonic_time ();
   GHashTableIter iter;
   gpointer value;
 
   g_hash_table_iter_init (&iter, registry->users);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      UserCounts *user = value;
+    user_tell_refusals (value, now, at_exit);
+  user_tell_refusals (registry->unidentified, now, at_exit);
+}
 
-      if (user->refusals_unlogged > 0 && now - user->refusals_since >= REFUSALS_WINDOW)
-        refusals_new_window (user, now);
-    }
-  if (registry->unidentified.refusals_unlogged > 0
-      && now - registry->unidentified.refusals_since >= REFUSALS_WINDOW)
-    refusals_new_window (&registry->unidentified, now);
+/* Every few seconds: the refusals of minutes that ended, so that the
+ * count is told even when the refusals stopped. */
+static gboolean
+refusals_timer_cb (gpointer user_data)
+{
+  registry_tell_refusals (user_data, FALSE);
   return G_SOURCE_CONTINUE;
 }
 
@@ -885,9 +935,10 @@ sspid_caller_registry_new (GDBusConnection *connection, const SspidConfig *confi
   registry->cancellable = g_cancellable_new ();
   registry->callers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                              (GDestroyNotify) sspid_caller_unref);
-  registry->users = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  registry->users = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                           user_counts_free);
   registry->release = release;
-  registry->unidentified.uid = (uid_t) -1;
+  registry->unidentified = user_counts_new ((uid_t) -1);
   registry->refusals_timer = g_timeout_add_seconds (5, refusals_timer_cb, registry);
   sspid_caller_registry_set_limits (registry, config);
 
@@ -938,8 +989,11 @@ sspid_caller_registry_free (SspidCallerRegistry *registry)
     }
 
   g_assert (registry->n_contexts == 0 && registry->n_credentials == 0);
+  /* The daemon is stopping: what was not logged is told now. */
+  registry_tell_refusals (registry, TRUE);
   g_hash_table_unref (registry->callers);
   g_hash_table_unref (registry->users);
+  user_counts_free (registry->unidentified);
   g_object_unref (registry->cancellable);
   g_object_unref (registry->connection);
   g_free (registry);

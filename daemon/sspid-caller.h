@@ -111,22 +111,25 @@ void sspid_caller_log_full (SspidCaller   *caller,
 
 /* A refusal of what @caller asked for (a credential it may not have, a
  * limit, a malformed request), logged like sspid_caller_log() at message
- * level, but a caller can repeat a refusal at line rate: per uid, at most
- * SSPID_REFUSALS_LOGGED lines a minute; the rest are counted and told in
- * one line ("... and 56999 more refusals for uid 1002 in the last
- * minute") once the minute is over. */
-#define SSPID_REFUSALS_LOGGED 20
-#define sspid_caller_log_refusal(caller, kind, handle, ...) \
-  sspid_caller_log_refusal_full ((caller), __FILE__, G_STRINGIFY (__LINE__), G_STRFUNC, \
-                                 (kind), (handle), __VA_ARGS__)
+ * level.  But a caller can repeat a refusal at line rate, so per uid and
+ * @what (a class of refusal: a string that lives as long as the process,
+ * e.g. from g_intern_string()), at most SSPID_REFUSALS_LOGGED lines a
+ * minute; the rest are counted and told in one line ("... and 56999 more
+ * refusals (credential) for uid 1002 in the last minute") once the minute
+ * is over.  Classes apart, so that one flood does not hide another kind. */
+#define SSPID_REFUSALS_LOGGED 10
+#define sspid_caller_log_refusal(caller, what, kind, handle, ...) \
+  sspid_caller_log_refusal_full ((caller), (what), __FILE__, G_STRINGIFY (__LINE__), \
+                                 G_STRFUNC, (kind), (handle), __VA_ARGS__)
 void sspid_caller_log_refusal_full (SspidCaller *caller,
+                                    const char  *what,
                                     const char  *file,
                                     const char  *line,
                                     const char  *func,
                                     const char  *kind,
                                     guint64      handle,
                                     const char  *format,
-                                    ...) G_GNUC_PRINTF (7, 8);
+                                    ...) G_GNUC_PRINTF (8, 9);
 
 /* @text (from a caller: hostile) fit for a log line: at most
  * SSPID_LOG_TEXT_MAX bytes of it, then "..."; control characters,

@@ -455,7 +455,7 @@ channel_close (SspidChannel *channel, const char *why)
   if (channel->fd < 0)
     return;
   if (why != NULL)
-    sspid_caller_log_refusal (channel->caller, NULL, 0, "record channel closed: %s", why);
+    sspid_caller_log_refusal (channel->caller, "record channel", NULL, 0, "record channel closed: %s", why);
   else
     sspid_caller_log (channel->caller, G_LOG_LEVEL_DEBUG, NULL, 0, "record channel closed");
   g_source_destroy (channel->source);

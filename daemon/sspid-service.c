@@ -72,7 +72,7 @@ handle_acquire_credentials_handle (SspidCall *call)
     {
       g_autofree char *name = sspid_log_escape (request->principal);
 
-      sspid_caller_log_refusal (call->caller, NULL, 0, "credential \"%s\" (use %u) refused: 0x%08x",
+      sspid_caller_log_refusal (call->caller, "credential", NULL, 0, "credential \"%s\" (use %u) refused: 0x%08x",
                                 name, request->use, (guint32) status);
       sspid_call_answer_status (call, status);
       return;
@@ -435,7 +435,8 @@ log_refused_request (SspidCall *call)
     sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, "ctx", request->ctx_handle,
                       "%s refused: %s", call->method, why);
   else
-    sspid_caller_log_refusal (call->caller, "ctx", request->ctx_handle, "%s refused: %s",
+    sspid_caller_log_refusal (call->caller, "request", "ctx", request->ctx_handle,
+                              "%s refused: %s",
                               call->method, why);
 }
 

@@ -14,6 +14,8 @@
  */
 #include "config.h"
 
+#include <string.h>
+
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
@@ -260,10 +262,20 @@ sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status)
     }
 }
 
+/* The class of a limit's refusals: its name, without the value. */
+static const char *
+limit_class (const char *limit)
+{
+  g_autofree char *name = g_strndup (limit, strcspn (limit, "="));
+
+  return g_intern_string (name);
+}
+
 void
 sspid_call_answer_limit (SspidCall *call, char *limit)
 {
-  sspid_caller_log_refusal (call->caller, NULL, 0, "%s refused: limit %s reached",
+  sspid_caller_log_refusal (call->caller, limit_class (limit), NULL, 0,
+                            "%s refused: limit %s reached",
                             call->method, limit);
   if (is_diagnostic (call->kind))
     answer_dbus_error (call, SEC_E_INSUFFICIENT_MEMORY, limit);
@@ -624,7 +636,7 @@ reap_one (gpointer key, gpointer value, gpointer user_data)
   if (sspid_tls_is_established (ctx->tls))
     return;
 
-  sspid_caller_log_refusal (ctx->caller, "ctx", ctx->handle,
+  sspid_caller_log_refusal (ctx->caller, "handshake timeout", "ctx", ctx->handle,
                             "handshake not done after %u s, context expired",
                     service->config->handshake_timeout_sec);
   ctx->expired = TRUE;
