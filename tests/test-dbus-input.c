@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dbus-raw.h"
+#include "sspid-caller.h"
 
 static void
 setup_limits (void)
@@ -525,6 +526,40 @@ START_TEST (test_strings_bounded)
 }
 END_TEST
 
+/* A caller's refusals cannot write the log: the name it asks for is
+ * escaped and cut short, and past SSPID_REFUSALS_LOGGED lines a minute
+ * the rest are only counted, and told in one line (at the latest when
+ * the daemon stops). */
+START_TEST (test_refusals_do_not_write_the_log)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
+  g_autofree char *long_tail = g_strnfill (200, 'z');
+  g_autofree char *name = g_strconcat ("nope\nsspid-Message: forged-line\r", long_tail, NULL);
+  g_autofree char *log = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint refusal_lines = 0;
+
+  for (guint i = 0; i < 300; i++)
+    ck_assert_uint_eq (acquire_status (conn, name, empty_dict ()),
+                       (guint32) SEC_E_UNKNOWN_CREDENTIALS);
+  assert_daemon_healthy (conn);
+  tu_env_kill_daemon (tu_fixture_env, SIGTERM);
+
+  log = tu_env_daemon_log (tu_fixture_env);
+  lines = g_strsplit (log, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      ck_assert_msg (!g_str_has_prefix (lines[i], "sspid-Message: forged-line"),
+                     "a forged log line: %s", lines[i]);
+      ck_assert_msg (strstr (lines[i], long_tail) == NULL, "a caller's name logged whole");
+      if (strstr (lines[i], "credential \"nope\\x0asspid-Message: forged-line\\x0dzzz") != NULL)
+        refusal_lines++;
+    }
+  ck_assert_uint_eq (refusal_lines, SSPID_REFUSALS_LOGGED);
+  tu_assert_contains (log, "... and 290 more refusals (credential) for uid ", "daemon log");
+}
+END_TEST
+
 /* --- per-user limits ---------------------------------------------------- */
 
 static void
@@ -657,7 +692,8 @@ dbus_input_suite (void)
                                        test_fds_refused_by_bus } },
     { "handles", tu_fixture_setup, { test_unknown_handles, test_foreign_handles } },
     { "limits", setup_limits, { test_token_too_big, test_context_limit } },
-    { "strings", tu_fixture_setup, { test_strings_bounded } },
+    { "strings", tu_fixture_setup, { test_strings_bounded,
+                                     test_refusals_do_not_write_the_log } },
     { "user-limits", setup_user_limits, { test_credential_limit_per_user,
                                           test_pending_limit_per_user } },
     { "completed", tu_fixture_setup, { test_no_reply_completed } },
