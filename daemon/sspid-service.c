@@ -217,10 +217,6 @@ handle_list_credentials (SspidCall *call)
   sspid_call_answer_value (call, g_variant_new_tuple (&list, 1));
 }
 
-/* ListContexts answers with at most this many contexts, the oldest: a
- * reply must cost the main thread a bounded amount (about 10 ms). */
-#define SSPID_LIST_CONTEXTS_MAX 256
-
 /* ListContexts: the contexts to describe, oldest first. */
 typedef struct {
   uid_t      uid;        /* of the caller asking */
