@@ -108,7 +108,7 @@ sspid_user_check_introspection (SspidUser *user)
   if (user->introspection_due - g_get_monotonic_time ()
       <= SSPID_INTROSPECTION_BURST_SEC * G_USEC_PER_SEC)
     return NULL;
-  return g_strdup_printf ("introspection=%u entries/s per user", SSPID_INTROSPECTION_RATE);
+  return g_strdup_printf ("introspection=%d entries/s per user", SSPID_INTROSPECTION_RATE);
 }
 
 void
