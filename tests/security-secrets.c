@@ -2,18 +2,30 @@
 /*
  * Part of tests/test-security: secrets never leave the daemon.
  *
- * A child client (tests/security-client.c, mode "secrets") runs three TLS
+ * A child client (tests/security-client.c, mode "secrets") runs four TLS
  * sessions through sspid over TCP with real OpenSSL peers that write key
  * logs: twice as a client with a client certificate (TLS 1.3, the second
- * session resumed), once as a server (TLS 1.2), with records both ways.
- * Meanwhile a monitor connection records every message on the bus.  Then
- * the bus traffic, the child's whole memory (/proc/PID/mem, read while it
- * is still alive) and the daemon's log are searched for the private keys
- * the daemon used (their raw scalars) and for every secret in the peers'
- * key logs.  None may appear.  So that the search cannot pass by seeing
+ * session resumed), once as a server (TLS 1.2), once more as a TLS 1.2
+ * client that keeps no session for resumption, with records both ways,
+ * each ended with close_notify and DeleteSecurityContext.  Meanwhile a
+ * monitor connection records every message on the bus.  Then the bus
+ * traffic, the child's whole memory (/proc/PID/mem, read while it is
+ * still alive) and the daemon's log are searched for the private keys the
+ * daemon used (their raw scalars) and for every secret in the peers' key
+ * logs.  None may appear.  So that the search cannot pass by seeing
  * nothing, it must find what must be there: a random marker the peer sent
  * (in the child's memory and, as DecryptMessage's answer, on the bus) and
  * the ClientHello's random (on the bus, in the handshake tokens).
+ *
+ * The daemon's own memory (as root: it is not dumpable) must not keep the
+ * secrets of sessions whose contexts were deleted either (issue 12): it
+ * is searched for every key log secret once the four contexts are gone.
+ * Resumption data the daemon keeps as a client holds no key log secret
+ * (a TLS 1.3 ticket holds the resumption secret, which key logs do not
+ * carry; the TLS 1.2 client session is not kept), so none may be found.
+ * Here too the search must find what must be there: the master secret of
+ * the TLS 1.2 session while it is open, and afterwards the target name of
+ * a context the child keeps.
  */
 #include "config.h"
 
@@ -28,6 +40,7 @@
 #include <unistd.h>
 
 #include "security-client.h"
+#include "sspid-proto.h"
 #include "testutil.h"
 
 /* --- a monitor on the bus ------------------------------------------------ */
@@ -280,10 +293,28 @@ mapping_holds_data (const Mapping *m)
   return m->readable && !m->special && m->kib_in_memory > 0 && m->end - m->start < too_big;
 }
 
+/* Whether this process may read @pid's memory: the daemon is not
+ * dumpable, so that takes root (CAP_SYS_PTRACE), and a container may
+ * deny even that. */
+static gboolean
+memory_is_readable (GPid pid)
+{
+  g_autofree char *mem_path = g_strdup_printf ("/proc/%d/mem", (int) pid);
+  g_autofree char *smaps_path = g_strdup_printf ("/proc/%d/smaps", (int) pid);
+  g_autofree char *smaps = NULL;
+  int fd = open (mem_path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return g_file_get_contents (smaps_path, &smaps, NULL, NULL) && *smaps != '\0';
+}
+
 /* Searches every mapping of @pid that holds data for @needles (found[i]
- * set for each one seen).  Returns the bytes read. */
+ * set for each one seen; where[i], if @where is not NULL, the address of
+ * its first sighting).  Returns the bytes read. */
 static gsize
-scan_memory (GPid pid, GPtrArray *needles, gboolean *found)
+scan_memory_at (GPid pid, GPtrArray *needles, gboolean *found, unsigned long *where)
 {
   g_autofree char *mem_path = g_strdup_printf ("/proc/%d/mem", (int) pid);
   g_autoptr(GArray) mappings = read_mappings (pid);
@@ -309,14 +340,137 @@ scan_memory (GPid pid, GPtrArray *needles, gboolean *found)
             break;
           total += (gsize) n;
           for (guint j = 0; j < needles->len; j++)
-            if (contains (buf, (gsize) n, ((Needle *) needles->pdata[j])->bytes))
+            {
+              GBytes *needle = ((Needle *) needles->pdata[j])->bytes;
+              const guint8 *at;
+
+              if (found[j])
+                continue;
+              at = memmem (buf, (gsize) n, g_bytes_get_data (needle, NULL),
+                           g_bytes_get_size (needle));
+              if (at == NULL)
+                continue;
               found[j] = TRUE;
+              if (where != NULL)
+                where[j] = off + (unsigned long) (at - buf);
+            }
           if ((unsigned long) n < MIN (chunk, m->end - off) || off + n >= m->end)
             break;
         }
     }
   close (fd);
   return total;
+}
+
+static gsize
+scan_memory (GPid pid, GPtrArray *needles, gboolean *found)
+{
+  return scan_memory_at (pid, needles, found, NULL);
+}
+
+/* --- the daemon's memory -------------------------------------------------- */
+
+/* The pid of org.sspid1's owner as the bus knows it: under a wrapper the
+ * daemon need not be the process the fixture started. */
+static GPid
+daemon_pid (GDBusConnection *conn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  guint32 pid;
+
+  reply = g_dbus_connection_call_sync (conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", SSPID_BUS_NAME),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 20000,
+                                       NULL, &error);
+  ck_assert_msg (reply != NULL, "GetConnectionUnixProcessID: %s", error->message);
+  g_variant_get (reply, "(u)", &pid);
+  return (GPid) pid;
+}
+
+/* How many contexts the daemon holds.  GetStatus is answered on the
+ * daemon's main thread after everything sent before it, so this is also a
+ * barrier: a context whose deletion was answered before is freed by now. */
+static guint32
+daemon_contexts (GDBusConnection *conn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) status = NULL;
+  guint32 contexts;
+
+  reply = g_dbus_connection_call_sync (conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH,
+                                       SSPID_INTERFACE, "GetStatus", NULL,
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                       20000, NULL, &error);
+  ck_assert_msg (reply != NULL, "GetStatus: %s", error->message);
+  status = g_variant_get_child_value (reply, 0);
+  ck_assert (g_variant_lookup (status, "contexts", "u", &contexts));
+  return contexts;
+}
+
+static GDBusConnection *
+open_bus (void)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *conn;
+
+  conn = g_dbus_connection_new_for_address_sync (tu_fixture_env->bus_address,
+                                                 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                                 | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                 NULL, NULL, &error);
+  ck_assert_msg (conn != NULL, "bus: %s", error != NULL ? error->message : "?");
+  return conn;
+}
+
+/* While TLS 1.2 session s3 is open, its master secret (the one line of
+ * @log) must be in the daemon's memory: GnuTLS keeps it for the life of
+ * the session (exporters and renegotiation need it).  Finding it proves
+ * that the scan reads where the daemon keeps sessions, so that finding no
+ * secret after the contexts are gone means something. */
+static void
+assert_daemon_holds_live_secret (GPid pid, const char *log)
+{
+  g_autoptr(GPtrArray) live = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
+  g_autoptr(GPtrArray) randoms = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autofree gboolean *found = NULL;
+
+  ck_assert_uint_eq (add_key_log (live, randoms, log), 1);
+  found = g_new0 (gboolean, live->len);
+  scan_memory (pid, live, found);
+  ck_assert_msg (found[0], "%s of the open session is not in the daemon's memory: "
+                 "the scan of the daemon is blind", ((Needle *) live->pdata[0])->what);
+}
+
+/* After every session's context was deleted: searches the daemon's memory
+ * for @secrets, and for @marker (the target name of a context that still
+ * lives: *@marker_found must end TRUE).  Returns the list of the secrets
+ * found, "" for none. */
+static char *
+scan_daemon (GDBusConnection *conn, GPid pid, GPtrArray *secrets, const char *marker,
+             gboolean *marker_found)
+{
+  g_autoptr(GPtrArray) controls = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
+  g_autofree gboolean *found = g_new0 (gboolean, secrets->len);
+  g_autofree unsigned long *where = g_new0 (unsigned long, secrets->len);
+  GString *left = g_string_new (NULL);
+  gsize scanned;
+
+  ck_assert_uint_eq (daemon_contexts (conn), 1);
+  add_needle (controls, g_bytes_new (marker, strlen (marker)), "the held context's target");
+  scanned = scan_memory_at (pid, secrets, found, where);
+  *marker_found = FALSE;
+  scan_memory (pid, controls, marker_found);
+  for (guint i = 0; i < secrets->len; i++)
+    if (found[i])
+      g_string_append_printf (left, "\n  %s (at 0x%lx)",
+                              ((Needle *) secrets->pdata[i])->what, where[i]);
+  printf ("searched %" G_GSIZE_FORMAT " bytes of the daemon's memory, after the sessions' "
+          "contexts were deleted, for %u session secrets: %s\n", scanned, secrets->len,
+          left->len == 0 ? "none found" : "FOUND");
+  fflush (stdout);
+  return g_string_free (left, FALSE);
 }
 
 /* --- the test ------------------------------------------------------------ */
@@ -335,6 +489,14 @@ START_TEST (test_secrets_stay_in_daemon)
   g_autofree char *marker = g_strdup_printf ("marker-%08x%08x", g_random_int (),
                                              g_random_int ());
   g_autofree char *marker_line = g_strconcat (marker, "\n", NULL);
+  g_autofree char *target = g_strdup_printf ("held-%08x%08x.invalid", g_random_int (),
+                                             g_random_int ());
+  g_autoptr(GDBusConnection) conn = open_bus ();
+  GPid daemon = daemon_pid (conn);
+  gboolean daemon_readable = memory_is_readable (daemon);
+  guint first_secret;
+  g_autofree char *left_in_daemon = NULL;
+  gboolean target_in_daemon = FALSE;
   g_autoptr(GPtrArray) needles = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
   g_autoptr(GPtrArray) randoms = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr(GPtrArray) controls = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
@@ -344,7 +506,7 @@ START_TEST (test_secrets_stay_in_daemon)
   g_autofree char *daemon_log = NULL, *peer_output = NULL;
   const char *const server_argv[] = { "openssl", "s_server", "-accept", accept, "-cert", peer_pem,
                                       "-key", peer_key, "-CAfile", ca, "-Verify", "1", "-rev",
-                                      "-naccept", "2", "-keylogfile", log1, NULL };
+                                      "-naccept", "3", "-keylogfile", log1, NULL };
   GPid s_server, s_client;
   int s_client_in;
   guint messages, n_secrets;
@@ -353,7 +515,8 @@ START_TEST (test_secrets_stay_in_daemon)
 
   s_server = tu_spawn (tu_fixture_env, "s_server", server_argv, NULL);
   ck_assert_msg (tu_wait_port (port, 10000), "openssl s_server did not listen");
-  c = child_start (FALSE, (const char *const[]) { "secrets", tu_fixture_env->bus_address, port_text, NULL });
+  c = child_start (FALSE, (const char *const[]) { "secrets", tu_fixture_env->bus_address, port_text,
+                                                 target, NULL });
 
   /* TLS 1.3 with a client certificate: the daemon signs with client.key. */
   {
@@ -382,14 +545,27 @@ START_TEST (test_secrets_stay_in_daemon)
                       (int) strlen (marker_line));
     got = child_expect (c, "s3 got ");
     ck_assert_str_eq (got, marker);
+    g_free (child_expect (c, "s3 open"));
+    if (daemon_readable)
+      assert_daemon_holds_live_secret (daemon, log2);
+    ck_assert_int_eq (write (c->in_fd, "\n", 1), 1);
+  }
+  /* TLS 1.2, the daemon as a client that keeps no session. */
+  {
+    g_autofree char *r4 = child_expect (c, "s4 resumed=");
+    g_autofree char *got4 = child_expect (c, "s4 got ");
+
+    ck_assert_str_eq (r4, "0");
+    ck_assert_str_eq (got4, "4s-olleh");
   }
   g_free (child_expect (c, "done"));
 
   /* What must never be found, and what must be. */
   add_needle (needles, key_scalar ("client.key"), "the private key of credential \"client\"");
   add_needle (needles, key_scalar ("server.key"), "the private key of credential \"server\"");
+  first_secret = needles->len;
   n_secrets = add_key_log (needles, randoms, log1);
-  ck_assert_uint_ge (n_secrets, 10);   /* 5 secrets per TLS 1.3 session */
+  ck_assert_uint_ge (n_secrets, 11);   /* 5 per TLS 1.3 session, 1 for TLS 1.2 */
   ck_assert_uint_ge (add_key_log (needles, randoms, log2), 1);
   add_needle (controls, g_bytes_new (marker, strlen (marker)), "the peer's marker");
 
@@ -397,6 +573,22 @@ START_TEST (test_secrets_stay_in_daemon)
   controls_in_memory = g_new0 (gboolean, controls->len);
   scanned = scan_memory (c->pid, needles, in_memory);
   scan_memory (c->pid, controls, controls_in_memory);
+  /* The daemon holds its private keys, of course; the sessions' secrets
+   * must be gone with their contexts (the child's connection, and the
+   * context it holds, still live). */
+  if (daemon_readable)
+    {
+      g_autoptr(GPtrArray) secrets = g_ptr_array_new ();
+
+      for (guint i = first_secret; i < needles->len; i++)
+        g_ptr_array_add (secrets, needles->pdata[i]);
+      left_in_daemon = scan_daemon (conn, daemon, secrets, target, &target_in_daemon);
+    }
+  else
+    {
+      printf ("SKIP: cannot read the daemon's memory (needs root): its secrets not searched\n");
+      fflush (stdout);
+    }
   child_finish (c);
   close (s_client_in);
   tu_kill (s_client);
@@ -435,6 +627,14 @@ START_TEST (test_secrets_stay_in_daemon)
       ck_assert_msg (strstr (daemon_log, hex) == NULL
                      && memmem (daemon_log, strlen (daemon_log), data, len) == NULL,
                      "%s is in the daemon's log", n->what);
+    }
+  if (daemon_readable)
+    {
+      ck_assert_msg (target_in_daemon, "the held context's target name is not in the daemon's "
+                     "memory: the scan of the daemon is blind");
+      ck_assert_msg (*left_in_daemon == '\0',
+                     "secrets of deleted contexts left in the daemon's memory:%s",
+                     left_in_daemon);
     }
 }
 END_TEST
