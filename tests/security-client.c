@@ -547,6 +547,17 @@ session_is_resumed (Session *s)
   return resumed;
 }
 
+/* Says "TAG WHAT" and waits for the parent's go-ahead (a line on stdin). */
+static void
+pause_for_parent (const char *tag, const char *what)
+{
+  char line[64];
+
+  report ("%s %s", tag, what);
+  if (fgets (line, sizeof line, stdin) == NULL)
+    die ("stdin closed while waiting after \"%s %s\"", tag, what);
+}
+
 /* close_notify, then the context goes. */
 static void
 session_close (Session *s)
@@ -616,6 +627,7 @@ client_session (GDBusConnection *conn, guint64 cred, guint16 port, const char *t
   session_send (&s, text);
   receive_and_report (&s, tag);
   session_close (&s);
+  pause_for_parent (tag, "deleted");
 }
 
 static void
@@ -625,7 +637,6 @@ server_session (GDBusConnection *conn, guint64 cred, const char *tag)
   struct sockaddr_in sin;
   socklen_t len = sizeof sin;
   Session s = { conn, -1, TRUE, g_byte_array_new (), 0 };
-  char line[64];
 
   if (getsockname (listener, (struct sockaddr *) &sin, &len) < 0)
     die ("getsockname: %s", g_strerror (errno));
@@ -639,11 +650,11 @@ server_session (GDBusConnection *conn, guint64 cred, const char *tag)
   report ("%s established", tag);
   session_send (&s, "from-daemon\n");
   receive_and_report (&s, tag);
-  /* The parent looks at the daemon while the session is alive. */
-  report ("%s open", tag);
-  if (fgets (line, sizeof line, stdin) == NULL)
-    die ("stdin closed while %s was open", tag);
+  /* The parent looks at the daemon while the session is alive, and again
+   * once its context is gone. */
+  pause_for_parent (tag, "open");
   session_close (&s);
+  pause_for_parent (tag, "deleted");
 }
 
 static int

@@ -24,7 +24,8 @@
  *                         waits for a line before closing that one), then
  *                         once more as a TLS 1.2 client that keeps no
  *                         session; each context is deleted after its
- *                         close_notify.  Before all that it opens one
+ *                         close_notify, then it says "sN deleted" and
+ *                         waits for a line.  Before all that it opens one
  *                         context whose target name is MARKER; it keeps
  *                         it, and the plaintexts it received, until stdin
  *                         closes

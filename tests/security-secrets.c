@@ -443,34 +443,76 @@ assert_daemon_holds_live_secret (GPid pid, const char *log)
                  "the scan of the daemon is blind", ((Needle *) live->pdata[0])->what);
 }
 
-/* After every session's context was deleted: searches the daemon's memory
- * for @secrets, and for @marker (the target name of a context that still
- * lives: *@marker_found must end TRUE).  Returns the list of the secrets
- * found, "" for none. */
-static char *
-scan_daemon (GDBusConnection *conn, GPid pid, GPtrArray *secrets, const char *marker,
-             gboolean *marker_found)
-{
-  g_autoptr(GPtrArray) controls = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
-  g_autofree gboolean *found = g_new0 (gboolean, secrets->len);
-  g_autofree unsigned long *where = g_new0 (unsigned long, secrets->len);
-  GString *left = g_string_new (NULL);
-  gsize scanned;
+/* What the daemon's memory showed after each deletion. */
+typedef struct {
+  GDBusConnection *conn;
+  GPid             pid;
+  gboolean         readable;
+  const char      *logs[2];    /* the peers' key logs (either may not exist yet) */
+  const char      *target;     /* the held context's target name */
+  GString         *left;       /* secrets found after their context was deleted */
+  GString         *blind;      /* scans that did not find the target */
+  guint            scans;
+  guint            secrets;    /* searched for in the last scan */
+  gsize            scanned;    /* bytes read by the last scan */
+} DaemonWatch;
 
-  ck_assert_uint_eq (daemon_contexts (conn), 1);
-  add_needle (controls, g_bytes_new (marker, strlen (marker)), "the held context's target");
-  scanned = scan_memory_at (pid, secrets, found, where);
-  *marker_found = FALSE;
-  scan_memory (pid, controls, marker_found);
-  for (guint i = 0; i < secrets->len; i++)
-    if (found[i])
-      g_string_append_printf (left, "\n  %s (at 0x%lx)",
-                              ((Needle *) secrets->pdata[i])->what, where[i]);
-  printf ("searched %" G_GSIZE_FORMAT " bytes of the daemon's memory, after the sessions' "
-          "contexts were deleted, for %u session secrets: %s\n", scanned, secrets->len,
-          left->len == 0 ? "none found" : "FOUND");
+/* After "TAG deleted": the daemon's memory must hold none of the secrets
+ * the key logs have so far, and must hold the held context's target name.
+ * Then the child goes on. */
+static void
+daemon_watch_deleted (DaemonWatch *w, Child *c, const char *tag)
+{
+  g_autofree char *prefix = g_strconcat (tag, " deleted", NULL);
+
+  g_free (child_expect (c, prefix));
+  if (w->readable)
+    {
+      g_autoptr(GPtrArray) secrets = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
+      g_autoptr(GPtrArray) randoms = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      g_autoptr(GPtrArray) controls = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
+      g_autofree gboolean *found = NULL;
+      g_autofree unsigned long *where = NULL;
+      gboolean target_found = FALSE;
+
+      ck_assert_uint_eq (daemon_contexts (w->conn), 1);
+      for (guint i = 0; i < G_N_ELEMENTS (w->logs); i++)
+        if (g_file_test (w->logs[i], G_FILE_TEST_EXISTS))
+          add_key_log (secrets, randoms, w->logs[i]);
+      add_needle (controls, g_bytes_new (w->target, strlen (w->target)), "target");
+      found = g_new0 (gboolean, secrets->len);
+      where = g_new0 (unsigned long, secrets->len);
+      w->scanned = scan_memory_at (w->pid, secrets, found, where);
+      w->secrets = secrets->len;
+      w->scans++;
+      scan_memory (w->pid, controls, &target_found);
+      if (!target_found)
+        g_string_append_printf (w->blind, " %s", tag);
+      for (guint i = 0; i < secrets->len; i++)
+        if (found[i])
+          g_string_append_printf (w->left, "\n  after %s: %s (at 0x%lx)", tag,
+                                  ((Needle *) secrets->pdata[i])->what, where[i]);
+    }
+  ck_assert_int_eq (write (c->in_fd, "\n", 1), 1);
+}
+
+static void
+daemon_watch_report (DaemonWatch *w)
+{
+  if (!w->readable)
+    {
+      printf ("SKIP: cannot read the daemon's memory (needs root): not searched for secrets\n");
+      fflush (stdout);
+      return;
+    }
+  printf ("searched the daemon's memory after each of %u deletions (%" G_GSIZE_FORMAT
+          " bytes the last time) for the %u session secrets so far: %s\n", w->scans,
+          w->scanned, w->secrets, w->left->len == 0 ? "none found" : "FOUND");
   fflush (stdout);
-  return g_string_free (left, FALSE);
+  ck_assert_msg (w->blind->len == 0, "the held context's target name is not in the daemon's "
+                 "memory after%s: the scan of the daemon is blind", w->blind->str);
+  ck_assert_msg (w->left->len == 0, "secrets of deleted contexts left in the daemon's memory:%s",
+                 w->left->str);
 }
 
 /* --- the test ------------------------------------------------------------ */
@@ -492,11 +534,8 @@ START_TEST (test_secrets_stay_in_daemon)
   g_autofree char *target = g_strdup_printf ("held-%08x%08x.invalid", g_random_int (),
                                              g_random_int ());
   g_autoptr(GDBusConnection) conn = open_bus ();
-  GPid daemon = daemon_pid (conn);
-  gboolean daemon_readable = memory_is_readable (daemon);
-  guint first_secret;
-  g_autofree char *left_in_daemon = NULL;
-  gboolean target_in_daemon = FALSE;
+  DaemonWatch watch = { conn, daemon_pid (conn), FALSE, { log1, log2 }, target,
+                        g_string_new (NULL), g_string_new (NULL), 0, 0, 0 };
   g_autoptr(GPtrArray) needles = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
   g_autoptr(GPtrArray) randoms = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr(GPtrArray) controls = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
@@ -518,13 +557,17 @@ START_TEST (test_secrets_stay_in_daemon)
   c = child_start (FALSE, (const char *const[]) { "secrets", tu_fixture_env->bus_address, port_text,
                                                  target, NULL });
 
+  watch.readable = memory_is_readable (watch.pid);
   /* TLS 1.3 with a client certificate: the daemon signs with client.key. */
   {
     g_autofree char *r1 = child_expect (c, "s1 resumed=");
     g_autofree char *got1 = child_expect (c, "s1 got ");
-    g_autofree char *r2 = child_expect (c, "s2 resumed=");
-    g_autofree char *got2 = child_expect (c, "s2 got ");
+    g_autofree char *r2 = NULL, *got2 = NULL;
 
+    daemon_watch_deleted (&watch, c, "s1");
+    r2 = child_expect (c, "s2 resumed=");
+    got2 = child_expect (c, "s2 got ");
+    daemon_watch_deleted (&watch, c, "s2");
     ck_assert_str_eq (r1, "0");
     ck_assert_str_eq (got1, "1s-olleh");
     ck_assert_str_eq (r2, "1");
@@ -546,15 +589,17 @@ START_TEST (test_secrets_stay_in_daemon)
     got = child_expect (c, "s3 got ");
     ck_assert_str_eq (got, marker);
     g_free (child_expect (c, "s3 open"));
-    if (daemon_readable)
-      assert_daemon_holds_live_secret (daemon, log2);
+    if (watch.readable)
+      assert_daemon_holds_live_secret (watch.pid, log2);
     ck_assert_int_eq (write (c->in_fd, "\n", 1), 1);
+    daemon_watch_deleted (&watch, c, "s3");
   }
   /* TLS 1.2, the daemon as a client that keeps no session. */
   {
     g_autofree char *r4 = child_expect (c, "s4 resumed=");
     g_autofree char *got4 = child_expect (c, "s4 got ");
 
+    daemon_watch_deleted (&watch, c, "s4");
     ck_assert_str_eq (r4, "0");
     ck_assert_str_eq (got4, "4s-olleh");
   }
@@ -563,7 +608,6 @@ START_TEST (test_secrets_stay_in_daemon)
   /* What must never be found, and what must be. */
   add_needle (needles, key_scalar ("client.key"), "the private key of credential \"client\"");
   add_needle (needles, key_scalar ("server.key"), "the private key of credential \"server\"");
-  first_secret = needles->len;
   n_secrets = add_key_log (needles, randoms, log1);
   ck_assert_uint_ge (n_secrets, 11);   /* 5 per TLS 1.3 session, 1 for TLS 1.2 */
   ck_assert_uint_ge (add_key_log (needles, randoms, log2), 1);
@@ -573,22 +617,6 @@ START_TEST (test_secrets_stay_in_daemon)
   controls_in_memory = g_new0 (gboolean, controls->len);
   scanned = scan_memory (c->pid, needles, in_memory);
   scan_memory (c->pid, controls, controls_in_memory);
-  /* The daemon holds its private keys, of course; the sessions' secrets
-   * must be gone with their contexts (the child's connection, and the
-   * context it holds, still live). */
-  if (daemon_readable)
-    {
-      g_autoptr(GPtrArray) secrets = g_ptr_array_new ();
-
-      for (guint i = first_secret; i < needles->len; i++)
-        g_ptr_array_add (secrets, needles->pdata[i]);
-      left_in_daemon = scan_daemon (conn, daemon, secrets, target, &target_in_daemon);
-    }
-  else
-    {
-      printf ("SKIP: cannot read the daemon's memory (needs root): its secrets not searched\n");
-      fflush (stdout);
-    }
   child_finish (c);
   close (s_client_in);
   tu_kill (s_client);
@@ -628,14 +656,11 @@ START_TEST (test_secrets_stay_in_daemon)
                      && memmem (daemon_log, strlen (daemon_log), data, len) == NULL,
                      "%s is in the daemon's log", n->what);
     }
-  if (daemon_readable)
-    {
-      ck_assert_msg (target_in_daemon, "the held context's target name is not in the daemon's "
-                     "memory: the scan of the daemon is blind");
-      ck_assert_msg (*left_in_daemon == '\0',
-                     "secrets of deleted contexts left in the daemon's memory:%s",
-                     left_in_daemon);
-    }
+  /* The daemon holds its private keys, of course, but the sessions'
+   * secrets must go with their contexts. */
+  daemon_watch_report (&watch);
+  g_string_free (watch.left, TRUE);
+  g_string_free (watch.blind, TRUE);
 }
 END_TEST
 
