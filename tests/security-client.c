@@ -647,6 +647,7 @@ server_session (GDBusConnection *conn, guint64 cred, const char *tag)
   close (listener);
 
   session_handshake (&s, cred, NULL);
+  report ("%s resumed=%d", tag, session_is_resumed (&s));
   report ("%s established", tag);
   session_send (&s, "from-daemon\n");
   receive_and_report (&s, tag);
@@ -682,6 +683,7 @@ mode_secrets (const char *address, guint16 port, const char *marker)
   client_session (conn, client, port, "s2");
   server_session (conn, server, "s3");
   client_session (conn, client12, port, "s4");
+  server_session (conn, server, "s5");
   report ("pid %d", (int) getpid ());
   report ("done");
   while (fgets (line, sizeof line, stdin) != NULL)

@@ -23,7 +23,8 @@
  *                         prints ("listening PORT"; it says "s3 open" and
  *                         waits for a line before closing that one), then
  *                         once more as a TLS 1.2 client that keeps no
- *                         session; each context is deleted after its
+ *                         session, then as a server again (s5, "s5 open"
+ *                         too); each context is deleted after its
  *                         close_notify, then it says "sN deleted" and
  *                         waits for a line.  Before all that it opens one
  *                         context whose target name is MARKER; it keeps

@@ -448,7 +448,7 @@ typedef struct {
   GDBusConnection *conn;
   GPid             pid;
   gboolean         readable;
-  const char      *logs[2];    /* the peers' key logs (either may not exist yet) */
+  const char      *logs[3];    /* the peers' key logs (any may not exist yet) */
   const char      *target;     /* the held context's target name */
   GString         *left;       /* secrets found after their context was deleted */
   GString         *blind;      /* scans that did not find the target */
@@ -517,6 +517,47 @@ daemon_watch_report (DaemonWatch *w)
 
 /* --- the test ------------------------------------------------------------ */
 
+/* The daemon as a TLS 1.2 server (the child's session @tag) for `openssl
+ * s_client` (@peer_tag), which logs its keys to @keylog and, with
+ * @sess_opt, writes or reads its session to or from @sess_file; the peer
+ * sends @marker, the child reports it back.  While the session is open its
+ * master secret must be in the daemon; once deleted, no secret so far.
+ * Returns the child's "resumed=" and the peer's pid and stdin. */
+static char *
+run_server_session (Child *c, DaemonWatch *w, const char *tag, const char *peer_tag,
+                    const char *keylog, const char *sess_opt, const char *sess_file,
+                    const char *marker, GPid *pid, int *in_fd)
+{
+  g_autofree char *ca = tu_pki_path ("ca.pem");
+  g_autofree char *listening = child_expect (c, "listening ");
+  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%s", listening);
+  g_autofree char *marker_line = g_strconcat (marker, "\n", NULL);
+  g_autofree char *prefix = g_strconcat (tag, " resumed=", NULL);
+  g_autofree char *established = g_strconcat (tag, " established", NULL);
+  g_autofree char *got_prefix = g_strconcat (tag, " got ", NULL);
+  g_autofree char *open_prefix = g_strconcat (tag, " open", NULL);
+  const char *const client_argv[] = { "openssl", "s_client", "-connect", connect,
+                                      "-servername", "localhost", "-CAfile", ca, "-tls1_2",
+                                      "-keylogfile", keylog, sess_opt, sess_file, "-quiet",
+                                      NULL };
+  g_autofree char *got = NULL;
+  char *resumed;
+
+  *pid = tu_spawn (tu_fixture_env, peer_tag, client_argv, in_fd);
+  resumed = child_expect (c, prefix);
+  g_free (child_expect (c, established));
+  ck_assert_int_eq (write (*in_fd, marker_line, strlen (marker_line)),
+                    (int) strlen (marker_line));
+  got = child_expect (c, got_prefix);
+  ck_assert_str_eq (got, marker);
+  g_free (child_expect (c, open_prefix));
+  if (w->readable)
+    assert_daemon_holds_live_secret (w->pid, keylog);
+  ck_assert_int_eq (write (c->in_fd, "\n", 1), 1);
+  daemon_watch_deleted (w, c, tag);
+  return resumed;
+}
+
 START_TEST (test_secrets_stay_in_daemon)
 {
   Monitor *monitor = monitor_start ();
@@ -525,16 +566,17 @@ START_TEST (test_secrets_stay_in_daemon)
   g_autofree char *peer_key = tu_pki_path ("server.key");
   g_autofree char *log1 = g_build_filename (tu_fixture_env->dir, "s_server.keylog", NULL);
   g_autofree char *log2 = g_build_filename (tu_fixture_env->dir, "s_client.keylog", NULL);
+  g_autofree char *log3 = g_build_filename (tu_fixture_env->dir, "s_client2.keylog", NULL);
+  g_autofree char *sess = g_build_filename (tu_fixture_env->dir, "s_client.session", NULL);
   guint16 port = tu_free_port ();
   g_autofree char *accept = g_strdup_printf ("127.0.0.1:%u", port);
   g_autofree char *port_text = g_strdup_printf ("%u", port);
   g_autofree char *marker = g_strdup_printf ("marker-%08x%08x", g_random_int (),
                                              g_random_int ());
-  g_autofree char *marker_line = g_strconcat (marker, "\n", NULL);
   g_autofree char *target = g_strdup_printf ("held-%08x%08x.invalid", g_random_int (),
                                              g_random_int ());
   g_autoptr(GDBusConnection) conn = open_bus ();
-  DaemonWatch watch = { conn, daemon_pid (conn), FALSE, { log1, log2 }, target,
+  DaemonWatch watch = { conn, daemon_pid (conn), FALSE, { log1, log2, log3 }, target,
                         g_string_new (NULL), g_string_new (NULL), 0, 0, 0 };
   g_autoptr(GPtrArray) needles = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
   g_autoptr(GPtrArray) randoms = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
@@ -546,8 +588,8 @@ START_TEST (test_secrets_stay_in_daemon)
   const char *const server_argv[] = { "openssl", "s_server", "-accept", accept, "-cert", peer_pem,
                                       "-key", peer_key, "-CAfile", ca, "-Verify", "1", "-rev",
                                       "-naccept", "3", "-keylogfile", log1, NULL };
-  GPid s_server, s_client;
-  int s_client_in;
+  GPid s_server, s_client, s_client2;
+  int s_client_in, s_client2_in;
   guint messages, n_secrets;
   gsize scanned;
   Child *c;
@@ -575,24 +617,10 @@ START_TEST (test_secrets_stay_in_daemon)
   }
   /* TLS 1.2, the daemon as server: it signs with server.key. */
   {
-    g_autofree char *listening = child_expect (c, "listening ");
-    g_autofree char *connect = g_strdup_printf ("127.0.0.1:%s", listening);
-    const char *const client_argv[] = { "openssl", "s_client", "-connect", connect,
-                                        "-servername", "localhost", "-CAfile", ca, "-tls1_2",
-                                        "-keylogfile", log2, "-quiet", NULL };
-    g_autofree char *got = NULL;
+    g_autofree char *r3 = run_server_session (c, &watch, "s3", "s_client", log2, "-sess_out",
+                                              sess, marker, &s_client, &s_client_in);
 
-    s_client = tu_spawn (tu_fixture_env, "s_client", client_argv, &s_client_in);
-    g_free (child_expect (c, "s3 established"));
-    ck_assert_int_eq (write (s_client_in, marker_line, strlen (marker_line)),
-                      (int) strlen (marker_line));
-    got = child_expect (c, "s3 got ");
-    ck_assert_str_eq (got, marker);
-    g_free (child_expect (c, "s3 open"));
-    if (watch.readable)
-      assert_daemon_holds_live_secret (watch.pid, log2);
-    ck_assert_int_eq (write (c->in_fd, "\n", 1), 1);
-    daemon_watch_deleted (&watch, c, "s3");
+    ck_assert_str_eq (r3, "0");
   }
   /* TLS 1.2, the daemon as a client that keeps no session. */
   {
@@ -603,6 +631,14 @@ START_TEST (test_secrets_stay_in_daemon)
     ck_assert_str_eq (r4, "0");
     ck_assert_str_eq (got4, "4s-olleh");
   }
+  /* TLS 1.2 again, resumed with s3's ticket: the daemon gets s3's master
+   * secret back from the ticket, and must forget it again. */
+  {
+    g_autofree char *r5 = run_server_session (c, &watch, "s5", "s_client2", log3, "-sess_in",
+                                              sess, marker, &s_client2, &s_client2_in);
+
+    ck_assert_str_eq (r5, "1");
+  }
   g_free (child_expect (c, "done"));
 
   /* What must never be found, and what must be. */
@@ -611,6 +647,7 @@ START_TEST (test_secrets_stay_in_daemon)
   n_secrets = add_key_log (needles, randoms, log1);
   ck_assert_uint_ge (n_secrets, 11);   /* 5 per TLS 1.3 session, 1 for TLS 1.2 */
   ck_assert_uint_ge (add_key_log (needles, randoms, log2), 1);
+  ck_assert_uint_ge (add_key_log (needles, randoms, log3), 1);
   add_needle (controls, g_bytes_new (marker, strlen (marker)), "the peer's marker");
 
   in_memory = g_new0 (gboolean, needles->len);
@@ -619,7 +656,9 @@ START_TEST (test_secrets_stay_in_daemon)
   scan_memory (c->pid, controls, controls_in_memory);
   child_finish (c);
   close (s_client_in);
+  close (s_client2_in);
   tu_kill (s_client);
+  tu_kill (s_client2);
   tu_kill (s_server);
   bus = monitor_stop (monitor, &messages);
   daemon_log = tu_env_daemon_log (tu_fixture_env);
