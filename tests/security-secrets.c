@@ -2,30 +2,34 @@
 /*
  * Part of tests/test-security: secrets never leave the daemon.
  *
- * A child client (tests/security-client.c, mode "secrets") runs four TLS
+ * A child client (tests/security-client.c, mode "secrets") runs five TLS
  * sessions through sspid over TCP with real OpenSSL peers that write key
  * logs: twice as a client with a client certificate (TLS 1.3, the second
- * session resumed), once as a server (TLS 1.2), once more as a TLS 1.2
- * client that keeps no session for resumption, with records both ways,
- * each ended with close_notify and DeleteSecurityContext.  Meanwhile a
- * monitor connection records every message on the bus.  Then the bus
- * traffic, the child's whole memory (/proc/PID/mem, read while it is
- * still alive) and the daemon's log are searched for the private keys the
- * daemon used (their raw scalars) and for every secret in the peers' key
- * logs.  None may appear.  So that the search cannot pass by seeing
- * nothing, it must find what must be there: a random marker the peer sent
- * (in the child's memory and, as DecryptMessage's answer, on the bus) and
- * the ClientHello's random (on the bus, in the handshake tokens).
+ * session resumed), as a server (TLS 1.2, s3), as a TLS 1.2 client that
+ * keeps no session for resumption (s4), and as a server again (s5,
+ * resumed from s3's ticket), with records both ways, each ended with
+ * close_notify and DeleteSecurityContext.  Meanwhile a monitor connection
+ * records every message on the bus.  Then the bus traffic, the child's
+ * whole memory (/proc/PID/mem, read while it is still alive) and the
+ * daemon's log are searched for the private keys the daemon used (their
+ * raw scalars) and for every secret in the peers' key logs.  None may
+ * appear.  So that the search cannot pass by seeing nothing, it must find
+ * what must be there: a random marker the peer sent (in the child's memory
+ * and, as DecryptMessage's answer, on the bus) and the ClientHello's
+ * random (on the bus, in the handshake tokens).
  *
  * The daemon's own memory (as root: it is not dumpable) must not keep the
- * secrets of sessions whose contexts were deleted either (issue 12): it
- * is searched for every key log secret once the four contexts are gone.
- * Resumption data the daemon keeps as a client holds no key log secret
- * (a TLS 1.3 ticket holds the resumption secret, which key logs do not
- * carry; the TLS 1.2 client session is not kept), so none may be found.
- * Here too the search must find what must be there: the master secret of
- * the TLS 1.2 session while it is open, and afterwards the target name of
- * a context the child keeps.
+ * secrets of sessions whose contexts were deleted either (issue 12): after
+ * each deletion it is searched for every key log secret so far (at the end
+ * only, a later session's allocations would have overwritten most of what
+ * an earlier one left).  Resumption data the daemon keeps as a client
+ * holds no key log secret (a TLS 1.3 ticket holds the resumption secret,
+ * which key logs do not carry; the TLS 1.2 client keeps no session), so
+ * none may be found.  Here too the search must find what must be there:
+ * the master secret of each TLS 1.2 server session while it is open, and
+ * at every search the target name of a context the child keeps.  Under a
+ * wrapper (valgrind) the daemon's allocator is the wrapper's, which keeps
+ * freed blocks as they were: what is found is printed, not asserted.
  */
 #include "config.h"
 
@@ -511,6 +515,15 @@ daemon_watch_report (DaemonWatch *w)
   fflush (stdout);
   ck_assert_msg (w->blind->len == 0, "the held context's target name is not in the daemon's "
                  "memory after%s: the scan of the daemon is blind", w->blind->str);
+  /* A wrapper's allocator (valgrind's) replaces the daemon's free(), which
+   * wipes (daemon/sspid-wipe.c), and keeps freed blocks as they were. */
+  if (tu_is_wrapped ())
+    {
+      printf ("NOTE: the daemon runs under a wrapper whose allocator keeps freed blocks "
+              "unwiped: what was found is not held against it:%s\n", w->left->str);
+      fflush (stdout);
+      return;
+    }
   ck_assert_msg (w->left->len == 0, "secrets of deleted contexts left in the daemon's memory:%s",
                  w->left->str);
 }
