@@ -157,8 +157,10 @@ asc_params (guint64 cred, guint64 ctx, const guint8 *in, gsize len)
 static guint64
 acquire_ok_with (GDBusConnection *conn, GVariant *params)
 {
+  /* Kept for the error message: GDBus takes its own reference of a
+   * parameter that is not floating. */
   g_autoptr(GVariant) owned = g_variant_ref_sink (params);
-  g_autoptr(GVariant) reply = call (conn, "AcquireCredentialsHandle", g_variant_ref (owned));
+  g_autoptr(GVariant) reply = call (conn, "AcquireCredentialsHandle", owned);
   const char *principal;
   guint64 handle;
 
