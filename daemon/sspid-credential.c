@@ -98,6 +98,32 @@ source_unref (CredentialSource *source)
   g_free (source);
 }
 
+/* Secret bytes: a copy that is wiped before its memory goes back to the
+ * allocator, whoever drops the last reference. */
+typedef struct {
+  gsize  size;
+  guint8 data[];
+} SecretBlock;
+
+static void
+secret_block_free (gpointer data)
+{
+  SecretBlock *block = data;
+
+  gnutls_memset (block->data, 0, block->size);
+  g_free (block);
+}
+
+static GBytes *
+secret_bytes_new (const guint8 *data, gsize size)
+{
+  SecretBlock *block = g_malloc (sizeof (SecretBlock) + size);
+
+  block->size = size;
+  memcpy (block->data, data, size);
+  return g_bytes_new_with_free_func (block->data, size, secret_block_free, block);
+}
+
 static void
 cached_session_free (CachedSession *entry)
 {
@@ -681,7 +707,8 @@ sspid_credential_take_session (SspidCredential *cred, const char *target)
 }
 
 void
-sspid_credential_store_session (SspidCredential *cred, const char *target, GBytes *data)
+sspid_credential_store_session (SspidCredential *cred, const char *target,
+                                const gnutls_datum_t *data)
 {
   CredentialSource *source = cred->source;
   CachedSession *entry;
@@ -690,7 +717,7 @@ sspid_credential_store_session (SspidCredential *cred, const char *target, GByte
   if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
     return;
   entry = g_new0 (CachedSession, 1);
-  entry->data = g_bytes_ref (data);
+  entry->data = secret_bytes_new (data->data, data->size);
   entry->stored = now;
 
   g_mutex_lock (&source->sessions_lock);

@@ -89,10 +89,14 @@ const char *sspid_credential_peek_priority (SspidCredential *cred);
 /* Session resumption.  Server: the ticket master key, or NULL when
  * reconnects are disabled (SCH_CRED_DISABLE_RECONNECTS).  Client: a cache
  * of resumable sessions per (acquiring uid, credential, target name); take
- * returns a new reference (and forgets it: tickets are single-use) or NULL. */
+ * returns a new reference (and forgets it: tickets are single-use) or NULL;
+ * store keeps a copy of @data.  Session data holds the session's secret (a
+ * TLS 1.2 master secret, a TLS 1.3 resumption secret): its bytes are wiped
+ * when the last reference goes. */
 const gnutls_datum_t *sspid_credential_peek_ticket_key (SspidCredential *cred);
 GBytes *sspid_credential_take_session (SspidCredential *cred, const char *target);
-void sspid_credential_store_session (SspidCredential *cred, const char *target, GBytes *data);
+void sspid_credential_store_session (SspidCredential *cred, const char *target,
+                                     const gnutls_datum_t *data);
 
 /* Borrowed GnuTLS credentials (certificate, key, trust), shared by sessions. */
 gnutls_certificate_credentials_t sspid_credential_peek_gnutls (SspidCredential *cred);

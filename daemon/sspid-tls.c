@@ -310,13 +310,27 @@ sspid_tls_new_server (SspidCredential *cred, guint32 context_req,
   return SEC_E_OK;
 }
 
+/* gnutls_deinit() wipes the TLS 1.3 key schedule but frees the session
+ * with its TLS 1.2 master secret as it was (GnuTLS 3.7): wipe that first,
+ * where GnuTLS shows it to us. */
+static void
+session_wipe_deinit (gnutls_session_t session)
+{
+  gnutls_datum_t master = { NULL, 0 };
+
+  gnutls_session_get_master_secret (session, &master);
+  if (master.data != NULL)
+    gnutls_memset (master.data, 0, master.size);
+  gnutls_deinit (session);
+}
+
 void
 sspid_tls_free (SspidTls *tls)
 {
   if (tls == NULL)
     return;
   if (tls->session != NULL)
-    gnutls_deinit (tls->session);
+    session_wipe_deinit (tls->session);
   g_clear_pointer (&tls->cred, sspid_credential_unref);
   g_clear_pointer (&tls->out, g_byte_array_unref);
   g_clear_pointer (&tls->held_token, g_bytes_unref);
@@ -630,10 +644,7 @@ sspid_tls_remember_session (SspidTls *tls)
     return;
   if (gnutls_session_get_data2 (tls->session, &data) < 0 || data.size == 0)
     return;
-  {
-    g_autoptr (GBytes) bytes = g_bytes_new (data.data, data.size);
-    sspid_credential_store_session (tls->cred, tls->cache_target, bytes);
-  }
+  sspid_credential_store_session (tls->cred, tls->cache_target, &data);
   gnutls_memset (data.data, 0, data.size);
   gnutls_free (data.data);
 }
