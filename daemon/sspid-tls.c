@@ -181,6 +181,7 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   g_autoptr (SspidTls) tls = g_new0 (SspidTls, 1);
   unsigned int flags = GNUTLS_NONBLOCK | (is_server ? GNUTLS_SERVER : GNUTLS_CLIENT);
   const char *err_pos = NULL;
+  const char *priority_text;
   gnutls_priority_t priority;
   SECURITY_STATUS status;
   int ret;
@@ -211,10 +212,13 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   /* The daemon reaps stalled handshakes itself; GnuTLS must never wait. */
   gnutls_handshake_set_timeout (tls->session, 0);
 
-  priority = lookup_priority (sspid_credential_peek_priority (cred), &err_pos, &ret);
+  priority_text = sspid_credential_peek_priority (cred, is_server);
+  if (priority_text == NULL)
+    return SEC_E_ALGORITHM_MISMATCH;   /* no version enabled this way */
+  priority = lookup_priority (priority_text, &err_pos, &ret);
   if (priority == NULL)
     {
-      g_warning ("priority '%s' rejected at '%s': %s", sspid_credential_peek_priority (cred),
+      g_warning ("priority '%s' rejected at '%s': %s", priority_text,
                  err_pos ? err_pos : "?", gnutls_strerror (ret));
       return SEC_E_ALGORITHM_MISMATCH;
     }
@@ -396,7 +400,9 @@ established_attributes (SspidTls *tls)
     {
       attrs = ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT |
               ISC_RET_CONFIDENTIALITY | ISC_RET_STREAM;
-      if (tls->manual_validation)
+      /* Asked for in this context, not implied by the credential's
+       * SCH_CRED_MANUAL_CRED_VALIDATION: Windows reports only requests. */
+      if (tls->context_req & ISC_REQ_MANUAL_CRED_VALIDATION)
         attrs |= ISC_RET_MANUAL_CRED_VALIDATION;
       if (tls->context_req & ISC_REQ_USE_SUPPLIED_CREDS)
         attrs |= ISC_RET_USED_SUPPLIED_CREDS;
