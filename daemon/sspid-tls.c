@@ -516,6 +516,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
 {
   gsize whole = 0;
   guint32 missing = 0;
+  gboolean is_first_reneg_step;
   int ret, alert;
 
   memset (step, 0, sizeof *step);
@@ -528,6 +529,9 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       step->status = tls->failure;
       goto out;
     case STATE_ESTABLISHED:
+      /* A TLS 1.2 renegotiation runs like the handshake, below. */
+      if (tls->held_token == NULL && !tls->alert_pending && sspid_tls_is_renegotiating (tls))
+        break;
       if (tls->held_token != NULL)
         release_held (tls, input, input_len, step);
       else
@@ -560,7 +564,10 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       goto out;
     }
 
-  /* A client's first step has no input: it writes the ClientHello. */
+  /* A client's first step has no input: it writes the ClientHello.  Nor
+   * need a renegotiation's first step: DecryptMessage consumed the peer's
+   * request, and the answer (a ClientHello, a ServerHello) is due now. */
+  is_first_reneg_step = sspid_tls_reneg_start_step (tls);
   if (tls->started || tls->is_server)
     {
       if (!sspid_tls_frame_records (input, input_len, &whole, &missing))
@@ -568,12 +575,13 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
           fail (tls, step, SEC_E_INVALID_TOKEN, 0);
           goto out;
         }
-      if (whole == 0)
+      if (whole == 0 && !is_first_reneg_step)
         {
           step->status = SEC_E_INCOMPLETE_MESSAGE;
           step->missing = missing;
           goto out;
         }
+      whole = sspid_tls_reneg_handshake_bytes (tls, input, whole);
     }
 
   tls->in = input;
@@ -591,6 +599,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   if (ret == 0)
     {
       tls->state = STATE_ESTABLISHED;
+      sspid_tls_renegotiation_done (tls);
       sspid_tls_remember_session (tls);
       step->status = SEC_E_OK;
       step->attributes = established_attributes (tls);
