@@ -82,4 +82,6 @@ sspid_tls_renegotiation_done (SspidTls *tls)
     g_debug ("%s: renegotiation complete", tls->is_server ? "server" : "client");
   tls->renegotiating = FALSE;
   tls->reneg_started = FALSE;
+  /* The peer may have presented another certificate this time. */
+  tls->expiry_known = FALSE;
 }
