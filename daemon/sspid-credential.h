@@ -84,8 +84,10 @@ SspidClientAuth sspid_credential_get_client_auth (SspidCredential *cred);
 gboolean sspid_credential_has_certificate (SspidCredential *cred);
 /* Expiry of the certificate, Unix seconds; 0 if there is none. */
 gint64 sspid_credential_get_expiry (SspidCredential *cred);
-/* GnuTLS priority string for the enabled protocols. */
-const char *sspid_credential_peek_priority (SspidCredential *cred);
+/* GnuTLS priority string for the protocols enabled in one direction
+ * (@is_server: inbound), or NULL when none is (or the credential is not
+ * usable that way). */
+const char *sspid_credential_peek_priority (SspidCredential *cred, gboolean is_server);
 /* Session resumption.  Server: the ticket master key, or NULL when
  * reconnects are disabled (SCH_CRED_DISABLE_RECONNECTS).  Client: a cache
  * of resumable sessions per (acquiring uid, credential, target name); take

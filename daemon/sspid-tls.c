@@ -181,6 +181,7 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   g_autoptr (SspidTls) tls = g_new0 (SspidTls, 1);
   unsigned int flags = GNUTLS_NONBLOCK | (is_server ? GNUTLS_SERVER : GNUTLS_CLIENT);
   const char *err_pos = NULL;
+  const char *priority_text;
   gnutls_priority_t priority;
   SECURITY_STATUS status;
   int ret;
@@ -211,10 +212,13 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   /* The daemon reaps stalled handshakes itself; GnuTLS must never wait. */
   gnutls_handshake_set_timeout (tls->session, 0);
 
-  priority = lookup_priority (sspid_credential_peek_priority (cred), &err_pos, &ret);
+  priority_text = sspid_credential_peek_priority (cred, is_server);
+  if (priority_text == NULL)
+    return SEC_E_ALGORITHM_MISMATCH;   /* no version enabled this way */
+  priority = lookup_priority (priority_text, &err_pos, &ret);
   if (priority == NULL)
     {
-      g_warning ("priority '%s' rejected at '%s': %s", sspid_credential_peek_priority (cred),
+      g_warning ("priority '%s' rejected at '%s': %s", priority_text,
                  err_pos ? err_pos : "?", gnutls_strerror (ret));
       return SEC_E_ALGORITHM_MISMATCH;
     }
@@ -396,7 +400,9 @@ established_attributes (SspidTls *tls)
     {
       attrs = ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT |
               ISC_RET_CONFIDENTIALITY | ISC_RET_STREAM;
-      if (tls->manual_validation)
+      /* Asked for in this context, not implied by the credential's
+       * SCH_CRED_MANUAL_CRED_VALIDATION: Windows reports only requests. */
+      if (tls->context_req & ISC_REQ_MANUAL_CRED_VALIDATION)
         attrs |= ISC_RET_MANUAL_CRED_VALIDATION;
       if (tls->context_req & ISC_REQ_USE_SUPPLIED_CREDS)
         attrs |= ISC_RET_USED_SUPPLIED_CREDS;
@@ -510,6 +516,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
 {
   gsize whole = 0;
   guint32 missing = 0;
+  gboolean is_first_reneg_step;
   int ret, alert;
 
   memset (step, 0, sizeof *step);
@@ -522,6 +529,9 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       step->status = tls->failure;
       goto out;
     case STATE_ESTABLISHED:
+      /* A TLS 1.2 renegotiation runs like the handshake, below. */
+      if (tls->held_token == NULL && !tls->alert_pending && sspid_tls_is_renegotiating (tls))
+        break;
       if (tls->held_token != NULL)
         release_held (tls, input, input_len, step);
       else
@@ -554,7 +564,10 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       goto out;
     }
 
-  /* A client's first step has no input: it writes the ClientHello. */
+  /* A client's first step has no input: it writes the ClientHello.  Nor
+   * need a renegotiation's first step: DecryptMessage consumed the peer's
+   * request, and the answer (a ClientHello, a ServerHello) is due now. */
+  is_first_reneg_step = sspid_tls_reneg_start_step (tls);
   if (tls->started || tls->is_server)
     {
       if (!sspid_tls_frame_records (input, input_len, &whole, &missing))
@@ -562,12 +575,13 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
           fail (tls, step, SEC_E_INVALID_TOKEN, 0);
           goto out;
         }
-      if (whole == 0)
+      if (whole == 0 && !is_first_reneg_step)
         {
           step->status = SEC_E_INCOMPLETE_MESSAGE;
           step->missing = missing;
           goto out;
         }
+      whole = sspid_tls_reneg_handshake_bytes (tls, input, whole);
     }
 
   tls->in = input;
@@ -585,6 +599,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   if (ret == 0)
     {
       tls->state = STATE_ESTABLISHED;
+      sspid_tls_renegotiation_done (tls);
       sspid_tls_remember_session (tls);
       step->status = SEC_E_OK;
       step->attributes = established_attributes (tls);
