@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "child-process.h"
@@ -383,11 +382,11 @@ big_string (const char *prefix, gsize size)
 }
 
 static GVariant *
-big_auth_data (void)
+big_auth_data (guint divisor)
 {
   g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("a{sv}"));
 
-  for (guint i = 0; i < BIG_AUTH_DATA_ENTRIES; i++)
+  for (guint i = 0; i < BIG_AUTH_DATA_ENTRIES / divisor; i++)
     {
       char key[32];
 
@@ -398,11 +397,11 @@ big_auth_data (void)
 }
 
 static GVariant *
-big_alpn (void)
+big_alpn (guint divisor)
 {
   g_auto(GVariantBuilder) b = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE ("as"));
 
-  for (guint i = 0; i < BIG_ALPN_ENTRIES; i++)
+  for (guint i = 0; i < BIG_ALPN_ENTRIES / divisor; i++)
     {
       char id[32];
 
@@ -417,32 +416,60 @@ typedef struct {
   const char *method;
   GVariant   *params;   /* owned, not floating */
   Tally      *tally;
+  gint64      usec;     /* waited for the answers, in all */
 } BigCall;
 
+static void
+big_call (GDBusConnection *conn, BigCall *call)
+{
+  g_autofree char *error_name = NULL;
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(GVariant) reply = cr_try_call (conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH,
+                                           SSPID_INTERFACE, call->method, call->params,
+                                           &error_name);
+
+  call->usec += g_get_monotonic_time () - start;
+  if (reply != NULL)
+    tally_add_status (call->tally, cr_status_of (reply));
+  else
+    tally_add (call->tally, error_name);
+}
+
+/* A first client step with a huge target name, kept. */
+static void
+issue_big_target (Pump *pump, Lane *lane, guint64 call_id)
+{
+  cr_send_no_reply (lane->conn, "InitializeSecurityContext",
+                    with_call_id (cr_isc_params (lane->cred, 0, pump->data, NULL, 0), call_id));
+}
+
 static int
-mode_bigstrings (const char *address, guint seconds, guint max)
+mode_bigstrings (const char *address, guint seconds, guint max, guint divisor)
 {
   g_autoptr(GDBusConnection) conn = cr_open_bus (address);
   guint64 cred = cr_acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
-  g_autofree char *target = big_string ("nb-target-", BIG_STRING_SIZE);
-  g_autofree char *principal = big_string ("nb-principal-", BIG_STRING_SIZE);
+  g_autofree char *target = big_string ("nb-target-", BIG_STRING_SIZE / divisor);
+  g_autofree char *principal = big_string ("nb-principal-", BIG_STRING_SIZE / divisor);
   guint32 isc_req = ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM | ISC_REQ_CONFIDENTIALITY;
+  /* Once each (the arrays cost seconds each to send and decode); then
+   * the target names, which cost memory as long as they are kept, go on
+   * in a pipeline. */
   BigCall calls[] = {
-    { "target", "InitializeSecurityContext",
-      g_variant_new ("(tttsu@ay@as)", (guint64) 2, cred, (guint64) 0, target, isc_req,
-                     cr_bytes (NULL, 0), g_variant_new_strv (NULL, 0)) },
+    { "alpn", "InitializeSecurityContext",
+      g_variant_new ("(tttsu@ay@as)", (guint64) 2, cred, (guint64) 0, "localhost", isc_req,
+                     cr_bytes (NULL, 0), big_alpn (divisor)) },
+    { "authdata", "AcquireCredentialsHandle",
+      g_variant_new ("(tssu@a{sv})", (guint64) 1, "", SCHANNEL_NAME_A,
+                     (guint32) SECPKG_CRED_OUTBOUND, big_auth_data (divisor)) },
     { "principal", "AcquireCredentialsHandle",
       g_variant_new ("(tssu@a{sv})", (guint64) 1, principal, SCHANNEL_NAME_A,
                      (guint32) SECPKG_CRED_OUTBOUND,
                      g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)) },
-    { "authdata", "AcquireCredentialsHandle",
-      g_variant_new ("(tssu@a{sv})", (guint64) 1, "", SCHANNEL_NAME_A,
-                     (guint32) SECPKG_CRED_OUTBOUND, big_auth_data ()) },
-    { "alpn", "InitializeSecurityContext",
-      g_variant_new ("(tttsu@ay@as)", (guint64) 2, cred, (guint64) 0, "localhost", isc_req,
-                     cr_bytes (NULL, 0), big_alpn ()) },
   };
-  gint64 deadline;
+  Pump *targets = pump_new (address, 1, 4);
+  Lane *lane = g_ptr_array_index (targets->lanes, 0);
+  g_autofree char *target_tally = NULL;
+  gint64 start;
   g_autoptr(GString) done = g_string_new ("done");
 
   for (gsize k = 0; k < G_N_ELEMENTS (calls); k++)
@@ -450,32 +477,30 @@ mode_bigstrings (const char *address, guint seconds, guint max)
       g_variant_ref_sink (calls[k].params);
       calls[k].tally = tally_new ();
     }
-  g_clear_pointer (&target, g_free);
   g_clear_pointer (&principal, g_free);
+  lane->cred = cr_acquire_ok (lane->conn, "", SECPKG_CRED_OUTBOUND);
+  targets->issue = issue_big_target;
+  targets->data = target;
+  targets->limit = max;
   cr_report ("ready");
 
-  deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-  for (guint round = 0; round < max && g_get_monotonic_time () < deadline; round++)
-    for (gsize k = 0; k < G_N_ELEMENTS (calls) && g_get_monotonic_time () < deadline; k++)
-      {
-        g_autofree char *error_name = NULL;
-        g_autoptr(GVariant) reply = cr_try_call (conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH,
-                                                 SSPID_INTERFACE, calls[k].method,
-                                                 calls[k].params, &error_name);
-
-        if (reply != NULL)
-          tally_add_status (calls[k].tally, cr_status_of (reply));
-        else
-          tally_add (calls[k].tally, error_name);
-      }
+  for (gsize k = 0; k < G_N_ELEMENTS (calls); k++)
+    big_call (conn, &calls[k]);
+  start = g_get_monotonic_time ();
+  targets->deadline = start + (gint64) seconds * G_USEC_PER_SEC;
+  pump_run (targets);
   for (gsize k = 0; k < G_N_ELEMENTS (calls); k++)
     {
       g_autofree char *text = tally_format (calls[k].tally);
 
-      g_string_append_printf (done, " %s=%s", calls[k].name, text);
+      g_string_append_printf (done, " %s=%s %s_ms=%" G_GINT64_FORMAT, calls[k].name, text,
+                              calls[k].name, calls[k].usec / 1000);
       g_hash_table_unref (calls[k].tally);
       g_variant_unref (calls[k].params);
     }
+  target_tally = pump_format (targets);
+  g_string_append_printf (done, " target=%s target_ms=%" G_GINT64_FORMAT, target_tally,
+                          (g_get_monotonic_time () - start) / 1000);
   cr_report ("%s", done->str);
   cr_wait_stdin_closed ();
   return 0;
@@ -669,6 +694,14 @@ handshake (GDBusConnection *conn, guint64 ccred, guint64 scred, guint64 *cctx, g
 
 typedef struct _Records Records;
 
+/* A record channel, written without blocking: a blocked write would stop
+ * us reading the answers the daemon is waiting to write. */
+typedef struct {
+  int     fd;
+  GQueue *out;        /* of GBytes *, whole packets not sent yet */
+  guint   out_watch;
+} Channel;
+
 /* A session streaming records one way: encrypted on its client context,
  * each record then decrypted on its server context, in order (answers on
  * one context come in request order, on the bus as on a channel). */
@@ -676,7 +709,7 @@ typedef struct {
   Records         *records;
   guint            index;
   GDBusConnection *conn;
-  int              channel;    /* -1: over the bus */
+  Channel         *channel;    /* NULL: over the bus */
   guint64          cctx, sctx;
   guint            in_flight;
 } Stream;
@@ -692,18 +725,54 @@ struct _Records {
 
 static void stream_fill (Stream *s);
 
+/* FALSE if the socket is full. */
+static gboolean
+channel_write (Channel *c, GBytes *packet)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (packet, &len);
+  ssize_t n = send (c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+    return FALSE;
+  if (n != (ssize_t) len)
+    cr_die ("record channel: %s", n < 0 ? g_strerror (errno) : "short write");
+  return TRUE;
+}
+
+static gboolean
+channel_writable (int fd, GIOCondition condition, gpointer data)
+{
+  Channel *c = data;
+
+  while (!g_queue_is_empty (c->out))
+    {
+      if (!channel_write (c, g_queue_peek_head (c->out)))
+        return G_SOURCE_CONTINUE;
+      g_bytes_unref (g_queue_pop_head (c->out));
+    }
+  c->out_watch = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 channel_send (Stream *s, guint16 op, guint64 handle, const guint8 *data, gsize len)
 {
   g_autoptr(GVariant) body = g_variant_ref_sink (g_variant_new ("(t@ay)", handle,
                                                                 cr_bytes (data, len)));
   SspidChannelHeader h = { s->index, op, 0 };
-  struct iovec iov[2] = { { &h, sizeof h },
-                          { (void *) g_variant_get_data (body), g_variant_get_size (body) } };
-  struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+  GByteArray *packet = g_byte_array_sized_new (sizeof h + g_variant_get_size (body));
+  g_autoptr(GBytes) bytes = NULL;
+  Channel *c = s->channel;
 
-  if (sendmsg (s->channel, &msg, MSG_NOSIGNAL) < 0)
-    cr_die ("record channel: %s", g_strerror (errno));
+  g_byte_array_append (packet, (const guint8 *) &h, sizeof h);
+  g_byte_array_append (packet, g_variant_get_data (body), g_variant_get_size (body));
+  bytes = g_byte_array_free_to_bytes (packet);
+  if (g_queue_is_empty (c->out) && channel_write (c, bytes))
+    return;
+  g_queue_push_tail (c->out, g_steal_pointer (&bytes));
+  if (c->out_watch == 0)
+    c->out_watch = g_unix_fd_add (c->fd, G_IO_OUT, channel_writable, c);
 }
 
 static void stream_answered (Stream *s, gboolean is_encrypt, GVariant *answer, GError *error);
@@ -726,7 +795,7 @@ stream_send (Stream *s, gboolean is_encrypt, const guint8 *data, gsize len)
   guint64 handle = is_encrypt ? s->cctx : s->sctx;
 
   s->in_flight++;
-  if (s->channel >= 0)
+  if (s->channel != NULL)
     channel_send (s, is_encrypt ? SSPID_CHANNEL_OP_ENCRYPT : SSPID_CHANNEL_OP_DECRYPT, handle,
                   data, len);
   else
@@ -741,7 +810,7 @@ stream_send (Stream *s, gboolean is_encrypt, const guint8 *data, gsize len)
 static void
 stream_answered (Stream *s, gboolean is_encrypt, GVariant *answer, GError *error)
 {
-  Tally *tally = s->channel >= 0 ? s->records->channel_tally : s->records->bus_tally;
+  Tally *tally = s->channel != NULL ? s->records->channel_tally : s->records->bus_tally;
 
   s->in_flight--;
   if (answer == NULL)
@@ -830,7 +899,7 @@ mode_records (const char *address, guint seconds, guint sessions, guint window)
 {
   Records records = { g_ptr_array_new_with_free_func (g_free), MAX (window, 1), 0 };
   GDBusConnection *conns[RECORD_CONNECTIONS];
-  int channels[RECORD_CONNECTIONS];
+  Channel channels[RECORD_CONNECTIONS] = { { 0 } };
   guint64 ccreds[RECORD_CONNECTIONS], screds[RECORD_CONNECTIONS];
   g_autofree char *on_channel = NULL, *on_bus = NULL;
   guint tick;
@@ -843,8 +912,9 @@ mode_records (const char *address, guint seconds, guint sessions, guint window)
       conns[i] = cr_open_bus (address);
       ccreds[i] = cr_acquire_ok (conns[i], "", SECPKG_CRED_OUTBOUND);
       screds[i] = cr_acquire_ok (conns[i], NEIGHBOUR_CREDENTIAL, SECPKG_CRED_INBOUND);
-      channels[i] = open_channel (conns[i]);
-      g_unix_fd_add (channels[i], G_IO_IN, channel_readable, &records);
+      channels[i].fd = open_channel (conns[i]);
+      channels[i].out = g_queue_new ();
+      g_unix_fd_add (channels[i].fd, G_IO_IN, channel_readable, &records);
     }
   for (guint i = 0; i < MAX (sessions, 2); i++)
     {
@@ -855,7 +925,7 @@ mode_records (const char *address, guint seconds, guint sessions, guint window)
       s->index = i;
       s->conn = conns[c];
       /* Alternately over a channel and over the bus. */
-      s->channel = i % 2 == 0 ? channels[c] : -1;
+      s->channel = i % 2 == 0 ? &channels[c] : NULL;
       handshake (s->conn, ccreds[c], screds[c], &s->cctx, &s->sctx);
       g_ptr_array_add (records.streams, s);
     }
@@ -892,8 +962,8 @@ neighbour_client_main (int argc, char **argv)
 
   if (g_str_equal (mode, "introspection") && argc == 8)
     return mode_introspection (argv[3], seconds, (guint) a[0], (guint) a[1], (guint) a[2]);
-  if (g_str_equal (mode, "bigstrings") && argc == 6)
-    return mode_bigstrings (argv[3], seconds, (guint) a[0]);
+  if (g_str_equal (mode, "bigstrings") && argc == 7)
+    return mode_bigstrings (argv[3], seconds, (guint) a[0], (guint) MAX (a[1], 1));
   if (g_str_equal (mode, "handshakes") && argc == 7)
     return mode_handshakes (argv[3], seconds, (guint) a[0], (guint) a[1]);
   if (g_str_equal (mode, "records") && argc == 7)

@@ -13,12 +13,14 @@
  *       opens CONTEXTS client contexts mid-handshake over CONNS connections,
  *       then keeps OUTSTANDING ListContexts calls and OUTSTANDING/4
  *       GetStatus calls in flight: "done list=... status=... entries_max=N"
- *   bigstrings ADDR SECONDS MAX
- *       up to MAX calls of each kind, keeping whatever they create:
- *       InitializeSecurityContext with a 10 MB target name ("target"),
- *       AcquireCredentialsHandle with a 10 MB principal ("principal") and
- *       with 200,000 auth_data entries ("authdata"), InitializeSecurityContext
- *       with 100,000 ALPN ids ("alpn"); "done target=... principal=... ..."
+ *   bigstrings ADDR SECONDS MAX DIVISOR
+ *       keeping whatever the calls create: once InitializeSecurityContext
+ *       with 100,000 ALPN ids ("alpn") and AcquireCredentialsHandle with
+ *       200,000 auth_data entries ("authdata"), then for SECONDS (up to MAX
+ *       rounds) AcquireCredentialsHandle with a 10 MB principal
+ *       ("principal") and InitializeSecurityContext with a 10 MB target name
+ *       ("target"); every size divided by DIVISOR (all still over any sane
+ *       limit at 10): "done alpn=... alpn_ms=N authdata=... ..."
  *   handshakes ADDR SECONDS CONNS WINDOW
  *       AcceptSecurityContext first steps with a real ClientHello, WINDOW in
  *       flight on each of CONNS connections, each new context deleted once
