@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -33,6 +34,25 @@ typedef struct {
   gpointer               user_data;
 } QueuedCall;
 
+/* What all connections of one uid hold: the per-user limits are checked
+ * against these.  Kept for as long as the registry lives (there are only
+ * as many as uids that ever called), so that reconnecting resets nothing. */
+typedef struct {
+  uid_t       uid;
+  guint       contexts;
+  guint       credentials;
+  guint       pending;            /* of its identified connections */
+  GHashTable *refusals;           /* what -> RefusalCount * */
+  gint64      introspection_due;  /* monotonic µs when what was charged is paid for */
+} UserCounts;
+
+/* One minute of refusals of one class, for one uid. */
+typedef struct {
+  gint64 since;      /* monotonic µs: the minute being counted */
+  guint  logged;     /* in that minute */
+  guint  unlogged;
+} RefusalCount;
+
 struct _SspidCaller {
   gint                 ref;          /* main thread only */
   SspidCallerRegistry *registry;     /* NULL once dropped from it */
@@ -46,6 +66,7 @@ struct _SspidCaller {
   GHashTable          *contexts;     /* guint64 * -> opaque context */
   GArray              *attached;     /* Attached: closed when the caller goes */
   guint                n_pending;
+  UserCounts          *user;         /* its uid's, once identified; NULL once gone */
 };
 
 typedef struct {
@@ -57,13 +78,17 @@ struct _SspidCallerRegistry {
   GDBusConnection        *connection;
   GCancellable           *cancellable;
   GHashTable             *callers;       /* unique name -> SspidCaller * (ref) */
-  GHashTable             *uid_contexts;  /* uid -> number of contexts */
+  GHashTable             *users;         /* uid -> UserCounts * */
   guint                   name_owner_changed_id;
+  guint                   refusals_timer;  /* tells the counts of ended minutes */
+  UserCounts             *unidentified;    /* refusals of callers not yet known */
   SspidContextReleaseFunc release;
 
   guint max_contexts_per_user;
   guint max_contexts_per_connection;
+  guint max_credentials_per_user;
   guint max_credentials_per_connection;
+  guint max_pending_per_user;
   guint max_pending_per_connection;
 
   guint n_contexts;
@@ -72,6 +97,7 @@ struct _SspidCallerRegistry {
 };
 
 static void caller_drop (SspidCaller *caller);
+static UserCounts *registry_user (SspidCallerRegistry *registry, uid_t uid);
 
 guint64
 sspid_random_u64 (void)
@@ -205,8 +231,9 @@ identity_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL || !identity_parse (reply, &caller->identity, &error))
     {
-      sspid_caller_log (caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
-                        "could not identify caller, denying its calls: %s", error->message);
+      sspid_caller_log_refusal (caller, "identity", NULL, 0,
+                                "could not identify caller, denying its calls: %s",
+                                error->message);
       caller->state = CALLER_FAILED;
       sender_vanished = g_error_matches (error, G_DBUS_ERROR,
                                          G_DBUS_ERROR_NAME_HAS_NO_OWNER);
@@ -223,6 +250,12 @@ identity_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                      (int) caller->identity.pid);
   caller->state = CALLER_READY;
   caller->has_identity = TRUE;
+  if (caller->registry != NULL)
+    {
+      /* Calls received while we asked the bus count from now on. */
+      caller->user = registry_user (caller->registry, caller->identity.uid);
+      caller->user->pending += caller->n_pending;
+    }
   sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0, "caller %s identified (%u groups)",
                     caller->name, caller->identity.n_gids);
   caller_flush_queue (caller);
@@ -277,18 +310,38 @@ sspid_caller_unref (SspidCaller *caller)
   g_free (caller);
 }
 
+static UserCounts *
+user_counts_new (uid_t uid)
+{
+  UserCounts *user = g_new0 (UserCounts, 1);
+
+  user->uid = uid;
+  user->refusals = g_hash_table_new_full (NULL, NULL, NULL, g_free);
+  return user;
+}
+
 static void
-uid_contexts_add (SspidCallerRegistry *registry, uid_t uid, int delta)
+user_counts_free (gpointer data)
+{
+  UserCounts *user = data;
+
+  g_hash_table_unref (user->refusals);
+  g_free (user);
+}
+
+/* The counts of @uid, made on first use. */
+static UserCounts *
+registry_user (SspidCallerRegistry *registry, uid_t uid)
 {
   gpointer key = GUINT_TO_POINTER ((guint) uid);
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (registry->uid_contexts, key));
+  UserCounts *user = g_hash_table_lookup (registry->users, key);
 
-  g_assert (delta > 0 || n > 0);
-  n += delta;
-  if (n == 0)
-    g_hash_table_remove (registry->uid_contexts, key);
-  else
-    g_hash_table_insert (registry->uid_contexts, key, GUINT_TO_POINTER (n));
+  if (user == NULL)
+    {
+      user = user_counts_new (uid);
+      g_hash_table_insert (registry->users, key, user);
+    }
+  return user;
 }
 
 /* Releases every context of @caller.  The table is swapped out first
@@ -307,7 +360,7 @@ caller_release_contexts (SspidCaller *caller)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       registry->n_contexts--;
-      uid_contexts_add (registry, caller->identity.uid, -1);
+      caller->user->contexts--;
       registry->release (value);
     }
 }
@@ -342,13 +395,20 @@ caller_drop (SspidCaller *caller)
 
   caller->state = CALLER_GONE;
   registry->n_credentials -= g_hash_table_size (caller->credentials);
+  if (caller->user != NULL)
+    caller->user->credentials -= g_hash_table_size (caller->credentials);
   g_hash_table_remove_all (caller->credentials);
-  caller_release_contexts (caller);
+  /* Only an identified caller has contexts. */
+  if (caller->user != NULL)
+    caller_release_contexts (caller);
   caller_close_attached (caller);
 
   /* Its pending invocations still get answered (into the void) later;
    * they are no longer the registry's business. */
   registry->n_pending -= caller->n_pending;
+  if (caller->user != NULL)
+    caller->user->pending -= caller->n_pending;
+  caller->user = NULL;
   caller->registry = NULL;
   caller_flush_queue (caller);
 
@@ -453,10 +513,10 @@ level_priority (GLogLevelFlags level)
   return "7";
 }
 
-void
-sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *file,
-                       const char *line, const char *func, const char *kind, guint64 handle,
-                       const char *format, ...)
+static void
+caller_log_valist (SspidCaller *caller, GLogLevelFlags level, const char *file,
+                   const char *line, const char *func, const char *kind, guint64 handle,
+                   const char *format, va_list args)
 {
   g_autofree char *text = NULL;
   g_autofree char *message = NULL;
@@ -464,16 +524,8 @@ sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *fi
   char uid[16], pid[16];
   GLogField fields[9];
   gsize n = 0;
-  va_list args;
 
-  /* Formatting costs more than the check, and debug lines are many. */
-  if (g_log_writer_default_would_drop (level, G_LOG_DOMAIN))
-    return;
-
-  va_start (args, format);
   text = g_strdup_vprintf (format, args);
-  va_end (args);
-
   if (handle != 0)
     {
       handle_text = g_strdup_printf ("0x%016" G_GINT64_MODIFIER "x", handle);
@@ -502,6 +554,156 @@ sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *fi
   g_log_structured_array (level, fields, n);
 }
 
+void
+sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *file,
+                       const char *line, const char *func, const char *kind, guint64 handle,
+                       const char *format, ...)
+{
+  va_list args;
+
+  /* Formatting costs more than the check, and debug lines are many. */
+  if (g_log_writer_default_would_drop (level, G_LOG_DOMAIN))
+    return;
+  va_start (args, format);
+  caller_log_valist (caller, level, file, line, func, kind, handle, format, args);
+  va_end (args);
+}
+
+#define REFUSALS_WINDOW (60 * G_USEC_PER_SEC)
+
+/* The line that sums up a minute's unlogged refusals of @what, if any,
+ * and a new minute. */
+static void
+refusals_new_window (const UserCounts *user, const char *what, RefusalCount *count,
+                     gint64 now)
+{
+  if (count->unlogged > 0)
+    {
+      if (user->uid == (uid_t) -1)
+        g_message ("... and %u more refusals (%s) for callers not yet identified in the "
+                   "last minute", count->unlogged, what);
+      else
+        g_message ("... and %u more refusals (%s) for uid %u in the last minute",
+                   count->unlogged, what, (guint) user->uid);
+    }
+  count->since = now;
+  count->logged = 0;
+  count->unlogged = 0;
+}
+
+/* Whether a refusal of @what by @user may be logged now; counts it. */
+static gboolean
+refusal_is_logged (UserCounts *user, const char *what)
+{
+  RefusalCount *count = g_hash_table_lookup (user->refusals, what);
+  gint64 now = g_get_monotonic_time ();
+
+  if (count == NULL)
+    {
+      count = g_new0 (RefusalCount, 1);
+      count->since = now;
+      g_hash_table_insert (user->refusals, (gpointer) what, count);
+    }
+  if (now - count->since >= REFUSALS_WINDOW)
+    refusals_new_window (user, what, count, now);
+  if (count->logged >= SSPID_REFUSALS_LOGGED)
+    {
+      count->unlogged++;
+      return FALSE;
+    }
+  count->logged++;
+  return TRUE;
+}
+
+void
+sspid_caller_log_refusal_full (SspidCaller *caller, const char *what, const char *file,
+                               const char *line, const char *func, const char *kind,
+                               guint64 handle, const char *format, ...)
+{
+  UserCounts *user = caller->user;
+  va_list args;
+
+  if (user == NULL && caller->registry != NULL)
+    user = caller->registry->unidentified;
+  if (user != NULL && !refusal_is_logged (user, what))
+    return;
+  if (g_log_writer_default_would_drop (G_LOG_LEVEL_MESSAGE, G_LOG_DOMAIN))
+    return;
+  va_start (args, format);
+  caller_log_valist (caller, G_LOG_LEVEL_MESSAGE, file, line, func, kind, handle, format,
+                     args);
+  va_end (args);
+}
+
+/* Tells the unlogged refusals of minutes that ended (of all, @at_exit). */
+static void
+user_tell_refusals (const UserCounts *user, gint64 now, gboolean at_exit)
+{
+  GHashTableIter iter;
+  gpointer what, count;
+
+  g_hash_table_iter_init (&iter, user->refusals);
+  while (g_hash_table_iter_next (&iter, &what, &count))
+    if (((RefusalCount *) count)->unlogged > 0
+        && (at_exit || now - ((RefusalCount *) count)->since >= REFUSALS_WINDOW))
+      refusals_new_window (user, what, count, now);
+}
+
+static void
+registry_tell_refusals (SspidCallerRegistry *registry, gboolean at_exit)
+{
+  gint64 now = g_get_monotonic_time ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, registry->users);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    user_tell_refusals (value, now, at_exit);
+  user_tell_refusals (registry->unidentified, now, at_exit);
+}
+
+/* Every few seconds: the refusals of minutes that ended, so that the
+ * count is told even when the refusals stopped. */
+static gboolean
+refusals_timer_cb (gpointer user_data)
+{
+  registry_tell_refusals (user_data, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
+char *
+sspid_log_escape (const char *text)
+{
+  GString *out = g_string_new (NULL);
+  const char *p = text, *end = text + strlen (text);
+
+  while (p < end && out->len < SSPID_LOG_TEXT_MAX)
+    {
+      gunichar c = g_utf8_get_char_validated (p, end - p);
+
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append_printf (out, "\\x%02x", (guint) (guchar) *p);
+          p++;
+          continue;
+        }
+      if (g_unichar_iscntrl (c) || c == '\\' || c == '"' || c == 0x2028 || c == 0x2029)
+        {
+          /* C0, DEL and C1 controls, and Unicode's line separators. */
+          gchar *next = g_utf8_next_char (p);
+
+          for (; p < next; p++)
+            g_string_append_printf (out, "\\x%02x", (guint) (guchar) *p);
+          continue;
+        }
+      g_string_append_len (out, p, g_utf8_next_char (p) - p);
+      p = g_utf8_next_char (p);
+    }
+  if (p < end)
+    g_string_append (out, "...");
+  return g_string_free (out, FALSE);
+}
+
 /* --- counters and limits ------------------------------------------------ */
 
 void
@@ -510,6 +712,8 @@ sspid_caller_pending_begin (SspidCaller *caller)
   caller->n_pending++;
   if (caller->registry != NULL)
     caller->registry->n_pending++;
+  if (caller->user != NULL)
+    caller->user->pending++;
 }
 
 void
@@ -519,6 +723,8 @@ sspid_caller_pending_end (SspidCaller *caller)
   caller->n_pending--;
   if (caller->registry != NULL)
     caller->registry->n_pending--;
+  if (caller->user != NULL)
+    caller->user->pending--;
 }
 
 /* A limit of 0 means "no limit". */
@@ -530,13 +736,28 @@ check_limit (guint count, guint limit, const char *name)
   return g_strdup_printf ("%s=%u", name, limit);
 }
 
+/* The connection's limit first, then (once the caller is identified) its
+ * user's, across all of that user's connections. */
+static char *
+check_limits (guint per_connection, guint connection_limit, const char *connection_name,
+              const guint *per_user, guint user_limit, const char *user_name)
+{
+  char *hit = check_limit (per_connection, connection_limit, connection_name);
+
+  if (hit == NULL && per_user != NULL)
+    hit = check_limit (*per_user, user_limit, user_name);
+  return hit;
+}
+
 char *
 sspid_caller_check_pending_limit (SspidCaller *caller)
 {
   if (caller->registry == NULL)
     return NULL;
-  return check_limit (caller->n_pending, caller->registry->max_pending_per_connection,
-                      "max-pending-per-connection");
+  return check_limits (caller->n_pending, caller->registry->max_pending_per_connection,
+                       "max-pending-per-connection",
+                       caller->user != NULL ? &caller->user->pending : NULL,
+                       caller->registry->max_pending_per_user, "max-pending-per-user");
 }
 
 char *
@@ -544,29 +765,49 @@ sspid_caller_check_credential_limit (SspidCaller *caller)
 {
   if (caller->registry == NULL)
     return NULL;
-  return check_limit (g_hash_table_size (caller->credentials),
-                      caller->registry->max_credentials_per_connection,
-                      "max-credentials-per-connection");
+  return check_limits (g_hash_table_size (caller->credentials),
+                       caller->registry->max_credentials_per_connection,
+                       "max-credentials-per-connection",
+                       caller->user != NULL ? &caller->user->credentials : NULL,
+                       caller->registry->max_credentials_per_user,
+                       "max-credentials-per-user");
 }
 
 char *
 sspid_caller_check_context_limit (SspidCaller *caller)
 {
-  SspidCallerRegistry *registry = caller->registry;
-  gpointer uid_key;
-  guint per_uid;
-  char *hit;
-
-  if (registry == NULL)
+  if (caller->registry == NULL)
     return NULL;
-  hit = check_limit (g_hash_table_size (caller->contexts),
-                     registry->max_contexts_per_connection,
-                     "max-contexts-per-connection");
-  if (hit != NULL)
-    return hit;
-  uid_key = GUINT_TO_POINTER ((guint) caller->identity.uid);
-  per_uid = GPOINTER_TO_UINT (g_hash_table_lookup (registry->uid_contexts, uid_key));
-  return check_limit (per_uid, registry->max_contexts_per_user, "max-contexts-per-user");
+  return check_limits (g_hash_table_size (caller->contexts),
+                       caller->registry->max_contexts_per_connection,
+                       "max-contexts-per-connection",
+                       caller->user != NULL ? &caller->user->contexts : NULL,
+                       caller->registry->max_contexts_per_user, "max-contexts-per-user");
+}
+
+/* A generic cell rate: introspection_due runs ahead of now by what was
+ * charged and not yet paid for at SSPID_INTROSPECTION_RATE; a caller may
+ * ask while that is within the burst. */
+char *
+sspid_caller_check_introspection_limit (SspidCaller *caller)
+{
+  if (caller->user == NULL || caller->identity.uid == 0)
+    return NULL;
+  if (caller->user->introspection_due - g_get_monotonic_time ()
+      <= SSPID_INTROSPECTION_BURST_SEC * G_USEC_PER_SEC)
+    return NULL;
+  return g_strdup_printf ("introspection=%u entries/s per user", SSPID_INTROSPECTION_RATE);
+}
+
+void
+sspid_caller_charge_introspection (SspidCaller *caller, guint entries)
+{
+  UserCounts *user = caller->user;
+
+  if (user == NULL || caller->identity.uid == 0)
+    return;
+  user->introspection_due = MAX (user->introspection_due, g_get_monotonic_time ())
+                            + (gint64) (1 + entries) * G_USEC_PER_SEC / SSPID_INTROSPECTION_RATE;
 }
 
 /* --- handles ------------------------------------------------------------ */
@@ -594,6 +835,7 @@ sspid_caller_add_credential (SspidCaller *caller, SspidCredential *cred)
   handle = caller_new_handle (caller);
   g_hash_table_insert (caller->credentials, handle, cred);
   caller->registry->n_credentials++;
+  caller->user->credentials++;
   return *handle;
 }
 
@@ -610,6 +852,8 @@ sspid_caller_remove_credential (SspidCaller *caller, guint64 handle)
     return FALSE;
   if (caller->registry != NULL)
     caller->registry->n_credentials--;
+  if (caller->user != NULL)
+    caller->user->credentials--;
   return TRUE;
 }
 
@@ -622,7 +866,7 @@ sspid_caller_add_context (SspidCaller *caller, gpointer context)
   handle = caller_new_handle (caller);
   g_hash_table_insert (caller->contexts, handle, context);
   caller->registry->n_contexts++;
-  uid_contexts_add (caller->registry, caller->identity.uid, +1);
+  caller->user->contexts++;
   return *handle;
 }
 
@@ -646,7 +890,7 @@ sspid_caller_remove_context (SspidCaller *caller, guint64 handle)
     return FALSE;
   g_hash_table_remove (caller->contexts, &handle);
   registry->n_contexts--;
-  uid_contexts_add (registry, caller->identity.uid, -1);
+  caller->user->contexts--;
   registry->release (context);
   return TRUE;
 }
@@ -691,8 +935,11 @@ sspid_caller_registry_new (GDBusConnection *connection, const SspidConfig *confi
   registry->cancellable = g_cancellable_new ();
   registry->callers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                              (GDestroyNotify) sspid_caller_unref);
-  registry->uid_contexts = g_hash_table_new (g_direct_hash, g_direct_equal);
+  registry->users = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                           user_counts_free);
   registry->release = release;
+  registry->unidentified = user_counts_new ((uid_t) -1);
+  registry->refusals_timer = g_timeout_add_seconds (5, refusals_timer_cb, registry);
   sspid_caller_registry_set_limits (registry, config);
 
   /* One subscription for every disconnect, rather than one per caller. */
@@ -710,7 +957,9 @@ sspid_caller_registry_set_limits (SspidCallerRegistry *registry, const SspidConf
 {
   registry->max_contexts_per_user = config->max_contexts_per_user;
   registry->max_contexts_per_connection = config->max_contexts_per_connection;
+  registry->max_credentials_per_user = config->max_credentials_per_user;
   registry->max_credentials_per_connection = config->max_credentials_per_connection;
+  registry->max_pending_per_user = config->max_pending_per_user;
   registry->max_pending_per_connection = config->max_pending_per_connection;
 }
 
@@ -725,6 +974,7 @@ sspid_caller_registry_free (SspidCallerRegistry *registry)
 
   g_dbus_connection_signal_unsubscribe (registry->connection,
                                         registry->name_owner_changed_id);
+  g_source_remove (registry->refusals_timer);
   /* Identity requests still in flight find their caller gone. */
   g_cancellable_cancel (registry->cancellable);
 
@@ -739,8 +989,11 @@ sspid_caller_registry_free (SspidCallerRegistry *registry)
     }
 
   g_assert (registry->n_contexts == 0 && registry->n_credentials == 0);
+  /* The daemon is stopping: what was not logged is told now. */
+  registry_tell_refusals (registry, TRUE);
   g_hash_table_unref (registry->callers);
-  g_hash_table_unref (registry->uid_contexts);
+  g_hash_table_unref (registry->users);
+  user_counts_free (registry->unidentified);
   g_object_unref (registry->cancellable);
   g_object_unref (registry->connection);
   g_free (registry);
