@@ -37,6 +37,7 @@
 #include "child-process.h"
 #include "dbus-raw.h"
 #include "neighbour-client.h"
+#include "testbus.h"
 #include "tls-pair.h"
 
 #define IDLE_HANDSHAKES   30
@@ -338,6 +339,25 @@ check_common (const Measure *m, Verdict *v)
   expect (v, m->done != NULL, "the flooder did not finish");
 }
 
+/* A daemon that died is reaped here, so the verdict says how (and the
+ * fixture's teardown does not stop it again). */
+static void
+expect_daemon_alive (Verdict *v)
+{
+  int status;
+
+  if (waitpid (tu_fixture_env->daemon_pid, &status, WNOHANG) == tu_fixture_env->daemon_pid)
+    {
+      g_autofree char *how = tb_describe_status (status);
+      g_autofree char *log = tu_env_daemon_log (tu_fixture_env);
+      gsize len = strlen (log);
+
+      tu_fixture_env->daemon_pid = 0;
+      expect (v, FALSE, "the daemon %s; its log ended:\n%s", how,
+              log + (len > 2000 ? len - 2000 : 0));
+    }
+}
+
 static void
 measure_free (Measure *m)
 {
@@ -404,7 +424,9 @@ run_pattern (const Pattern *p)
       child_free (a);
     }
 
-  /* Once A is gone, B is served as before. */
+  /* Once A is gone, B is served as before, by the same daemon. */
+  expect_daemon_alive (verdict);
+  ck_assert_msg (tu_fixture_env->daemon_pid > 0, "%s:%s", p->name, verdict->str);
   conn = connect_bus (tu_fixture_env);
   assert_daemon_healthy (conn);
   ck_assert_uint_eq (tp_free_credential (&client_cred), SEC_E_OK);
