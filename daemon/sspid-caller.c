@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "sspid-caller.h"
+#include "sspid-user.h"
 
 typedef enum {
   CALLER_RESOLVING,   /* GetConnectionCredentials in flight; calls queue */
@@ -34,25 +35,6 @@ typedef struct {
   gpointer               user_data;
 } QueuedCall;
 
-/* What all connections of one uid hold: the per-user limits are checked
- * against these.  Kept for as long as the registry lives (there are only
- * as many as uids that ever called), so that reconnecting resets nothing. */
-typedef struct {
-  uid_t       uid;
-  guint       contexts;
-  guint       credentials;
-  guint       pending;            /* of its identified connections */
-  GHashTable *refusals;           /* what -> RefusalCount * */
-  gint64      introspection_due;  /* monotonic µs when what was charged is paid for */
-} UserCounts;
-
-/* One minute of refusals of one class, for one uid. */
-typedef struct {
-  gint64 since;      /* monotonic µs: the minute being counted */
-  guint  logged;     /* in that minute */
-  guint  unlogged;
-} RefusalCount;
-
 struct _SspidCaller {
   gint                 ref;          /* main thread only */
   SspidCallerRegistry *registry;     /* NULL once dropped from it */
@@ -66,7 +48,7 @@ struct _SspidCaller {
   GHashTable          *contexts;     /* guint64 * -> opaque context */
   GArray              *attached;     /* Attached: closed when the caller goes */
   guint                n_pending;
-  UserCounts          *user;         /* its uid's, once identified; NULL once gone */
+  SspidUser           *user;         /* its uid's, once identified; NULL once gone */
 };
 
 typedef struct {
@@ -78,10 +60,10 @@ struct _SspidCallerRegistry {
   GDBusConnection        *connection;
   GCancellable           *cancellable;
   GHashTable             *callers;       /* unique name -> SspidCaller * (ref) */
-  GHashTable             *users;         /* uid -> UserCounts * */
+  GHashTable             *users;         /* uid -> SspidUser *, kept while we live */
   guint                   name_owner_changed_id;
   guint                   refusals_timer;  /* tells the counts of ended minutes */
-  UserCounts             *unidentified;    /* refusals of callers not yet known */
+  SspidUser             *unidentified;    /* refusals of callers not yet known */
   SspidContextReleaseFunc release;
 
   guint max_contexts_per_user;
@@ -97,7 +79,7 @@ struct _SspidCallerRegistry {
 };
 
 static void caller_drop (SspidCaller *caller);
-static UserCounts *registry_user (SspidCallerRegistry *registry, uid_t uid);
+static SspidUser *registry_user (SspidCallerRegistry *registry, uid_t uid);
 
 guint64
 sspid_random_u64 (void)
@@ -310,35 +292,16 @@ sspid_caller_unref (SspidCaller *caller)
   g_free (caller);
 }
 
-static UserCounts *
-user_counts_new (uid_t uid)
-{
-  UserCounts *user = g_new0 (UserCounts, 1);
-
-  user->uid = uid;
-  user->refusals = g_hash_table_new_full (NULL, NULL, NULL, g_free);
-  return user;
-}
-
-static void
-user_counts_free (gpointer data)
-{
-  UserCounts *user = data;
-
-  g_hash_table_unref (user->refusals);
-  g_free (user);
-}
-
 /* The counts of @uid, made on first use. */
-static UserCounts *
+static SspidUser *
 registry_user (SspidCallerRegistry *registry, uid_t uid)
 {
   gpointer key = GUINT_TO_POINTER ((guint) uid);
-  UserCounts *user = g_hash_table_lookup (registry->users, key);
+  SspidUser *user = g_hash_table_lookup (registry->users, key);
 
   if (user == NULL)
     {
-      user = user_counts_new (uid);
+      user = sspid_user_new (uid);
       g_hash_table_insert (registry->users, key, user);
     }
   return user;
@@ -569,63 +532,17 @@ sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *fi
   va_end (args);
 }
 
-#define REFUSALS_WINDOW (60 * G_USEC_PER_SEC)
-
-/* The line that sums up a minute's unlogged refusals of @what, if any,
- * and a new minute. */
-static void
-refusals_new_window (const UserCounts *user, const char *what, RefusalCount *count,
-                     gint64 now)
-{
-  if (count->unlogged > 0)
-    {
-      if (user->uid == (uid_t) -1)
-        g_message ("... and %u more refusals (%s) for callers not yet identified in the "
-                   "last minute", count->unlogged, what);
-      else
-        g_message ("... and %u more refusals (%s) for uid %u in the last minute",
-                   count->unlogged, what, (guint) user->uid);
-    }
-  count->since = now;
-  count->logged = 0;
-  count->unlogged = 0;
-}
-
-/* Whether a refusal of @what by @user may be logged now; counts it. */
-static gboolean
-refusal_is_logged (UserCounts *user, const char *what)
-{
-  RefusalCount *count = g_hash_table_lookup (user->refusals, what);
-  gint64 now = g_get_monotonic_time ();
-
-  if (count == NULL)
-    {
-      count = g_new0 (RefusalCount, 1);
-      count->since = now;
-      g_hash_table_insert (user->refusals, (gpointer) what, count);
-    }
-  if (now - count->since >= REFUSALS_WINDOW)
-    refusals_new_window (user, what, count, now);
-  if (count->logged >= SSPID_REFUSALS_LOGGED)
-    {
-      count->unlogged++;
-      return FALSE;
-    }
-  count->logged++;
-  return TRUE;
-}
-
 void
 sspid_caller_log_refusal_full (SspidCaller *caller, const char *what, const char *file,
                                const char *line, const char *func, const char *kind,
                                guint64 handle, const char *format, ...)
 {
-  UserCounts *user = caller->user;
+  SspidUser *user = caller->user;
   va_list args;
 
   if (user == NULL && caller->registry != NULL)
     user = caller->registry->unidentified;
-  if (user != NULL && !refusal_is_logged (user, what))
+  if (user != NULL && !sspid_user_count_refusal (user, what))
     return;
   if (g_log_writer_default_would_drop (G_LOG_LEVEL_MESSAGE, G_LOG_DOMAIN))
     return;
@@ -635,31 +552,16 @@ sspid_caller_log_refusal_full (SspidCaller *caller, const char *what, const char
   va_end (args);
 }
 
-/* Tells the unlogged refusals of minutes that ended (of all, @at_exit). */
-static void
-user_tell_refusals (const UserCounts *user, gint64 now, gboolean at_exit)
-{
-  GHashTableIter iter;
-  gpointer what, count;
-
-  g_hash_table_iter_init (&iter, user->refusals);
-  while (g_hash_table_iter_next (&iter, &what, &count))
-    if (((RefusalCount *) count)->unlogged > 0
-        && (at_exit || now - ((RefusalCount *) count)->since >= REFUSALS_WINDOW))
-      refusals_new_window (user, what, count, now);
-}
-
 static void
 registry_tell_refusals (SspidCallerRegistry *registry, gboolean at_exit)
 {
-  gint64 now = g_get_monotonic_time ();
   GHashTableIter iter;
   gpointer value;
 
   g_hash_table_iter_init (&iter, registry->users);
   while (g_hash_table_iter_next (&iter, NULL, &value))
-    user_tell_refusals (value, now, at_exit);
-  user_tell_refusals (registry->unidentified, now, at_exit);
+    sspid_user_tell_refusals (value, at_exit);
+  sspid_user_tell_refusals (registry->unidentified, at_exit);
 }
 
 /* Every few seconds: the refusals of minutes that ended, so that the
@@ -669,39 +571,6 @@ refusals_timer_cb (gpointer user_data)
 {
   registry_tell_refusals (user_data, FALSE);
   return G_SOURCE_CONTINUE;
-}
-
-char *
-sspid_log_escape (const char *text)
-{
-  GString *out = g_string_new (NULL);
-  const char *p = text, *end = text + strlen (text);
-
-  while (p < end && out->len < SSPID_LOG_TEXT_MAX)
-    {
-      gunichar c = g_utf8_get_char_validated (p, end - p);
-
-      if (c == (gunichar) -1 || c == (gunichar) -2)
-        {
-          g_string_append_printf (out, "\\x%02x", (guint) (guchar) *p);
-          p++;
-          continue;
-        }
-      if (g_unichar_iscntrl (c) || c == '\\' || c == '"' || c == 0x2028 || c == 0x2029)
-        {
-          /* C0, DEL and C1 controls, and Unicode's line separators. */
-          gchar *next = g_utf8_next_char (p);
-
-          for (; p < next; p++)
-            g_string_append_printf (out, "\\x%02x", (guint) (guchar) *p);
-          continue;
-        }
-      g_string_append_len (out, p, g_utf8_next_char (p) - p);
-      p = g_utf8_next_char (p);
-    }
-  if (p < end)
-    g_string_append (out, "...");
-  return g_string_free (out, FALSE);
 }
 
 /* --- counters and limits ------------------------------------------------ */
@@ -785,29 +654,19 @@ sspid_caller_check_context_limit (SspidCaller *caller)
                        caller->registry->max_contexts_per_user, "max-contexts-per-user");
 }
 
-/* A generic cell rate: introspection_due runs ahead of now by what was
- * charged and not yet paid for at SSPID_INTROSPECTION_RATE; a caller may
- * ask while that is within the burst. */
 char *
 sspid_caller_check_introspection_limit (SspidCaller *caller)
 {
   if (caller->user == NULL || caller->identity.uid == 0)
     return NULL;
-  if (caller->user->introspection_due - g_get_monotonic_time ()
-      <= SSPID_INTROSPECTION_BURST_SEC * G_USEC_PER_SEC)
-    return NULL;
-  return g_strdup_printf ("introspection=%u entries/s per user", SSPID_INTROSPECTION_RATE);
+  return sspid_user_check_introspection (caller->user);
 }
 
 void
 sspid_caller_charge_introspection (SspidCaller *caller, guint entries)
 {
-  UserCounts *user = caller->user;
-
-  if (user == NULL || caller->identity.uid == 0)
-    return;
-  user->introspection_due = MAX (user->introspection_due, g_get_monotonic_time ())
-                            + (gint64) (1 + entries) * G_USEC_PER_SEC / SSPID_INTROSPECTION_RATE;
+  if (caller->user != NULL && caller->identity.uid != 0)
+    sspid_user_charge_introspection (caller->user, entries);
 }
 
 /* --- handles ------------------------------------------------------------ */
@@ -936,9 +795,9 @@ sspid_caller_registry_new (GDBusConnection *connection, const SspidConfig *confi
   registry->callers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                              (GDestroyNotify) sspid_caller_unref);
   registry->users = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
-                                           user_counts_free);
+                                           (GDestroyNotify) sspid_user_free);
   registry->release = release;
-  registry->unidentified = user_counts_new ((uid_t) -1);
+  registry->unidentified = sspid_user_new ((uid_t) -1);
   registry->refusals_timer = g_timeout_add_seconds (5, refusals_timer_cb, registry);
   sspid_caller_registry_set_limits (registry, config);
 
@@ -993,7 +852,7 @@ sspid_caller_registry_free (SspidCallerRegistry *registry)
   registry_tell_refusals (registry, TRUE);
   g_hash_table_unref (registry->callers);
   g_hash_table_unref (registry->users);
-  user_counts_free (registry->unidentified);
+  sspid_user_free (registry->unidentified);
   g_object_unref (registry->cancellable);
   g_object_unref (registry->connection);
   g_free (registry);

@@ -15,6 +15,8 @@
 #include <gio/gio.h>
 #include "sspid-config.h"
 #include "sspid-credential.h"
+#include "sspid-log.h"
+#include "sspid-user.h"
 
 typedef struct _SspidCaller SspidCaller;
 typedef struct _SspidCallerRegistry SspidCallerRegistry;
@@ -117,7 +119,6 @@ void sspid_caller_log_full (SspidCaller   *caller,
  * minute; the rest are counted and told in one line ("... and 56999 more
  * refusals (credential) for uid 1002 in the last minute") once the minute
  * is over.  Classes apart, so that one flood does not hide another kind. */
-#define SSPID_REFUSALS_LOGGED 10
 #define sspid_caller_log_refusal(caller, what, kind, handle, ...) \
   sspid_caller_log_refusal_full ((caller), (what), __FILE__, G_STRINGIFY (__LINE__), \
                                  G_STRFUNC, (kind), (handle), __VA_ARGS__)
@@ -131,13 +132,6 @@ void sspid_caller_log_refusal_full (SspidCaller *caller,
                                     const char  *format,
                                     ...) G_GNUC_PRINTF (8, 9);
 
-/* @text (from a caller: hostile) fit for a log line: at most
- * SSPID_LOG_TEXT_MAX bytes of it, then "..."; control characters,
- * backslashes, quotes and bytes that are not UTF-8 as \xNN escapes, so it
- * can neither forge a line nor flood the log.  g_free() it. */
-#define SSPID_LOG_TEXT_MAX 64
-char *sspid_log_escape (const char *text);
-
 /* Invocations received from the caller and not answered yet.  The service
  * brackets each invocation with begin/end. */
 void sspid_caller_pending_begin (SspidCaller *caller);
@@ -150,14 +144,8 @@ char *sspid_caller_check_pending_limit (SspidCaller *caller);
 char *sspid_caller_check_credential_limit (SspidCaller *caller);
 char *sspid_caller_check_context_limit (SspidCaller *caller);
 
-/* Introspection (GetStatus, ListCredentials, ListContexts) costs the main
- * thread per entry it reports, so each uid but root gets a budget of
- * SSPID_INTROSPECTION_RATE entries a second, with bursts of up to
- * SSPID_INTROSPECTION_BURST_SEC seconds' worth: NULL if @caller may ask
- * now, else the limit for the log line (g_free() it).  A call is charged
- * once its answer is built, for 1 + the entries in it. */
-#define SSPID_INTROSPECTION_RATE      2000
-#define SSPID_INTROSPECTION_BURST_SEC 2
+/* The introspection budget of @caller's user (sspid-user.h); root has
+ * none: NULL if it may ask now, else the limit (g_free() it). */
 char *sspid_caller_check_introspection_limit (SspidCaller *caller);
 void sspid_caller_charge_introspection (SspidCaller *caller, guint entries);
 

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "dbus-raw.h"
-#include "sspid-caller.h"
+#include "sspid-user.h"
 
 static void
 setup_limits (void)

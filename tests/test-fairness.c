@@ -9,8 +9,8 @@
 #include <check.h>
 #include <string.h>
 
-#include "sspid-caller.h"
 #include "sspid-fair.h"
+#include "sspid-log.h"
 #include "testutil.h"
 
 #define ITEM(key, i) GUINT_TO_POINTER (((key) << 16) | ((i) + 1))
