@@ -80,6 +80,11 @@ typedef struct {
   const Pattern *pattern;
   GArray        *idle;          /* gint64 µs of each handshake */
   GArray        *flood;
+  /* µs of a round trip to dbus-daemon itself next to each handshake: how
+   * much of B's wait is the shared bus rather than sspid. */
+  GArray        *bus_idle;
+  GArray        *bus_flood;
+  GDBusConnection *bus;
   guint          failed;        /* B's handshakes that did not succeed */
   char          *first_failure;
   guint64        rss_before_kib;
@@ -174,6 +179,21 @@ percentile (GArray *usec, guint pct)
   return g_array_index (sorted, gint64, MAX (i, 1) - 1);
 }
 
+static void
+ping_bus (GDBusConnection *bus, GArray *usec)
+{
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr(GVariant) id = g_dbus_connection_call_sync (bus, "org.freedesktop.DBus",
+                                                        "/org/freedesktop/DBus",
+                                                        "org.freedesktop.DBus", "GetId", NULL,
+                                                        NULL, G_DBUS_CALL_FLAGS_NONE,
+                                                        HANDSHAKE_TIMEOUT_MS, NULL, NULL);
+  gint64 took = g_get_monotonic_time () - start;
+
+  if (id != NULL)
+    g_array_append_val (usec, took);
+}
+
 /* --- the daemon's RSS, sampled on a thread of its own --------------------- */
 
 typedef struct {
@@ -261,6 +281,7 @@ measure_flood (Measure *m, const TlsPairOptions *opts, Child *a, Sampler *sample
           continue;
         }
       g_array_append_val (m->flood, usec);
+      ping_bus (m->bus, m->bus_flood);
     }
 }
 
@@ -277,7 +298,10 @@ measure_idle (Measure *m, const TlsPairOptions *opts)
       ck_assert_msg (b_handshake (opts, &usec, &failure), "%s: idle handshake %u: %s",
                      m->pattern->name, i, failure);
       if (i >= WARMUP_HANDSHAKES)
-        g_array_append_val (m->idle, usec);
+        {
+          g_array_append_val (m->idle, usec);
+          ping_bus (m->bus, m->bus_idle);
+        }
     }
 }
 
@@ -312,6 +336,10 @@ print_figures (const Measure *m)
           m->valve_fired ? " flooder-killed-at-rss-valve" : "");
   printf ("neighbour: pattern=%s flooder ready%s; done %s\n", m->pattern->name, m->ready,
           m->done != NULL ? m->done : "(killed)");
+  printf ("neighbour: pattern=%s bus_idle_p50=%.2fms bus_idle_p99=%.2fms bus_flood_p50=%.2fms "
+          "bus_flood_p99=%.2fms (round trips to dbus-daemon itself)\n", m->pattern->name,
+          percentile (m->bus_idle, 50) / 1000.0, percentile (m->bus_idle, 99) / 1000.0,
+          percentile (m->bus_flood, 50) / 1000.0, percentile (m->bus_flood, 99) / 1000.0);
   if (m->first_failure != NULL)
     printf ("neighbour: pattern=%s first failure: %s\n", m->pattern->name, m->first_failure);
   fflush (stdout);
@@ -363,6 +391,9 @@ measure_free (Measure *m)
 {
   g_array_unref (m->idle);
   g_array_unref (m->flood);
+  g_array_unref (m->bus_idle);
+  g_array_unref (m->bus_flood);
+  g_clear_object (&m->bus);
   g_free (m->first_failure);
   g_free (m->ready);
   g_free (m->done);
@@ -374,10 +405,8 @@ run_pattern (const Pattern *p)
 {
   TlsPairOptions opts = { 0 };
   CredHandle client_cred, server_cred;
-  Measure m = { p, g_array_new (FALSE, FALSE, sizeof (gint64)),
-                g_array_new (FALSE, FALSE, sizeof (gint64)) };
+  Measure m = { .pattern = p };
   g_autofree char *log_before = NULL;
-  g_autoptr(GDBusConnection) conn = NULL;
   g_autoptr(GString) verdict = g_string_new (NULL);
   Sampler *sampler;
   Child *a;
@@ -391,6 +420,11 @@ run_pattern (const Pattern *p)
   ck_assert_uint_eq (tp_acquire ("server", SECPKG_CRED_INBOUND, 0, 0, &server_cred), SEC_E_OK);
   opts.client_cred = &client_cred;
   opts.server_cred = &server_cred;
+  m.idle = g_array_new (FALSE, FALSE, sizeof (gint64));
+  m.flood = g_array_new (FALSE, FALSE, sizeof (gint64));
+  m.bus_idle = g_array_new (FALSE, FALSE, sizeof (gint64));
+  m.bus_flood = g_array_new (FALSE, FALSE, sizeof (gint64));
+  m.bus = connect_bus (tu_fixture_env);
 
   measure_idle (&m, &opts);
   m.rss_before_kib = tu_process_rss_kib (tu_fixture_env->daemon_pid);
@@ -427,8 +461,7 @@ run_pattern (const Pattern *p)
   /* Once A is gone, B is served as before, by the same daemon. */
   expect_daemon_alive (verdict);
   ck_assert_msg (tu_fixture_env->daemon_pid > 0, "%s:%s", p->name, verdict->str);
-  conn = connect_bus (tu_fixture_env);
-  assert_daemon_healthy (conn);
+  assert_daemon_healthy (m.bus);
   ck_assert_uint_eq (tp_free_credential (&client_cred), SEC_E_OK);
   ck_assert_uint_eq (tp_free_credential (&server_cred), SEC_E_OK);
   measure_free (&m);
