@@ -14,88 +14,74 @@
 
 #include "neighbour-client.h"
 
-#include <errno.h>
 #include <gio/gio.h>
-#include <gio/gunixfdlist.h>
-#include <glib-unix.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "child-process.h"
 #include "schannel.h"
 #include "sspi.h"
-#include "sspid-channel.h"
 #include "sspid-proto.h"
 
-/* A bounded flood still ends if the daemon stops answering. */
-#define DRAIN_TIMEOUT_US (60 * G_USEC_PER_SEC)
-/* Plaintext per record of the records mode: a full TLS record. */
-#define RECORD_SIZE 16384
 #define CONTINUE_NEEDED ((guint32) SEC_I_CONTINUE_NEEDED)
 
 /* --- tallies of answers ------------------------------------------------- */
 
-/* How often each answer came: "0x80090300" or a D-Bus error name -> count. */
-typedef GHashTable Tally;
-
-static Tally *
-tally_new (void)
+NbTally *
+nb_tally_new (void)
 {
   return g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }
 
-static void
-tally_add (Tally *t, const char *key)
+void
+nb_tally_add (NbTally *t, const char *key)
 {
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (t, key));
 
   g_hash_table_insert (t, g_strdup (key), GUINT_TO_POINTER (n + 1));
 }
 
-static void
-tally_add_status (Tally *t, guint32 status)
+void
+nb_tally_add_status (NbTally *t, guint32 status)
 {
   char key[16];
 
   g_snprintf (key, sizeof key, "0x%08x", status);
-  tally_add (t, key);
+  nb_tally_add (t, key);
 }
 
 /* The error of a failed call: its D-Bus name, or what GIO said. */
-static void
-tally_add_error (Tally *t, GError *error)
+void
+nb_tally_add_error (NbTally *t, GError *error)
 {
   g_autofree char *name = g_dbus_error_get_remote_error (error);
 
   if (name == NULL)
     name = g_strdup_printf ("local-%s-%d", g_quark_to_string (error->domain), error->code);
-  tally_add (t, name);
+  nb_tally_add (t, name);
 }
 
-static guint
-tally_get (Tally *t, const char *key)
+guint
+nb_tally_get (NbTally *t, const char *key)
 {
   return GPOINTER_TO_UINT (g_hash_table_lookup (t, key));
 }
 
 /* "KEY:N,KEY:N" in key order, "-" if empty.  g_free() it. */
-static char *
-tally_format (Tally *t)
+char *
+nb_tally_format (NbTally *t)
 {
   g_autoptr(GList) keys = g_list_sort (g_hash_table_get_keys (t), (GCompareFunc) strcmp);
   GString *text = g_string_new (NULL);
 
   for (GList *l = keys; l != NULL; l = l->next)
     g_string_append_printf (text, "%s%s:%u", text->len > 0 ? "," : "", (const char *) l->data,
-                            tally_get (t, l->data));
+                            nb_tally_get (t, l->data));
   if (text->len == 0)
     g_string_append (text, "-");
   return g_string_free (text, FALSE);
 }
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Tally, g_hash_table_unref)
 
 /* --- the pump: a window of asynchronous calls per connection ------------ */
 
@@ -114,7 +100,7 @@ struct _Pump {
   gint64     deadline;    /* no new call after it; 0: none */
   guint      limit;       /* calls in all; 0: no limit */
   guint      sent, answered;
-  Tally     *tally;
+  NbTally     *tally;
   /* Sends one call on @lane with NO_REPLY_EXPECTED and @call_id. */
   void     (*issue) (Pump *pump, Lane *lane, guint64 call_id);
   /* Optional: what to do with an answer (e.g. free what it made). */
@@ -157,7 +143,7 @@ lane_completed (GDBusConnection *conn, const char *sender, const char *path,
                  NULL);
   lane->in_flight--;
   pump->answered++;
-  tally_add_status (pump->tally, status);
+  nb_tally_add_status (pump->tally, status);
   if (pump->answered_cb != NULL)
     pump->answered_cb (pump, lane, status, handle);
   lane_fill (lane);
@@ -171,7 +157,7 @@ pump_new (const char *address, guint n, guint window)
 
   pump->lanes = g_ptr_array_new ();
   pump->window = window;
-  pump->tally = tally_new ();
+  pump->tally = nb_tally_new ();
   for (guint i = 0; i < n; i++)
     {
       Lane *lane = g_new0 (Lane, 1);
@@ -193,11 +179,21 @@ wake_up (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+void
+nb_iterate_until (gint64 deadline)
+{
+  guint tick = g_timeout_add (50, wake_up, NULL);
+
+  while (g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_source_remove (tick);
+}
+
 /* Until the deadline, or (without one) until every call was answered. */
 static void
 pump_run (Pump *pump)
 {
-  gint64 give_up = g_get_monotonic_time () + DRAIN_TIMEOUT_US;
+  gint64 give_up = g_get_monotonic_time () + NEIGHBOUR_DRAIN_TIMEOUT_US;
   guint tick = g_timeout_add (50, wake_up, NULL);
 
   for (guint i = 0; i < pump->lanes->len; i++)
@@ -222,7 +218,7 @@ pump_run (Pump *pump)
 static char *
 pump_format (Pump *pump)
 {
-  return tally_format (pump->tally);
+  return nb_tally_format (pump->tally);
 }
 
 /* A cleanup nobody waits for: call_id 0 with NO_REPLY_EXPECTED gets no
@@ -272,8 +268,8 @@ typedef struct {
   Pump   *pump;       /* its connections */
   gint64  deadline;
   guint   next_lane;
-  Tally  *lists;
-  Tally  *statuses;
+  NbTally  *lists;
+  NbTally  *statuses;
   gsize   entries_max;
 } Introspection;
 
@@ -290,16 +286,16 @@ introspected (GObject *source, GAsyncResult *result, gpointer data)
   g_autofree IntrospectCall *call = data;
   Introspection *in = call->in;
   gboolean is_list = g_str_equal (call->method, "ListContexts");
-  Tally *tally = is_list ? in->lists : in->statuses;
+  NbTally *tally = is_list ? in->lists : in->statuses;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
                                                              &error);
 
   if (reply == NULL)
-    tally_add_error (tally, error);
+    nb_tally_add_error (tally, error);
   else
     {
-      tally_add (tally, "ok");
+      nb_tally_add (tally, "ok");
       if (is_list && g_variant_is_of_type (reply, G_VARIANT_TYPE ("(aa{sv})")))
         {
           g_autoptr(GVariant) entries = g_variant_get_child_value (reply, 0);
@@ -320,7 +316,7 @@ introspect (Introspection *in, const char *method)
   call->in = in;
   call->method = method;
   g_dbus_connection_call (lane->conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, method,
-                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, DRAIN_TIMEOUT_US / 1000, NULL,
+                          NULL, NULL, G_DBUS_CALL_FLAGS_NONE, NEIGHBOUR_DRAIN_TIMEOUT_US / 1000, NULL,
                           introspected, call);
 }
 
@@ -331,10 +327,9 @@ mode_introspection (const char *address, guint seconds, guint contexts, guint ou
   Pump *pump = pump_new (address, MAX (conns, 1), 64);
   g_autofree char *made = NULL;
   g_autofree char *lists = NULL, *statuses = NULL;
-  g_autoptr(Tally) list_tally = tally_new ();
-  g_autoptr(Tally) status_tally = tally_new ();
+  g_autoptr(NbTally) list_tally = nb_tally_new ();
+  g_autoptr(NbTally) status_tally = nb_tally_new ();
   Introspection in = { pump, 0, 0, list_tally, status_tally, 0 };
-  guint tick;
 
   for (guint i = 0; i < pump->lanes->len; i++)
     {
@@ -345,19 +340,16 @@ mode_introspection (const char *address, guint seconds, guint contexts, guint ou
   pump->limit = contexts;
   pump_run (pump);
   made = pump_format (pump);
-  cr_report ("ready contexts=%u statuses=%s", tally_get (pump->tally, "0x00090312"), made);
+  cr_report ("ready contexts=%u statuses=%s", nb_tally_get (pump->tally, "0x00090312"), made);
 
   in.deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
   for (guint i = 0; i < outstanding; i++)
     introspect (&in, "ListContexts");
   for (guint i = 0; i < MAX (outstanding / 4, 1); i++)
     introspect (&in, "GetStatus");
-  tick = g_timeout_add (50, wake_up, NULL);
-  while (g_get_monotonic_time () < in.deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (tick);
-  lists = tally_format (list_tally);
-  statuses = tally_format (status_tally);
+  nb_iterate_until (in.deadline);
+  lists = nb_tally_format (list_tally);
+  statuses = nb_tally_format (status_tally);
   cr_report ("done list=%s status=%s entries_max=%" G_GSIZE_FORMAT, lists, statuses,
              in.entries_max);
   cr_wait_stdin_closed ();
@@ -415,7 +407,7 @@ typedef struct {
   const char *name;
   const char *method;
   GVariant   *params;   /* owned, not floating */
-  Tally      *tally;
+  NbTally      *tally;
   gint64      usec;     /* waited for the answers, in all */
 } BigCall;
 
@@ -430,9 +422,9 @@ big_call (GDBusConnection *conn, BigCall *call)
 
   call->usec += g_get_monotonic_time () - start;
   if (reply != NULL)
-    tally_add_status (call->tally, cr_status_of (reply));
+    nb_tally_add_status (call->tally, cr_status_of (reply));
   else
-    tally_add (call->tally, error_name);
+    nb_tally_add (call->tally, error_name);
 }
 
 /* A first client step with a huge target name, kept. */
@@ -475,7 +467,7 @@ mode_bigstrings (const char *address, guint seconds, guint max, guint divisor)
   for (gsize k = 0; k < G_N_ELEMENTS (calls); k++)
     {
       g_variant_ref_sink (calls[k].params);
-      calls[k].tally = tally_new ();
+      calls[k].tally = nb_tally_new ();
     }
   g_clear_pointer (&principal, g_free);
   lane->cred = cr_acquire_ok (lane->conn, "", SECPKG_CRED_OUTBOUND);
@@ -491,7 +483,7 @@ mode_bigstrings (const char *address, guint seconds, guint max, guint divisor)
   pump_run (targets);
   for (gsize k = 0; k < G_N_ELEMENTS (calls); k++)
     {
-      g_autofree char *text = tally_format (calls[k].tally);
+      g_autofree char *text = nb_tally_format (calls[k].tally);
 
       g_string_append_printf (done, " %s=%s %s_ms=%" G_GINT64_FORMAT, calls[k].name, text,
                               calls[k].name, calls[k].usec / 1000);
@@ -642,309 +634,6 @@ mode_refusals (const char *address, guint seconds, guint count)
   return 0;
 }
 
-/* --- record floods ------------------------------------------------------- */
-
-/* A whole handshake between a client and a server context of @conn, tokens
- * passed by hand (what dbus-raw.h's raw_handshake does, without check). */
-static void
-handshake (GDBusConnection *conn, guint64 ccred, guint64 scred, guint64 *cctx, guint64 *sctx)
-{
-  g_autoptr(GVariant) r = cr_call (conn, "InitializeSecurityContext",
-                                   cr_isc_params (ccred, 0, "localhost", NULL, 0));
-  guint32 cs = cr_status_of (r), ss = CONTINUE_NEEDED;
-
-  g_variant_get_child (r, 1, "t", cctx);
-  *sctx = 0;
-  for (int round = 0; round < 10 && !(cs == SEC_E_OK && ss == SEC_E_OK); round++)
-    {
-      g_autoptr(GVariant) token = g_variant_get_child_value (r, 2);
-      gsize len;
-      const guint8 *data = g_variant_get_fixed_array (token, &len, 1);
-
-      if (cs != SEC_E_OK && cs != CONTINUE_NEEDED)
-        cr_die ("client step: 0x%08x", cs);
-      if (ss == SEC_E_OK)
-        len = 0;    /* the client goes on with nothing from the server */
-      else
-        {
-          g_autoptr(GVariant) s = cr_call (conn, "AcceptSecurityContext",
-                                           cr_asc_params (scred, *sctx, data, len));
-
-          ss = cr_status_of (s);
-          g_variant_get_child (s, 1, "t", sctx);
-          if (ss != SEC_E_OK && ss != CONTINUE_NEEDED)
-            cr_die ("server step: 0x%08x", ss);
-          g_clear_pointer (&token, g_variant_unref);
-          token = g_variant_get_child_value (s, 2);
-          data = g_variant_get_fixed_array (token, &len, 1);
-        }
-      if (cs != SEC_E_OK)
-        {
-          GVariant *next = cr_call (conn, "InitializeSecurityContext",
-                                    cr_isc_params (ccred, *cctx, "localhost", data, len));
-
-          g_clear_pointer (&r, g_variant_unref);
-          r = next;
-          cs = cr_status_of (r);
-        }
-    }
-  if (cs != SEC_E_OK || ss != SEC_E_OK)
-    cr_die ("handshake: client 0x%08x, server 0x%08x", cs, ss);
-}
-
-typedef struct _Records Records;
-
-/* A record channel, written without blocking: a blocked write would stop
- * us reading the answers the daemon is waiting to write. */
-typedef struct {
-  int     fd;
-  GQueue *out;        /* of GBytes *, whole packets not sent yet */
-  guint   out_watch;
-} Channel;
-
-/* A session streaming records one way: encrypted on its client context,
- * each record then decrypted on its server context, in order (answers on
- * one context come in request order, on the bus as on a channel). */
-typedef struct {
-  Records         *records;
-  guint            index;
-  GDBusConnection *conn;
-  Channel         *channel;    /* NULL: over the bus */
-  guint64          cctx, sctx;
-  guint            in_flight;
-} Stream;
-
-struct _Records {
-  GPtrArray *streams;          /* of Stream *, owned */
-  guint      window;
-  gint64     deadline;
-  guint8     plaintext[RECORD_SIZE];
-  Tally     *channel_tally;
-  Tally     *bus_tally;
-};
-
-static void stream_fill (Stream *s);
-
-/* FALSE if the socket is full. */
-static gboolean
-channel_write (Channel *c, GBytes *packet)
-{
-  gsize len;
-  const guint8 *data = g_bytes_get_data (packet, &len);
-  ssize_t n = send (c->fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-    return FALSE;
-  if (n != (ssize_t) len)
-    cr_die ("record channel: %s", n < 0 ? g_strerror (errno) : "short write");
-  return TRUE;
-}
-
-static gboolean
-channel_writable (int fd, GIOCondition condition, gpointer data)
-{
-  Channel *c = data;
-
-  while (!g_queue_is_empty (c->out))
-    {
-      if (!channel_write (c, g_queue_peek_head (c->out)))
-        return G_SOURCE_CONTINUE;
-      g_bytes_unref (g_queue_pop_head (c->out));
-    }
-  c->out_watch = 0;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-channel_send (Stream *s, guint16 op, guint64 handle, const guint8 *data, gsize len)
-{
-  g_autoptr(GVariant) body = g_variant_ref_sink (g_variant_new ("(t@ay)", handle,
-                                                                cr_bytes (data, len)));
-  SspidChannelHeader h = { s->index, op, 0 };
-  GByteArray *packet = g_byte_array_sized_new (sizeof h + g_variant_get_size (body));
-  g_autoptr(GBytes) bytes = NULL;
-  Channel *c = s->channel;
-
-  g_byte_array_append (packet, (const guint8 *) &h, sizeof h);
-  g_byte_array_append (packet, g_variant_get_data (body), g_variant_get_size (body));
-  bytes = g_byte_array_free_to_bytes (packet);
-  if (g_queue_is_empty (c->out) && channel_write (c, bytes))
-    return;
-  g_queue_push_tail (c->out, g_steal_pointer (&bytes));
-  if (c->out_watch == 0)
-    c->out_watch = g_unix_fd_add (c->fd, G_IO_OUT, channel_writable, c);
-}
-
-static void stream_answered (Stream *s, gboolean is_encrypt, GVariant *answer, GError *error);
-
-static void
-bus_answered (GObject *source, GAsyncResult *result, gpointer data)
-{
-  Stream *s = data;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result,
-                                                             &error);
-
-  stream_answered (s, reply != NULL && g_variant_is_of_type (reply, G_VARIANT_TYPE ("(uayu)")),
-                   reply, error);
-}
-
-static void
-stream_send (Stream *s, gboolean is_encrypt, const guint8 *data, gsize len)
-{
-  guint64 handle = is_encrypt ? s->cctx : s->sctx;
-
-  s->in_flight++;
-  if (s->channel != NULL)
-    channel_send (s, is_encrypt ? SSPID_CHANNEL_OP_ENCRYPT : SSPID_CHANNEL_OP_DECRYPT, handle,
-                  data, len);
-  else
-    g_dbus_connection_call (s->conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE,
-                            is_encrypt ? "EncryptMessage" : "DecryptMessage",
-                            g_variant_new ("(t@ay)", handle, cr_bytes (data, len)), NULL,
-                            G_DBUS_CALL_FLAGS_NONE, DRAIN_TIMEOUT_US / 1000, NULL,
-                            bus_answered, s);
-}
-
-/* An encrypted record goes on to be decrypted. */
-static void
-stream_answered (Stream *s, gboolean is_encrypt, GVariant *answer, GError *error)
-{
-  Tally *tally = s->channel != NULL ? s->records->channel_tally : s->records->bus_tally;
-
-  s->in_flight--;
-  if (answer == NULL)
-    tally_add_error (tally, error);
-  else
-    {
-      guint32 status = cr_status_of (answer);
-
-      tally_add_status (tally, status);
-      if (is_encrypt && status == SEC_E_OK)
-        {
-          g_autoptr(GVariant) record = g_variant_get_child_value (answer, 1);
-          gsize len;
-          const guint8 *data = g_variant_get_fixed_array (record, &len, 1);
-
-          stream_send (s, FALSE, data, len);
-        }
-    }
-  stream_fill (s);
-}
-
-static void
-stream_fill (Stream *s)
-{
-  while (s->in_flight < s->records->window && g_get_monotonic_time () < s->records->deadline)
-    stream_send (s, TRUE, s->records->plaintext, RECORD_SIZE);
-}
-
-/* Answers on a channel: the serial is the stream's index. */
-static gboolean
-channel_readable (int fd, GIOCondition condition, gpointer data)
-{
-  Records *records = data;
-  g_autofree guint8 *buf = g_malloc (SSPID_CHANNEL_MAX_PACKET);
-
-  for (;;)
-    {
-      ssize_t n = recv (fd, buf, SSPID_CHANNEL_MAX_PACKET, MSG_DONTWAIT);
-      SspidChannelHeader h;
-      g_autoptr(GBytes) body = NULL;
-      g_autoptr(GVariant) answer = NULL;
-      gboolean is_encrypt;
-
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-        return G_SOURCE_CONTINUE;
-      if (n < (ssize_t) sizeof h)
-        cr_die ("record channel closed (%s)", n < 0 ? g_strerror (errno) : "EOF");
-      memcpy (&h, buf, sizeof h);
-      if (h.serial >= records->streams->len)
-        cr_die ("answer to unknown serial %u", h.serial);
-      is_encrypt = h.op == SSPID_CHANNEL_OP_ENCRYPT;
-      body = g_bytes_new (buf + sizeof h, (gsize) n - sizeof h);
-      answer = g_variant_ref_sink (g_variant_new_from_bytes (
-        G_VARIANT_TYPE (is_encrypt ? SSPID_CHANNEL_ANSWER_ENCRYPT_TYPE
-                                   : SSPID_CHANNEL_ANSWER_DECRYPT_TYPE), body, FALSE));
-      stream_answered (g_ptr_array_index (records->streams, h.serial), is_encrypt, answer, NULL);
-    }
-}
-
-static int
-open_channel (GDBusConnection *conn)
-{
-  g_autoptr(GUnixFDList) fds = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  gint32 index;
-  int fd;
-
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (
-    conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, SSPID_METHOD_OPEN_RECORD_CHANNEL,
-    NULL, G_VARIANT_TYPE ("(h)"), G_DBUS_CALL_FLAGS_NONE, CR_TIMEOUT_MS, NULL, &fds, NULL,
-    &error);
-  if (reply == NULL || fds == NULL)
-    cr_die ("OpenRecordChannel: %s", error != NULL ? error->message : "no fd");
-  g_variant_get (reply, "(h)", &index);
-  fd = g_unix_fd_list_get (fds, index, &error);
-  if (fd < 0)
-    cr_die ("OpenRecordChannel: %s", error->message);
-  return fd;
-}
-
-#define RECORD_CONNECTIONS 4
-
-static int
-mode_records (const char *address, guint seconds, guint sessions, guint window)
-{
-  Records records = { g_ptr_array_new_with_free_func (g_free), MAX (window, 1), 0 };
-  GDBusConnection *conns[RECORD_CONNECTIONS];
-  Channel channels[RECORD_CONNECTIONS] = { { 0 } };
-  guint64 ccreds[RECORD_CONNECTIONS], screds[RECORD_CONNECTIONS];
-  g_autofree char *on_channel = NULL, *on_bus = NULL;
-  guint tick;
-
-  records.channel_tally = tally_new ();
-  records.bus_tally = tally_new ();
-  memset (records.plaintext, 'r', sizeof records.plaintext);
-  for (guint i = 0; i < RECORD_CONNECTIONS; i++)
-    {
-      conns[i] = cr_open_bus (address);
-      ccreds[i] = cr_acquire_ok (conns[i], "", SECPKG_CRED_OUTBOUND);
-      screds[i] = cr_acquire_ok (conns[i], NEIGHBOUR_CREDENTIAL, SECPKG_CRED_INBOUND);
-      channels[i].fd = open_channel (conns[i]);
-      channels[i].out = g_queue_new ();
-      g_unix_fd_add (channels[i].fd, G_IO_IN, channel_readable, &records);
-    }
-  for (guint i = 0; i < MAX (sessions, 2); i++)
-    {
-      Stream *s = g_new0 (Stream, 1);
-      guint c = i % RECORD_CONNECTIONS;
-
-      s->records = &records;
-      s->index = i;
-      s->conn = conns[c];
-      /* Alternately over a channel and over the bus. */
-      s->channel = i % 2 == 0 ? &channels[c] : NULL;
-      handshake (s->conn, ccreds[c], screds[c], &s->cctx, &s->sctx);
-      g_ptr_array_add (records.streams, s);
-    }
-  cr_report ("ready sessions=%u", records.streams->len);
-
-  records.deadline = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
-  for (guint i = 0; i < records.streams->len; i++)
-    stream_fill (g_ptr_array_index (records.streams, i));
-  tick = g_timeout_add (50, wake_up, NULL);
-  while (g_get_monotonic_time () < records.deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_source_remove (tick);
-  on_channel = tally_format (records.channel_tally);
-  on_bus = tally_format (records.bus_tally);
-  cr_report ("done channel=%s bus=%s", on_channel, on_bus);
-  cr_wait_stdin_closed ();
-  return 0;
-}
-
 /* --- entry --------------------------------------------------------------- */
 
 int
@@ -967,7 +656,7 @@ neighbour_client_main (int argc, char **argv)
   if (g_str_equal (mode, "handshakes") && argc == 7)
     return mode_handshakes (argv[3], seconds, (guint) a[0], (guint) a[1]);
   if (g_str_equal (mode, "records") && argc == 7)
-    return mode_records (argv[3], seconds, (guint) a[0], (guint) a[1]);
+    return neighbour_mode_records (argv[3], seconds, (guint) a[0], (guint) a[1]);
   if (g_str_equal (mode, "credentials") && argc == 7)
     return mode_credentials (argv[3], seconds, (guint) a[0], (guint) a[1]);
   if (g_str_equal (mode, "refusals") && argc == 6)

@@ -43,6 +43,7 @@
  */
 #pragma once
 
+#include <gio/gio.h>
 #include <glib.h>
 
 /* In every name the refusals mode asks for. */
@@ -55,3 +56,27 @@
 
 /* Child side: runs the mode named by argv[2]; returns the exit status. */
 int neighbour_client_main (int argc, char **argv);
+
+/* --- child side, shared by neighbour-client.c and neighbour-records.c ---- */
+
+/* A bounded flood still ends if the daemon stops answering. */
+#define NEIGHBOUR_DRAIN_TIMEOUT_US (60 * G_USEC_PER_SEC)
+
+/* How often each answer came: "0x80090300" or a D-Bus error name -> count.
+ * Free with g_hash_table_unref(). */
+typedef GHashTable NbTally;
+NbTally *nb_tally_new (void);
+void     nb_tally_add (NbTally *t, const char *key);
+void     nb_tally_add_status (NbTally *t, guint32 status);
+/* The D-Bus name of @error, or what GIO said. */
+void     nb_tally_add_error (NbTally *t, GError *error);
+guint    nb_tally_get (NbTally *t, const char *key);
+/* "KEY:N,KEY:N" in key order, "-" if empty.  g_free() it. */
+char    *nb_tally_format (NbTally *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (NbTally, g_hash_table_unref)
+
+/* Runs the default main context until @deadline (monotonic µs). */
+void nb_iterate_until (gint64 deadline);
+
+/* The records mode (neighbour-records.c). */
+int neighbour_mode_records (const char *address, guint seconds, guint sessions, guint window);

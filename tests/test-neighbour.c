@@ -14,6 +14,9 @@
  *   neighbour: pattern=P idle_p50=..ms idle_p99=..ms flood_p50=..ms
  *              flood_p99=..ms ratio=.. daemon_rss_kib=.. ...
  *
+ * then what A said it got, and B's round trips to dbus-daemon itself (so
+ * a wait in the shared bus can be told from a wait in sspid);
+ *
  * and asserts: every B handshake succeeds; B's p99 under the flood is at
  * most 10 x its idle p99 or 100 ms, whichever is larger (generous, for a
  * busy shared machine; the goal is 2 x); the daemon's peak RSS stays under
