@@ -231,6 +231,12 @@ SECURITY_STATUS sspi_outputs_write (const SspiOutputs *o, guint generation,
 /* The handle @step created that only the caller of @o would have learnt,
  * or 0: an acquired credential, or the context of a first ISC/ASC step. */
 guint64 sspi_outputs_new_handle (const SspiOutputs *o, const SspiStep *step);
+/* The context a first ISC/ASC step created in the daemon although the call
+ * failed in the library (its token did not fit, @written is that status):
+ * the caller never got it, as on Windows no context is left after a
+ * failed first call, so the library must delete it.  0 if none. */
+guint64 sspi_outputs_unclaimed_handle (const SspiOutputs *o, const SspiStep *step,
+                                       SECURITY_STATUS written);
 
 /* A delete or free call is over (done, failed, or its async context was
  * freed first): the library forgets what it cached about the handle. */

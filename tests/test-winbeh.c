@@ -24,6 +24,7 @@
 #include "sspi.h"
 #include "schannel.h"
 #include "sync-pair.h"
+#include "testbus.h"
 #include "testutil.h"
 
 static gboolean
@@ -206,6 +207,370 @@ START_TEST (test_cipher_info_tls13_ecdsa)
 }
 END_TEST
 
+
+/* ---- 2. what a step leaves untouched ------------------------------------ */
+
+#define BUF_SIZE 16384
+#define DEAD 0xdeadbeef
+
+static CredHandle
+acquire (const char *principal, ULONG use)
+{
+  CredHandle cred;
+
+  ck_assert_int_eq (AcquireCredentialsHandleA ((SEC_CHAR *) principal, (SEC_CHAR *) UNISP_NAME_A,
+                                               use, NULL, NULL, NULL, NULL, &cred, NULL),
+                    SEC_E_OK);
+  return cred;
+}
+
+static DWORD
+daemon_contexts (void)
+{
+  g_autoptr(GDBusConnection) conn = tb_connect (tu_fixture_env->bus_address, NULL);
+
+  ck_assert_ptr_nonnull (conn);
+  return tu_get_counts (conn).contexts;
+}
+
+/* A client whose first step is done and a server that answered it: the
+ * server's flight is in @flight (the client has not seen it). */
+typedef struct {
+  CredHandle  ccred, scred;
+  CtxtHandle  cctx, sctx;
+  guint8     *flight;
+  ULONG       flight_len;
+} HalfShake;
+
+static void
+half_shake (HalfShake *h)
+{
+  guint8 *hello = g_malloc (BUF_SIZE);
+  SecBuffer cout = { BUF_SIZE, SECBUFFER_TOKEN, hello };
+  SecBufferDesc cout_d = { SECBUFFER_VERSION, 1, &cout };
+  SecBuffer sin[2] = { { 0, SECBUFFER_TOKEN, hello }, { 0, SECBUFFER_EMPTY, NULL } };
+  SecBufferDesc sin_d = { SECBUFFER_VERSION, 2, sin };
+  SecBuffer sout = { BUF_SIZE, SECBUFFER_TOKEN, NULL };
+  SecBufferDesc sout_d = { SECBUFFER_VERSION, 1, &sout };
+  ULONG attrs;
+
+  h->ccred = acquire (NULL, SECPKG_CRED_OUTBOUND);
+  h->scred = acquire ("server", SECPKG_CRED_INBOUND);
+  ck_assert_int_eq (InitializeSecurityContextA (&h->ccred, NULL, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                                NULL, 0, &h->cctx, &cout_d, &attrs, NULL),
+                    SEC_I_CONTINUE_NEEDED);
+  h->flight = g_malloc (BUF_SIZE);
+  sin[0].cbBuffer = cout.cbBuffer;
+  sout.pvBuffer = h->flight;
+  ck_assert_int_eq (AcceptSecurityContext (&h->scred, NULL, &sin_d,
+                                           ASC_REQ_CONFIDENTIALITY | ASC_REQ_STREAM, 0, &h->sctx,
+                                           &sout_d, &attrs, NULL),
+                    SEC_I_CONTINUE_NEEDED);
+  h->flight_len = sout.cbBuffer;
+  ck_assert_uint_gt (h->flight_len, 5);
+  g_free (hello);
+}
+
+static void
+half_shake_clear (HalfShake *h)
+{
+  DeleteSecurityContext (&h->cctx);
+  DeleteSecurityContext (&h->sctx);
+  FreeCredentialsHandle (&h->ccred);
+  FreeCredentialsHandle (&h->scred);
+  g_free (h->flight);
+}
+
+/* One client step on @in (NULL: no input) into a caller's BUF_SIZE token
+ * buffer, *phNewContext preset to junk; asserts SEC_E_INCOMPLETE_MESSAGE
+ * left the output buffer and the new handle alone. */
+static void
+assert_incomplete_untouched (HalfShake *h, SecBufferDesc *in)
+{
+  guint8 *out_mem = g_malloc (BUF_SIZE);
+  SecBuffer out = { BUF_SIZE, SECBUFFER_TOKEN, out_mem };
+  SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
+  CtxtHandle ctx2 = { DEAD, DEAD };
+  ULONG attrs;
+
+  ck_assert_int_eq (InitializeSecurityContextA (&h->ccred, &h->cctx, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                                in, 0, &ctx2, &out_d, &attrs, NULL),
+                    SEC_E_INCOMPLETE_MESSAGE);
+  ck_assert_uint_eq (out.cbBuffer, BUF_SIZE);
+  ck_assert_uint_eq (out.BufferType, SECBUFFER_TOKEN);
+  ck_assert_ptr_eq (out.pvBuffer, out_mem);
+  ck_assert_uint_eq (ctx2.dwLower, DEAD);
+  ck_assert_uint_eq (ctx2.dwUpper, DEAD);
+  g_free (out_mem);
+}
+
+/* Wine's test_communication against Windows 10: on a continuation,
+ * SEC_E_INCOMPLETE_MESSAGE leaves the output token's size and type and
+ * *phNewContext as they were, whether the input is missing (NULL), empty,
+ * part of a record header (4 bytes: SECBUFFER_MISSING 1) or a header
+ * alone (5 bytes: MISSING is the rest of the record); with no bytes at
+ * all MISSING is 5.  Then [TOKEN, EMPTY claiming 0xdeadbeef bytes at NULL]
+ * is SEC_E_INVALID_TOKEN, and the context goes on with the same bytes. */
+START_TEST (test_incomplete_leaves_outputs)
+{
+  HalfShake h;
+  SecBuffer in[2];
+  SecBufferDesc in_d = { SECBUFFER_VERSION, 2, in };
+  guint8 *out_mem = g_malloc (BUF_SIZE);
+  SecBuffer out = { BUF_SIZE, SECBUFFER_TOKEN, out_mem };
+  SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
+  CtxtHandle ctx2 = { DEAD, DEAD };
+  ULONG attrs, record_len;
+  SECURITY_STATUS status;
+
+  half_shake (&h);
+  record_len = ((ULONG) h.flight[3] << 8) | h.flight[4];
+
+  assert_incomplete_untouched (&h, NULL);
+
+  in[0] = (SecBuffer) { 0, SECBUFFER_TOKEN, h.flight };
+  in[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+  assert_incomplete_untouched (&h, &in_d);
+  ck_assert_uint_eq (in[1].BufferType, SECBUFFER_MISSING);
+  ck_assert_uint_eq (in[1].cbBuffer, 5);
+
+  in[0].cbBuffer = 4;
+  in[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+  assert_incomplete_untouched (&h, &in_d);
+  ck_assert_uint_eq (in[1].BufferType, SECBUFFER_MISSING);
+  ck_assert_uint_eq (in[1].cbBuffer, 1);
+
+  in[0].cbBuffer = 5;
+  in[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+  assert_incomplete_untouched (&h, &in_d);
+  ck_assert_uint_eq (in[1].BufferType, SECBUFFER_MISSING);
+  ck_assert_uint_eq (in[1].cbBuffer, record_len);
+  ck_assert_uint_gt (in[1].cbBuffer, 5);
+
+  /* The whole flight, beside an EMPTY buffer with a junk size. */
+  in[0].cbBuffer = h.flight_len;
+  in[1] = (SecBuffer) { DEAD, SECBUFFER_EMPTY, NULL };
+  ck_assert_int_eq (InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                                &in_d, 0, &ctx2, &out_d, &attrs, NULL),
+                    SEC_E_INVALID_TOKEN);
+  ck_assert_uint_eq (ctx2.dwLower, DEAD);
+
+  /* Nothing was consumed: the same bytes go on with the handshake. */
+  in[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+  out.cbBuffer = BUF_SIZE;
+  status = InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
+                                       ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0, &in_d, 0,
+                                       &ctx2, &out_d, &attrs, NULL);
+  ck_assert_msg (status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED, "status 0x%08x",
+                 (guint) status);
+  ck_assert_uint_eq (ctx2.dwLower, h.cctx.dwLower);
+  ck_assert_uint_eq (ctx2.dwUpper, h.cctx.dwUpper);
+  ck_assert_uint_gt (out.cbBuffer, 0);   /* the client's Finished */
+
+  g_free (out_mem);
+  half_shake_clear (&h);
+}
+END_TEST
+
+/* The server side too: a first ASC on part of a ClientHello needs more
+ * and leaves no context behind (there is none on Windows to delete). */
+START_TEST (test_incomplete_first_accept)
+{
+  guint8 *hello = g_malloc (BUF_SIZE);
+  guint8 *out_mem = g_malloc (BUF_SIZE);
+  SecBuffer cout = { BUF_SIZE, SECBUFFER_TOKEN, hello };
+  SecBufferDesc cout_d = { SECBUFFER_VERSION, 1, &cout };
+  SecBuffer in[2] = { { 0, SECBUFFER_TOKEN, hello }, { 0, SECBUFFER_EMPTY, NULL } };
+  SecBufferDesc in_d = { SECBUFFER_VERSION, 2, in };
+  SecBuffer out = { BUF_SIZE, SECBUFFER_TOKEN, out_mem };
+  SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
+  CredHandle ccred = acquire (NULL, SECPKG_CRED_OUTBOUND);
+  CredHandle scred = acquire ("server", SECPKG_CRED_INBOUND);
+  CtxtHandle cctx, sctx = { DEAD, DEAD };
+  ULONG attrs;
+  DWORD before;
+
+  ck_assert_int_eq (InitializeSecurityContextA (&ccred, NULL, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                                NULL, 0, &cctx, &cout_d, &attrs, NULL),
+                    SEC_I_CONTINUE_NEEDED);
+  before = daemon_contexts ();
+  in[0].cbBuffer = cout.cbBuffer - 1;
+  ck_assert_int_eq (AcceptSecurityContext (&scred, NULL, &in_d, ASC_REQ_CONFIDENTIALITY |
+                                           ASC_REQ_STREAM, 0, &sctx, &out_d, &attrs, NULL),
+                    SEC_E_INCOMPLETE_MESSAGE);
+  ck_assert_uint_eq (in[1].BufferType, SECBUFFER_MISSING);
+  ck_assert_uint_eq (in[1].cbBuffer, 1);
+  ck_assert_uint_eq (sctx.dwLower, DEAD);
+  ck_assert_uint_eq (out.cbBuffer, BUF_SIZE);
+  ck_assert_uint_eq (daemon_contexts (), before);
+
+  /* With the rest, a first call again. */
+  in[0].cbBuffer = cout.cbBuffer;
+  in[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+  ck_assert_int_eq (AcceptSecurityContext (&scred, NULL, &in_d, ASC_REQ_CONFIDENTIALITY |
+                                           ASC_REQ_STREAM, 0, &sctx, &out_d, &attrs, NULL),
+                    SEC_I_CONTINUE_NEEDED);
+  ck_assert_uint_ne (sctx.dwLower, DEAD);
+  DeleteSecurityContext (&sctx);
+  DeleteSecurityContext (&cctx);
+  FreeCredentialsHandle (&ccred);
+  FreeCredentialsHandle (&scred);
+  g_free (hello);
+  g_free (out_mem);
+}
+END_TEST
+
+/* A failed first call returns no context (Wine's
+ * test_context_output_buffer_size: a zero-size output token without
+ * ISC_REQ_ALLOCATE_MEMORY is SEC_E_INSUFFICIENT_MEMORY, a token too big
+ * for the buffer fails too, and the test goes on without deleting
+ * anything), and no output descriptor at all is SEC_E_INVALID_TOKEN.  The
+ * daemon holds no context for any of them afterwards. */
+START_TEST (test_failed_first_call_no_context)
+{
+  CredHandle cred = acquire (NULL, SECPKG_CRED_OUTBOUND);
+  guint8 small[8];
+  SecBuffer out = { 0, SECBUFFER_TOKEN, small };
+  SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
+  CtxtHandle ctx = { DEAD, DEAD };
+  ULONG attrs;
+  DWORD before = daemon_contexts ();
+  gint64 deadline;
+
+  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                                NULL, 0, &ctx, &out_d, &attrs, NULL),
+                    SEC_E_INSUFFICIENT_MEMORY);
+  ck_assert_uint_eq (ctx.dwLower, DEAD);
+  ck_assert_uint_eq (ctx.dwUpper, DEAD);
+
+  out.cbBuffer = sizeof small;
+  ck_assert_int_ne (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                                NULL, 0, &ctx, &out_d, &attrs, NULL),
+                    SEC_I_CONTINUE_NEEDED);
+  ck_assert_uint_eq (ctx.dwLower, DEAD);
+  ck_assert_uint_eq (ctx.dwUpper, DEAD);
+
+  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                                NULL, 0, &ctx, NULL, &attrs, NULL),
+                    SEC_E_INVALID_TOKEN);
+  ck_assert_uint_eq (ctx.dwLower, DEAD);
+
+  /* A context the daemon made for a step that failed here is deleted
+   * without an answer: give the daemon time to get there. */
+  deadline = g_get_monotonic_time () + (gint64) tu_scaled_ms (10000) * 1000;
+  while (daemon_contexts () != before && g_get_monotonic_time () < deadline)
+    g_usleep (20000);
+  ck_assert_uint_eq (daemon_contexts (), before);
+  FreeCredentialsHandle (&cred);
+}
+END_TEST
+
+/* ---- 3. AcquireCredentialsHandle's status codes ------------------------- */
+
+static SECURITY_STATUS
+try_acquire (const char *principal, ULONG use, void *auth, CredHandle *cred)
+{
+  SECURITY_STATUS status = AcquireCredentialsHandleA ((SEC_CHAR *) principal,
+                                                      (SEC_CHAR *) UNISP_NAME_A, use, NULL,
+                                                      auth, NULL, NULL, cred, NULL);
+
+  if (status == SEC_E_OK && cred != NULL)
+    FreeCredentialsHandle (cred);
+  return status;
+}
+
+/* Wine's testAcquireSecurityContext on Windows 10:
+ * - no package: SEC_E_SECPKG_NOT_FOUND;
+ * - no direction, or BOTH / INBOUND with no credential and no handle:
+ *   SEC_E_NO_CREDENTIALS; INBOUND with no credential: SEC_E_NO_CREDENTIALS;
+ * - grbitEnabledProtocols of only the other direction's versions:
+ *   SEC_E_ALGORITHM_MISMATCH (the right direction's: SEC_E_OK);
+ * - SCHANNEL_CRED with dwVersion 0, SCH_CRED_V1 or SCH_CRED_V2:
+ *   SEC_E_UNKNOWN_CREDENTIALS; SCHANNEL_CRED_VERSION and
+ *   SCH_CREDENTIALS_VERSION with nothing else set: SEC_E_OK;
+ * - certificates Windows cannot use: SEC_E_UNKNOWN_CREDENTIALS;
+ * - DTLS (sspid has none, Wine's test skips on SEC_E_ALGORITHM_MISMATCH)
+ *   and DTLS mixed with TLS: SEC_E_ALGORITHM_MISMATCH.
+ * sspid differs on purpose where Windows accepts a server credential
+ * without a certificate (SCHANNEL_CRED with no cCreds, INBOUND): an
+ * inbound credential names a configured one, so that is
+ * SEC_E_NO_CREDENTIALS; and it never takes a certificate from the caller,
+ * so any cCreds is SEC_E_UNKNOWN_CREDENTIALS, the answer Windows gives to
+ * certificates it cannot use. */
+START_TEST (test_acquire_status_codes)
+{
+  SCHANNEL_CRED sc;
+  SCH_CREDENTIALS sch;
+  CredHandle cred;
+  CERT_CONTEXT fake_cert = { 0 };
+  PCCERT_CONTEXT certs[1] = { &fake_cert };
+
+  ck_assert_int_eq (AcquireCredentialsHandleA (NULL, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL),
+                    SEC_E_SECPKG_NOT_FOUND);
+  ck_assert_int_eq (try_acquire (NULL, 0, NULL, NULL), SEC_E_NO_CREDENTIALS);
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_BOTH, NULL, NULL), SEC_E_NO_CREDENTIALS);
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_INBOUND, NULL, NULL), SEC_E_NO_CREDENTIALS);
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, NULL, &cred), SEC_E_OK);
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_INBOUND, NULL, &cred), SEC_E_NO_CREDENTIALS);
+
+  memset (&sc, 0, sizeof sc);
+  sc.dwVersion = SCHANNEL_CRED_VERSION;
+  sc.grbitEnabledProtocols = SP_PROT_TLS1_X_SERVER;
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sc, &cred),
+                    SEC_E_ALGORITHM_MISMATCH);
+  ck_assert_int_eq (try_acquire ("server", SECPKG_CRED_INBOUND, &sc, &cred), SEC_E_OK);
+  sc.grbitEnabledProtocols = SP_PROT_TLS1_X_CLIENT;
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sc, &cred), SEC_E_OK);
+  ck_assert_int_eq (try_acquire ("server", SECPKG_CRED_INBOUND, &sc, &cred),
+                    SEC_E_ALGORITHM_MISMATCH);
+  sc.grbitEnabledProtocols = SP_PROT_DTLS1_X_CLIENT;
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sc, &cred),
+                    SEC_E_ALGORITHM_MISMATCH);
+  sc.grbitEnabledProtocols = SP_PROT_DTLS1_X_CLIENT | SP_PROT_TLS1_2_CLIENT;
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sc, &cred),
+                    SEC_E_ALGORITHM_MISMATCH);
+
+  memset (&sc, 0, sizeof sc);
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sc, NULL),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  ck_assert_int_eq (try_acquire ("server", SECPKG_CRED_INBOUND, &sc, NULL),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  sc.dwVersion = SCH_CRED_V1;
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sc, &cred),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  sc.dwVersion = SCH_CRED_V2;
+  ck_assert_int_eq (try_acquire ("server", SECPKG_CRED_INBOUND, &sc, &cred),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  sc.dwVersion = SCHANNEL_CRED_VERSION;
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sc, &cred), SEC_E_OK);
+  /* sspid: an inbound credential needs a principal (Windows: SEC_E_OK). */
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_INBOUND, &sc, &cred), SEC_E_NO_CREDENTIALS);
+  ck_assert_int_eq (try_acquire ("server", SECPKG_CRED_INBOUND, &sc, &cred), SEC_E_OK);
+
+  sc.cCreds = 1;
+  sc.paCred = certs;
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sc, NULL),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  ck_assert_int_eq (try_acquire ("server", SECPKG_CRED_INBOUND, &sc, NULL),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+
+  memset (&sch, 0, sizeof sch);
+  sch.dwVersion = SCH_CREDENTIALS_VERSION;
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sch, &cred), SEC_E_OK);
+  sch.cCreds = 1;
+  sch.paCred = certs;
+  ck_assert_int_eq (try_acquire (NULL, SECPKG_CRED_OUTBOUND, &sch, &cred),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+}
+END_TEST
+
 static Suite *
 winbeh_suite (void)
 {
@@ -217,6 +582,20 @@ winbeh_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_cipher_info_tls12_rsa);
   tcase_add_test (tc, test_cipher_info_tls13_ecdsa);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("handshake-steps");
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_incomplete_leaves_outputs);
+  tcase_add_test (tc, test_incomplete_first_accept);
+  tcase_add_test (tc, test_failed_first_call_no_context);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("credentials");
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_acquire_status_codes);
   suite_add_tcase (s, tc);
   return s;
 }
