@@ -490,6 +490,35 @@ established_step (SspidTls *tls, SspidTlsStep *step)
   step->token = sspid_tls_take_output (tls);
 }
 
+/* A step in the middle of a handshake that a control token ended, as
+ * Windows answers it (Wine's schannel test): each SCHANNEL_SHUTDOWN or
+ * SCHANNEL_ALERT gives its alert record (in the clear: there are no keys
+ * yet), a step with no input in between SEC_E_INCOMPLETE_MESSAGE; what the
+ * peer sends afterwards is not read. */
+static void
+abandoned_handshake_step (SspidTls *tls, gsize input_len, SspidTlsStep *step)
+{
+  int ret;
+
+  if (tls->alert_pending)
+    {
+      tls->alert_pending = FALSE;
+      ret = gnutls_alert_send (tls->session, tls->alert_level, tls->alert_description);
+      if (ret < 0 && ret != GNUTLS_E_AGAIN)
+        g_debug ("sending alert %d: %s", tls->alert_description, gnutls_strerror (ret));
+      tls->closed = TRUE;
+      step->status = SEC_E_OK;
+      step->token = sspid_tls_take_output (tls);
+    }
+  else if (input_len == 0)
+    {
+      step->status = SEC_E_INCOMPLETE_MESSAGE;
+      step->missing = RECORD_HEADER_SIZE;
+    }
+  else
+    step->status = SEC_E_CONTEXT_EXPIRED;
+}
+
 void
 sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
                 SspidTlsStep *step)
@@ -522,13 +551,9 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       step->expiry = peer_expiry (tls);
       goto out;
     case STATE_HANDSHAKE:
-      if (tls->alert_pending)
+      if (tls->alert_pending || tls->closed)
         {
-          /* Shutting down before the handshake ended: the alert goes out in
-           * the clear and the context is done. */
-          established_step (tls, step);
-          tls->state = STATE_FAILED;
-          tls->failure = SEC_E_CONTEXT_EXPIRED;
+          abandoned_handshake_step (tls, input_len, step);
           goto out;
         }
       break;

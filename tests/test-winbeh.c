@@ -571,6 +571,140 @@ START_TEST (test_acquire_status_codes)
 }
 END_TEST
 
+/* ---- 4. records and control tokens -------------------------------------- */
+
+/* Wine's test_communication on Windows 10, DecryptMessage's shapes: three
+ * buffers, four with no DATA, two DATA, and [DATA, EXTRA, EMPTY, EMPTY]
+ * (too few EMPTY) are SEC_E_INVALID_TOKEN; a DATA buffer holding all but
+ * the 5 header bytes' worth of a record gives SEC_E_INCOMPLETE_MESSAGE
+ * and the DATA buffer itself becomes SECBUFFER_MISSING with cbBuffer 5. */
+START_TEST (test_decrypt_shapes)
+{
+  g_autoptr(GByteArray) wire = g_byte_array_new ();
+  g_autofree guint8 *copy = NULL;
+  SecBuffer b[4];
+  SecBufferDesc desc = { SECBUFFER_VERSION, 4, b };
+  ULONG body;
+  SyncPair p;
+
+  handshake (&p, "rsa", SP_PROT_TLS1_2_CLIENT);
+  sp_seal (&p.cctx, "hello", 5, wire);
+  copy = g_memdup2 (wire->data, wire->len);
+  body = ((ULONG) copy[3] << 8) | copy[4];
+
+  for (int i = 0; i < 4; i++)
+    b[i] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+  b[0] = (SecBuffer) { wire->len, SECBUFFER_EMPTY, copy };
+  desc.cBuffers = 3;
+  ck_assert_int_eq (DecryptMessage (&p.sctx, &desc, 0, NULL), SEC_E_INVALID_TOKEN);
+  desc.cBuffers = 4;
+  ck_assert_int_eq (DecryptMessage (&p.sctx, &desc, 0, NULL), SEC_E_INVALID_TOKEN);
+  b[0].BufferType = SECBUFFER_DATA;
+  b[1] = (SecBuffer) { wire->len, SECBUFFER_DATA, copy };
+  ck_assert_int_eq (DecryptMessage (&p.sctx, &desc, 0, NULL), SEC_E_INVALID_TOKEN);
+  b[1] = (SecBuffer) { 0, SECBUFFER_EXTRA, NULL };
+  ck_assert_int_eq (DecryptMessage (&p.sctx, &desc, 0, NULL), SEC_E_INVALID_TOKEN);
+
+  b[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+  b[0].cbBuffer = body;
+  ck_assert_int_eq (DecryptMessage (&p.sctx, &desc, 0, NULL), SEC_E_INCOMPLETE_MESSAGE);
+  ck_assert_uint_eq (b[0].BufferType, SECBUFFER_MISSING);
+  ck_assert_uint_eq (b[0].cbBuffer, 5);
+
+  /* None of that used the record: it still opens. */
+  ck_assert_int_eq (sp_open (&p.sctx, wire, NULL), SEC_E_OK);
+  sync_pair_clear (&p);
+}
+END_TEST
+
+/* Wine's test_connection_shutdown on Windows 10, after a client's first
+ * step: ApplyControlToken with two buffers (a second TOKEN or EMPTY),
+ * a SECBUFFER_ALERT or SECBUFFER_DATA buffer is SEC_E_INVALID_TOKEN;
+ * SCHANNEL_RENEGOTIATE and a 2-byte token SEC_E_UNSUPPORTED_FUNCTION; no
+ * handle SEC_E_INVALID_HANDLE; no descriptor SEC_E_INTERNAL_ERROR; a
+ * SCHANNEL_SHUTDOWN token of 5 bytes SEC_E_OK, twice too. */
+START_TEST (test_control_token_checks)
+{
+  HalfShake h;
+  DWORD token[2] = { SCHANNEL_SHUTDOWN, 0 };
+  SecBuffer b[2] = { { sizeof (DWORD), SECBUFFER_TOKEN, token },
+                     { sizeof (DWORD), SECBUFFER_TOKEN, token } };
+  SecBufferDesc desc = { SECBUFFER_VERSION, 2, b };
+
+  half_shake (&h);
+  ck_assert_int_eq (ApplyControlToken (&h.cctx, &desc), SEC_E_INVALID_TOKEN);
+  b[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+  ck_assert_int_eq (ApplyControlToken (&h.cctx, &desc), SEC_E_INVALID_TOKEN);
+  desc.cBuffers = 1;
+  token[0] = SCHANNEL_RENEGOTIATE;
+  ck_assert_int_eq (ApplyControlToken (&h.cctx, &desc), SEC_E_UNSUPPORTED_FUNCTION);
+  ck_assert_int_eq (ApplyControlToken (NULL, &desc), SEC_E_INVALID_HANDLE);
+  ck_assert_int_eq (ApplyControlToken (&h.cctx, NULL), SEC_E_INTERNAL_ERROR);
+  token[0] = SCHANNEL_SHUTDOWN;
+  b[0].BufferType = SECBUFFER_ALERT;
+  ck_assert_int_eq (ApplyControlToken (&h.cctx, &desc), SEC_E_INVALID_TOKEN);
+  b[0].BufferType = SECBUFFER_DATA;
+  ck_assert_int_eq (ApplyControlToken (&h.cctx, &desc), SEC_E_INVALID_TOKEN);
+  b[0].BufferType = SECBUFFER_TOKEN;
+  b[0].cbBuffer = 2;
+  ck_assert_int_eq (ApplyControlToken (&h.cctx, &desc), SEC_E_UNSUPPORTED_FUNCTION);
+  b[0].cbBuffer = sizeof (DWORD) + 1;
+  ck_assert_int_eq (ApplyControlToken (&h.cctx, &desc), SEC_E_OK);
+  ck_assert_int_eq (ApplyControlToken (&h.cctx, &desc), SEC_E_OK);
+  half_shake_clear (&h);
+}
+END_TEST
+
+/* One client step with no input after a control token: SEC_E_OK,
+ * *phNewContext the same context, and the alert record (plaintext before
+ * the keys exist): content type 21, length 2, then @level, @description. */
+static void
+assert_alert_step (HalfShake *h, guint8 level, guint8 description)
+{
+  guint8 out_mem[1000];
+  SecBuffer out = { sizeof out_mem, SECBUFFER_TOKEN, out_mem };
+  SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
+  CtxtHandle ctx2 = { DEAD, DEAD };
+  ULONG attrs;
+
+  ck_assert_int_eq (InitializeSecurityContextA (&h->ccred, &h->cctx, NULL, 0, 0, 0, NULL, 0,
+                                                &ctx2, &out_d, &attrs, NULL),
+                    SEC_E_OK);
+  ck_assert_uint_eq (ctx2.dwLower, h->cctx.dwLower);
+  ck_assert_uint_eq (ctx2.dwUpper, h->cctx.dwUpper);
+  ck_assert_uint_eq (out.cbBuffer, 7);
+  ck_assert_uint_eq (out_mem[0], 21);
+  ck_assert_uint_eq (out_mem[1], 3);
+  ck_assert_uint_eq (out_mem[3], 0);
+  ck_assert_uint_eq (out_mem[4], 2);
+  ck_assert_uint_eq (out_mem[5], level);
+  ck_assert_uint_eq (out_mem[6], description);
+}
+
+/* Wine's test_connection_shutdown, what ISC returns around control
+ * tokens in the middle of a handshake: after SCHANNEL_SHUTDOWN, SEC_E_OK
+ * with the close_notify record (15 03 xx 00 02 01 00); then, with nothing
+ * pending and no input, SEC_E_INCOMPLETE_MESSAGE that leaves the output
+ * and *phNewContext alone; a second SHUTDOWN gives close_notify again; an
+ * ALERT token after it (fatal bad_certificate) gives that alert
+ * (15 03 xx 00 02 02 2a). */
+START_TEST (test_alerts_after_shutdown)
+{
+  HalfShake h;
+
+  half_shake (&h);
+  ck_assert_int_eq (sp_control (&h.cctx, SCHANNEL_SHUTDOWN, 0, 0), SEC_E_OK);
+  assert_alert_step (&h, 1, 0);
+  assert_incomplete_untouched (&h, NULL);
+  ck_assert_int_eq (sp_control (&h.cctx, SCHANNEL_SHUTDOWN, 0, 0), SEC_E_OK);
+  assert_alert_step (&h, 1, 0);
+  ck_assert_int_eq (sp_control (&h.cctx, SCHANNEL_ALERT, TLS1_ALERT_FATAL,
+                                TLS1_ALERT_BAD_CERTIFICATE), SEC_E_OK);
+  assert_alert_step (&h, 2, 42);
+  half_shake_clear (&h);
+}
+END_TEST
+
 static Suite *
 winbeh_suite (void)
 {
@@ -596,6 +730,14 @@ winbeh_suite (void)
   tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_acquire_status_codes);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("records-control");
+  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_test (tc, test_decrypt_shapes);
+  tcase_add_test (tc, test_control_token_checks);
+  tcase_add_test (tc, test_alerts_after_shutdown);
   suite_add_tcase (s, tc);
   return s;
 }
