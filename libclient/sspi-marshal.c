@@ -225,6 +225,9 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
   r->out.handle = credential;
   r->out.expiry = expiry;
   r->out.protocols = credential_protocols (enabled, r->credential_use);
+  /* Interned: the answer outlives the request (async), and a program
+   * names few credentials. */
+  r->out.principal = *r->principal != '\0' ? g_quark_from_string (r->principal) : 0;
   return SEC_E_OK;
 }
 
@@ -675,6 +678,7 @@ sspi_outputs_write (const SspiOutputs *o, guint generation,
           sspi_handle_pack (o->handle, SSPI_HANDLE_CREDENTIAL, step->handle,
                             generation);
           sspi_cache_set_protocols (step->handle, generation, o->protocols);
+          sspi_cache_set_principal (step->handle, generation, o->principal);
         }
       if (o->expiry != NULL)
         sspi_timestamp_from_unix (o->expiry, step->expiry);

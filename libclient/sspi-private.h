@@ -130,6 +130,7 @@ typedef struct {
   TimeStamp      *expiry;
   ULONG           context_req; /* for *_REQ_ALLOCATE_MEMORY */
   guint32         protocols;   /* acquire: the SP_PROT_* the credential has */
+  GQuark          principal;   /* acquire: its name, interned; 0 if none */
   guint64         released;    /* delete / free: the handle let go of */
 } SspiOutputs;
 
@@ -263,6 +264,10 @@ gboolean sspi_cache_get_protocols (guint64 credential, guint generation,
                                    guint32 *protocols);
 void     sspi_cache_set_sizes (guint64 context, guint generation,
                                const SecPkgContext_StreamSizes *sizes);
+/* The name a credential was acquired with (interned, never freed; 0 for an
+ * anonymous one).  get: FALSE if the credential is not known. */
+void     sspi_cache_set_principal (guint64 credential, guint generation, GQuark principal);
+gboolean sspi_cache_get_principal (guint64 credential, guint generation, GQuark *principal);
 gboolean sspi_cache_get_sizes (guint64 context, guint generation,
                                SecPkgContext_StreamSizes *sizes);
 void     sspi_cache_forget (SspiHandleKind kind, guint64 handle);

@@ -571,6 +571,38 @@ START_TEST (test_acquire_status_codes)
 }
 END_TEST
 
+/* Wine's test_cread_attrs and testAcquireSecurityContext on Windows 10:
+ * SECPKG_CRED_ATTR_NAMES of a client credential without a certificate is
+ * SEC_E_NO_CREDENTIALS, SECPKG_ATTR_SUPPORTED_PROTOCOLS with no buffer
+ * SEC_E_INTERNAL_ERROR.  A named credential answers with its name, which
+ * sspid takes from its configuration (Windows: from the certificate). */
+START_TEST (test_credential_names)
+{
+  CredHandle anon = acquire (NULL, SECPKG_CRED_OUTBOUND);
+  CredHandle named = acquire ("server", SECPKG_CRED_INBOUND);
+  SecPkgCredentials_NamesA names = { (SEC_CHAR *) "junk" };
+  SecPkgCredentials_NamesW wnames;
+
+  ck_assert_int_eq (QueryCredentialsAttributesA (&anon, SECPKG_CRED_ATTR_NAMES, &names),
+                    SEC_E_NO_CREDENTIALS);
+  ck_assert_int_eq (QueryCredentialsAttributesW (&anon, SECPKG_CRED_ATTR_NAMES, &wnames),
+                    SEC_E_NO_CREDENTIALS);
+  ck_assert_int_eq (QueryCredentialsAttributesA (&anon, SECPKG_ATTR_SUPPORTED_PROTOCOLS, NULL),
+                    SEC_E_INTERNAL_ERROR);
+
+  ck_assert_int_eq (QueryCredentialsAttributesA (&named, SECPKG_CRED_ATTR_NAMES, &names),
+                    SEC_E_OK);
+  ck_assert_str_eq (names.sUserName, "server");
+  ck_assert_int_eq (FreeContextBuffer (names.sUserName), SEC_E_OK);
+  ck_assert_int_eq (QueryCredentialsAttributesW (&named, SECPKG_CRED_ATTR_NAMES, &wnames),
+                    SEC_E_OK);
+  ck_assert_wide_eq (wnames.sUserName, "server");
+  ck_assert_int_eq (FreeContextBuffer (wnames.sUserName), SEC_E_OK);
+  FreeCredentialsHandle (&anon);
+  FreeCredentialsHandle (&named);
+}
+END_TEST
+
 /* ---- 4. records and control tokens -------------------------------------- */
 
 /* Wine's test_communication on Windows 10, DecryptMessage's shapes: three
@@ -730,6 +762,7 @@ winbeh_suite (void)
   tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_acquire_status_codes);
+  tcase_add_test (tc, test_credential_names);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("records-control");
