@@ -139,9 +139,9 @@ parse_auth_data (const void *auth_data, GVariant **out, guint32 *enabled_out)
 }
 
 /* What QueryCredentialsAttributes(SECPKG_ATTR_SUPPORTED_PROTOCOLS) says for
- * a credential: the versions @enabled turns on (either direction's bit
- * turns a version on, as in the daemon; 0 means its default, TLS 1.2 and
- * 1.3), in the direction(s) of @use. */
+ * a credential: the bits of @enabled for the direction(s) of @use (only a
+ * direction's own bit turns a version on for it, as in the daemon; 0 means
+ * its default, TLS 1.2 and 1.3). */
 static guint32
 credential_protocols (guint32 enabled, guint32 use)
 {
@@ -157,12 +157,10 @@ credential_protocols (guint32 enabled, guint32 use)
     enabled = SUPPORTED_PROTOCOLS;
   for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
     {
-      if ((enabled & (versions[i].client | versions[i].server)) == 0)
-        continue;
       if (use & SECPKG_CRED_OUTBOUND)
-        protocols |= versions[i].client;
+        protocols |= enabled & versions[i].client;
       if (use & SECPKG_CRED_INBOUND)
-        protocols |= versions[i].server;
+        protocols |= enabled & versions[i].server;
     }
   return protocols;
 }
@@ -337,6 +335,19 @@ parse_input (SspiRequest *r, const SecBufferDesc *input)
   return SEC_E_OK;
 }
 
+/* Where the output token goes: the first SECBUFFER_TOKEN of pOutput, or,
+ * when the package allocates, its first SECBUFFER_EMPTY (curl's Schannel
+ * backend passes a lone EMPTY buffer; Windows turns it into the token). */
+static SecBuffer *
+output_token_buffer (const SecBufferDesc *output, ULONG context_req)
+{
+  SecBuffer *buf = sspi_buffer_find (output, SECBUFFER_TOKEN);
+
+  if (buf == NULL && (context_req & ISC_REQ_ALLOCATE_MEMORY))
+    buf = sspi_buffer_find (output, SECBUFFER_EMPTY);
+  return buf;
+}
+
 /* The part of ISC and ASC that is the same. */
 static SECURITY_STATUS
 init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
@@ -371,7 +382,7 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
     return SEC_E_INVALID_PARAMETER;
   if (output == NULL || (output->cBuffers > 0 && output->pBuffers == NULL))
     return SEC_E_INVALID_PARAMETER;
-  if (sspi_buffer_find (output, SECBUFFER_TOKEN) == NULL)
+  if (output_token_buffer (output, context_req) == NULL)
     return SEC_E_INVALID_TOKEN;
   status = parse_input (r, input);
   if (status != SEC_E_OK)
@@ -566,7 +577,7 @@ static SECURITY_STATUS
 write_token (const SspiOutputs *o, const SspiStep *step, guint32 *attributes)
 {
   gboolean allocate = (o->context_req & ISC_REQ_ALLOCATE_MEMORY) != 0;
-  SecBuffer *buf = sspi_buffer_find (o->output, SECBUFFER_TOKEN);
+  SecBuffer *buf = output_token_buffer (o->output, o->context_req);
   gsize len = 0;
   const void *data = NULL;
   void *copy;
@@ -579,7 +590,6 @@ write_token (const SspiOutputs *o, const SspiStep *step, guint32 *attributes)
     data = g_variant_get_fixed_array (step->token, &len, 1);
   if (buf == NULL)
     return len == 0 ? step->status : worse (step->status, SEC_E_INVALID_TOKEN);
-
   if (len == 0)
     {
       buf->cbBuffer = 0;
@@ -596,6 +606,8 @@ write_token (const SspiOutputs *o, const SspiStep *step, guint32 *attributes)
       if (copy == NULL)
         return worse (step->status, SEC_E_INSUFFICIENT_MEMORY);
       memcpy (copy, data, len);
+      /* An EMPTY buffer we allocated into is now the token (Windows). */
+      buf->BufferType = SECBUFFER_TOKEN | (buf->BufferType & SECBUFFER_ATTRMASK);
       return step->status;
     }
   if (buf->cbBuffer == 0 || buf->pvBuffer == NULL)
@@ -634,10 +646,46 @@ write_extra_missing (const SspiOutputs *o, const SspiStep *step)
     }
 }
 
+/* The request flags Schannel answers with the same bit when asked
+ * (USE_SUPPLIED_CREDS -> USED_SUPPLIED_CREDS ...), and the attributes every
+ * TLS stream context has, which it reports whether asked for or not. */
+#define ISC_ECHOED (ISC_REQ_MUTUAL_AUTH | ISC_REQ_USE_SUPPLIED_CREDS | \
+                    ISC_REQ_CONNECTION | ISC_REQ_EXTENDED_ERROR | \
+                    ISC_REQ_MANUAL_CRED_VALIDATION)
+#define ASC_ECHOED (ASC_REQ_MUTUAL_AUTH | ASC_REQ_CONNECTION | \
+                    ASC_REQ_EXTENDED_ERROR)
+#define ISC_STREAM_ATTRS (ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT | \
+                          ISC_RET_CONFIDENTIALITY | ISC_RET_STREAM)
+#define ASC_STREAM_ATTRS (ASC_RET_REPLAY_DETECT | ASC_RET_SEQUENCE_DETECT | \
+                          ASC_RET_CONFIDENTIALITY | ASC_RET_STREAM)
+G_STATIC_ASSERT (ISC_REQ_MUTUAL_AUTH == ISC_RET_MUTUAL_AUTH);
+G_STATIC_ASSERT (ISC_REQ_USE_SUPPLIED_CREDS == ISC_RET_USED_SUPPLIED_CREDS);
+G_STATIC_ASSERT (ISC_REQ_CONNECTION == ISC_RET_CONNECTION);
+G_STATIC_ASSERT (ISC_REQ_EXTENDED_ERROR == ISC_RET_EXTENDED_ERROR);
+G_STATIC_ASSERT (ISC_REQ_MANUAL_CRED_VALIDATION == ISC_RET_MANUAL_CRED_VALIDATION);
+G_STATIC_ASSERT (ASC_REQ_MUTUAL_AUTH == ASC_RET_MUTUAL_AUTH);
+G_STATIC_ASSERT (ASC_REQ_CONNECTION == ASC_RET_CONNECTION);
+G_STATIC_ASSERT (ASC_REQ_EXTENDED_ERROR == ASC_RET_EXTENDED_ERROR);
+
+/* *pfContextAttr as Windows fills it: on a successful step, the stream
+ * attributes plus what this call asked for, and nothing it did not ask
+ * for (callers such as curl compare the two exactly; a credential's
+ * SCH_CRED_MANUAL_CRED_VALIDATION does not show).  Otherwise what the
+ * daemon said (nothing, for a failure).  ALLOCATED_MEMORY is write_token's. */
+static guint32
+returned_attributes (const SspiOutputs *o, const SspiStep *step)
+{
+  if (step->status != SEC_E_OK && step->status != SEC_I_CONTINUE_NEEDED)
+    return step->attributes;
+  if (o->kind == SSPI_CALL_INITIALIZE_CONTEXT)
+    return ISC_STREAM_ATTRS | (o->context_req & ISC_ECHOED);
+  return ASC_STREAM_ATTRS | (o->context_req & ASC_ECHOED);
+}
+
 static SECURITY_STATUS
 write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
 {
-  guint32 attributes = step->attributes;
+  guint32 attributes = returned_attributes (o, step);
   SECURITY_STATUS status;
 
   /* Windows leaves the output buffers and *phNewContext as they were when

@@ -127,6 +127,19 @@ acquire_params (const char *principal, guint32 use)
                         g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
 }
 
+/* With SCH_CREDENTIALS-like choices: protocol mask and SCH_CRED_* flags. */
+static GVariant *
+acquire_params_with (const char *principal, guint32 use, guint32 protocols, guint32 flags)
+{
+  GVariantDict auth;
+
+  g_variant_dict_init (&auth, NULL);
+  g_variant_dict_insert (&auth, "enabled-protocols", "u", protocols);
+  g_variant_dict_insert (&auth, "flags", "u", flags);
+  return g_variant_new ("(tssu@a{sv})", (guint64) 1, principal, SCHANNEL_NAME_A, use,
+                        g_variant_dict_end (&auth));
+}
+
 static GVariant *
 isc_params (guint64 cred, guint64 ctx, const char *target, const guint8 *in, gsize len)
 {
@@ -145,16 +158,26 @@ asc_params (guint64 cred, guint64 ctx, const guint8 *in, gsize len)
 }
 
 static guint64
-acquire_ok (GDBusConnection *conn, const char *principal, guint32 use)
+acquire_ok_with (GDBusConnection *conn, GVariant *params)
 {
-  g_autoptr(GVariant) reply = call (conn, "AcquireCredentialsHandle",
-                                    acquire_params (principal, use));
+  /* Kept for the error message: GDBus takes its own reference of a
+   * parameter that is not floating. */
+  g_autoptr(GVariant) owned = g_variant_ref_sink (params);
+  g_autoptr(GVariant) reply = call (conn, "AcquireCredentialsHandle", owned);
+  const char *principal;
   guint64 handle;
 
+  g_variant_get_child (owned, 1, "&s", &principal);
   if (status_of (reply) != (guint32) SEC_E_OK)
     die ("acquire %s: 0x%08x", principal, status_of (reply));
   g_variant_get_child (reply, 1, "t", &handle);
   return handle;
+}
+
+static guint64
+acquire_ok (GDBusConnection *conn, const char *principal, guint32 use)
+{
+  return acquire_ok_with (conn, acquire_params (principal, use));
 }
 
 static void
@@ -225,6 +248,40 @@ credential_names (GDBusConnection *conn)
   return g_strdup (*names != '\0' ? names : "-");
 }
 
+/* Introspection is paced per user (every uid but root): with 300
+ * contexts each ListContexts reports the 256 oldest and costs 257 of the
+ * 4000 a burst may spend, so 40 in a row cannot all be served. */
+static void
+report_introspection_pace (GDBusConnection *conn)
+{
+  guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
+  guint served = 0, limited = 0;
+  gsize most = 0;
+
+  for (guint i = 0; i < 300; i++)
+    g_variant_unref (call (conn, "InitializeSecurityContext",
+                           isc_params (cred, 0, "localhost", NULL, 0)));
+  for (guint i = 0; i < 40; i++)
+    {
+      g_autofree char *error_name = NULL;
+      g_autoptr(GVariant) reply = try_call (conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH,
+                                            SSPID_INTERFACE, "ListContexts", NULL, &error_name);
+
+      if (reply != NULL)
+        {
+          g_autoptr(GVariant) list = g_variant_get_child_value (reply, 0);
+
+          most = MAX (most, g_variant_n_children (list));
+          served++;
+        }
+      else if (g_strcmp0 (error_name, SSPID_ERROR_LIMIT) == 0)
+        limited++;
+      else
+        die ("ListContexts: %s", error_name);
+    }
+  report ("introspection served=%u limited=%u most=%" G_GSIZE_FORMAT, served, limited, most);
+}
+
 static int
 mode_nobody (const char *address, guint64 cred, guint64 ctx)
 {
@@ -280,6 +337,7 @@ mode_nobody (const char *address, guint64 cred, guint64 ctx)
   owned = try_call (conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, "org.sspid1.NotAnInterface",
                     "Hello", NULL, &error_name);
   report ("other-interface %s", owned != NULL ? "delivered" : error_name);
+  report_introspection_pace (conn);
   return 0;
 }
 
@@ -529,6 +587,17 @@ session_is_resumed (Session *s)
   return resumed;
 }
 
+/* Says "TAG WHAT" and waits for the parent's go-ahead (a line on stdin). */
+static void
+pause_for_parent (const char *tag, const char *what)
+{
+  char line[64];
+
+  report ("%s %s", tag, what);
+  if (fgets (line, sizeof line, stdin) == NULL)
+    die ("stdin closed while waiting after \"%s %s\"", tag, what);
+}
+
 /* close_notify, then the context goes. */
 static void
 session_close (Session *s)
@@ -564,22 +633,24 @@ tcp_socket (guint16 port, gboolean listen_on)
   return fd;
 }
 
-/* Kept until exit: the parent finds it in our memory, which proves the
+/* Kept until exit: the parent finds them in our memory, which proves the
  * memory scan sees what this process handled. */
-static GBytes *last_plaintext;
+static GPtrArray *plaintexts;
 
-/* Receives the peer's plaintext into last_plaintext and reports its
- * first line as "TAG got LINE": both session directions end this way. */
+/* Receives the peer's plaintext into plaintexts and reports its first
+ * line as "TAG got LINE": both session directions end this way. */
 static void
 receive_and_report (Session *s, const char *tag)
 {
   gsize n = 0;
   const char *data;
   const char *nl;
+  GBytes *plaintext = session_receive (s);
 
-  g_clear_pointer (&last_plaintext, g_bytes_unref);
-  last_plaintext = session_receive (s);
-  data = g_bytes_get_data (last_plaintext, &n);
+  if (plaintexts == NULL)
+    plaintexts = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_ptr_array_add (plaintexts, plaintext);
+  data = g_bytes_get_data (plaintext, &n);
   nl = data != NULL ? memchr (data, '\n', n) : NULL;
   /* The plaintext is bytes, not a string: no NUL to stop at. */
   report ("%s got %.*s", tag, (int) (nl != NULL ? (gsize) (nl - data) : n), data != NULL ? data : "");
@@ -596,6 +667,7 @@ client_session (GDBusConnection *conn, guint64 cred, guint16 port, const char *t
   session_send (&s, text);
   receive_and_report (&s, tag);
   session_close (&s);
+  pause_for_parent (tag, "deleted");
 }
 
 static void
@@ -615,28 +687,48 @@ server_session (GDBusConnection *conn, guint64 cred, const char *tag)
   close (listener);
 
   session_handshake (&s, cred, NULL);
+  report ("%s resumed=%d", tag, session_is_resumed (&s));
   report ("%s established", tag);
   session_send (&s, "from-daemon\n");
   receive_and_report (&s, tag);
+  /* The parent looks at the daemon while the session is alive, and again
+   * once its context is gone. */
+  pause_for_parent (tag, "open");
   session_close (&s);
+  pause_for_parent (tag, "deleted");
 }
 
 static int
-mode_secrets (const char *address, guint16 port)
+mode_secrets (const char *address, guint16 port, const char *marker)
 {
   g_autoptr(GDBusConnection) conn = open_bus (address);
   guint64 client = acquire_ok (conn, "client", SECPKG_CRED_OUTBOUND);
   guint64 server = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
+  /* TLS 1.2 and no session kept for resumption: once the context is
+   * deleted, nothing of it may stay in the daemon. */
+  guint64 client12 = acquire_ok_with (conn, acquire_params_with ("client", SECPKG_CRED_OUTBOUND,
+                                                                 SP_PROT_TLS1_2_CLIENT,
+                                                                 SCH_CRED_DISABLE_RECONNECTS));
+  /* A context that lives on, named by @marker: the parent must find the
+   * name in the daemon's memory, which proves it searched the right
+   * process.  Opened first, so that no allocation of its own after the
+   * sessions reuses (and so overwrites) what they left behind. */
+  g_autoptr(GVariant) held = call (conn, "InitializeSecurityContext",
+                                   isc_params (client, 0, marker, NULL, 0));
   char line[64];
 
+  if (status_of (held) != (guint32) SEC_I_CONTINUE_NEEDED)
+    die ("held context: 0x%08x", status_of (held));
   client_session (conn, client, port, "s1");
   client_session (conn, client, port, "s2");
   server_session (conn, server, "s3");
+  client_session (conn, client12, port, "s4");
+  server_session (conn, server, "s5");
   report ("pid %d", (int) getpid ());
   report ("done");
   while (fgets (line, sizeof line, stdin) != NULL)
     ;
-  g_clear_pointer (&last_plaintext, g_bytes_unref);
+  g_clear_pointer (&plaintexts, g_ptr_array_unref);
   return 0;
 }
 
@@ -979,7 +1071,7 @@ security_client_main (int argc, char **argv)
     return mode_hold (argv[3], (guint) parse_u64 (argv[4]));
   if (g_str_equal (mode, "flood") && argc == 6)
     return mode_flood (argv[3], (guint) parse_u64 (argv[4]), (guint) parse_u64 (argv[5]));
-  if (g_str_equal (mode, "secrets") && argc == 5)
-    return mode_secrets (argv[3], (guint16) parse_u64 (argv[4]));
+  if (g_str_equal (mode, "secrets") && argc == 6)
+    return mode_secrets (argv[3], (guint16) parse_u64 (argv[4]), argv[5]);
   die ("usage: %s --child nobody|hold|flood|secrets ARGS...", argv[0]);
 }

@@ -17,11 +17,19 @@
  *   flood ADDR SECONDS BURST  bursts of server first steps, each burst
  *                         sent without waiting, then "flood continue=N
  *                         limit=N other=N bursts=N"
- *   secrets ADDR PORT     TLS sessions through the daemon over TCP: as a
- *                         client of the peer on PORT (twice: the second one
- *                         resumes), then as a server on a port it prints
- *                         ("listening PORT"); keeps the last plaintext it
- *                         received in memory until stdin closes
+ *   secrets ADDR PORT MARKER  TLS sessions through the daemon over TCP: as
+ *                         a client of the peer on PORT (twice: the second
+ *                         one resumes), then as a server on a port it
+ *                         prints ("listening PORT"; it says "s3 open" and
+ *                         waits for a line before closing that one), then
+ *                         once more as a TLS 1.2 client that keeps no
+ *                         session, then as a server again (s5, "s5 open"
+ *                         too); each context is deleted after its
+ *                         close_notify, then it says "sN deleted" and
+ *                         waits for a line.  Before all that it opens one
+ *                         context whose target name is MARKER; it keeps
+ *                         it, and the plaintexts it received, until stdin
+ *                         closes
  */
 #pragma once
 

@@ -192,7 +192,18 @@ START_TEST (test_other_uid)
     ck_assert_str_eq (own, "org.freedesktop.DBus.Error.AccessDenied");
     ck_assert_str_eq (other, "org.freedesktop.DBus.Error.AccessDenied");
   }
+  {
+    g_autofree char *pace = child_expect (c, "introspection ");
+    guint served = 0, limited = 0, most = 0;
+
+    ck_assert_int_eq (sscanf (pace, "served=%u limited=%u most=%u", &served, &limited, &most), 3);
+    ck_assert_uint_eq (most, SSPID_LIST_CONTEXTS_MAX);
+    ck_assert_msg (served >= 10 && limited >= 1, "introspection paced: %s", pace);
+  }
   child_finish (c);
+  /* Root is not paced, and the other user's budget is its own. */
+  for (guint i = 0; i < 20; i++)
+    g_free (credential_names (conn));
 
   /* What the other uid tried did not touch them. */
   assert_state (conn, ctx, "handshake");
