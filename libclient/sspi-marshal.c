@@ -356,6 +356,7 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
            PTimeStamp expiry)
 {
   guint cred_gen = 0, ctx_gen = 0;
+  const SecBuffer *alert;
   SECURITY_STATUS status;
 
   if (context != NULL)
@@ -384,6 +385,11 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
     return SEC_E_INVALID_PARAMETER;
   if (output_token_buffer (output, context_req) == NULL)
     return SEC_E_INVALID_TOKEN;
+  /* Windows: a SECBUFFER_ALERT output with no room, unless the package
+   * may allocate, is SEC_E_INSUFFICIENT_MEMORY (Wine's schannel test). */
+  alert = sspi_buffer_find (output, SECBUFFER_ALERT);
+  if (alert != NULL && alert->cbBuffer == 0 && !(context_req & ISC_REQ_ALLOCATE_MEMORY))
+    return SEC_E_INSUFFICIENT_MEMORY;
   status = parse_input (r, input);
   if (status != SEC_E_OK)
     return status;
@@ -682,6 +688,18 @@ returned_attributes (const SspiOutputs *o, const SspiStep *step)
   return ASC_STREAM_ATTRS | (o->context_req & ASC_ECHOED);
 }
 
+/* A SECBUFFER_ALERT output comes back empty, as Windows returns it when
+ * there is no alert: an alert sspid sends (ISC_REQ_EXTENDED_ERROR) is a
+ * record in the output token. */
+static void
+clear_alert_buffer (const SspiOutputs *o)
+{
+  SecBuffer *alert = sspi_buffer_find (o->output, SECBUFFER_ALERT);
+
+  if (alert != NULL)
+    alert->cbBuffer = 0;
+}
+
 static SECURITY_STATUS
 write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
 {
@@ -697,6 +715,7 @@ write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
       return step->status;
     }
   status = write_token (o, step, &attributes);
+  clear_alert_buffer (o);
   if (o->handle != NULL && sspi_outputs_unclaimed_handle (o, step, status) == 0)
     {
       if (step->handle != 0)

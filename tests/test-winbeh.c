@@ -472,6 +472,56 @@ START_TEST (test_failed_first_call_no_context)
 }
 END_TEST
 
+/* Wine's test_context_output_buffer_size on Windows 10, with a
+ * SECBUFFER_ALERT output beside the token: an ALERT buffer with no room is
+ * SEC_E_INSUFFICIENT_MEMORY without ISC_REQ_ALLOCATE_MEMORY (and no
+ * context); with it, the token is allocated over whatever pvBuffer held;
+ * with room, the step continues and the ALERT buffer comes back empty. */
+START_TEST (test_alert_output_buffer)
+{
+  CredHandle cred = acquire (NULL, SECPKG_CRED_OUTBOUND);
+  guint8 *buf = g_malloc (BUF_SIZE), *buf2 = g_malloc (BUF_SIZE);
+  SecBuffer out[2] = { { BUF_SIZE, SECBUFFER_TOKEN, buf }, { 0, SECBUFFER_ALERT, buf2 } };
+  SecBufferDesc out_d = { SECBUFFER_VERSION, 2, out };
+  CtxtHandle ctx = { DEAD, DEAD };
+  ULONG attrs;
+
+  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                                NULL, 0, &ctx, &out_d, &attrs, NULL),
+                    SEC_E_INSUFFICIENT_MEMORY);
+  ck_assert_uint_eq (ctx.dwLower, DEAD);
+
+  out[0] = (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, (void *) (guintptr) DEAD };
+  out[1] = (SecBuffer) { 0, SECBUFFER_ALERT, NULL };
+  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM |
+                                                ISC_REQ_ALLOCATE_MEMORY, 0, 0, NULL, 0, &ctx,
+                                                &out_d, &attrs, NULL),
+                    SEC_I_CONTINUE_NEEDED);
+  ck_assert_ptr_ne (out[0].pvBuffer, (void *) (guintptr) DEAD);
+  ck_assert_uint_gt (out[0].cbBuffer, 0);
+  ck_assert_uint_eq (out[1].cbBuffer, 0);
+  FreeContextBuffer (out[0].pvBuffer);
+  FreeContextBuffer (out[1].pvBuffer);
+  DeleteSecurityContext (&ctx);
+
+  out[0] = (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, buf };
+  out[1] = (SecBuffer) { BUF_SIZE, SECBUFFER_ALERT, buf2 };
+  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
+                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
+                                                NULL, 0, &ctx, &out_d, &attrs, NULL),
+                    SEC_I_CONTINUE_NEEDED);
+  ck_assert_uint_eq (out[1].BufferType, SECBUFFER_ALERT);
+  ck_assert_uint_eq (out[1].cbBuffer, 0);
+  ck_assert_uint_gt (out[0].cbBuffer, 0);
+  DeleteSecurityContext (&ctx);
+  FreeCredentialsHandle (&cred);
+  g_free (buf);
+  g_free (buf2);
+}
+END_TEST
+
 /* ---- 3. AcquireCredentialsHandle's status codes ------------------------- */
 
 static SECURITY_STATUS
@@ -756,6 +806,7 @@ winbeh_suite (void)
   tcase_add_test (tc, test_incomplete_leaves_outputs);
   tcase_add_test (tc, test_incomplete_first_accept);
   tcase_add_test (tc, test_failed_first_call_no_context);
+  tcase_add_test (tc, test_alert_output_buffer);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("credentials");
