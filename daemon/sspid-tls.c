@@ -510,6 +510,35 @@ established_step (SspidTls *tls, SspidTlsStep *step)
   step->token = sspid_tls_take_output (tls);
 }
 
+/* A step in the middle of a handshake that a control token ended, as
+ * Windows answers it (Wine's schannel test): each SCHANNEL_SHUTDOWN or
+ * SCHANNEL_ALERT gives its alert record (in the clear: there are no keys
+ * yet), a step with no input in between SEC_E_INCOMPLETE_MESSAGE; what the
+ * peer sends afterwards is not read. */
+static void
+abandoned_handshake_step (SspidTls *tls, gsize input_len, SspidTlsStep *step)
+{
+  int ret;
+
+  if (tls->alert_pending)
+    {
+      tls->alert_pending = FALSE;
+      ret = gnutls_alert_send (tls->session, tls->alert_level, tls->alert_description);
+      if (ret < 0 && ret != GNUTLS_E_AGAIN)
+        g_debug ("sending alert %d: %s", tls->alert_description, gnutls_strerror (ret));
+      tls->closed = TRUE;
+      step->status = SEC_E_OK;
+      step->token = sspid_tls_take_output (tls);
+    }
+  else if (input_len == 0)
+    {
+      step->status = SEC_E_INCOMPLETE_MESSAGE;
+      step->missing = RECORD_HEADER_SIZE;
+    }
+  else
+    step->status = SEC_E_CONTEXT_EXPIRED;
+}
+
 void
 sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
                 SspidTlsStep *step)
@@ -546,13 +575,9 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       step->expiry = peer_expiry (tls);
       goto out;
     case STATE_HANDSHAKE:
-      if (tls->alert_pending)
+      if (tls->alert_pending || tls->closed)
         {
-          /* Shutting down before the handshake ended: the alert goes out in
-           * the clear and the context is done. */
-          established_step (tls, step);
-          tls->state = STATE_FAILED;
-          tls->failure = SEC_E_CONTEXT_EXPIRED;
+          abandoned_handshake_step (tls, input_len, step);
           goto out;
         }
       break;
@@ -749,6 +774,55 @@ kx_bits (gnutls_session_t session)
     }
 }
 
+/* The IANA number of the negotiated key exchange group (RFC 8446 4.2.7,
+ * RFC 7919), what Schannel reports as the cipher info's dwKeyType; 0 when
+ * the key exchange used none (RSA key transport). */
+static guint32
+group_number (gnutls_session_t session)
+{
+  switch (gnutls_group_get (session))
+    {
+    case GNUTLS_GROUP_SECP256R1: return 23;
+    case GNUTLS_GROUP_SECP384R1: return 24;
+    case GNUTLS_GROUP_SECP521R1: return 25;
+    case GNUTLS_GROUP_X25519:    return 29;
+    case GNUTLS_GROUP_X448:      return 30;
+    case GNUTLS_GROUP_FFDHE2048: return 256;
+    case GNUTLS_GROUP_FFDHE3072: return 257;
+    case GNUTLS_GROUP_FFDHE4096: return 258;
+    default:                     return 0;
+    }
+}
+
+/* The kind of key the server authenticated with ("RSA", "ECDSA", ...):
+ * from the algorithm of its handshake signature, or, with RSA key
+ * transport (no signature), from the key exchange. */
+static const char *
+server_key_type (gnutls_session_t session)
+{
+  int sign = gnutls_sign_algorithm_get (session);
+  gnutls_kx_algorithm_t kx = gnutls_kx_get (session);
+
+  if (sign > 0)
+    switch (gnutls_sign_get_pk_algorithm ((gnutls_sign_algorithm_t) sign))
+      {
+      case GNUTLS_PK_RSA:
+      case GNUTLS_PK_RSA_PSS:     return "RSA";
+      case GNUTLS_PK_ECDSA:       return "ECDSA";
+      case GNUTLS_PK_EDDSA_ED25519:
+      case GNUTLS_PK_EDDSA_ED448: return "EdDSA";
+      default:                    break;
+      }
+  switch (kx)
+    {
+    case GNUTLS_KX_RSA:
+    case GNUTLS_KX_DHE_RSA:
+    case GNUTLS_KX_ECDHE_RSA:   return "RSA";
+    case GNUTLS_KX_ECDHE_ECDSA: return "ECDSA";
+    default:                    return "";
+    }
+}
+
 /* Channel bindings (RFC 5929, RFC 9266) are public values derived from the
  * handshake: safe to hand out, and what SECPKG_ATTR_*_BINDINGS carry.
  * Absent when the protocol has none (tls-unique in TLS 1.3). */
@@ -820,6 +894,9 @@ sspid_tls_query_info (SspidTls *tls)
                                                    kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_DHE_DSS ? "DHE" :
                                                    kx == GNUTLS_KX_RSA ? "RSA" : gnutls_kx_get_name (kx)));
       g_variant_builder_add (&b, "{sv}", "kx-bits", g_variant_new_uint32 (kx_bits (s)));
+      g_variant_builder_add (&b, "{sv}", "group", g_variant_new_uint32 (group_number (s)));
+      g_variant_builder_add (&b, "{sv}", "server-key", g_variant_new_string (server_key_type (s)));
+      g_variant_builder_add (&b, "{sv}", "aead", g_variant_new_boolean (mac == GNUTLS_MAC_AEAD));
       g_variant_builder_add (&b, "{sv}", "cipher-suite", g_variant_new_uint32 (cipher_suite_number (s)));
       g_variant_builder_add (&b, "{sv}", "cipher-suite-name",
                              g_variant_new_string (gnutls_ciphersuite_get (s) ? gnutls_ciphersuite_get (s) : ""));

@@ -71,9 +71,10 @@ static SECURITY_STATUS
 parse_schannel_cred (const SCHANNEL_CRED *cred, guint32 *enabled,
                      guint32 *flags)
 {
-  /* Keys come from the daemon's configuration, never from the caller. */
+  /* Keys come from the daemon's configuration, never from the caller:
+   * answered as Windows answers a certificate it cannot use. */
   if (cred->cCreds != 0)
-    return SEC_E_INVALID_PARAMETER;
+    return SEC_E_UNKNOWN_CREDENTIALS;
   *enabled = cred->grbitEnabledProtocols;
   *flags = cred->dwFlags;
   return SEC_E_OK;
@@ -86,7 +87,7 @@ parse_sch_credentials (const SCH_CREDENTIALS *cred, guint32 *enabled,
   guint32 disabled = 0;
 
   if (cred->cCreds != 0)
-    return SEC_E_INVALID_PARAMETER;
+    return SEC_E_UNKNOWN_CREDENTIALS;
   if (cred->cTlsParameters != 0 && cred->pTlsParameters == NULL)
     return SEC_E_INVALID_PARAMETER;
   for (DWORD i = 0; i < cred->cTlsParameters; i++)
@@ -118,12 +119,15 @@ parse_auth_data (const void *auth_data, GVariant **out, guint32 *enabled_out)
       DWORD version;
 
       memcpy (&version, auth_data, sizeof version);
-      if (version == SCHANNEL_CRED_VERSION)
+      /* SCH_CRED_V3 is SCHANNEL_CRED without dwCredFormat, which is not
+       * read; an older or unknown version is refused as Windows refuses
+       * it (SEC_E_UNKNOWN_CREDENTIALS, Wine's schannel test). */
+      if (version == SCHANNEL_CRED_VERSION || version == SCH_CRED_V3)
         status = parse_schannel_cred (auth_data, &enabled, &flags);
       else if (version == SCH_CREDENTIALS_VERSION)
         status = parse_sch_credentials (auth_data, &enabled, &flags);
       else
-        status = SEC_E_INVALID_PARAMETER;
+        status = SEC_E_UNKNOWN_CREDENTIALS;
       if (status != SEC_E_OK)
         return status;
       g_variant_dict_insert (&dict, "enabled-protocols", "u", enabled);
@@ -161,6 +165,27 @@ credential_protocols (guint32 enabled, guint32 use)
   return protocols;
 }
 
+/* Whether @enabled (a SCHANNEL_CRED mask, 0: the default) leaves the
+ * credential a protocol to speak in the direction(s) of @use.  Windows
+ * refuses a mask with only the other direction's bits, and any DTLS bit
+ * where it has no DTLS, with SEC_E_ALGORITHM_MISMATCH (Wine's schannel
+ * test); so does sspid, which speaks no DTLS. */
+static gboolean
+is_protocol_mask_usable (guint32 enabled, guint32 use)
+{
+  guint32 wanted = 0;
+
+  if (enabled == 0)
+    return TRUE;
+  if (enabled & (SP_PROT_DTLS1_X_CLIENT | SP_PROT_DTLS1_X_SERVER))
+    return FALSE;
+  if (use & SECPKG_CRED_OUTBOUND)
+    wanted |= SP_PROT_TLS1_X_CLIENT | SP_PROT_SSL3_CLIENT;
+  if (use & SECPKG_CRED_INBOUND)
+    wanted |= SP_PROT_TLS1_X_SERVER | SP_PROT_SSL3_SERVER;
+  return (enabled & wanted) != 0;
+}
+
 SECURITY_STATUS
 sspi_request_init_acquire (SspiRequest *r, const char *principal,
                            const char *package, ULONG credential_use,
@@ -172,8 +197,11 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
 
   if (!is_schannel_package (package))
     return SEC_E_SECPKG_NOT_FOUND;
-  if ((credential_use & SECPKG_CRED_BOTH) == 0 || credential == NULL)
-    return SEC_E_INVALID_PARAMETER;
+  /* Windows checks in this order (Wine's schannel test): the direction,
+   * the auth data, then the handle; no direction, or a server side with
+   * nothing to serve with, is SEC_E_NO_CREDENTIALS. */
+  if ((credential_use & SECPKG_CRED_BOTH) == 0)
+    return SEC_E_NO_CREDENTIALS;
   /* Credential names are UTF-8 (the A entry points take UTF-8): no
    * configured credential has a name that is not. */
   if (principal != NULL && !g_utf8_validate (principal, -1, NULL))
@@ -181,6 +209,11 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
   status = parse_auth_data (auth_data, &r->auth_data, &enabled);
   if (status != SEC_E_OK)
     return status;
+  if (!is_protocol_mask_usable (enabled, credential_use & SECPKG_CRED_BOTH))
+    return SEC_E_ALGORITHM_MISMATCH;
+  if (credential == NULL)
+    return (credential_use & SECPKG_CRED_INBOUND) && (principal == NULL || *principal == '\0')
+           ? SEC_E_NO_CREDENTIALS : SEC_E_INVALID_PARAMETER;
 
   r->kind = SSPI_CALL_ACQUIRE_CREDENTIALS;
   r->principal = g_strdup (principal != NULL ? principal : "");
@@ -190,6 +223,9 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
   r->out.handle = credential;
   r->out.expiry = expiry;
   r->out.protocols = credential_protocols (enabled, r->credential_use);
+  /* Interned: the answer outlives the request (async), and a program
+   * names few credentials. */
+  r->out.principal = *r->principal != '\0' ? g_quark_from_string (r->principal) : 0;
   return SEC_E_OK;
 }
 
@@ -281,6 +317,13 @@ parse_input (SspiRequest *r, const SecBufferDesc *input)
 
   if (input != NULL && input->cBuffers > 0 && input->pBuffers == NULL)
     return SEC_E_INVALID_TOKEN;
+  /* An EMPTY buffer that claims bytes at no address: refused before the
+   * daemon sees the step, so the context goes on (as on Windows, which
+   * answers [TOKEN, EMPTY of 0xdeadbeef bytes] so in Wine's test). */
+  for (ULONG i = 0; input != NULL && i < input->cBuffers; i++)
+    if (sspi_buffer_is (&input->pBuffers[i], SECBUFFER_EMPTY) &&
+        input->pBuffers[i].cbBuffer != 0 && input->pBuffers[i].pvBuffer == NULL)
+      return SEC_E_INVALID_TOKEN;
   token = sspi_buffer_find (input, SECBUFFER_TOKEN);
   if (token != NULL && token->cbBuffer > 0 && token->pvBuffer == NULL)
     return SEC_E_INVALID_TOKEN;
@@ -313,6 +356,7 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
            PTimeStamp expiry)
 {
   guint cred_gen = 0, ctx_gen = 0;
+  const SecBuffer *alert;
   SECURITY_STATUS status;
 
   if (context != NULL)
@@ -330,6 +374,10 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
       if (status != SEC_E_OK)
         return status;
     }
+  /* No output descriptor at all: Windows says SEC_E_INVALID_TOKEN. */
+  if (output == NULL)
+    return SEC_E_INVALID_TOKEN;
+
   /* A first step must be able to hand back the new context. */
   if (context == NULL && new_context == NULL)
     return SEC_E_INVALID_PARAMETER;
@@ -337,6 +385,11 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
     return SEC_E_INVALID_PARAMETER;
   if (output_token_buffer (output, context_req) == NULL)
     return SEC_E_INVALID_TOKEN;
+  /* Windows: a SECBUFFER_ALERT output with no room, unless the package
+   * may allocate, is SEC_E_INSUFFICIENT_MEMORY (Wine's schannel test). */
+  alert = sspi_buffer_find (output, SECBUFFER_ALERT);
+  if (alert != NULL && alert->cbBuffer == 0 && !(context_req & ISC_REQ_ALLOCATE_MEMORY))
+    return SEC_E_INSUFFICIENT_MEMORY;
   status = parse_input (r, input);
   if (status != SEC_E_OK)
     return status;
@@ -635,13 +688,35 @@ returned_attributes (const SspiOutputs *o, const SspiStep *step)
   return ASC_STREAM_ATTRS | (o->context_req & ASC_ECHOED);
 }
 
+/* A SECBUFFER_ALERT output comes back empty, as Windows returns it when
+ * there is no alert: an alert sspid sends (ISC_REQ_EXTENDED_ERROR) is a
+ * record in the output token. */
+static void
+clear_alert_buffer (const SspiOutputs *o)
+{
+  SecBuffer *alert = sspi_buffer_find (o->output, SECBUFFER_ALERT);
+
+  if (alert != NULL)
+    alert->cbBuffer = 0;
+}
+
 static SECURITY_STATUS
 write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
 {
   guint32 attributes = returned_attributes (o, step);
   SECURITY_STATUS status;
 
-  if (o->handle != NULL)
+  /* Windows leaves the output buffers and *phNewContext as they were when
+   * it needs more input (Wine's schannel test): only the input's
+   * SECBUFFER_MISSING says something. */
+  if (step->status == SEC_E_INCOMPLETE_MESSAGE)
+    {
+      write_extra_missing (o, step);
+      return step->status;
+    }
+  status = write_token (o, step, &attributes);
+  clear_alert_buffer (o);
+  if (o->handle != NULL && sspi_outputs_unclaimed_handle (o, step, status) == 0)
     {
       if (step->handle != 0)
         sspi_handle_pack (o->handle, SSPI_HANDLE_CONTEXT, step->handle,
@@ -650,7 +725,6 @@ write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
         sspi_handle_pack (o->handle, SSPI_HANDLE_CONTEXT, o->in_context,
                           generation);
     }
-  status = write_token (o, step, &attributes);
   if (o->attributes != NULL)
     *o->attributes = attributes;
   if (o->expiry != NULL)
@@ -671,6 +745,7 @@ sspi_outputs_write (const SspiOutputs *o, guint generation,
           sspi_handle_pack (o->handle, SSPI_HANDLE_CREDENTIAL, step->handle,
                             generation);
           sspi_cache_set_protocols (step->handle, generation, o->protocols);
+          sspi_cache_set_principal (step->handle, generation, o->principal);
         }
       if (o->expiry != NULL)
         sspi_timestamp_from_unix (o->expiry, step->expiry);
@@ -696,6 +771,17 @@ sspi_outputs_forget (const SspiOutputs *o)
     sspi_cache_forget (SSPI_HANDLE_CONTEXT, o->released);
   else if (o->kind == SSPI_CALL_FREE_CREDENTIALS)
     sspi_cache_forget (SSPI_HANDLE_CREDENTIAL, o->released);
+}
+
+guint64
+sspi_outputs_unclaimed_handle (const SspiOutputs *o, const SspiStep *step,
+                               SECURITY_STATUS written)
+{
+  if (o->kind != SSPI_CALL_INITIALIZE_CONTEXT && o->kind != SSPI_CALL_ACCEPT_CONTEXT)
+    return 0;
+  if (o->in_context != 0 || !SEC_SUCCESS (step->status) || SEC_SUCCESS (written))
+    return 0;
+  return step->handle;
 }
 
 guint64

@@ -9,12 +9,17 @@
 
 #include "child-process.h"
 
+#include <errno.h>
+#include <glib/gstdio.h>
+
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -197,30 +202,199 @@ self_path (void)
   return path;
 }
 
+/* Whether every directory above @path lets others through and @path
+ * itself lets them read it: then nobody can load it where it is. */
+static gboolean
+is_reachable_by_others (const char *path)
+{
+  g_autofree char *dir = g_path_get_dirname (path);
+  struct stat st;
+
+  if (stat (path, &st) < 0 || !(st.st_mode & S_IROTH))
+    return FALSE;
+  for (;;)
+    {
+      g_autofree char *up = NULL;
+
+      if (stat (dir, &st) < 0 || !(st.st_mode & S_IXOTH))
+        return FALSE;
+      up = g_path_get_dirname (dir);
+      if (g_str_equal (up, dir))
+        return TRUE;
+      g_free (dir);
+      dir = g_steal_pointer (&up);
+    }
+}
+
+static gboolean
+copy_file (const char *from, const char *dir, mode_t mode, GError **error)
+{
+  g_autofree char *base = g_path_get_basename (from);
+  g_autofree char *to = g_build_filename (dir, base, NULL);
+  g_autofree char *data = NULL;
+  gsize len = 0;
+
+  if (!g_file_get_contents (from, &data, &len, error) ||
+      !g_file_set_contents (to, data, (gssize) len, error))
+    return FALSE;
+  if (chmod (to, mode) < 0)
+    {
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errno), "chmod %s: %s", to,
+                   g_strerror (errno));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* libsspi.so.0.0.0 is loaded as libsspi.so.0 (its soname): a link for
+ * each shorter version suffix. */
+static void
+link_version_names (const char *dir, const char *base)
+{
+  g_autofree char *name = g_strdup (base);
+  char *dot;
+
+  while ((dot = strrchr (name, '.')) != NULL && dot[1] != '\0' &&
+         strspn (dot + 1, "0123456789") == strlen (dot + 1))
+    {
+      g_autofree char *link = NULL;
+
+      *dot = '\0';
+      link = g_build_filename (dir, name, NULL);
+      if (symlink (base, link) < 0 && errno != EEXIST)
+        ck_abort_msg ("symlink %s: %s", link, g_strerror (errno));
+    }
+}
+
+/* Copies into @dir every shared object this process maps that others
+ * could not load from where it is. */
+static gboolean
+stage_libraries (const char *dir, GError **error)
+{
+  g_autofree char *maps = NULL;
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GHashTable) done = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (!g_file_get_contents ("/proc/self/maps", &maps, NULL, error))
+    return FALSE;
+  lines = g_strsplit (maps, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      const char *path = strchr (*l, '/');
+      g_autofree char *base = NULL;
+
+      if (path == NULL || strstr (path, ".so") == NULL || g_hash_table_contains (done, path) ||
+          is_reachable_by_others (path))
+        continue;
+      g_hash_table_add (done, g_strdup (path));
+      if (!copy_file (path, dir, 0644, error))
+        return FALSE;
+      base = g_path_get_basename (path);
+      link_version_names (dir, base);
+    }
+  return TRUE;
+}
+
+char *
+child_stage (char **why)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *self = self_path ();
+  g_autofree char *dir = g_dir_make_tmp ("sspid-other-uid-XXXXXX", &error);
+  struct statvfs fs;
+
+  if (dir == NULL)
+    {
+      *why = g_strdup_printf ("cannot make a directory to stage the test in: %s", error->message);
+      return NULL;
+    }
+  if (chmod (dir, 0755) < 0 || !is_reachable_by_others (dir))
+    {
+      *why = g_strdup_printf ("%s is not reachable by another user (set TMPDIR to a directory "
+                              "others may enter)", g_get_tmp_dir ());
+      child_unstage (dir);
+      return NULL;
+    }
+  if (statvfs (dir, &fs) == 0 && (fs.f_flag & ST_NOEXEC))
+    {
+      *why = g_strdup_printf ("%s is mounted noexec (set TMPDIR to a directory on a file "
+                              "system that allows programs)", g_get_tmp_dir ());
+      child_unstage (dir);
+      return NULL;
+    }
+  if (!copy_file (self, dir, 0755, &error) || !stage_libraries (dir, &error))
+    {
+      child_unstage (dir);
+      ck_abort_msg ("cannot stage the test for another user: %s", error->message);
+    }
+  return g_steal_pointer (&dir);
+}
+
+void
+child_unstage (const char *stage)
+{
+  g_autoptr(GDir) d = NULL;
+  const char *name;
+
+  if (stage == NULL)
+    return;
+  d = g_dir_open (stage, 0, NULL);
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (stage, name, NULL);
+      g_unlink (path);
+    }
+  g_rmdir (stage);
+}
+
+void
+child_drop_stage (Child *c)
+{
+  child_unstage (c->stage);
+  g_clear_pointer (&c->stage, g_free);
+}
+
+/* The environment of a staged child: its libraries first. */
+static char **
+staged_environ (const char *stage)
+{
+  char **env = g_get_environ ();
+  const char *old = g_environ_getenv (env, "LD_LIBRARY_PATH");
+  g_autofree char *path = old != NULL && *old != '\0' ? g_strconcat (stage, ":", old, NULL)
+                                                      : g_strdup (stage);
+
+  return g_environ_setenv (env, "LD_LIBRARY_PATH", path, TRUE);
+}
+
 Child *
-child_start (gboolean as_nobody, const char *const *args)
+child_start (char *stage, const char *const *args)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
   g_auto(GStrv) argv = NULL;
+  g_auto(GStrv) envp = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *self = self_path ();
   Child *c = g_new0 (Child, 1);
 
-  if (as_nobody)
+  c->stage = stage;
+  if (stage != NULL)
     {
       /* nobody's own group: "nogroup" on Debian, "nobody" elsewhere. */
       struct passwd *nobody = getpwnam ("nobody");
-      g_autofree char *reuid = NULL, *regid = NULL;
+      g_autofree char *reuid = NULL, *regid = NULL, *base = g_path_get_basename (self);
 
       ck_assert_msg (nobody != NULL, "no user nobody");
       reuid = g_strdup_printf ("--reuid=%u", (guint) nobody->pw_uid);
       regid = g_strdup_printf ("--regid=%u", (guint) nobody->pw_gid);
       g_strv_builder_add_many (builder, "setpriv", reuid, regid, "--clear-groups", NULL);
+      g_free (self);
+      self = g_build_filename (stage, base, NULL);
+      envp = staged_environ (stage);
     }
   g_strv_builder_add_many (builder, self, "--child", NULL);
   g_strv_builder_addv (builder, (const char **) args);
   argv = g_strv_builder_end (builder);
-  ck_assert_msg (g_spawn_async_with_pipes (NULL, argv, NULL,
+  ck_assert_msg (g_spawn_async_with_pipes (stage, argv, envp,
                                            G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_SEARCH_PATH,
                                            NULL, NULL, &c->pid, &c->in_fd, &c->out_fd, NULL,
                                            &error),
@@ -310,6 +484,7 @@ child_free (Child *c)
   close (c->out_fd);
   g_string_free (c->buffer, TRUE);
   g_string_free (c->seen, TRUE);
+  child_drop_stage (c);
   g_free (c);
 }
 

@@ -67,11 +67,27 @@ typedef struct {
   int      out_fd;
   GString *buffer;    /* read, not yet returned */
   GString *seen;      /* every line, for failure messages */
+  char    *stage;     /* the staged copy it runs from (as nobody), or NULL */
 } Child;
 
-/* Starts `SELF --child ARGS...` (as nobody through setpriv if @as_nobody),
- * stdin and stdout piped, stderr shared with ours. */
-Child *child_start (gboolean as_nobody, const char *const *args);
+/* A copy of this test binary and of every shared library it maps that
+ * another user could not reach (the build tree's libsspi when the tree
+ * sits under a 0700 directory), in a fresh 0755 directory under the temp
+ * dir, for a child that runs as nobody.  NULL with @why set (g_free() it)
+ * when that cannot be done: the temp dir is not reachable by others or is
+ * mounted noexec.  Remove it with child_unstage(). */
+char *child_stage (char **why);
+/* Removes what child_stage() made; NULL is accepted. */
+void child_unstage (const char *stage);
+
+/* Starts `SELF --child ARGS...`, stdin and stdout piped, stderr shared
+ * with ours.  With @stage (from child_stage(), which the Child then owns)
+ * it runs the staged copy as nobody through setpriv, from that directory,
+ * with the staged libraries first on LD_LIBRARY_PATH. */
+Child *child_start (char *stage, const char *const *args);
+/* Once the child has said something, its binary and libraries are mapped:
+ * the staged copy can go (also done by child_free). */
+void child_drop_stage (Child *c);
 /* Whether a whole line is ready to read, without waiting. */
 gboolean child_has_line (Child *c);
 /* The rest of the next line that starts with @prefix (earlier lines are

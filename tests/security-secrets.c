@@ -609,7 +609,7 @@ START_TEST (test_secrets_stay_in_daemon)
 
   s_server = tu_spawn (tu_fixture_env, "s_server", server_argv, NULL);
   ck_assert_msg (tu_wait_port (port, 10000), "openssl s_server did not listen");
-  c = child_start (FALSE, (const char *const[]) { "secrets", tu_fixture_env->bus_address, port_text,
+  c = child_start (NULL, (const char *const[]) { "secrets", tu_fixture_env->bus_address, port_text,
                                                  target, NULL });
 
   watch.readable = memory_is_readable (watch.pid);
