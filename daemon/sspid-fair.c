@@ -66,11 +66,19 @@ sspid_fair_queue_push (SspidFairQueue *queue, guint key, gpointer item)
 gpointer
 sspid_fair_queue_pop (SspidFairQueue *queue)
 {
+  return sspid_fair_queue_pop_full (queue, NULL);
+}
+
+gpointer
+sspid_fair_queue_pop_full (SspidFairQueue *queue, gboolean *has_backlog)
+{
   gpointer item = NULL;
   Lane *lane;
 
   g_mutex_lock (&queue->lock);
   lane = g_queue_pop_head (&queue->ring);
+  if (has_backlog != NULL)
+    *has_backlog = lane != NULL && lane->items.length > 1;
   if (lane != NULL)
     {
       item = g_queue_pop_head (&lane->items);

@@ -21,7 +21,9 @@ void sspid_fair_queue_free (SspidFairQueue *queue);
 /* Queues @item (not NULL) behind the items of @key. */
 void sspid_fair_queue_push (SspidFairQueue *queue, guint key, gpointer item);
 
-/* The head of the next lane in turn, or NULL if nothing waits. */
+/* The head of the next lane in turn, or NULL if nothing waits.  With
+ * @has_backlog: whether that lane has more waiting behind it. */
 gpointer sspid_fair_queue_pop (SspidFairQueue *queue);
+gpointer sspid_fair_queue_pop_full (SspidFairQueue *queue, gboolean *has_backlog);
 
 gboolean sspid_fair_queue_is_empty (SspidFairQueue *queue);

@@ -520,39 +520,47 @@ work_queue (SspidService *service, SspidCall *call)
   g_thread_pool_push (service->pool, service, NULL);
 }
 
-/* How much nicer the workers are than the rest of the daemon.  A step is
- * a millisecond of crypto that nobody waits on until it is done; taking a
- * call off the bus, queueing it in its user's turn and sending an answer
- * are microseconds that somebody waits on.  So when the workers keep the
- * CPUs busy (one user's flood), the main thread, GDBus's reader, the bus
- * and the callers still run at once, and another user's step waits for
- * its turn at a worker, not for a CPU. */
+/* How much nicer a worker is while it runs the step of a user who has
+ * more steps waiting.  A step is a millisecond of crypto; taking a call
+ * off the bus, queueing it in its user's turn and sending an answer are
+ * microseconds that somebody waits on.  So when one user's backlog keeps
+ * the workers busy, the front (bus reader, main thread), the bus, the
+ * callers and the steps of users without a backlog still get a CPU at
+ * once: another user's step waits for its turn at a worker, not for a
+ * CPU as well. */
 #define WORKER_NICE 5
 
-/* Linux keeps a nice value per thread; the pool's threads are ours alone
- * (an exclusive pool), so this is done once per thread. */
+/* Linux keeps a nice value per thread, and the pool's threads are ours
+ * alone (an exclusive pool).  A syscall only when the value changes. */
 static void
-worker_lower_priority (void)
+worker_set_nice (gboolean backlogged)
 {
-  static __thread gboolean lowered;
-  int nice_now;
+  static __thread int base = G_MININT;
+  static __thread int current = G_MININT;
+  int wanted;
 
-  if (lowered)
-    return;
-  lowered = TRUE;
-  errno = 0;
-  nice_now = getpriority (PRIO_PROCESS, 0);
-  if (errno == 0)
-    (void) setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), MIN (nice_now + WORKER_NICE, 19));
+  if (base == G_MININT)
+    {
+      errno = 0;
+      base = getpriority (PRIO_PROCESS, 0);
+      if (errno != 0)
+        base = 0;
+      current = base;
+    }
+  wanted = backlogged ? MIN (base + WORKER_NICE, 19) : base;
+  if (wanted != current
+      && setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), wanted) == 0)
+    current = wanted;
 }
 
 static void
 worker_run (gpointer token, gpointer user_data)
 {
   SspidService *service = user_data;
-  SspidCall *call = sspid_fair_queue_pop (service->waiting);
+  gboolean backlogged;
+  SspidCall *call = sspid_fair_queue_pop_full (service->waiting, &backlogged);
 
-  worker_lower_priority ();
+  worker_set_nice (backlogged);
   /* One token per call pushed: there is always one. */
   g_assert (call != NULL);
   work_run (call);
@@ -697,7 +705,7 @@ sspid_work_start (SspidService *service, GError **error)
   g_source_attach (service->done_source, service->main_context);
 
   service->waiting = sspid_fair_queue_new ();
-  /* Exclusive: the threads are ours for good (worker_lower_priority). */
+  /* Exclusive: the threads are ours for good (worker_set_nice). */
   service->pool = g_thread_pool_new (worker_run, service, (gint) g_get_num_processors (),
                                      TRUE, error);
   if (service->pool == NULL)
