@@ -749,6 +749,47 @@ kx_bits (gnutls_session_t session)
     }
 }
 
+/* Where a protected record puts the caller's data, as STREAM_SIZES reports
+ * it: *@header bytes come before the ciphertext of the data (the record
+ * header, plus the explicit nonce of TLS 1.2 AEAD suites or the explicit
+ * IV of CBC suites since TLS 1.1), and at most *@trailer bytes after it.
+ * The trailer is the AEAD tag, plus in TLS 1.3 the inner content type byte
+ * and one byte of padding (an empty record is sent padded); for CBC suites
+ * it is the MAC plus the padding GnuTLS adds, 1 to block-size bytes with
+ * the length byte.  GnuTLS's own worst case (gnutls_record_overhead_size)
+ * is never more than header plus trailer; tests/test-engine checks that. */
+static void
+record_layout (gnutls_session_t s, guint32 *header, guint32 *trailer)
+{
+  gnutls_protocol_t version = gnutls_protocol_get_version (s);
+  gnutls_cipher_algorithm_t cipher = gnutls_cipher_get (s);
+  guint32 tag = (guint32) gnutls_cipher_get_tag_size (cipher);
+  guint32 block = (guint32) gnutls_cipher_get_block_size (cipher);
+
+  *header = RECORD_HEADER_SIZE;
+  if (version == GNUTLS_TLS1_3)
+    *trailer = tag + 2;
+  else if (tag > 0)
+    {
+      /* RFC 5288/6655: GCM and CCM carry an 8-byte explicit nonce;
+       * ChaCha20-Poly1305 (RFC 7905) has none. */
+      if (cipher != GNUTLS_CIPHER_CHACHA20_POLY1305)
+        *header += 8;
+      *trailer = tag;
+    }
+  else
+    {
+      guint32 mac = (guint32) gnutls_hmac_get_len (gnutls_mac_get (s));
+
+      /* A block cipher (block > 1) in TLS 1.1 and later sends its IV in
+       * front of each record (RFC 4346 6.2.3.2); a stream cipher pads
+       * nothing. */
+      if (block > 1 && version != GNUTLS_TLS1_0 && version != GNUTLS_SSL3)
+        *header += block;
+      *trailer = mac + (block > 1 ? block : 0);
+    }
+}
+
 /* Channel bindings (RFC 5929, RFC 9266) are public values derived from the
  * handshake: safe to hand out, and what SECPKG_ATTR_*_BINDINGS carry.
  * Absent when the protocol has none (tls-unique in TLS 1.3). */
@@ -790,9 +831,7 @@ sspid_tls_query_info (SspidTls *tls)
       unsigned int n_peers = 0;
       const char *mac_name;
       guint32 mac_bits;
-      guint32 tag = (guint32) gnutls_cipher_get_tag_size (cipher);
-      guint32 explicit_iv = version == GNUTLS_TLS1_2 && tag > 0 &&
-                            cipher != GNUTLS_CIPHER_CHACHA20_POLY1305 ? 8 : 0;
+      guint32 header_size, trailer_size;
 
       /* AEAD suites have no separate MAC; Schannel reports the suite's hash. */
       if (mac == GNUTLS_MAC_AEAD)
@@ -843,13 +882,9 @@ sspid_tls_query_info (SspidTls *tls)
       if (gnutls_session_get_id (s, session_id, &session_id_len) == 0)
         g_variant_builder_add (&b, "{sv}", "session-id",
                                g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, session_id, session_id_len, 1));
-      /* Record layout for EncryptMessage: header = record header plus the
-       * explicit nonce of TLS 1.2 AEAD; trailer = tag, plus in TLS 1.3 the
-       * inner content type byte and one byte of padding (an empty record
-       * is sent padded; others use one byte less than the maximum). */
-      g_variant_builder_add (&b, "{sv}", "header-size", g_variant_new_uint32 (RECORD_HEADER_SIZE + explicit_iv));
-      g_variant_builder_add (&b, "{sv}", "trailer-size",
-                             g_variant_new_uint32 (tag + (version == GNUTLS_TLS1_3 ? 2 : 0)));
+      record_layout (s, &header_size, &trailer_size);
+      g_variant_builder_add (&b, "{sv}", "header-size", g_variant_new_uint32 (header_size));
+      g_variant_builder_add (&b, "{sv}", "trailer-size", g_variant_new_uint32 (trailer_size));
       g_variant_builder_add (&b, "{sv}", "max-message", g_variant_new_uint32 ((guint32) gnutls_record_get_max_size (s)));
       g_variant_builder_add (&b, "{sv}", "block-size",
                              g_variant_new_uint32 ((guint32) gnutls_cipher_get_block_size (cipher)));
