@@ -345,8 +345,13 @@ sspid_tls_free (SspidTls *tls)
 }
 
 /* How much of @input is whole records.  Sets *@missing when not even one
- * record is whole; returns FALSE for bytes that cannot be TLS. */
-gboolean
+ * record is whole.  Returns 0, or for bytes that cannot be TLS the error
+ * GnuTLS's own record layer gives them (gnutls-serv answers these headers
+ * with exactly those alerts), so that the alert the peer is owed is the
+ * one GnuTLS would send: unexpected_message for an unknown content type
+ * (SSLv2 hellos included), protocol_version for a major version other than
+ * 3, record_overflow for a body longer than any TLS record. */
+int
 sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *missing)
 {
   gsize pos = 0;
@@ -359,10 +364,11 @@ sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *
       gsize have = len - pos;
       gsize body;
 
-      /* Content type (change_cipher_spec .. heartbeat) and major version 3:
-       * anything else (SSLv2 hellos included) is not a record we accept. */
-      if (h[0] < 20 || h[0] > 24 || (have >= 2 && h[1] != 3))
-        return FALSE;
+      /* change_cipher_spec .. heartbeat */
+      if (h[0] < 20 || h[0] > 24)
+        return GNUTLS_E_UNEXPECTED_PACKET;
+      if (have >= 2 && h[1] != 3)
+        return GNUTLS_E_UNSUPPORTED_VERSION_PACKET;
       if (have < RECORD_HEADER_SIZE)
         {
           *missing = (guint32) (RECORD_HEADER_SIZE - have);
@@ -370,7 +376,7 @@ sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *
         }
       body = ((gsize) h[3] << 8) | h[4];
       if (body > RECORD_MAX_BODY)
-        return FALSE;
+        return GNUTLS_E_RECORD_OVERFLOW;
       if (have < RECORD_HEADER_SIZE + body)
         {
           *missing = (guint32) (RECORD_HEADER_SIZE + body - have);
@@ -381,7 +387,24 @@ sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *
   *whole = pos;
   if (pos == 0 && *missing == 0)
     *missing = RECORD_HEADER_SIZE;   /* nothing arrived at all */
-  return TRUE;
+  return 0;
+}
+
+/* Writes the fatal alert GnuTLS owes a peer for its error @err
+ * (gnutls_alert_send_appropriate: GnuTLS leaves sending it to the
+ * application) into the session's output, for the caller to send.  Nothing
+ * for an alert the peer sent us.  GnuTLS sends alerts even on a session an
+ * error invalidated. */
+void
+sspid_tls_write_alert_for (SspidTls *tls, int err)
+{
+  int ret;
+
+  if (err >= 0)
+    return;
+  ret = gnutls_alert_send_appropriate (tls->session, err);
+  if (ret < 0)
+    g_debug ("no alert for '%s': %s", gnutls_strerror (err), gnutls_strerror (ret));
 }
 
 static guint32
@@ -452,6 +475,19 @@ sspid_tls_take_output (SspidTls *tls)
   return bytes;
 }
 
+static gboolean
+wants_extended_error (SspidTls *tls)
+{
+  return tls->is_server ? (tls->context_req & ASC_REQ_EXTENDED_ERROR) != 0
+                        : (tls->context_req & ISC_REQ_EXTENDED_ERROR) != 0;
+}
+
+/* A failed handshake step: @status for the caller, @ret the GnuTLS error
+ * (or the framing's) behind it.  As Schannel does, the alert that tells
+ * the peer why comes back in the output token, with the error status, when
+ * the caller asked for extended errors (ISC_REQ_EXTENDED_ERROR /
+ * ASC_REQ_EXTENDED_ERROR: "when errors occur, the remote party will be
+ * notified"); otherwise the output is empty. */
 static void
 fail (SspidTls *tls, SspidTlsStep *step, SECURITY_STATUS status, int ret)
 {
@@ -460,11 +496,11 @@ fail (SspidTls *tls, SspidTlsStep *step, SECURITY_STATUS status, int ret)
   step->status = status;
   g_debug ("%s handshake failed: %s (%s)", tls->is_server ? "server" : "client",
            sspid_status_to_string (status), ret < 0 ? gnutls_strerror (ret) : "no detail");
-  /* Schannel hands back the alert only when asked for extended errors;
-   * otherwise the output is empty (REFERENCE.md). */
-  if ((!tls->is_server && (tls->context_req & ISC_REQ_EXTENDED_ERROR)) ||
-      (tls->is_server && (tls->context_req & ASC_REQ_EXTENDED_ERROR)))
-    step->token = sspid_tls_take_output (tls);
+  if (wants_extended_error (tls))
+    {
+      sspid_tls_write_alert_for (tls, ret);
+      step->token = sspid_tls_take_output (tls);
+    }
   else
     g_byte_array_set_size (tls->out, 0);
 }
@@ -493,7 +529,17 @@ static void
 established_step (SspidTls *tls, SspidTlsStep *step)
 {
   step->status = SEC_E_OK;
-  if (tls->alert_pending)
+  if (tls->broken)
+    {
+      /* DecryptMessage met a fatal error and wrote the alert the peer is
+       * owed: this step hands it over, once, and says the connection is
+       * shut down (the caller sends the output and deletes the context).
+       * A close_notify asked for since is dropped: nothing may follow a
+       * fatal alert. */
+      tls->alert_pending = FALSE;
+      step->status = SEC_I_CONTEXT_EXPIRED;
+    }
+  else if (tls->alert_pending)
     {
       int ret;
 
@@ -570,9 +616,10 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   is_first_reneg_step = sspid_tls_reneg_start_step (tls);
   if (tls->started || tls->is_server)
     {
-      if (!sspid_tls_frame_records (input, input_len, &whole, &missing))
+      ret = sspid_tls_frame_records (input, input_len, &whole, &missing);
+      if (ret < 0)
         {
-          fail (tls, step, SEC_E_INVALID_TOKEN, 0);
+          fail (tls, step, SEC_E_INVALID_TOKEN, ret);
           goto out;
         }
       if (whole == 0 && !is_first_reneg_step)

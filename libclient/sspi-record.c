@@ -329,7 +329,16 @@ DecryptMessage (PCtxtHandle phContext, PSecBufferDesc pMessage,
                          &missing);
   if (status == SEC_E_INCOMPLETE_MESSAGE)
     write_missing (pMessage, missing);
-  if (status != SEC_E_OK)
+  if (status == SEC_E_INVALID_TOKEN)
+    {
+      /* Bytes that cannot be a TLS record end the connection (the stream
+       * cannot be followed past them).  The daemon must see them to end
+       * the session and make the alert the peer is owed (for the next
+       * ISC/ASC); the header is all it needs, and it answers
+       * SEC_E_INVALID_TOKEN too. */
+      record_size = MIN (data->cbBuffer, RECORD_HEADER_SIZE);
+    }
+  else if (status != SEC_E_OK)
     return status;
 
   status = sspi_context_session (phContext, &s, &context, &generation);
