@@ -556,6 +556,28 @@ established_step (SspidTls *tls, SspidTlsStep *step)
   step->token = sspid_tls_take_output (tls);
 }
 
+/* gnutls_handshake() on the whole records of this step's input.  In
+ * non-blocking mode GnuTLS returns GNUTLS_E_AGAIN after each record that
+ * holds only part of a handshake message (a ClientHello of 16 KiB spans
+ * two records at least), although more records are there to read.
+ * Schannel consumes every record it can in one call, and each step costs
+ * the caller a round trip to the daemon, so go on while GnuTLS reads. */
+static int
+run_handshake (SspidTls *tls)
+{
+  for (;;)
+    {
+      gsize before = tls->in_pos;
+      int ret = gnutls_handshake (tls->session);
+
+      if (ret == GNUTLS_E_WARNING_ALERT_RECEIVED || ret == GNUTLS_E_INTERRUPTED)
+        continue;
+      if (ret == GNUTLS_E_AGAIN && tls->in_pos < tls->in_limit && tls->in_pos > before)
+        continue;
+      return ret;
+    }
+}
+
 void
 sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
                 SspidTlsStep *step)
@@ -635,9 +657,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   tls->in_limit = whole;
   tls->in_pos = 0;
   tls->started = TRUE;
-  do
-    ret = gnutls_handshake (tls->session);
-  while (ret == GNUTLS_E_WARNING_ALERT_RECEIVED || ret == GNUTLS_E_INTERRUPTED);
+  ret = run_handshake (tls);
   alert = gnutls_alert_get (tls->session);
   step->extra = (guint32) (input_len - tls->in_pos);
   tls->in = NULL;
