@@ -301,7 +301,10 @@ open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
  * AcceptSecurityContext with no input and send its output).  A partial
  * record gives SEC_E_INCOMPLETE_MESSAGE with the first EMPTY buffer turned
  * into SECBUFFER_MISSING (bytes still needed), decided locally.  Tampering
- * gives SEC_E_DECRYPT_FAILURE; no error ever changes the DATA buffer.
+ * gives SEC_E_DECRYPT_FAILURE, bytes that cannot be a record
+ * SEC_E_INVALID_TOKEN; both end the session, and the next ISC/ASC with no
+ * input returns SEC_I_CONTEXT_EXPIRED with the alert the peer is owed.  No
+ * error ever changes the DATA buffer.
  * *pfQOP (if given) is set to 0; @MessageSeqNo is not used by Schannel. */
 SSPI_PUBLIC SECURITY_STATUS
 DecryptMessage (PCtxtHandle phContext, PSecBufferDesc pMessage,
