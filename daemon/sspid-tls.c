@@ -285,6 +285,47 @@ sspid_tls_new_client (SspidCredential *cred, const char *target_name,
   return SEC_E_OK;
 }
 
+/* GnuTLS's session database for a server: TLS 1.2 clients that resume by
+ * session ID (tickets need none).  Kept per credential, in the daemon. */
+static int
+db_store (void *ptr, gnutls_datum_t key, gnutls_datum_t data)
+{
+  SspidTls *tls = ptr;
+
+  sspid_credential_store_server_session (tls->cred, key.data, key.size, data.data, data.size);
+  return 0;
+}
+
+static gnutls_datum_t
+db_retrieve (void *ptr, gnutls_datum_t key)
+{
+  SspidTls *tls = ptr;
+  g_autoptr (GBytes) found = sspid_credential_lookup_server_session (tls->cred, key.data,
+                                                                     key.size);
+  gnutls_datum_t out = { NULL, 0 };
+  gsize len;
+  const guint8 *bytes;
+
+  if (found == NULL)
+    return out;
+  bytes = g_bytes_get_data (found, &len);
+  out.data = gnutls_malloc (len);   /* GnuTLS frees (and wipes) it */
+  if (out.data == NULL)
+    return out;
+  memcpy (out.data, bytes, len);
+  out.size = (unsigned int) len;
+  return out;
+}
+
+static int
+db_remove (void *ptr, gnutls_datum_t key)
+{
+  SspidTls *tls = ptr;
+
+  sspid_credential_forget_server_session (tls->cred, key.data, key.size);
+  return 0;
+}
+
 SECURITY_STATUS
 sspid_tls_new_server (SspidCredential *cred, guint32 context_req,
                       const char *const *alpn, SspidTls **out)
@@ -309,6 +350,13 @@ sspid_tls_new_server (SspidCredential *cred, guint32 context_req,
   if (sspid_credential_peek_ticket_key (cred) != NULL &&
       gnutls_session_ticket_enable_server (tls->session, sspid_credential_peek_ticket_key (cred)) < 0)
     g_debug ("session tickets unavailable");
+  if ((sspid_credential_get_flags (cred) & SCH_CRED_DISABLE_RECONNECTS) == 0)
+    {
+      gnutls_db_set_ptr (tls->session, tls);
+      gnutls_db_set_store_function (tls->session, db_store);
+      gnutls_db_set_retrieve_function (tls->session, db_retrieve);
+      gnutls_db_set_remove_function (tls->session, db_remove);
+    }
 
   *out = g_steal_pointer (&tls);
   return SEC_E_OK;

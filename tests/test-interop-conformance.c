@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What a careful TLS server does when things go wrong, seen from real
- * peers of `sspictl serve` (libsspi's Windows API over the real sspid):
+ * What tlsfuzzer found (issue 13), seen from real peers of `sspictl serve`
+ * (libsspi's Windows API over the real sspid): what a careful TLS server
+ * does where sspid once did not.
  *
  *   - TLS 1.2 CBC suites carry data (openssl s_client -cipher AES128-SHA:
- *     STREAM_SIZES once had no room for the IV, MAC and padding);
+ *     STREAM_SIZES once had no room for the IV, MAC and padding), and DHE
+ *     suites are offered (the server had no DH parameters);
+ *   - a TLS 1.2 client resumes by session ID, without tickets;
  *   - a failed handshake sends the alert GnuTLS would (openssl sees
  *     handshake_failure when no suite is shared);
  *   - a record the server cannot accept after the handshake (a flipped bit,
@@ -52,6 +55,7 @@ static const struct {
   { "rsa", "AES128-SHA", "cipher: TLS_RSA_WITH_AES_128_CBC_SHA", NULL },
   { "rsa", "ECDHE-RSA-AES128-SHA", "cipher: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "512" },
   { "server", "ECDHE-ECDSA-AES256-SHA", "cipher: TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", NULL },
+  { "rsa", "DHE-RSA-AES128-SHA", "cipher: TLS_DHE_RSA_WITH_AES_128_CBC_SHA", NULL },
 };
 
 /* The reproduction of the issue: s_client on a CBC suite asks for a page
@@ -84,6 +88,38 @@ START_TEST (test_cbc_http)
   tu_assert_contains (client_out, cipher, "s_client");
   tu_assert_contains (serve_out, cbc_suites[_i].report, "sspictl serve");
   tu_assert_contains (serve_out, "close_notify sent: yes", "sspictl serve");
+}
+END_TEST
+
+/* ---- session-ID resumption ------------------------------------------------ */
+
+/* s_client without tickets saves its TLS 1.2 session and offers its ID on
+ * the next connection: the server finds it (GnuTLS's session database, in
+ * the daemon) and resumes. */
+START_TEST (test_session_id_resumption)
+{
+  g_autofree char *session = g_build_filename (iu_env->dir, "s_client.session", NULL);
+  const char *const fixed[] = { "--credential", "rsa", "--count", "2", "--tls1.2", NULL };
+  const char *first_argv[] = {
+    "openssl", "s_client", "-connect", iu_address, "-tls1_2", "-no_ticket", "-CAfile", iu_ca,
+    "-sess_out", session, NULL
+  };
+  const char *second_argv[] = {
+    "openssl", "s_client", "-connect", iu_address, "-tls1_2", "-no_ticket", "-CAfile", iu_ca,
+    "-sess_in", session, NULL
+  };
+  g_autofree char *first = NULL, *second = NULL, *serve_out = NULL;
+  GPid serve;
+
+  serve = iu_start_serve ("sspictl-serve", fixed, NULL);
+  iu_run ("s_client1", first_argv, &first);
+  iu_run ("s_client2", second_argv, &second);
+  serve_out = iu_finish (serve, "sspictl-serve", "sspictl serve");
+
+  tu_assert_contains (first, "New, TLSv1.2", "s_client (first)");
+  tu_assert_contains (second, "Reused, TLSv1.2", "s_client (second)");
+  tu_assert_contains (serve_out, "resumed: no", "sspictl serve");
+  tu_assert_contains (serve_out, "resumed: yes", "sspictl serve");
 }
 END_TEST
 
@@ -249,14 +285,15 @@ START_TEST (test_record_overflow_alert)
 END_TEST
 
 static Suite *
-interop_alerts_suite (void)
+interop_conformance_suite (void)
 {
-  Suite *s = suite_create ("interop-alerts");
+  Suite *s = suite_create ("interop-conformance");
   TCase *tc = tcase_create ("peers");
 
   tcase_add_checked_fixture (tc, setup, iu_teardown);
   tcase_set_timeout (tc, 60);
   tcase_add_loop_test (tc, test_cbc_http, 0, G_N_ELEMENTS (cbc_suites));
+  tcase_add_test (tc, test_session_id_resumption);
   tcase_add_test (tc, test_handshake_failure_alert);
   tcase_add_loop_test (tc, test_bad_record_mac_alert, 0, G_N_ELEMENTS (priorities));
   tcase_add_loop_test (tc, test_record_overflow_alert, 0, G_N_ELEMENTS (priorities));
@@ -267,5 +304,5 @@ interop_alerts_suite (void)
 int
 main (void)
 {
-  return tu_run_suite (interop_alerts_suite ());
+  return tu_run_suite (interop_conformance_suite ());
 }
