@@ -286,7 +286,11 @@ sspid_tls_new_client (SspidCredential *cred, const char *target_name,
 }
 
 /* GnuTLS's session database for a server: TLS 1.2 clients that resume by
- * session ID (tickets need none).  Kept per credential, in the daemon. */
+ * session ID.  GnuTLS stores only sessions it issued no ticket for (a
+ * ticket-capable client resumes with its ticket, and the daemon keeps
+ * nothing of it); what it stores holds the master secret, kept per
+ * credential in the daemon until resumed away, evicted or expired, and
+ * wiped then. */
 static int
 db_store (void *ptr, gnutls_datum_t key, gnutls_datum_t data)
 {
