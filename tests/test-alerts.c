@@ -502,8 +502,9 @@ padded_hello (const GByteArray *hello, gsize pad, gsize frag)
 /* ClientHellos of 8, 16 and 64 KiB, in records of 16 KiB, 1000 bytes and 1
  * byte (the last only for the smallest), given to the server all at once
  * or a record per step: the server answers with its ServerHello, as
- * GnuTLS accepts handshake messages up to 128 KiB.  tlsfuzzer's
- * test-large-hello and test-record-layer-fragmentation send these. */
+ * GnuTLS does (a ClientHello's extensions cannot exceed 64 KiB).
+ * tlsfuzzer's test-large-hello and test-record-layer-fragmentation send
+ * these. */
 static const struct { gsize pad, frag; } large_hellos[] = {
   { 8192, 16384 }, { 16384, 16384 }, { 65000, 16384 },
   { 8192, 1000 }, { 16384, 1000 }, { 65000, 1000 }, { 8192, 1 },
