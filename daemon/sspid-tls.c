@@ -650,7 +650,8 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       goto out;
     case STATE_ESTABLISHED:
       /* A TLS 1.2 renegotiation runs like the handshake, below. */
-      if (tls->held_token == NULL && !tls->alert_pending && sspid_tls_is_renegotiating (tls))
+      if (tls->held_token == NULL && !tls->alert_pending && !tls->broken &&
+          sspid_tls_is_renegotiating (tls))
         break;
       if (tls->held_token != NULL)
         release_held (tls, input, input_len, step);
