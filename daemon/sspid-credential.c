@@ -25,8 +25,9 @@
 
 #include "schannel.h"
 
-/* Most resumable client sessions a source keeps, and for how long.  Each
- * entry is a few hundred bytes; GnuTLS still checks the ticket's own life. */
+/* Most resumable sessions (a client's, or a server's by session ID) a
+ * source keeps, and for how long.  Each entry is a few hundred bytes;
+ * GnuTLS still checks the session's own life. */
 #define SESSION_CACHE_MAX      512
 #define SESSION_CACHE_LIFETIME (6 * 3600)
 
@@ -47,7 +48,8 @@ typedef struct {
   gnutls_certificate_credentials_t  gnutls;
   gnutls_datum_t                    ticket_key;  /* server: TLS session ticket master key */
   GMutex                            sessions_lock;
-  GHashTable                       *sessions;    /* "uid/target" -> CachedSession (client) */
+  GHashTable                       *sessions;    /* "uid/priority/target" (client) or
+                                                  * "server/ID" -> CachedSession */
 } CredentialSource;
 
 struct _SspidCredentialStore {
@@ -417,6 +419,12 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
     }
   if (!load_trust (creds, conf->trust != NULL ? conf->trust : default_trust, what))
     return NULL;
+  /* A server offers the DHE suites of its priority only with DH
+   * parameters: the RFC 7919 group of 2048 bits (nothing to generate),
+   * used when the client names no group of its own, as gnutls-serv does. */
+  if ((conf->usage & SSPID_USAGE_INBOUND) &&
+      gnutls_certificate_set_known_dh_params (creds, GNUTLS_SEC_PARAM_MEDIUM) < 0)
+    g_debug ("%s: no DH parameters: DHE suites off", what);
 
   source = source_new (conf->name, g_steal_pointer (&creds));
   source->usage = conf->usage;
@@ -728,19 +736,15 @@ sspid_credential_take_session (SspidCredential *cred, const char *target)
   return data;
 }
 
-void
-sspid_credential_store_session (SspidCredential *cred, const char *target,
-                                const gnutls_datum_t *data)
+/* Adds a wiped-when-dropped copy of @data (@len bytes) under @key (taken)
+ * to @source's session cache, dropping the oldest entry when it is full. */
+static void
+cache_insert (CredentialSource *source, char *key, const guint8 *data, gsize len)
 {
-  CredentialSource *source = cred->source;
-  CachedSession *entry;
-  gint64 now = g_get_monotonic_time () / G_USEC_PER_SEC;
+  CachedSession *entry = g_new0 (CachedSession, 1);
 
-  if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
-    return;
-  entry = g_new0 (CachedSession, 1);
-  entry->data = secret_bytes_new (data->data, data->size);
-  entry->stored = now;
+  entry->data = secret_bytes_new (data, len);
+  entry->stored = g_get_monotonic_time () / G_USEC_PER_SEC;
 
   g_mutex_lock (&source->sessions_lock);
   if (g_hash_table_size (source->sessions) >= SESSION_CACHE_MAX)
@@ -762,6 +766,66 @@ sspid_credential_store_session (SspidCredential *cred, const char *target,
       if (oldest != NULL)
         g_hash_table_remove (source->sessions, oldest);
     }
-  g_hash_table_replace (source->sessions, session_key (cred, target), entry);
+  g_hash_table_replace (source->sessions, key, entry);
+  g_mutex_unlock (&source->sessions_lock);
+}
+
+void
+sspid_credential_store_session (SspidCredential *cred, const char *target,
+                                const gnutls_datum_t *data)
+{
+  if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
+    return;
+  cache_insert (cred->source, session_key (cred, target), data->data, data->size);
+}
+
+/* Server sessions share the cache (its bound and lifetime) under keys no
+ * client key can take: client keys start with a uid. */
+static char *
+server_session_key (const guint8 *id, gsize id_len)
+{
+  GString *key = g_string_new ("server/");
+
+  for (gsize i = 0; i < id_len; i++)
+    g_string_append_printf (key, "%02x", id[i]);
+  return g_string_free (key, FALSE);
+}
+
+void
+sspid_credential_store_server_session (SspidCredential *cred, const guint8 *id, gsize id_len,
+                                       const guint8 *data, gsize len)
+{
+  if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
+    return;
+  cache_insert (cred->source, server_session_key (id, id_len), data, len);
+}
+
+GBytes *
+sspid_credential_lookup_server_session (SspidCredential *cred, const guint8 *id, gsize id_len)
+{
+  CredentialSource *source = cred->source;
+  g_autofree char *key = server_session_key (id, id_len);
+  GBytes *data = NULL;
+  CachedSession *entry;
+
+  if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
+    return NULL;
+  g_mutex_lock (&source->sessions_lock);
+  entry = g_hash_table_lookup (source->sessions, key);
+  /* Not taken: a TLS 1.2 session may be resumed more than once. */
+  if (entry != NULL && g_get_monotonic_time () / G_USEC_PER_SEC - entry->stored < SESSION_CACHE_LIFETIME)
+    data = g_bytes_ref (entry->data);
+  g_mutex_unlock (&source->sessions_lock);
+  return data;
+}
+
+void
+sspid_credential_forget_server_session (SspidCredential *cred, const guint8 *id, gsize id_len)
+{
+  CredentialSource *source = cred->source;
+  g_autofree char *key = server_session_key (id, id_len);
+
+  g_mutex_lock (&source->sessions_lock);
+  g_hash_table_remove (source->sessions, key);
   g_mutex_unlock (&source->sessions_lock);
 }

@@ -99,6 +99,15 @@ const gnutls_datum_t *sspid_credential_peek_ticket_key (SspidCredential *cred);
 GBytes *sspid_credential_take_session (SspidCredential *cred, const char *target);
 void sspid_credential_store_session (SspidCredential *cred, const char *target,
                                      const gnutls_datum_t *data);
+/* Server: TLS 1.2 session-ID resumption (GnuTLS's session database), per
+ * credential, bounded like the client cache and wiped the same way.
+ * lookup returns a new reference or NULL. */
+void sspid_credential_store_server_session (SspidCredential *cred, const guint8 *id, gsize id_len,
+                                            const guint8 *data, gsize len);
+GBytes *sspid_credential_lookup_server_session (SspidCredential *cred, const guint8 *id,
+                                                gsize id_len);
+void sspid_credential_forget_server_session (SspidCredential *cred, const guint8 *id,
+                                             gsize id_len);
 
 /* Borrowed GnuTLS credentials (certificate, key, trust), shared by sessions. */
 gnutls_certificate_credentials_t sspid_credential_peek_gnutls (SspidCredential *cred);

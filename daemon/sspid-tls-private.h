@@ -55,7 +55,8 @@ struct _SspidTls {
   gboolean          closed;          /* close_notify sent or received, or
                                       * broken */
   gboolean          broken;          /* a fatal error in DecryptMessage ended
-                                      * the session: nothing more either way */
+                                      * the session: nothing more either way
+                                      * but the alert it owes the peer */
   gboolean          key_update_requested; /* the peer's KeyUpdate asked for ours */
 
   /* TLS 1.2 renegotiation (sspid-tls-reneg.c): asked for by the peer, run
@@ -64,9 +65,11 @@ struct _SspidTls {
   gboolean          reneg_started;   /* its first step was made */
 };
 
-/* Frames @input into whole records (see sspid-tls.c). */
-gboolean sspid_tls_frame_records (const guint8 *input, gsize len,
-                                  gsize *whole, guint32 *missing);
+/* Frames @input into whole records; 0 or a GnuTLS error (see sspid-tls.c). */
+int sspid_tls_frame_records (const guint8 *input, gsize len,
+                             gsize *whole, guint32 *missing);
+/* Writes the alert GnuTLS owes the peer for @err into the output. */
+void sspid_tls_write_alert_for (SspidTls *tls, int err);
 GBytes *sspid_tls_take_output (SspidTls *tls);
 /* Client: saves the session for resumption when there is one to save. */
 void sspid_tls_remember_session (SspidTls *tls);

@@ -83,6 +83,20 @@ answer_key_update (SspidTls *tls)
     g_debug ("answering a KeyUpdate: %s", gnutls_strerror ((int) ret));
 }
 
+/* A fatal error @err (GnuTLS's, or the framing's) ends the session: from
+ * now on both directions say SEC_E_CONTEXT_EXPIRED and the context's state
+ * is "closed".  GnuTLS invalidates the session for most of these but not
+ * all (not for a bad post-handshake message, nor for framing it never
+ * saw), so we keep track.  The alert GnuTLS would send for @err waits in
+ * the output for the caller's next ISC/ASC step, the way Schannel hands
+ * out every alert (see established_step). */
+static void
+end_session (SspidTls *tls, int err)
+{
+  tls->closed = tls->broken = TRUE;
+  sspid_tls_write_alert_for (tls, err);
+}
+
 void
 sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecrypt *out)
 {
@@ -105,9 +119,13 @@ sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecryp
       out->status = SEC_E_CONTEXT_EXPIRED;
       goto done;
     }
-  if (!sspid_tls_frame_records (input, len, &whole, &missing))
+  ret = sspid_tls_frame_records (input, len, &whole, &missing);
+  if (ret < 0)
     {
+      /* Not a TLS record: the stream cannot be followed any further. */
+      g_debug ("decrypt: %s", gnutls_strerror (ret));
       out->status = SEC_E_INVALID_TOKEN;
+      end_session (tls, ret);
       goto done;
     }
   if (whole == 0)
@@ -157,13 +175,10 @@ sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecryp
         {
           g_debug ("decrypt: %s", gnutls_strerror (ret));
           out->status = sspid_tls_status_from_gnutls (ret, gnutls_alert_get (tls->session));
-          /* A fatal error (a bad record MAC, a fatal alert, a KeyUpdate
-           * flood) ends the session: from now on both directions say
-           * SEC_E_CONTEXT_EXPIRED and the context's state is "closed".
-           * GnuTLS invalidates the session for most of these but not all
-           * (not for a bad post-handshake message), so we keep track. */
+          /* A bad record MAC, an oversized record, a fatal alert, a
+           * KeyUpdate flood ... */
           if (gnutls_error_is_fatal (ret))
-            tls->closed = tls->broken = TRUE;
+            end_session (tls, ret);
         }
     }
   out->record_size = (guint32) tls->in_pos;

@@ -285,6 +285,51 @@ sspid_tls_new_client (SspidCredential *cred, const char *target_name,
   return SEC_E_OK;
 }
 
+/* GnuTLS's session database for a server: TLS 1.2 clients that resume by
+ * session ID.  GnuTLS stores only sessions it issued no ticket for (a
+ * ticket-capable client resumes with its ticket, and the daemon keeps
+ * nothing of it); what it stores holds the master secret, kept per
+ * credential in the daemon until resumed away, evicted or expired, and
+ * wiped then. */
+static int
+db_store (void *ptr, gnutls_datum_t key, gnutls_datum_t data)
+{
+  SspidTls *tls = ptr;
+
+  sspid_credential_store_server_session (tls->cred, key.data, key.size, data.data, data.size);
+  return 0;
+}
+
+static gnutls_datum_t
+db_retrieve (void *ptr, gnutls_datum_t key)
+{
+  SspidTls *tls = ptr;
+  g_autoptr (GBytes) found = sspid_credential_lookup_server_session (tls->cred, key.data,
+                                                                     key.size);
+  gnutls_datum_t out = { NULL, 0 };
+  gsize len;
+  const guint8 *bytes;
+
+  if (found == NULL)
+    return out;
+  bytes = g_bytes_get_data (found, &len);
+  out.data = gnutls_malloc (len);   /* GnuTLS frees (and wipes) it */
+  if (out.data == NULL)
+    return out;
+  memcpy (out.data, bytes, len);
+  out.size = (unsigned int) len;
+  return out;
+}
+
+static int
+db_remove (void *ptr, gnutls_datum_t key)
+{
+  SspidTls *tls = ptr;
+
+  sspid_credential_forget_server_session (tls->cred, key.data, key.size);
+  return 0;
+}
+
 SECURITY_STATUS
 sspid_tls_new_server (SspidCredential *cred, guint32 context_req,
                       const char *const *alpn, SspidTls **out)
@@ -309,6 +354,13 @@ sspid_tls_new_server (SspidCredential *cred, guint32 context_req,
   if (sspid_credential_peek_ticket_key (cred) != NULL &&
       gnutls_session_ticket_enable_server (tls->session, sspid_credential_peek_ticket_key (cred)) < 0)
     g_debug ("session tickets unavailable");
+  if ((sspid_credential_get_flags (cred) & SCH_CRED_DISABLE_RECONNECTS) == 0)
+    {
+      gnutls_db_set_ptr (tls->session, tls);
+      gnutls_db_set_store_function (tls->session, db_store);
+      gnutls_db_set_retrieve_function (tls->session, db_retrieve);
+      gnutls_db_set_remove_function (tls->session, db_remove);
+    }
 
   *out = g_steal_pointer (&tls);
   return SEC_E_OK;
@@ -345,8 +397,13 @@ sspid_tls_free (SspidTls *tls)
 }
 
 /* How much of @input is whole records.  Sets *@missing when not even one
- * record is whole; returns FALSE for bytes that cannot be TLS. */
-gboolean
+ * record is whole.  Returns 0, or for bytes that cannot be TLS the error
+ * GnuTLS's own record layer gives them (gnutls-serv answers these headers
+ * with exactly those alerts), so that the alert the peer is owed is the
+ * one GnuTLS would send: unexpected_message for an unknown content type
+ * (SSLv2 hellos included), protocol_version for a major version other than
+ * 3, record_overflow for a body longer than any TLS record. */
+int
 sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *missing)
 {
   gsize pos = 0;
@@ -359,10 +416,11 @@ sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *
       gsize have = len - pos;
       gsize body;
 
-      /* Content type (change_cipher_spec .. heartbeat) and major version 3:
-       * anything else (SSLv2 hellos included) is not a record we accept. */
-      if (h[0] < 20 || h[0] > 24 || (have >= 2 && h[1] != 3))
-        return FALSE;
+      /* change_cipher_spec .. heartbeat */
+      if (h[0] < 20 || h[0] > 24)
+        return GNUTLS_E_UNEXPECTED_PACKET;
+      if (have >= 2 && h[1] != 3)
+        return GNUTLS_E_UNSUPPORTED_VERSION_PACKET;
       if (have < RECORD_HEADER_SIZE)
         {
           *missing = (guint32) (RECORD_HEADER_SIZE - have);
@@ -370,7 +428,7 @@ sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *
         }
       body = ((gsize) h[3] << 8) | h[4];
       if (body > RECORD_MAX_BODY)
-        return FALSE;
+        return GNUTLS_E_RECORD_OVERFLOW;
       if (have < RECORD_HEADER_SIZE + body)
         {
           *missing = (guint32) (RECORD_HEADER_SIZE + body - have);
@@ -381,7 +439,24 @@ sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *
   *whole = pos;
   if (pos == 0 && *missing == 0)
     *missing = RECORD_HEADER_SIZE;   /* nothing arrived at all */
-  return TRUE;
+  return 0;
+}
+
+/* Writes the fatal alert GnuTLS owes a peer for its error @err
+ * (gnutls_alert_send_appropriate: GnuTLS leaves sending it to the
+ * application) into the session's output, for the caller to send.  Nothing
+ * for an alert the peer sent us.  GnuTLS sends alerts even on a session an
+ * error invalidated. */
+void
+sspid_tls_write_alert_for (SspidTls *tls, int err)
+{
+  int ret;
+
+  if (err >= 0)
+    return;
+  ret = gnutls_alert_send_appropriate (tls->session, err);
+  if (ret < 0)
+    g_debug ("no alert for '%s': %s", gnutls_strerror (err), gnutls_strerror (ret));
 }
 
 static guint32
@@ -452,6 +527,19 @@ sspid_tls_take_output (SspidTls *tls)
   return bytes;
 }
 
+static gboolean
+wants_extended_error (SspidTls *tls)
+{
+  return tls->is_server ? (tls->context_req & ASC_REQ_EXTENDED_ERROR) != 0
+                        : (tls->context_req & ISC_REQ_EXTENDED_ERROR) != 0;
+}
+
+/* A failed handshake step: @status for the caller, @ret the GnuTLS error
+ * (or the framing's) behind it.  As Schannel does, the alert that tells
+ * the peer why comes back in the output token, with the error status, when
+ * the caller asked for extended errors (ISC_REQ_EXTENDED_ERROR /
+ * ASC_REQ_EXTENDED_ERROR: "when errors occur, the remote party will be
+ * notified"); otherwise the output is empty. */
 static void
 fail (SspidTls *tls, SspidTlsStep *step, SECURITY_STATUS status, int ret)
 {
@@ -460,11 +548,11 @@ fail (SspidTls *tls, SspidTlsStep *step, SECURITY_STATUS status, int ret)
   step->status = status;
   g_debug ("%s handshake failed: %s (%s)", tls->is_server ? "server" : "client",
            sspid_status_to_string (status), ret < 0 ? gnutls_strerror (ret) : "no detail");
-  /* Schannel hands back the alert only when asked for extended errors;
-   * otherwise the output is empty (REFERENCE.md). */
-  if ((!tls->is_server && (tls->context_req & ISC_REQ_EXTENDED_ERROR)) ||
-      (tls->is_server && (tls->context_req & ASC_REQ_EXTENDED_ERROR)))
-    step->token = sspid_tls_take_output (tls);
+  if (wants_extended_error (tls))
+    {
+      sspid_tls_write_alert_for (tls, ret);
+      step->token = sspid_tls_take_output (tls);
+    }
   else
     g_byte_array_set_size (tls->out, 0);
 }
@@ -493,7 +581,17 @@ static void
 established_step (SspidTls *tls, SspidTlsStep *step)
 {
   step->status = SEC_E_OK;
-  if (tls->alert_pending)
+  if (tls->broken)
+    {
+      /* DecryptMessage met a fatal error and wrote the alert the peer is
+       * owed: this step hands it over, once, and says the connection is
+       * shut down (the caller sends the output and deletes the context).
+       * A close_notify asked for since is dropped: nothing may follow a
+       * fatal alert. */
+      tls->alert_pending = FALSE;
+      step->status = SEC_I_CONTEXT_EXPIRED;
+    }
+  else if (tls->alert_pending)
     {
       int ret;
 
@@ -539,6 +637,28 @@ abandoned_handshake_step (SspidTls *tls, gsize input_len, SspidTlsStep *step)
     step->status = SEC_E_CONTEXT_EXPIRED;
 }
 
+/* gnutls_handshake() on the whole records of this step's input.  In
+ * non-blocking mode GnuTLS returns GNUTLS_E_AGAIN after each record that
+ * holds only part of a handshake message (a ClientHello of 16 KiB spans
+ * two records at least), although more records are there to read.
+ * Schannel consumes every record it can in one call, and each step costs
+ * the caller a round trip to the daemon, so go on while GnuTLS reads. */
+static int
+run_handshake (SspidTls *tls)
+{
+  for (;;)
+    {
+      gsize before = tls->in_pos;
+      int ret = gnutls_handshake (tls->session);
+
+      if (ret == GNUTLS_E_WARNING_ALERT_RECEIVED || ret == GNUTLS_E_INTERRUPTED)
+        continue;
+      if (ret == GNUTLS_E_AGAIN && tls->in_pos < tls->in_limit && tls->in_pos > before)
+        continue;
+      return ret;
+    }
+}
+
 void
 sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
                 SspidTlsStep *step)
@@ -559,7 +679,8 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       goto out;
     case STATE_ESTABLISHED:
       /* A TLS 1.2 renegotiation runs like the handshake, below. */
-      if (tls->held_token == NULL && !tls->alert_pending && sspid_tls_is_renegotiating (tls))
+      if (tls->held_token == NULL && !tls->alert_pending && !tls->broken &&
+          sspid_tls_is_renegotiating (tls))
         break;
       if (tls->held_token != NULL)
         release_held (tls, input, input_len, step);
@@ -595,9 +716,10 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   is_first_reneg_step = sspid_tls_reneg_start_step (tls);
   if (tls->started || tls->is_server)
     {
-      if (!sspid_tls_frame_records (input, input_len, &whole, &missing))
+      ret = sspid_tls_frame_records (input, input_len, &whole, &missing);
+      if (ret < 0)
         {
-          fail (tls, step, SEC_E_INVALID_TOKEN, 0);
+          fail (tls, step, SEC_E_INVALID_TOKEN, ret);
           goto out;
         }
       if (whole == 0 && !is_first_reneg_step)
@@ -613,9 +735,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   tls->in_limit = whole;
   tls->in_pos = 0;
   tls->started = TRUE;
-  do
-    ret = gnutls_handshake (tls->session);
-  while (ret == GNUTLS_E_WARNING_ALERT_RECEIVED || ret == GNUTLS_E_INTERRUPTED);
+  ret = run_handshake (tls);
   alert = gnutls_alert_get (tls->session);
   step->extra = (guint32) (input_len - tls->in_pos);
   tls->in = NULL;
@@ -823,6 +943,47 @@ server_key_type (gnutls_session_t session)
     }
 }
 
+/* Where a protected record puts the caller's data, as STREAM_SIZES reports
+ * it: *@header bytes come before the ciphertext of the data (the record
+ * header, plus the explicit nonce of TLS 1.2 AEAD suites or the explicit
+ * IV of CBC suites since TLS 1.1), and at most *@trailer bytes after it.
+ * The trailer is the AEAD tag, plus in TLS 1.3 the inner content type byte
+ * and one byte of padding (an empty record is sent padded); for CBC suites
+ * it is the MAC plus the padding GnuTLS adds, 1 to block-size bytes with
+ * the length byte.  GnuTLS's own worst case (gnutls_record_overhead_size)
+ * is never more than header plus trailer; tests/test-engine checks that. */
+static void
+record_layout (gnutls_session_t s, guint32 *header, guint32 *trailer)
+{
+  gnutls_protocol_t version = gnutls_protocol_get_version (s);
+  gnutls_cipher_algorithm_t cipher = gnutls_cipher_get (s);
+  guint32 tag = (guint32) gnutls_cipher_get_tag_size (cipher);
+  guint32 block = (guint32) gnutls_cipher_get_block_size (cipher);
+
+  *header = RECORD_HEADER_SIZE;
+  if (version == GNUTLS_TLS1_3)
+    *trailer = tag + 2;
+  else if (tag > 0)
+    {
+      /* RFC 5288/6655: GCM and CCM carry an 8-byte explicit nonce;
+       * ChaCha20-Poly1305 (RFC 7905) has none. */
+      if (cipher != GNUTLS_CIPHER_CHACHA20_POLY1305)
+        *header += 8;
+      *trailer = tag;
+    }
+  else
+    {
+      guint32 mac = (guint32) gnutls_hmac_get_len (gnutls_mac_get (s));
+
+      /* A block cipher (block > 1) in TLS 1.1 and later sends its IV in
+       * front of each record (RFC 4346 6.2.3.2); a stream cipher pads
+       * nothing. */
+      if (block > 1 && version != GNUTLS_TLS1_0 && version != GNUTLS_SSL3)
+        *header += block;
+      *trailer = mac + (block > 1 ? block : 0);
+    }
+}
+
 /* Channel bindings (RFC 5929, RFC 9266) are public values derived from the
  * handshake: safe to hand out, and what SECPKG_ATTR_*_BINDINGS carry.
  * Absent when the protocol has none (tls-unique in TLS 1.3). */
@@ -864,9 +1025,7 @@ sspid_tls_query_info (SspidTls *tls)
       unsigned int n_peers = 0;
       const char *mac_name;
       guint32 mac_bits;
-      guint32 tag = (guint32) gnutls_cipher_get_tag_size (cipher);
-      guint32 explicit_iv = version == GNUTLS_TLS1_2 && tag > 0 &&
-                            cipher != GNUTLS_CIPHER_CHACHA20_POLY1305 ? 8 : 0;
+      guint32 header_size, trailer_size;
 
       /* AEAD suites have no separate MAC; Schannel reports the suite's hash. */
       if (mac == GNUTLS_MAC_AEAD)
@@ -920,13 +1079,9 @@ sspid_tls_query_info (SspidTls *tls)
       if (gnutls_session_get_id (s, session_id, &session_id_len) == 0)
         g_variant_builder_add (&b, "{sv}", "session-id",
                                g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, session_id, session_id_len, 1));
-      /* Record layout for EncryptMessage: header = record header plus the
-       * explicit nonce of TLS 1.2 AEAD; trailer = tag, plus in TLS 1.3 the
-       * inner content type byte and one byte of padding (an empty record
-       * is sent padded; others use one byte less than the maximum). */
-      g_variant_builder_add (&b, "{sv}", "header-size", g_variant_new_uint32 (RECORD_HEADER_SIZE + explicit_iv));
-      g_variant_builder_add (&b, "{sv}", "trailer-size",
-                             g_variant_new_uint32 (tag + (version == GNUTLS_TLS1_3 ? 2 : 0)));
+      record_layout (s, &header_size, &trailer_size);
+      g_variant_builder_add (&b, "{sv}", "header-size", g_variant_new_uint32 (header_size));
+      g_variant_builder_add (&b, "{sv}", "trailer-size", g_variant_new_uint32 (trailer_size));
       g_variant_builder_add (&b, "{sv}", "max-message", g_variant_new_uint32 ((guint32) gnutls_record_get_max_size (s)));
       g_variant_builder_add (&b, "{sv}", "block-size",
                              g_variant_new_uint32 ((guint32) gnutls_cipher_get_block_size (cipher)));

@@ -46,8 +46,12 @@ void sspid_tls_free (SspidTls *tls);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidTls, sspid_tls_free)
 
 /* One InitializeSecurityContext / AcceptSecurityContext step on @input
- * (the caller's SECBUFFER_TOKEN bytes; may be empty).  Fills @step; free its
- * contents with sspid_tls_step_clear(). */
+ * (the caller's SECBUFFER_TOKEN bytes; may be empty): every whole record
+ * the handshake can use is consumed.  A failed step's token is the alert
+ * for the peer when the context asked for extended errors (empty
+ * otherwise).  On a session DecryptMessage ended, the status is
+ * SEC_I_CONTEXT_EXPIRED and the token, once, the alert owed to the peer.
+ * Fills @step; free its contents with sspid_tls_step_clear(). */
 void sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
                      SspidTlsStep *step);
 
@@ -79,7 +83,9 @@ typedef struct {
 /* DecryptMessage: opens the first record of @input.  Post-handshake
  * messages (TLS 1.3 NewSessionTicket, KeyUpdate) are consumed with an empty
  * plaintext; when they need an answer the status is SEC_I_RENEGOTIATE and
- * the next sspid_tls_step() returns the bytes to send. */
+ * the next sspid_tls_step() returns the bytes to send.  A fatal error
+ * (bytes that are no record included) ends the session, and the next
+ * sspid_tls_step() returns the alert GnuTLS owes the peer for it. */
 void sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len,
                         SspidTlsDecrypt *out);
 void sspid_tls_decrypt_clear (SspidTlsDecrypt *out);

@@ -307,8 +307,11 @@ open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
  * record gives SEC_E_INCOMPLETE_MESSAGE with the DATA buffer turned into
  * SECBUFFER_MISSING (bytes still needed; as on Windows), decided locally.
  * Fewer than four buffers, no DATA buffer, two, or fewer than three EMPTY
- * ones: SEC_E_INVALID_TOKEN.  Tampering
- * gives SEC_E_DECRYPT_FAILURE; no error ever changes the DATA buffer.
+ * ones: SEC_E_INVALID_TOKEN, the context untouched.  Tampering gives
+ * SEC_E_DECRYPT_FAILURE, bytes that cannot be a record SEC_E_INVALID_TOKEN;
+ * both end the session, and the next ISC/ASC with no input returns
+ * SEC_I_CONTEXT_EXPIRED with the alert the peer is owed.  No error ever
+ * changes the DATA buffer.
  * *pfQOP (if given) is set to 0; @MessageSeqNo is not used by Schannel. */
 SSPI_PUBLIC SECURITY_STATUS
 DecryptMessage (PCtxtHandle phContext, PSecBufferDesc pMessage,
@@ -336,7 +339,16 @@ DecryptMessage (PCtxtHandle phContext, PSecBufferDesc pMessage,
                          &missing);
   if (status == SEC_E_INCOMPLETE_MESSAGE)
     write_missing (data, missing);
-  if (status != SEC_E_OK)
+  if (status == SEC_E_INVALID_TOKEN)
+    {
+      /* Bytes that cannot be a TLS record end the connection (the stream
+       * cannot be followed past them).  The daemon must see them to end
+       * the session and make the alert the peer is owed (for the next
+       * ISC/ASC); the header is all it needs, and it answers
+       * SEC_E_INVALID_TOKEN too. */
+      record_size = MIN (data->cbBuffer, RECORD_HEADER_SIZE);
+    }
+  else if (status != SEC_E_OK)
     return status;
 
   status = sspi_context_session (phContext, &s, &context, &generation);

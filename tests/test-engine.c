@@ -624,6 +624,85 @@ START_TEST (test_records_tls12)
 }
 END_TEST
 
+/* Cipher suites whose records are laid out differently: the header has
+ * no explicit nonce, an 8-byte one (TLS 1.2 GCM/CCM) or a 16-byte IV (CBC
+ * since TLS 1.1); the trailer is a tag, a tag and the TLS 1.3 content type,
+ * or a MAC and 1 to 16 bytes of padding (CBC). */
+typedef struct {
+  const char *priority;
+  guint32     header;   /* expected STREAM_SIZES cbHeader */
+  guint32     trailer;  /* expected cbTrailer */
+} SuiteLayout;
+
+#define TLS12_ONLY "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:-MAC-ALL:"
+static const SuiteLayout suite_layouts[] = {
+  { TLS12_ONLY "+AES-128-CBC:+SHA1", 5 + 16, 20 + 16 },
+  { TLS12_ONLY "+AES-256-CBC:+SHA1", 5 + 16, 20 + 16 },
+  { TLS12_ONLY "+AES-128-CBC:+SHA256", 5 + 16, 32 + 16 },
+  { TLS12_ONLY "+AES-256-CBC:+SHA384", 5 + 16, 48 + 16 },
+  { TLS12_ONLY "+AES-128-GCM:+AEAD", 5 + 8, 16 },
+  { TLS12_ONLY "+AES-128-CCM:+AEAD", 5 + 8, 16 },
+  { TLS12_ONLY "+CHACHA20-POLY1305:+AEAD", 5, 16 },
+  { "NORMAL:-VERS-ALL:+VERS-TLS1.3", 5, 16 + 2 },
+};
+
+/* Every record EncryptMessage makes fits the layout STREAM_SIZES reports
+ * (a caller sizes its buffers from it), for every suite: CBC suites once
+ * got a trailer of 0 and every EncryptMessage failed. */
+START_TEST (test_records_layout)
+{
+  const SuiteLayout *suite = &suite_layouts[_i];
+  g_autofree guint8 *data = g_malloc (16384);
+  guint32 header, trailer;
+  Side c, s;
+
+  for (gsize i = 0; i < 16384; i++)
+    data[i] = (guint8) (i * 13 + 1);
+  pair (&c, &s, NULL, "server", "localhost", 0, 0, NULL, NULL);
+  ck_assert_int_eq (gnutls_priority_set_direct (c.tls->session, suite->priority, NULL), 0);
+  ck_assert_int_eq (gnutls_priority_set_direct (s.tls->session, suite->priority, NULL), 0);
+  converse (&c, &s);
+  ck_assert_int_eq (c.status, SEC_E_OK);
+  ck_assert_int_eq (s.status, SEC_E_OK);
+  drain_client (&c);
+
+  header = info_u32 (c.tls, "header-size");
+  trailer = info_u32 (c.tls, "trailer-size");
+  ck_assert_uint_eq (header, suite->header);
+  ck_assert_uint_eq (trailer, suite->trailer);
+  ck_assert_uint_eq (info_u32 (s.tls, "header-size"), header);
+  ck_assert_uint_eq (info_u32 (s.tls, "trailer-size"), trailer);
+  /* GnuTLS's own worst case per record agrees. */
+  ck_assert_uint_le (gnutls_record_overhead_size (c.tls->session), header + trailer);
+
+  for (gsize len = 0; len <= 16384; len = len < 80 ? len + 1 : len * 2 + 1)
+    {
+      gsize n = MIN (len, 16384);
+      g_autoptr (GBytes) record = seal (c.tls, data, n);
+      gsize size = g_bytes_get_size (record);
+      SspidTlsDecrypt d;
+
+      if (size == 0)
+        {
+          ck_assert_uint_eq (n, 0);   /* TLS 1.2: nothing for nothing */
+          continue;
+        }
+      ck_assert_msg (size <= header + n + trailer, "%zu bytes: record %zu > %u + %zu + %u",
+                     n, size, header, n, trailer);
+      ck_assert_uint_ge (size, header + n);
+      sspid_tls_decrypt (s.tls, g_bytes_get_data (record, NULL), size, &d);
+      ck_assert_int_eq (d.status, SEC_E_OK);
+      ck_assert_uint_eq (g_bytes_get_size (d.plaintext), n);
+      ck_assert (n == 0 || memcmp (g_bytes_get_data (d.plaintext, NULL), data, n) == 0);
+      sspid_tls_decrypt_clear (&d);
+      if (n == 16384)
+        break;
+    }
+  side_clear (&c);
+  side_clear (&s);
+}
+END_TEST
+
 /* Three records in one read: each call opens one, EXTRA counts the rest;
  * a record split across reads: INCOMPLETE_MESSAGE with MISSING. */
 START_TEST (test_records_extra_missing)
@@ -1033,6 +1112,7 @@ engine_suite (void)
   tcase_set_timeout (tc, 30);
   tcase_add_test (tc, test_records_tls13);
   tcase_add_test (tc, test_records_tls12);
+  tcase_add_loop_test (tc, test_records_layout, 0, G_N_ELEMENTS (suite_layouts));
   tcase_add_test (tc, test_records_extra_missing);
   tcase_add_test (tc, test_records_tampered);
   tcase_add_test (tc, test_key_update_flood_ends_session);

@@ -242,23 +242,63 @@ START_TEST (test_record_split_across_reads)
 }
 END_TEST
 
-/* Bytes that cannot start a TLS record are refused locally too. */
+/* After a fatal DecryptMessage error the server's next ASC, with no input
+ * (as after ApplyControlToken), hands over the alert the error owes the
+ * client: SEC_I_CONTEXT_EXPIRED and one alert record, which the client's
+ * DecryptMessage reports as the fatal alert it is (@client_status).  A second ASC has
+ * nothing more; the session stays ended both ways. */
+static void
+assert_owed_alert (SyncPair *p, SECURITY_STATUS client_status)
+{
+  g_autoptr(GByteArray) wire = g_byte_array_new ();
+  SECURITY_STATUS status;
+
+  ck_assert_int_eq (sp_try_seal (&p->sctx, "x", 1, wire), SEC_E_CONTEXT_EXPIRED);
+  ck_assert_int_eq (sp_empty_step (p, TRUE, wire), SEC_I_CONTEXT_EXPIRED);
+  /* One record, protected under the session's keys (type 23 in TLS 1.3). */
+  ck_assert_uint_ge (wire->len, 7);
+  ck_assert (wire->data[0] == 21 || wire->data[0] == 23);
+  ck_assert_uint_eq (wire->len, 5 + (gsize) (wire->data[3] << 8 | wire->data[4]));
+  status = sp_open (&p->cctx, wire, NULL);
+  ck_assert_msg (status == client_status, "the client read the alert as 0x%08x, not 0x%08x",
+                 (unsigned) status, (unsigned) client_status);
+  g_byte_array_set_size (wire, 0);
+  ck_assert_int_eq (sp_empty_step (p, TRUE, wire), SEC_I_CONTEXT_EXPIRED);
+  ck_assert_uint_eq (wire->len, 0);
+}
+
+/* Bytes that cannot start a TLS record (not even a record header) are
+ * refused, and end the connection as in GnuTLS: a stream cannot be
+ * followed past them.  The client is owed the alert GnuTLS sends
+ * (unexpected_message, protocol_version, record_overflow; which one is
+ * checked in test-engine). */
 START_TEST (test_garbage_refused)
 {
   guint8 http[] = "GET / HTTP/1.1\r\n";
   guint8 bad_version[] = { 23, 2, 0, 0, 1, 0 };
   guint8 too_long[] = { 23, 3, 3, 0x48, 0x01 };   /* 18433 > 16384 + 2048 */
-  SecBuffer b[4];
-  SyncPair p;
+  /* And what the client's DecryptMessage makes of the alert. */
+  struct { guint8 *bytes; gsize len; SECURITY_STATUS alert; } garbage[] = {
+    { http, sizeof http - 1, SEC_E_ILLEGAL_MESSAGE },            /* unexpected_message */
+    { bad_version, 2, SEC_E_UNSUPPORTED_FUNCTION },              /* protocol_version */
+    { too_long, sizeof too_long, SEC_E_ILLEGAL_MESSAGE },        /* record_overflow */
+  };
 
-  handshake (&p, _i);
-  ck_assert_int_eq (decrypt_prefix (&p.sctx, http, sizeof http - 1, b), SEC_E_INVALID_TOKEN);
-  ck_assert_int_eq (decrypt_prefix (&p.sctx, bad_version, 2, b), SEC_E_INVALID_TOKEN);
-  ck_assert_int_eq (decrypt_prefix (&p.sctx, too_long, sizeof too_long, b),
-                    SEC_E_INVALID_TOKEN);
-  ck_assert_uint_eq (b[1].BufferType, SECBUFFER_EMPTY);
-  round_trip (&p.cctx, &p.sctx, 100, 3, _i == 0);
-  sync_pair_clear (&p);
+  for (gsize g = 0; g < G_N_ELEMENTS (garbage); g++)
+    {
+      SecBuffer b[4];
+      SyncPair p;
+
+      handshake (&p, _i);
+      ck_assert_int_eq (decrypt_prefix (&p.sctx, garbage[g].bytes, garbage[g].len, b),
+                        SEC_E_INVALID_TOKEN);
+      /* The caller's buffers are as they were. */
+      ck_assert_uint_eq (b[0].BufferType, SECBUFFER_DATA);
+      ck_assert_uint_eq (b[0].cbBuffer, garbage[g].len);
+      ck_assert_uint_eq (b[1].BufferType, SECBUFFER_EMPTY);
+      assert_owed_alert (&p, garbage[g].alert);
+      sync_pair_clear (&p);
+    }
 }
 END_TEST
 
@@ -288,6 +328,10 @@ START_TEST (test_tampered_record)
   ck_assert_msg (status == SEC_E_CONTEXT_EXPIRED, "DecryptMessage after: 0x%08x", (unsigned) status);
   status = sp_try_seal (&p.sctx, data, 10, wire);
   ck_assert_msg (status == SEC_E_CONTEXT_EXPIRED, "EncryptMessage after: 0x%08x", (unsigned) status);
+  /* The client is owed bad_record_mac; a close_notify asked for now is not
+   * sent after it (nothing follows a fatal alert). */
+  ck_assert_int_eq (sp_control (&p.sctx, SCHANNEL_SHUTDOWN, 0, 0), SEC_E_OK);
+  assert_owed_alert (&p, SEC_E_DECRYPT_FAILURE);   /* bad_record_mac */
   sync_pair_clear (&p);
 }
 END_TEST

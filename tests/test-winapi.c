@@ -156,22 +156,45 @@ wait_exit (GPid pid, guint timeout_ms)
   return status;
 }
 
-/* _i == 0: the server's default (TLS 1.3); 1: a TLS 1.2-only server. */
+/* What the server of each iteration offers: TLS 1.3, TLS 1.2 (AES-GCM),
+ * and TLS 1.2 CBC suites, whose records carry an explicit IV in front and a
+ * MAC plus padding behind, so the program's buffers sized from
+ * STREAM_SIZES must hold them (they once did not: SEC_E_BUFFER_TOO_SMALL). */
+typedef struct {
+  const char *pki;       /* certificate and key name */
+  const char *version;   /* s_server flag, NULL: its default */
+  const char *cipher;    /* s_server -cipher, NULL: its default */
+  const char *cipher_id; /* what the client must report, NULL: anything */
+} WebServer;
+
+static const WebServer web_servers[] = {
+  { "server", NULL, NULL, NULL },
+  { "server", "-tls1_2", NULL, NULL },
+  { "rsa", "-tls1_2", "AES128-SHA", "cipher: 0x660e" },
+  { "server", "-tls1_2", "ECDHE-ECDSA-AES256-SHA", "cipher: 0x6610" },
+};
+
+/* _i indexes web_servers: 0 is TLS 1.3, the others TLS 1.2. */
 START_TEST (test_winapi_client_https_get)
 {
+  const WebServer *web = &web_servers[_i];
   /* Inside the env's directory, which tu_env_stop() removes. */
   g_autofree char *root = g_build_filename (tu_fixture_env->dir, "winapi", NULL);
   g_autofree char *prefix = NULL;
   g_autofree char *exe = NULL;
   g_autofree char *lib = NULL;
-  g_autofree char *cert = tu_pki_path ("server.pem");
-  g_autofree char *key = tu_pki_path ("server.key");
+  g_autofree char *cert_name = g_strdup_printf ("%s.pem", web->pki);
+  g_autofree char *key_name = g_strdup_printf ("%s.key", web->pki);
+  g_autofree char *cert = tu_pki_path (cert_name);
+  g_autofree char *key = tu_pki_path (key_name);
   g_autofree char *out = NULL;
   g_autofree char *port_s = NULL;
   guint16 port = tu_free_port ();
+  gboolean tls12 = web->version != NULL;
   const char *server_argv[] = { "openssl", "s_server", "-www", "-accept", NULL,
-                                "-cert", cert, "-key", key, _i == 1 ? "-tls1_2" : NULL,
-                                NULL };
+                                "-cert", cert, "-key", key,
+                                web->cipher != NULL ? "-cipher" : web->version, web->cipher,
+                                web->cipher != NULL ? web->version : NULL, NULL };
   g_autoptr(GPtrArray) client_argv = g_ptr_array_new ();
   g_auto(GStrv) wrapper = NULL;
   GPid server, client;
@@ -206,9 +229,11 @@ START_TEST (test_winapi_client_https_get)
   ck_assert_msg (g_spawn_check_wait_status (status, NULL), "winapi-client failed:\n%s", out);
   ck_assert_msg (strstr (out, "HTTP/1.0 200 ok") != NULL, "no HTTP response:\n%s", out);
   /* s_server -www describes the session it served. */
-  ck_assert_msg (strstr (out, _i == 1 ? "TLSv1.2" : "TLSv1.3") != NULL, "%s", out);
-  ck_assert_msg (strstr (out, _i == 1 ? "protocol: 0x800," : "protocol: 0x2000,") != NULL,
+  ck_assert_msg (strstr (out, tls12 ? "TLSv1.2" : "TLSv1.3") != NULL, "%s", out);
+  ck_assert_msg (strstr (out, tls12 ? "protocol: 0x800," : "protocol: 0x2000,") != NULL,
                  "%s", out);
+  if (web->cipher_id != NULL)
+    ck_assert_msg (strstr (out, web->cipher_id) != NULL, "not %s:\n%s", web->cipher, out);
   ck_assert_msg (strstr (out, "</HTML>") != NULL || strstr (out, "</html>") != NULL,
                  "response cut short:\n%s", out);
 }
@@ -222,7 +247,7 @@ winapi_suite (void)
 
   tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
   tcase_set_timeout (tc, 90);
-  tcase_add_loop_test (tc, test_winapi_client_https_get, 0, 2);
+  tcase_add_loop_test (tc, test_winapi_client_https_get, 0, G_N_ELEMENTS (web_servers));
   suite_add_tcase (s, tc);
   return s;
 }

@@ -213,6 +213,19 @@ answer_renegotiate (SspictlStream *s, GByteArray *plain)
     }
 }
 
+/* After DecryptMessage failed (a bad record MAC, an oversized record, an
+ * unexpected message ...): the connection is over, and the peer is owed an
+ * alert that says why.  As on Windows, the next ISC/ASC, with no input,
+ * returns it (SEC_I_CONTEXT_EXPIRED: the connection is shut down; send the
+ * output, then delete the context).  Best effort: the peer may be gone. */
+static void
+send_owed_alert (SspictlStream *s)
+{
+  gboolean sent;
+
+  context_step (s, NULL, TRUE, &sent);
+}
+
 gboolean
 sspictl_stream_shutdown (SspictlStream *s)
 {
@@ -461,6 +474,7 @@ receive (SspictlStream *s, GByteArray *plain, gboolean is_blocking)
 
         default:
           sspictl_print_status ("DecryptMessage", status);
+          send_owed_alert (s);
           s->exchange.end = "error";
           return SSPICTL_STREAM_FAILED;
         }

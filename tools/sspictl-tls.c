@@ -23,7 +23,11 @@
  * long the socket may stay silent.  Generous: they only bound a hang. */
 #define STEP_TIMEOUT_SEC 120
 #define SOCKET_TIMEOUT_SEC 30
-#define READ_CHUNK 16384
+/* A handshake read takes what has arrived, up to several records: a step
+ * consumes every whole record it is given, and each step is a round trip
+ * to the daemon (a peer's 16 MiB handshake message in 16 KiB reads took
+ * two steps per record, longer than handshake-timeout-sec). */
+#define READ_CHUNK (64 * 1024)
 /* When closing: how long to wait for the peer to close first. */
 #define LINGER_MS 2000
 

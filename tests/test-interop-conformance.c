@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What tlsfuzzer found (issue 13), seen from real peers of `sspictl serve`
+ * (libsspi's Windows API over the real sspid): what a careful TLS server
+ * does where sspid once did not.
+ *
+ *   - TLS 1.2 CBC suites carry data (openssl s_client -cipher AES128-SHA:
+ *     STREAM_SIZES once had no room for the IV, MAC and padding), and DHE
+ *     suites are offered (the server had no DH parameters);
+ *   - a TLS 1.2 client resumes by session ID, without tickets;
+ *   - a failed handshake sends the alert GnuTLS would (openssl sees
+ *     handshake_failure when no suite is shared);
+ *   - a record the server cannot accept after the handshake (a flipped bit,
+ *     an oversized record) is answered with bad_record_mac or
+ *     record_overflow, read by a GnuTLS client in this process.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <gnutls/gnutls.h>
+
+#include "interop-util.h"
+
+static void
+setup (void)
+{
+  iu_require_program ("openssl");
+  iu_setup ();
+}
+
+/* Starts `sspictl serve PORT --credential @cred @extra...`. */
+static GPid
+start_serve (const char *cred, const char *const *extra)
+{
+  const char *const fixed[] = { "--credential", cred, "--once", NULL };
+
+  return iu_start_serve ("sspictl-serve", fixed, extra);
+}
+
+/* ---- CBC suites --------------------------------------------------------- */
+
+static const struct {
+  const char *credential;
+  const char *openssl;      /* s_client -cipher */
+  const char *report;       /* sspictl serve's cipher line */
+  const char *frag;         /* s_client -max_send_frag, NULL: none */
+} cbc_suites[] = {
+  { "rsa", "AES128-SHA", "cipher: TLS_RSA_WITH_AES_128_CBC_SHA", NULL },
+  { "rsa", "ECDHE-RSA-AES128-SHA", "cipher: TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "512" },
+  { "server", "ECDHE-ECDSA-AES256-SHA", "cipher: TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", NULL },
+  { "rsa", "DHE-RSA-AES128-SHA", "cipher: TLS_DHE_RSA_WITH_AES_128_CBC_SHA", NULL },
+};
+
+/* The reproduction of the issue: s_client on a CBC suite asks for a page
+ * and gets it (the first EncryptMessage used to fail with
+ * SEC_E_BUFFER_TOO_SMALL).  One variant sends in 512-byte fragments, so
+ * the handshake spans many records too. */
+START_TEST (test_cbc_http)
+{
+  const char *const serve_extra[] = { "--http", "--tls1.2", NULL };
+  const char *client_argv[] = {
+    "openssl", "s_client", "-connect", iu_address, "-tls1_2", "-cipher", cbc_suites[_i].openssl,
+    "-CAfile", iu_ca, "-verify_return_error", "-servername", "localhost", "-ign_eof",
+    cbc_suites[_i].frag != NULL ? "-max_send_frag" : NULL, cbc_suites[_i].frag, NULL
+  };
+  const char request[] = "GET /cbc HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  g_autofree char *client_out = NULL, *serve_out = NULL, *cipher = NULL;
+  int stdin_fd = -1;
+  GPid serve, client;
+
+  serve = start_serve (cbc_suites[_i].credential, serve_extra);
+  client = tu_spawn (iu_env, "s_client", client_argv, &stdin_fd);
+  ck_assert_int_eq (write (stdin_fd, request, strlen (request)), (gssize) strlen (request));
+  close (stdin_fd);
+  client_out = iu_finish (client, "s_client", "s_client");
+  serve_out = iu_finish (serve, "sspictl-serve", "sspictl serve");
+
+  tu_assert_contains (client_out, "HTTP/1.0 200 OK\r\n", "s_client");
+  tu_assert_contains (client_out, "\nrequest: GET /cbc HTTP/1.0\n", "s_client");
+  cipher = g_strdup_printf ("Cipher is %s", cbc_suites[_i].openssl);
+  tu_assert_contains (client_out, cipher, "s_client");
+  tu_assert_contains (serve_out, cbc_suites[_i].report, "sspictl serve");
+  tu_assert_contains (serve_out, "close_notify sent: yes", "sspictl serve");
+}
+END_TEST
+
+/* ---- session-ID resumption ------------------------------------------------ */
+
+/* s_client without tickets saves its TLS 1.2 session and offers its ID on
+ * the next connection: the server finds it (GnuTLS's session database, in
+ * the daemon) and resumes. */
+START_TEST (test_session_id_resumption)
+{
+  g_autofree char *session = g_build_filename (iu_env->dir, "s_client.session", NULL);
+  const char *const fixed[] = { "--credential", "rsa", "--count", "2", "--tls1.2", NULL };
+  const char *first_argv[] = {
+    "openssl", "s_client", "-connect", iu_address, "-tls1_2", "-no_ticket", "-CAfile", iu_ca,
+    "-sess_out", session, NULL
+  };
+  const char *second_argv[] = {
+    "openssl", "s_client", "-connect", iu_address, "-tls1_2", "-no_ticket", "-CAfile", iu_ca,
+    "-sess_in", session, NULL
+  };
+  g_autofree char *first = NULL, *second = NULL, *serve_out = NULL;
+  GPid serve;
+
+  serve = iu_start_serve ("sspictl-serve", fixed, NULL);
+  iu_run ("s_client1", first_argv, &first);
+  iu_run ("s_client2", second_argv, &second);
+  serve_out = iu_finish (serve, "sspictl-serve", "sspictl serve");
+
+  tu_assert_contains (first, "New, TLSv1.2", "s_client (first)");
+  tu_assert_contains (second, "Reused, TLSv1.2", "s_client (second)");
+  tu_assert_contains (serve_out, "resumed: no", "sspictl serve");
+  tu_assert_contains (serve_out, "resumed: yes", "sspictl serve");
+}
+END_TEST
+
+/* ---- a failed handshake -------------------------------------------------- */
+
+/* No suite in common: sspictl serve (ASC_REQ_EXTENDED_ERROR) sends the
+ * handshake_failure alert AcceptSecurityContext returned with its error. */
+START_TEST (test_handshake_failure_alert)
+{
+  const char *const serve_extra[] = { "--tls1.2", NULL };
+  const char *client_argv[] = {
+    "openssl", "s_client", "-connect", iu_address, "-tls1_2", "-cipher", "AES256-SHA256",
+    "-CAfile", iu_ca, NULL
+  };
+  g_autofree char *client_out = NULL, *serve_out = NULL;
+  GPid serve;
+  int code;
+
+  serve = start_serve ("rsa", serve_extra);
+  ck_assert_int_ne (iu_run ("s_client", client_argv, &client_out), 0);
+  code = iu_wait_output (serve, "sspictl-serve", &serve_out);
+  ck_assert_msg (code == 2, "sspictl serve exited %d:\n%s", code, serve_out);
+  tu_assert_contains (serve_out, "SEC_E_ALGORITHM_MISMATCH", "sspictl serve");
+  tu_assert_contains (client_out, "alert handshake failure", "s_client");
+}
+END_TEST
+
+/* ---- after the handshake: a GnuTLS client that misbehaves ---------------- */
+
+typedef struct {
+  int      fd;
+  gboolean corrupt_next;   /* flip a bit of the next record sent */
+} RawPeer;
+
+static ssize_t
+raw_push (gnutls_transport_ptr_t ptr, const void *buf, size_t len)
+{
+  RawPeer *peer = ptr;
+  g_autofree guint8 *copy = g_memdup2 (buf, len);
+
+  if (peer->corrupt_next && len > 5)
+    {
+      copy[len - 1] ^= 0x01;   /* inside the tag or MAC */
+      peer->corrupt_next = FALSE;
+    }
+  return send (peer->fd, copy, len, MSG_NOSIGNAL);
+}
+
+static ssize_t
+raw_pull (gnutls_transport_ptr_t ptr, void *buf, size_t len)
+{
+  RawPeer *peer = ptr;
+
+  return recv (peer->fd, buf, len, 0);
+}
+
+static int
+connect_loopback (guint16 port)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (port) };
+  struct timeval tv = { .tv_sec = 20 };
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+
+  ck_assert_int_ge (fd, 0);
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  ck_assert_msg (connect (fd, (struct sockaddr *) &sa, sizeof sa) == 0, "connect: %s",
+                 g_strerror (errno));
+  setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return fd;
+}
+
+/* The fatal alert the server sends after what @misbehave does on an
+ * established session (a data record first, so the handshake is surely
+ * over on both sides). */
+static int
+alert_after (const char *priority, void (*misbehave) (gnutls_session_t, RawPeer *))
+{
+  gnutls_certificate_credentials_t creds;
+  gnutls_session_t session;
+  RawPeer peer = { .fd = connect_loopback (iu_port) };
+  char buf[256];
+  ssize_t n;
+  int alert;
+
+  ck_assert_int_eq (gnutls_certificate_allocate_credentials (&creds), 0);
+  ck_assert_int_ge (gnutls_certificate_set_x509_trust_file (creds, iu_ca, GNUTLS_X509_FMT_PEM), 1);
+  ck_assert_int_eq (gnutls_init (&session, GNUTLS_CLIENT), 0);
+  ck_assert_int_eq (gnutls_priority_set_direct (session, priority, NULL), 0);
+  ck_assert_int_eq (gnutls_credentials_set (session, GNUTLS_CRD_CERTIFICATE, creds), 0);
+  gnutls_server_name_set (session, GNUTLS_NAME_DNS, "localhost", 9);
+  gnutls_session_set_verify_cert (session, "localhost", 0);
+  gnutls_transport_set_ptr (session, &peer);
+  gnutls_transport_set_push_function (session, raw_push);
+  gnutls_transport_set_pull_function (session, raw_pull);
+  ck_assert_int_eq (gnutls_handshake (session), 0);
+
+  ck_assert_int_eq (gnutls_record_send (session, "ping\n", 5), 5);
+  do
+    n = gnutls_record_recv (session, buf, sizeof buf);
+  while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED);
+  ck_assert_int_eq (n, 5);
+
+  misbehave (session, &peer);
+  do
+    n = gnutls_record_recv (session, buf, sizeof buf);
+  while (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED || n > 0);
+  ck_assert_msg (n == GNUTLS_E_FATAL_ALERT_RECEIVED, "no alert from sspictl serve: %s",
+                 gnutls_strerror ((int) n));
+  alert = (int) gnutls_alert_get (session);
+  gnutls_deinit (session);
+  gnutls_certificate_free_credentials (creds);
+  close (peer.fd);
+  return alert;
+}
+
+static void
+send_tampered (gnutls_session_t session, RawPeer *peer)
+{
+  peer->corrupt_next = TRUE;
+  ck_assert_int_eq (gnutls_record_send (session, "tampered\n", 9), 9);
+}
+
+static void
+send_oversized (gnutls_session_t session, RawPeer *peer)
+{
+  static const guint8 header[] = { 23, 3, 3, 0x48, 0x01 };   /* 18433 bytes */
+
+  ck_assert_int_eq (send (peer->fd, header, sizeof header, MSG_NOSIGNAL), sizeof header);
+}
+
+static const char *const priorities[] = {
+  "NORMAL:-VERS-ALL:+VERS-TLS1.3",
+  "NORMAL:-VERS-ALL:+VERS-TLS1.2",
+  "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC",
+};
+
+/* sspictl's DecryptMessage fails; its AcceptSecurityContext, called as on
+ * Windows after the failure, returns the alert, which it sends. */
+START_TEST (test_bad_record_mac_alert)
+{
+  const char *const serve_extra[] = { "--echo", NULL };
+  g_autofree char *serve_out = NULL;
+  GPid serve;
+
+  serve = start_serve ("server", serve_extra);
+  ck_assert_int_eq (alert_after (priorities[_i], send_tampered), GNUTLS_A_BAD_RECORD_MAC);
+  iu_wait_output (serve, "sspictl-serve", &serve_out);
+  tu_assert_contains (serve_out, "DecryptMessage: SEC_E_DECRYPT_FAILURE", "sspictl serve");
+}
+END_TEST
+
+START_TEST (test_record_overflow_alert)
+{
+  const char *const serve_extra[] = { "--echo", NULL };
+  g_autofree char *serve_out = NULL;
+  GPid serve;
+
+  serve = start_serve ("server", serve_extra);
+  ck_assert_int_eq (alert_after (priorities[_i], send_oversized), GNUTLS_A_RECORD_OVERFLOW);
+  iu_wait_output (serve, "sspictl-serve", &serve_out);
+  tu_assert_contains (serve_out, "DecryptMessage: SEC_E_INVALID_TOKEN", "sspictl serve");
+}
+END_TEST
+
+static Suite *
+interop_conformance_suite (void)
+{
+  Suite *s = suite_create ("interop-conformance");
+  TCase *tc = tcase_create ("peers");
+
+  tcase_add_checked_fixture (tc, setup, iu_teardown);
+  tcase_set_timeout (tc, 60);
+  tcase_add_loop_test (tc, test_cbc_http, 0, G_N_ELEMENTS (cbc_suites));
+  tcase_add_test (tc, test_session_id_resumption);
+  tcase_add_test (tc, test_handshake_failure_alert);
+  tcase_add_loop_test (tc, test_bad_record_mac_alert, 0, G_N_ELEMENTS (priorities));
+  tcase_add_loop_test (tc, test_record_overflow_alert, 0, G_N_ELEMENTS (priorities));
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return tu_run_suite (interop_conformance_suite ());
+}
