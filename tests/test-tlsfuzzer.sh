@@ -186,7 +186,7 @@ key=$pki/server.key
 usage=inbound
 users=$(id -u)
 EOF
-${SSPID_TEST_DAEMON_WRAPPER:-} "$sspid" --address "$bus" --config "$work/sspid.conf" \
+${SSPID_TEST_DAEMON_WRAPPER:-} "$sspid" --verbose --address "$bus" --config "$work/sspid.conf" \
 	>"$work/sspid.log" 2>&1 &
 sspid_pid=$!
 pids="$pids $sspid_pid"
