@@ -7,13 +7,14 @@
 #       with Python's random module seeded, so that `-n N` samples the same
 #       probes, in the same order, against sspid and against gnutls-serv.
 #
-#   tlsfuzzer-helper.py compare LABEL SSPID_LOG GNUTLS_LOG XFAIL_FILE
+#   tlsfuzzer-helper.py compare LABEL SSPID_LOG GNUTLS_LOG XFAIL_FILE [FOUND]
 #       Compares the two runs of LABEL probe by probe.  Prints both tallies,
 #       the probes that failed only against sspid (with tlsfuzzer's reason),
 #       and exits 1 if one of them is not in XFAIL_FILE, or if an entry of
 #       XFAIL_FILE for LABEL ran and did not fail only against sspid (a
 #       stale entry: remove it), 2 if the gnutls-serv run broke (no verdict
-#       is possible), 0 otherwise.
+#       is possible), 0 otherwise.  Every sspid-only failure, listed or
+#       not, is appended to FOUND in XFAIL_FILE's format.
 #
 # XFAIL_FILE: `LABEL PROBE NAME` per line (the probe name is the rest of the
 # line, spaces and all); `#` starts a comment line, which says why.
@@ -116,7 +117,7 @@ def tally(counts):
                                         counts.get("FAIL", 0))
 
 
-def compare(label, sspid_log, gnutls_log, xfail_path):
+def compare(label, sspid_log, gnutls_log, xfail_path, found_path=None):
     s_counts, s_failed, s_ran, s_reasons = parse(sspid_log)
     g_counts, g_failed, _, _ = parse(gnutls_log)
     xfail = read_xfail(xfail_path).get(label, set())
@@ -136,6 +137,10 @@ def compare(label, sspid_log, gnutls_log, xfail_path):
         print("  fail against both (GnuTLS's behaviour, not sspid's): %d" % len(both))
     if gnutls_only:
         print("  fail against gnutls-serv only: %s" % ", ".join(repr(p) for p in gnutls_only))
+    if found_path and only:
+        with open(found_path, "a") as f:
+            for probe in only:
+                f.write("%s %s\n" % (label, probe))
     for probe in only:
         verdict = "xfail" if probe in xfail else "FAIL"
         if verdict == "FAIL":
@@ -153,11 +158,11 @@ def compare(label, sspid_log, gnutls_log, xfail_path):
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "run":
         run(sys.argv[2], sys.argv[3], sys.argv[4:])
-    elif len(sys.argv) == 6 and sys.argv[1] == "compare":
+    elif len(sys.argv) in (6, 7) and sys.argv[1] == "compare":
         sys.exit(compare(*sys.argv[2:]))
     else:
         sys.exit("usage: tlsfuzzer-helper.py run SEED SCRIPT [ARGS...] | "
-                 "compare LABEL SSPID_LOG GNUTLS_LOG XFAIL_FILE")
+                 "compare LABEL SSPID_LOG GNUTLS_LOG XFAIL_FILE [FOUND]")
 
 
 if __name__ == "__main__":
