@@ -165,9 +165,9 @@ def compare(label, sspid_log, gnutls_log, xfail_path, found_path=None):
     for entry in sorted(xfail):
         if (any(matches(p, entry) for p in s_ran) and
                 not any(matches(p, entry) for p in only)):
-            print("  %s: %s entry %r: its probes no longer fail only against sspid:"
+            print("  %s: %s line %r: its probes no longer fail only against sspid:"
                   " remove it" % ("FAIL" if strict else "stale",
-                                  os.path.basename(xfail_path), entry))
+                                  os.path.basename(xfail_path), label + " " + entry))
             if strict:
                 status = 1
     return status
