@@ -15,10 +15,12 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "sspid-caller.h"
+#include "sspid-user.h"
 
 typedef enum {
   CALLER_RESOLVING,   /* GetConnectionCredentials in flight; calls queue */
@@ -46,6 +48,7 @@ struct _SspidCaller {
   GHashTable          *contexts;     /* guint64 * -> opaque context */
   GArray              *attached;     /* Attached: closed when the caller goes */
   guint                n_pending;
+  SspidUser           *user;         /* its uid's, once identified; NULL once gone */
 };
 
 typedef struct {
@@ -57,13 +60,17 @@ struct _SspidCallerRegistry {
   GDBusConnection        *connection;
   GCancellable           *cancellable;
   GHashTable             *callers;       /* unique name -> SspidCaller * (ref) */
-  GHashTable             *uid_contexts;  /* uid -> number of contexts */
+  GHashTable             *users;         /* uid -> SspidUser *, kept while we live */
   guint                   name_owner_changed_id;
+  guint                   refusals_timer;  /* tells the counts of ended minutes */
+  SspidUser             *unidentified;    /* refusals of callers not yet known */
   SspidContextReleaseFunc release;
 
   guint max_contexts_per_user;
   guint max_contexts_per_connection;
+  guint max_credentials_per_user;
   guint max_credentials_per_connection;
+  guint max_pending_per_user;
   guint max_pending_per_connection;
 
   guint n_contexts;
@@ -72,6 +79,7 @@ struct _SspidCallerRegistry {
 };
 
 static void caller_drop (SspidCaller *caller);
+static SspidUser *registry_user (SspidCallerRegistry *registry, uid_t uid);
 
 guint64
 sspid_random_u64 (void)
@@ -205,8 +213,9 @@ identity_cb (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (reply == NULL || !identity_parse (reply, &caller->identity, &error))
     {
-      sspid_caller_log (caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
-                        "could not identify caller, denying its calls: %s", error->message);
+      sspid_caller_log_refusal (caller, "identity", NULL, 0,
+                                "could not identify caller, denying its calls: %s",
+                                error->message);
       caller->state = CALLER_FAILED;
       sender_vanished = g_error_matches (error, G_DBUS_ERROR,
                                          G_DBUS_ERROR_NAME_HAS_NO_OWNER);
@@ -223,6 +232,12 @@ identity_cb (GObject *source, GAsyncResult *result, gpointer user_data)
                                      (int) caller->identity.pid);
   caller->state = CALLER_READY;
   caller->has_identity = TRUE;
+  if (caller->registry != NULL)
+    {
+      /* Calls received while we asked the bus count from now on. */
+      caller->user = registry_user (caller->registry, caller->identity.uid);
+      caller->user->pending += caller->n_pending;
+    }
   sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0, "caller %s identified (%u groups)",
                     caller->name, caller->identity.n_gids);
   caller_flush_queue (caller);
@@ -277,18 +292,19 @@ sspid_caller_unref (SspidCaller *caller)
   g_free (caller);
 }
 
-static void
-uid_contexts_add (SspidCallerRegistry *registry, uid_t uid, int delta)
+/* The counts of @uid, made on first use. */
+static SspidUser *
+registry_user (SspidCallerRegistry *registry, uid_t uid)
 {
   gpointer key = GUINT_TO_POINTER ((guint) uid);
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (registry->uid_contexts, key));
+  SspidUser *user = g_hash_table_lookup (registry->users, key);
 
-  g_assert (delta > 0 || n > 0);
-  n += delta;
-  if (n == 0)
-    g_hash_table_remove (registry->uid_contexts, key);
-  else
-    g_hash_table_insert (registry->uid_contexts, key, GUINT_TO_POINTER (n));
+  if (user == NULL)
+    {
+      user = sspid_user_new (uid);
+      g_hash_table_insert (registry->users, key, user);
+    }
+  return user;
 }
 
 /* Releases every context of @caller.  The table is swapped out first
@@ -307,7 +323,7 @@ caller_release_contexts (SspidCaller *caller)
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
       registry->n_contexts--;
-      uid_contexts_add (registry, caller->identity.uid, -1);
+      caller->user->contexts--;
       registry->release (value);
     }
 }
@@ -342,13 +358,20 @@ caller_drop (SspidCaller *caller)
 
   caller->state = CALLER_GONE;
   registry->n_credentials -= g_hash_table_size (caller->credentials);
+  if (caller->user != NULL)
+    caller->user->credentials -= g_hash_table_size (caller->credentials);
   g_hash_table_remove_all (caller->credentials);
-  caller_release_contexts (caller);
+  /* Only an identified caller has contexts. */
+  if (caller->user != NULL)
+    caller_release_contexts (caller);
   caller_close_attached (caller);
 
   /* Its pending invocations still get answered (into the void) later;
    * they are no longer the registry's business. */
   registry->n_pending -= caller->n_pending;
+  if (caller->user != NULL)
+    caller->user->pending -= caller->n_pending;
+  caller->user = NULL;
   caller->registry = NULL;
   caller_flush_queue (caller);
 
@@ -453,10 +476,10 @@ level_priority (GLogLevelFlags level)
   return "7";
 }
 
-void
-sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *file,
-                       const char *line, const char *func, const char *kind, guint64 handle,
-                       const char *format, ...)
+static void
+caller_log_valist (SspidCaller *caller, GLogLevelFlags level, const char *file,
+                   const char *line, const char *func, const char *kind, guint64 handle,
+                   const char *format, va_list args)
 {
   g_autofree char *text = NULL;
   g_autofree char *message = NULL;
@@ -464,16 +487,8 @@ sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *fi
   char uid[16], pid[16];
   GLogField fields[9];
   gsize n = 0;
-  va_list args;
 
-  /* Formatting costs more than the check, and debug lines are many. */
-  if (g_log_writer_default_would_drop (level, G_LOG_DOMAIN))
-    return;
-
-  va_start (args, format);
   text = g_strdup_vprintf (format, args);
-  va_end (args);
-
   if (handle != 0)
     {
       handle_text = g_strdup_printf ("0x%016" G_GINT64_MODIFIER "x", handle);
@@ -502,6 +517,62 @@ sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *fi
   g_log_structured_array (level, fields, n);
 }
 
+void
+sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *file,
+                       const char *line, const char *func, const char *kind, guint64 handle,
+                       const char *format, ...)
+{
+  va_list args;
+
+  /* Formatting costs more than the check, and debug lines are many. */
+  if (g_log_writer_default_would_drop (level, G_LOG_DOMAIN))
+    return;
+  va_start (args, format);
+  caller_log_valist (caller, level, file, line, func, kind, handle, format, args);
+  va_end (args);
+}
+
+void
+sspid_caller_log_refusal_full (SspidCaller *caller, const char *what, const char *file,
+                               const char *line, const char *func, const char *kind,
+                               guint64 handle, const char *format, ...)
+{
+  SspidUser *user = caller->user;
+  va_list args;
+
+  if (user == NULL && caller->registry != NULL)
+    user = caller->registry->unidentified;
+  if (user != NULL && !sspid_user_count_refusal (user, what))
+    return;
+  if (g_log_writer_default_would_drop (G_LOG_LEVEL_MESSAGE, G_LOG_DOMAIN))
+    return;
+  va_start (args, format);
+  caller_log_valist (caller, G_LOG_LEVEL_MESSAGE, file, line, func, kind, handle, format,
+                     args);
+  va_end (args);
+}
+
+static void
+registry_tell_refusals (SspidCallerRegistry *registry, gboolean at_exit)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, registry->users);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    sspid_user_tell_refusals (value, at_exit);
+  sspid_user_tell_refusals (registry->unidentified, at_exit);
+}
+
+/* Every few seconds: the refusals of minutes that ended, so that the
+ * count is told even when the refusals stopped. */
+static gboolean
+refusals_timer_cb (gpointer user_data)
+{
+  registry_tell_refusals (user_data, FALSE);
+  return G_SOURCE_CONTINUE;
+}
+
 /* --- counters and limits ------------------------------------------------ */
 
 void
@@ -510,6 +581,8 @@ sspid_caller_pending_begin (SspidCaller *caller)
   caller->n_pending++;
   if (caller->registry != NULL)
     caller->registry->n_pending++;
+  if (caller->user != NULL)
+    caller->user->pending++;
 }
 
 void
@@ -519,6 +592,8 @@ sspid_caller_pending_end (SspidCaller *caller)
   caller->n_pending--;
   if (caller->registry != NULL)
     caller->registry->n_pending--;
+  if (caller->user != NULL)
+    caller->user->pending--;
 }
 
 /* A limit of 0 means "no limit". */
@@ -530,13 +605,28 @@ check_limit (guint count, guint limit, const char *name)
   return g_strdup_printf ("%s=%u", name, limit);
 }
 
+/* The connection's limit first, then (once the caller is identified) its
+ * user's, across all of that user's connections. */
+static char *
+check_limits (guint per_connection, guint connection_limit, const char *connection_name,
+              const guint *per_user, guint user_limit, const char *user_name)
+{
+  char *hit = check_limit (per_connection, connection_limit, connection_name);
+
+  if (hit == NULL && per_user != NULL)
+    hit = check_limit (*per_user, user_limit, user_name);
+  return hit;
+}
+
 char *
 sspid_caller_check_pending_limit (SspidCaller *caller)
 {
   if (caller->registry == NULL)
     return NULL;
-  return check_limit (caller->n_pending, caller->registry->max_pending_per_connection,
-                      "max-pending-per-connection");
+  return check_limits (caller->n_pending, caller->registry->max_pending_per_connection,
+                       "max-pending-per-connection",
+                       caller->user != NULL ? &caller->user->pending : NULL,
+                       caller->registry->max_pending_per_user, "max-pending-per-user");
 }
 
 char *
@@ -544,29 +634,39 @@ sspid_caller_check_credential_limit (SspidCaller *caller)
 {
   if (caller->registry == NULL)
     return NULL;
-  return check_limit (g_hash_table_size (caller->credentials),
-                      caller->registry->max_credentials_per_connection,
-                      "max-credentials-per-connection");
+  return check_limits (g_hash_table_size (caller->credentials),
+                       caller->registry->max_credentials_per_connection,
+                       "max-credentials-per-connection",
+                       caller->user != NULL ? &caller->user->credentials : NULL,
+                       caller->registry->max_credentials_per_user,
+                       "max-credentials-per-user");
 }
 
 char *
 sspid_caller_check_context_limit (SspidCaller *caller)
 {
-  SspidCallerRegistry *registry = caller->registry;
-  gpointer uid_key;
-  guint per_uid;
-  char *hit;
-
-  if (registry == NULL)
+  if (caller->registry == NULL)
     return NULL;
-  hit = check_limit (g_hash_table_size (caller->contexts),
-                     registry->max_contexts_per_connection,
-                     "max-contexts-per-connection");
-  if (hit != NULL)
-    return hit;
-  uid_key = GUINT_TO_POINTER ((guint) caller->identity.uid);
-  per_uid = GPOINTER_TO_UINT (g_hash_table_lookup (registry->uid_contexts, uid_key));
-  return check_limit (per_uid, registry->max_contexts_per_user, "max-contexts-per-user");
+  return check_limits (g_hash_table_size (caller->contexts),
+                       caller->registry->max_contexts_per_connection,
+                       "max-contexts-per-connection",
+                       caller->user != NULL ? &caller->user->contexts : NULL,
+                       caller->registry->max_contexts_per_user, "max-contexts-per-user");
+}
+
+char *
+sspid_caller_check_introspection_limit (SspidCaller *caller)
+{
+  if (caller->user == NULL || caller->identity.uid == 0)
+    return NULL;
+  return sspid_user_check_introspection (caller->user);
+}
+
+void
+sspid_caller_charge_introspection (SspidCaller *caller, guint entries)
+{
+  if (caller->user != NULL && caller->identity.uid != 0)
+    sspid_user_charge_introspection (caller->user, entries);
 }
 
 /* --- handles ------------------------------------------------------------ */
@@ -594,6 +694,7 @@ sspid_caller_add_credential (SspidCaller *caller, SspidCredential *cred)
   handle = caller_new_handle (caller);
   g_hash_table_insert (caller->credentials, handle, cred);
   caller->registry->n_credentials++;
+  caller->user->credentials++;
   return *handle;
 }
 
@@ -610,6 +711,8 @@ sspid_caller_remove_credential (SspidCaller *caller, guint64 handle)
     return FALSE;
   if (caller->registry != NULL)
     caller->registry->n_credentials--;
+  if (caller->user != NULL)
+    caller->user->credentials--;
   return TRUE;
 }
 
@@ -622,7 +725,7 @@ sspid_caller_add_context (SspidCaller *caller, gpointer context)
   handle = caller_new_handle (caller);
   g_hash_table_insert (caller->contexts, handle, context);
   caller->registry->n_contexts++;
-  uid_contexts_add (caller->registry, caller->identity.uid, +1);
+  caller->user->contexts++;
   return *handle;
 }
 
@@ -646,7 +749,7 @@ sspid_caller_remove_context (SspidCaller *caller, guint64 handle)
     return FALSE;
   g_hash_table_remove (caller->contexts, &handle);
   registry->n_contexts--;
-  uid_contexts_add (registry, caller->identity.uid, -1);
+  caller->user->contexts--;
   registry->release (context);
   return TRUE;
 }
@@ -691,8 +794,11 @@ sspid_caller_registry_new (GDBusConnection *connection, const SspidConfig *confi
   registry->cancellable = g_cancellable_new ();
   registry->callers = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                              (GDestroyNotify) sspid_caller_unref);
-  registry->uid_contexts = g_hash_table_new (g_direct_hash, g_direct_equal);
+  registry->users = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL,
+                                           (GDestroyNotify) sspid_user_free);
   registry->release = release;
+  registry->unidentified = sspid_user_new ((uid_t) -1);
+  registry->refusals_timer = g_timeout_add_seconds (5, refusals_timer_cb, registry);
   sspid_caller_registry_set_limits (registry, config);
 
   /* One subscription for every disconnect, rather than one per caller. */
@@ -710,7 +816,9 @@ sspid_caller_registry_set_limits (SspidCallerRegistry *registry, const SspidConf
 {
   registry->max_contexts_per_user = config->max_contexts_per_user;
   registry->max_contexts_per_connection = config->max_contexts_per_connection;
+  registry->max_credentials_per_user = config->max_credentials_per_user;
   registry->max_credentials_per_connection = config->max_credentials_per_connection;
+  registry->max_pending_per_user = config->max_pending_per_user;
   registry->max_pending_per_connection = config->max_pending_per_connection;
 }
 
@@ -725,6 +833,7 @@ sspid_caller_registry_free (SspidCallerRegistry *registry)
 
   g_dbus_connection_signal_unsubscribe (registry->connection,
                                         registry->name_owner_changed_id);
+  g_source_remove (registry->refusals_timer);
   /* Identity requests still in flight find their caller gone. */
   g_cancellable_cancel (registry->cancellable);
 
@@ -739,8 +848,11 @@ sspid_caller_registry_free (SspidCallerRegistry *registry)
     }
 
   g_assert (registry->n_contexts == 0 && registry->n_credentials == 0);
+  /* The daemon is stopping: what was not logged is told now. */
+  registry_tell_refusals (registry, TRUE);
   g_hash_table_unref (registry->callers);
-  g_hash_table_unref (registry->uid_contexts);
+  g_hash_table_unref (registry->users);
+  sspid_user_free (registry->unidentified);
   g_object_unref (registry->cancellable);
   g_object_unref (registry->connection);
   g_free (registry);

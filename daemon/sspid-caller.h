@@ -15,6 +15,8 @@
 #include <gio/gio.h>
 #include "sspid-config.h"
 #include "sspid-credential.h"
+#include "sspid-log.h"
+#include "sspid-user.h"
 
 typedef struct _SspidCaller SspidCaller;
 typedef struct _SspidCallerRegistry SspidCallerRegistry;
@@ -109,6 +111,27 @@ void sspid_caller_log_full (SspidCaller   *caller,
                             const char    *format,
                             ...) G_GNUC_PRINTF (8, 9);
 
+/* A refusal of what @caller asked for (a credential it may not have, a
+ * limit, a malformed request), logged like sspid_caller_log() at message
+ * level.  But a caller can repeat a refusal at line rate, so per uid and
+ * @what (a class of refusal: a string that lives as long as the process,
+ * e.g. from g_intern_string()), at most SSPID_REFUSALS_LOGGED lines a
+ * minute; the rest are counted and told in one line ("... and 56999 more
+ * refusals (credential) for uid 1002 in the last minute") once the minute
+ * is over.  Classes apart, so that one flood does not hide another kind. */
+#define sspid_caller_log_refusal(caller, what, kind, handle, ...) \
+  sspid_caller_log_refusal_full ((caller), (what), __FILE__, G_STRINGIFY (__LINE__), \
+                                 G_STRFUNC, (kind), (handle), __VA_ARGS__)
+void sspid_caller_log_refusal_full (SspidCaller *caller,
+                                    const char  *what,
+                                    const char  *file,
+                                    const char  *line,
+                                    const char  *func,
+                                    const char  *kind,
+                                    guint64      handle,
+                                    const char  *format,
+                                    ...) G_GNUC_PRINTF (8, 9);
+
 /* Invocations received from the caller and not answered yet.  The service
  * brackets each invocation with begin/end. */
 void sspid_caller_pending_begin (SspidCaller *caller);
@@ -120,6 +143,11 @@ void sspid_caller_pending_end (SspidCaller *caller);
 char *sspid_caller_check_pending_limit (SspidCaller *caller);
 char *sspid_caller_check_credential_limit (SspidCaller *caller);
 char *sspid_caller_check_context_limit (SspidCaller *caller);
+
+/* The introspection budget of @caller's user (sspid-user.h); root has
+ * none: NULL if it may ask now, else the limit (g_free() it). */
+char *sspid_caller_check_introspection_limit (SspidCaller *caller);
+void sspid_caller_charge_introspection (SspidCaller *caller, guint entries);
 
 /* Stores @cred (takes the reference) under a new handle and returns it.
  * The caller must be identified and not gone. */

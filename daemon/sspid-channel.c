@@ -56,7 +56,10 @@
  * read: enough to keep a pipelining caller busy, small enough that a
  * flood costs little (the per-connection pending limit applies as well). */
 #define MAX_IN_FLIGHT 16
-/* Packets read per wakeup, so one busy channel cannot starve the bus. */
+/* Packets read per wakeup, so one busy channel cannot starve the bus;
+ * shared among the channels of one user, so that one with many channels
+ * does not get that many times the main thread's time (fairness between
+ * users, DESIGN.md). */
 #define MAX_READ_BATCH 8
 /* next_request_soon(): how long to wait for a streaming caller's next
  * request, and how many requests to serve without waiting after a wait
@@ -69,6 +72,7 @@ struct _SspidChannel {
   gint          ref;
   SspidService *service;
   SspidCaller  *caller;      /* ref */
+  uid_t         uid;         /* of the caller */
   int           fd;          /* -1 once closed */
   GSource      *source;
   gpointer      tag;         /* of fd in source */
@@ -84,6 +88,18 @@ typedef struct {
 } ChannelSource;
 
 static void channel_close (SspidChannel *channel, const char *why);
+
+static void
+count_for_uid_add (SspidService *service, uid_t uid, int delta)
+{
+  gpointer key = GUINT_TO_POINTER ((guint) uid);
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (service->channel_uids, key)) + delta;
+
+  if (n == 0)
+    g_hash_table_remove (service->channel_uids, key);
+  else
+    g_hash_table_insert (service->channel_uids, key, GUINT_TO_POINTER (n));
+}
 
 SspidChannel *
 sspid_channel_ref (SspidChannel *channel)
@@ -405,6 +421,7 @@ channel_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_da
 {
   SspidChannel *channel = sspid_channel_ref (((ChannelSource *) source)->channel);
   GIOCondition revents = g_source_query_unix_fd (source, channel->tag);
+  guint batch;
 
   if (revents & G_IO_OUT)
     {
@@ -413,7 +430,8 @@ channel_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_da
     }
   /* Requests are read before a hang-up is believed: SEQPACKET delivers
    * what was sent before the close. */
-  for (guint i = 0; i < MAX_READ_BATCH && channel->fd >= 0 && is_reading (channel); i++)
+  batch = MAX (1, MAX_READ_BATCH / sspid_channel_count_for_uid (channel->service, channel->uid));
+  for (guint i = 0; i < batch && channel->fd >= 0 && is_reading (channel); i++)
     if (!read_one (channel) && !next_request_soon (channel))
       break;
   if (channel->fd >= 0 && (revents & (G_IO_HUP | G_IO_ERR)) && !(revents & G_IO_IN))
@@ -437,8 +455,7 @@ channel_close (SspidChannel *channel, const char *why)
   if (channel->fd < 0)
     return;
   if (why != NULL)
-    sspid_caller_log (channel->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
-                      "record channel closed: %s", why);
+    sspid_caller_log_refusal (channel->caller, "record channel", NULL, 0, "record channel closed: %s", why);
   else
     sspid_caller_log (channel->caller, G_LOG_LEVEL_DEBUG, NULL, 0, "record channel closed");
   g_source_destroy (channel->source);
@@ -455,6 +472,7 @@ channel_close (SspidChannel *channel, const char *why)
   g_queue_clear_full (&channel->out, (GDestroyNotify) g_bytes_unref);
   sspid_caller_detach (channel->caller, channel);
   g_hash_table_remove (channel->service->channels, channel);
+  count_for_uid_add (channel->service, channel->uid, -1);
   sspid_channel_unref (channel);    /* the service's */
 }
 
@@ -518,6 +536,8 @@ sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
   g_source_attach (channel->source, service->main_context);
 
   g_hash_table_add (service->channels, channel);
+  channel->uid = sspid_caller_peek_identity (caller)->uid;
+  count_for_uid_add (service, channel->uid, +1);
   sspid_caller_attach (caller, channel, channel_close_with_caller);
   sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0, "record channel opened");
   return fds[1];
@@ -526,16 +546,6 @@ sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
 guint
 sspid_channel_count_for_uid (SspidService *service, uid_t uid)
 {
-  GHashTableIter iter;
-  gpointer key;
-  guint n = 0;
-
-  g_hash_table_iter_init (&iter, service->channels);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    {
-      const SspidIdentity *who = sspid_caller_peek_identity (((SspidChannel *) key)->caller);
-
-      n += who != NULL && who->uid == uid;
-    }
-  return n;
+  return GPOINTER_TO_UINT (g_hash_table_lookup (service->channel_uids,
+                                                GUINT_TO_POINTER ((guint) uid)));
 }

@@ -20,13 +20,16 @@
 /* Defaults: generous for real services, finite for abusers. */
 #define DEFAULT_MAX_CONTEXTS_PER_USER        4096
 #define DEFAULT_MAX_CONTEXTS_PER_CONNECTION  4096
+#define DEFAULT_MAX_CREDENTIALS_PER_USER     1024
 #define DEFAULT_MAX_CREDENTIALS_PER_CONNECTION 256
+#define DEFAULT_MAX_PENDING_PER_USER         4096
 #define DEFAULT_MAX_PENDING_PER_CONNECTION   1024
 #define DEFAULT_HANDSHAKE_TIMEOUT_SEC        60
 
 static const char *const daemon_keys[] = {
   "default-trust", "max-contexts-per-user", "max-contexts-per-connection",
-  "max-credentials-per-connection", "max-pending-per-connection",
+  "max-credentials-per-user", "max-credentials-per-connection",
+  "max-pending-per-user", "max-pending-per-connection",
   "max-token-size", "handshake-timeout-sec", NULL
 };
 
@@ -131,8 +134,12 @@ parse_daemon_group (GKeyFile *kf, SspidConfig *config, const char *origin,
                     &config->max_contexts_per_user, origin, error) &&
          get_limit (kf, g, "max-contexts-per-connection", DEFAULT_MAX_CONTEXTS_PER_CONNECTION,
                     &config->max_contexts_per_connection, origin, error) &&
+         get_limit (kf, g, "max-credentials-per-user", DEFAULT_MAX_CREDENTIALS_PER_USER,
+                    &config->max_credentials_per_user, origin, error) &&
          get_limit (kf, g, "max-credentials-per-connection", DEFAULT_MAX_CREDENTIALS_PER_CONNECTION,
                     &config->max_credentials_per_connection, origin, error) &&
+         get_limit (kf, g, "max-pending-per-user", DEFAULT_MAX_PENDING_PER_USER,
+                    &config->max_pending_per_user, origin, error) &&
          get_limit (kf, g, "max-pending-per-connection", DEFAULT_MAX_PENDING_PER_CONNECTION,
                     &config->max_pending_per_connection, origin, error) &&
          get_limit (kf, g, "max-token-size", SSPID_DEFAULT_MAX_TOKEN_SIZE,

@@ -50,7 +50,9 @@ typedef struct {
   char   *default_trust;                  /* "system" or a CA bundle path */
   guint   max_contexts_per_user;
   guint   max_contexts_per_connection;
+  guint   max_credentials_per_user;
   guint   max_credentials_per_connection;
+  guint   max_pending_per_user;
   guint   max_pending_per_connection;
   guint   max_token_size;                 /* bytes, input and output of a step */
   guint   handshake_timeout_sec;

@@ -37,6 +37,14 @@ sspid_request_lookup_method (const char *name)
   return NULL;
 }
 
+/* SEC_E_INVALID_PARAMETER, saying why in @request. */
+static SECURITY_STATUS
+refuse (SspidRequest *request, const char *why)
+{
+  request->refused = why;
+  return SEC_E_INVALID_PARAMETER;
+}
+
 /* Reads an optional "u" from @auth_data; FALSE if present with another type. */
 static gboolean
 lookup_u32 (GVariant *auth_data, const char *key, guint32 *value)
@@ -62,6 +70,11 @@ decode_acquire (GVariant *params, SspidRequest *request)
   if (g_ascii_strcasecmp (request->package, SCHANNEL_NAME_A) != 0
       && g_ascii_strcasecmp (request->package, UNISP_NAME_A) != 0)
     return SEC_E_SECPKG_NOT_FOUND;
+  if (strlen (request->principal) > SSPID_MAX_PRINCIPAL)
+    return refuse (request, "principal over " G_STRINGIFY (SSPID_MAX_PRINCIPAL) " bytes");
+  /* Each lookup below walks the dictionary. */
+  if (g_variant_n_children (auth_data) > SSPID_MAX_AUTH_DATA)
+    return refuse (request, "auth_data over " G_STRINGIFY (SSPID_MAX_AUTH_DATA) " entries");
   if ((request->use & SECPKG_CRED_BOTH) == 0
       || !lookup_u32 (auth_data, "enabled-protocols", &request->protocols)
       || !lookup_u32 (auth_data, "flags", &request->flags))
@@ -74,6 +87,40 @@ static SECURITY_STATUS
 check_size (GVariant *input, guint max, SECURITY_STATUS status)
 {
   return max > 0 && g_variant_get_size (input) > max ? status : SEC_E_OK;
+}
+
+/* ALPN protocol names as TLS carries them: 1-255 bytes each, the whole
+ * list within a ProtocolNameList.  The engine hands them to GnuTLS. */
+static gboolean
+is_alpn_list_valid (const char *const *alpn)
+{
+  gsize total = 0;
+
+  for (gsize i = 0; alpn[i] != NULL; i++)
+    {
+      gsize len = strlen (alpn[i]);
+
+      if (len == 0 || len > SSPID_MAX_ALPN_NAME)
+        return FALSE;
+      total += 1 + len;
+      if (total > SSPID_MAX_ALPN_LIST)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* The checks of a handshake step's arguments (ISC's target name and
+ * ALPN list, ASC's ALPN list, the token's size). */
+static SECURITY_STATUS
+check_step (SspidRequest *request, guint max_token_size)
+{
+  if (request->target_name != NULL && strlen (request->target_name) > SSPID_MAX_TARGET_NAME)
+    return refuse (request, "target name over " G_STRINGIFY (SSPID_MAX_TARGET_NAME) " bytes");
+  if (!is_alpn_list_valid (request->alpn))
+    return refuse (request, "ALPN list not a TLS ProtocolNameList (names of 1-"
+                   G_STRINGIFY (SSPID_MAX_ALPN_NAME) " bytes, at most "
+                   G_STRINGIFY (SSPID_MAX_ALPN_LIST) " bytes in all)");
+  return check_size (request->input, max_token_size, SEC_E_INVALID_TOKEN);
 }
 
 SECURITY_STATUS
@@ -89,12 +136,12 @@ sspid_request_decode (SspidCallKind kind, GVariant *params, guint max_token_size
       g_variant_get (params, "(ttt&su@ay^a&s)", NULL, &request->cred_handle,
                      &request->ctx_handle, &request->target_name, &request->context_req,
                      &request->input, &request->alpn);
-      return check_size (request->input, max_token_size, SEC_E_INVALID_TOKEN);
+      return check_step (request, max_token_size);
     case SSPID_CALL_ACCEPT:
       g_variant_get (params, "(tttu@ay^a&s)", NULL, &request->cred_handle,
                      &request->ctx_handle, &request->context_req, &request->input,
                      &request->alpn);
-      return check_size (request->input, max_token_size, SEC_E_INVALID_TOKEN);
+      return check_step (request, max_token_size);
     case SSPID_CALL_DELETE:
       g_variant_get (params, "(tt)", NULL, &request->ctx_handle);
       return SEC_E_OK;

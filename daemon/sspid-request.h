@@ -37,6 +37,17 @@ typedef enum {
   SSPID_CALL_OPEN_CHANNEL,
 } SspidCallKind;
 
+/* The most a request may carry besides its input (whose limit is the
+ * config's max-token-size), so that no call can make the daemon hold more
+ * than a fixed amount per context or credential (sspid.conf(5), LIMITS).
+ * Over any of them a call is answered SEC_E_INVALID_PARAMETER. */
+#define SSPID_MAX_TARGET_NAME   255     /* bytes: a DNS name's limit */
+#define SSPID_MAX_PRINCIPAL     255     /* bytes: a [credential NAME]'s name */
+#define SSPID_MAX_ALPN_NAME     255     /* bytes per protocol name, as TLS allows */
+#define SSPID_MAX_ALPN_LIST     65535   /* bytes, each name with its length byte:
+                                         * a TLS ProtocolNameList */
+#define SSPID_MAX_AUTH_DATA     16      /* auth_data entries (libsspi sends 2) */
+
 /* A method of org.sspid1.Sspi (proto/org.sspid1.xml). */
 typedef struct {
   const char   *name;
@@ -65,6 +76,7 @@ typedef struct {
   guint32      token_type;    /* ApplyControlToken */
   guint32      alert_type;
   guint32      alert_number;
+  const char  *refused;       /* why decoding refused it, for the log; static */
 } SspidRequest;
 
 /* Decodes @params, which must already be of the in-type of the method of
@@ -73,9 +85,9 @@ typedef struct {
  *
  * Returns SEC_E_OK, or what the method answers for arguments no caller
  * state could make valid: SEC_E_SECPKG_NOT_FOUND (package), or
- * SEC_E_INVALID_PARAMETER (credential use, auth_data types, plaintext over
- * @max_token_size), or SEC_E_INVALID_TOKEN (a handshake token or records
- * over @max_token_size). */
+ * SEC_E_INVALID_PARAMETER (credential use, auth_data types, a string or
+ * array over its SSPID_MAX_*, plaintext over @max_token_size), or
+ * SEC_E_INVALID_TOKEN (a handshake token or records over @max_token_size). */
 SECURITY_STATUS sspid_request_decode (SspidCallKind kind, GVariant *params,
                                       guint max_token_size, SspidRequest *request);
 void sspid_request_clear (SspidRequest *request);

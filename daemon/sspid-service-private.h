@@ -14,6 +14,7 @@
 #include "sspid-caller.h"
 #include "sspid-config.h"
 #include "sspid-credential.h"
+#include "sspid-fair.h"
 #include "sspid-request.h"
 #include "sspid-service.h"
 #include "sspid-tls.h"
@@ -30,13 +31,17 @@ struct _SspidService {
   SspidCallerRegistry  *registry;
   guint64               instance;
   gint64                started;      /* monotonic, µs: uptime */
-  GThreadPool          *pool;
+  SspidFairQueue       *intake;       /* SspidCall * for their handlers, per uid */
+  guint                 intake_id;    /* the idle source that runs them */
+  GThreadPool          *pool;         /* a token per call in @waiting */
+  SspidFairQueue       *waiting;      /* SspidCall * for the workers, per uid */
   GAsyncQueue          *done;         /* SspidCall * back from the workers */
   gint                  handing_back; /* answered by a worker, not in done yet */
   GSource              *done_source;
   guint                 reaper_id;
   gboolean              shutting_down;
   GHashTable           *channels;     /* SspidChannel * open (sspid-channel.c) */
+  GHashTable           *channel_uids; /* uid -> channels open for it */
   guint64               channel_requests; /* answered over channels */
 };
 
@@ -77,6 +82,7 @@ struct _SspidContext {
   gint             ref;
   SspidService    *service;
   SspidCaller     *caller;       /* ref */
+  uid_t            uid;          /* of the caller: its lane for the workers */
   guint64          handle;
   gboolean         is_server;
   SspidCredential *cred;         /* ref: the credential handle may go first */

@@ -70,16 +70,17 @@ handle_acquire_credentials_handle (SspidCall *call)
                                            sspid_caller_peek_identity (call->caller), &cred);
   if (status != SEC_E_OK)
     {
-      sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0,
-                        "credential \"%s\" (use %u) refused: 0x%08x", request->principal,
-                        request->use, (guint32) status);
+      g_autofree char *name = sspid_log_escape (request->principal);
+
+      sspid_caller_log_refusal (call->caller, "credential", NULL, 0, "credential \"%s\" (use %u) refused: 0x%08x",
+                                name, request->use, (guint32) status);
       sspid_call_answer_status (call, status);
       return;
     }
 
   handle = sspid_caller_add_credential (call->caller, cred);
   sspid_caller_log (call->caller, G_LOG_LEVEL_INFO, "cred", handle, "acquired \"%s\" (use %u)",
-                    request->principal, request->use);
+                    sspid_credential_peek_name (cred), request->use);
   sspid_call_answer_step (call, SEC_E_OK, handle, NULL, 0, sspid_credential_get_expiry (cred),
                           0, 0);
 }
@@ -202,6 +203,7 @@ handle_get_status (SspidCall *call)
                          g_variant_new_uint32 (g_hash_table_size (service->channels)));
   g_variant_builder_add (&b, "{sv}", "channel-requests",
                          g_variant_new_uint64 (service->channel_requests));
+  sspid_caller_charge_introspection (call->caller, 0);
   sspid_call_answer_value (call, g_variant_new ("(a{sv})", &b));
 }
 
@@ -211,6 +213,7 @@ handle_list_credentials (SspidCall *call)
   GVariant *list = sspid_credential_store_describe (call->service->store,
                                                     sspid_caller_peek_identity (call->caller));
 
+  sspid_caller_charge_introspection (call->caller, (guint) g_variant_n_children (list));
   sspid_call_answer_value (call, g_variant_new_tuple (&list, 1));
 }
 
@@ -327,8 +330,9 @@ handle_list_contexts (SspidCall *call)
   g_ptr_array_sort (contexts, compare_created);
 
   g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
-  for (guint i = 0; i < contexts->len; i++)
+  for (guint i = 0; i < MIN (contexts->len, SSPID_LIST_CONTEXTS_MAX); i++)
     g_variant_builder_add_value (&b, describe_context (contexts->pdata[i], call->caller, now));
+  sspid_caller_charge_introspection (call->caller, MIN (contexts->len, SSPID_LIST_CONTEXTS_MAX));
   sspid_call_answer_value (call, g_variant_new ("(aa{sv})", &b));
 }
 
@@ -400,11 +404,44 @@ static void (*const handlers[]) (SspidCall *call) = {
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (handlers) == SSPID_CALL_OPEN_CHANNEL + 1);
 
+static gboolean
+is_introspection (SspidCallKind kind)
+{
+  return kind == SSPID_CALL_GET_STATUS || kind == SSPID_CALL_LIST_CREDENTIALS
+         || kind == SSPID_CALL_LIST_CONTEXTS;
+}
+
+/* Why the decoder refused @call.  A refused record is the caller's own
+ * business: debug level; anything else is a refusal. */
+static void
+log_refused_request (SspidCall *call)
+{
+  const SspidRequest *request = &call->request;
+  g_autofree char *why = NULL;
+
+  if (request->refused == NULL && request->input == NULL)
+    return;    /* an unknown package or credential use: the answer says it */
+  if (request->refused != NULL)
+    why = g_strdup (request->refused);
+  else
+    why = g_strdup_printf ("input of %" G_GSIZE_FORMAT " bytes is over max-token-size=%u",
+                           g_variant_get_size (request->input),
+                           call->service->config->max_token_size);
+  if (call->kind == SSPID_CALL_ENCRYPT || call->kind == SSPID_CALL_DECRYPT)
+    sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, "ctx", request->ctx_handle,
+                      "%s refused: %s", call->method, why);
+  else
+    sspid_caller_log_refusal (call->caller, "request", "ctx", request->ctx_handle,
+                              "%s refused: %s",
+                              call->method, why);
+}
+
 void
 sspid_call_dispatch (SspidCall *call)
 {
   SspidCaller *caller = call->caller;
   SECURITY_STATUS status;
+  char *limit;
 
   if (call->service->shutting_down)
     {
@@ -420,26 +457,51 @@ sspid_call_dispatch (SspidCall *call)
       return;
     }
 
+  if (is_introspection (call->kind)
+      && (limit = sspid_caller_check_introspection_limit (caller)) != NULL)
+    {
+      sspid_call_answer_limit (call, limit);
+      return;
+    }
   status = sspid_request_decode (call->kind, call->params,
                                  call->service->config->max_token_size, &call->request);
   if (status != SEC_E_OK)
     {
-      /* The only refusal of a call that carries input is its size.  A
-       * refused record is the caller's own business (and could be repeated
-       * at line rate): debug level; a refused handshake token, a message. */
-      if (call->request.input != NULL)
-        sspid_caller_log (caller,
-                          call->kind == SSPID_CALL_ENCRYPT || call->kind == SSPID_CALL_DECRYPT
-                          ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_MESSAGE,
-                          "ctx", call->request.ctx_handle,
-                          "%s refused: input of %" G_GSIZE_FORMAT
-                          " bytes is over max-token-size=%u", call->method,
-                          g_variant_get_size (call->request.input),
-                          call->service->config->max_token_size);
+      log_refused_request (call);
       sspid_call_answer_status (call, status);
       return;
     }
   handlers[call->kind] (call);
+}
+
+/* --- intake: users take turns at the main thread ----------------------- */
+
+/* Calls handled per turn of the main loop before the intake lets other
+ * sources (the bus, channels, worker results) run. */
+#define INTAKE_BATCH 16
+
+/* GDBus hands calls to the main thread in the order they came, whoever
+ * sent them.  Handing one over costs little; handling it (an acquire, a
+ * free, a context made, a reply serialized) costs more, so a user who
+ * keeps hundreds of cheap calls in flight would otherwise stand between
+ * every other user's call and its handler.  So calls wait here, in their
+ * user's lane of a fair queue, and the main thread handles them in turns
+ * (DESIGN.md: fairness). */
+static gboolean
+intake_cb (gpointer user_data)
+{
+  SspidService *service = user_data;
+  SspidCall *call;
+
+  for (guint i = 0; i < INTAKE_BATCH && (call = sspid_fair_queue_pop (service->intake)) != NULL;
+       i++)
+    sspid_call_dispatch (call);
+  if (sspid_fair_queue_is_empty (service->intake))
+    {
+      service->intake_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
 }
 
 /* Runs once the caller's identity is settled (sspid-caller.h). */
@@ -447,7 +509,14 @@ static void
 dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
                      gpointer user_data)
 {
-  sspid_call_dispatch (user_data);
+  SspidService *service = ((SspidCall *) user_data)->service;
+  const SspidIdentity *who = sspid_caller_peek_identity (caller);
+
+  /* Not identified: denied at its turn, in a lane of its own. */
+  sspid_fair_queue_push (service->intake, who != NULL ? (guint) who->uid : G_MAXUINT,
+                         user_data);
+  if (service->intake_id == 0)
+    service->intake_id = g_idle_add_full (G_PRIORITY_DEFAULT, intake_cb, service, NULL);
 }
 
 static void
@@ -520,7 +589,9 @@ sspid_service_new (GDBusConnection *connection, SspidConfig *config,
   service->instance = sspid_random_u64 ();
   service->started = g_get_monotonic_time ();
   service->registry = sspid_caller_registry_new (connection, config, sspid_context_release);
+  service->intake = sspid_fair_queue_new ();
   service->channels = g_hash_table_new (NULL, NULL);
+  service->channel_uids = g_hash_table_new (NULL, NULL);
   if (!sspid_work_start (service, error))
     return NULL;
 
@@ -543,6 +614,13 @@ sspid_service_free (SspidService *service)
   service->shutting_down = TRUE;
   if (service->registration_id != 0)
     g_dbus_connection_unregister_object (service->connection, service->registration_id);
+  /* What waits for its turn is answered (the daemon is stopping). */
+  if (service->intake_id != 0)
+    g_source_remove (service->intake_id);
+  service->intake_id = 0;
+  while (!sspid_fair_queue_is_empty (service->intake))
+    sspid_call_dispatch (sspid_fair_queue_pop (service->intake));
+  g_clear_pointer (&service->intake, sspid_fair_queue_free);
   sspid_work_stop (service);
   /* Releases every caller, context and credential, answering what waits. */
   sspid_caller_registry_free (service->registry);
@@ -552,6 +630,7 @@ sspid_service_free (SspidService *service)
     {
       g_assert (g_hash_table_size (service->channels) == 0);
       g_hash_table_unref (service->channels);
+      g_hash_table_unref (service->channel_uids);
     }
 
   g_clear_pointer (&service->store, sspid_credential_store_free);

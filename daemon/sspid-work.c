@@ -14,6 +14,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
@@ -21,6 +27,7 @@
 
 static void context_run_next (SspidContext *ctx);
 static void work_run (SspidCall *call);
+static void work_queue (SspidService *service, SspidCall *call);
 
 /* Run a record channel's EncryptMessage / DecryptMessage on the main
  * thread when its context is free, rather than on a worker (measured in
@@ -201,15 +208,20 @@ answer_decrypt (SspidCall *call, SECURITY_STATUS status, const SspidTlsDecrypt *
 }
 
 /* The diagnostic methods have no status to answer with: what keeps them
- * from being served is a D-Bus error. */
+ * from being served is a D-Bus error.  @limit: the limit hit, if that
+ * was it. */
 static void
-answer_dbus_error (SspidCall *call, SECURITY_STATUS status)
+answer_dbus_error (SspidCall *call, SECURITY_STATUS status, const char *limit)
 {
   GDBusMethodInvocation *invocation = g_steal_pointer (&call->invocation);
 
   if (status == SEC_E_INSUFFICIENT_MEMORY)
-    g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_LIMIT,
-                                                "Too many calls pending");
+    {
+      g_autofree char *text = g_strdup_printf ("Limit %s reached",
+                                               limit != NULL ? limit : "?");
+
+      g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_LIMIT, text);
+    }
   else if (status == SEC_E_NO_AUTHENTICATING_AUTHORITY)
     g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_INTERNAL,
                                                 "The daemon is stopping");
@@ -219,17 +231,23 @@ answer_dbus_error (SspidCall *call, SECURITY_STATUS status)
   sspid_call_free (call);
 }
 
+static gboolean
+is_diagnostic (SspidCallKind kind)
+{
+  return kind == SSPID_CALL_GET_STATUS || kind == SSPID_CALL_LIST_CREDENTIALS
+         || kind == SSPID_CALL_LIST_CONTEXTS || kind == SSPID_CALL_OPEN_CHANNEL;
+}
+
 void
 sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status)
 {
+  if (is_diagnostic (call->kind))
+    {
+      answer_dbus_error (call, status, NULL);
+      return;
+    }
   switch (call->kind)
     {
-    case SSPID_CALL_GET_STATUS:
-    case SSPID_CALL_LIST_CREDENTIALS:
-    case SSPID_CALL_LIST_CONTEXTS:
-    case SSPID_CALL_OPEN_CHANNEL:
-      answer_dbus_error (call, status);
-      break;
     case SSPID_CALL_QUERY:
       answer_query (call, status, NULL);
       break;
@@ -248,13 +266,26 @@ sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status)
     }
 }
 
+/* The class of a limit's refusals: its name, without the value. */
+static const char *
+limit_class (const char *limit)
+{
+  g_autofree char *name = g_strndup (limit, strcspn (limit, "="));
+
+  return g_intern_string (name);
+}
+
 void
 sspid_call_answer_limit (SspidCall *call, char *limit)
 {
-  sspid_caller_log (call->caller, G_LOG_LEVEL_MESSAGE, NULL, 0, "%s refused: limit %s reached",
-                    call->method, limit);
+  sspid_caller_log_refusal (call->caller, limit_class (limit), NULL, 0,
+                            "%s refused: limit %s reached",
+                            call->method, limit);
+  if (is_diagnostic (call->kind))
+    answer_dbus_error (call, SEC_E_INSUFFICIENT_MEMORY, limit);
+  else
+    sspid_call_answer_status (call, SEC_E_INSUFFICIENT_MEMORY);
   g_free (limit);
-  sspid_call_answer_status (call, SEC_E_INSUFFICIENT_MEMORY);
 }
 
 /* --- contexts ----------------------------------------------------------- */
@@ -268,6 +299,7 @@ sspid_context_new (SspidService *service, SspidCaller *caller, SspidCredential *
   ctx->ref = 1;
   ctx->service = service;
   ctx->caller = sspid_caller_ref (caller);
+  ctx->uid = sspid_caller_peek_identity (caller)->uid;
   ctx->cred = sspid_credential_ref (cred);
   ctx->is_server = is_server;
   ctx->created = g_get_monotonic_time ();
@@ -378,7 +410,7 @@ context_run_next (SspidContext *ctx)
       else
         {
           ctx->running = TRUE;
-          g_thread_pool_push (service->pool, call, NULL);
+          work_queue (service, call);
         }
     }
 
@@ -477,12 +509,52 @@ work_run (SspidCall *call)
     }
 }
 
+/* Hands @call to the workers in its user's lane of the fair queue: the
+ * pool gets a token per call and each worker takes whichever call is next
+ * in turn, so users are served round-robin, not first come first served
+ * (DESIGN.md: fairness). */
 static void
-worker_run (gpointer data, gpointer user_data)
+work_queue (SspidService *service, SspidCall *call)
 {
-  SspidCall *call = data;
-  SspidService *service = user_data;
+  sspid_fair_queue_push (service->waiting, (guint) call->ctx->uid, call);
+  g_thread_pool_push (service->pool, service, NULL);
+}
 
+/* How much nicer the workers are than the rest of the daemon.  A step is
+ * a millisecond of crypto that nobody waits on until it is done; taking a
+ * call off the bus, queueing it in its user's turn and sending an answer
+ * are microseconds that somebody waits on.  So when the workers keep the
+ * CPUs busy (one user's flood), the main thread, GDBus's reader, the bus
+ * and the callers still run at once, and another user's step waits for
+ * its turn at a worker, not for a CPU. */
+#define WORKER_NICE 5
+
+/* Linux keeps a nice value per thread; the pool's threads are ours alone
+ * (an exclusive pool), so this is done once per thread. */
+static void
+worker_lower_priority (void)
+{
+  static __thread gboolean lowered;
+  int nice_now;
+
+  if (lowered)
+    return;
+  lowered = TRUE;
+  errno = 0;
+  nice_now = getpriority (PRIO_PROCESS, 0);
+  if (errno == 0)
+    (void) setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), MIN (nice_now + WORKER_NICE, 19));
+}
+
+static void
+worker_run (gpointer token, gpointer user_data)
+{
+  SspidService *service = user_data;
+  SspidCall *call = sspid_fair_queue_pop (service->waiting);
+
+  worker_lower_priority ();
+  /* One token per call pushed: there is always one. */
+  g_assert (call != NULL);
   work_run (call);
   /* A channel is the main thread's: its answer goes out in call_finished.
    * handing_back covers the gap between the answer and the push, which
@@ -595,8 +667,8 @@ reap_one (gpointer key, gpointer value, gpointer user_data)
   if (sspid_tls_is_established (ctx->tls))
     return;
 
-  sspid_caller_log (ctx->caller, G_LOG_LEVEL_MESSAGE, "ctx", ctx->handle,
-                    "handshake not done after %u s, context expired",
+  sspid_caller_log_refusal (ctx->caller, "handshake timeout", "ctx", ctx->handle,
+                            "handshake not done after %u s, context expired",
                     service->config->handshake_timeout_sec);
   ctx->expired = TRUE;
   g_clear_pointer (&ctx->tls, sspid_tls_free);
@@ -624,8 +696,10 @@ sspid_work_start (SspidService *service, GError **error)
   g_source_set_name (service->done_source, "sspid worker results");
   g_source_attach (service->done_source, service->main_context);
 
+  service->waiting = sspid_fair_queue_new ();
+  /* Exclusive: the threads are ours for good (worker_lower_priority). */
   service->pool = g_thread_pool_new (worker_run, service, (gint) g_get_num_processors (),
-                                     FALSE, error);
+                                     TRUE, error);
   if (service->pool == NULL)
     return FALSE;
 
@@ -659,4 +733,5 @@ sspid_work_clear (SspidService *service)
       g_clear_pointer (&service->done_source, g_source_unref);
     }
   g_clear_pointer (&service->done, g_async_queue_unref);
+  g_clear_pointer (&service->waiting, sspid_fair_queue_free);
 }

@@ -20,6 +20,10 @@
 /* ... and as the Completed signal (call_id first). */
 #define SSPID_COMPLETED_TYPE       "(tutayuxuu)"
 
+/* ListContexts reports at most this many contexts, the oldest: a reply
+ * must cost the daemon a bounded amount of main-loop time. */
+#define SSPID_LIST_CONTEXTS_MAX    256
+
 /* D-Bus errors, for messages that are malformed rather than refused by SSPI. */
 #define SSPID_ERROR_PREFIX         "org.sspid1.Error."
 #define SSPID_ERROR_INVALID_ARGS   SSPID_ERROR_PREFIX "InvalidArgs"

@@ -11,10 +11,12 @@
 #include <check.h>
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dbus-raw.h"
+#include "sspid-user.h"
 
 static void
 setup_limits (void)
@@ -403,6 +405,248 @@ START_TEST (test_token_too_big)
 }
 END_TEST
 
+/* Every string and array a request carries has a maximum (sspid.conf(5),
+ * LIMITS), checked before anything is kept: at the limit it is taken,
+ * one byte or entry over it is SEC_E_INVALID_PARAMETER. */
+static GVariant *
+initialize_with (GDBusConnection *conn, guint64 cred, const char *target, GVariant *alpn)
+{
+  return call_ok (conn, "InitializeSecurityContext",
+                  g_variant_new ("(tttsu@ay@as)", (guint64) 2, cred, (guint64) 0, target,
+                                 (guint32) (ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM),
+                                 bytes_variant (NULL, 0), alpn),
+                  SSPID_STEP_RESULT_TYPE);
+}
+
+/* @n names of @len bytes each. */
+static GVariant *
+alpn_list (guint n, gsize len)
+{
+  g_autofree char *name = g_strnfill (len, 'p');
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_STRING_ARRAY);
+  for (guint i = 0; i < n; i++)
+    g_variant_builder_add (&b, "s", name);
+  return g_variant_builder_end (&b);
+}
+
+static GVariant *
+auth_data_of (guint n)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *key = g_strdup_printf ("key-%u", i);
+
+      g_variant_builder_add (&b, "{sv}", key, g_variant_new_uint32 (i));
+    }
+  return g_variant_builder_end (&b);
+}
+
+static guint32
+acquire_status (GDBusConnection *conn, const char *principal, GVariant *auth_data)
+{
+  g_autoptr(GVariant) r = call_ok (conn, "AcquireCredentialsHandle",
+                                   g_variant_new ("(tssu@a{sv})", (guint64) 1, principal,
+                                                  SCHANNEL_NAME_A,
+                                                  (guint32) SECPKG_CRED_OUTBOUND, auth_data),
+                                   SSPID_STEP_RESULT_TYPE);
+  return step_status (r);
+}
+
+START_TEST (test_strings_bounded)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
+  guint64 cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
+  guint64 server = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
+  g_autofree char *label = g_strnfill (63, 'a');
+  /* 4 labels of 63 and 3 dots: 255 bytes, as long as a DNS name gets. */
+  g_autofree char *target = g_strjoin (".", label, label, label, label, NULL);
+  g_autofree char *over = g_strconcat (target, "a", NULL);
+  g_autofree char *huge = g_strnfill (10 * 1024 * 1024, 'x');
+  g_autofree char *principal = g_strnfill (255, 'c');
+  g_autofree char *principal_over = g_strnfill (256, 'c');
+
+  ck_assert_uint_eq (strlen (target), 255);
+  {
+    g_autoptr(GVariant) r = initialize_with (conn, cred, target, no_alpn ());
+    ck_assert_uint_eq (step_status (r), (guint32) SEC_I_CONTINUE_NEEDED);
+  }
+  for (gsize i = 0; i < 2; i++)
+    {
+      g_autoptr(GVariant) r = initialize_with (conn, cred, i == 0 ? over : huge, no_alpn ());
+      ck_assert_uint_eq (step_status (r), (guint32) SEC_E_INVALID_PARAMETER);
+      ck_assert_uint_eq (step_handle (r), 0);
+    }
+
+  /* ALPN: a ProtocolNameList holds 65,535 bytes, a name 1-255; 257 names
+   * of 255 bytes, a longer name or an empty one are refused by the
+   * decoder. */
+  {
+    /* GnuTLS itself takes up to 8 names of up to 31 bytes. */
+    g_autoptr(GVariant) r = initialize_with (conn, cred, "localhost", alpn_list (8, 31));
+    ck_assert_uint_eq (step_status (r), (guint32) SEC_I_CONTINUE_NEEDED);
+  }
+  {
+    GVariant *bad[] = { alpn_list (257, 255), alpn_list (1, 256), alpn_list (1, 0),
+                        alpn_list (100000, 1) };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+      {
+        g_autoptr(GVariant) r = initialize_with (conn, cred, "localhost", bad[i]);
+        ck_assert_msg (step_status (r) == (guint32) SEC_E_INVALID_PARAMETER,
+                       "ALPN list %" G_GSIZE_FORMAT ": 0x%08x", i, step_status (r));
+      }
+  }
+  {
+    g_autoptr(GVariant) r = call_ok (conn, "AcceptSecurityContext",
+                                     g_variant_new ("(tttu@ay@as)", (guint64) 3, server,
+                                                    (guint64) 0, (guint32) ASC_REQ_STREAM,
+                                                    bytes_variant (NULL, 0), alpn_list (1, 256)),
+                                     SSPID_STEP_RESULT_TYPE);
+    ck_assert_uint_eq (step_status (r), (guint32) SEC_E_INVALID_PARAMETER);
+  }
+
+  /* A principal of 255 bytes is looked up (and not found); longer is not. */
+  ck_assert_uint_eq (acquire_status (conn, principal, empty_dict ()),
+                     (guint32) SEC_E_UNKNOWN_CREDENTIALS);
+  ck_assert_uint_eq (acquire_status (conn, principal_over, empty_dict ()),
+                     (guint32) SEC_E_INVALID_PARAMETER);
+  ck_assert_uint_eq (acquire_status (conn, huge, empty_dict ()),
+                     (guint32) SEC_E_INVALID_PARAMETER);
+  ck_assert_uint_eq (acquire_status (conn, "", auth_data_of (16)), (guint32) SEC_E_OK);
+  ck_assert_uint_eq (acquire_status (conn, "", auth_data_of (17)),
+                     (guint32) SEC_E_INVALID_PARAMETER);
+  ck_assert_uint_eq (acquire_status (conn, "", auth_data_of (200000)),
+                     (guint32) SEC_E_INVALID_PARAMETER);
+  assert_daemon_healthy (conn);
+}
+END_TEST
+
+/* A caller's refusals cannot write the log: the name it asks for is
+ * escaped and cut short, and past SSPID_REFUSALS_LOGGED lines a minute
+ * the rest are only counted, and told in one line (at the latest when
+ * the daemon stops). */
+START_TEST (test_refusals_do_not_write_the_log)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
+  g_autofree char *long_tail = g_strnfill (200, 'z');
+  g_autofree char *name = g_strconcat ("nope\nsspid-Message: forged-line\r", long_tail, NULL);
+  g_autofree char *log = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint refusal_lines = 0;
+
+  for (guint i = 0; i < 300; i++)
+    ck_assert_uint_eq (acquire_status (conn, name, empty_dict ()),
+                       (guint32) SEC_E_UNKNOWN_CREDENTIALS);
+  assert_daemon_healthy (conn);
+  tu_env_kill_daemon (tu_fixture_env, SIGTERM);
+
+  log = tu_env_daemon_log (tu_fixture_env);
+  lines = g_strsplit (log, "\n", -1);
+  for (gsize i = 0; lines[i] != NULL; i++)
+    {
+      ck_assert_msg (!g_str_has_prefix (lines[i], "sspid-Message: forged-line"),
+                     "a forged log line: %s", lines[i]);
+      ck_assert_msg (strstr (lines[i], long_tail) == NULL, "a caller's name logged whole");
+      if (strstr (lines[i], "credential \"nope\\x0asspid-Message: forged-line\\x0dzzz") != NULL)
+        refusal_lines++;
+    }
+  ck_assert_uint_eq (refusal_lines, SSPID_REFUSALS_LOGGED);
+  tu_assert_contains (log, "... and 290 more refusals (credential) for uid ", "daemon log");
+}
+END_TEST
+
+/* --- per-user limits ---------------------------------------------------- */
+
+static void
+setup_user_limits (void)
+{
+  tu_fixture_setup_with ("[daemon]\nmax-credentials-per-connection=2\n"
+                         "max-credentials-per-user=3\nmax-pending-per-user=8\n");
+}
+
+/* max-credentials-per-user counts the handles of all of a user's
+ * connections; freeing one makes room on any of them. */
+START_TEST (test_credential_limit_per_user)
+{
+  g_autoptr(GDBusConnection) a = connect_bus (tu_fixture_env);
+  g_autoptr(GDBusConnection) b = connect_bus (tu_fixture_env);
+  guint64 a1 = acquire_ok (a, "", SECPKG_CRED_OUTBOUND);
+  guint64 a2 = acquire_ok (a, "", SECPKG_CRED_OUTBOUND);
+  g_autofree char *log = NULL;
+
+  /* The connection's limit. */
+  ck_assert_uint_eq (acquire_status (a, "", empty_dict ()), (guint32) SEC_E_INSUFFICIENT_MEMORY);
+  acquire_ok (b, "", SECPKG_CRED_OUTBOUND);
+  /* The user's: b holds one of two. */
+  ck_assert_uint_eq (acquire_status (b, "", empty_dict ()), (guint32) SEC_E_INSUFFICIENT_MEMORY);
+  {
+    g_autoptr(GVariant) r = free_cred (a, a1);
+    ck_assert_uint_eq (step_status (r), (guint32) SEC_E_OK);
+  }
+  acquire_ok (b, "", SECPKG_CRED_OUTBOUND);
+  log = tu_env_daemon_log (tu_fixture_env);
+  tu_assert_contains (log, "limit max-credentials-per-connection=2 reached", "daemon log");
+  tu_assert_contains (log, "limit max-credentials-per-user=3 reached", "daemon log");
+  {
+    g_autoptr(GVariant) r = free_cred (a, a2);
+    ck_assert_uint_eq (step_status (r), (guint32) SEC_E_OK);
+  }
+  assert_daemon_healthy (a);
+}
+END_TEST
+
+/* max-pending-per-user: two connections send 64 first steps each without
+ * waiting; the user may have 8 unanswered, so some are refused (with
+ * SEC_E_INSUFFICIENT_MEMORY, and a log line), while each connection alone
+ * stays far under its own limit (1,024). */
+START_TEST (test_pending_limit_per_user)
+{
+  g_autoptr(GDBusConnection) a = connect_bus (tu_fixture_env);
+  g_autoptr(GDBusConnection) b = connect_bus (tu_fixture_env);
+  guint64 cred_a = acquire_ok (a, "", SECPKG_CRED_OUTBOUND);
+  guint64 cred_b = acquire_ok (b, "", SECPKG_CRED_OUTBOUND);
+  Listener *la = listener_new (a), *lb = listener_new (b);
+  guint refused = 0, served = 0;
+  g_autofree char *log = NULL;
+
+  for (guint i = 0; i < 64; i++)
+    for (guint j = 0; j < 2; j++)
+      send_no_reply (j == 0 ? a : b, "InitializeSecurityContext",
+                     g_variant_new ("(tttsu@ay@as)", (guint64) i + 1, j == 0 ? cred_a : cred_b,
+                                    (guint64) 0, "localhost", (guint32) ISC_REQ_STREAM,
+                                    bytes_variant (NULL, 0), no_alpn ()));
+  listener_wait (la, 64);
+  listener_wait (lb, 64);
+  for (guint i = 0; i < 128; i++)
+    {
+      guint64 id, handle;
+      guint32 status;
+
+      completed_get (i < 64 ? la : lb, i % 64, &id, &status, &handle);
+      if (status == (guint32) SEC_E_INSUFFICIENT_MEMORY)
+        refused++;
+      else
+        {
+          ck_assert_uint_eq (status, (guint32) SEC_I_CONTINUE_NEEDED);
+          served++;
+        }
+    }
+  printf ("pending per user: %u first steps served, %u refused\n", served, refused);
+  ck_assert_uint_gt (refused, 0);
+  ck_assert_uint_ge (served, 8);
+  listener_free (la);
+  listener_free (lb);
+  log = tu_env_daemon_log (tu_fixture_env);
+  tu_assert_contains (log, "limit max-pending-per-user=8 reached", "daemon log");
+  assert_daemon_healthy (a);
+}
+END_TEST
+
 /* --- Completed ---------------------------------------------------------- */
 
 START_TEST (test_no_reply_completed)
@@ -448,6 +692,10 @@ dbus_input_suite (void)
                                        test_fds_refused_by_bus } },
     { "handles", tu_fixture_setup, { test_unknown_handles, test_foreign_handles } },
     { "limits", setup_limits, { test_token_too_big, test_context_limit } },
+    { "strings", tu_fixture_setup, { test_strings_bounded,
+                                     test_refusals_do_not_write_the_log } },
+    { "user-limits", setup_user_limits, { test_credential_limit_per_user,
+                                          test_pending_limit_per_user } },
     { "completed", tu_fixture_setup, { test_no_reply_completed } },
   };
 

@@ -509,6 +509,9 @@ print_contexts (GVariant *list, const char *bus_label, gboolean json)
     print_list_table (list, headers,
                       geteuid () == 0 ? "No security contexts." : "No security contexts of yours.",
                       add_context_row, NULL);
+  if (!json && g_variant_n_children (list) >= SSPID_LIST_CONTEXTS_MAX)
+    printf ("(the daemon lists at most the %d oldest contexts; `sspictl status` counts them all)\n",
+            SSPID_LIST_CONTEXTS_MAX);
 }
 
 int
