@@ -61,7 +61,10 @@ struct _SspidCredential {
   uid_t             uid;        /* who acquired it: resumption is per user */
   guint32           use;
   guint32           flags;
-  char             *priority;
+  /* GnuTLS priorities for the versions enabled in each direction; NULL
+   * when the credential cannot be used that way or enables none. */
+  char             *client_priority;
+  char             *server_priority;
 };
 
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gnutls_certificate_credentials_t,
@@ -96,6 +99,32 @@ source_unref (CredentialSource *source)
   g_hash_table_unref (source->sessions);
   g_mutex_clear (&source->sessions_lock);
   g_free (source);
+}
+
+/* Secret bytes: a copy that is wiped before its memory goes back to the
+ * allocator, whoever drops the last reference. */
+typedef struct {
+  gsize  size;
+  guint8 data[];
+} SecretBlock;
+
+static void
+secret_block_free (gpointer data)
+{
+  SecretBlock *block = data;
+
+  gnutls_memset (block->data, 0, block->size);
+  g_free (block);
+}
+
+static GBytes *
+secret_bytes_new (const guint8 *data, gsize size)
+{
+  SecretBlock *block = g_malloc (sizeof (SecretBlock) + size);
+
+  block->size = size;
+  memcpy (block->data, data, size);
+  return g_bytes_new_with_free_func (block->data, size, secret_block_free, block);
 }
 
 static void
@@ -499,31 +528,40 @@ sspid_credential_store_dup_names (SspidCredentialStore *store)
   return g_strv_builder_end (builder);
 }
 
-/* The GnuTLS priority for an SP_PROT_* mask.  Either direction's bit enables
- * a version: a credential used both ways must not need two masks. */
-static char *
-priority_for_protocols (guint32 enabled)
-{
-  GString *prio = g_string_new ("NORMAL:-VERS-ALL");
-
-  if (enabled == 0)
-    enabled = SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_2_SERVER |
-              SP_PROT_TLS1_3_CLIENT | SP_PROT_TLS1_3_SERVER;
-  if (enabled & (SP_PROT_TLS1_3_CLIENT | SP_PROT_TLS1_3_SERVER))
-    g_string_append (prio, ":+VERS-TLS1.3");
-  if (enabled & (SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_2_SERVER))
-    g_string_append (prio, ":+VERS-TLS1.2");
-  if (enabled & (SP_PROT_TLS1_1_CLIENT | SP_PROT_TLS1_1_SERVER))
-    g_string_append (prio, ":+VERS-TLS1.1");
-  if (enabled & (SP_PROT_TLS1_0_CLIENT | SP_PROT_TLS1_0_SERVER))
-    g_string_append (prio, ":+VERS-TLS1.0");
-  return g_string_free (prio, FALSE);
-}
-
 #define SUPPORTED_PROTOCOLS (SP_PROT_TLS1_0_CLIENT | SP_PROT_TLS1_0_SERVER | \
                              SP_PROT_TLS1_1_CLIENT | SP_PROT_TLS1_1_SERVER | \
                              SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_2_SERVER | \
                              SP_PROT_TLS1_3_CLIENT | SP_PROT_TLS1_3_SERVER)
+
+/* The GnuTLS priority for the versions an SP_PROT_* mask enables in one
+ * direction, or NULL for none.  Only that direction's bits count, as in
+ * Schannel: a mask with TLS 1.3 disabled for the client still has the TLS
+ * 1.3 server bit (SCH_CREDENTIALS says what is disabled, not what is on),
+ * and that must not turn TLS 1.3 back on for the client. */
+static char *
+priority_for_protocols (guint32 enabled, gboolean is_server)
+{
+  static const struct { guint32 client, server; const char *name; } versions[] = {
+    { SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_SERVER, "VERS-TLS1.3" },
+    { SP_PROT_TLS1_2_CLIENT, SP_PROT_TLS1_2_SERVER, "VERS-TLS1.2" },
+    { SP_PROT_TLS1_1_CLIENT, SP_PROT_TLS1_1_SERVER, "VERS-TLS1.1" },
+    { SP_PROT_TLS1_0_CLIENT, SP_PROT_TLS1_0_SERVER, "VERS-TLS1.0" },
+  };
+  g_autoptr (GString) prio = g_string_new ("NORMAL:-VERS-ALL");
+  gboolean any = FALSE;
+
+  if (enabled == 0)
+    enabled = SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_2_SERVER |
+              SP_PROT_TLS1_3_CLIENT | SP_PROT_TLS1_3_SERVER;
+  for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
+    {
+      if ((enabled & (is_server ? versions[i].server : versions[i].client)) == 0)
+        continue;
+      g_string_append_printf (prio, ":+%s", versions[i].name);
+      any = TRUE;
+    }
+  return any ? g_string_free (g_steal_pointer (&prio), FALSE) : NULL;
+}
 
 SECURITY_STATUS
 sspid_credential_store_acquire (SspidCredentialStore *store,
@@ -536,13 +574,21 @@ sspid_credential_store_acquire (SspidCredentialStore *store,
 {
   CredentialSource *source;
   SspidCredential *cred;
+  g_autofree char *client_priority = NULL;
+  g_autofree char *server_priority = NULL;
 
   *out = NULL;
   if (use != SECPKG_CRED_INBOUND && use != SECPKG_CRED_OUTBOUND && use != SECPKG_CRED_BOTH)
     return SEC_E_INVALID_PARAMETER;
-  /* Asking only for versions we cannot speak (SSL 2/3, DTLS) is an error
-   * the caller should see now rather than as a failed handshake. */
+  /* Asking only for versions we cannot speak (SSL 2/3, DTLS), or none in
+   * the direction(s) asked for, is an error the caller should see now
+   * rather than as a failed handshake. */
   if (enabled_protocols != 0 && (enabled_protocols & SUPPORTED_PROTOCOLS) == 0)
+    return SEC_E_ALGORITHM_MISMATCH;
+  enabled_protocols &= SUPPORTED_PROTOCOLS;
+  client_priority = (use & SECPKG_CRED_OUTBOUND) ? priority_for_protocols (enabled_protocols, FALSE) : NULL;
+  server_priority = (use & SECPKG_CRED_INBOUND) ? priority_for_protocols (enabled_protocols, TRUE) : NULL;
+  if (client_priority == NULL && server_priority == NULL)
     return SEC_E_ALGORITHM_MISMATCH;
 
   if (principal == NULL || principal[0] == '\0')
@@ -571,7 +617,8 @@ sspid_credential_store_acquire (SspidCredentialStore *store,
   cred->uid = who->uid;
   cred->use = use;
   cred->flags = flags;
-  cred->priority = priority_for_protocols (enabled_protocols & SUPPORTED_PROTOCOLS);
+  cred->client_priority = g_steal_pointer (&client_priority);
+  cred->server_priority = g_steal_pointer (&server_priority);
   *out = cred;
   return SEC_E_OK;
 }
@@ -589,7 +636,8 @@ sspid_credential_unref (SspidCredential *cred)
   if (cred == NULL || !g_atomic_int_dec_and_test (&cred->refcount))
     return;
   source_unref (cred->source);
-  g_free (cred->priority);
+  g_free (cred->client_priority);
+  g_free (cred->server_priority);
   g_free (cred);
 }
 
@@ -630,9 +678,9 @@ sspid_credential_get_expiry (SspidCredential *cred)
 }
 
 const char *
-sspid_credential_peek_priority (SspidCredential *cred)
+sspid_credential_peek_priority (SspidCredential *cred, gboolean is_server)
 {
-  return cred->priority;
+  return is_server ? cred->server_priority : cred->client_priority;
 }
 
 gnutls_certificate_credentials_t
@@ -656,7 +704,7 @@ sspid_credential_peek_ticket_key (SspidCredential *cred)
 static char *
 session_key (SspidCredential *cred, const char *target)
 {
-  return g_strdup_printf ("%u/%s/%s", (unsigned) cred->uid, cred->priority,
+  return g_strdup_printf ("%u/%s/%s", (unsigned) cred->uid, cred->client_priority,
                           target != NULL ? target : "");
 }
 
@@ -681,7 +729,8 @@ sspid_credential_take_session (SspidCredential *cred, const char *target)
 }
 
 void
-sspid_credential_store_session (SspidCredential *cred, const char *target, GBytes *data)
+sspid_credential_store_session (SspidCredential *cred, const char *target,
+                                const gnutls_datum_t *data)
 {
   CredentialSource *source = cred->source;
   CachedSession *entry;
@@ -690,7 +739,7 @@ sspid_credential_store_session (SspidCredential *cred, const char *target, GByte
   if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
     return;
   entry = g_new0 (CachedSession, 1);
-  entry->data = g_bytes_ref (data);
+  entry->data = secret_bytes_new (data->data, data->size);
   entry->stored = now;
 
   g_mutex_lock (&source->sessions_lock);

@@ -84,15 +84,21 @@ SspidClientAuth sspid_credential_get_client_auth (SspidCredential *cred);
 gboolean sspid_credential_has_certificate (SspidCredential *cred);
 /* Expiry of the certificate, Unix seconds; 0 if there is none. */
 gint64 sspid_credential_get_expiry (SspidCredential *cred);
-/* GnuTLS priority string for the enabled protocols. */
-const char *sspid_credential_peek_priority (SspidCredential *cred);
+/* GnuTLS priority string for the protocols enabled in one direction
+ * (@is_server: inbound), or NULL when none is (or the credential is not
+ * usable that way). */
+const char *sspid_credential_peek_priority (SspidCredential *cred, gboolean is_server);
 /* Session resumption.  Server: the ticket master key, or NULL when
  * reconnects are disabled (SCH_CRED_DISABLE_RECONNECTS).  Client: a cache
  * of resumable sessions per (acquiring uid, credential, target name); take
- * returns a new reference (and forgets it: tickets are single-use) or NULL. */
+ * returns a new reference (and forgets it: tickets are single-use) or NULL;
+ * store keeps a copy of @data.  Session data holds the session's secret (a
+ * TLS 1.2 master secret, a TLS 1.3 resumption secret): its bytes are wiped
+ * when the last reference goes. */
 const gnutls_datum_t *sspid_credential_peek_ticket_key (SspidCredential *cred);
 GBytes *sspid_credential_take_session (SspidCredential *cred, const char *target);
-void sspid_credential_store_session (SspidCredential *cred, const char *target, GBytes *data);
+void sspid_credential_store_session (SspidCredential *cred, const char *target,
+                                     const gnutls_datum_t *data);
 
 /* Borrowed GnuTLS credentials (certificate, key, trust), shared by sessions. */
 gnutls_certificate_credentials_t sspid_credential_peek_gnutls (SspidCredential *cred);

@@ -85,3 +85,14 @@ sspid_fair_queue_pop (SspidFairQueue *queue)
   g_mutex_unlock (&queue->lock);
   return item;
 }
+
+gboolean
+sspid_fair_queue_is_empty (SspidFairQueue *queue)
+{
+  gboolean empty;
+
+  g_mutex_lock (&queue->lock);
+  empty = g_queue_is_empty (&queue->ring);
+  g_mutex_unlock (&queue->lock);
+  return empty;
+}

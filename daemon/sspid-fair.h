@@ -23,3 +23,5 @@ void sspid_fair_queue_push (SspidFairQueue *queue, guint key, gpointer item);
 
 /* The head of the next lane in turn, or NULL if nothing waits. */
 gpointer sspid_fair_queue_pop (SspidFairQueue *queue);
+
+gboolean sspid_fair_queue_is_empty (SspidFairQueue *queue);

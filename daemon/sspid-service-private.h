@@ -31,6 +31,8 @@ struct _SspidService {
   SspidCallerRegistry  *registry;
   guint64               instance;
   gint64                started;      /* monotonic, µs: uptime */
+  SspidFairQueue       *intake;       /* SspidCall * for their handlers, per uid */
+  guint                 intake_id;    /* the idle source that runs them */
   GThreadPool          *pool;         /* a token per call in @waiting */
   SspidFairQueue       *waiting;      /* SspidCall * for the workers, per uid */
   GAsyncQueue          *done;         /* SspidCall * back from the workers */

@@ -474,12 +474,49 @@ sspid_call_dispatch (SspidCall *call)
   handlers[call->kind] (call);
 }
 
+/* --- intake: users take turns at the main thread ----------------------- */
+
+/* Calls handled per turn of the main loop before the intake lets other
+ * sources (the bus, channels, worker results) run. */
+#define INTAKE_BATCH 16
+
+/* GDBus hands calls to the main thread in the order they came, whoever
+ * sent them.  Handing one over costs little; handling it (an acquire, a
+ * free, a context made, a reply serialized) costs more, so a user who
+ * keeps hundreds of cheap calls in flight would otherwise stand between
+ * every other user's call and its handler.  So calls wait here, in their
+ * user's lane of a fair queue, and the main thread handles them in turns
+ * (DESIGN.md: fairness). */
+static gboolean
+intake_cb (gpointer user_data)
+{
+  SspidService *service = user_data;
+  SspidCall *call;
+
+  for (guint i = 0; i < INTAKE_BATCH && (call = sspid_fair_queue_pop (service->intake)) != NULL;
+       i++)
+    sspid_call_dispatch (call);
+  if (sspid_fair_queue_is_empty (service->intake))
+    {
+      service->intake_id = 0;
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 /* Runs once the caller's identity is settled (sspid-caller.h). */
 static void
 dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
                      gpointer user_data)
 {
-  sspid_call_dispatch (user_data);
+  SspidService *service = ((SspidCall *) user_data)->service;
+  const SspidIdentity *who = sspid_caller_peek_identity (caller);
+
+  /* Not identified: denied at its turn, in a lane of its own. */
+  sspid_fair_queue_push (service->intake, who != NULL ? (guint) who->uid : G_MAXUINT,
+                         user_data);
+  if (service->intake_id == 0)
+    service->intake_id = g_idle_add_full (G_PRIORITY_DEFAULT, intake_cb, service, NULL);
 }
 
 static void
@@ -552,6 +589,7 @@ sspid_service_new (GDBusConnection *connection, SspidConfig *config,
   service->instance = sspid_random_u64 ();
   service->started = g_get_monotonic_time ();
   service->registry = sspid_caller_registry_new (connection, config, sspid_context_release);
+  service->intake = sspid_fair_queue_new ();
   service->channels = g_hash_table_new (NULL, NULL);
   service->channel_uids = g_hash_table_new (NULL, NULL);
   if (!sspid_work_start (service, error))
@@ -576,6 +614,13 @@ sspid_service_free (SspidService *service)
   service->shutting_down = TRUE;
   if (service->registration_id != 0)
     g_dbus_connection_unregister_object (service->connection, service->registration_id);
+  /* What waits for its turn is answered (the daemon is stopping). */
+  if (service->intake_id != 0)
+    g_source_remove (service->intake_id);
+  service->intake_id = 0;
+  while (!sspid_fair_queue_is_empty (service->intake))
+    sspid_call_dispatch (sspid_fair_queue_pop (service->intake));
+  g_clear_pointer (&service->intake, sspid_fair_queue_free);
   sspid_work_stop (service);
   /* Releases every caller, context and credential, answering what waits. */
   sspid_caller_registry_free (service->registry);

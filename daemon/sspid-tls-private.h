@@ -57,6 +57,11 @@ struct _SspidTls {
   gboolean          broken;          /* a fatal error in DecryptMessage ended
                                       * the session: nothing more either way */
   gboolean          key_update_requested; /* the peer's KeyUpdate asked for ours */
+
+  /* TLS 1.2 renegotiation (sspid-tls-reneg.c): asked for by the peer, run
+   * by the next ISC/ASC steps on the established session. */
+  gboolean          renegotiating;
+  gboolean          reneg_started;   /* its first step was made */
 };
 
 /* Frames @input into whole records (see sspid-tls.c). */
@@ -66,3 +71,19 @@ GBytes *sspid_tls_take_output (SspidTls *tls);
 /* Client: saves the session for resumption when there is one to save. */
 void sspid_tls_remember_session (SspidTls *tls);
 
+
+/* Renegotiation (sspid-tls-reneg.c).  DecryptMessage met GNUTLS_E_REHANDSHAKE:
+ * note it (TLS 1.2 and older) and return the status for the caller,
+ * SEC_I_RENEGOTIATE. */
+SECURITY_STATUS sspid_tls_renegotiation_requested (SspidTls *tls);
+/* Whether the next ISC/ASC step continues a renegotiation. */
+gboolean sspid_tls_is_renegotiating (SspidTls *tls);
+/* Called as a step starts: TRUE for a renegotiation's first step, which
+ * may run with no input (the peer's request was consumed already). */
+gboolean sspid_tls_reneg_start_step (SspidTls *tls);
+/* Of the @whole bytes of records at @input, how many the handshake may
+ * read: during a renegotiation, those before the first application data
+ * record. */
+gsize sspid_tls_reneg_handshake_bytes (SspidTls *tls, const guint8 *input, gsize whole);
+/* The renegotiation's handshake finished. */
+void sspid_tls_renegotiation_done (SspidTls *tls);

@@ -152,7 +152,7 @@ sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecryp
           out->status = tls->out->len > 0 ? SEC_I_RENEGOTIATE : SEC_E_OK;
         }
       else if (ret == GNUTLS_E_REHANDSHAKE)
-        out->status = SEC_I_RENEGOTIATE;
+        out->status = sspid_tls_renegotiation_requested (tls);
       else
         {
           g_debug ("decrypt: %s", gnutls_strerror (ret));

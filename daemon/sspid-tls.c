@@ -181,6 +181,7 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   g_autoptr (SspidTls) tls = g_new0 (SspidTls, 1);
   unsigned int flags = GNUTLS_NONBLOCK | (is_server ? GNUTLS_SERVER : GNUTLS_CLIENT);
   const char *err_pos = NULL;
+  const char *priority_text;
   gnutls_priority_t priority;
   SECURITY_STATUS status;
   int ret;
@@ -211,10 +212,13 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   /* The daemon reaps stalled handshakes itself; GnuTLS must never wait. */
   gnutls_handshake_set_timeout (tls->session, 0);
 
-  priority = lookup_priority (sspid_credential_peek_priority (cred), &err_pos, &ret);
+  priority_text = sspid_credential_peek_priority (cred, is_server);
+  if (priority_text == NULL)
+    return SEC_E_ALGORITHM_MISMATCH;   /* no version enabled this way */
+  priority = lookup_priority (priority_text, &err_pos, &ret);
   if (priority == NULL)
     {
-      g_warning ("priority '%s' rejected at '%s': %s", sspid_credential_peek_priority (cred),
+      g_warning ("priority '%s' rejected at '%s': %s", priority_text,
                  err_pos ? err_pos : "?", gnutls_strerror (ret));
       return SEC_E_ALGORITHM_MISMATCH;
     }
@@ -310,13 +314,27 @@ sspid_tls_new_server (SspidCredential *cred, guint32 context_req,
   return SEC_E_OK;
 }
 
+/* gnutls_deinit() wipes the TLS 1.3 key schedule but frees the session
+ * with its TLS 1.2 master secret as it was (GnuTLS 3.7): wipe that first,
+ * where GnuTLS shows it to us. */
+static void
+session_wipe_deinit (gnutls_session_t session)
+{
+  gnutls_datum_t master = { NULL, 0 };
+
+  gnutls_session_get_master_secret (session, &master);
+  if (master.data != NULL)
+    gnutls_memset (master.data, 0, master.size);
+  gnutls_deinit (session);
+}
+
 void
 sspid_tls_free (SspidTls *tls)
 {
   if (tls == NULL)
     return;
   if (tls->session != NULL)
-    gnutls_deinit (tls->session);
+    session_wipe_deinit (tls->session);
   g_clear_pointer (&tls->cred, sspid_credential_unref);
   g_clear_pointer (&tls->out, g_byte_array_unref);
   g_clear_pointer (&tls->held_token, g_bytes_unref);
@@ -382,7 +400,9 @@ established_attributes (SspidTls *tls)
     {
       attrs = ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT |
               ISC_RET_CONFIDENTIALITY | ISC_RET_STREAM;
-      if (tls->manual_validation)
+      /* Asked for in this context, not implied by the credential's
+       * SCH_CRED_MANUAL_CRED_VALIDATION: Windows reports only requests. */
+      if (tls->context_req & ISC_REQ_MANUAL_CRED_VALIDATION)
         attrs |= ISC_RET_MANUAL_CRED_VALIDATION;
       if (tls->context_req & ISC_REQ_USE_SUPPLIED_CREDS)
         attrs |= ISC_RET_USED_SUPPLIED_CREDS;
@@ -490,12 +510,42 @@ established_step (SspidTls *tls, SspidTlsStep *step)
   step->token = sspid_tls_take_output (tls);
 }
 
+/* A step in the middle of a handshake that a control token ended, as
+ * Windows answers it (Wine's schannel test): each SCHANNEL_SHUTDOWN or
+ * SCHANNEL_ALERT gives its alert record (in the clear: there are no keys
+ * yet), a step with no input in between SEC_E_INCOMPLETE_MESSAGE; what the
+ * peer sends afterwards is not read. */
+static void
+abandoned_handshake_step (SspidTls *tls, gsize input_len, SspidTlsStep *step)
+{
+  int ret;
+
+  if (tls->alert_pending)
+    {
+      tls->alert_pending = FALSE;
+      ret = gnutls_alert_send (tls->session, tls->alert_level, tls->alert_description);
+      if (ret < 0 && ret != GNUTLS_E_AGAIN)
+        g_debug ("sending alert %d: %s", tls->alert_description, gnutls_strerror (ret));
+      tls->closed = TRUE;
+      step->status = SEC_E_OK;
+      step->token = sspid_tls_take_output (tls);
+    }
+  else if (input_len == 0)
+    {
+      step->status = SEC_E_INCOMPLETE_MESSAGE;
+      step->missing = RECORD_HEADER_SIZE;
+    }
+  else
+    step->status = SEC_E_CONTEXT_EXPIRED;
+}
+
 void
 sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
                 SspidTlsStep *step)
 {
   gsize whole = 0;
   guint32 missing = 0;
+  gboolean is_first_reneg_step;
   int ret, alert;
 
   memset (step, 0, sizeof *step);
@@ -508,6 +558,9 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       step->status = tls->failure;
       goto out;
     case STATE_ESTABLISHED:
+      /* A TLS 1.2 renegotiation runs like the handshake, below. */
+      if (tls->held_token == NULL && !tls->alert_pending && sspid_tls_is_renegotiating (tls))
+        break;
       if (tls->held_token != NULL)
         release_held (tls, input, input_len, step);
       else
@@ -522,13 +575,9 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       step->expiry = peer_expiry (tls);
       goto out;
     case STATE_HANDSHAKE:
-      if (tls->alert_pending)
+      if (tls->alert_pending || tls->closed)
         {
-          /* Shutting down before the handshake ended: the alert goes out in
-           * the clear and the context is done. */
-          established_step (tls, step);
-          tls->state = STATE_FAILED;
-          tls->failure = SEC_E_CONTEXT_EXPIRED;
+          abandoned_handshake_step (tls, input_len, step);
           goto out;
         }
       break;
@@ -540,7 +589,10 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       goto out;
     }
 
-  /* A client's first step has no input: it writes the ClientHello. */
+  /* A client's first step has no input: it writes the ClientHello.  Nor
+   * need a renegotiation's first step: DecryptMessage consumed the peer's
+   * request, and the answer (a ClientHello, a ServerHello) is due now. */
+  is_first_reneg_step = sspid_tls_reneg_start_step (tls);
   if (tls->started || tls->is_server)
     {
       if (!sspid_tls_frame_records (input, input_len, &whole, &missing))
@@ -548,12 +600,13 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
           fail (tls, step, SEC_E_INVALID_TOKEN, 0);
           goto out;
         }
-      if (whole == 0)
+      if (whole == 0 && !is_first_reneg_step)
         {
           step->status = SEC_E_INCOMPLETE_MESSAGE;
           step->missing = missing;
           goto out;
         }
+      whole = sspid_tls_reneg_handshake_bytes (tls, input, whole);
     }
 
   tls->in = input;
@@ -571,6 +624,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   if (ret == 0)
     {
       tls->state = STATE_ESTABLISHED;
+      sspid_tls_renegotiation_done (tls);
       sspid_tls_remember_session (tls);
       step->status = SEC_E_OK;
       step->attributes = established_attributes (tls);
@@ -630,10 +684,7 @@ sspid_tls_remember_session (SspidTls *tls)
     return;
   if (gnutls_session_get_data2 (tls->session, &data) < 0 || data.size == 0)
     return;
-  {
-    g_autoptr (GBytes) bytes = g_bytes_new (data.data, data.size);
-    sspid_credential_store_session (tls->cred, tls->cache_target, bytes);
-  }
+  sspid_credential_store_session (tls->cred, tls->cache_target, &data);
   gnutls_memset (data.data, 0, data.size);
   gnutls_free (data.data);
 }
@@ -723,6 +774,55 @@ kx_bits (gnutls_session_t session)
     }
 }
 
+/* The IANA number of the negotiated key exchange group (RFC 8446 4.2.7,
+ * RFC 7919), what Schannel reports as the cipher info's dwKeyType; 0 when
+ * the key exchange used none (RSA key transport). */
+static guint32
+group_number (gnutls_session_t session)
+{
+  switch (gnutls_group_get (session))
+    {
+    case GNUTLS_GROUP_SECP256R1: return 23;
+    case GNUTLS_GROUP_SECP384R1: return 24;
+    case GNUTLS_GROUP_SECP521R1: return 25;
+    case GNUTLS_GROUP_X25519:    return 29;
+    case GNUTLS_GROUP_X448:      return 30;
+    case GNUTLS_GROUP_FFDHE2048: return 256;
+    case GNUTLS_GROUP_FFDHE3072: return 257;
+    case GNUTLS_GROUP_FFDHE4096: return 258;
+    default:                     return 0;
+    }
+}
+
+/* The kind of key the server authenticated with ("RSA", "ECDSA", ...):
+ * from the algorithm of its handshake signature, or, with RSA key
+ * transport (no signature), from the key exchange. */
+static const char *
+server_key_type (gnutls_session_t session)
+{
+  int sign = gnutls_sign_algorithm_get (session);
+  gnutls_kx_algorithm_t kx = gnutls_kx_get (session);
+
+  if (sign > 0)
+    switch (gnutls_sign_get_pk_algorithm ((gnutls_sign_algorithm_t) sign))
+      {
+      case GNUTLS_PK_RSA:
+      case GNUTLS_PK_RSA_PSS:     return "RSA";
+      case GNUTLS_PK_ECDSA:       return "ECDSA";
+      case GNUTLS_PK_EDDSA_ED25519:
+      case GNUTLS_PK_EDDSA_ED448: return "EdDSA";
+      default:                    break;
+      }
+  switch (kx)
+    {
+    case GNUTLS_KX_RSA:
+    case GNUTLS_KX_DHE_RSA:
+    case GNUTLS_KX_ECDHE_RSA:   return "RSA";
+    case GNUTLS_KX_ECDHE_ECDSA: return "ECDSA";
+    default:                    return "";
+    }
+}
+
 /* Channel bindings (RFC 5929, RFC 9266) are public values derived from the
  * handshake: safe to hand out, and what SECPKG_ATTR_*_BINDINGS carry.
  * Absent when the protocol has none (tls-unique in TLS 1.3). */
@@ -794,6 +894,9 @@ sspid_tls_query_info (SspidTls *tls)
                                                    kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_DHE_DSS ? "DHE" :
                                                    kx == GNUTLS_KX_RSA ? "RSA" : gnutls_kx_get_name (kx)));
       g_variant_builder_add (&b, "{sv}", "kx-bits", g_variant_new_uint32 (kx_bits (s)));
+      g_variant_builder_add (&b, "{sv}", "group", g_variant_new_uint32 (group_number (s)));
+      g_variant_builder_add (&b, "{sv}", "server-key", g_variant_new_string (server_key_type (s)));
+      g_variant_builder_add (&b, "{sv}", "aead", g_variant_new_boolean (mac == GNUTLS_MAC_AEAD));
       g_variant_builder_add (&b, "{sv}", "cipher-suite", g_variant_new_uint32 (cipher_suite_number (s)));
       g_variant_builder_add (&b, "{sv}", "cipher-suite-name",
                              g_variant_new_string (gnutls_ciphersuite_get (s) ? gnutls_ciphersuite_get (s) : ""));

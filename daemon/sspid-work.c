@@ -14,7 +14,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
@@ -516,12 +520,39 @@ work_queue (SspidService *service, SspidCall *call)
   g_thread_pool_push (service->pool, service, NULL);
 }
 
+/* How much nicer the workers are than the rest of the daemon.  A step is
+ * a millisecond of crypto that nobody waits on until it is done; taking a
+ * call off the bus, queueing it in its user's turn and sending an answer
+ * are microseconds that somebody waits on.  So when the workers keep the
+ * CPUs busy (one user's flood), the main thread, GDBus's reader, the bus
+ * and the callers still run at once, and another user's step waits for
+ * its turn at a worker, not for a CPU. */
+#define WORKER_NICE 5
+
+/* Linux keeps a nice value per thread; the pool's threads are ours alone
+ * (an exclusive pool), so this is done once per thread. */
+static void
+worker_lower_priority (void)
+{
+  static __thread gboolean lowered;
+  int nice_now;
+
+  if (lowered)
+    return;
+  lowered = TRUE;
+  errno = 0;
+  nice_now = getpriority (PRIO_PROCESS, 0);
+  if (errno == 0)
+    (void) setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), MIN (nice_now + WORKER_NICE, 19));
+}
+
 static void
 worker_run (gpointer token, gpointer user_data)
 {
   SspidService *service = user_data;
   SspidCall *call = sspid_fair_queue_pop (service->waiting);
 
+  worker_lower_priority ();
   /* One token per call pushed: there is always one. */
   g_assert (call != NULL);
   work_run (call);
@@ -666,8 +697,9 @@ sspid_work_start (SspidService *service, GError **error)
   g_source_attach (service->done_source, service->main_context);
 
   service->waiting = sspid_fair_queue_new ();
+  /* Exclusive: the threads are ours for good (worker_lower_priority). */
   service->pool = g_thread_pool_new (worker_run, service, (gint) g_get_num_processors (),
-                                     FALSE, error);
+                                     TRUE, error);
   if (service->pool == NULL)
     return FALSE;
 

@@ -104,6 +104,7 @@ complete (SspiSession *s, SspiPending *p, const SspiStep *step)
   SspiAsyncNotifyCallback callback = NULL;
   void *callback_data = NULL;
   gboolean orphan;
+  guint64 unclaimed = 0;
 
   sspi_lock ();
   orphan = a->freed;
@@ -111,6 +112,7 @@ complete (SspiSession *s, SspiPending *p, const SspiStep *step)
     {
       /* Every output before the status says DONE, and before the callback. */
       a->status = sspi_outputs_write (&p->out, p->generation, step);
+      unclaimed = sspi_outputs_unclaimed_handle (&p->out, step, a->status);
       a->state = ASYNC_DONE;
       callback = a->callback;
       callback_data = a->callback_data;
@@ -122,7 +124,10 @@ complete (SspiSession *s, SspiPending *p, const SspiStep *step)
       release_orphan (s, p, step);
       sspi_outputs_forget (&p->out);
     }
-  else if (callback != NULL)
+  else if (unclaimed != 0 && s != NULL)
+    /* A failed first step leaves no context (call_id 0: no answer). */
+    sspi_session_send (s, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 0, unclaimed));
+  if (!orphan && callback != NULL)
     callback (a, callback_data);   /* may free, reinit, queue, call anything */
   pending_free (p);
 }

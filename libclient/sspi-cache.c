@@ -26,6 +26,7 @@
 
 typedef struct {
   guint32                   protocols;   /* credentials */
+  GQuark                    principal;
   gboolean                  has_sizes;   /* contexts */
   SecPkgContext_StreamSizes sizes;
 } Entry;
@@ -108,6 +109,31 @@ sspi_cache_get_protocols (guint64 credential, guint generation,
   entry = lookup_locked (SSPI_HANDLE_CREDENTIAL, credential, generation, FALSE);
   if (entry != NULL)
     *protocols = entry->protocols;
+  g_mutex_unlock (&cache_lock);
+  return entry != NULL;
+}
+
+void
+sspi_cache_set_principal (guint64 credential, guint generation, GQuark principal)
+{
+  Entry *entry;
+
+  g_mutex_lock (&cache_lock);
+  entry = lookup_locked (SSPI_HANDLE_CREDENTIAL, credential, generation, TRUE);
+  if (entry != NULL)
+    entry->principal = principal;
+  g_mutex_unlock (&cache_lock);
+}
+
+gboolean
+sspi_cache_get_principal (guint64 credential, guint generation, GQuark *principal)
+{
+  Entry *entry;
+
+  g_mutex_lock (&cache_lock);
+  entry = lookup_locked (SSPI_HANDLE_CREDENTIAL, credential, generation, FALSE);
+  if (entry != NULL)
+    *principal = entry->principal;
   g_mutex_unlock (&cache_lock);
   return entry != NULL;
 }

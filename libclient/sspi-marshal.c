@@ -71,9 +71,10 @@ static SECURITY_STATUS
 parse_schannel_cred (const SCHANNEL_CRED *cred, guint32 *enabled,
                      guint32 *flags)
 {
-  /* Keys come from the daemon's configuration, never from the caller. */
+  /* Keys come from the daemon's configuration, never from the caller:
+   * answered as Windows answers a certificate it cannot use. */
   if (cred->cCreds != 0)
-    return SEC_E_INVALID_PARAMETER;
+    return SEC_E_UNKNOWN_CREDENTIALS;
   *enabled = cred->grbitEnabledProtocols;
   *flags = cred->dwFlags;
   return SEC_E_OK;
@@ -86,7 +87,7 @@ parse_sch_credentials (const SCH_CREDENTIALS *cred, guint32 *enabled,
   guint32 disabled = 0;
 
   if (cred->cCreds != 0)
-    return SEC_E_INVALID_PARAMETER;
+    return SEC_E_UNKNOWN_CREDENTIALS;
   if (cred->cTlsParameters != 0 && cred->pTlsParameters == NULL)
     return SEC_E_INVALID_PARAMETER;
   for (DWORD i = 0; i < cred->cTlsParameters; i++)
@@ -118,12 +119,15 @@ parse_auth_data (const void *auth_data, GVariant **out, guint32 *enabled_out)
       DWORD version;
 
       memcpy (&version, auth_data, sizeof version);
-      if (version == SCHANNEL_CRED_VERSION)
+      /* SCH_CRED_V3 is SCHANNEL_CRED without dwCredFormat, which is not
+       * read; an older or unknown version is refused as Windows refuses
+       * it (SEC_E_UNKNOWN_CREDENTIALS, Wine's schannel test). */
+      if (version == SCHANNEL_CRED_VERSION || version == SCH_CRED_V3)
         status = parse_schannel_cred (auth_data, &enabled, &flags);
       else if (version == SCH_CREDENTIALS_VERSION)
         status = parse_sch_credentials (auth_data, &enabled, &flags);
       else
-        status = SEC_E_INVALID_PARAMETER;
+        status = SEC_E_UNKNOWN_CREDENTIALS;
       if (status != SEC_E_OK)
         return status;
       g_variant_dict_insert (&dict, "enabled-protocols", "u", enabled);
@@ -135,9 +139,9 @@ parse_auth_data (const void *auth_data, GVariant **out, guint32 *enabled_out)
 }
 
 /* What QueryCredentialsAttributes(SECPKG_ATTR_SUPPORTED_PROTOCOLS) says for
- * a credential: the versions @enabled turns on (either direction's bit
- * turns a version on, as in the daemon; 0 means its default, TLS 1.2 and
- * 1.3), in the direction(s) of @use. */
+ * a credential: the bits of @enabled for the direction(s) of @use (only a
+ * direction's own bit turns a version on for it, as in the daemon; 0 means
+ * its default, TLS 1.2 and 1.3). */
 static guint32
 credential_protocols (guint32 enabled, guint32 use)
 {
@@ -153,14 +157,33 @@ credential_protocols (guint32 enabled, guint32 use)
     enabled = SUPPORTED_PROTOCOLS;
   for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
     {
-      if ((enabled & (versions[i].client | versions[i].server)) == 0)
-        continue;
       if (use & SECPKG_CRED_OUTBOUND)
-        protocols |= versions[i].client;
+        protocols |= enabled & versions[i].client;
       if (use & SECPKG_CRED_INBOUND)
-        protocols |= versions[i].server;
+        protocols |= enabled & versions[i].server;
     }
   return protocols;
+}
+
+/* Whether @enabled (a SCHANNEL_CRED mask, 0: the default) leaves the
+ * credential a protocol to speak in the direction(s) of @use.  Windows
+ * refuses a mask with only the other direction's bits, and any DTLS bit
+ * where it has no DTLS, with SEC_E_ALGORITHM_MISMATCH (Wine's schannel
+ * test); so does sspid, which speaks no DTLS. */
+static gboolean
+is_protocol_mask_usable (guint32 enabled, guint32 use)
+{
+  guint32 wanted = 0;
+
+  if (enabled == 0)
+    return TRUE;
+  if (enabled & (SP_PROT_DTLS1_X_CLIENT | SP_PROT_DTLS1_X_SERVER))
+    return FALSE;
+  if (use & SECPKG_CRED_OUTBOUND)
+    wanted |= SP_PROT_TLS1_X_CLIENT | SP_PROT_SSL3_CLIENT;
+  if (use & SECPKG_CRED_INBOUND)
+    wanted |= SP_PROT_TLS1_X_SERVER | SP_PROT_SSL3_SERVER;
+  return (enabled & wanted) != 0;
 }
 
 SECURITY_STATUS
@@ -174,8 +197,11 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
 
   if (!is_schannel_package (package))
     return SEC_E_SECPKG_NOT_FOUND;
-  if ((credential_use & SECPKG_CRED_BOTH) == 0 || credential == NULL)
-    return SEC_E_INVALID_PARAMETER;
+  /* Windows checks in this order (Wine's schannel test): the direction,
+   * the auth data, then the handle; no direction, or a server side with
+   * nothing to serve with, is SEC_E_NO_CREDENTIALS. */
+  if ((credential_use & SECPKG_CRED_BOTH) == 0)
+    return SEC_E_NO_CREDENTIALS;
   /* Credential names are UTF-8 (the A entry points take UTF-8): no
    * configured credential has a name that is not. */
   if (principal != NULL && !g_utf8_validate (principal, -1, NULL))
@@ -183,6 +209,11 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
   status = parse_auth_data (auth_data, &r->auth_data, &enabled);
   if (status != SEC_E_OK)
     return status;
+  if (!is_protocol_mask_usable (enabled, credential_use & SECPKG_CRED_BOTH))
+    return SEC_E_ALGORITHM_MISMATCH;
+  if (credential == NULL)
+    return (credential_use & SECPKG_CRED_INBOUND) && (principal == NULL || *principal == '\0')
+           ? SEC_E_NO_CREDENTIALS : SEC_E_INVALID_PARAMETER;
 
   r->kind = SSPI_CALL_ACQUIRE_CREDENTIALS;
   r->principal = g_strdup (principal != NULL ? principal : "");
@@ -192,6 +223,9 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
   r->out.handle = credential;
   r->out.expiry = expiry;
   r->out.protocols = credential_protocols (enabled, r->credential_use);
+  /* Interned: the answer outlives the request (async), and a program
+   * names few credentials. */
+  r->out.principal = *r->principal != '\0' ? g_quark_from_string (r->principal) : 0;
   return SEC_E_OK;
 }
 
@@ -283,6 +317,13 @@ parse_input (SspiRequest *r, const SecBufferDesc *input)
 
   if (input != NULL && input->cBuffers > 0 && input->pBuffers == NULL)
     return SEC_E_INVALID_TOKEN;
+  /* An EMPTY buffer that claims bytes at no address: refused before the
+   * daemon sees the step, so the context goes on (as on Windows, which
+   * answers [TOKEN, EMPTY of 0xdeadbeef bytes] so in Wine's test). */
+  for (ULONG i = 0; input != NULL && i < input->cBuffers; i++)
+    if (sspi_buffer_is (&input->pBuffers[i], SECBUFFER_EMPTY) &&
+        input->pBuffers[i].cbBuffer != 0 && input->pBuffers[i].pvBuffer == NULL)
+      return SEC_E_INVALID_TOKEN;
   token = sspi_buffer_find (input, SECBUFFER_TOKEN);
   if (token != NULL && token->cbBuffer > 0 && token->pvBuffer == NULL)
     return SEC_E_INVALID_TOKEN;
@@ -294,6 +335,19 @@ parse_input (SspiRequest *r, const SecBufferDesc *input)
   return SEC_E_OK;
 }
 
+/* Where the output token goes: the first SECBUFFER_TOKEN of pOutput, or,
+ * when the package allocates, its first SECBUFFER_EMPTY (curl's Schannel
+ * backend passes a lone EMPTY buffer; Windows turns it into the token). */
+static SecBuffer *
+output_token_buffer (const SecBufferDesc *output, ULONG context_req)
+{
+  SecBuffer *buf = sspi_buffer_find (output, SECBUFFER_TOKEN);
+
+  if (buf == NULL && (context_req & ISC_REQ_ALLOCATE_MEMORY))
+    buf = sspi_buffer_find (output, SECBUFFER_EMPTY);
+  return buf;
+}
+
 /* The part of ISC and ASC that is the same. */
 static SECURITY_STATUS
 init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
@@ -302,6 +356,7 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
            PTimeStamp expiry)
 {
   guint cred_gen = 0, ctx_gen = 0;
+  const SecBuffer *alert;
   SECURITY_STATUS status;
 
   if (context != NULL)
@@ -319,13 +374,22 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
       if (status != SEC_E_OK)
         return status;
     }
+  /* No output descriptor at all: Windows says SEC_E_INVALID_TOKEN. */
+  if (output == NULL)
+    return SEC_E_INVALID_TOKEN;
+
   /* A first step must be able to hand back the new context. */
   if (context == NULL && new_context == NULL)
     return SEC_E_INVALID_PARAMETER;
   if (output == NULL || (output->cBuffers > 0 && output->pBuffers == NULL))
     return SEC_E_INVALID_PARAMETER;
-  if (sspi_buffer_find (output, SECBUFFER_TOKEN) == NULL)
+  if (output_token_buffer (output, context_req) == NULL)
     return SEC_E_INVALID_TOKEN;
+  /* Windows: a SECBUFFER_ALERT output with no room, unless the package
+   * may allocate, is SEC_E_INSUFFICIENT_MEMORY (Wine's schannel test). */
+  alert = sspi_buffer_find (output, SECBUFFER_ALERT);
+  if (alert != NULL && alert->cbBuffer == 0 && !(context_req & ISC_REQ_ALLOCATE_MEMORY))
+    return SEC_E_INSUFFICIENT_MEMORY;
   status = parse_input (r, input);
   if (status != SEC_E_OK)
     return status;
@@ -519,7 +583,7 @@ static SECURITY_STATUS
 write_token (const SspiOutputs *o, const SspiStep *step, guint32 *attributes)
 {
   gboolean allocate = (o->context_req & ISC_REQ_ALLOCATE_MEMORY) != 0;
-  SecBuffer *buf = sspi_buffer_find (o->output, SECBUFFER_TOKEN);
+  SecBuffer *buf = output_token_buffer (o->output, o->context_req);
   gsize len = 0;
   const void *data = NULL;
   void *copy;
@@ -532,7 +596,6 @@ write_token (const SspiOutputs *o, const SspiStep *step, guint32 *attributes)
     data = g_variant_get_fixed_array (step->token, &len, 1);
   if (buf == NULL)
     return len == 0 ? step->status : worse (step->status, SEC_E_INVALID_TOKEN);
-
   if (len == 0)
     {
       buf->cbBuffer = 0;
@@ -549,6 +612,8 @@ write_token (const SspiOutputs *o, const SspiStep *step, guint32 *attributes)
       if (copy == NULL)
         return worse (step->status, SEC_E_INSUFFICIENT_MEMORY);
       memcpy (copy, data, len);
+      /* An EMPTY buffer we allocated into is now the token (Windows). */
+      buf->BufferType = SECBUFFER_TOKEN | (buf->BufferType & SECBUFFER_ATTRMASK);
       return step->status;
     }
   if (buf->cbBuffer == 0 || buf->pvBuffer == NULL)
@@ -587,13 +652,71 @@ write_extra_missing (const SspiOutputs *o, const SspiStep *step)
     }
 }
 
+/* The request flags Schannel answers with the same bit when asked
+ * (USE_SUPPLIED_CREDS -> USED_SUPPLIED_CREDS ...), and the attributes every
+ * TLS stream context has, which it reports whether asked for or not. */
+#define ISC_ECHOED (ISC_REQ_MUTUAL_AUTH | ISC_REQ_USE_SUPPLIED_CREDS | \
+                    ISC_REQ_CONNECTION | ISC_REQ_EXTENDED_ERROR | \
+                    ISC_REQ_MANUAL_CRED_VALIDATION)
+#define ASC_ECHOED (ASC_REQ_MUTUAL_AUTH | ASC_REQ_CONNECTION | \
+                    ASC_REQ_EXTENDED_ERROR)
+#define ISC_STREAM_ATTRS (ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT | \
+                          ISC_RET_CONFIDENTIALITY | ISC_RET_STREAM)
+#define ASC_STREAM_ATTRS (ASC_RET_REPLAY_DETECT | ASC_RET_SEQUENCE_DETECT | \
+                          ASC_RET_CONFIDENTIALITY | ASC_RET_STREAM)
+G_STATIC_ASSERT (ISC_REQ_MUTUAL_AUTH == ISC_RET_MUTUAL_AUTH);
+G_STATIC_ASSERT (ISC_REQ_USE_SUPPLIED_CREDS == ISC_RET_USED_SUPPLIED_CREDS);
+G_STATIC_ASSERT (ISC_REQ_CONNECTION == ISC_RET_CONNECTION);
+G_STATIC_ASSERT (ISC_REQ_EXTENDED_ERROR == ISC_RET_EXTENDED_ERROR);
+G_STATIC_ASSERT (ISC_REQ_MANUAL_CRED_VALIDATION == ISC_RET_MANUAL_CRED_VALIDATION);
+G_STATIC_ASSERT (ASC_REQ_MUTUAL_AUTH == ASC_RET_MUTUAL_AUTH);
+G_STATIC_ASSERT (ASC_REQ_CONNECTION == ASC_RET_CONNECTION);
+G_STATIC_ASSERT (ASC_REQ_EXTENDED_ERROR == ASC_RET_EXTENDED_ERROR);
+
+/* *pfContextAttr as Windows fills it: on a successful step, the stream
+ * attributes plus what this call asked for, and nothing it did not ask
+ * for (callers such as curl compare the two exactly; a credential's
+ * SCH_CRED_MANUAL_CRED_VALIDATION does not show).  Otherwise what the
+ * daemon said (nothing, for a failure).  ALLOCATED_MEMORY is write_token's. */
+static guint32
+returned_attributes (const SspiOutputs *o, const SspiStep *step)
+{
+  if (step->status != SEC_E_OK && step->status != SEC_I_CONTINUE_NEEDED)
+    return step->attributes;
+  if (o->kind == SSPI_CALL_INITIALIZE_CONTEXT)
+    return ISC_STREAM_ATTRS | (o->context_req & ISC_ECHOED);
+  return ASC_STREAM_ATTRS | (o->context_req & ASC_ECHOED);
+}
+
+/* A SECBUFFER_ALERT output comes back empty, as Windows returns it when
+ * there is no alert: an alert sspid sends (ISC_REQ_EXTENDED_ERROR) is a
+ * record in the output token. */
+static void
+clear_alert_buffer (const SspiOutputs *o)
+{
+  SecBuffer *alert = sspi_buffer_find (o->output, SECBUFFER_ALERT);
+
+  if (alert != NULL)
+    alert->cbBuffer = 0;
+}
+
 static SECURITY_STATUS
 write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
 {
-  guint32 attributes = step->attributes;
+  guint32 attributes = returned_attributes (o, step);
   SECURITY_STATUS status;
 
-  if (o->handle != NULL)
+  /* Windows leaves the output buffers and *phNewContext as they were when
+   * it needs more input (Wine's schannel test): only the input's
+   * SECBUFFER_MISSING says something. */
+  if (step->status == SEC_E_INCOMPLETE_MESSAGE)
+    {
+      write_extra_missing (o, step);
+      return step->status;
+    }
+  status = write_token (o, step, &attributes);
+  clear_alert_buffer (o);
+  if (o->handle != NULL && sspi_outputs_unclaimed_handle (o, step, status) == 0)
     {
       if (step->handle != 0)
         sspi_handle_pack (o->handle, SSPI_HANDLE_CONTEXT, step->handle,
@@ -602,7 +725,6 @@ write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
         sspi_handle_pack (o->handle, SSPI_HANDLE_CONTEXT, o->in_context,
                           generation);
     }
-  status = write_token (o, step, &attributes);
   if (o->attributes != NULL)
     *o->attributes = attributes;
   if (o->expiry != NULL)
@@ -623,6 +745,7 @@ sspi_outputs_write (const SspiOutputs *o, guint generation,
           sspi_handle_pack (o->handle, SSPI_HANDLE_CREDENTIAL, step->handle,
                             generation);
           sspi_cache_set_protocols (step->handle, generation, o->protocols);
+          sspi_cache_set_principal (step->handle, generation, o->principal);
         }
       if (o->expiry != NULL)
         sspi_timestamp_from_unix (o->expiry, step->expiry);
@@ -648,6 +771,17 @@ sspi_outputs_forget (const SspiOutputs *o)
     sspi_cache_forget (SSPI_HANDLE_CONTEXT, o->released);
   else if (o->kind == SSPI_CALL_FREE_CREDENTIALS)
     sspi_cache_forget (SSPI_HANDLE_CREDENTIAL, o->released);
+}
+
+guint64
+sspi_outputs_unclaimed_handle (const SspiOutputs *o, const SspiStep *step,
+                               SECURITY_STATUS written)
+{
+  if (o->kind != SSPI_CALL_INITIALIZE_CONTEXT && o->kind != SSPI_CALL_ACCEPT_CONTEXT)
+    return 0;
+  if (o->in_context != 0 || !SEC_SUCCESS (step->status) || SEC_SUCCESS (written))
+    return 0;
+  return step->handle;
 }
 
 guint64

@@ -176,14 +176,43 @@ EnumerateSecurityPackagesW (ULONG *pcPackages, PSecPkgInfoW *ppPackageInfo)
 
 /* ---- credential attributes ------------------------------------------------ */
 
+/* SECPKG_CRED_ATTR_NAMES: the name of the credential, allocated for the
+ * caller (FreeContextBuffer); Windows says SEC_E_NO_CREDENTIALS for a
+ * credential without a certificate, as sspid does for an anonymous one. */
 static SECURITY_STATUS
-query_credential (PCredHandle phCredential, ULONG ulAttribute, void *pBuffer)
+credential_names (GQuark principal, void *buffer, gboolean wide)
+{
+  const char *name = g_quark_to_string (principal);
+  SecPkgCredentials_NamesA *names = buffer;
+
+  if (principal == 0 || name == NULL || *name == '\0')
+    return SEC_E_NO_CREDENTIALS;
+  if (wide)
+    {
+      glong len = 0;
+      g_autofree gunichar2 *w = g_utf8_to_utf16 (name, -1, NULL, &len, NULL);
+      SEC_WCHAR *copy = w != NULL ? malloc ((len + 1) * sizeof *w) : NULL;
+
+      if (copy == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+      memcpy (copy, w, (len + 1) * sizeof *w);
+      ((SecPkgCredentials_NamesW *) buffer)->sUserName = copy;
+      return SEC_E_OK;
+    }
+  names->sUserName = strdup (name);
+  return names->sUserName != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
+}
+
+static SECURITY_STATUS
+query_credential (PCredHandle phCredential, ULONG ulAttribute, void *pBuffer,
+                  gboolean wide)
 {
   SecPkgCred_SupportedProtocols *protocols = pBuffer;
   SECURITY_STATUS status;
   guint64 credential;
   guint generation;
   guint32 value;
+  GQuark principal = 0;
 
   status = sspi_handle_unpack (phCredential, SSPI_HANDLE_CREDENTIAL,
                                &credential, &generation);
@@ -192,35 +221,47 @@ query_credential (PCredHandle phCredential, ULONG ulAttribute, void *pBuffer)
   /* Every live credential was remembered when it was acquired. */
   if (!sspi_cache_get_protocols (credential, generation, &value))
     return SEC_E_INVALID_HANDLE;
-  if (ulAttribute != SECPKG_ATTR_SUPPORTED_PROTOCOLS)
+  if (ulAttribute != SECPKG_ATTR_SUPPORTED_PROTOCOLS &&
+      ulAttribute != SECPKG_CRED_ATTR_NAMES)
     return SEC_E_UNSUPPORTED_FUNCTION;
+  /* Windows: SEC_E_INTERNAL_ERROR (Wine's schannel test). */
   if (pBuffer == NULL)
-    return SEC_E_INVALID_PARAMETER;
+    return SEC_E_INTERNAL_ERROR;
+  if (ulAttribute == SECPKG_CRED_ATTR_NAMES)
+    {
+      sspi_cache_get_principal (credential, generation, &principal);
+      return credential_names (principal, pBuffer, wide);
+    }
   protocols->grbitProtocol = value;
   return SEC_E_OK;
 }
 
-/* Answers @ulAttribute for a credential into @pBuffer.  Only
+/* Answers @ulAttribute for a credential into @pBuffer:
  * SECPKG_ATTR_SUPPORTED_PROTOCOLS (SecPkgCred_SupportedProtocols): the
  * SP_PROT_* bits the credential was acquired with, in its direction(s)
  * (SCHANNEL_CRED grbitEnabledProtocols, SCH_CREDENTIALS' disabled
- * protocols removed, or the default TLS 1.2 and 1.3).  Answered from what
- * the library remembers, without a round trip.  Other attributes:
- * SEC_E_UNSUPPORTED_FUNCTION; a handle that is not a live credential:
- * SEC_E_INVALID_HANDLE. */
+ * protocols removed, or the default TLS 1.2 and 1.3); and
+ * SECPKG_CRED_ATTR_NAMES (SecPkgCredentials_NamesA): the name of the
+ * configured credential it was acquired with (caller must release
+ * sUserName with FreeContextBuffer()), SEC_E_NO_CREDENTIALS for an
+ * anonymous one.  Answered from what the library remembers, without a
+ * round trip.  Other attributes: SEC_E_UNSUPPORTED_FUNCTION; no @pBuffer:
+ * SEC_E_INTERNAL_ERROR (as Windows); a handle that is not a live
+ * credential: SEC_E_INVALID_HANDLE. */
 SSPI_PUBLIC SECURITY_STATUS
 QueryCredentialsAttributesA (PCredHandle phCredential, ULONG ulAttribute,
                              void *pBuffer)
 {
-  return query_credential (phCredential, ulAttribute, pBuffer);
+  return query_credential (phCredential, ulAttribute, pBuffer, FALSE);
 }
 
-/* As QueryCredentialsAttributesA (the attribute has no string). */
+/* As QueryCredentialsAttributesA; SECPKG_CRED_ATTR_NAMES is UTF-16
+ * (SecPkgCredentials_NamesW). */
 SSPI_PUBLIC SECURITY_STATUS
 QueryCredentialsAttributesW (PCredHandle phCredential, ULONG ulAttribute,
                              void *pBuffer)
 {
-  return query_credential (phCredential, ulAttribute, pBuffer);
+  return query_credential (phCredential, ulAttribute, pBuffer, TRUE);
 }
 
 /* ---- the function tables -------------------------------------------------- */

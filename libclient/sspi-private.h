@@ -130,6 +130,7 @@ typedef struct {
   TimeStamp      *expiry;
   ULONG           context_req; /* for *_REQ_ALLOCATE_MEMORY */
   guint32         protocols;   /* acquire: the SP_PROT_* the credential has */
+  GQuark          principal;   /* acquire: its name, interned; 0 if none */
   guint64         released;    /* delete / free: the handle let go of */
 } SspiOutputs;
 
@@ -231,6 +232,12 @@ SECURITY_STATUS sspi_outputs_write (const SspiOutputs *o, guint generation,
 /* The handle @step created that only the caller of @o would have learnt,
  * or 0: an acquired credential, or the context of a first ISC/ASC step. */
 guint64 sspi_outputs_new_handle (const SspiOutputs *o, const SspiStep *step);
+/* The context a first ISC/ASC step created in the daemon although the call
+ * failed in the library (its token did not fit, @written is that status):
+ * the caller never got it, as on Windows no context is left after a
+ * failed first call, so the library must delete it.  0 if none. */
+guint64 sspi_outputs_unclaimed_handle (const SspiOutputs *o, const SspiStep *step,
+                                       SECURITY_STATUS written);
 
 /* A delete or free call is over (done, failed, or its async context was
  * freed first): the library forgets what it cached about the handle. */
@@ -257,6 +264,10 @@ gboolean sspi_cache_get_protocols (guint64 credential, guint generation,
                                    guint32 *protocols);
 void     sspi_cache_set_sizes (guint64 context, guint generation,
                                const SecPkgContext_StreamSizes *sizes);
+/* The name a credential was acquired with (interned, never freed; 0 for an
+ * anonymous one).  get: FALSE if the credential is not known. */
+void     sspi_cache_set_principal (guint64 credential, guint generation, GQuark principal);
+gboolean sspi_cache_get_principal (guint64 credential, guint generation, GQuark *principal);
 gboolean sspi_cache_get_sizes (guint64 context, guint generation,
                                SecPkgContext_StreamSizes *sizes);
 void     sspi_cache_forget (SspiHandleKind kind, guint64 handle);

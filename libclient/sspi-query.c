@@ -45,6 +45,40 @@ static const AlgName exchanges[] = {
   { "RSA", CALG_RSA_KEYX },
 };
 
+/* Schannel's names in SecPkgContext_CipherInfo for GnuTLS's: the cipher
+ * without its key size or mode ("AES", not "AES-256-GCM"), the key
+ * exchange by its primitive ("ECDH" for ECDHE, as Windows 10 says; "DH"
+ * for DHE). */
+typedef struct {
+  const char *prefix;
+  const char *schannel;
+} NameMap;
+
+static const NameMap cipher_names[] = {
+  { "AES-", "AES" },
+  { "CHACHA20-POLY1305", "CHACHA20_POLY1305" },
+  { "3DES", "3DES" },
+  { "NULL", "NULL" },
+};
+
+static const NameMap exchange_names[] = {
+  { "ECDHE", "ECDH" },
+  { "DHE", "DH" },
+  { "RSA", "RSA" },
+};
+
+/* Borrowed: the Schannel name for @name, or @name itself. */
+static const char *
+schannel_name (const NameMap *table, gsize n, const char *name)
+{
+  if (name == NULL)
+    return NULL;
+  for (gsize i = 0; i < n; i++)
+    if (g_ascii_strncasecmp (name, table[i].prefix, strlen (table[i].prefix)) == 0)
+      return table[i].schannel;
+  return name;
+}
+
 static ALG_ID
 alg_from_name (const AlgName *table, gsize n, const char *name)
 {
@@ -62,6 +96,15 @@ dict_u (GVariantDict *info, const char *key)
   guint32 v = 0;
 
   g_variant_dict_lookup (info, key, "u", &v);
+  return v;
+}
+
+static gboolean
+dict_b (GVariantDict *info, const char *key)
+{
+  gboolean v = FALSE;
+
+  g_variant_dict_lookup (info, key, "b", &v);
   return v;
 }
 
@@ -120,7 +163,8 @@ connection_info (GVariantDict *info, SecPkgContext_ConnectionInfo *out)
   out->dwCipherStrength = dict_u (info, "cipher-bits");
   out->aiHash = alg_from_name (hashes, G_N_ELEMENTS (hashes),
                                dict_s (info, "mac"));
-  out->dwHashStrength = dict_u (info, "mac-bits");
+  /* An AEAD suite has no MAC: Windows reports no hash strength. */
+  out->dwHashStrength = dict_b (info, "aead") ? 0 : dict_u (info, "mac-bits");
   out->aiExch = alg_from_name (exchanges, G_N_ELEMENTS (exchanges),
                                dict_s (info, "kx"));
   out->dwExchStrength = dict_u (info, "kx-bits");
@@ -142,9 +186,18 @@ wire_version (guint32 protocol)
   return 0;
 }
 
+/* Values as Windows gives them (Wine's dlls/secur32/tests/schannel.c,
+ * TLS 1.2 ECDHE-RSA-AES256-GCM-SHA384 against Windows 10): szCipher "AES",
+ * dwCipherLen 256, dwCipherBlockLen 16, no hash for an AEAD suite,
+ * szExchange "ECDH" with dwMinExchangeLen 0 and dwMaxExchangeLen 65536,
+ * szCertificate "RSA", dwKeyType the named group (0x1d x25519, 0x17
+ * P-256), szCipherSuite the IANA name. */
 static SECURITY_STATUS
 cipher_info (GVariantDict *info, SecPkgContext_CipherInfo *out)
 {
+  const char *exchange;
+  gboolean aead = dict_b (info, "aead");
+
   if (!g_variant_dict_contains (info, "protocol"))
     return SEC_E_INVALID_HANDLE;
   memset (out, 0, sizeof *out);
@@ -155,14 +208,83 @@ cipher_info (GVariantDict *info, SecPkgContext_CipherInfo *out)
   copy_wide (out->szCipherSuite, G_N_ELEMENTS (out->szCipherSuite),
              dict_s (info, "cipher-suite-name"));
   copy_wide (out->szCipher, G_N_ELEMENTS (out->szCipher),
-             dict_s (info, "cipher"));
+             schannel_name (cipher_names, G_N_ELEMENTS (cipher_names),
+                            dict_s (info, "cipher")));
   out->dwCipherLen = dict_u (info, "cipher-bits");
   out->dwCipherBlockLen = dict_u (info, "block-size");
-  copy_wide (out->szHash, G_N_ELEMENTS (out->szHash), dict_s (info, "mac"));
-  out->dwHashLen = dict_u (info, "mac-bits");
-  copy_wide (out->szExchange, G_N_ELEMENTS (out->szExchange),
-             dict_s (info, "kx"));
-  out->dwMinExchangeLen = out->dwMaxExchangeLen = dict_u (info, "kx-bits");
+  if (!aead)
+    {
+      copy_wide (out->szHash, G_N_ELEMENTS (out->szHash), dict_s (info, "mac"));
+      out->dwHashLen = dict_u (info, "mac-bits");
+    }
+  exchange = schannel_name (exchange_names, G_N_ELEMENTS (exchange_names),
+                            dict_s (info, "kx"));
+  copy_wide (out->szExchange, G_N_ELEMENTS (out->szExchange), exchange);
+  if (g_strcmp0 (exchange, "ECDH") == 0)
+    {
+      /* Windows 10 gives the range it accepts, not the group's size. */
+      out->dwMinExchangeLen = 0;
+      out->dwMaxExchangeLen = 65536;
+    }
+  else
+    out->dwMinExchangeLen = out->dwMaxExchangeLen = dict_u (info, "kx-bits");
+  out->dwKeyType = dict_u (info, "group");
+  copy_wide (out->szCertificate, G_N_ELEMENTS (out->szCertificate),
+             dict_s (info, "server-key"));
+  return SEC_E_OK;
+}
+
+/* A malloc()ed copy of @s (FreeContextBuffer releases it), UTF-16 if
+ * @wide. */
+static void *
+dup_for_caller (const char *s, gboolean wide)
+{
+  g_autofree gunichar2 *w = NULL;
+  glong len = 0;
+  void *copy;
+
+  if (!wide)
+    return strdup (s);
+  w = g_utf8_to_utf16 (s, -1, NULL, &len, NULL);
+  if (w == NULL)
+    return NULL;
+  copy = malloc ((len + 1) * sizeof *w);
+  if (copy != NULL)
+    memcpy (copy, w, (len + 1) * sizeof *w);
+  return copy;
+}
+
+/* SECPKG_ATTR_KEY_INFO: the server's signature algorithm and the session
+ * cipher (Windows: "RSA" and CALG_RSA_SIGN for an RSA server, KeySize the
+ * cipher's key bits).  The A and W structures differ only in the width of
+ * their two names, which the caller frees with FreeContextBuffer(). */
+static SECURITY_STATUS
+key_info (GVariantDict *info, SecPkgContext_KeyInfoA *out, gboolean wide)
+{
+  const char *sign = dict_s (info, "server-key");
+  const char *cipher;
+
+  memset (out, 0, sizeof *out);
+  if (!g_variant_dict_contains (info, "protocol"))
+    return SEC_E_INVALID_HANDLE;
+  if (sign == NULL)
+    sign = "";
+  cipher = schannel_name (cipher_names, G_N_ELEMENTS (cipher_names),
+                          dict_s (info, "cipher"));
+  out->sSignatureAlgorithmName = dup_for_caller (sign, wide);
+  out->sEncryptAlgorithmName = dup_for_caller (cipher != NULL ? cipher : "", wide);
+  if (out->sSignatureAlgorithmName == NULL || out->sEncryptAlgorithmName == NULL)
+    {
+      free (out->sSignatureAlgorithmName);
+      free (out->sEncryptAlgorithmName);
+      memset (out, 0, sizeof *out);
+      return SEC_E_INSUFFICIENT_MEMORY;
+    }
+  out->KeySize = dict_u (info, "cipher-bits");
+  out->SignatureAlgorithm = g_str_equal (sign, "RSA") ? CALG_RSA_SIGN :
+                            g_str_equal (sign, "ECDSA") ? CALG_ECDSA : 0;
+  out->EncryptAlgorithm = alg_from_name (ciphers, G_N_ELEMENTS (ciphers),
+                                         dict_s (info, "cipher"));
   return SEC_E_OK;
 }
 
@@ -348,6 +470,7 @@ is_supported (ULONG attribute)
     case SECPKG_ATTR_STREAM_SIZES:
     case SECPKG_ATTR_CONNECTION_INFO:
     case SECPKG_ATTR_CIPHER_INFO:
+    case SECPKG_ATTR_KEY_INFO:
     case SECPKG_ATTR_APPLICATION_PROTOCOL:
     case SECPKG_ATTR_REMOTE_CERT_CONTEXT:
     case SECPKG_ATTR_SESSION_INFO:
@@ -362,10 +485,12 @@ is_supported (ULONG attribute)
 
 static SECURITY_STATUS
 fill (ULONG attribute, GVariantDict *info, guint64 context, guint generation,
-      void *buffer)
+      void *buffer, gboolean wide)
 {
   switch (attribute)
     {
+    case SECPKG_ATTR_KEY_INFO:
+      return key_info (info, buffer, wide);
     case SECPKG_ATTR_STREAM_SIZES:
       return sspi_stream_sizes_from_info (info, context, generation, buffer);
     case SECPKG_ATTR_CONNECTION_INFO:
@@ -410,7 +535,7 @@ sspi_query_context (SspiSession *s, guint64 context, GVariantDict *info)
 }
 
 static SECURITY_STATUS
-query (PCtxtHandle phContext, ULONG attribute, void *buffer)
+query (PCtxtHandle phContext, ULONG attribute, void *buffer, gboolean wide)
 {
   g_autoptr(SspiSession) s = NULL;
   g_auto(GVariantDict) info = G_VARIANT_DICT_INIT (NULL);
@@ -432,13 +557,16 @@ query (PCtxtHandle phContext, ULONG attribute, void *buffer)
   status = sspi_query_context (s, context, &info);
   if (status != SEC_E_OK)
     return status;
-  return fill (attribute, &info, context, generation, buffer);
+  return fill (attribute, &info, context, generation, buffer, wide);
 }
 
 /* Answers @ulAttribute for a context into @pBuffer, the attribute's
  * structure: SECPKG_ATTR_STREAM_SIZES (SecPkgContext_StreamSizes),
  * SECPKG_ATTR_CONNECTION_INFO (SecPkgContext_ConnectionInfo),
- * SECPKG_ATTR_CIPHER_INFO (SecPkgContext_CipherInfo),
+ * SECPKG_ATTR_CIPHER_INFO (SecPkgContext_CipherInfo, with Schannel's names:
+ * szCipher "AES", szExchange "ECDH", szCertificate "RSA"; no hash for an
+ * AEAD suite), SECPKG_ATTR_KEY_INFO (SecPkgContext_KeyInfoA; caller must
+ * release both names with FreeContextBuffer()),
  * SECPKG_ATTR_APPLICATION_PROTOCOL (SecPkgContext_ApplicationProtocol),
  * SECPKG_ATTR_SESSION_INFO (SecPkgContext_SessionInfo) and
  * SECPKG_ATTR_REMOTE_CERT_CONTEXT (a PCCERT_CONTEXT holding the peer's leaf
@@ -457,16 +585,17 @@ SSPI_PUBLIC SECURITY_STATUS
 QueryContextAttributesA (PCtxtHandle phContext, ULONG ulAttribute,
                          void *pBuffer)
 {
-  return query (phContext, ulAttribute, pBuffer);
+  return query (phContext, ulAttribute, pBuffer, FALSE);
 }
 
-/* As QueryContextAttributesA: the attributes supported have no string that
- * differs between the A and W forms (CIPHER_INFO is UTF-16 in both). */
+/* As QueryContextAttributesA; SECPKG_ATTR_KEY_INFO's names are UTF-16
+ * (SecPkgContext_KeyInfoW), the other attributes are the same in both
+ * forms (CIPHER_INFO is UTF-16 in both). */
 SSPI_PUBLIC SECURITY_STATUS
 QueryContextAttributesW (PCtxtHandle phContext, ULONG ulAttribute,
                          void *pBuffer)
 {
-  return query (phContext, ulAttribute, pBuffer);
+  return query (phContext, ulAttribute, pBuffer, TRUE);
 }
 
 /* Releases a certificate context returned by QueryContextAttributes

@@ -186,10 +186,14 @@ frame_record (const guint8 *p, gsize have, gsize *record_size,
   return SEC_E_OK;
 }
 
-/* The one SECBUFFER_DATA buffer of a well-shaped DecryptMessage input. */
+/* The one SECBUFFER_DATA buffer of a well-shaped DecryptMessage input:
+ * as on Windows (Wine's schannel test), one DATA buffer and three EMPTY
+ * ones for the header, trailer and extra bytes, else SEC_E_INVALID_TOKEN. */
 static SECURITY_STATUS
 find_input (PSecBufferDesc message, SecBuffer **data)
 {
+  guint empty = 0;
+
   *data = NULL;
   if (message == NULL)
     return SEC_E_INVALID_PARAMETER;
@@ -197,26 +201,27 @@ find_input (PSecBufferDesc message, SecBuffer **data)
     return SEC_E_INVALID_TOKEN;
   for (ULONG i = 0; i < message->cBuffers; i++)
     {
+      if (sspi_buffer_is (&message->pBuffers[i], SECBUFFER_EMPTY))
+        empty++;
       if (!sspi_buffer_is (&message->pBuffers[i], SECBUFFER_DATA))
         continue;
       if (*data != NULL)
         return SEC_E_INVALID_TOKEN;   /* two DATA buffers */
       *data = &message->pBuffers[i];
     }
-  if (*data == NULL || is_bad_buffer (*data))
+  if (*data == NULL || is_bad_buffer (*data) || empty < 3)
     return SEC_E_INVALID_TOKEN;
   return SEC_E_OK;
 }
 
-/* SEC_E_INCOMPLETE_MESSAGE: the first EMPTY buffer says how many bytes are
- * still needed; the DATA buffer is left as it was. */
+/* SEC_E_INCOMPLETE_MESSAGE: as on Windows, the DATA buffer itself becomes
+ * SECBUFFER_MISSING with the bytes still needed (its pvBuffer, and the
+ * bytes, stay as they were). */
 static void
-write_missing (PSecBufferDesc message, guint32 missing)
+write_missing (SecBuffer *data, guint32 missing)
 {
-  SecBuffer *empty = sspi_buffer_find (message, SECBUFFER_EMPTY);
-
-  if (empty != NULL)
-    *empty = (SecBuffer) { missing, SECBUFFER_MISSING, NULL };
+  data->BufferType = SECBUFFER_MISSING;
+  data->cbBuffer = missing;
 }
 
 /* Rewrites the first four buffers of @message as Windows does after a
@@ -270,8 +275,8 @@ open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
   g_variant_get (reply, "(u@ayuuuu)", &answer, &plaintext, &header_size,
                  &used, &extra, &missing);
   status = (SECURITY_STATUS) answer;
-  if (status == SEC_E_INCOMPLETE_MESSAGE)
-    write_missing (message, missing);
+  if (status == SEC_E_INCOMPLETE_MESSAGE && sspi_buffer_find (message, SECBUFFER_DATA) != NULL)
+    write_missing (sspi_buffer_find (message, SECBUFFER_DATA), missing);
   /* Errors (tampering included) leave the caller's buffers as they were:
    * no plaintext is ever handed out with one. */
   if (!SEC_SUCCESS (status))
@@ -299,8 +304,10 @@ open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
  * SEC_I_CONTEXT_EXPIRED (the peer's close_notify) and SEC_I_RENEGOTIATE (a
  * post-handshake message needs an answer: call InitializeSecurityContext /
  * AcceptSecurityContext with no input and send its output).  A partial
- * record gives SEC_E_INCOMPLETE_MESSAGE with the first EMPTY buffer turned
- * into SECBUFFER_MISSING (bytes still needed), decided locally.  Tampering
+ * record gives SEC_E_INCOMPLETE_MESSAGE with the DATA buffer turned into
+ * SECBUFFER_MISSING (bytes still needed; as on Windows), decided locally.
+ * Fewer than four buffers, no DATA buffer, two, or fewer than three EMPTY
+ * ones: SEC_E_INVALID_TOKEN.  Tampering
  * gives SEC_E_DECRYPT_FAILURE; no error ever changes the DATA buffer.
  * *pfQOP (if given) is set to 0; @MessageSeqNo is not used by Schannel. */
 SSPI_PUBLIC SECURITY_STATUS
@@ -328,7 +335,7 @@ DecryptMessage (PCtxtHandle phContext, PSecBufferDesc pMessage,
   status = frame_record (data->pvBuffer, data->cbBuffer, &record_size,
                          &missing);
   if (status == SEC_E_INCOMPLETE_MESSAGE)
-    write_missing (pMessage, missing);
+    write_missing (data, missing);
   if (status != SEC_E_OK)
     return status;
 
@@ -352,11 +359,19 @@ parse_control_token (PSecBufferDesc input, guint32 *type,
   SCHANNEL_ALERT_TOKEN alert;
   DWORD kind;
 
+  /* Windows' answers (Wine's schannel test): no descriptor
+   * SEC_E_INTERNAL_ERROR; anything but one SECBUFFER_TOKEN
+   * SEC_E_INVALID_TOKEN; a token too short to name its kind
+   * SEC_E_UNSUPPORTED_FUNCTION. */
   if (input == NULL)
-    return SEC_E_INVALID_PARAMETER;
-  token = sspi_buffer_find (input, SECBUFFER_TOKEN);
-  if (token == NULL || token->pvBuffer == NULL || token->cbBuffer < sizeof kind)
+    return SEC_E_INTERNAL_ERROR;
+  if (input->cBuffers != 1 || input->pBuffers == NULL)
     return SEC_E_INVALID_TOKEN;
+  token = sspi_buffer_find (input, SECBUFFER_TOKEN);
+  if (token == NULL || token->pvBuffer == NULL)
+    return SEC_E_INVALID_TOKEN;
+  if (token->cbBuffer < sizeof kind)
+    return SEC_E_UNSUPPORTED_FUNCTION;
   memcpy (&kind, token->pvBuffer, sizeof kind);
   *type = kind;
   *alert_type = *alert_number = 0;
@@ -377,10 +392,13 @@ parse_control_token (PSecBufferDesc input, guint32 *type,
  * {SCHANNEL_ALERT, TLS1_ALERT_WARNING or TLS1_ALERT_FATAL, TLS1_ALERT_*}.
  * The next InitializeSecurityContext / AcceptSecurityContext call on the
  * context (sync or async, with no input) returns SEC_E_OK and the alert
- * record to send (close_notify for a shutdown).  Errors:
- * SEC_E_INVALID_HANDLE, SEC_E_INVALID_TOKEN (no or a short token),
- * SEC_E_UNSUPPORTED_FUNCTION (other tokens: SCHANNEL_RENEGOTIATE,
- * SCHANNEL_SESSION), SEC_E_INVALID_PARAMETER (a bad alert type). */
+ * record to send (close_notify for a shutdown).  Errors, as on Windows:
+ * SEC_E_INVALID_HANDLE, SEC_E_INTERNAL_ERROR (no @pInput),
+ * SEC_E_INVALID_TOKEN (not exactly one buffer, or it is not a
+ * SECBUFFER_TOKEN), SEC_E_UNSUPPORTED_FUNCTION (a token shorter than a
+ * DWORD, or another kind: SCHANNEL_RENEGOTIATE, SCHANNEL_SESSION);
+ * SEC_E_INVALID_TOKEN for an alert token shorter than
+ * SCHANNEL_ALERT_TOKEN, SEC_E_INVALID_PARAMETER for a bad alert type. */
 SSPI_PUBLIC SECURITY_STATUS
 ApplyControlToken (PCtxtHandle phContext, PSecBufferDesc pInput)
 {

@@ -22,6 +22,7 @@ call (SECURITY_STATUS status, SspiRequest *r)
   g_autoptr(GVariant) reply = NULL;
   SspiStep step;
   guint generation;
+  guint64 unclaimed;
 
   if (status != SEC_E_OK)
     return status;
@@ -41,6 +42,10 @@ call (SECURITY_STATUS status, SspiRequest *r)
     sspi_step_init_error (&step, status);
   /* Even a failure is written: no stale token or attributes are left. */
   status = sspi_outputs_write (&r->out, generation, &step);
+  unclaimed = sspi_outputs_unclaimed_handle (&r->out, &step, status);
+  if (unclaimed != 0)
+    /* A failed first step leaves no context (call_id 0: no answer). */
+    sspi_session_send (s, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 0, unclaimed));
   sspi_step_clear (&step);
   return status;
 }

@@ -571,6 +571,41 @@ typedef struct _SecPkgContext_PackageInfoA {
   PSecPkgInfoA PackageInfo;
 } SecPkgContext_PackageInfoA, *PSecPkgContext_PackageInfoA;
 
+/* SECPKG_ATTR_KEY_INFO: the two names are allocated by the package; the
+ * caller releases each with FreeContextBuffer(). */
+typedef struct _SecPkgContext_KeyInfoA {
+  SEC_CHAR *sSignatureAlgorithmName;
+  SEC_CHAR *sEncryptAlgorithmName;
+  ULONG KeySize;
+  ULONG SignatureAlgorithm;
+  ULONG EncryptAlgorithm;
+} SecPkgContext_KeyInfoA, *PSecPkgContext_KeyInfoA;
+
+typedef struct _SecPkgContext_KeyInfoW {
+  SEC_WCHAR *sSignatureAlgorithmName;
+  SEC_WCHAR *sEncryptAlgorithmName;
+  ULONG KeySize;
+  ULONG SignatureAlgorithm;
+  ULONG EncryptAlgorithm;
+} SecPkgContext_KeyInfoW, *PSecPkgContext_KeyInfoW;
+
+/* SECPKG_CRED_ATTR_NAMES (QueryCredentialsAttributes). */
+typedef struct _SecPkgCredentials_NamesA {
+  SEC_CHAR *sUserName;
+} SecPkgCredentials_NamesA, *PSecPkgCredentials_NamesA;
+
+typedef struct _SecPkgCredentials_NamesW {
+  SEC_WCHAR *sUserName;
+} SecPkgCredentials_NamesW, *PSecPkgCredentials_NamesW;
+
+#ifdef UNICODE
+typedef SecPkgContext_KeyInfoW SecPkgContext_KeyInfo;
+typedef SecPkgCredentials_NamesW SecPkgCredentials_Names;
+#else
+typedef SecPkgContext_KeyInfoA SecPkgContext_KeyInfo;
+typedef SecPkgCredentials_NamesA SecPkgCredentials_Names;
+#endif
+
 typedef struct _SecPkgContext_Bindings {
   ULONG BindingsLength;
   SEC_CHANNEL_BINDINGS *Bindings;

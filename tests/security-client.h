@@ -3,11 +3,9 @@
  * The other processes of tests/test-security.c, both ends.
  *
  * Child side: the same binary started again as `test-security --child
- * MODE ARGS...` (so it can run as another uid, be killed with SIGKILL, or
- * have its memory read).  Each mode talks raw D-Bus to sspid and reports
- * on stdout, one "key value" line per fact; it never asserts (that is the
- * parent's job) and exits non-zero with a message on stderr when something
- * it needs fails.
+ * MODE ARGS...` (child-process.h: so it can run as another uid, be killed
+ * with SIGKILL, or have its memory read).  Each mode talks raw D-Bus to
+ * sspid and reports on stdout, one "key value" line per fact.
  *
  * Modes:
  *   nobody ADDR CRED CTX  probes as another uid: acquires, handles of the
@@ -17,16 +15,26 @@
  *   flood ADDR SECONDS BURST  bursts of server first steps, each burst
  *                         sent without waiting, then "flood continue=N
  *                         limit=N other=N bursts=N"
- *   secrets ADDR PORT     TLS sessions through the daemon over TCP: as a
- *                         client of the peer on PORT (twice: the second one
- *                         resumes), then as a server on a port it prints
- *                         ("listening PORT"); keeps the last plaintext it
- *                         received in memory until stdin closes
+ *   secrets ADDR PORT MARKER  TLS sessions through the daemon over TCP: as
+ *                         a client of the peer on PORT (twice: the second
+ *                         one resumes), then as a server on a port it
+ *                         prints ("listening PORT"; it says "s3 open" and
+ *                         waits for a line before closing that one), then
+ *                         once more as a TLS 1.2 client that keeps no
+ *                         session, then as a server again (s5, "s5 open"
+ *                         too); each context is deleted after its
+ *                         close_notify, then it says "sN deleted" and
+ *                         waits for a line.  Before all that it opens one
+ *                         context whose target name is MARKER; it keeps
+ *                         it, and the plaintexts it received, until stdin
+ *                         closes
  */
 #pragma once
 
 #include <check.h>
 #include <glib.h>
+
+#include "child-process.h"
 
 /* Both sides: the "name"s of @entries (the aa{sv} of a ListCredentials
  * answer), comma-separated, "" for none, so that what a child reports and
@@ -35,29 +43,6 @@ char *security_join_names (GVariant *entries);
 
 /* Child side: runs the mode named by argv[2]; returns the exit status. */
 int security_client_main (int argc, char **argv);
-
-/* Parent side (these fail the running check test on error). */
-typedef struct {
-  GPid     pid;
-  int      in_fd;     /* its stdin; closing it ends the modes that wait */
-  int      out_fd;
-  GString *buffer;    /* read, not yet returned */
-  GString *seen;      /* every line, for failure messages */
-} Child;
-
-/* Starts `SELF --child ARGS...` (as nobody through setpriv if @as_nobody),
- * stdin and stdout piped, stderr shared with ours. */
-Child *child_start (gboolean as_nobody, const char *const *args);
-/* Whether a whole line is ready to read, without waiting. */
-gboolean child_has_line (Child *c);
-/* The rest of the next line that starts with @prefix (earlier lines are
- * skipped); fails if the child ends or stays silent.  g_free() it. */
-char *child_expect (Child *c, const char *prefix);
-/* Reaps it (SIGKILL after a timeout); returns the wait status. */
-int child_wait (Child *c);
-void child_free (Child *c);
-/* Closes its stdin, expects a clean exit, frees. */
-void child_finish (Child *c);
 
 /* The secrets test (tests/security-secrets.c), with its own fixture. */
 TCase *security_secrets_tcase (void);

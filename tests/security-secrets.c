@@ -2,18 +2,34 @@
 /*
  * Part of tests/test-security: secrets never leave the daemon.
  *
- * A child client (tests/security-client.c, mode "secrets") runs three TLS
+ * A child client (tests/security-client.c, mode "secrets") runs five TLS
  * sessions through sspid over TCP with real OpenSSL peers that write key
  * logs: twice as a client with a client certificate (TLS 1.3, the second
- * session resumed), once as a server (TLS 1.2), with records both ways.
- * Meanwhile a monitor connection records every message on the bus.  Then
- * the bus traffic, the child's whole memory (/proc/PID/mem, read while it
- * is still alive) and the daemon's log are searched for the private keys
- * the daemon used (their raw scalars) and for every secret in the peers'
- * key logs.  None may appear.  So that the search cannot pass by seeing
- * nothing, it must find what must be there: a random marker the peer sent
- * (in the child's memory and, as DecryptMessage's answer, on the bus) and
- * the ClientHello's random (on the bus, in the handshake tokens).
+ * session resumed), as a server (TLS 1.2, s3), as a TLS 1.2 client that
+ * keeps no session for resumption (s4), and as a server again (s5,
+ * resumed from s3's ticket), with records both ways, each ended with
+ * close_notify and DeleteSecurityContext.  Meanwhile a monitor connection
+ * records every message on the bus.  Then the bus traffic, the child's
+ * whole memory (/proc/PID/mem, read while it is still alive) and the
+ * daemon's log are searched for the private keys the daemon used (their
+ * raw scalars) and for every secret in the peers' key logs.  None may
+ * appear.  So that the search cannot pass by seeing nothing, it must find
+ * what must be there: a random marker the peer sent (in the child's memory
+ * and, as DecryptMessage's answer, on the bus) and the ClientHello's
+ * random (on the bus, in the handshake tokens).
+ *
+ * The daemon's own memory (as root: it is not dumpable) must not keep the
+ * secrets of sessions whose contexts were deleted either (issue 12): after
+ * each deletion it is searched for every key log secret so far (at the end
+ * only, a later session's allocations would have overwritten most of what
+ * an earlier one left).  Resumption data the daemon keeps as a client
+ * holds no key log secret (a TLS 1.3 ticket holds the resumption secret,
+ * which key logs do not carry; the TLS 1.2 client keeps no session), so
+ * none may be found.  Here too the search must find what must be there:
+ * the master secret of each TLS 1.2 server session while it is open, and
+ * at every search the target name of a context the child keeps.  Under a
+ * wrapper (valgrind) the daemon's allocator is the wrapper's, which keeps
+ * freed blocks as they were: what is found is printed, not asserted.
  */
 #include "config.h"
 
@@ -28,6 +44,7 @@
 #include <unistd.h>
 
 #include "security-client.h"
+#include "sspid-proto.h"
 #include "testutil.h"
 
 /* --- a monitor on the bus ------------------------------------------------ */
@@ -280,10 +297,28 @@ mapping_holds_data (const Mapping *m)
   return m->readable && !m->special && m->kib_in_memory > 0 && m->end - m->start < too_big;
 }
 
+/* Whether this process may read @pid's memory: the daemon is not
+ * dumpable, so that takes root (CAP_SYS_PTRACE), and a container may
+ * deny even that. */
+static gboolean
+memory_is_readable (GPid pid)
+{
+  g_autofree char *mem_path = g_strdup_printf ("/proc/%d/mem", (int) pid);
+  g_autofree char *smaps_path = g_strdup_printf ("/proc/%d/smaps", (int) pid);
+  g_autofree char *smaps = NULL;
+  int fd = open (mem_path, O_RDONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return FALSE;
+  close (fd);
+  return g_file_get_contents (smaps_path, &smaps, NULL, NULL) && *smaps != '\0';
+}
+
 /* Searches every mapping of @pid that holds data for @needles (found[i]
- * set for each one seen).  Returns the bytes read. */
+ * set for each one seen; where[i], if @where is not NULL, the address of
+ * its first sighting).  Returns the bytes read. */
 static gsize
-scan_memory (GPid pid, GPtrArray *needles, gboolean *found)
+scan_memory_at (GPid pid, GPtrArray *needles, gboolean *found, unsigned long *where)
 {
   g_autofree char *mem_path = g_strdup_printf ("/proc/%d/mem", (int) pid);
   g_autoptr(GArray) mappings = read_mappings (pid);
@@ -309,8 +344,20 @@ scan_memory (GPid pid, GPtrArray *needles, gboolean *found)
             break;
           total += (gsize) n;
           for (guint j = 0; j < needles->len; j++)
-            if (contains (buf, (gsize) n, ((Needle *) needles->pdata[j])->bytes))
+            {
+              GBytes *needle = ((Needle *) needles->pdata[j])->bytes;
+              const guint8 *at;
+
+              if (found[j])
+                continue;
+              at = memmem (buf, (gsize) n, g_bytes_get_data (needle, NULL),
+                           g_bytes_get_size (needle));
+              if (at == NULL)
+                continue;
               found[j] = TRUE;
+              if (where != NULL)
+                where[j] = off + (unsigned long) (at - buf);
+            }
           if ((unsigned long) n < MIN (chunk, m->end - off) || off + n >= m->end)
             break;
         }
@@ -319,7 +366,210 @@ scan_memory (GPid pid, GPtrArray *needles, gboolean *found)
   return total;
 }
 
+static gsize
+scan_memory (GPid pid, GPtrArray *needles, gboolean *found)
+{
+  return scan_memory_at (pid, needles, found, NULL);
+}
+
+/* --- the daemon's memory -------------------------------------------------- */
+
+/* The pid of org.sspid1's owner as the bus knows it: under a wrapper the
+ * daemon need not be the process the fixture started. */
+static GPid
+daemon_pid (GDBusConnection *conn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  guint32 pid;
+
+  reply = g_dbus_connection_call_sync (conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "GetConnectionUnixProcessID",
+                                       g_variant_new ("(s)", SSPID_BUS_NAME),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, 20000,
+                                       NULL, &error);
+  ck_assert_msg (reply != NULL, "GetConnectionUnixProcessID: %s", error->message);
+  g_variant_get (reply, "(u)", &pid);
+  return (GPid) pid;
+}
+
+/* How many contexts the daemon holds.  GetStatus is answered on the
+ * daemon's main thread after everything sent before it, so this is also a
+ * barrier: a context whose deletion was answered before is freed by now. */
+static guint32
+daemon_contexts (GDBusConnection *conn)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) status = NULL;
+  guint32 contexts;
+
+  reply = g_dbus_connection_call_sync (conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH,
+                                       SSPID_INTERFACE, "GetStatus", NULL,
+                                       G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
+                                       20000, NULL, &error);
+  ck_assert_msg (reply != NULL, "GetStatus: %s", error->message);
+  status = g_variant_get_child_value (reply, 0);
+  ck_assert (g_variant_lookup (status, "contexts", "u", &contexts));
+  return contexts;
+}
+
+static GDBusConnection *
+open_bus (void)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *conn;
+
+  conn = g_dbus_connection_new_for_address_sync (tu_fixture_env->bus_address,
+                                                 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                                 | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                 NULL, NULL, &error);
+  ck_assert_msg (conn != NULL, "bus: %s", error != NULL ? error->message : "?");
+  return conn;
+}
+
+/* While TLS 1.2 session s3 is open, its master secret (the one line of
+ * @log) must be in the daemon's memory: GnuTLS keeps it for the life of
+ * the session (exporters and renegotiation need it).  Finding it proves
+ * that the scan reads where the daemon keeps sessions, so that finding no
+ * secret after the contexts are gone means something. */
+static void
+assert_daemon_holds_live_secret (GPid pid, const char *log)
+{
+  g_autoptr(GPtrArray) live = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
+  g_autoptr(GPtrArray) randoms = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autofree gboolean *found = NULL;
+
+  ck_assert_uint_eq (add_key_log (live, randoms, log), 1);
+  found = g_new0 (gboolean, live->len);
+  scan_memory (pid, live, found);
+  ck_assert_msg (found[0], "%s of the open session is not in the daemon's memory: "
+                 "the scan of the daemon is blind", ((Needle *) live->pdata[0])->what);
+}
+
+/* What the daemon's memory showed after each deletion. */
+typedef struct {
+  GDBusConnection *conn;
+  GPid             pid;
+  gboolean         readable;
+  const char      *logs[3];    /* the peers' key logs (any may not exist yet) */
+  const char      *target;     /* the held context's target name */
+  GString         *left;       /* secrets found after their context was deleted */
+  GString         *blind;      /* scans that did not find the target */
+  guint            scans;
+  guint            secrets;    /* searched for in the last scan */
+  gsize            scanned;    /* bytes read by the last scan */
+} DaemonWatch;
+
+/* After "TAG deleted": the daemon's memory must hold none of the secrets
+ * the key logs have so far, and must hold the held context's target name.
+ * Then the child goes on. */
+static void
+daemon_watch_deleted (DaemonWatch *w, Child *c, const char *tag)
+{
+  g_autofree char *prefix = g_strconcat (tag, " deleted", NULL);
+
+  g_free (child_expect (c, prefix));
+  if (w->readable)
+    {
+      g_autoptr(GPtrArray) secrets = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
+      g_autoptr(GPtrArray) randoms = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      g_autoptr(GPtrArray) controls = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
+      g_autofree gboolean *found = NULL;
+      g_autofree unsigned long *where = NULL;
+      gboolean target_found = FALSE;
+
+      ck_assert_uint_eq (daemon_contexts (w->conn), 1);
+      for (guint i = 0; i < G_N_ELEMENTS (w->logs); i++)
+        if (g_file_test (w->logs[i], G_FILE_TEST_EXISTS))
+          add_key_log (secrets, randoms, w->logs[i]);
+      add_needle (controls, g_bytes_new (w->target, strlen (w->target)), "target");
+      found = g_new0 (gboolean, secrets->len);
+      where = g_new0 (unsigned long, secrets->len);
+      w->scanned = scan_memory_at (w->pid, secrets, found, where);
+      w->secrets = secrets->len;
+      w->scans++;
+      scan_memory (w->pid, controls, &target_found);
+      if (!target_found)
+        g_string_append_printf (w->blind, " %s", tag);
+      for (guint i = 0; i < secrets->len; i++)
+        if (found[i])
+          g_string_append_printf (w->left, "\n  after %s: %s (at 0x%lx)", tag,
+                                  ((Needle *) secrets->pdata[i])->what, where[i]);
+    }
+  ck_assert_int_eq (write (c->in_fd, "\n", 1), 1);
+}
+
+static void
+daemon_watch_report (DaemonWatch *w)
+{
+  if (!w->readable)
+    {
+      printf ("SKIP: cannot read the daemon's memory (needs root): not searched for secrets\n");
+      fflush (stdout);
+      return;
+    }
+  printf ("searched the daemon's memory after each of %u deletions (%" G_GSIZE_FORMAT
+          " bytes the last time) for the %u session secrets so far: %s\n", w->scans,
+          w->scanned, w->secrets, w->left->len == 0 ? "none found" : "FOUND");
+  fflush (stdout);
+  ck_assert_msg (w->blind->len == 0, "the held context's target name is not in the daemon's "
+                 "memory after%s: the scan of the daemon is blind", w->blind->str);
+  /* A wrapper's allocator (valgrind's) replaces the daemon's free(), which
+   * wipes (daemon/sspid-wipe.c), and keeps freed blocks as they were. */
+  if (tu_is_wrapped ())
+    {
+      printf ("NOTE: the daemon runs under a wrapper whose allocator keeps freed blocks "
+              "unwiped: what was found is not held against it:%s\n", w->left->str);
+      fflush (stdout);
+      return;
+    }
+  ck_assert_msg (w->left->len == 0, "secrets of deleted contexts left in the daemon's memory:%s",
+                 w->left->str);
+}
+
 /* --- the test ------------------------------------------------------------ */
+
+/* The daemon as a TLS 1.2 server (the child's session @tag) for `openssl
+ * s_client` (@peer_tag), which logs its keys to @keylog and, with
+ * @sess_opt, writes or reads its session to or from @sess_file; the peer
+ * sends @marker, the child reports it back.  While the session is open its
+ * master secret must be in the daemon; once deleted, no secret so far.
+ * Returns the child's "resumed=" and the peer's pid and stdin. */
+static char *
+run_server_session (Child *c, DaemonWatch *w, const char *tag, const char *peer_tag,
+                    const char *keylog, const char *sess_opt, const char *sess_file,
+                    const char *marker, GPid *pid, int *in_fd)
+{
+  g_autofree char *ca = tu_pki_path ("ca.pem");
+  g_autofree char *listening = child_expect (c, "listening ");
+  g_autofree char *connect = g_strdup_printf ("127.0.0.1:%s", listening);
+  g_autofree char *marker_line = g_strconcat (marker, "\n", NULL);
+  g_autofree char *prefix = g_strconcat (tag, " resumed=", NULL);
+  g_autofree char *established = g_strconcat (tag, " established", NULL);
+  g_autofree char *got_prefix = g_strconcat (tag, " got ", NULL);
+  g_autofree char *open_prefix = g_strconcat (tag, " open", NULL);
+  const char *const client_argv[] = { "openssl", "s_client", "-connect", connect,
+                                      "-servername", "localhost", "-CAfile", ca, "-tls1_2",
+                                      "-keylogfile", keylog, sess_opt, sess_file, "-quiet",
+                                      NULL };
+  g_autofree char *got = NULL;
+  char *resumed;
+
+  *pid = tu_spawn (tu_fixture_env, peer_tag, client_argv, in_fd);
+  resumed = child_expect (c, prefix);
+  g_free (child_expect (c, established));
+  ck_assert_int_eq (write (*in_fd, marker_line, strlen (marker_line)),
+                    (int) strlen (marker_line));
+  got = child_expect (c, got_prefix);
+  ck_assert_str_eq (got, marker);
+  g_free (child_expect (c, open_prefix));
+  if (w->readable)
+    assert_daemon_holds_live_secret (w->pid, keylog);
+  ck_assert_int_eq (write (c->in_fd, "\n", 1), 1);
+  daemon_watch_deleted (w, c, tag);
+  return resumed;
+}
 
 START_TEST (test_secrets_stay_in_daemon)
 {
@@ -329,12 +579,18 @@ START_TEST (test_secrets_stay_in_daemon)
   g_autofree char *peer_key = tu_pki_path ("server.key");
   g_autofree char *log1 = g_build_filename (tu_fixture_env->dir, "s_server.keylog", NULL);
   g_autofree char *log2 = g_build_filename (tu_fixture_env->dir, "s_client.keylog", NULL);
+  g_autofree char *log3 = g_build_filename (tu_fixture_env->dir, "s_client2.keylog", NULL);
+  g_autofree char *sess = g_build_filename (tu_fixture_env->dir, "s_client.session", NULL);
   guint16 port = tu_free_port ();
   g_autofree char *accept = g_strdup_printf ("127.0.0.1:%u", port);
   g_autofree char *port_text = g_strdup_printf ("%u", port);
   g_autofree char *marker = g_strdup_printf ("marker-%08x%08x", g_random_int (),
                                              g_random_int ());
-  g_autofree char *marker_line = g_strconcat (marker, "\n", NULL);
+  g_autofree char *target = g_strdup_printf ("held-%08x%08x.invalid", g_random_int (),
+                                             g_random_int ());
+  g_autoptr(GDBusConnection) conn = open_bus ();
+  DaemonWatch watch = { conn, daemon_pid (conn), FALSE, { log1, log2, log3 }, target,
+                        g_string_new (NULL), g_string_new (NULL), 0, 0, 0 };
   g_autoptr(GPtrArray) needles = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
   g_autoptr(GPtrArray) randoms = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr(GPtrArray) controls = g_ptr_array_new_with_free_func ((GDestroyNotify) needle_free);
@@ -344,24 +600,29 @@ START_TEST (test_secrets_stay_in_daemon)
   g_autofree char *daemon_log = NULL, *peer_output = NULL;
   const char *const server_argv[] = { "openssl", "s_server", "-accept", accept, "-cert", peer_pem,
                                       "-key", peer_key, "-CAfile", ca, "-Verify", "1", "-rev",
-                                      "-naccept", "2", "-keylogfile", log1, NULL };
-  GPid s_server, s_client;
-  int s_client_in;
+                                      "-naccept", "3", "-keylogfile", log1, NULL };
+  GPid s_server, s_client, s_client2;
+  int s_client_in, s_client2_in;
   guint messages, n_secrets;
   gsize scanned;
   Child *c;
 
   s_server = tu_spawn (tu_fixture_env, "s_server", server_argv, NULL);
   ck_assert_msg (tu_wait_port (port, 10000), "openssl s_server did not listen");
-  c = child_start (FALSE, (const char *const[]) { "secrets", tu_fixture_env->bus_address, port_text, NULL });
+  c = child_start (NULL, (const char *const[]) { "secrets", tu_fixture_env->bus_address, port_text,
+                                                 target, NULL });
 
+  watch.readable = memory_is_readable (watch.pid);
   /* TLS 1.3 with a client certificate: the daemon signs with client.key. */
   {
     g_autofree char *r1 = child_expect (c, "s1 resumed=");
     g_autofree char *got1 = child_expect (c, "s1 got ");
-    g_autofree char *r2 = child_expect (c, "s2 resumed=");
-    g_autofree char *got2 = child_expect (c, "s2 got ");
+    g_autofree char *r2 = NULL, *got2 = NULL;
 
+    daemon_watch_deleted (&watch, c, "s1");
+    r2 = child_expect (c, "s2 resumed=");
+    got2 = child_expect (c, "s2 got ");
+    daemon_watch_deleted (&watch, c, "s2");
     ck_assert_str_eq (r1, "0");
     ck_assert_str_eq (got1, "1s-olleh");
     ck_assert_str_eq (r2, "1");
@@ -369,19 +630,27 @@ START_TEST (test_secrets_stay_in_daemon)
   }
   /* TLS 1.2, the daemon as server: it signs with server.key. */
   {
-    g_autofree char *listening = child_expect (c, "listening ");
-    g_autofree char *connect = g_strdup_printf ("127.0.0.1:%s", listening);
-    const char *const client_argv[] = { "openssl", "s_client", "-connect", connect,
-                                        "-servername", "localhost", "-CAfile", ca, "-tls1_2",
-                                        "-keylogfile", log2, "-quiet", NULL };
-    g_autofree char *got = NULL;
+    g_autofree char *r3 = run_server_session (c, &watch, "s3", "s_client", log2, "-sess_out",
+                                              sess, marker, &s_client, &s_client_in);
 
-    s_client = tu_spawn (tu_fixture_env, "s_client", client_argv, &s_client_in);
-    g_free (child_expect (c, "s3 established"));
-    ck_assert_int_eq (write (s_client_in, marker_line, strlen (marker_line)),
-                      (int) strlen (marker_line));
-    got = child_expect (c, "s3 got ");
-    ck_assert_str_eq (got, marker);
+    ck_assert_str_eq (r3, "0");
+  }
+  /* TLS 1.2, the daemon as a client that keeps no session. */
+  {
+    g_autofree char *r4 = child_expect (c, "s4 resumed=");
+    g_autofree char *got4 = child_expect (c, "s4 got ");
+
+    daemon_watch_deleted (&watch, c, "s4");
+    ck_assert_str_eq (r4, "0");
+    ck_assert_str_eq (got4, "4s-olleh");
+  }
+  /* TLS 1.2 again, resumed with s3's ticket: the daemon gets s3's master
+   * secret back from the ticket, and must forget it again. */
+  {
+    g_autofree char *r5 = run_server_session (c, &watch, "s5", "s_client2", log3, "-sess_in",
+                                              sess, marker, &s_client2, &s_client2_in);
+
+    ck_assert_str_eq (r5, "1");
   }
   g_free (child_expect (c, "done"));
 
@@ -389,8 +658,9 @@ START_TEST (test_secrets_stay_in_daemon)
   add_needle (needles, key_scalar ("client.key"), "the private key of credential \"client\"");
   add_needle (needles, key_scalar ("server.key"), "the private key of credential \"server\"");
   n_secrets = add_key_log (needles, randoms, log1);
-  ck_assert_uint_ge (n_secrets, 10);   /* 5 secrets per TLS 1.3 session */
+  ck_assert_uint_ge (n_secrets, 11);   /* 5 per TLS 1.3 session, 1 for TLS 1.2 */
   ck_assert_uint_ge (add_key_log (needles, randoms, log2), 1);
+  ck_assert_uint_ge (add_key_log (needles, randoms, log3), 1);
   add_needle (controls, g_bytes_new (marker, strlen (marker)), "the peer's marker");
 
   in_memory = g_new0 (gboolean, needles->len);
@@ -399,7 +669,9 @@ START_TEST (test_secrets_stay_in_daemon)
   scan_memory (c->pid, controls, controls_in_memory);
   child_finish (c);
   close (s_client_in);
+  close (s_client2_in);
   tu_kill (s_client);
+  tu_kill (s_client2);
   tu_kill (s_server);
   bus = monitor_stop (monitor, &messages);
   daemon_log = tu_env_daemon_log (tu_fixture_env);
@@ -436,6 +708,11 @@ START_TEST (test_secrets_stay_in_daemon)
                      && memmem (daemon_log, strlen (daemon_log), data, len) == NULL,
                      "%s is in the daemon's log", n->what);
     }
+  /* The daemon holds its private keys, of course, but the sessions'
+   * secrets must go with their contexts. */
+  daemon_watch_report (&watch);
+  g_string_free (watch.left, TRUE);
+  g_string_free (watch.blind, TRUE);
 }
 END_TEST
 

@@ -224,10 +224,14 @@ sp_open (CtxtHandle *ctx, GByteArray *wire, GByteArray *plain)
   ck_assert_uint_eq (qop, 0);
   if (!SEC_SUCCESS (status))
     {
-      /* Nothing changed but a MISSING count. */
-      ck_assert_uint_eq (b[0].BufferType, SECBUFFER_DATA);
+      /* Nothing changed but, as on Windows, the DATA buffer turned
+       * into a MISSING count for a partial record. */
+      ck_assert_uint_eq (b[0].BufferType, status == SEC_E_INCOMPLETE_MESSAGE
+                                          ? SECBUFFER_MISSING : SECBUFFER_DATA);
       ck_assert_ptr_eq (b[0].pvBuffer, buf);
-      ck_assert_uint_eq (b[0].cbBuffer, have);
+      if (status != SEC_E_INCOMPLETE_MESSAGE)
+        ck_assert_uint_eq (b[0].cbBuffer, have);
+      ck_assert_uint_eq (b[1].BufferType, SECBUFFER_EMPTY);
       ck_assert_mem_eq (buf, wire->data, have);
       return status;
     }

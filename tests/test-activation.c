@@ -100,6 +100,7 @@ start_bus (const char *binary)
   g_autoptr (GError) error = NULL;
   g_autoptr (TbBus) started = NULL;
   g_autofree char *exec = NULL;
+  g_autofree char *quoted_binary = NULL, *quoted_conf = NULL;
   g_autofree char *sspid_conf = NULL;
   g_autofree char *ca = tu_pki_path ("ca.pem");
   g_autofree char *conf_text = g_strdup_printf ("[daemon]\ndefault-trust=%s\n", ca);
@@ -115,7 +116,12 @@ start_bus (const char *binary)
   socket = g_build_filename (bus.dir, TB_BUS_SOCKET_FILE, NULL);
   sspid_conf = g_build_filename (bus.dir, "sspid.conf", NULL);
   write_file (bus.dir, "sspid.conf", conf_text);
-  exec = g_strdup_printf ("%s --address unix:path=%s --config %s", binary, socket, sspid_conf);
+  /* dbus-daemon splits Exec= like a shell: the tree may sit under a path
+   * with spaces. */
+  quoted_binary = g_shell_quote (binary);
+  quoted_conf = g_shell_quote (sspid_conf);
+  exec = g_strdup_printf ("%s --address unix:path=%s --config %s", quoted_binary, socket,
+                          quoted_conf);
   write_activation_file (exec);
 
   policy = tu_write_bus_policy (bus.dir);

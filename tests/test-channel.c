@@ -678,6 +678,7 @@ END_TEST
 typedef struct {
   CtxtHandle      ctx;
   SECURITY_STATUS status;
+  gint            tid;       /* the thread's, once it is about to call */
 } EncryptJob;
 
 static gpointer
@@ -689,8 +690,41 @@ encrypt_thread (gpointer data)
                      { 64, SECBUFFER_STREAM_TRAILER, buf + 80 }, { 0, SECBUFFER_EMPTY, NULL } };
   SecBufferDesc d = { SECBUFFER_VERSION, 4, b };
 
+  g_atomic_int_set (&job->tid, (gint) gettid ());
   job->status = EncryptMessage (&job->ctx, 0, &d, 0);
   return NULL;
+}
+
+/* Whether thread @tid of ours is asleep (in the kernel, waiting). */
+static gboolean
+thread_is_asleep (gint tid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/self/task/%d/stat", tid);
+  g_autofree char *stat = NULL;
+  const char *end;
+
+  if (!g_file_get_contents (path, &stat, NULL, NULL) || (end = strrchr (stat, ')')) == NULL)
+    return FALSE;
+  return end[1] == ' ' && end[2] == 'S';
+}
+
+/* Until @job's thread is in EncryptMessage, blocked on the stopped daemon
+ * (asleep for a while on end), however long a busy machine takes to get
+ * it there. */
+static void
+wait_until_blocked (EncryptJob *job)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) tu_scaled_ms (20000) * 1000;
+  guint asleep = 0;
+
+  while (asleep < 10)
+    {
+      gint tid = g_atomic_int_get (&job->tid);
+
+      ck_assert_msg (g_get_monotonic_time () < deadline, "the encrypting thread never blocked");
+      asleep = tid != 0 && thread_is_asleep (tid) ? asleep + 1 : 0;
+      g_usleep (20000);
+    }
 }
 
 START_TEST (test_daemon_killed)
@@ -706,9 +740,10 @@ START_TEST (test_daemon_killed)
   /* A record call waiting on the channel when the daemon dies. */
   job.ctx = p.cctx;
   job.status = SEC_E_OK;
+  job.tid = 0;
   ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
   thread = g_thread_new ("encrypt", encrypt_thread, &job);
-  g_usleep (300000);
+  wait_until_blocked (&job);
   tu_env_kill_daemon (tu_fixture_env, SIGKILL);
   g_thread_join (thread);
   ck_assert_int_eq (job.status, SEC_E_NO_AUTHENTICATING_AUTHORITY);

@@ -84,7 +84,7 @@ START_TEST (test_sch_credentials_protocols)
                     SEC_E_ALGORITHM_MISMATCH);
   ck_assert_int_eq (AcquireCredentialsHandleA (NULL, SCHANNEL_NAME_A, SECPKG_CRED_OUTBOUND,
                                                NULL, &old, NULL, NULL, &cred, &expiry),
-                    SEC_E_INVALID_PARAMETER);
+                    SEC_E_UNKNOWN_CREDENTIALS);   /* as Windows */
 }
 END_TEST
 
@@ -190,7 +190,7 @@ START_TEST (test_query_attributes)
   ck_assert_uint_eq (cipher.dwProtocol, 0x0304);
   ck_assert_uint_eq (cipher.dwCipherSuite >> 8, 0x13);   /* a TLS 1.3 suite */
   ck_assert (wide_has_prefix (cipher.szCipherSuite, "TLS_"));
-  ck_assert (wide_has_prefix (cipher.szCipher, "AES-"));
+  ck_assert (wide_equals (cipher.szCipher, "AES"));   /* Schannel: no size or mode */
   ck_assert_uint_eq (cipher.szCipher[SZ_ALG_MAX_SIZE - 1], 0);
 
   ck_assert_int_eq (QueryContextAttributesA (&p.cctx, SECPKG_ATTR_SESSION_INFO, &session),
@@ -435,8 +435,9 @@ START_TEST (test_credential_attributes)
                      SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_3_CLIENT);
   ck_assert_uint_eq (supported_protocols (&cred, TRUE),
                      SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_3_CLIENT);
+  /* An anonymous credential has no name (tests/test-winbeh.c). */
   ck_assert_int_eq (QueryCredentialsAttributesA (&cred, SECPKG_CRED_ATTR_NAMES, &sp),
-                    SEC_E_UNSUPPORTED_FUNCTION);
+                    SEC_E_NO_CREDENTIALS);
   ck_assert_int_eq (QueryCredentialsAttributesA (&cred, SECPKG_ATTR_SUPPORTED_ALGS, &sp),
                     SEC_E_UNSUPPORTED_FUNCTION);
   ctx_like = cred;

@@ -474,9 +474,15 @@ START_TEST (test_tiny_records)
     ck_assert_uint_eq (flood.failed, 0);
   ck_assert_msg (flood.bad == 0, "%u of %u records came out wrong (first status 0x%08x)",
                  flood.bad, n, flood.first_bad_status);
+  /* Over the bus the daemon's message buffers end at whatever size the
+   * busiest moment needed, which on a loaded machine varies by hundreds of
+   * KiB (seen: +780 KiB after 15000 records, +260 KiB in the next run):
+   * 1 MiB of slack there.  A leak per record is bounded by the channel
+   * run, 750000 records after its warm-up, with none. */
   if (is_rss_meaningful ())
-    ck_assert_msg (rss_end * 100 < rss_warm * 105, "the daemon's RSS grew from %"
-                   G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " KiB", rss_warm, rss_end);
+    ck_assert_msg (rss_end * 100 < rss_warm * 105 + (on_channel ? 0 : 1024 * 100),
+                   "the daemon's RSS grew from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT
+                   " KiB", rss_warm, rss_end);
   if (fd >= 0)
     close (fd);
   ck_assert_uint_eq (counts ().pending, 0);

@@ -360,7 +360,7 @@ START_TEST (test_daemon_killed)
 
   killed_at = g_get_monotonic_time ();
   ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGKILL), 0);
-  ck_assert_msg (chains_wait (chains, N_KILL_CHAINS, 10000),
+  ck_assert_msg (chains_wait (chains, N_KILL_CHAINS, tu_scaled_ms (10000)),
                  "%u handshakes still pending 10 s after the daemon died",
                  N_KILL_CHAINS - chains_count_finished (chains, N_KILL_CHAINS));
 
@@ -706,7 +706,7 @@ START_TEST (test_bus_restarted)
 
   killed_at = g_get_monotonic_time ();
   ck_assert_int_eq (kill (tu_fixture_env->bus_pid, SIGKILL), 0);
-  ck_assert_msg (chains_wait (chains, N_BUS_CHAINS, 10000), "calls still pending 10 s after the bus died");
+  ck_assert_msg (chains_wait (chains, N_BUS_CHAINS, tu_scaled_ms (10000)), "calls still pending 10 s after the bus died");
   for (guint i = 0; i < N_BUS_CHAINS; i++)
     {
       ck_assert_int_eq (chains[i].status, SEC_E_NO_AUTHENTICATING_AUTHORITY);

@@ -128,7 +128,9 @@ START_TEST (test_other_uid)
   g_autoptr(GDBusConnection) conn = NULL;
   g_autofree char *cred_text = NULL, *ctx_text = NULL, *uid = NULL;
   g_autofree char *for_others = NULL, *unknown = NULL, *mine = NULL;
+  g_autofree char *why = NULL;
   struct passwd *nobody = getpwnam ("nobody");
+  char *stage;
   static const char *const pairs[] = { "isc", "query", "encrypt", "delete", "free" };
   guint64 cred, client_cred, ctx;
   Child *c;
@@ -139,6 +141,14 @@ START_TEST (test_other_uid)
       return;
     }
   ck_assert_msg (nobody != NULL, "no user nobody");
+  /* The tree may sit where nobody cannot enter (a clone under a 0700
+   * directory): the child runs from a copy that nobody can reach. */
+  stage = child_stage (&why);
+  if (stage == NULL)
+    {
+      printf ("SKIP: cannot run a program as nobody: %s\n", why);
+      return;
+    }
   conn = connect_bus (tu_fixture_env);
   cred = acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
   client_cred = acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
@@ -146,9 +156,10 @@ START_TEST (test_other_uid)
   cred_text = g_strdup_printf ("%" G_GUINT64_FORMAT, cred);
   ctx_text = g_strdup_printf ("%" G_GUINT64_FORMAT, ctx);
 
-  c = child_start (TRUE, (const char *const[]) { "nobody", tu_fixture_env->bus_address, cred_text,
+  c = child_start (stage, (const char *const[]) { "nobody", tu_fixture_env->bus_address, cred_text,
                                                  ctx_text, NULL });
   uid = child_expect (c, "uid ");
+  child_drop_stage (c);   /* loaded: nothing left to read from it */
   ck_assert_uint_eq (atoi (uid), nobody->pw_uid);
 
   /* Listed for someone else and not configured: the very same answer. */
@@ -213,7 +224,7 @@ START_TEST (test_killed_client_leaves_nothing)
   guint32 clients = status_u32 (conn, "clients");
   gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
   gint64 killed, freed;
-  Child *c = child_start (FALSE, (const char *const[]) { "hold", tu_fixture_env->bus_address, "100",
+  Child *c = child_start (NULL, (const char *const[]) { "hold", tu_fixture_env->bus_address, "100",
                                                          NULL });
 
   g_free (child_expect (c, "ready"));
@@ -263,7 +274,7 @@ START_TEST (test_flood_hits_only_the_flooder)
   gint64 slowest = 0;
   g_autofree char *result = NULL;
   g_autofree char *log = NULL;
-  Child *c = child_start (FALSE, (const char *const[]) { "flood", tu_fixture_env->bus_address, "4", "64",
+  Child *c = child_start (NULL, (const char *const[]) { "flood", tu_fixture_env->bus_address, "4", "64",
                                                          NULL });
 
   while (!child_has_line (c))

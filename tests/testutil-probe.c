@@ -44,6 +44,34 @@ tu_is_sanitized (void)
   return TU_ASAN;
 }
 
+guint
+tu_slowdown (void)
+{
+  if (tu_is_wrapped ())
+    return 6;
+  return tu_is_sanitized () ? 4 : 1;
+}
+
+guint
+tu_scaled_ms (guint ms)
+{
+  return ms * tu_slowdown ();
+}
+
+/* Before main() builds its suite: check reads CK_TIMEOUT_MULTIPLIER when
+ * a test case's timeout is set, so every tcase_set_timeout() of a slow
+ * build is scaled at once, the ones to come included. */
+__attribute__((constructor)) static void
+scale_check_timeouts (void)
+{
+  g_autofree char *factor = NULL;
+
+  if (tu_slowdown () == 1 || g_getenv ("CK_TIMEOUT_MULTIPLIER") != NULL)
+    return;
+  factor = g_strdup_printf ("%u", tu_slowdown ());
+  g_setenv ("CK_TIMEOUT_MULTIPLIER", factor, FALSE);
+}
+
 /* ---- the daemon's counts ------------------------------------------------ */
 
 TuCounts

@@ -729,7 +729,7 @@ is_listed_listening (const char *table, guint16 port)
 gboolean
 tu_wait_port (guint16 port, guint timeout_ms)
 {
-  gint64 deadline = tb_deadline_after (timeout_ms);
+  gint64 deadline = tb_deadline_after (tu_scaled_ms (timeout_ms));
 
   for (;;)
     {
@@ -844,7 +844,7 @@ tu_spawn_server (TuEnv *env, const char *tag, const char *const *argv, guint16 p
 int
 tu_wait_exit (GPid pid, guint timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 deadline = g_get_monotonic_time () + (gint64) tu_scaled_ms (timeout_ms) * 1000;
   int status;
 
   for (;;)

@@ -112,6 +112,14 @@ gboolean tu_is_wrapped (void);
  * --enable-sanitizers): slower, and its quarantine keeps freed memory, so
  * RSS figures mean nothing. */
 gboolean tu_is_sanitized (void);
+/* How many times longer than in a plain build a wait may take here: 1,
+ * or more under AddressSanitizer or a daemon wrapper (valgrind), on a
+ * machine that may be busy with other work.  Every check tcase timeout
+ * is scaled by it too (CK_TIMEOUT_MULTIPLIER, unless the caller set one),
+ * and so is every deadline of tu_wait_port() and tu_wait_exit(). */
+guint    tu_slowdown (void);
+/* @ms scaled by tu_slowdown(): for deadlines of waits on a condition. */
+guint    tu_scaled_ms (guint ms);
 
 /* What GetStatus says the daemon holds. */
 typedef struct {

@@ -103,40 +103,114 @@ context_step (SspictlStream *s, SecBufferDesc *input, gboolean is_quiet, gboolea
   return status;
 }
 
-/* SEC_I_RENEGOTIATE: the peer sent a post-handshake message that needs an
- * answer (a TLS 1.3 KeyUpdate asking for ours).  As on Windows, the
- * received bytes after that record go to ISC/ASC as its input token; its
- * output is the answer, and its SECBUFFER_EXTRA hands back what belongs to
- * the record layer (here: all of it). */
-static gboolean
-answer_renegotiate (SspictlStream *s)
-{
-  SecBuffer in_bufs[2] = {
-    { s->in->len, SECBUFFER_TOKEN, s->in->data },
-    { 0, SECBUFFER_EMPTY, NULL },
-  };
-  SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in_bufs };
-  SECURITY_STATUS status;
-  gboolean sent;
+static gssize read_socket (SspictlStream *s);
 
-  /* Nothing after the record: no input at all, which libsspi documents. */
-  status = context_step (s, s->in->len > 0 ? &in_desc : NULL, FALSE, &sent);
-  if (status != SEC_E_OK)
-    {
-      /* SEC_I_CONTINUE_NEEDED would be a full TLS 1.2 renegotiation,
-       * which sspid does not do. */
-      sspictl_print_status ("answering the peer's post-handshake message", status);
-      return FALSE;
-    }
-  if (!sent)
-    return FALSE;
-  s->exchange.renegotiations++;
-  if (s->in->len > 0 && in_bufs[1].BufferType == SECBUFFER_EXTRA &&
-      in_bufs[1].cbBuffer <= s->in->len)
-    g_byte_array_remove_range (s->in, 0, s->in->len - in_bufs[1].cbBuffer);
+/* Keeps in s->in only what SECBUFFER_EXTRA says was not consumed. */
+static void
+keep_extra (SspictlStream *s, const SecBuffer *second)
+{
+  if (s->in->len > 0 && second->BufferType == SECBUFFER_EXTRA && second->cbBuffer <= s->in->len)
+    g_byte_array_remove_range (s->in, 0, s->in->len - second->cbBuffer);
   else
     g_byte_array_set_size (s->in, 0);
-  return TRUE;
+}
+
+static SECURITY_STATUS decrypt_one (SspictlStream *s, GByteArray *plain, gsize *plain_len);
+
+/* During a renegotiation the peer may still send records for the record
+ * layer (TLS 1.2 allows data until its ChangeCipherSpec; `openssl s_server
+ * -www` sends the page, even close_notify, right behind its HelloRequest).
+ * ISC/ASC hands them back untouched as EXTRA; DecryptMessage opens them. */
+static SspictlStreamResult
+open_interleaved (SspictlStream *s, GByteArray *plain)
+{
+  gsize len;
+  SECURITY_STATUS status = decrypt_one (s, plain, &len);
+
+  switch (status)
+    {
+    case SEC_E_OK:
+      return SSPICTL_STREAM_DATA;
+    case SEC_E_INCOMPLETE_MESSAGE:
+      return SSPICTL_STREAM_AGAIN;
+    case SEC_I_CONTEXT_EXPIRED:
+      s->exchange.end = "close_notify";
+      return SSPICTL_STREAM_CLOSED;
+    default:
+      sspictl_print_status ("DecryptMessage during a renegotiation", status);
+      return SSPICTL_STREAM_FAILED;
+    }
+}
+
+/* SEC_I_RENEGOTIATE: the peer sent a message that needs an answer.  As on
+ * Windows, the received bytes after that record go to ISC/ASC as its input
+ * token (no input at all when there are none, which libsspi documents),
+ * and its output is the answer.  A TLS 1.3 KeyUpdate is answered at once
+ * (SEC_E_OK, everything handed back as EXTRA for the record layer).  A TLS
+ * 1.2 renegotiation (a server's HelloRequest, a client's new ClientHello)
+ * is a handshake: SEC_I_CONTINUE_NEEDED, read, call again, until SEC_E_OK;
+ * what follows its last message (the peer's data) is EXTRA.  Data that
+ * arrives in the middle is appended to @plain.  Returns DATA when the
+ * renegotiation is done (whether or not data came), CLOSED if the peer
+ * closed instead, FAILED. */
+static SspictlStreamResult
+answer_renegotiate (SspictlStream *s, GByteArray *plain)
+{
+  for (;;)
+    {
+      SecBuffer in_bufs[2] = {
+        { s->in->len, SECBUFFER_TOKEN, s->in->data },
+        { 0, SECBUFFER_EMPTY, NULL },
+      };
+      SecBufferDesc in_desc = { SECBUFFER_VERSION, 2, in_bufs };
+      guint had = s->in->len;
+      SspictlStreamResult r;
+      SECURITY_STATUS status;
+      gboolean sent;
+
+      status = context_step (s, s->in->len > 0 ? &in_desc : NULL, FALSE, &sent);
+      if (!sent)
+        return SSPICTL_STREAM_FAILED;
+      switch (status)
+        {
+        case SEC_E_OK:
+          s->exchange.renegotiations++;
+          keep_extra (s, &in_bufs[1]);
+          return SSPICTL_STREAM_DATA;
+        case SEC_I_CONTINUE_NEEDED:
+          keep_extra (s, &in_bufs[1]);
+          break;
+        case SEC_I_INCOMPLETE_CREDENTIALS:
+          /* Asked for a certificate we lack: go on without one, calling
+           * again with the same input (as in the handshake). */
+          if (!s->is_quiet)
+            g_printerr ("sspictl: the server asks for a client certificate; "
+                        "continuing without one\n");
+          continue;
+        case SEC_E_INCOMPLETE_MESSAGE:
+          break;   /* read more and append */
+        default:
+          sspictl_print_status ("renegotiating", status);
+          return SSPICTL_STREAM_FAILED;
+        }
+      if (status == SEC_I_CONTINUE_NEEDED && s->in->len > 0)
+        {
+          /* Something consumed: the next message may be here already.
+           * Nothing consumed: a record for the record layer is first. */
+          if (s->in->len < had)
+            continue;
+          r = open_interleaved (s, plain);
+          if (r == SSPICTL_STREAM_DATA)
+            continue;
+          if (r != SSPICTL_STREAM_AGAIN)
+            return r;
+        }
+      if (read_socket (s) <= 0)
+        {
+          s->exchange.end = "eof";
+          return SSPICTL_STREAM_FAILED;
+        }
+    }
 }
 
 gboolean
@@ -369,13 +443,20 @@ receive (SspictlStream *s, GByteArray *plain, gboolean is_blocking)
           return SSPICTL_STREAM_CLOSED;
 
         case SEC_I_RENEGOTIATE:
-          if (!answer_renegotiate (s))
-            {
-              s->exchange.end = "error";
-              return SSPICTL_STREAM_FAILED;
-            }
-          if (len > 0)
-            return SSPICTL_STREAM_DATA;
+          {
+            guint before = plain->len;
+            SspictlStreamResult r = answer_renegotiate (s, plain);
+
+            if (r == SSPICTL_STREAM_CLOSED)
+              return r;
+            if (r != SSPICTL_STREAM_DATA)
+              {
+                s->exchange.end = "error";
+                return SSPICTL_STREAM_FAILED;
+              }
+            if (len > 0 || plain->len > before)
+              return SSPICTL_STREAM_DATA;
+          }
           break;
 
         default:
