@@ -7,6 +7,9 @@
 #include "config.h"
 
 #include <check.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "interop-util.h"
 
@@ -137,4 +140,33 @@ iu_start_serve (const char *tag, const char *const *fixed, const char *const *ex
   g_autoptr (GPtrArray) argv = iu_sspictl_argv ("serve", iu_port_s, fixed, extra);
 
   return tu_spawn_server (iu_env, tag, (const char *const *) argv->pdata, iu_port, IU_WAIT_MS);
+}
+
+gboolean
+iu_wait_printed (const char *tag, const char *needle)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) IU_WAIT_MS * 1000;
+
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autofree char *out = tu_spawn_output (iu_env, tag);
+
+      if (strstr (out, needle) != NULL)
+        return TRUE;
+      g_usleep (20000);
+    }
+  return FALSE;
+}
+
+void
+iu_write_all (int fd, const char *data, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+
+      ck_assert_msg (n > 0, "write: %s", g_strerror (errno));
+      data += n;
+      len -= n;
+    }
 }

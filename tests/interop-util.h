@@ -57,6 +57,12 @@ GPtrArray *iu_connect_argv (const char *const *extra);
  * status (-1: killed, or not done within IU_WAIT_MS), with what it printed
  * in *output (caller frees) unless @output is NULL. */
 int iu_wait_output (GPid pid, const char *tag, char **output);
+/* Waits (up to IU_WAIT_MS) until what @tag, still running, printed
+ * contains @needle. */
+gboolean iu_wait_printed (const char *tag, const char *needle);
+/* All of @data to @fd (a spawned process's stdin); fails the test if it
+ * cannot. */
+void iu_write_all (int fd, const char *data, gsize len);
 /* tu_spawn() of @argv as @tag, stdin from /dev/null, then iu_wait_output(). */
 int iu_run (const char *tag, const char *const *argv, char **output);
 /* iu_wait_output() for a process that must exit with status 0: fails the

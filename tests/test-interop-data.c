@@ -87,22 +87,6 @@ spawn_stdout (const char *tag, gsize *len)
   return contents;
 }
 
-/* Waits until what @tag printed contains @needle. */
-static gboolean
-wait_output (const char *tag, const char *needle)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) IU_WAIT_MS * 1000;
-
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_autofree char *out = tu_spawn_output (iu_env, tag);
-
-      if (strstr (out, needle) != NULL)
-        return TRUE;
-      g_usleep (20000);
-    }
-  return FALSE;
-}
 
 static void
 assert_lacks (const char *haystack, const char *needle, const char *who)
@@ -156,17 +140,6 @@ assert_closed_both_ways (const char *out, const char *who)
   tu_assert_contains (out, "\nclose_notify sent: yes\n", who);
 }
 
-static void
-write_all (int fd, const char *data, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-      ck_assert_msg (n > 0, "write: %s", g_strerror (errno));
-      data += n;
-      len -= n;
-    }
-}
 
 /* ---- sspictl connect --get against other servers ------------------------ */
 
@@ -258,7 +231,7 @@ START_TEST (test_get_gnutls)
   tu_assert_contains (second, protocol, "gnutls-serv's page (second)");
 
   /* gnutls-serv logs each connection; only the second was resumed. */
-  ck_assert_msg (wait_output ("gnutls-serv", "*** This is a resumed session"),
+  ck_assert_msg (iu_wait_printed ("gnutls-serv", "*** This is a resumed session"),
                  "gnutls-serv saw no resumption");
   tu_kill (server);
   server_out = tu_spawn_output (iu_env, "gnutls-serv");
@@ -318,16 +291,16 @@ START_TEST (test_echo_openssl)
 
   serve = start_serve (serve_extra);
   client = tu_spawn (iu_env, "s_client", client_argv, &stdin_fd);
-  ck_assert_msg (wait_output ("s_client", "Verify return code: 0 (ok)"),
+  ck_assert_msg (iu_wait_printed ("s_client", "Verify return code: 0 (ok)"),
                  "s_client did not connect");
-  write_all (stdin_fd, line1, strlen (line1));
-  ck_assert_msg (wait_output ("s_client", line1), "the line did not come back");
+  iu_write_all (stdin_fd, line1, strlen (line1));
+  ck_assert_msg (iu_wait_printed ("s_client", line1), "the line did not come back");
   if (is_tls13)
     {
-      write_all (stdin_fd, "K\n", 2);
-      ck_assert_msg (wait_output ("s_client", "KEYUPDATE"), "s_client sent no KeyUpdate");
-      write_all (stdin_fd, line2, strlen (line2));
-      ck_assert_msg (wait_output ("s_client", line2), "no echo after the key update");
+      iu_write_all (stdin_fd, "K\n", 2);
+      ck_assert_msg (iu_wait_printed ("s_client", "KEYUPDATE"), "s_client sent no KeyUpdate");
+      iu_write_all (stdin_fd, line2, strlen (line2));
+      ck_assert_msg (iu_wait_printed ("s_client", line2), "no echo after the key update");
     }
   /* The end of s_client's input: it sends close_notify, sspictl answers. */
   close (stdin_fd);
@@ -368,9 +341,9 @@ START_TEST (test_echo_gnutls_rekey)
 
   serve = start_serve (serve_extra);
   client = tu_spawn (iu_env, "gnutls-cli", client_argv, &stdin_fd);
-  ck_assert_msg (wait_output ("gnutls-cli", "Handshake was completed"), "no handshake");
-  write_all (stdin_fd, input, strlen (input));
-  ck_assert_msg (wait_output ("gnutls-cli", "after the rekey\n"), "no echo after the rekey");
+  ck_assert_msg (iu_wait_printed ("gnutls-cli", "Handshake was completed"), "no handshake");
+  iu_write_all (stdin_fd, input, strlen (input));
+  ck_assert_msg (iu_wait_printed ("gnutls-cli", "after the rekey\n"), "no echo after the rekey");
   close (stdin_fd);
   client_out = iu_finish (client, "gnutls-cli", "gnutls-cli");
   serve_out = finish_serve (serve);
@@ -453,7 +426,7 @@ http_with_s_client (const char *tag, const Version *v,
   GPid client;
 
   client = tu_spawn (iu_env, tag, client_argv, &stdin_fd);
-  write_all (stdin_fd, request, strlen (request));
+  iu_write_all (stdin_fd, request, strlen (request));
   close (stdin_fd);
   return iu_finish (client, tag, "s_client");
 }
@@ -515,14 +488,14 @@ START_TEST (test_stdin_key_update)
   server = tu_spawn (iu_env, "s_server", server_argv, &server_stdin);
   ck_assert (tu_wait_port (iu_port, IU_WAIT_MS));
   client = tu_spawn (iu_env, "connect", (const char *const *) argv->pdata, &client_stdin);
-  ck_assert_msg (wait_output ("s_server", "CIPHER is"), "no handshake");
-  write_all (server_stdin, "K\n", 2);
+  ck_assert_msg (iu_wait_printed ("s_server", "CIPHER is"), "no handshake");
+  iu_write_all (server_stdin, "K\n", 2);
   /* s_server prints this after its KeyUpdate command. */
-  ck_assert_msg (wait_output ("s_server", "SSL_do_handshake -> 1"), "s_server sent no KeyUpdate");
-  write_all (server_stdin, from_server, strlen (from_server));
-  ck_assert_msg (wait_output ("connect", from_server), "the server's line did not arrive");
-  write_all (client_stdin, from_client, strlen (from_client));
-  ck_assert_msg (wait_output ("s_server", from_client), "the client's line did not arrive");
+  ck_assert_msg (iu_wait_printed ("s_server", "SSL_do_handshake -> 1"), "s_server sent no KeyUpdate");
+  iu_write_all (server_stdin, from_server, strlen (from_server));
+  ck_assert_msg (iu_wait_printed ("connect", from_server), "the server's line did not arrive");
+  iu_write_all (client_stdin, from_client, strlen (from_client));
+  ck_assert_msg (iu_wait_printed ("s_server", from_client), "the client's line did not arrive");
   /* The end of our input: close_notify; s_server answers and ends. */
   close (client_stdin);
   connect_out = iu_finish (client, "connect", "sspictl connect");
@@ -562,7 +535,7 @@ START_TEST (test_stdin_echo)
 
   serve = start_serve (serve_extra);
   client = tu_spawn (iu_env, "connect", (const char *const *) argv->pdata, &stdin_fd);
-  write_all (stdin_fd, payload->str, payload->len);
+  iu_write_all (stdin_fd, payload->str, payload->len);
   close (stdin_fd);
   connect_out = iu_finish (client, "connect", "sspictl connect");
   serve_out = finish_serve (serve);

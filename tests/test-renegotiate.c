@@ -37,34 +37,7 @@ setup (void)
   iu_setup ();
 }
 
-/* Waits until what @tag printed contains @needle. */
-static gboolean
-wait_output (const char *tag, const char *needle)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) IU_WAIT_MS * 1000;
 
-  while (g_get_monotonic_time () < deadline)
-    {
-      g_autofree char *out = tu_spawn_output (iu_env, tag);
-
-      if (strstr (out, needle) != NULL)
-        return TRUE;
-      g_usleep (20000);
-    }
-  return FALSE;
-}
-
-static void
-write_all (int fd, const char *data, gsize len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-      ck_assert_msg (n > 0, "write: %s", g_strerror (errno));
-      data += n;
-      len -= n;
-    }
-}
 
 /* ---- the server asks (HelloRequest) -------------------------------------- */
 
@@ -110,14 +83,14 @@ START_TEST (test_server_initiated)
   server = tu_spawn (iu_env, "s_server", server_argv, &server_stdin);
   ck_assert (tu_wait_port (iu_port, IU_WAIT_MS));
   client = tu_spawn (iu_env, "connect", (const char *const *) argv->pdata, &client_stdin);
-  ck_assert_msg (wait_output ("s_server", "CIPHER is"), "no handshake");
-  write_all (server_stdin, _i == 0 ? "r\n" : "R\n", 2);
-  ck_assert_msg (wait_output ("s_server", "SSL_do_handshake -> 1"), "s_server sent no HelloRequest");
+  ck_assert_msg (iu_wait_printed ("s_server", "CIPHER is"), "no handshake");
+  iu_write_all (server_stdin, _i == 0 ? "r\n" : "R\n", 2);
+  ck_assert_msg (iu_wait_printed ("s_server", "SSL_do_handshake -> 1"), "s_server sent no HelloRequest");
   ck_assert_msg (wait_daemon_log ("client: renegotiation complete"), "no renegotiation");
-  write_all (server_stdin, from_server, strlen (from_server));
-  ck_assert_msg (wait_output ("connect", from_server), "the server's line did not arrive");
-  write_all (client_stdin, from_client, strlen (from_client));
-  ck_assert_msg (wait_output ("s_server", from_client), "the client's line did not arrive");
+  iu_write_all (server_stdin, from_server, strlen (from_server));
+  ck_assert_msg (iu_wait_printed ("connect", from_server), "the server's line did not arrive");
+  iu_write_all (client_stdin, from_client, strlen (from_client));
+  ck_assert_msg (iu_wait_printed ("s_server", from_client), "the client's line did not arrive");
   close (client_stdin);
   connect_out = iu_finish (client, "connect", "sspictl connect");
   close (server_stdin);
@@ -180,14 +153,14 @@ START_TEST (test_client_initiated_openssl)
 
   serve = iu_start_serve ("serve", serve_fixed, serve_extra);
   client = tu_spawn (iu_env, "s_client", client_argv, &stdin_fd);
-  ck_assert_msg (wait_output ("s_client", "Verify return code: 0 (ok)"),
+  ck_assert_msg (iu_wait_printed ("s_client", "Verify return code: 0 (ok)"),
                  "s_client did not connect");
-  write_all (stdin_fd, line1, strlen (line1));
-  ck_assert_msg (wait_output ("s_client", line1), "the first line did not come back");
-  write_all (stdin_fd, "R\n", 2);
-  ck_assert_msg (wait_output ("s_client", "RENEGOTIATING"), "s_client did not renegotiate");
-  write_all (stdin_fd, line2, strlen (line2));
-  ck_assert_msg (wait_output ("s_client", line2), "no echo after the renegotiation");
+  iu_write_all (stdin_fd, line1, strlen (line1));
+  ck_assert_msg (iu_wait_printed ("s_client", line1), "the first line did not come back");
+  iu_write_all (stdin_fd, "R\n", 2);
+  ck_assert_msg (iu_wait_printed ("s_client", "RENEGOTIATING"), "s_client did not renegotiate");
+  iu_write_all (stdin_fd, line2, strlen (line2));
+  ck_assert_msg (iu_wait_printed ("s_client", line2), "no echo after the renegotiation");
   close (stdin_fd);
   client_out = iu_finish (client, "s_client", "s_client");
   serve_out = iu_finish (serve, "serve", "sspictl serve");
@@ -220,7 +193,7 @@ START_TEST (test_client_initiated_gnutls)
 
   serve = iu_start_serve ("serve", serve_fixed, serve_extra);
   client = tu_spawn (iu_env, "gnutls-cli", client_argv, &stdin_fd);
-  ck_assert_msg (wait_output ("gnutls-cli", is_safe ? "ReHandshake was completed"
+  ck_assert_msg (iu_wait_printed ("gnutls-cli", is_safe ? "ReHandshake was completed"
                                                     : "ReHandshake has failed"),
                  "gnutls-cli did not renegotiate as expected");
   close (stdin_fd);
