@@ -430,7 +430,10 @@ channel_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_da
     }
   /* Requests are read before a hang-up is believed: SEQPACKET delivers
    * what was sent before the close. */
-  batch = MAX (1, MAX_READ_BATCH / sspid_channel_count_for_uid (channel->service, channel->uid));
+  /* The write above may have closed the channel, and with it the
+   * count of its user's channels. */
+  batch = MAX (1, MAX_READ_BATCH / MAX (1, sspid_channel_count_for_uid (channel->service,
+                                                                        channel->uid)));
   for (guint i = 0; i < batch && channel->fd >= 0 && is_reading (channel); i++)
     if (!read_one (channel) && !next_request_soon (channel))
       break;

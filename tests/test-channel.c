@@ -617,6 +617,38 @@ START_TEST (test_writer_never_reads)
 }
 END_TEST
 
+/* A caller that closes its channel while answers wait for room in it: the
+ * daemon's write fails, the channel closes in the middle of its turn, and
+ * the daemon goes on serving (it used to divide by the user's count of
+ * channels, by then 0). */
+START_TEST (test_writer_closes_with_answers_waiting)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
+  g_autofree guint8 *data = g_malloc0 (16384);
+  g_autoptr(GVariant) body = NULL;
+  guint64 cctx, sctx;
+  guint refused = 0;
+  int fd;
+
+  raw_handshake (conn, &cctx, &sctx);
+  body = g_variant_ref_sink (g_variant_new ("(t@ay)", cctx, bytes_variant (data, 16384)));
+  fd = open_channel_ok (conn);
+  for (guint i = 0; i < 4000 && refused < 5; i++)
+    {
+      if (send_packet (fd, i, SSPID_CHANNEL_OP_ENCRYPT, 0, g_variant_get_data (body),
+                       g_variant_get_size (body), MSG_DONTWAIT) >= 0)
+        continue;
+      ck_assert_msg (errno == EAGAIN || errno == EWOULDBLOCK, "send: %s", g_strerror (errno));
+      refused++;
+      g_usleep (20000);
+    }
+  ck_assert_uint_eq (refused, 5);   /* answers are waiting in the daemon */
+  close (fd);
+  g_usleep (200000);
+  assert_daemon_healthy (conn);
+}
+END_TEST
+
 /* --- fork and daemon death ----------------------------------------------- */
 
 START_TEST (test_fork_child_own_channel)
@@ -847,6 +879,7 @@ channel_suite (void)
   tcase_add_test (tc, test_channel_limit_per_user);
   tcase_add_loop_test (tc, test_fds_sent_along, 0, 2);
   tcase_add_test (tc, test_writer_never_reads);
+  tcase_add_test (tc, test_writer_closes_with_answers_waiting);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("unanswered");
