@@ -122,6 +122,14 @@ if [ -z "$pki" ] || [ ! -f "$pki/rsa.pem" ]; then
 	pki=$work/pki
 	sh "$top_srcdir/tests/pki/gen-pki.sh" "$top_srcdir/tests/pki" "$pki" >/dev/null ||
 		hard_error "could not make the test PKI"
+elif [ "$pki" != "${pki#* }" ]; then
+	# The tree's path has a space (a clone in "x y"): the command lines
+	# below pass these paths unquoted, so work on a copy in the scratch
+	# directory, whose path has none.
+	mkdir "$work/pki" && cp "$pki"/*.pem "$pki"/*.key "$work/pki/" ||
+		hard_error "cannot copy the test PKI to $work/pki"
+	chmod 600 "$work"/pki/*.key
+	pki=$work/pki
 fi
 
 # ---- the bus and the daemon ------------------------------------------------
