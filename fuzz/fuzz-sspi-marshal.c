@@ -185,14 +185,15 @@ read_auth_data (Reader *r, TLS_PARAMETERS **params)
       }
     case 3:
       {
-        /* Some other version.  Never one of the two the library parses:
+        /* Some other version.  Never one of those the library parses:
          * with those, the caller vouches for the whole structure (the
          * fuzzer once read past 67 bytes labelled SCH_CREDENTIALS). */
         guint8 *blob = read_bytes (r, 4 + (kind >> 2));
         DWORD version;
 
         memcpy (&version, blob, sizeof version);
-        if (version == SCHANNEL_CRED_VERSION || version == SCH_CREDENTIALS_VERSION)
+        if (version == SCHANNEL_CRED_VERSION || version == SCH_CRED_V3
+            || version == SCH_CREDENTIALS_VERSION)
           {
             version |= 0x100;
             memcpy (blob, &version, sizeof version);
