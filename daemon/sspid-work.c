@@ -531,7 +531,11 @@ work_queue (SspidService *service, SspidCall *call)
 #define WORKER_NICE 5
 
 /* Linux keeps a nice value per thread, and the pool's threads are ours
- * alone (an exclusive pool).  A syscall only when the value changes. */
+ * alone (an exclusive pool).  A syscall only when the value changes.  A
+ * failure is harmless: the step runs at the priority it has.  (Under the
+ * shipped unit, SystemCallFilter=~@resources refuses setpriority(), and an
+ * unprivileged daemon may raise its nice value but not lower it again, so
+ * there the workers keep one priority: a known gap, see the README.) */
 static void
 worker_set_nice (gboolean backlogged)
 {
