@@ -498,11 +498,13 @@ measure_pattern (const Pattern *p, Verdict *verdict, Verdict *latency)
   return kept;
 }
 
-/* A pattern is measured again, once, when all it missed was B's latency:
- * the test shares two CPUs with the rest of the suite, and a stall of the
- * machine must hit both runs to fail it.  A daemon that lets one user's
- * backlog delay another (first come, first served) misses the bound by
- * far, every time. */
+/* A pattern is measured again, up to MEASURE_TRIES times in all, while
+ * all it missed was B's latency: the test shares two CPUs with the rest of
+ * the suite (make check -j2), and a stall of the machine must hit every
+ * run to fail it.  A daemon that lets one user's backlog delay another
+ * (first come, first served) misses the bound by far, every time
+ * (b04d696: p99 0.5-11 s against bounds of 100-150 ms). */
+#define MEASURE_TRIES 3
 static void
 run_pattern (const Pattern *p)
 {
@@ -514,13 +516,13 @@ run_pattern (const Pattern *p)
       printf ("SKIP: not root (user A is nobody)\n");
       return;
     }
-  if (!measure_pattern (p, verdict, latency) && verdict->len == 0)
+  for (guint try = 1; !measure_pattern (p, verdict, latency) && verdict->len == 0
+                      && try < MEASURE_TRIES; try++)
     {
-      printf ("neighbour: pattern=%s over the bound once, measuring again:%s\n", p->name,
-              latency->str);
+      printf ("neighbour: pattern=%s over the bound (try %u of %u), measuring again:%s\n",
+              p->name, try, MEASURE_TRIES, latency->str);
       fflush (stdout);
       g_string_truncate (latency, 0);
-      measure_pattern (p, verdict, latency);
     }
   g_string_append (verdict, latency->str);
   ck_assert_msg (verdict->len == 0, "%s:%s", p->name, verdict->str);
