@@ -466,7 +466,9 @@ START_TEST (test_strings_bounded)
   /* 4 labels of 63 and 3 dots: 255 bytes, as long as a DNS name gets. */
   g_autofree char *target = g_strjoin (".", label, label, label, label, NULL);
   g_autofree char *over = g_strconcat (target, "a", NULL);
-  g_autofree char *huge = g_strnfill (10 * 1024 * 1024, 'x');
+  /* 10 MB (1 MB under valgrind, where GDBus's parse of 10 MB in the daemon
+   * takes longer than a call may). */
+  g_autofree char *huge = g_strnfill ((tu_is_wrapped () ? 1 : 10) * 1024 * 1024, 'x');
   g_autofree char *principal = g_strnfill (255, 'c');
   g_autofree char *principal_over = g_strnfill (256, 'c');
 
@@ -492,7 +494,7 @@ START_TEST (test_strings_bounded)
   }
   {
     GVariant *bad[] = { alpn_list (257, 255), alpn_list (1, 256), alpn_list (1, 0),
-                        alpn_list (100000, 1) };
+                        alpn_list (tu_is_wrapped () ? 30000 : 100000, 1) };
 
     for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
       {
@@ -520,7 +522,7 @@ START_TEST (test_strings_bounded)
   ck_assert_uint_eq (acquire_status (conn, "", auth_data_of (16)), (guint32) SEC_E_OK);
   ck_assert_uint_eq (acquire_status (conn, "", auth_data_of (17)),
                      (guint32) SEC_E_INVALID_PARAMETER);
-  ck_assert_uint_eq (acquire_status (conn, "", auth_data_of (200000)),
+  ck_assert_uint_eq (acquire_status (conn, "", auth_data_of (tu_is_wrapped () ? 20000 : 200000)),
                      (guint32) SEC_E_INVALID_PARAMETER);
   assert_daemon_healthy (conn);
 }

@@ -198,7 +198,10 @@ START_TEST (test_other_uid)
 
     ck_assert_int_eq (sscanf (pace, "served=%u limited=%u most=%u", &served, &limited, &most), 3);
     ck_assert_uint_eq (most, SSPID_LIST_CONTEXTS_MAX);
-    ck_assert_msg (served >= 10 && limited >= 1, "introspection paced: %s", pace);
+    /* Under valgrind a call takes longer than the budget takes to refill
+     * what it cost: the pace then never bites, and only the cap is seen. */
+    ck_assert_msg (served >= 10 && (limited >= 1 || tu_is_wrapped ()),
+                   "introspection paced: %s", pace);
   }
   child_finish (c);
   /* Root is not paced, and the other user's budget is its own. */
