@@ -716,24 +716,33 @@ session_key (SspidCredential *cred, const char *target)
                           target != NULL ? target : "");
 }
 
-GBytes *
-sspid_credential_take_session (SspidCredential *cred, const char *target)
+/* The data cached under @key, if not older than SESSION_CACHE_LIFETIME
+ * (new reference), or NULL; @take: the entry goes, whatever its age. */
+static GBytes *
+cache_lookup (CredentialSource *source, const char *key, gboolean take)
 {
-  CredentialSource *source = cred->source;
-  g_autofree char *key = session_key (cred, target);
   GBytes *data = NULL;
   CachedSession *entry;
 
-  if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
-    return NULL;
   g_mutex_lock (&source->sessions_lock);
   entry = g_hash_table_lookup (source->sessions, key);
-  /* TLS 1.3 tickets are single-use (RFC 8446 C.4): take, don't peek. */
   if (entry != NULL && g_get_monotonic_time () / G_USEC_PER_SEC - entry->stored < SESSION_CACHE_LIFETIME)
     data = g_bytes_ref (entry->data);
-  g_hash_table_remove (source->sessions, key);
+  if (take)
+    g_hash_table_remove (source->sessions, key);
   g_mutex_unlock (&source->sessions_lock);
   return data;
+}
+
+GBytes *
+sspid_credential_take_session (SspidCredential *cred, const char *target)
+{
+  g_autofree char *key = session_key (cred, target);
+
+  if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
+    return NULL;
+  /* TLS 1.3 tickets are single-use (RFC 8446 C.4): take, don't peek. */
+  return cache_lookup (cred->source, key, TRUE);
 }
 
 /* Adds a wiped-when-dropped copy of @data (@len bytes) under @key (taken)
@@ -803,20 +812,12 @@ sspid_credential_store_server_session (SspidCredential *cred, const guint8 *id, 
 GBytes *
 sspid_credential_lookup_server_session (SspidCredential *cred, const guint8 *id, gsize id_len)
 {
-  CredentialSource *source = cred->source;
   g_autofree char *key = server_session_key (id, id_len);
-  GBytes *data = NULL;
-  CachedSession *entry;
 
   if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
     return NULL;
-  g_mutex_lock (&source->sessions_lock);
-  entry = g_hash_table_lookup (source->sessions, key);
   /* Not taken: a TLS 1.2 session may be resumed more than once. */
-  if (entry != NULL && g_get_monotonic_time () / G_USEC_PER_SEC - entry->stored < SESSION_CACHE_LIFETIME)
-    data = g_bytes_ref (entry->data);
-  g_mutex_unlock (&source->sessions_lock);
-  return data;
+  return cache_lookup (cred->source, key, FALSE);
 }
 
 void
