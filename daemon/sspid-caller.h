@@ -88,6 +88,9 @@ void sspid_caller_run_identified (SspidCaller           *caller,
 const SspidIdentity *sspid_caller_peek_identity (SspidCaller *caller);
 /* The caller's unique bus name.  Borrowed. */
 const char *sspid_caller_peek_name (SspidCaller *caller);
+/* The systemd unit the caller's process runs in ("nginx.service",
+ * "session-3.scope"), or "-": read from its cgroup once.  Borrowed. */
+const char *sspid_caller_peek_unit (SspidCaller *caller);
 /* Whether the caller's connection closed (it owns nothing any more). */
 gboolean sspid_caller_is_gone (SspidCaller *caller);
 /* "uid=1000 pid=42" (or the bus name if the identity is unknown), for log

@@ -32,6 +32,8 @@ static const Verb verbs[] = {
   { "check-config", sspictl_check_config,
     "check-config [FILE] [--daemon-user USER] [--json]",
     "Check a configuration without the daemon: syntax, files, permissions, keys" },
+  { "audit", sspictl_audit, "audit [--since WHEN] [--credential NAME] [--log FILE] [--json]",
+    "Show the audit trail: who used which credential, when, with whom" },
   { "connect", sspictl_connect,
     "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME] [--tls1.2|--tls1.3]\n"
     "                  [--get PATH | --stdin] [--json]",

@@ -29,6 +29,7 @@ int sspictl_status (int argc, char **argv);
 int sspictl_credentials (int argc, char **argv);
 int sspictl_contexts (int argc, char **argv);
 int sspictl_check_config (int argc, char **argv);
+int sspictl_audit (int argc, char **argv);
 
 /* The text every verb's --help ends with. */
 #define SSPICTL_HELP_EXIT_CODES \
