@@ -908,6 +908,44 @@ sspid_caller_registry_get_counts (SspidCallerRegistry *registry, SspidCounts *co
   counts->pending = registry->n_pending;
 }
 
+static gint
+compare_users (gconstpointer a, gconstpointer b)
+{
+  uid_t ua = (*(SspidUser *const *) a)->uid, ub = (*(SspidUser *const *) b)->uid;
+
+  return ua < ub ? -1 : ua > ub;
+}
+
+GPtrArray *
+sspid_caller_registry_get_users (SspidCallerRegistry *registry, uid_t asking)
+{
+  GPtrArray *users = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, registry->users);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      SspidUser *user = value;
+
+      if (user->uid != (uid_t) -1 && (asking == 0 || user->uid == asking))
+        g_ptr_array_add (users, user);
+    }
+  g_ptr_array_sort (users, compare_users);
+  return users;
+}
+
+void
+sspid_caller_count_handshake (SspidCaller *caller, gboolean done)
+{
+  if (caller->user == NULL)
+    return;
+  if (done)
+    caller->user->handshakes_done++;
+  else
+    caller->user->handshakes_failed++;
+}
+
 typedef struct {
   GHFunc   func;
   gpointer user_data;

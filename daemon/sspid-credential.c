@@ -50,6 +50,8 @@ typedef struct {
   GMutex                            sessions_lock;
   GHashTable                       *sessions;    /* "uid/priority/target" (client) or
                                                   * "server/ID" -> CachedSession */
+  guint64                           handshakes_done;    /* main thread, since loaded */
+  guint64                           handshakes_failed;
 } CredentialSource;
 
 struct _SspidCredentialStore {
@@ -523,6 +525,43 @@ sspid_credential_store_describe (SspidCredentialStore *store, const SspidIdentit
         g_variant_builder_add_value (&b, source->description);
     }
   return g_variant_builder_end (&b);
+}
+
+static void
+credential_use_clear (gpointer data)
+{
+  g_free (((SspidCredentialUse *) data)->name);
+}
+
+GArray *
+sspid_credential_store_get_use (SspidCredentialStore *store, const SspidIdentity *who)
+{
+  g_auto(GStrv) names = sspid_credential_store_dup_names (store);
+  GArray *uses = g_array_new (FALSE, FALSE, sizeof (SspidCredentialUse));
+
+  g_array_set_clear_func (uses, credential_use_clear);
+  qsort (names, g_strv_length (names), sizeof (char *), compare_names);
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      CredentialSource *source = g_hash_table_lookup (store->sources, names[i]);
+      SspidCredentialUse use = { g_strdup (names[i]), source->handshakes_done,
+                                 source->handshakes_failed };
+
+      if (who->uid == 0 || sspid_credential_config_allows (source->access, who))
+        g_array_append_val (uses, use);
+      else
+        g_free (use.name);
+    }
+  return uses;
+}
+
+void
+sspid_credential_count_handshake (SspidCredential *cred, gboolean done)
+{
+  if (done)
+    cred->source->handshakes_done++;
+  else
+    cred->source->handshakes_failed++;
 }
 
 GStrv

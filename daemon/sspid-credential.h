@@ -50,6 +50,15 @@ guint sspid_credential_store_get_n_loaded (SspidCredentialStore *store);
  * name, as the aa{sv} that proto/org.sspid1.xml describes: name, usage,
  * subject, issuer, validity, key type and storage, client-auth.  Never key
  * material.  Returns a floating reference. */
+/* How much a configured credential has been used since it was loaded. */
+typedef struct {
+  char   *name;
+  guint64 handshakes_done;
+  guint64 handshakes_failed;
+} SspidCredentialUse;
+/* The use of each configured credential @who may acquire (root: every
+ * one), sorted by name.  Free with g_array_unref(). */
+GArray *sspid_credential_store_get_use (SspidCredentialStore *store, const SspidIdentity *who);
 GVariant *sspid_credential_store_describe (SspidCredentialStore *store,
                                            const SspidIdentity  *who);
 
@@ -77,6 +86,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredential, sspid_credential_unref)
 
 /* Borrowed. */
 const char *sspid_credential_peek_name (SspidCredential *cred);  /* "" if anonymous */
+/* Counts a handshake on @cred that ended, @done or failed (main thread);
+ * the store reports the counts per configured credential (GetStatus). */
+void sspid_credential_count_handshake (SspidCredential *cred, gboolean done);
 guint32 sspid_credential_get_use (SspidCredential *cred);        /* SECPKG_CRED_* */
 guint32 sspid_credential_get_flags (SspidCredential *cred);      /* SCH_CRED_* */
 SspidClientAuth sspid_credential_get_client_auth (SspidCredential *cred);

@@ -612,8 +612,14 @@ call_finished (SspidCall *call)
                       ctx->is_server ? "server" : "client",
                       sspid_credential_peek_name (ctx->cred), call->established);
   if (call->audited)
-    sspid_audit_handshake (ctx->caller, ctx->handle, sspid_credential_peek_name (ctx->cred),
-                           ctx->is_server, (guint32) step->status, &call->audit);
+    {
+      gboolean done = !SSPID_STATUS_IS_ERROR (step->status);
+
+      sspid_audit_handshake (ctx->caller, ctx->handle, sspid_credential_peek_name (ctx->cred),
+                             ctx->is_server, (guint32) step->status, &call->audit);
+      sspid_caller_count_handshake (ctx->caller, done);
+      sspid_credential_count_handshake (ctx->cred, done);
+    }
   if (call->channel != NULL)
     sspid_channel_answer (call->channel, call->serial, call->kind, work_reply (call));
   sspid_call_free (call);
