@@ -189,9 +189,11 @@ add_use (GVariantBuilder *b, SspidService *service, const SspidIdentity *who)
   for (guint i = 0; i < users->len; i++)
     {
       const SspidUser *user = users->pdata[i];
+      /* Not counting this very call. */
+      guint pending = user->pending - (user->uid == who->uid && user->pending > 0);
 
       g_variant_builder_add (&list, "(uuuutt)", (guint32) user->uid, user->contexts,
-                             user->credentials, user->pending, user->handshakes_done,
+                             user->credentials, pending, user->handshakes_done,
                              user->handshakes_failed);
     }
   g_variant_builder_add (b, "{sv}", "users", g_variant_builder_end (&list));

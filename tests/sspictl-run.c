@@ -62,3 +62,38 @@ sspictl_assert_json (const char *json, const char *expr)
   ck_assert_msg (g_spawn_check_wait_status (status, NULL),
                  "JSON check failed: %s\n%s\ndocument:\n%s", expr, err, json);
 }
+
+GPid
+sspictl_spawn (const char *const *args, int *out_fd)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  GPid pid = 0;
+
+  g_ptr_array_add (argv, (char *) SSPICTL_BINARY);
+  for (gsize i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (char *) args[i]);
+  g_ptr_array_add (argv, NULL);
+  if (!g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                 NULL, NULL, &pid, NULL, out_fd, NULL, &error))
+    ck_abort_msg ("cannot run %s: %s", SSPICTL_BINARY, error->message);
+  return pid;
+}
+
+char *
+sspictl_finish (GPid pid, int out_fd, int *status)
+{
+  GString *out = g_string_new (NULL);
+  char buf[4096];
+  ssize_t n;
+  int wstatus = 0;
+
+  while ((n = read (out_fd, buf, sizeof buf)) > 0)
+    g_string_append_len (out, buf, n);
+  close (out_fd);
+  ck_assert_int_eq (waitpid (pid, &wstatus, 0), pid);
+  g_spawn_close_pid (pid);
+  ck_assert_msg (WIFEXITED (wstatus), "sspictl did not exit normally");
+  *status = WEXITSTATUS (wstatus);
+  return g_string_free (out, FALSE);
+}

@@ -16,3 +16,9 @@ int sspictl_run (const char *const *args, char **out, char **err);
  * the document as `d` (and `now`, the time; `time` is imported); fails the
  * test unless it is true. */
 void sspictl_assert_json (const char *json, const char *expr);
+
+/* Starts sspictl with @args in the background; its output is read by
+ * sspictl_finish(), which waits for it to exit and returns what it
+ * printed on standard output (g_free() it), its exit status in @status. */
+GPid sspictl_spawn (const char *const *args, int *out_fd);
+char *sspictl_finish (GPid pid, int out_fd, int *status);

@@ -232,6 +232,61 @@ START_TEST (test_hostile_names_escaped)
 }
 END_TEST
 
+/* sspictl top: per user and per credential, counts since the start and
+ * rates over the sample; --count screens; --json only with --once. */
+START_TEST (test_sspictl_top)
+{
+  const char *once[] = { "top", "--once", "--json", "--interval", "2", NULL };
+  const char *screens[] = { "top", "--count", "2", "--interval", "0.2", NULL };
+  const char *bad[] = { "top", "--json", NULL };
+  g_autofree char *me = NULL;
+  g_autofree char *out = NULL;
+  gint64 until;
+  int fd = -1, status = -1;
+  GPid pid;
+  guint n = 0;
+
+  ck_assert_int_eq (run_pair (NULL), SEC_E_OK);
+  ck_assert_int_eq (run_pair ("wrong.example"), SEC_E_WRONG_PRINCIPAL);
+  /* Handshakes all through the sample (a failed one is counted at once,
+   * its peer's is not: the server was abandoned). */
+  pid = sspictl_spawn (once, &fd);
+  until = g_get_monotonic_time () + 2500 * 1000;
+  while (g_get_monotonic_time () < until)
+    {
+      ck_assert_int_eq (run_pair (NULL), SEC_E_OK);
+      n++;
+    }
+  out = sspictl_finish (pid, fd, &status);
+  printf ("top: %u handshakes during the sample:\n%s", n, out);
+  ck_assert_int_eq (status, 0);
+  me = g_strdup_printf ("[u for u in d['users'] if u['uid'] == %u][0]", (guint) getuid ());
+  {
+    g_autofree char *mine = g_strdup_printf (
+      "(lambda u: u['handshakes'] >= 4 and u['failed'] >= 1 and u['handshakes-per-sec'] > 0 "
+      "and u['contexts'] >= 0 and u['pending'] >= 0)(%s)", me);
+
+    sspictl_assert_json (out, mine);
+  }
+  sspictl_assert_json (out, "d['seconds'] >= 1.9 and "
+                            "(lambda c: c['handshakes'] >= 2 and c['handshakes-per-sec'] > 0)"
+                            "([c for c in d['credentials'] if c['name'] == 'server'][0])");
+  g_clear_pointer (&out, g_free);
+
+  ck_assert_int_eq (sspictl_run (screens, &out, NULL), 0);
+  {
+    guint headers = 0;
+
+    for (const char *p = out; (p = strstr (p, "CREDENTIAL")) != NULL; p++)
+      headers++;
+    ck_assert_uint_eq (headers, 2);
+  }
+  tu_assert_contains (out, "HS/S", "sspictl top");
+  g_clear_pointer (&out, g_free);
+  ck_assert_int_eq (sspictl_run (bad, NULL, NULL), 1);
+}
+END_TEST
+
 static Suite *
 audit_suite (void)
 {
@@ -239,6 +294,7 @@ audit_suite (void)
   const TuCase cases[] = {
     { "records", tu_fixture_setup,
       { test_records_in_the_log, test_sspictl_audit, test_hostile_names_escaped } },
+    { "top", tu_fixture_setup, { test_sspictl_top } },
   };
 
   tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 60);
