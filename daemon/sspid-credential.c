@@ -393,6 +393,20 @@ source_describe (CredentialSource *source, const SspidCredentialConfig *conf)
   source->description = g_variant_ref_sink (g_variant_builder_end (&b));
 }
 
+/* A server staples the OCSP response in @path (DER, as `openssl ocsp
+ * -respout` writes it) to its certificate.  GnuTLS checks that it is about
+ * that certificate and sends it only while it is current, so a response
+ * that is wrong or out of date costs the stapling, not the credential:
+ * a warning, and the credential serves without it. */
+static void
+load_ocsp_response (gnutls_certificate_credentials_t creds, const char *path, const char *what)
+{
+  int ret = gnutls_certificate_set_ocsp_status_request_file2 (creds, path, 0, GNUTLS_X509_FMT_DER);
+
+  if (ret < 0)
+    g_warning ("%s: OCSP response '%s' not stapled: %s", what, path, gnutls_strerror (ret));
+}
+
 static CredentialSource *
 load_source (const SspidCredentialConfig *conf, const char *default_trust)
 {
@@ -421,6 +435,8 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
     }
   if (!load_trust (creds, conf->trust != NULL ? conf->trust : default_trust, what))
     return NULL;
+  if (conf->ocsp_response != NULL)
+    load_ocsp_response (creds, conf->ocsp_response, what);
   /* A server offers the DHE suites of its priority only with DH
    * parameters: the RFC 7919 group of 2048 bits (nothing to generate),
    * used when the client names no group of its own, as gnutls-serv does. */
