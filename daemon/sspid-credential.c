@@ -484,6 +484,12 @@ anonymous_source (const char *default_trust)
 SspidCredentialStore *
 sspid_credential_store_new (const SspidConfig *config)
 {
+  return sspid_credential_store_reload (config, NULL);
+}
+
+SspidCredentialStore *
+sspid_credential_store_reload (const SspidConfig *config, SspidCredentialStore *previous)
+{
   SspidCredentialStore *store = g_new0 (SspidCredentialStore, 1);
 
   store->sources = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -492,7 +498,17 @@ sspid_credential_store_new (const SspidConfig *config)
     {
       const SspidCredentialConfig *conf = config->credentials->pdata[i];
       CredentialSource *source = load_source (conf, config->default_trust);
+      CredentialSource *before = previous != NULL && source == NULL
+                                 ? g_hash_table_lookup (previous->sources, conf->name) : NULL;
 
+      /* A replaced file caught half-written, or a key that does not match
+       * its new certificate, must not take a working credential away. */
+      if (before != NULL)
+        {
+          g_warning ("credential '%s': keeping what was loaded before until the problem "
+                     "above is fixed", conf->name);
+          source = source_ref (before);
+        }
       if (source != NULL)
         g_hash_table_insert (store->sources, source->name, source);
       else

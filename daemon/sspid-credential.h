@@ -37,6 +37,11 @@ typedef struct _SspidCredential SspidCredential;
  * PIN wrong) is logged and left out; the others still serve.  The store keeps its own copy of
  * what it needs from @config.  Free with sspid_credential_store_free(). */
 SspidCredentialStore *sspid_credential_store_new (const SspidConfig *config);
+/* The same for a reload: a configured credential that no longer loads
+ * but did in @previous keeps @previous's certificate and key (with a
+ * warning); @previous is left as it is. */
+SspidCredentialStore *sspid_credential_store_reload (const SspidConfig *config,
+                                                     SspidCredentialStore *previous);
 void sspid_credential_store_free (SspidCredentialStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredentialStore, sspid_credential_store_free)
 

@@ -139,7 +139,7 @@ daemon_reload (Daemon *daemon, const char *why)
       g_warning ("reload (%s): %s; keeping the current configuration", why, error->message);
       return;
     }
-  store = sspid_credential_store_new (config);
+  store = sspid_credential_store_reload (config, sspid_service_peek_store (daemon->service));
   described = store_describe (store);
   daemon_watch (daemon, config);
   sspid_service_reload (daemon->service, g_steal_pointer (&config), g_steal_pointer (&store));

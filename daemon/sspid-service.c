@@ -691,6 +691,12 @@ sspid_service_reload (SspidService *service, SspidConfig *config,
   sspid_caller_registry_set_limits (service->registry, config);
 }
 
+SspidCredentialStore *
+sspid_service_peek_store (SspidService *service)
+{
+  return service->store;
+}
+
 void
 sspid_service_get_counts (SspidService *service, SspidCounts *counts)
 {
