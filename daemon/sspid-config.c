@@ -30,7 +30,7 @@ static const char *const daemon_keys[] = {
   "default-trust", "max-contexts-per-user", "max-contexts-per-connection",
   "max-credentials-per-user", "max-credentials-per-connection",
   "max-pending-per-user", "max-pending-per-connection",
-  "max-token-size", "handshake-timeout-sec", "watch-files", NULL
+  "max-token-size", "handshake-timeout-sec", "watch-files", "pkcs11-remote", NULL
 };
 
 static const char *const credential_keys[] = {
@@ -61,6 +61,7 @@ sspid_config_free (SspidConfig *config)
   if (config == NULL)
     return;
   g_free (config->default_trust);
+  g_free (config->pkcs11_remote);
   g_clear_pointer (&config->credentials, g_ptr_array_unref);
   g_free (config);
 }
@@ -132,6 +133,9 @@ parse_daemon_group (GKeyFile *kf, SspidConfig *config, const char *origin,
       return FALSE;
     }
 
+  config->pkcs11_remote = g_key_file_get_string (kf, g, "pkcs11-remote", NULL);
+  if (config->pkcs11_remote != NULL && g_strstrip (config->pkcs11_remote)[0] == '\0')
+    g_clear_pointer (&config->pkcs11_remote, g_free);
   config->watch_files = TRUE;
   if (g_key_file_has_key (kf, g, "watch-files", NULL))
     {

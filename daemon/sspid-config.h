@@ -58,6 +58,7 @@ typedef struct {
   guint   max_token_size;                 /* bytes, input and output of a step */
   guint   handshake_timeout_sec;
   gboolean watch_files;                   /* reload when a credential's files change */
+  char   *pkcs11_remote;                  /* p11-kit server address, or NULL */
   GPtrArray *credentials;                 /* of SspidCredentialConfig *, owned */
 } SspidConfig;
 

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include "sspid-credential.h"
+#include "sspid-pkcs11.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -50,6 +51,8 @@ typedef struct {
   GMutex                            sessions_lock;
   GHashTable                       *sessions;    /* "uid/priority/target" (client) or
                                                   * "server/ID" -> CachedSession */
+  gboolean                          key_on_token; /* key= is a pkcs11: URI */
+  gint                              key_failed;   /* atomic: its failure was logged */
   guint64                           handshakes_done;    /* main thread, since loaded */
   guint64                           handshakes_failed;
 } CredentialSource;
@@ -445,6 +448,7 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
     g_debug ("%s: no DH parameters: DHE suites off", what);
 
   source = source_new (conf->name, g_steal_pointer (&creds));
+  source->key_on_token = g_str_has_prefix (conf->key, "pkcs11:");
   source->usage = conf->usage;
   source->client_auth = conf->client_auth;
   source->has_certificate = TRUE;
@@ -491,9 +495,12 @@ SspidCredentialStore *
 sspid_credential_store_reload (const SspidConfig *config, SspidCredentialStore *previous)
 {
   SspidCredentialStore *store = g_new0 (SspidCredentialStore, 1);
+  g_autoptr (GError) error = NULL;
 
   store->sources = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                           (GDestroyNotify) source_unref);
+  if (config->pkcs11_remote != NULL && !sspid_pkcs11_use_remote (config->pkcs11_remote, &error))
+    g_warning ("pkcs11-remote: %s", error->message);
   for (guint i = 0; i < config->credentials->len; i++)
     {
       const SspidCredentialConfig *conf = config->credentials->pdata[i];
@@ -585,6 +592,20 @@ sspid_credential_store_get_use (SspidCredentialStore *store, const SspidIdentity
         g_free (use.name);
     }
   return uses;
+}
+
+void
+sspid_credential_report_key_failure (SspidCredential *cred, const char *why)
+{
+  CredentialSource *source = cred->source;
+
+  if (!source->key_on_token || !g_atomic_int_compare_and_exchange (&source->key_failed, 0, 1))
+    return;
+  /* p11-kit's client module does not find its server again once it went
+   * away: only a new process does. */
+  g_warning ("credential '%s': its key failed (%s): is the key service down? Handshakes "
+             "with it fail until sspid is restarted once the service is back",
+             source->name, why);
 }
 
 void
