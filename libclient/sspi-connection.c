@@ -49,14 +49,14 @@ struct _SspiSession {
   gboolean       is_channel_unavailable;  /* stay on the bus */
 };
 
-/* Protects current, generation, the pending table and async contexts. */
+/* Protects current (and the generation advancing with it), the pending
+ * table and async contexts. */
 static GMutex state_lock;
 /* Serialises connecting, so that two threads never build two sessions.  Never
  * taken while state_lock is held. */
 static GMutex connect_lock;
 
 static SspiSession *current;      /* owns a reference */
-static guint generation = 1;      /* 0 is never a valid generation */
 static guint64 last_call_id;
 
 void
@@ -71,49 +71,10 @@ sspi_unlock (void)
   g_mutex_unlock (&state_lock);
 }
 
-guint
-sspi_generation_get (void)
-{
-  guint g;
-
-  sspi_lock ();
-  g = generation;
-  sspi_unlock ();
-  return g;
-}
-
 guint64
 sspi_call_id_next (void)
 {
   return __atomic_add_fetch (&last_call_id, 1, __ATOMIC_RELAXED);
-}
-
-SECURITY_STATUS
-sspi_handle_unpack (const SecHandle *h, SspiHandleKind kind, guint64 *value,
-                    guint *gen)
-{
-  guint g;
-
-  if (h == NULL || h->dwLower == 0)
-    return SEC_E_INVALID_HANDLE;
-  if ((h->dwUpper & 0xff) != (ULONG_PTR) kind)
-    return SEC_E_INVALID_HANDLE;
-  g = (guint) (h->dwUpper >> 8);
-  if ((ULONG_PTR) g != (h->dwUpper >> 8) || g != sspi_generation_get ())
-    return SEC_E_INVALID_HANDLE;
-  *value = (guint64) h->dwLower;
-  *gen = g;
-  return SEC_E_OK;
-}
-
-void
-sspi_handle_pack (SecHandle *h, SspiHandleKind kind, guint64 value,
-                  guint gen)
-{
-  G_STATIC_ASSERT (sizeof (ULONG_PTR) >= sizeof (guint64));
-
-  h->dwLower = (ULONG_PTR) value;
-  h->dwUpper = ((ULONG_PTR) gen << 8) | (ULONG_PTR) kind;
 }
 
 SspiSession *
@@ -157,7 +118,7 @@ session_detach_locked (SspiSession *s)
   if (current != s)
     return NULL;
   current = NULL;
-  generation++;
+  sspi_generation_advance ();
   return sspi_async_steal_pending_locked ();
 }
 
@@ -357,7 +318,7 @@ atfork_child (void)
       sspi_channel_abandon_after_fork (current->channel);
     }
   current = NULL;
-  generation++;
+  sspi_generation_advance ();
   /* Those calls belong to the parent; it gets their answers. */
   sspi_async_forget_pending_locked ();
   /* Another thread may have been connecting when we forked. */
@@ -416,7 +377,7 @@ sspi_session_get (SspiSession **out)
   if (s != NULL)
     {
       sspi_lock ();
-      s->generation = generation;
+      s->generation = sspi_generation_get ();
       current = sspi_session_ref (s);
       sspi_unlock ();
     }

@@ -6,8 +6,9 @@
  * async API (sspi-async.c).  Nothing here is exported from the library.
  *
  * Locking: one process-wide mutex (sspi_lock/sspi_unlock) protects the
- * current session, the handle generation, the pending-call table and every
- * async context's state.  It is only ever held for short, non-blocking
+ * current session, the pending-call table and every async context's state;
+ * the handle generation advances under it (with the session) but is read
+ * atomically, without it.  It is only ever held for short, non-blocking
  * sections; D-Bus round trips and user callbacks always run without it.
  */
 #pragma once
@@ -28,13 +29,20 @@
  * SecHandle.dwLower is the daemon's 64-bit handle, dwUpper is
  * (generation << 8) | kind.  The generation changes whenever the session
  * with the daemon dies (daemon exit or restart, bus gone, fork), so a handle
- * from before is recognised and refused locally.
+ * from before is recognised and refused locally.  (sspi-marshal.c)
  * ------------------------------------------------------------------------ */
 
 typedef enum {
   SSPI_HANDLE_CREDENTIAL = 1,
   SSPI_HANDLE_CONTEXT = 2,
 } SspiHandleKind;
+
+/* The current generation (atomic: takes no lock). */
+guint sspi_generation_get (void);
+/* The session died: every handle packed before is stale from now on.  Only
+ * the session calls this, with the library lock held, so that the
+ * generation and the live session change together. */
+void sspi_generation_advance (void);
 
 /* Checks that @h is a live handle of @kind from the current generation.
  * Returns SEC_E_OK with the daemon's value and the generation, or
@@ -53,8 +61,6 @@ typedef struct _SspiSession SspiSession;
 void sspi_lock (void);
 void sspi_unlock (void);
 
-/* The current generation (takes the lock). */
-guint sspi_generation_get (void);
 /* A process-unique call id (never 0). */
 guint64 sspi_call_id_next (void);
 
