@@ -279,11 +279,9 @@ queue_request (SspiAsyncContext *a, SspiRequest *r)
   SspiPending *p;
   SECURITY_STATUS status;
 
-  status = sspi_session_get (&s);
+  status = sspi_session_get_for (r->generation, &s);
   if (status != SEC_E_OK)
     return status;
-  if (r->generation != 0 && r->generation != sspi_session_get_generation (s))
-    return SEC_E_INVALID_HANDLE;
 
   p = g_new0 (SspiPending, 1);
   p->call_id = sspi_call_id_next ();
@@ -317,11 +315,9 @@ queue_unanswered (SspiAsyncContext *a, SspiRequest *r)
   g_autoptr(SspiSession) s = NULL;
   SECURITY_STATUS status;
 
-  status = sspi_session_get (&s);
+  status = sspi_session_get_for (r->generation, &s);
   if (status != SEC_E_OK)
     return status;
-  if (r->generation != 0 && r->generation != sspi_session_get_generation (s))
-    return SEC_E_INVALID_HANDLE;
 
   sspi_lock ();
   if (a->state != ASYNC_IDLE || a->freed)

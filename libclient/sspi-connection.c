@@ -355,8 +355,9 @@ peek_current (SspiSession **out)
   return *out != NULL;
 }
 
-SECURITY_STATUS
-sspi_session_get (SspiSession **out)
+/* The live session, connecting first if there is none. */
+static SECURITY_STATUS
+session_get (SspiSession **out)
 {
   static GOnce atfork_once = G_ONCE_INIT;
   g_autoptr(GError) error = NULL;
@@ -397,22 +398,18 @@ sspi_session_get (SspiSession **out)
 }
 
 SECURITY_STATUS
-sspi_context_session (const SecHandle *h, SspiSession **s, guint64 *context,
-                      guint *gen)
+sspi_session_get_for (guint handle_generation, SspiSession **out)
 {
-  g_autoptr(SspiSession) session = NULL;
+  g_autoptr(SspiSession) s = NULL;
   SECURITY_STATUS status;
 
-  status = sspi_handle_unpack (h, SSPI_HANDLE_CONTEXT, context, gen);
+  status = session_get (&s);
   if (status != SEC_E_OK)
     return status;
-  status = sspi_session_get (&session);
-  if (status != SEC_E_OK)
-    return status;
-  /* The session died (and a new one began) since the handle was checked. */
-  if (*gen != sspi_session_get_generation (session))
+  /* The session died (and a new one began) since the handles were checked. */
+  if (handle_generation != 0 && handle_generation != s->generation)
     return SEC_E_INVALID_HANDLE;
-  *s = g_steal_pointer (&session);
+  *out = g_steal_pointer (&s);
   return SEC_E_OK;
 }
 

@@ -64,9 +64,12 @@ void sspi_unlock (void);
 /* A process-unique call id (never 0). */
 guint64 sspi_call_id_next (void);
 
-/* The live session, connecting first if there is none.  Returns SEC_E_OK and
- * a new reference, or SEC_E_NO_AUTHENTICATING_AUTHORITY. */
-SECURITY_STATUS sspi_session_get (SspiSession **out);
+/* Every call's prologue: the live session (connecting first if there is
+ * none) for a call whose handles are of @handle_generation (0: it uses no
+ * handle).  Returns SEC_E_OK and a new reference, SEC_E_INVALID_HANDLE if
+ * the session those handles belong to has died since they were unpacked,
+ * or SEC_E_NO_AUTHENTICATING_AUTHORITY. */
+SECURITY_STATUS sspi_session_get_for (guint handle_generation, SspiSession **out);
 SspiSession *sspi_session_ref (SspiSession *s);
 void sspi_session_unref (SspiSession *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspiSession, sspi_session_unref)
@@ -251,11 +254,6 @@ void sspi_outputs_forget (const SspiOutputs *o);
 
 /* Unix seconds to a FILETIME (100 ns since 1601); 0 stays 0. */
 void sspi_timestamp_from_unix (TimeStamp *ts, gint64 unix_seconds);
-
-/* The live session and the daemon's value of context @h, or the failure
- * (SEC_E_INVALID_HANDLE for a handle that is not a live context). */
-SECURITY_STATUS sspi_context_session (const SecHandle *h, SspiSession **s,
-                                      guint64 *context, guint *generation);
 
 /* ------------------------------------------------------------------------
  * Client-side facts about live handles (sspi-cache.c)

@@ -26,12 +26,10 @@ call (SECURITY_STATUS status, SspiRequest *r)
 
   if (status != SEC_E_OK)
     return status;
-  status = sspi_session_get (&s);
+  status = sspi_session_get_for (r->generation, &s);
   if (status != SEC_E_OK)
     return status;
   generation = sspi_session_get_generation (s);
-  if (r->generation != 0 && r->generation != generation)
-    return SEC_E_INVALID_HANDLE;
 
   reply = sspi_session_call (s, sspi_request_get_method (r),
                              sspi_request_build_params (r, sspi_call_id_next ()),
