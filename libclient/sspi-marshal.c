@@ -517,6 +517,22 @@ sspi_request_init_free_credentials (SspiRequest *r, PCredHandle credential)
   return status;
 }
 
+void
+sspi_request_init_release (SspiRequest *r, SspiHandleKind kind, guint64 handle)
+{
+  if (kind == SSPI_HANDLE_CREDENTIAL)
+    {
+      r->kind = r->out.kind = SSPI_CALL_FREE_CREDENTIALS;
+      r->credential = handle;
+    }
+  else
+    {
+      r->kind = r->out.kind = SSPI_CALL_DELETE_CONTEXT;
+      r->context = handle;
+    }
+  r->out.released = handle;
+}
+
 const char *
 sspi_request_get_method (const SspiRequest *r)
 {

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Internals of libsspi shared by its source files: the connection to the
- * daemon (sspi-connection.c), the request/answer marshalling common to the
- * async and sync APIs (sspi-marshal.c) and the pending-call table of the
- * async API (sspi-async.c).  Nothing here is exported from the library.
+ * Internals of libsspi shared by its source files: the session with the
+ * daemon, which owns the table of queued calls and their completion
+ * (sspi-connection.c), and the handles and request/answer marshalling
+ * common to the async and sync APIs (sspi-marshal.c).  Calls go one way:
+ * the API files (async, sync, record, query, package) call the session and
+ * marshalling, the session calls marshalling and its transport, and the
+ * session reaches the async API only through the functions it was given
+ * with each call.  Nothing here is exported from the library.
  *
  * Locking: one process-wide mutex (sspi_lock/sspi_unlock) protects the
- * current session, the pending-call table and every async context's state;
+ * current session, its pending-call table and every async context's state;
  * the handle generation advances under it (with the session) but is read
  * atomically, without it.  It is only ever held for short, non-blocking
  * sections; D-Bus round trips and user callbacks always run without it.
@@ -194,6 +198,11 @@ SECURITY_STATUS sspi_request_init_accept (SspiRequest *r,
 SECURITY_STATUS sspi_request_init_delete (SspiRequest *r, PCtxtHandle context);
 SECURITY_STATUS sspi_request_init_free_credentials (SspiRequest *r,
                                                     PCredHandle credential);
+/* A FreeCredentialsHandle (@kind SSPI_HANDLE_CREDENTIAL) or a
+ * DeleteSecurityContext of a handle the caller never got, so there is no
+ * SecHandle to unpack (the library cleans up after a call). */
+void sspi_request_init_release (SspiRequest *r, SspiHandleKind kind,
+                                guint64 handle);
 
 const char *sspi_request_get_method (const SspiRequest *r);
 /* The method's parameters for @call_id (floating). */
@@ -256,6 +265,54 @@ void sspi_outputs_forget (const SspiOutputs *o);
 void sspi_timestamp_from_unix (TimeStamp *ts, gint64 unix_seconds);
 
 /* ------------------------------------------------------------------------
+ * Queued calls of a session (sspi-connection.c)
+ * ------------------------------------------------------------------------ */
+
+/* A queued call's answer: the session keeps the call in its pending table
+ * until its Completed signal comes (or the session dies), writes the
+ * outputs, and hands the result to whoever queued the call (the async API)
+ * through these functions, given when the call is added.  So the session
+ * never calls its callers by name. */
+typedef struct _SspiPending SspiPending;
+typedef struct {
+  /* Lock held: FALSE if nobody will read the answer any more (the async
+   * context was freed).  Then no output is written, and a handle the call
+   * created is released in the daemon. */
+  gboolean (*is_wanted_locked) (gpointer owner);
+  /* Lock held, every output written: the call is over with @status.  Also
+   * in a fork()ed child, with SEC_E_NO_AUTHENTICATING_AUTHORITY and no
+   * output written: the parent gets the answer. */
+  void (*finish_locked) (gpointer owner, SECURITY_STATUS status);
+  /* Lock not held, after finish_locked, on the session's thread: tell the
+   * caller (its notify callback, which may do anything). */
+  void (*notify) (gpointer owner);
+  /* Drops @owner (with or without the lock), after the above. */
+  void (*free) (gpointer owner);
+} SspiCallOwnerFuncs;
+
+/* Adds call @call_id to @s's pending table: its answer is written through
+ * @out (copied; the pointers in it stay the caller's) and given to @owner
+ * through @funcs, which take @owner.  Lock held.  SEC_E_OK, or, if @s died
+ * since the prologue: SEC_E_INVALID_HANDLE for a call on handles of
+ * @handle_generation, SEC_E_NO_AUTHENTICATING_AUTHORITY for one on none
+ * (0); then nothing was added and the caller keeps @owner. */
+SECURITY_STATUS sspi_session_add_pending_locked (SspiSession *s, guint64 call_id,
+                                                 guint handle_generation,
+                                                 const SspiOutputs *out,
+                                                 const SspiCallOwnerFuncs *funcs,
+                                                 gpointer owner);
+/* Takes call @call_id back (its message could not be sent): TRUE, and the
+ * caller has its owner back; FALSE if the call is no longer there (the
+ * session died meanwhile and has completed it, or will).  Lock held. */
+gboolean sspi_session_remove_pending_locked (SspiSession *s, guint64 call_id);
+
+/* Frees @handle of @kind in the daemon asking for no answer: a handle the
+ * library got but the caller never will (a failed first step's context, or
+ * the answer to a call whose async context was freed). */
+void sspi_session_release_handle (SspiSession *s, SspiHandleKind kind,
+                                  guint64 handle);
+
+/* ------------------------------------------------------------------------
  * Client-side facts about live handles (sspi-cache.c)
  *
  * Keyed by the daemon's handle value; @generation is the handle's.  Its own
@@ -292,19 +349,3 @@ SECURITY_STATUS sspi_query_context (SspiSession *s, guint64 context,
 SECURITY_STATUS sspi_stream_sizes_from_info (GVariantDict *info,
                                              guint64 context, guint generation,
                                              SecPkgContext_StreamSizes *out);
-
-/* ------------------------------------------------------------------------
- * Pending async calls (sspi-async.c)
- * ------------------------------------------------------------------------ */
-
-typedef struct _SspiPending SspiPending;
-
-/* A Completed signal from @s's daemon (runs on @s's thread). */
-void sspi_async_dispatch_completed (SspiSession *s, GVariant *params);
-/* Takes every pending call out of the table (lock held), in call order. */
-GPtrArray *sspi_async_steal_pending_locked (void);
-/* Completes each call of @pending (from the above) with @status, running
- * callbacks.  Frees @pending.  Lock not held. */
-void sspi_async_fail_pending (GPtrArray *pending, SECURITY_STATUS status);
-/* In a fork child: drops every pending call without callbacks (lock held). */
-void sspi_async_forget_pending_locked (void);

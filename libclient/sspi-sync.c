@@ -42,8 +42,8 @@ call (SECURITY_STATUS status, SspiRequest *r)
   status = sspi_outputs_write (&r->out, generation, &step);
   unclaimed = sspi_outputs_unclaimed_handle (&r->out, &step, status);
   if (unclaimed != 0)
-    /* A failed first step leaves no context (call_id 0: no answer). */
-    sspi_session_send (s, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 0, unclaimed));
+    /* A failed first step leaves no context. */
+    sspi_session_release_handle (s, SSPI_HANDLE_CONTEXT, unclaimed);
   sspi_step_clear (&step);
   return status;
 }
