@@ -124,13 +124,13 @@ sspi_session_is_current_locked (SspiSession *s)
 /* ---- queued calls and their completion ---------------------------------- */
 
 /* One queued call: where its answer is written, and who queued it. */
-struct _SspiPending {
+typedef struct {
   guint64                   call_id;
   guint                     generation;  /* of the session it was sent on */
   SspiOutputs               out;
   const SspiCallOwnerFuncs *funcs;
   gpointer                  owner;
-};
+} SspiPending;
 
 static void
 pending_free (SspiPending *p)

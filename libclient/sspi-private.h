@@ -273,7 +273,6 @@ void sspi_timestamp_from_unix (TimeStamp *ts, gint64 unix_seconds);
  * outputs, and hands the result to whoever queued the call (the async API)
  * through these functions, given when the call is added.  So the session
  * never calls its callers by name. */
-typedef struct _SspiPending SspiPending;
 typedef struct {
   /* Lock held: FALSE if nobody will read the answer any more (the async
    * context was freed).  Then no output is written, and a handle the call
