@@ -520,17 +520,17 @@ sspi_request_init_free_credentials (SspiRequest *r, PCredHandle credential)
 void
 sspi_request_init_release (SspiRequest *r, SspiHandleKind kind, guint64 handle)
 {
+  /* Nothing to write back: the caller never had the handle. */
   if (kind == SSPI_HANDLE_CREDENTIAL)
     {
-      r->kind = r->out.kind = SSPI_CALL_FREE_CREDENTIALS;
+      r->kind = SSPI_CALL_FREE_CREDENTIALS;
       r->credential = handle;
     }
   else
     {
-      r->kind = r->out.kind = SSPI_CALL_DELETE_CONTEXT;
+      r->kind = SSPI_CALL_DELETE_CONTEXT;
       r->context = handle;
     }
-  r->out.released = handle;
 }
 
 const char *
