@@ -487,6 +487,62 @@ START_TEST (test_free_while_pending)
 }
 END_TEST
 
+/* The daemon's counts, asked over a connection of the test's own. */
+static TuCounts
+daemon_counts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) c = NULL;
+
+  c = g_dbus_connection_new_for_address_sync (tu_fixture_env->bus_address,
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                              | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
+  ck_assert_ptr_nonnull (c);
+  return tu_get_counts (c);
+}
+
+/* Freeing an async context while its call is pending must not leak: the
+ * credential or context the dropped call made in the daemon is freed
+ * there, since nobody will ever learn its handle. */
+START_TEST (test_free_while_pending_releases_handles)
+{
+  CredHandle cred = acquire_sync ();
+  Waiter *w_acquire = waiter_new (NULL);
+  Waiter *w_isc = waiter_new (NULL);
+  SspiAsyncContext *acquire_ctx = new_context (w_acquire);
+  SspiAsyncContext *isc_ctx = new_context (w_isc);
+  TuCounts before = daemon_counts ();
+  TuCounts now = before;
+  gint64 start;
+
+  daemon_signal (SIGSTOP);
+  ck_assert_int_eq (queue_anonymous_acquire (acquire_ctx, w_acquire), SEC_E_OK);
+  ck_assert_int_eq (queue_first_isc (isc_ctx, w_isc, &cred), SEC_E_OK);
+  SspiFreeAsyncContext (acquire_ctx);
+  SspiFreeAsyncContext (isc_ctx);
+  daemon_signal (SIGCONT);
+
+  start = g_get_monotonic_time ();
+  while (ms_since (start) < WAIT_MS)
+    {
+      now = daemon_counts ();
+      if (now.credentials == before.credentials && now.contexts == before.contexts
+          && now.pending == 0)
+        break;
+      g_usleep (20 * 1000);
+    }
+  ck_assert_uint_eq (now.credentials, before.credentials);
+  ck_assert_uint_eq (now.contexts, before.contexts);
+  ck_assert_int_eq (waiter_calls (w_acquire), 0);
+  ck_assert_int_eq (waiter_calls (w_isc), 0);
+
+  ck_assert_int_eq (FreeCredentialsHandle (&cred), SEC_E_OK);
+  waiter_free (w_acquire);
+  waiter_free (w_isc);
+}
+END_TEST
+
 START_TEST (test_fire_and_forget_delete)
 {
   CredHandle cred = acquire_sync ();
@@ -820,6 +876,7 @@ async_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_pending_context_refuses_second_call);
   tcase_add_test (tc, test_free_while_pending);
+  tcase_add_test (tc, test_free_while_pending_releases_handles);
   tcase_add_test (tc, test_fire_and_forget_delete);
   suite_add_tcase (s, tc);
 
