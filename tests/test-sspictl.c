@@ -19,7 +19,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "sspictl-json.h"
+#include "sspid-json.h"
 #include "testutil.h"
 #include "tls-pair.h"
 
@@ -83,7 +83,7 @@ assert_json (const char *json, const char *expr)
 
 START_TEST (test_json_escaping)
 {
-  g_autoptr (SspictlJson) j = sspictl_json_new ();
+  g_autoptr (SspidJson) j = sspid_json_new ();
   g_autofree char *text = NULL;
   g_autoptr (GVariant) dict = NULL;
   GVariantBuilder b;
@@ -96,23 +96,23 @@ START_TEST (test_json_escaping)
   g_variant_builder_add (&b, "{sv}", "list", g_variant_new_strv ((const char *[]) { "a", NULL }, -1));
   dict = g_variant_ref_sink (g_variant_builder_end (&b));
 
-  sspictl_json_begin_object (j);
-  sspictl_json_member_string (j, "quote", "a\"b\\c/d");
-  sspictl_json_member_string (j, "controls", "\n\r\t\b\f\x01\x1f\x7f");
-  sspictl_json_member_string (j, "utf8", "CN=J\xc3\xa9r\xc3\xb4me \xe2\x82\xac");
-  sspictl_json_member_string (j, "invalid", "a\xff\xfe" "b");
-  sspictl_json_member_string (j, "null", NULL);
-  sspictl_json_member_bool (j, "t", TRUE);
-  sspictl_json_key (j, "empty-array");
-  sspictl_json_begin_array (j);
-  sspictl_json_end_array (j);
-  sspictl_json_key (j, "empty-object");
-  sspictl_json_begin_object (j);
-  sspictl_json_end_object (j);
-  sspictl_json_key (j, "variant");
-  sspictl_json_variant (j, dict);
-  sspictl_json_end_object (j);
-  text = sspictl_json_finish (g_steal_pointer (&j));
+  sspid_json_begin_object (j);
+  sspid_json_member_string (j, "quote", "a\"b\\c/d");
+  sspid_json_member_string (j, "controls", "\n\r\t\b\f\x01\x1f\x7f");
+  sspid_json_member_string (j, "utf8", "CN=J\xc3\xa9r\xc3\xb4me \xe2\x82\xac");
+  sspid_json_member_string (j, "invalid", "a\xff\xfe" "b");
+  sspid_json_member_string (j, "null", NULL);
+  sspid_json_member_bool (j, "t", TRUE);
+  sspid_json_key (j, "empty-array");
+  sspid_json_begin_array (j);
+  sspid_json_end_array (j);
+  sspid_json_key (j, "empty-object");
+  sspid_json_begin_object (j);
+  sspid_json_end_object (j);
+  sspid_json_key (j, "variant");
+  sspid_json_variant (j, dict);
+  sspid_json_end_object (j);
+  text = sspid_json_finish (g_steal_pointer (&j));
 
   assert_json (text, "d['quote'] == 'a\"b\\\\c/d'");
   assert_json (text, "d['controls'] == '\\n\\r\\t\\b\\f\\x01\\x1f\\x7f'");
