@@ -30,8 +30,8 @@ static const Verb verbs[] = {
   { "contexts", sspictl_contexts, "contexts [--json]",
     "List your TLS sessions in sspid (everyone's for root)" },
   { "check-config", sspictl_check_config,
-    "check-config [FILE] [--daemon-user USER] [--json]",
-    "Check a configuration without the daemon: syntax, files, permissions, keys" },
+    "check-config [FILE] [--daemon-user USER] [--sspid PATH] [--json]",
+    "Check a configuration with sspid --check-config: syntax, files, permissions, keys" },
   { "connect", sspictl_connect,
     "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME] [--tls1.2|--tls1.3]\n"
     "                  [--get PATH | --stdin] [--json]",
