@@ -45,7 +45,7 @@ typedef struct {
   char              *text;
 } Message;
 
-struct _SspidCheck {
+typedef struct {
   const char *path;
   GPtrArray  *files;            /* char *, in the order the daemon reads them */
   GArray     *entries;          /* Entry */
@@ -54,10 +54,8 @@ struct _SspidCheck {
   guint       n_errors;
   guint       n_warnings;
   gboolean    is_loadable;      /* the daemon's parser accepts it */
-  const char *daemon_user;
-  uid_t       daemon_uid;
-  gboolean    has_daemon_uid;
-};
+  SspidCheckDaemonUser daemon_user;
+} SspidCheck;
 
 static void
 entry_clear (Entry *e)
@@ -98,11 +96,11 @@ check_new (const char *path, const char *daemon_user)
   g_array_set_clear_func (check->entries, (GDestroyNotify) entry_clear);
   check->messages = g_ptr_array_new_with_free_func ((GDestroyNotify) message_free);
   check->reports = g_ptr_array_new_with_free_func ((GDestroyNotify) report_free);
-  check->daemon_user = daemon_user;
+  check->daemon_user.name = daemon_user;
   if (getpwnam_r (daemon_user, &pw, buf, sizeof buf, &res) == 0 && res != NULL)
     {
-      check->daemon_uid = pw.pw_uid;
-      check->has_daemon_uid = TRUE;
+      check->daemon_user.uid = pw.pw_uid;
+      check->daemon_user.exists = TRUE;
     }
   return check;
 }
@@ -118,17 +116,10 @@ check_free (SspidCheck *check)
 }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCheck, check_free)
 
-gboolean
-sspid_check_get_daemon_user (SspidCheck *check, uid_t *uid, const char **name)
-{
-  *uid = check->daemon_uid;
-  *name = check->daemon_user;
-  return check->has_daemon_uid;
-}
-
-void
-sspid_check_report (SspidCheck *check, SspidCheckSeverity severity, const SspidCheckWhere *where,
-                    SspidCheckCredential *credential, const char *format, ...)
+/* Records a problem.  @where may be NULL; @credential may be NULL. */
+static void G_GNUC_PRINTF (5, 6)
+add_message (SspidCheck *check, SspidCheckSeverity severity, const SspidCheckWhere *where,
+             SspidCheckCredential *credential, const char *format, ...)
 {
   Message *m = g_new0 (Message, 1);
   va_list ap;
@@ -171,8 +162,11 @@ normalise_group (const char *group)
   return g_strconcat (CREDENTIAL_PREFIX, name, NULL);
 }
 
-SspidCheckWhere
-sspid_check_locate (SspidCheck *check, const char *group, const char *key)
+/* The line of KEY= in [GROUP] that is in effect (drop-ins override the
+ * main file), else the [GROUP] line.  @group is the full section name,
+ * e.g. "credential web". */
+static SspidCheckWhere
+locate (SspidCheck *check, const char *group, const char *key)
 {
   g_autofree char *wanted = normalise_group (group);
   SspidCheckWhere header = { NULL, 0 }, found = { NULL, 0 };
@@ -227,8 +221,8 @@ index_file (SspidCheck *check, guint file, const char *contents)
           end = strrchr (p, ']');
           if (end == NULL || end[1] != '\0' || end == p + 1)
             {
-              sspid_check_report (check, SSPID_CHECK_ERROR, &where, NULL,
-                                  "not a valid [section] line: '%.60s'", p);
+              add_message (check, SSPID_CHECK_ERROR, &where, NULL,
+                           "not a valid [section] line: '%.60s'", p);
               n_bad++;
               continue;
             }
@@ -240,15 +234,15 @@ index_file (SspidCheck *check, guint file, const char *contents)
       eq = strchr (p, '=');
       if (eq == NULL || eq == p)
         {
-          sspid_check_report (check, SSPID_CHECK_ERROR, &where, NULL,
-                              "not a [section], a key=value or a # comment: '%.60s'", p);
+          add_message (check, SSPID_CHECK_ERROR, &where, NULL,
+                       "not a [section], a key=value or a # comment: '%.60s'", p);
           n_bad++;
           continue;
         }
       if (group == NULL)
         {
-          sspid_check_report (check, SSPID_CHECK_ERROR, &where, NULL,
-                              "'%.60s' comes before any [section]", p);
+          add_message (check, SSPID_CHECK_ERROR, &where, NULL,
+                       "'%.60s' comes before any [section]", p);
           n_bad++;
           continue;
         }
@@ -301,8 +295,8 @@ index_files (SspidCheck *check)
 
       if (!g_file_get_contents (file, &contents, NULL, &error))
         {
-          sspid_check_report (check, SSPID_CHECK_ERROR, &where, NULL, "%s",
-                              error->message);
+          add_message (check, SSPID_CHECK_ERROR, &where, NULL, "%s",
+                       error->message);
           n_bad++;
           continue;
         }
@@ -358,14 +352,14 @@ locate_message (SspidCheck *check, const char *message, const char *file)
                          strcspn (unknown + strlen ("unknown key '"), "'"));
       else if (close[1] == ' ' && strchr (close + 2, ':') != NULL)
         key = g_strndup (close + 2, strcspn (close + 2, ":"));
-      return sspid_check_locate (check, group, key);
+      return locate (check, group, key);
     }
   if (twice != NULL && strstr (twice, "' defined twice") != NULL)
     {
       g_autofree char *name = g_strndup (twice + strlen ("credential '"),
                                          strcspn (twice + strlen ("credential '"), "'"));
       g_autofree char *group = g_strconcat (CREDENTIAL_PREFIX, name, NULL);
-      return sspid_check_locate (check, group, NULL);
+      return locate (check, group, NULL);
     }
   if (quote != NULL && unquote != NULL)
     {
@@ -412,7 +406,7 @@ parse_config (SspidCheck *check)
     return config;
   text = strip_origin (check, error->message, &file);
   where = locate_message (check, text, file);
-  sspid_check_report (check, SSPID_CHECK_ERROR, &where, NULL, "%s", text);
+  add_message (check, SSPID_CHECK_ERROR, &where, NULL, "%s", text);
   credential_of_message (check->messages->pdata[check->messages->len - 1]);
   return NULL;
 }
@@ -473,7 +467,7 @@ check_with_store (SspidCheck *check, const SspidConfig *config)
   StoreRun run = { check, refusals };
   g_autoptr (SspidCredentialStore) store = NULL;
 
-  store = sspid_credential_store_load (config, check->has_daemon_uid ? check->daemon_uid : 0,
+  store = sspid_credential_store_load (config, check->daemon_user.exists ? check->daemon_user.uid : 0,
                                        store_problem_cb, &run);
   for (guint i = 0; i < check->reports->len; i++)
     {
@@ -486,10 +480,49 @@ check_with_store (SspidCheck *check, const SspidConfig *config)
       for (guint j = 0; j < list->len; j++)
         {
           const Refusal *r = list->pdata[j];
-          SspidCheckWhere at = sspid_check_locate (check, group, r->setting);
+          SspidCheckWhere at = locate (check, group, r->setting);
 
-          sspid_check_report (check, SSPID_CHECK_ERROR, &at, report, "%s", r->message);
+          add_message (check, SSPID_CHECK_ERROR, &at, report, "%s", r->message);
         }
+    }
+}
+
+static GPtrArray *
+findings_new (void)
+{
+  return g_ptr_array_new_with_free_func ((GDestroyNotify) sspid_check_finding_free);
+}
+
+static void
+check_default_trust (SspidCheck *check, const char *trust)
+{
+  g_autoptr (GPtrArray) findings = findings_new ();
+  SspidCheckWhere at = locate (check, "daemon", "default-trust");
+
+  sspid_check_trust (trust, findings);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const SspidCheckFinding *f = findings->pdata[i];
+
+      add_message (check, f->severity, &at, NULL, "%s", f->text);
+    }
+}
+
+/* The close checks of one credential, each finding put at its line. */
+static void
+check_credential (SspidCheck *check, const SspidCredentialConfig *cred,
+                  SspidCheckCredential *report)
+{
+  g_autoptr (GPtrArray) findings = findings_new ();
+  g_autofree char *group = g_strconcat (CREDENTIAL_PREFIX, cred->name, NULL);
+
+  sspid_check_credential (cred, &check->daemon_user, report, findings);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const SspidCheckFinding *f = findings->pdata[i];
+      SspidCheckWhere at = locate (check, group, f->setting);
+
+      add_message (check, f->severity, &at, report, "%s", f->text);
     }
 }
 
@@ -499,18 +532,18 @@ check_config (SspidCheck *check, gboolean is_default_path)
   g_autoptr (SspidConfig) config = NULL;
   SspidCheckWhere nowhere = { check->path, 0 };
 
-  if (!check->has_daemon_uid)
-    sspid_check_report (check, SSPID_CHECK_WARNING, NULL, NULL,
-                        "the daemon's user '%s' does not exist on this machine "
-                        "(systemd-sysusers creates it from sysusers.d/sspid.conf); "
-                        "key owners are checked against root only", check->daemon_user);
+  if (!check->daemon_user.exists)
+    add_message (check, SSPID_CHECK_WARNING, NULL, NULL,
+                 "the daemon's user '%s' does not exist on this machine "
+                 "(systemd-sysusers creates it from sysusers.d/sspid.conf); "
+                 "key owners are checked against root only", check->daemon_user.name);
 
   collect_files (check);
   if (!g_file_test (check->path, G_FILE_TEST_EXISTS))
-    sspid_check_report (check, is_default_path ? SSPID_CHECK_WARNING
-                                                 : SSPID_CHECK_ERROR,
-                          &nowhere, NULL, "no such file: sspid would run with the defaults%s",
-                          check->files->len > 0 ? " and the drop-ins" : "");
+    add_message (check, is_default_path ? SSPID_CHECK_WARNING
+                                        : SSPID_CHECK_ERROR,
+                 &nowhere, NULL, "no such file: sspid would run with the defaults%s",
+                 check->files->len > 0 ? " and the drop-ins" : "");
 
   /* Lines that are no key file syntax: the daemon's parser would stop at
    * the first; they are all reported, with their lines, instead. */
@@ -521,10 +554,7 @@ check_config (SspidCheck *check, gboolean is_default_path)
     return;
   check->is_loadable = TRUE;
 
-  {
-    SspidCheckWhere at = sspid_check_locate (check, "daemon", "default-trust");
-    sspid_check_trust (check, config->default_trust, &at, NULL);
-  }
+  check_default_trust (check, config->default_trust);
   for (guint i = 0; i < config->credentials->len; i++)
     {
       const SspidCredentialConfig *cred = config->credentials->pdata[i];
@@ -532,9 +562,9 @@ check_config (SspidCheck *check, gboolean is_default_path)
       g_autofree char *group = g_strconcat (CREDENTIAL_PREFIX, cred->name, NULL);
 
       report->name = g_strdup (cred->name);
-      report->where = sspid_check_locate (check, group, NULL);
+      report->where = locate (check, group, NULL);
       g_ptr_array_add (check->reports, report);
-      sspid_check_credential (check, cred, group, report);
+      check_credential (check, cred, report);
     }
   check_with_store (check, config);
 }

@@ -5,12 +5,12 @@
  * and every problem is reported, not just the first, at the file, line
  * and credential at fault.  `sspictl check-config` runs it.
  *
- * sspid_check_config() is the entry point (sspid-main.c); the rest is
- * shared between this module's two files: the run's state (the files
- * read, where every section and key is, the problems found) in
- * sspid-check.c and the checks of one credential in
- * sspid-check-credential.c, which need GnuTLS but not the file
- * bookkeeping.
+ * sspid_check_config() is the entry point (sspid-main.c).  The rest is
+ * between this module's two files, called one way: sspid-check.c (the
+ * run: the files read, where every section and key is, the problems
+ * found, the output) calls sspid-check-credential.c, the close checks of
+ * one credential, which need GnuTLS but know no files or lines: they
+ * return findings, which sspid-check.c puts at their lines.
  */
 #pragma once
 
@@ -54,30 +54,33 @@ typedef struct {
   guint           n_warnings;
 } SspidCheckCredential;
 
-typedef struct _SspidCheck SspidCheck;
+/* What the close checks of a credential found: a problem and the setting
+ * at fault (certificate, key, trust; NULL: the section itself), for
+ * sspid-check.c to put at its line.  Free with sspid_check_finding_free(). */
+typedef struct {
+  SspidCheckSeverity severity;
+  const char        *setting;     /* static */
+  char              *text;
+} SspidCheckFinding;
 
-/* Records a problem.  @where may be NULL; @credential may be NULL. */
-void sspid_check_report (SspidCheck *check, SspidCheckSeverity severity,
-                         const SspidCheckWhere *where, SspidCheckCredential *credential,
-                         const char *format, ...) G_GNUC_PRINTF (5, 6);
+void sspid_check_finding_free (SspidCheckFinding *finding);
 
-/* The line of KEY= in [GROUP] that is in effect (drop-ins override the
- * main file), else the [GROUP] line.  @group is the full section name,
- * e.g. "credential web". */
-SspidCheckWhere sspid_check_locate (SspidCheck *check, const char *group, const char *key);
+/* The daemon's user the keys are judged for. */
+typedef struct {
+  const char *name;      /* for messages */
+  uid_t       uid;
+  gboolean    exists;    /* FALSE: no such user here; only root may own keys */
+} SspidCheckDaemonUser;
 
-/* The daemon's user: uid, and name for messages.  FALSE if it does not
- * exist on this machine. */
-gboolean sspid_check_get_daemon_user (SspidCheck *check, uid_t *uid, const char **name);
-
-/* Checks one credential closely: files, permissions, validity, trust,
- * who may use it (sspid-check-credential.c); whether its key matches its
- * certificate is left to the credential store (sspid-check.c). */
-void sspid_check_credential (SspidCheck *check, const SspidCredentialConfig *cred,
-                             const char *group, SspidCheckCredential *report);
-/* Checks a trust setting ("system" or a CA bundle) found at @where. */
-void sspid_check_trust (SspidCheck *check, const char *trust, const SspidCheckWhere *where,
-                        SspidCheckCredential *report);
+/* Checks one credential closely: files, permissions, validity, trust, who
+ * may use it; fills @report's certificate facts and appends to @findings
+ * (of SspidCheckFinding *).  Whether its key matches its certificate is
+ * left to the credential store (sspid-check.c). */
+void sspid_check_credential (const SspidCredentialConfig *cred, const SspidCheckDaemonUser *user,
+                             SspidCheckCredential *report, GPtrArray *findings);
+/* Checks a trust setting ("system" or a CA bundle); the findings' setting
+ * is "trust". */
+void sspid_check_trust (const char *trust, GPtrArray *findings);
 
 /* Days before expiry from which a certificate is flagged. */
 #define SSPID_CHECK_EXPIRY_WARNING_DAYS 30
