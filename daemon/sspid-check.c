@@ -413,11 +413,7 @@ parse_config (SspidCheck *check)
 
 /* ---- checking ---------------------------------------------------------- */
 
-typedef struct {
-  SspidCheck *check;
-  GHashTable *refusals;   /* credential name -> GPtrArray of Refusal */
-} StoreRun;
-
+/* Why the credential store left a credential out. */
 typedef struct {
   char *setting;          /* certificate, key, trust */
   char *message;
@@ -435,7 +431,7 @@ static void
 store_problem_cb (const char *credential, const char *setting, gboolean is_fatal,
                   const char *message, gpointer user_data)
 {
-  StoreRun *run = user_data;
+  GHashTable *refusals = user_data;   /* credential name -> GPtrArray of Refusal */
   GPtrArray *list;
   Refusal *r;
 
@@ -444,11 +440,11 @@ store_problem_cb (const char *credential, const char *setting, gboolean is_fatal
    * checks judge. */
   if (credential == NULL || !is_fatal)
     return;
-  list = g_hash_table_lookup (run->refusals, credential);
+  list = g_hash_table_lookup (refusals, credential);
   if (list == NULL)
     {
       list = g_ptr_array_new_with_free_func ((GDestroyNotify) refusal_free);
-      g_hash_table_insert (run->refusals, g_strdup (credential), list);
+      g_hash_table_insert (refusals, g_strdup (credential), list);
     }
   r = g_new0 (Refusal, 1);
   r->setting = g_strdup (setting);
@@ -464,11 +460,11 @@ check_with_store (SspidCheck *check, const SspidConfig *config)
 {
   g_autoptr (GHashTable) refusals = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                                            (GDestroyNotify) g_ptr_array_unref);
-  StoreRun run = { check, refusals };
+  /* As sspid_check_credential() judges keys: no such user, only root. */
+  uid_t daemon_uid = check->daemon_user.exists ? check->daemon_user.uid : 0;
   g_autoptr (SspidCredentialStore) store = NULL;
 
-  store = sspid_credential_store_load (config, check->daemon_user.exists ? check->daemon_user.uid : 0,
-                                       store_problem_cb, &run);
+  store = sspid_credential_store_load (config, daemon_uid, store_problem_cb, refusals);
   for (guint i = 0; i < check->reports->len; i++)
     {
       SspidCheckCredential *report = check->reports->pdata[i];

@@ -239,7 +239,8 @@ key_file_is_private (const Loader *loader, const char *credential, const char *p
   if (problems & SSPID_KEY_FILE_FOREIGN_OWNER)
     {
       complain (loader, credential, "key", TRUE,
-                "refusing key file '%s': owned by uid %u, not by the daemon's user", path, (unsigned) st.st_uid);
+                "refusing key file '%s': owned by uid %u, not by the daemon's user",
+                path, (unsigned) st.st_uid);
       return FALSE;
     }
   return TRUE;
@@ -396,7 +397,8 @@ source_describe (CredentialSource *source, const SspidCredentialConfig *conf)
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (source->name));
-  g_variant_builder_add (&b, "{sv}", "usage", g_variant_new_string (sspid_usage_to_string (conf->usage)));
+  g_variant_builder_add (&b, "{sv}", "usage",
+                         g_variant_new_string (sspid_usage_to_string (conf->usage)));
   g_variant_builder_add (&b, "{sv}", "subject", g_variant_new_string (subject ? subject : ""));
   g_variant_builder_add (&b, "{sv}", "issuer", g_variant_new_string (issuer ? issuer : ""));
   g_variant_builder_add (&b, "{sv}", "not-before", g_variant_new_int64 (not_before));
