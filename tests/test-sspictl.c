@@ -26,6 +26,9 @@
 #ifndef SSPICTL_BINARY
 #error "SSPICTL_BINARY must name the built sspictl (see tests/Makefile.inc)"
 #endif
+#ifndef SSPID_BINARY
+#error "SSPID_BINARY must name the built sspid (see tests/Makefile.inc)"
+#endif
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -483,6 +486,39 @@ START_TEST (test_check_config_dropin)
 }
 END_TEST
 
+START_TEST (test_check_config_which_sspid)
+{
+  /* check-config runs --sspid's sspid, else $SSPICTL_SSPID's; one that
+   * cannot be run is exit 3 with a message, not a silent pass. */
+  g_autofree char *dir = tu_pki_copy_dir ();
+  g_autofree char *path = g_build_filename (dir, "sspid.conf", NULL);
+  g_autofree char *user = tu_dup_user_name ();
+  const char *by_option[] = { "check-config", "--daemon-user", user, "--sspid", SSPID_BINARY,
+                              path, NULL };
+  const char *by_env[] = { "check-config", "--daemon-user", user, path, NULL };
+  const char *missing[] = { "check-config", "--sspid", "/nonexistent/sspid", path, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+
+  ck_assert (g_file_set_contents (path, "[daemon]\nmax-contexts-per-user=8\n", -1, NULL));
+  g_setenv ("SSPICTL_SSPID", "/nonexistent/sspid", TRUE);
+  ck_assert_int_eq (run_sspictl (by_option, &out, &err), 0);
+  tu_assert_contains (out, "0 errors, 0 warnings", "check-config --sspid");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_sspictl (by_env, &out, &err), 3);
+  tu_assert_contains (err, "cannot run /nonexistent/sspid", "check-config, $SSPICTL_SSPID");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_setenv ("SSPICTL_SSPID", SSPID_BINARY, TRUE);
+  ck_assert_int_eq (run_sspictl (by_env, &out, &err), 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_sspictl (missing, &out, &err), 3);
+  tu_assert_contains (err, "cannot run /nonexistent/sspid", "check-config --sspid");
+  tu_remove_tree (dir);
+}
+END_TEST
+
 static Suite *
 sspictl_suite (void)
 {
@@ -510,6 +546,7 @@ sspictl_suite (void)
   tcase_add_test (tc, test_check_config_good);
   tcase_add_loop_test (tc, test_check_config_broken, 0, G_N_ELEMENTS (broken));
   tcase_add_test (tc, test_check_config_dropin);
+  tcase_add_test (tc, test_check_config_which_sspid);
   suite_add_tcase (s, tc);
   return s;
 }
