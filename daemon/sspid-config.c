@@ -275,12 +275,24 @@ parse_enum (GKeyFile *kf, const char *group, const char *key,
   return FALSE;
 }
 
+/* usage= values: what the parser accepts and what the daemon and
+ * sspid --check-config call each usage. */
+static const char *const usage_names[] = { "inbound", "outbound", "both", NULL };
+static const int usage_values[] = { SSPID_USAGE_INBOUND, SSPID_USAGE_OUTBOUND, SSPID_USAGE_BOTH };
+
+const char *
+sspid_usage_to_string (SspidUsage usage)
+{
+  for (gsize i = 0; usage_names[i] != NULL; i++)
+    if (usage_values[i] == (int) usage)
+      return usage_names[i];
+  return "?";
+}
+
 static SspidCredentialConfig *
 parse_credential_group (GKeyFile *kf, const char *group, const char *origin,
                         GError **error)
 {
-  static const char *const usage_names[] = { "inbound", "outbound", "both", NULL };
-  static const int usage_values[] = { SSPID_USAGE_INBOUND, SSPID_USAGE_OUTBOUND, SSPID_USAGE_BOTH };
   static const char *const auth_names[] = { "none", "request", "require", NULL };
   static const int auth_values[] = { SSPID_CLIENT_AUTH_NONE, SSPID_CLIENT_AUTH_REQUEST, SSPID_CLIENT_AUTH_REQUIRE };
   g_autoptr (SspidCredentialConfig) cred = g_new0 (SspidCredentialConfig, 1);

@@ -16,6 +16,10 @@ typedef enum {
   SSPID_USAGE_BOTH     = 3,
 } SspidUsage;
 
+/* "inbound", "outbound", "both", as usage= writes them; "?" for another
+ * value.  Static string. */
+const char *sspid_usage_to_string (SspidUsage usage);
+
 /* Whether a server asks the client for a certificate. */
 typedef enum {
   SSPID_CLIENT_AUTH_NONE,     /* only if the caller asks (ASC_REQ_MUTUAL_AUTH) */

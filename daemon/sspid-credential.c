@@ -19,9 +19,11 @@
 #include "sspid-pkcs11.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <gnutls/x509.h>
 
 #include "schannel.h"
@@ -155,9 +157,37 @@ source_new (const char *name, gnutls_certificate_credentials_t creds)
   return source;
 }
 
+/* Who the store loads keys for, and where what goes wrong is told: the
+ * daemon's log, or sspid --check-config (sspid_credential_store_load). */
+typedef struct {
+  uid_t                      daemon_uid;
+  SspidCredentialProblemFunc problem;     /* NULL: the log */
+  gpointer                   user_data;
+} Loader;
+
+/* Tells a problem of @credential (NULL: the default trust) with its
+ * @setting (certificate, key, trust). */
+static void G_GNUC_PRINTF (5, 6)
+complain (const Loader *loader, const char *credential, const char *setting, gboolean is_fatal,
+          const char *format, ...)
+{
+  g_autofree char *message = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  if (loader->problem != NULL)
+    loader->problem (credential, setting, is_fatal, message, loader->user_data);
+  else if (credential != NULL)
+    g_warning ("credential '%s': %s", credential, message);
+  else
+    g_warning ("default-trust: %s", message);
+}
+
 static gboolean
-load_trust (gnutls_certificate_credentials_t creds, const char *trust,
-            const char *what)
+load_trust (const Loader *loader, gnutls_certificate_credentials_t creds, const char *trust,
+            const char *credential)
 {
   int ret;
 
@@ -167,12 +197,13 @@ load_trust (gnutls_certificate_credentials_t creds, const char *trust,
     ret = gnutls_certificate_set_x509_trust_file (creds, trust, GNUTLS_X509_FMT_PEM);
   if (ret < 0)
     {
-      g_warning ("%s: cannot load trust anchors from '%s': %s",
-                 what, trust, gnutls_strerror (ret));
+      complain (loader, credential, "trust", TRUE,
+                "cannot load trust anchors from '%s': %s", trust, gnutls_strerror (ret));
       return FALSE;
     }
   if (ret == 0)
-    g_warning ("%s: no trust anchors in '%s'; peers cannot be verified", what, trust);
+    complain (loader, credential, "trust", FALSE,
+              "no trust anchors in '%s'; peers cannot be verified", trust);
   return TRUE;
 }
 
@@ -191,28 +222,30 @@ sspid_key_file_problems (const struct stat *st, uid_t daemon_uid)
 }
 
 static gboolean
-key_file_is_private (const char *credential, const char *path)
+key_file_is_private (const Loader *loader, const char *credential, const char *path)
 {
   SspidKeyFileProblems problems;
   struct stat st;
 
   if (stat (path, &st) != 0)
     {
-      g_warning ("credential '%s': key file '%s': %s", credential, path, g_strerror (errno));
+      complain (loader, credential, "key", TRUE, "key file '%s': %s", path, g_strerror (errno));
       return FALSE;
     }
-  problems = sspid_key_file_problems (&st, geteuid ());
+  problems = sspid_key_file_problems (&st, loader->daemon_uid);
   if (problems & SSPID_KEY_FILE_READABLE_BY_OTHERS)
     {
-      g_warning ("credential '%s': refusing key file '%s': mode %04o lets other users "
-                 "read it (chmod 600 and owned by the daemon's user)",
-                 credential, path, (unsigned) (st.st_mode & 07777));
+      complain (loader, credential, "key", TRUE,
+                "refusing key file '%s': mode %04o lets other users "
+                "read it (chmod 600 and owned by the daemon's user)",
+                path, (unsigned) (st.st_mode & 07777));
       return FALSE;
     }
   if (problems & SSPID_KEY_FILE_FOREIGN_OWNER)
     {
-      g_warning ("credential '%s': refusing key file '%s': owned by uid %u, "
-                 "not by the daemon's user", credential, path, (unsigned) st.st_uid);
+      complain (loader, credential, "key", TRUE,
+                "refusing key file '%s': owned by uid %u, not by the daemon's user",
+                path, (unsigned) st.st_uid);
       return FALSE;
     }
   return TRUE;
@@ -264,8 +297,8 @@ leaf_certificate (gnutls_certificate_credentials_t creds)
   return crt;
 }
 
-static char *
-dup_dn (gnutls_x509_crt_t crt, gboolean issuer)
+char *
+sspid_certificate_dup_dn (gnutls_x509_crt_t crt, gboolean issuer)
 {
   gnutls_datum_t dn = { NULL, 0 };
   char *text;
@@ -289,7 +322,7 @@ sspid_certificate_dup_subject (const guint8 *der, gsize len)
   if (len > G_MAXUINT || gnutls_x509_crt_init (&crt) < 0)
     return NULL;
   if (gnutls_x509_crt_import (crt, &datum, GNUTLS_X509_FMT_DER) >= 0)
-    subject = dup_dn (crt, FALSE);
+    subject = sspid_certificate_dup_dn (crt, FALSE);
   gnutls_x509_crt_deinit (crt);
   return subject;
 }
@@ -336,18 +369,6 @@ key_type_name (gnutls_x509_crt_t crt)
 }
 
 static const char *
-usage_name (SspidUsage usage)
-{
-  switch (usage)
-    {
-    case SSPID_USAGE_INBOUND:  return "inbound";
-    case SSPID_USAGE_OUTBOUND: return "outbound";
-    case SSPID_USAGE_BOTH:     return "both";
-    default:                   return "?";
-    }
-}
-
-static const char *
 client_auth_name (SspidClientAuth auth)
 {
   switch (auth)
@@ -371,8 +392,8 @@ source_describe (CredentialSource *source, const SspidCredentialConfig *conf)
 
   if (crt != NULL)
     {
-      subject = dup_dn (crt, FALSE);
-      issuer = dup_dn (crt, TRUE);
+      subject = sspid_certificate_dup_dn (crt, FALSE);
+      issuer = sspid_certificate_dup_dn (crt, TRUE);
       key_type = key_type_name (crt);
       not_before = (gint64) gnutls_x509_crt_get_activation_time (crt);
       source->expiry = (gint64) gnutls_x509_crt_get_expiration_time (crt);
@@ -381,7 +402,8 @@ source_describe (CredentialSource *source, const SspidCredentialConfig *conf)
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (source->name));
-  g_variant_builder_add (&b, "{sv}", "usage", g_variant_new_string (usage_name (conf->usage)));
+  g_variant_builder_add (&b, "{sv}", "usage",
+                         g_variant_new_string (sspid_usage_to_string (conf->usage)));
   g_variant_builder_add (&b, "{sv}", "subject", g_variant_new_string (subject ? subject : ""));
   g_variant_builder_add (&b, "{sv}", "issuer", g_variant_new_string (issuer ? issuer : ""));
   g_variant_builder_add (&b, "{sv}", "not-before", g_variant_new_int64 (not_before));
@@ -402,24 +424,33 @@ source_describe (CredentialSource *source, const SspidCredentialConfig *conf)
  * that is wrong or out of date costs the stapling, not the credential:
  * a warning, and the credential serves without it. */
 static void
-load_ocsp_response (gnutls_certificate_credentials_t creds, const char *path, const char *what)
+load_ocsp_response (const Loader *loader, gnutls_certificate_credentials_t creds,
+                    const char *credential, const char *path)
 {
   int ret = gnutls_certificate_set_ocsp_status_request_file2 (creds, path, 0, GNUTLS_X509_FMT_DER);
 
   if (ret < 0)
-    g_warning ("%s: OCSP response '%s' not stapled: %s", what, path, gnutls_strerror (ret));
+    complain (loader, credential, "ocsp-response", FALSE,
+              "OCSP response '%s' not stapled: %s", path, gnutls_strerror (ret));
 }
 
 static CredentialSource *
-load_source (const SspidCredentialConfig *conf, const char *default_trust)
+load_source (const Loader *loader, const SspidCredentialConfig *conf, const char *default_trust)
 {
   g_auto (gnutls_certificate_credentials_t) creds = NULL;
   g_autofree char *what = g_strdup_printf ("credential '%s'", conf->name);
   CredentialSource *source;
   int ret;
 
+  /* GnuTLS would only say "Error while reading file", and not which. */
+  if (access (conf->certificate, R_OK) != 0)
+    {
+      complain (loader, conf->name, "certificate", TRUE, "certificate '%s': %s",
+                conf->certificate, g_strerror (errno));
+      return NULL;
+    }
   if (!g_str_has_prefix (conf->key, "pkcs11:") &&
-      !key_file_is_private (conf->name, conf->key))
+      !key_file_is_private (loader, conf->name, conf->key))
     return NULL;
 
   if (gnutls_certificate_allocate_credentials (&creds) < 0)
@@ -430,16 +461,22 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
     {
       g_autofree char *key = sspid_key_for_log (conf->key);
 
-      g_warning ("%s: cannot load certificate '%s' with key '%s': %s%s",
-                 what, conf->certificate, key, gnutls_strerror (ret),
-                 ret == GNUTLS_E_PKCS11_PIN_ERROR
-                 ? " (give the PIN with the URI's pin-value or pin-source)" : "");
+      if (ret == GNUTLS_E_CERTIFICATE_KEY_MISMATCH)
+        complain (loader, conf->name, "key", TRUE, "key '%s' does not match certificate '%s'",
+                  key, conf->certificate);
+      else
+        complain (loader, conf->name, "key", TRUE,
+                  "cannot load certificate '%s' with key '%s': %s%s",
+                  conf->certificate, key, gnutls_strerror (ret),
+                  ret == GNUTLS_E_PKCS11_PIN_ERROR
+                  ? " (give the PIN with the URI's pin-value or pin-source)" : "");
       return NULL;
     }
-  if (!load_trust (creds, conf->trust != NULL ? conf->trust : default_trust, what))
+  if (!load_trust (loader, creds, conf->trust != NULL ? conf->trust : default_trust,
+                   conf->name))
     return NULL;
   if (conf->ocsp_response != NULL)
-    load_ocsp_response (creds, conf->ocsp_response, what);
+    load_ocsp_response (loader, creds, conf->name, conf->ocsp_response);
   /* A server offers the DHE suites of its priority only with DH
    * parameters: the RFC 7919 group of 2048 bits (nothing to generate),
    * used when the client names no group of its own, as gnutls-serv does. */
@@ -464,12 +501,13 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
     source->ticket_key.data = NULL;
 
   if (source->expiry != 0 && source->expiry < (gint64) time (NULL))
-    g_warning ("%s: certificate '%s' has expired", what, conf->certificate);
+    complain (loader, conf->name, "certificate", FALSE, "certificate '%s' has expired",
+              conf->certificate);
   return source;
 }
 
 static CredentialSource *
-anonymous_source (const char *default_trust)
+anonymous_source (const Loader *loader, const char *default_trust)
 {
   g_auto (gnutls_certificate_credentials_t) creds = NULL;
   CredentialSource *source;
@@ -478,21 +516,43 @@ anonymous_source (const char *default_trust)
     return NULL;
   /* A failure to load the default trust still leaves an anonymous client
    * that refuses every server it cannot verify: safe, and logged. */
-  load_trust (creds, default_trust, "default-trust");
+  load_trust (loader, creds, default_trust, NULL);
 
   source = source_new ("", g_steal_pointer (&creds));
   source->usage = SSPID_USAGE_OUTBOUND;
   return source;
 }
 
+static SspidCredentialStore *store_build (const SspidConfig *config, const Loader *loader,
+                                          SspidCredentialStore *previous);
+
 SspidCredentialStore *
 sspid_credential_store_new (const SspidConfig *config)
 {
-  return sspid_credential_store_reload (config, NULL);
+  return sspid_credential_store_load (config, geteuid (), NULL, NULL);
 }
 
 SspidCredentialStore *
 sspid_credential_store_reload (const SspidConfig *config, SspidCredentialStore *previous)
+{
+  const Loader loader = { geteuid (), NULL, NULL };
+
+  return store_build (config, &loader, previous);
+}
+
+SspidCredentialStore *
+sspid_credential_store_load (const SspidConfig *config, uid_t daemon_uid,
+                             SspidCredentialProblemFunc problem, gpointer user_data)
+{
+  const Loader loader = { daemon_uid, problem, user_data };
+
+  return store_build (config, &loader, NULL);
+}
+
+/* The store of @config; a credential that does not load keeps @previous's
+ * (a reload) when it has one. */
+static SspidCredentialStore *
+store_build (const SspidConfig *config, const Loader *loader, SspidCredentialStore *previous)
 {
   SspidCredentialStore *store = g_new0 (SspidCredentialStore, 1);
   g_autoptr (GError) error = NULL;
@@ -504,7 +564,7 @@ sspid_credential_store_reload (const SspidConfig *config, SspidCredentialStore *
   for (guint i = 0; i < config->credentials->len; i++)
     {
       const SspidCredentialConfig *conf = config->credentials->pdata[i];
-      CredentialSource *source = load_source (conf, config->default_trust);
+      CredentialSource *source = load_source (loader, conf, config->default_trust);
       CredentialSource *before = previous != NULL && source == NULL
                                  ? g_hash_table_lookup (previous->sources, conf->name) : NULL;
 
@@ -518,11 +578,11 @@ sspid_credential_store_reload (const SspidConfig *config, SspidCredentialStore *
         }
       if (source != NULL)
         g_hash_table_insert (store->sources, source->name, source);
-      else
+      else if (loader->problem == NULL)
         g_warning ("credential '%s' is unavailable until the problem above is fixed "
                    "and the configuration reloaded", conf->name);
     }
-  store->anonymous = anonymous_source (config->default_trust);
+  store->anonymous = anonymous_source (loader, config->default_trust);
   return store;
 }
 

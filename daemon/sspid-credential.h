@@ -8,6 +8,7 @@
 
 #include <glib.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include "sspi.h"
 #include "sspid-config.h"
 
@@ -42,6 +43,22 @@ SspidCredentialStore *sspid_credential_store_new (const SspidConfig *config);
  * warning); @previous is left as it is. */
 SspidCredentialStore *sspid_credential_store_reload (const SspidConfig *config,
                                                      SspidCredentialStore *previous);
+
+/* What goes wrong while a store loads: about [credential @credential], or
+ * the default trust when @credential is NULL; @setting is the key of the
+ * config at fault (certificate, key, trust); @is_fatal when it leaves the
+ * credential out.  @message names the file at fault. */
+typedef void (*SspidCredentialProblemFunc) (const char *credential, const char *setting,
+                                            gboolean is_fatal, const char *message,
+                                            gpointer user_data);
+
+/* sspid_credential_store_new() as a daemon running as @daemon_uid would
+ * load it (the key-file rule is checked for that uid), telling each
+ * problem to @problem instead of the log: sspid --check-config's view of
+ * the store. */
+SspidCredentialStore *sspid_credential_store_load (const SspidConfig *config, uid_t daemon_uid,
+                                                   SspidCredentialProblemFunc problem,
+                                                   gpointer user_data);
 void sspid_credential_store_free (SspidCredentialStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredentialStore, sspid_credential_store_free)
 
@@ -70,6 +87,9 @@ GVariant *sspid_credential_store_describe (SspidCredentialStore *store,
 /* The subject DN (RFC 4514 string) of the DER certificate @der, or NULL if
  * it does not parse.  Free with g_free(). */
 char *sspid_certificate_dup_subject (const guint8 *der, gsize len);
+/* The subject (or @issuer) DN of @crt as RFC 4514 writes it, the one
+ * order the daemon shows names in; "" if it has none.  Free with g_free(). */
+char *sspid_certificate_dup_dn (gnutls_x509_crt_t crt, gboolean issuer);
 
 /* AcquireCredentialsHandle.  @principal "" or NULL asks for an anonymous
  * outbound credential.  @use is SECPKG_CRED_*; @enabled_protocols an SP_PROT_*

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * sspid: the SSPI handshake daemon.  Options, configuration, the bus
- * connection and the name; the work is in sspid-service.c.
+ * connection and the name; the work is in sspid-service.c.  With
+ * --check-config it only judges a configuration and exits
+ * (sspid-check.c), as nginx -t and sshd -t do.
  *
  * Order matters: the object is registered before the name is owned, so the
  * first call that reaches org.sspid1 (possibly the one that activated us)
@@ -25,6 +27,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
+#include "sspid-check.h"
 #include "sspid-config.h"
 #include "sspid-credential.h"
 #include "sspid-proto.h"
@@ -180,13 +183,32 @@ raise_fd_limit (void)
     }
 }
 
+/* sspid --check-config [--json] [--daemon-user USER] [FILE]: FILE, or
+ * --config's, or the default.  Returns the exit status. */
+static int
+check_config (const char *opt_config, int argc, char **argv, const char *daemon_user,
+              gboolean json)
+{
+  const char *path = argc == 2 ? argv[1] : opt_config;
+
+  if (argc > 2 || (argc == 2 && opt_config != NULL && !g_str_equal (opt_config, argv[1])))
+    {
+      g_printerr ("sspid: --check-config takes one FILE (or --config FILE)\n");
+      return 2;
+    }
+  return sspid_check_config (path != NULL ? path : SYSCONFDIR "/sspid/sspid.conf",
+                             path == NULL, daemon_user != NULL ? daemon_user : SSPID_DAEMON_USER,
+                             json);
+}
+
 int
 main (int argc, char **argv)
 {
   g_autofree char *opt_config = NULL;
   g_autofree char *opt_address = NULL;
   gboolean opt_session = FALSE, opt_replace = FALSE, opt_verbose = FALSE;
-  gboolean opt_version = FALSE;
+  gboolean opt_version = FALSE, opt_check_config = FALSE, opt_json = FALSE;
+  g_autofree char *opt_daemon_user = NULL;
   const GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
       "Configuration file (default " SYSCONFDIR "/sspid/sspid.conf)", "FILE" },
@@ -200,6 +222,14 @@ main (int argc, char **argv)
       "Log info and debug messages (every credential, context and handshake)", NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
       "Print the version and exit", NULL },
+    { "check-config", 't', 0, G_OPTION_ARG_NONE, &opt_check_config,
+      "Check the configuration (FILE, --config's or the default), report every problem and "
+      "exit: 0 none, 1 errors", NULL },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &opt_json,
+      "With --check-config: print one JSON document instead of text", NULL },
+    { "daemon-user", 0, 0, G_OPTION_ARG_STRING, &opt_daemon_user,
+      "With --check-config: check key ownership against USER (default " SSPID_DAEMON_USER ")",
+      "USER" },
     { NULL }
   };
   g_autoptr(GOptionContext) options = NULL;
@@ -223,7 +253,7 @@ main (int argc, char **argv)
     g_warning ("cannot make the process non-dumpable: %s", g_strerror (errno));
   raise_fd_limit ();
 
-  options = g_option_context_new ("- SSPI (Schannel) handshake daemon");
+  options = g_option_context_new ("[--check-config [FILE]] - SSPI (Schannel) handshake daemon");
   g_option_context_add_main_entries (options, entries, NULL);
   if (!g_option_context_parse (options, &argc, &argv, &error))
     {
@@ -234,6 +264,14 @@ main (int argc, char **argv)
     {
       g_print ("sspid %s\n", PACKAGE_VERSION);
       return EXIT_SUCCESS;
+    }
+  if (opt_check_config)
+    return check_config (opt_config, argc, argv, opt_daemon_user, opt_json);
+  if (opt_json || opt_daemon_user != NULL || argc > 1)
+    {
+      g_printerr ("sspid: %s\n", argc > 1 ? "unexpected argument (FILE goes with --check-config)"
+                                          : "--json and --daemon-user go with --check-config");
+      return 2;
     }
   if (opt_session && opt_address != NULL)
     {

@@ -30,6 +30,7 @@
 
 #include "sspi-private.h"
 #include "sspi-transport.h"
+#include "sspid-bus.h"
 #include "sspid-channel.h"
 
 /* Hello may start the daemon by D-Bus activation: allow for that. */
@@ -450,23 +451,13 @@ session_hello (SspiSession *s, GError **error)
   return TRUE;
 }
 
-static char *
-bus_address (GError **error)
-{
-  const char *env = g_getenv (SSPID_BUS_ADDRESS_ENV);
-
-  if (env != NULL && env[0] != '\0')
-    return g_strdup (env);
-  return g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, NULL, error);
-}
-
 /* Connects and says Hello.  Runs on the connecting thread with
  * connect_lock held. */
 static SspiSession *
 session_connect (GError **error)
 {
   g_autoptr(SspiSession) s = NULL;
-  g_autofree char *address = bus_address (error);
+  g_autofree char *address = sspid_bus_dup_address (NULL, error);
 
   if (address == NULL)
     return NULL;

@@ -167,7 +167,8 @@ fi
 
 # ---- the example configuration --------------------------------------------
 
-"$top_builddir/tools/sspictl" check-config --daemon-user root \
+# The installed sspid judges it (sspictl runs `sspid --check-config`).
+"$top_builddir/tools/sspictl" check-config --daemon-user root --sspid "$dest$sbindir/sspid" \
 	"$dest$sysconfdir/sspid/sspid.conf.example" >"$tmp/check" 2>&1 ||
 	{ cat "$tmp/check" >&2; fail "the example configuration does not pass check-config"; }
 echo "ok: sspid.conf.example passes sspictl check-config"

@@ -19,12 +19,15 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
-#include "sspictl-json.h"
+#include "sspid-json.h"
 #include "testutil.h"
 #include "tls-pair.h"
 
 #ifndef SSPICTL_BINARY
 #error "SSPICTL_BINARY must name the built sspictl (see tests/Makefile.inc)"
+#endif
+#ifndef SSPID_BINARY
+#error "SSPID_BINARY must name the built sspid (see tests/Makefile.inc)"
 #endif
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -49,41 +52,11 @@ run_sspictl (const char *const *args, char **out, char **err)
   return WEXITSTATUS (status);
 }
 
-/* Parses @json with python3 and evaluates the Python expression @expr with
- * the document as `d` (and `now`, the time); fails the test unless it is
- * true. */
-static void
-assert_json (const char *json, const char *expr)
-{
-  static const char script[] =
-    "import json, sys, time\n"
-    "d = json.load(open(sys.argv[1], encoding='utf-8'))\n"
-    "now = time.time()\n"
-    "sys.exit(0 if eval(sys.argv[2]) else 1)\n";
-  g_autofree char *path = NULL;
-  g_autofree char *err = NULL;
-  g_autoptr (GError) error = NULL;
-  int status = -1;
-  int fd = g_file_open_tmp ("sspictl-XXXXXX.json", &path, &error);
-  const char *argv[] = { "python3", "-c", script, NULL, expr, NULL };
-
-  ck_assert_msg (fd >= 0, "%s", error ? error->message : "");
-  close (fd);
-  argv[3] = path;
-  ck_assert (g_file_set_contents (path, json, -1, NULL));
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, NULL,
-                     &err, &status, &error))
-    ck_abort_msg ("python3 is needed to parse JSON: %s", error->message);
-  g_unlink (path);
-  ck_assert_msg (g_spawn_check_wait_status (status, NULL),
-                 "JSON check failed: %s\n%s\ndocument:\n%s", expr, err, json);
-}
-
 /* ---- the JSON writer --------------------------------------------------- */
 
 START_TEST (test_json_escaping)
 {
-  g_autoptr (SspictlJson) j = sspictl_json_new ();
+  g_autoptr (SspidJson) j = sspid_json_new ();
   g_autofree char *text = NULL;
   g_autoptr (GVariant) dict = NULL;
   GVariantBuilder b;
@@ -96,32 +69,32 @@ START_TEST (test_json_escaping)
   g_variant_builder_add (&b, "{sv}", "list", g_variant_new_strv ((const char *[]) { "a", NULL }, -1));
   dict = g_variant_ref_sink (g_variant_builder_end (&b));
 
-  sspictl_json_begin_object (j);
-  sspictl_json_member_string (j, "quote", "a\"b\\c/d");
-  sspictl_json_member_string (j, "controls", "\n\r\t\b\f\x01\x1f\x7f");
-  sspictl_json_member_string (j, "utf8", "CN=J\xc3\xa9r\xc3\xb4me \xe2\x82\xac");
-  sspictl_json_member_string (j, "invalid", "a\xff\xfe" "b");
-  sspictl_json_member_string (j, "null", NULL);
-  sspictl_json_member_bool (j, "t", TRUE);
-  sspictl_json_key (j, "empty-array");
-  sspictl_json_begin_array (j);
-  sspictl_json_end_array (j);
-  sspictl_json_key (j, "empty-object");
-  sspictl_json_begin_object (j);
-  sspictl_json_end_object (j);
-  sspictl_json_key (j, "variant");
-  sspictl_json_variant (j, dict);
-  sspictl_json_end_object (j);
-  text = sspictl_json_finish (g_steal_pointer (&j));
+  sspid_json_begin_object (j);
+  sspid_json_member_string (j, "quote", "a\"b\\c/d");
+  sspid_json_member_string (j, "controls", "\n\r\t\b\f\x01\x1f\x7f");
+  sspid_json_member_string (j, "utf8", "CN=J\xc3\xa9r\xc3\xb4me \xe2\x82\xac");
+  sspid_json_member_string (j, "invalid", "a\xff\xfe" "b");
+  sspid_json_member_string (j, "null", NULL);
+  sspid_json_member_bool (j, "t", TRUE);
+  sspid_json_key (j, "empty-array");
+  sspid_json_begin_array (j);
+  sspid_json_end_array (j);
+  sspid_json_key (j, "empty-object");
+  sspid_json_begin_object (j);
+  sspid_json_end_object (j);
+  sspid_json_key (j, "variant");
+  sspid_json_variant (j, dict);
+  sspid_json_end_object (j);
+  text = sspid_json_finish (g_steal_pointer (&j));
 
-  assert_json (text, "d['quote'] == 'a\"b\\\\c/d'");
-  assert_json (text, "d['controls'] == '\\n\\r\\t\\b\\f\\x01\\x1f\\x7f'");
-  assert_json (text, "d['utf8'] == 'CN=J\\u00e9r\\u00f4me \\u20ac'");
-  assert_json (text, "d['invalid'] == 'a\\ufffd\\ufffdb'");
-  assert_json (text, "d['null'] is None and d['t'] is True");
-  assert_json (text, "d['empty-array'] == [] and d['empty-object'] == {}");
-  assert_json (text, "d['variant'] == {'n': 18446744073709551615, 'x': -5, "
-                     "'ay': '01ff', 'list': ['a']}");
+  tu_assert_json (text, "d['quote'] == 'a\"b\\\\c/d'");
+  tu_assert_json (text, "d['controls'] == '\\n\\r\\t\\b\\f\\x01\\x1f\\x7f'");
+  tu_assert_json (text, "d['utf8'] == 'CN=J\\u00e9r\\u00f4me \\u20ac'");
+  tu_assert_json (text, "d['invalid'] == 'a\\ufffd\\ufffdb'");
+  tu_assert_json (text, "d['null'] is None and d['t'] is True");
+  tu_assert_json (text, "d['empty-array'] == [] and d['empty-object'] == {}");
+  tu_assert_json (text, "d['variant'] == {'n': 18446744073709551615, 'x': -5, "
+                        "'ay': '01ff', 'list': ['a']}");
   /* Control characters never appear raw. */
   for (const char *p = text; *p != '\0'; p++)
     ck_assert_msg ((guchar) *p >= 0x20 || *p == '\n', "raw control character in:\n%s", text);
@@ -142,12 +115,12 @@ START_TEST (test_status)
   ck_assert_msg (code == 0, "sspictl status --json exited %d: %s", code, err);
   expr = g_strdup_printf ("d['version'] == '%s' and d['bus'] == '%s'", PACKAGE_VERSION,
                           tu_fixture_env->bus_address);
-  assert_json (out, expr);
-  assert_json (out, "d['gnutls-version'].startswith('3.') and d['uptime-sec'] >= 0");
-  assert_json (out, "d['clients'] >= 1 and d['pending'] >= 0 and d['instance'] > 0");
-  assert_json (out, "d['contexts'] == 0 and d['credentials'] == 0");
+  tu_assert_json (out, expr);
+  tu_assert_json (out, "d['gnutls-version'].startswith('3.') and d['uptime-sec'] >= 0");
+  tu_assert_json (out, "d['clients'] >= 1 and d['pending'] >= 0 and d['instance'] > 0");
+  tu_assert_json (out, "d['contexts'] == 0 and d['credentials'] == 0");
   /* The standard test config: eight credentials, all loadable. */
-  assert_json (out, "d['configured-credentials'] == 8");
+  tu_assert_json (out, "d['configured-credentials'] == 8");
 
   code = run_sspictl (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl status exited %d: %s", code, err2);
@@ -168,22 +141,22 @@ START_TEST (test_credentials)
 
   code = run_sspictl (json_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl credentials --json exited %d: %s", code, err);
-  assert_json (out, "[c['name'] for c in d['credentials']] == "
-                    "sorted(['both', 'client', 'expired', 'mtls', 'rsa', 'server', "
-                    "'untrusted', 'wrongname'])");
-  assert_json (out, "[(c['usage'], c['subject'], c['key-type'], c['key-storage']) "
-                    "for c in d['credentials'] if c['name'] == 'server'] == "
-                    "[('inbound', 'CN=localhost', 'ECDSA P-256', 'file')]");
-  assert_json (out, "all('sspid test CA' in c['issuer'] for c in d['credentials'] "
-                    "if c['name'] != 'untrusted')");
-  assert_json (out, "[c['key-type'] for c in d['credentials'] if c['name'] == 'rsa'] "
-                    "== ['RSA 2048']");
-  assert_json (out, "[c['usage'] for c in d['credentials'] if c['name'] in "
-                    "('client', 'both')] == ['both', 'outbound']");
-  assert_json (out, "all(c['not-before'] < now < c['not-after'] for c in d['credentials'] "
-                    "if c['name'] != 'expired')");
-  assert_json (out, "[c['not-after'] < now for c in d['credentials'] "
-                    "if c['name'] == 'expired'] == [True]");
+  tu_assert_json (out, "[c['name'] for c in d['credentials']] == "
+                       "sorted(['both', 'client', 'expired', 'mtls', 'rsa', 'server', "
+                       "'untrusted', 'wrongname'])");
+  tu_assert_json (out, "[(c['usage'], c['subject'], c['key-type'], c['key-storage']) "
+                       "for c in d['credentials'] if c['name'] == 'server'] == "
+                       "[('inbound', 'CN=localhost', 'ECDSA P-256', 'file')]");
+  tu_assert_json (out, "all('sspid test CA' in c['issuer'] for c in d['credentials'] "
+                       "if c['name'] != 'untrusted')");
+  tu_assert_json (out, "[c['key-type'] for c in d['credentials'] if c['name'] == 'rsa'] "
+                       "== ['RSA 2048']");
+  tu_assert_json (out, "[c['usage'] for c in d['credentials'] if c['name'] in "
+                       "('client', 'both')] == ['both', 'outbound']");
+  tu_assert_json (out, "all(c['not-before'] < now < c['not-after'] for c in d['credentials'] "
+                       "if c['name'] != 'expired')");
+  tu_assert_json (out, "[c['not-after'] < now for c in d['credentials'] "
+                       "if c['name'] == 'expired'] == [True]");
   ck_assert_msg (strstr (out, "PRIVATE") == NULL && strstr (out, "BEGIN") == NULL,
                  "key material in:\n%s", out);
 
@@ -210,7 +183,7 @@ START_TEST (test_contexts)
   /* Nothing yet. */
   code = run_sspictl (json_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl contexts --json exited %d: %s", code, err);
-  assert_json (out, "d == {'contexts': []}");
+  tu_assert_json (out, "d == {'contexts': []}");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
 
@@ -223,14 +196,14 @@ START_TEST (test_contexts)
   expr = g_strdup_printf ("len(d['contexts']) == 2 and all(c['owner-pid'] == %d and "
                           "c['owner-uid'] == %u and not c['own'] and 'handle' not in c "
                           "for c in d['contexts'])", (int) getpid (), (unsigned) getuid ());
-  assert_json (out, expr);
-  assert_json (out, "sorted(c['role'] for c in d['contexts']) == ['client', 'server']");
-  assert_json (out, "all(c['state'] == 'established' and c['protocol'] == 'TLS1.3' and "
-                    "c['cipher'] and c['age-sec'] >= 0 for c in d['contexts'])");
-  assert_json (out, "[(c['credential'], c['target'], c['peer']) for c in d['contexts'] "
-                    "if c['role'] == 'client'] == [('', 'localhost', 'CN=localhost')]");
-  assert_json (out, "[c['credential'] for c in d['contexts'] if c['role'] == 'server'] "
-                    "== ['server']");
+  tu_assert_json (out, expr);
+  tu_assert_json (out, "sorted(c['role'] for c in d['contexts']) == ['client', 'server']");
+  tu_assert_json (out, "all(c['state'] == 'established' and c['protocol'] == 'TLS1.3' and "
+                       "c['cipher'] and c['age-sec'] >= 0 for c in d['contexts'])");
+  tu_assert_json (out, "[(c['credential'], c['target'], c['peer']) for c in d['contexts'] "
+                       "if c['role'] == 'client'] == [('', 'localhost', 'CN=localhost')]");
+  tu_assert_json (out, "[c['credential'] for c in d['contexts'] if c['role'] == 'server'] "
+                       "== ['server']");
 
   code = run_sspictl (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl contexts exited %d: %s", code, err2);
@@ -240,7 +213,7 @@ START_TEST (test_contexts)
 
   code = run_sspictl (status_args, &status, &err3);
   ck_assert_msg (code == 0, "sspictl status --json exited %d: %s", code, err3);
-  assert_json (status, "d['contexts'] == 2 and d['credentials'] == 2 and d['clients'] >= 2");
+  tu_assert_json (status, "d['contexts'] == 2 and d['credentials'] == 2 and d['clients'] >= 2");
 }
 END_TEST
 
@@ -295,9 +268,9 @@ START_TEST (test_connect_serve_json)
   ck_assert_msg (tu_wait_port (port, 10000), "sspictl serve did not listen");
   code = run_sspictl (connect_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl connect --json exited %d: %s\n%s", code, out, err);
-  assert_json (out, "d['handshake'] == 'ok' and d['role'] == 'client' and "
-                    "d['protocol'] == 'TLS 1.3' and d['alpn'] == 'h2' and "
-                    "d['peer-certificate'] == {'subject': 'CN=localhost'} and d['steps'] >= 2");
+  tu_assert_json (out, "d['handshake'] == 'ok' and d['role'] == 'client' and "
+                       "d['protocol'] == 'TLS 1.3' and d['alpn'] == 'h2' and "
+                       "d['peer-certificate'] == {'subject': 'CN=localhost'} and d['steps'] >= 2");
 
   ck_assert_int_eq (waitpid (serve, &status, 0), serve);
   serve_out = tu_spawn_output (tu_fixture_env, "serve");
@@ -309,8 +282,8 @@ START_TEST (test_connect_serve_json)
   *end = '\0';
   {
     g_autofree char *doc = g_strconcat (serve_out, "\n}\n", NULL);
-    assert_json (doc, "d['handshake'] == 'ok' and d['role'] == 'server' and "
-                      "d['alpn'] == 'h2' and d['peer-certificate'] is None");
+    tu_assert_json (doc, "d['handshake'] == 'ok' and d['role'] == 'server' and "
+                         "d['alpn'] == 'h2' and d['peer-certificate'] is None");
   }
 }
 END_TEST
@@ -346,30 +319,6 @@ START_TEST (test_help)
 END_TEST
 
 /* ---- check-config ------------------------------------------------------ */
-
-/* A directory with copies of the test PKI files (keys mode 0600, ours)
- * and configs written into it.  Returns the directory. */
-static char *
-config_dir (void)
-{
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("sspictl-check-XXXXXX", &error);
-  const char *files[] = { "ca.pem", "server.pem", "server.key", "client.key",
-                          "expired.pem", "expired.key" };
-
-  ck_assert_msg (dir != NULL, "%s", error ? error->message : "");
-  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
-    {
-      g_autofree char *from = tu_pki_path (files[i]);
-      g_autofree char *to = g_build_filename (dir, files[i], NULL);
-      g_autofree char *data = NULL;
-      gsize len;
-
-      ck_assert (g_file_get_contents (from, &data, &len, NULL));
-      ck_assert (g_file_set_contents_full (to, data, len, G_FILE_SET_CONTENTS_NONE, 0600, NULL));
-    }
-  return dir;
-}
 
 /* A credential section of @dir's files. */
 static char *
@@ -451,7 +400,7 @@ check_config (const char *path, gboolean json, char **out)
 
 START_TEST (test_check_config_good)
 {
-  g_autofree char *dir = config_dir ();
+  g_autofree char *dir = tu_pki_copy_dir ();
   g_autofree char *path = g_build_filename (dir, "sspid.conf", NULL);
   g_autofree char *web = credential (dir, "web", "server.pem", "server.key", NULL);
   g_autofree char *ca = g_build_filename (dir, "ca.pem", NULL);
@@ -465,10 +414,10 @@ START_TEST (test_check_config_good)
   tu_assert_contains (out, "0 errors, 0 warnings", "check-config");
 
   ck_assert_int_eq (check_config (path, TRUE, &json), 0);
-  assert_json (json, "d['ok'] and d['loadable'] and d['errors'] == 0 and d['warnings'] == 0");
-  assert_json (json, "[(c['name'], c['line'], c['subject'], c['errors']) for c in "
-                     "d['credentials']] == [('web', 4, 'CN=localhost', 0)]");
-  assert_json (json, "d['messages'] == []");
+  tu_assert_json (json, "d['ok'] and d['loadable'] and d['errors'] == 0 and d['warnings'] == 0");
+  tu_assert_json (json, "[(c['name'], c['line'], c['subject'], c['errors']) for c in "
+                        "d['credentials']] == [('web', 4, 'CN=localhost', 0)]");
+  tu_assert_json (json, "d['messages'] == []");
   tu_remove_tree (dir);
 }
 END_TEST
@@ -476,7 +425,7 @@ END_TEST
 START_TEST (test_check_config_broken)
 {
   const Broken *b = &broken[_i];
-  g_autofree char *dir = config_dir ();
+  g_autofree char *dir = tu_pki_copy_dir ();
   g_autofree char *path = g_build_filename (dir, "sspid.conf", NULL);
   g_autofree char *conf = broken_config (dir, b->what);
   g_autofree char *out = NULL, *json = NULL, *where = NULL, *expr = NULL;
@@ -506,7 +455,7 @@ START_TEST (test_check_config_broken)
                           b->refuses_start ? "False" : "True", path, b->line,
                           b->credential ? "'" : "", b->credential ? b->credential : "None",
                           b->credential ? "'" : "");
-  assert_json (json, expr);
+  tu_assert_json (json, expr);
   tu_remove_tree (dir);
 }
 END_TEST
@@ -515,7 +464,7 @@ START_TEST (test_check_config_dropin)
 {
   /* An error in a drop-in is reported in the drop-in, at its line; a
    * missing main file given explicitly is an error too. */
-  g_autofree char *dir = config_dir ();
+  g_autofree char *dir = tu_pki_copy_dir ();
   g_autofree char *path = g_build_filename (dir, "sspid.conf", NULL);
   g_autofree char *dropins = g_build_filename (dir, "sspid.conf.d", NULL);
   g_autofree char *dropin = g_build_filename (dropins, "10-web.conf", NULL);
@@ -533,6 +482,39 @@ START_TEST (test_check_config_dropin)
   expr = g_strdup_printf ("%s:7: error: credential 'web': [credential web] client-auth: "
                           "'sometimes' is not one of the allowed values", dropin);
   tu_assert_contains (out, expr, "check-config");
+  tu_remove_tree (dir);
+}
+END_TEST
+
+START_TEST (test_check_config_which_sspid)
+{
+  /* check-config runs --sspid's sspid, else $SSPICTL_SSPID's; one that
+   * cannot be run is exit 3 with a message, not a silent pass. */
+  g_autofree char *dir = tu_pki_copy_dir ();
+  g_autofree char *path = g_build_filename (dir, "sspid.conf", NULL);
+  g_autofree char *user = tu_dup_user_name ();
+  const char *by_option[] = { "check-config", "--daemon-user", user, "--sspid", SSPID_BINARY,
+                              path, NULL };
+  const char *by_env[] = { "check-config", "--daemon-user", user, path, NULL };
+  const char *missing[] = { "check-config", "--sspid", "/nonexistent/sspid", path, NULL };
+  g_autofree char *out = NULL, *err = NULL;
+
+  ck_assert (g_file_set_contents (path, "[daemon]\nmax-contexts-per-user=8\n", -1, NULL));
+  g_setenv ("SSPICTL_SSPID", "/nonexistent/sspid", TRUE);
+  ck_assert_int_eq (run_sspictl (by_option, &out, &err), 0);
+  tu_assert_contains (out, "0 errors, 0 warnings", "check-config --sspid");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_sspictl (by_env, &out, &err), 3);
+  tu_assert_contains (err, "cannot run /nonexistent/sspid", "check-config, $SSPICTL_SSPID");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_setenv ("SSPICTL_SSPID", SSPID_BINARY, TRUE);
+  ck_assert_int_eq (run_sspictl (by_env, &out, &err), 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  ck_assert_int_eq (run_sspictl (missing, &out, &err), 3);
+  tu_assert_contains (err, "cannot run /nonexistent/sspid", "check-config --sspid");
   tu_remove_tree (dir);
 }
 END_TEST
@@ -564,6 +546,7 @@ sspictl_suite (void)
   tcase_add_test (tc, test_check_config_good);
   tcase_add_loop_test (tc, test_check_config_broken, 0, G_N_ELEMENTS (broken));
   tcase_add_test (tc, test_check_config_dropin);
+  tcase_add_test (tc, test_check_config_which_sspid);
   suite_add_tcase (s, tc);
   return s;
 }

@@ -78,6 +78,30 @@ tu_pki_path (const char *file)
   return g_build_filename (dir, file, NULL);
 }
 
+char *
+tu_pki_copy_dir (void)
+{
+  static const char *const files[] = { "ca.pem", "server.pem", "server.key", "client.key",
+                                       "expired.pem", "expired.key" };
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("sspid-pki-XXXXXX", &error);
+
+  if (dir == NULL)
+    tu_die ("cannot make a directory: %s", error->message);
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    {
+      g_autofree char *from = tu_pki_path (files[i]);
+      g_autofree char *to = g_build_filename (dir, files[i], NULL);
+      g_autofree char *data = NULL;
+      gsize len;
+
+      if (!g_file_get_contents (from, &data, &len, NULL) ||
+          !g_file_set_contents_full (to, data, len, G_FILE_SET_CONTENTS_NONE, 0600, NULL))
+        tu_die ("cannot copy %s to %s", from, to);
+    }
+  return dir;
+}
+
 GBytes *
 tu_pki_cert_der (const char *file)
 {
@@ -239,8 +263,8 @@ daemon_log_path (TuEnv *env)
   return g_build_filename (env->dir, "sspid.log", NULL);
 }
 
-static char **
-daemon_argv (TuEnv *env)
+char **
+tu_sspid_argv (const char *const *args)
 {
   const char *wrapper = g_getenv (TU_DAEMON_WRAPPER_ENV);
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
@@ -253,9 +277,18 @@ daemon_argv (TuEnv *env)
         tu_die ("%s: %s", TU_DAEMON_WRAPPER_ENV, error->message);
       g_strv_builder_addv (builder, (const char **) wrapper_argv);
     }
-  g_strv_builder_add_many (builder, SSPID_BINARY, "--address", env->bus_address,
-                           "--config", env->config_path, "--verbose", NULL);
+  g_strv_builder_add (builder, SSPID_BINARY);
+  g_strv_builder_addv (builder, (const char **) args);
   return g_strv_builder_end (builder);
+}
+
+static char **
+daemon_argv (TuEnv *env)
+{
+  const char *const args[] = { "--address", env->bus_address, "--config", env->config_path,
+                               "--verbose", NULL };
+
+  return tu_sspid_argv (args);
 }
 
 /* The daemon's environment: ours, with criticals fatal so that a

@@ -22,6 +22,11 @@
  * (tests/pki/gen-pki.sh), e.g. tu_pki_path ("server.pem").  The directory
  * comes from $SSPID_TEST_PKI.  Returned string is owned by the caller. */
 char *tu_pki_path (const char *file);
+/* A new temporary directory holding copies of ca.pem, server.pem,
+ * server.key, client.key, expired.pem and expired.key, mode 0600 and
+ * ours, as the daemon wants keys.  Remove with tu_remove_tree(); free the
+ * path with g_free(). */
+char *tu_pki_copy_dir (void);
 /* The first certificate of @file of the test PKI (a PEM file), as DER,
  * to compare with what a peer or an API returned.  Aborts the test if the
  * file has none.  Caller must release it with g_bytes_unref(). */
@@ -103,6 +108,9 @@ char  *tu_env_daemon_log (TuEnv *env);
 /* Optional command prepended to the daemon's command line, e.g.
  * "valgrind --error-exitcode=99 --leak-check=full". */
 #define TU_DAEMON_WRAPPER_ENV "SSPID_TEST_DAEMON_WRAPPER"
+/* The command line that runs the built sspid with @args (NULL-terminated),
+ * under the daemon wrapper if one is set.  Free with g_strfreev(). */
+char **tu_sspid_argv (const char *const *args);
 
 /* Whether the daemon runs under a wrapper ($SSPID_TEST_DAEMON_WRAPPER, e.g.
  * valgrind), which makes it 20-50 times slower: load tests scale down and
@@ -174,3 +182,7 @@ GPid tu_spawn_server (TuEnv *env, const char *tag, const char *const *argv, guin
 int tu_wait_exit (GPid pid, guint timeout_ms);
 /* Fails the test unless @needle is in @haystack, showing @who's output. */
 void tu_assert_contains (const char *haystack, const char *needle, const char *who);
+/* Parses @json with python3 (GLib has no JSON parser) and evaluates the
+ * Python expression @expr with the document as `d` (and `now`, the
+ * time); fails the test unless it is true (testutil-json.c). */
+void tu_assert_json (const char *json, const char *expr);

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "sspictl.h"
-#include "sspictl-json.h"
+#include "sspid-json.h"
 
 /* sspid-audit.h's MESSAGE_IDs (sspid(8)); tools/ shares no daemon header. */
 #define AUDIT_DONE_ID   "9f2d5612475a423aa8581422b2f948ec"
@@ -243,40 +243,40 @@ read_journal (GError **error)
 static void
 print_json (GPtrArray *records)
 {
-  SspictlJson *json = sspictl_json_new ();
+  SspidJson *json = sspid_json_new ();
   g_autofree char *text = NULL;
 
-  sspictl_json_begin_object (json);
-  sspictl_json_key (json, "records");
-  sspictl_json_begin_array (json);
+  sspid_json_begin_object (json);
+  sspid_json_key (json, "records");
+  sspid_json_begin_array (json);
   for (guint i = 0; i < records->len; i++)
     {
       const Record *record = records->pdata[i];
 
-      sspictl_json_begin_object (json);
-      sspictl_json_member_string (json, "event", record->done ? "handshake-done"
+      sspid_json_begin_object (json);
+      sspid_json_member_string (json, "event", record->done ? "handshake-done"
                                                               : "handshake-failed");
       for (gsize k = 0; k < G_N_ELEMENTS (record_keys); k++)
         {
           const char *value = record_get (record, record_keys[k]);
 
           if (g_str_equal (record_keys[k], "uid") || g_str_equal (record_keys[k], "pid"))
-            sspictl_json_member_int (json, record_keys[k], g_ascii_strtoll (value, NULL, 10));
+            sspid_json_member_int (json, record_keys[k], g_ascii_strtoll (value, NULL, 10));
           else if (g_str_equal (record_keys[k], "resumed"))
-            sspictl_json_member_bool (json, "resumed", g_str_equal (value, "yes"));
+            sspid_json_member_bool (json, "resumed", g_str_equal (value, "yes"));
           else if (g_str_equal (value, "-"))
             {
-              sspictl_json_key (json, record_keys[k]);
-              sspictl_json_null (json);
+              sspid_json_key (json, record_keys[k]);
+              sspid_json_null (json);
             }
           else
-            sspictl_json_member_string (json, record_keys[k], value);
+            sspid_json_member_string (json, record_keys[k], value);
         }
-      sspictl_json_end_object (json);
+      sspid_json_end_object (json);
     }
-  sspictl_json_end_array (json);
-  sspictl_json_end_object (json);
-  text = sspictl_json_finish (json);
+  sspid_json_end_array (json);
+  sspid_json_end_object (json);
+  text = sspid_json_finish (json);
   fputs (text, stdout);
 }
 

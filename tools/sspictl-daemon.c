@@ -17,9 +17,10 @@
 #include <unistd.h>
 #include <gio/gio.h>
 
+#include "sspid-bus.h"
 #include "sspid-proto.h"
 #include "sspictl.h"
-#include "sspictl-json.h"
+#include "sspid-json.h"
 #include "sspictl-table.h"
 
 /* Allows for D-Bus activation of the daemon by the call. */
@@ -29,41 +30,30 @@
 
 /* ---- the bus ----------------------------------------------------------- */
 
-/* Where sspid is: the bus at $SSPID_BUS_ADDRESS, else the system bus.  A
- * private connection, so that nothing else in the process shares it.
- * Returns NULL with a message printed and *exit_code set. */
+/* Where sspid is: libsspi's rule (sspid-bus.h).  A private connection,
+ * so that nothing else in the process shares it.  Returns NULL with a
+ * message printed and *exit_code set. */
 static GDBusConnection *
 bus_connect (const char **label, int *exit_code)
 {
-  const char *env = g_getenv (SSPID_BUS_ADDRESS_ENV);
-  g_autofree char *address = NULL;
+  gboolean is_from_env = FALSE;
   g_autoptr (GError) error = NULL;
-  GDBusConnection *connection;
+  g_autofree char *address = sspid_bus_dup_address (&is_from_env, &error);
+  GDBusConnection *connection = NULL;
 
-  if (env != NULL && env[0] != '\0')
-    {
-      address = g_strdup (env);
-      *label = env;
-    }
-  else
-    {
-      *label = "system";
-      address = g_dbus_address_get_for_bus_sync (G_BUS_TYPE_SYSTEM, NULL, &error);
-    }
+  /* The variable's value outlives the call: the environment keeps it. */
+  *label = is_from_env ? g_getenv (SSPID_BUS_ADDRESS_ENV) : "system";
   if (address != NULL)
     connection = g_dbus_connection_new_for_address_sync (
         address,
         G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
         NULL, NULL, &error);
-  else
-    connection = NULL;
   if (connection == NULL)
     {
       g_printerr ("sspictl: cannot connect to the %s bus%s: %s\n",
-                  env != NULL && env[0] != '\0' ? "$SSPID_BUS_ADDRESS" : "system",
-                  env != NULL && env[0] != '\0' ? "" : " (is D-Bus running?)",
-                  error->message);
+                  is_from_env ? "$SSPID_BUS_ADDRESS" : "system",
+                  is_from_env ? "" : " (is D-Bus running?)", error->message);
       *exit_code = SSPICTL_EXIT_UNREACHABLE;
       return NULL;
     }
@@ -170,9 +160,9 @@ parse_json_option (int argc, char **argv, const char *summary, const char *descr
 }
 
 static void
-print_json_and_free (SspictlJson *json)
+print_json_and_free (SspidJson *json)
 {
-  g_autofree char *text = sspictl_json_finish (json);
+  g_autofree char *text = sspid_json_finish (json);
 
   fputs (text, stdout);
 }
@@ -213,7 +203,7 @@ run_introspection_verb (const IntrospectionVerb *verb, int argc, char **argv)
 /* Every member of the a{sv} @dict, as members of the open JSON object:
  * the daemon's own names and values, so new ones show up unchanged. */
 static void
-json_members_of_dict (SspictlJson *j, GVariant *dict)
+json_members_of_dict (SspidJson *j, GVariant *dict)
 {
   GVariantIter iter;
   const char *key;
@@ -222,8 +212,8 @@ json_members_of_dict (SspictlJson *j, GVariant *dict)
   g_variant_iter_init (&iter, dict);
   while (g_variant_iter_next (&iter, "{&sv}", &key, &value))
     {
-      sspictl_json_key (j, key);
-      sspictl_json_variant (j, value);
+      sspid_json_key (j, key);
+      sspid_json_variant (j, value);
       g_variant_unref (value);
     }
 }
@@ -308,12 +298,12 @@ print_status (GVariant *status, const char *bus_label, gboolean json)
 
   if (json)
     {
-      SspictlJson *j = sspictl_json_new ();
+      SspidJson *j = sspid_json_new ();
 
-      sspictl_json_begin_object (j);
-      sspictl_json_member_string (j, "bus", bus_label);
+      sspid_json_begin_object (j);
+      sspid_json_member_string (j, "bus", bus_label);
       json_members_of_dict (j, status);
-      sspictl_json_end_object (j);
+      sspid_json_end_object (j);
       print_json_and_free (j);
       return;
     }
@@ -417,12 +407,12 @@ print_credentials (GVariant *list, const char *bus_label, gboolean json)
 
   if (json)
     {
-      SspictlJson *j = sspictl_json_new ();
+      SspidJson *j = sspid_json_new ();
 
-      sspictl_json_begin_object (j);
-      sspictl_json_key (j, "credentials");
-      sspictl_json_variant (j, list);
-      sspictl_json_end_object (j);
+      sspid_json_begin_object (j);
+      sspid_json_key (j, "credentials");
+      sspid_json_variant (j, list);
+      sspid_json_end_object (j);
       print_json_and_free (j);
       return;
     }
@@ -476,24 +466,24 @@ add_context_row (SspictlTable *table, GVariant *ctx, gpointer data)
 static void
 contexts_json (GVariant *list)
 {
-  SspictlJson *j = sspictl_json_new ();
+  SspidJson *j = sspid_json_new ();
 
-  sspictl_json_begin_object (j);
-  sspictl_json_key (j, "contexts");
-  sspictl_json_begin_array (j);
+  sspid_json_begin_object (j);
+  sspid_json_key (j, "contexts");
+  sspid_json_begin_array (j);
   for (gsize i = 0; i < g_variant_n_children (list); i++)
     {
       g_autoptr (GVariant) ctx = g_variant_get_child_value (list, i);
       g_autofree char *owner = sspictl_format_user ((guint32) dict_uint (ctx, "owner-uid"));
 
-      sspictl_json_begin_object (j);
+      sspid_json_begin_object (j);
       json_members_of_dict (j, ctx);
       /* The name as this machine knows it, for people reading the JSON. */
-      sspictl_json_member_string (j, "owner", owner);
-      sspictl_json_end_object (j);
+      sspid_json_member_string (j, "owner", owner);
+      sspid_json_end_object (j);
     }
-  sspictl_json_end_array (j);
-  sspictl_json_end_object (j);
+  sspid_json_end_array (j);
+  sspid_json_end_object (j);
   print_json_and_free (j);
 }
 

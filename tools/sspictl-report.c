@@ -15,7 +15,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
-#include "sspictl-json.h"
+#include "sspid-json.h"
 #include "sspictl-tls.h"
 
 static const char *
@@ -185,30 +185,30 @@ sspictl_tls_exchange_clear (SspictlTlsExchange *x)
 }
 
 static void
-print_json (SspictlJson *j, FILE *out)
+print_json (SspidJson *j, FILE *out)
 {
-  g_autofree char *text = sspictl_json_finish (j);
+  g_autofree char *text = sspid_json_finish (j);
 
   fputs (text, out);
   fflush (out);
 }
 
 static void
-exchange_json (SspictlJson *j, const SspictlTlsExchange *x)
+exchange_json (SspidJson *j, const SspictlTlsExchange *x)
 {
-  sspictl_json_key (j, "exchange");
-  sspictl_json_begin_object (j);
-  sspictl_json_key (j, "bytes-received");
-  sspictl_json_uint (j, x->bytes_received);
-  sspictl_json_member_int (j, "records-received", x->records_received);
-  sspictl_json_member_int (j, "records-without-data", x->empty_records);
-  sspictl_json_key (j, "bytes-sent");
-  sspictl_json_uint (j, x->bytes_sent);
-  sspictl_json_member_int (j, "records-sent", x->records_sent);
-  sspictl_json_member_int (j, "renegotiations", x->renegotiations);
-  sspictl_json_member_string (j, "end", x->end);
-  sspictl_json_member_bool (j, "close-notify-sent", x->sent_close_notify);
-  sspictl_json_member_string (j, "http", x->http_line);
+  sspid_json_key (j, "exchange");
+  sspid_json_begin_object (j);
+  sspid_json_key (j, "bytes-received");
+  sspid_json_uint (j, x->bytes_received);
+  sspid_json_member_int (j, "records-received", x->records_received);
+  sspid_json_member_int (j, "records-without-data", x->empty_records);
+  sspid_json_key (j, "bytes-sent");
+  sspid_json_uint (j, x->bytes_sent);
+  sspid_json_member_int (j, "records-sent", x->records_sent);
+  sspid_json_member_int (j, "renegotiations", x->renegotiations);
+  sspid_json_member_string (j, "end", x->end);
+  sspid_json_member_bool (j, "close-notify-sent", x->sent_close_notify);
+  sspid_json_member_string (j, "http", x->http_line);
   if (x->body != NULL)
     {
       gsize len = 0;
@@ -216,39 +216,39 @@ exchange_json (SspictlJson *j, const SspictlTlsExchange *x)
       /* The writer repairs invalid UTF-8; a NUL would end the string. */
       g_autofree char *text = g_strndup (data, len);
 
-      sspictl_json_member_string (j, "body", text);
+      sspid_json_member_string (j, "body", text);
     }
-  sspictl_json_end_object (j);
+  sspid_json_end_object (j);
 }
 
 static void
 report_json (const SspictlTlsReport *r, const SspictlTlsExchange *x, FILE *out)
 {
-  SspictlJson *j = sspictl_json_new ();
+  SspidJson *j = sspid_json_new ();
 
-  sspictl_json_begin_object (j);
-  sspictl_json_member_string (j, "handshake", "ok");
-  sspictl_json_member_string (j, "role", r->is_server ? "server" : "client");
-  sspictl_json_member_string (j, "protocol", r->protocol);
-  sspictl_json_member_string (j, "cipher", r->cipher);
-  sspictl_json_member_string (j, "alpn", r->alpn);
-  sspictl_json_member_bool (j, "resumed", r->is_resumed);
-  sspictl_json_key (j, "peer-certificate");
+  sspid_json_begin_object (j);
+  sspid_json_member_string (j, "handshake", "ok");
+  sspid_json_member_string (j, "role", r->is_server ? "server" : "client");
+  sspid_json_member_string (j, "protocol", r->protocol);
+  sspid_json_member_string (j, "cipher", r->cipher);
+  sspid_json_member_string (j, "alpn", r->alpn);
+  sspid_json_member_bool (j, "resumed", r->is_resumed);
+  sspid_json_key (j, "peer-certificate");
   if (r->has_peer)
     {
-      sspictl_json_begin_object (j);
-      sspictl_json_member_string (j, "subject", r->peer);
-      sspictl_json_end_object (j);
+      sspid_json_begin_object (j);
+      sspid_json_member_string (j, "subject", r->peer);
+      sspid_json_end_object (j);
     }
   else
-    sspictl_json_null (j);
-  sspictl_json_member_int (j, "steps", r->stats.steps);
-  sspictl_json_member_int (j, "incomplete", r->stats.incomplete);
-  sspictl_json_member_int (j, "extra", r->stats.extra);
-  sspictl_json_member_int (j, "pid", getpid ());
+    sspid_json_null (j);
+  sspid_json_member_int (j, "steps", r->stats.steps);
+  sspid_json_member_int (j, "incomplete", r->stats.incomplete);
+  sspid_json_member_int (j, "extra", r->stats.extra);
+  sspid_json_member_int (j, "pid", getpid ());
   if (x != NULL)
     exchange_json (j, x);
-  sspictl_json_end_object (j);
+  sspid_json_end_object (j);
   print_json (j, out);
 }
 
@@ -323,16 +323,16 @@ sspictl_tls_print_failure (SECURITY_STATUS status, gboolean is_server, gboolean 
 
   if (json)
     {
-      SspictlJson *j = sspictl_json_new ();
+      SspidJson *j = sspid_json_new ();
       g_autofree char *code = g_strdup_printf ("0x%08" G_GINT32_MODIFIER "X", (guint32) status);
 
-      sspictl_json_begin_object (j);
-      sspictl_json_member_string (j, "handshake", "failed");
-      sspictl_json_member_string (j, "role", is_server ? "server" : "client");
-      sspictl_json_member_string (j, "status", name ? name : "unknown");
-      sspictl_json_member_string (j, "status-code", code);
-      sspictl_json_member_int (j, "pid", getpid ());
-      sspictl_json_end_object (j);
+      sspid_json_begin_object (j);
+      sspid_json_member_string (j, "handshake", "failed");
+      sspid_json_member_string (j, "role", is_server ? "server" : "client");
+      sspid_json_member_string (j, "status", name ? name : "unknown");
+      sspid_json_member_string (j, "status-code", code);
+      sspid_json_member_int (j, "pid", getpid ());
+      sspid_json_end_object (j);
       print_json (j, stdout);
     }
   else

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "sspictl.h"
-#include "sspictl-json.h"
+#include "sspid-json.h"
 #include "sspictl-table.h"
 
 typedef struct {
@@ -200,16 +200,16 @@ static void
 print_json (const Sample *now, const Sample *before)
 {
   g_autoptr (GArray) rows = make_rows (now, before);
-  SspictlJson *json = sspictl_json_new ();
+  SspidJson *json = sspid_json_new ();
   g_autofree char *text = NULL;
 
-  sspictl_json_begin_object (json);
-  sspictl_json_key (json, "seconds");
-  sspictl_json_double (json, before != NULL ? (now->taken - before->taken) / 1e6 : 0, 3);
+  sspid_json_begin_object (json);
+  sspid_json_key (json, "seconds");
+  sspid_json_double (json, before != NULL ? (now->taken - before->taken) / 1e6 : 0, 3);
   for (int pass = 0; pass < 2; pass++)
     {
-      sspictl_json_key (json, pass == 0 ? "users" : "credentials");
-      sspictl_json_begin_array (json);
+      sspid_json_key (json, pass == 0 ? "users" : "credentials");
+      sspid_json_begin_array (json);
       for (guint i = 0; i < rows->len; i++)
         {
           const Row *row = &g_array_index (rows, Row, i);
@@ -217,28 +217,28 @@ print_json (const Sample *now, const Sample *before)
 
           if (is_user != (pass == 0))
             continue;
-          sspictl_json_begin_object (json);
+          sspid_json_begin_object (json);
           if (is_user)
             {
-              sspictl_json_member_int (json, "uid", g_ascii_strtoll (row->key + 4, NULL, 10));
-              sspictl_json_member_int (json, "contexts", row->now->contexts);
-              sspictl_json_member_int (json, "handles", row->now->credentials);
-              sspictl_json_member_int (json, "pending", row->now->pending);
+              sspid_json_member_int (json, "uid", g_ascii_strtoll (row->key + 4, NULL, 10));
+              sspid_json_member_int (json, "contexts", row->now->contexts);
+              sspid_json_member_int (json, "handles", row->now->credentials);
+              sspid_json_member_int (json, "pending", row->now->pending);
             }
           else
-            sspictl_json_member_string (json, "name", row->key + 5);
-          sspictl_json_member_int (json, "handshakes", (gint64) row->now->done);
-          sspictl_json_member_int (json, "failed", (gint64) row->now->failed);
-          sspictl_json_key (json, "handshakes-per-sec");
-          sspictl_json_double (json, row->done_per_sec, 3);
-          sspictl_json_key (json, "failed-per-sec");
-          sspictl_json_double (json, row->failed_per_sec, 3);
-          sspictl_json_end_object (json);
+            sspid_json_member_string (json, "name", row->key + 5);
+          sspid_json_member_int (json, "handshakes", (gint64) row->now->done);
+          sspid_json_member_int (json, "failed", (gint64) row->now->failed);
+          sspid_json_key (json, "handshakes-per-sec");
+          sspid_json_double (json, row->done_per_sec, 3);
+          sspid_json_key (json, "failed-per-sec");
+          sspid_json_double (json, row->failed_per_sec, 3);
+          sspid_json_end_object (json);
         }
-      sspictl_json_end_array (json);
+      sspid_json_end_array (json);
     }
-  sspictl_json_end_object (json);
-  text = sspictl_json_finish (json);
+  sspid_json_end_object (json);
+  text = sspid_json_finish (json);
   fputs (text, stdout);
 }
 

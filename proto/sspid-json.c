@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The JSON writer of `sspictl --json` (see sspictl-json.h).  The output is
+ * The JSON writer of every --json document (see sspid-json.h).  The output is
  * meant for scripts, so correctness of the escaping matters more than
- * speed: every string goes through sspictl_json_append_string(), which
+ * speed: every string goes through sspid_json_append_string(), which
  * repairs invalid UTF-8 first (a certificate subject is not guaranteed to
  * be UTF-8) and escapes quotes, backslashes and control characters.
  */
@@ -10,24 +10,24 @@
 
 #include <math.h>
 
-#include "sspictl-json.h"
+#include "sspid-json.h"
 
 typedef struct {
   gboolean is_object;
   guint    n_members;
 } Level;
 
-struct _SspictlJson {
+struct _SspidJson {
   GString *out;
   GArray  *levels;       /* of Level: the open objects and arrays */
   gboolean after_key;    /* a key was written; its value comes next */
   gboolean is_done;      /* the top-level value is complete */
 };
 
-SspictlJson *
-sspictl_json_new (void)
+SspidJson *
+sspid_json_new (void)
 {
-  SspictlJson *json = g_new0 (SspictlJson, 1);
+  SspidJson *json = g_new0 (SspidJson, 1);
 
   json->out = g_string_new (NULL);
   json->levels = g_array_new (FALSE, FALSE, sizeof (Level));
@@ -35,7 +35,7 @@ sspictl_json_new (void)
 }
 
 void
-sspictl_json_free (SspictlJson *json)
+sspid_json_free (SspidJson *json)
 {
   if (json == NULL)
     return;
@@ -45,7 +45,7 @@ sspictl_json_free (SspictlJson *json)
 }
 
 char *
-sspictl_json_finish (SspictlJson *json)
+sspid_json_finish (SspidJson *json)
 {
   char *text;
 
@@ -59,7 +59,7 @@ sspictl_json_finish (SspictlJson *json)
 }
 
 static void
-indent (SspictlJson *json, guint depth)
+indent (SspidJson *json, guint depth)
 {
   g_string_append_c (json->out, '\n');
   for (guint i = 0; i < depth; i++)
@@ -67,7 +67,7 @@ indent (SspictlJson *json, guint depth)
 }
 
 static Level *
-current_level (SspictlJson *json)
+current_level (SspidJson *json)
 {
   if (json->levels->len == 0)
     return NULL;
@@ -77,7 +77,7 @@ current_level (SspictlJson *json)
 /* Separators before a value: none after a key (the key wrote them), a
  * comma and a new line between array elements. */
 static gboolean
-begin_value (SspictlJson *json)
+begin_value (SspidJson *json)
 {
   Level *level = current_level (json);
 
@@ -99,14 +99,14 @@ begin_value (SspictlJson *json)
 }
 
 static void
-end_value (SspictlJson *json)
+end_value (SspidJson *json)
 {
   if (json->levels->len == 0)
     json->is_done = TRUE;
 }
 
 void
-sspictl_json_key (SspictlJson *json, const char *key)
+sspid_json_key (SspidJson *json, const char *key)
 {
   Level *level = current_level (json);
 
@@ -114,13 +114,13 @@ sspictl_json_key (SspictlJson *json, const char *key)
   if (level->n_members++ > 0)
     g_string_append_c (json->out, ',');
   indent (json, json->levels->len);
-  sspictl_json_append_string (json->out, key);
+  sspid_json_append_string (json->out, key);
   g_string_append (json->out, ": ");
   json->after_key = TRUE;
 }
 
 static void
-begin_container (SspictlJson *json, gboolean is_object)
+begin_container (SspidJson *json, gboolean is_object)
 {
   Level level = { is_object, 0 };
 
@@ -131,7 +131,7 @@ begin_container (SspictlJson *json, gboolean is_object)
 }
 
 static void
-end_container (SspictlJson *json, gboolean is_object)
+end_container (SspidJson *json, gboolean is_object)
 {
   Level *level = current_level (json);
   guint n_members;
@@ -146,31 +146,31 @@ end_container (SspictlJson *json, gboolean is_object)
 }
 
 void
-sspictl_json_begin_object (SspictlJson *json)
+sspid_json_begin_object (SspidJson *json)
 {
   begin_container (json, TRUE);
 }
 
 void
-sspictl_json_end_object (SspictlJson *json)
+sspid_json_end_object (SspidJson *json)
 {
   end_container (json, TRUE);
 }
 
 void
-sspictl_json_begin_array (SspictlJson *json)
+sspid_json_begin_array (SspidJson *json)
 {
   begin_container (json, FALSE);
 }
 
 void
-sspictl_json_end_array (SspictlJson *json)
+sspid_json_end_array (SspidJson *json)
 {
   end_container (json, FALSE);
 }
 
 void
-sspictl_json_append_string (GString *out, const char *value)
+sspid_json_append_string (GString *out, const char *value)
 {
   g_autofree char *valid = g_utf8_make_valid (value, -1);
 
@@ -199,21 +199,21 @@ sspictl_json_append_string (GString *out, const char *value)
 }
 
 void
-sspictl_json_string (SspictlJson *json, const char *value)
+sspid_json_string (SspidJson *json, const char *value)
 {
   if (value == NULL)
     {
-      sspictl_json_null (json);
+      sspid_json_null (json);
       return;
     }
   if (!begin_value (json))
     return;
-  sspictl_json_append_string (json->out, value);
+  sspid_json_append_string (json->out, value);
   end_value (json);
 }
 
 void
-sspictl_json_int (SspictlJson *json, gint64 value)
+sspid_json_int (SspidJson *json, gint64 value)
 {
   if (!begin_value (json))
     return;
@@ -222,7 +222,7 @@ sspictl_json_int (SspictlJson *json, gint64 value)
 }
 
 void
-sspictl_json_double (SspictlJson *json, double value, int decimals)
+sspid_json_double (SspidJson *json, double value, int decimals)
 {
   char text[G_ASCII_DTOSTR_BUF_SIZE];
 
@@ -237,7 +237,7 @@ sspictl_json_double (SspictlJson *json, double value, int decimals)
 }
 
 void
-sspictl_json_uint (SspictlJson *json, guint64 value)
+sspid_json_uint (SspidJson *json, guint64 value)
 {
   if (!begin_value (json))
     return;
@@ -246,7 +246,7 @@ sspictl_json_uint (SspictlJson *json, guint64 value)
 }
 
 void
-sspictl_json_bool (SspictlJson *json, gboolean value)
+sspid_json_bool (SspidJson *json, gboolean value)
 {
   if (!begin_value (json))
     return;
@@ -255,7 +255,7 @@ sspictl_json_bool (SspictlJson *json, gboolean value)
 }
 
 void
-sspictl_json_null (SspictlJson *json)
+sspid_json_null (SspidJson *json)
 {
   if (!begin_value (json))
     return;
@@ -264,14 +264,14 @@ sspictl_json_null (SspictlJson *json)
 }
 
 static void
-json_double (SspictlJson *json, double value)
+json_double (SspidJson *json, double value)
 {
   char buf[G_ASCII_DTOSTR_BUF_SIZE];
 
   /* JSON has no NaN or infinity. */
   if (!isfinite (value))
     {
-      sspictl_json_null (json);
+      sspid_json_null (json);
       return;
     }
   if (!begin_value (json))
@@ -281,7 +281,7 @@ json_double (SspictlJson *json, double value)
 }
 
 static void
-json_bytes (SspictlJson *json, GVariant *value)
+json_bytes (SspidJson *json, GVariant *value)
 {
   gsize len;
   const guint8 *data = g_variant_get_fixed_array (value, &len, 1);
@@ -289,32 +289,32 @@ json_bytes (SspictlJson *json, GVariant *value)
 
   for (gsize i = 0; i < len; i++)
     g_string_append_printf (hex, "%02x", data[i]);
-  sspictl_json_string (json, hex->str);
+  sspid_json_string (json, hex->str);
 }
 
 /* a{s*}: an object. */
 static void
-json_dict (SspictlJson *json, GVariant *value)
+json_dict (SspidJson *json, GVariant *value)
 {
   GVariantIter iter;
   GVariant *entry;
 
-  sspictl_json_begin_object (json);
+  sspid_json_begin_object (json);
   g_variant_iter_init (&iter, value);
   while ((entry = g_variant_iter_next_value (&iter)) != NULL)
     {
       g_autoptr (GVariant) key = g_variant_get_child_value (entry, 0);
       g_autoptr (GVariant) member = g_variant_get_child_value (entry, 1);
 
-      sspictl_json_key (json, g_variant_get_string (key, NULL));
-      sspictl_json_variant (json, member);
+      sspid_json_key (json, g_variant_get_string (key, NULL));
+      sspid_json_variant (json, member);
       g_variant_unref (entry);
     }
-  sspictl_json_end_object (json);
+  sspid_json_end_object (json);
 }
 
 static void
-json_container (SspictlJson *json, GVariant *value)
+json_container (SspidJson *json, GVariant *value)
 {
   const GVariantType *type = g_variant_get_type (value);
   GVariantIter iter;
@@ -333,49 +333,49 @@ json_container (SspictlJson *json, GVariant *value)
       json_dict (json, value);
       return;
     }
-  sspictl_json_begin_array (json);
+  sspid_json_begin_array (json);
   g_variant_iter_init (&iter, value);
   while ((child = g_variant_iter_next_value (&iter)) != NULL)
     {
-      sspictl_json_variant (json, child);
+      sspid_json_variant (json, child);
       g_variant_unref (child);
     }
-  sspictl_json_end_array (json);
+  sspid_json_end_array (json);
 }
 
 void
-sspictl_json_variant (SspictlJson *json, GVariant *value)
+sspid_json_variant (SspidJson *json, GVariant *value)
 {
   switch (g_variant_classify (value))
     {
-    case G_VARIANT_CLASS_BOOLEAN: sspictl_json_bool (json, g_variant_get_boolean (value)); break;
-    case G_VARIANT_CLASS_BYTE:    sspictl_json_uint (json, g_variant_get_byte (value)); break;
-    case G_VARIANT_CLASS_INT16:   sspictl_json_int (json, g_variant_get_int16 (value)); break;
-    case G_VARIANT_CLASS_UINT16:  sspictl_json_uint (json, g_variant_get_uint16 (value)); break;
-    case G_VARIANT_CLASS_INT32:   sspictl_json_int (json, g_variant_get_int32 (value)); break;
-    case G_VARIANT_CLASS_UINT32:  sspictl_json_uint (json, g_variant_get_uint32 (value)); break;
-    case G_VARIANT_CLASS_INT64:   sspictl_json_int (json, g_variant_get_int64 (value)); break;
-    case G_VARIANT_CLASS_UINT64:  sspictl_json_uint (json, g_variant_get_uint64 (value)); break;
-    case G_VARIANT_CLASS_HANDLE:  sspictl_json_int (json, g_variant_get_handle (value)); break;
+    case G_VARIANT_CLASS_BOOLEAN: sspid_json_bool (json, g_variant_get_boolean (value)); break;
+    case G_VARIANT_CLASS_BYTE:    sspid_json_uint (json, g_variant_get_byte (value)); break;
+    case G_VARIANT_CLASS_INT16:   sspid_json_int (json, g_variant_get_int16 (value)); break;
+    case G_VARIANT_CLASS_UINT16:  sspid_json_uint (json, g_variant_get_uint16 (value)); break;
+    case G_VARIANT_CLASS_INT32:   sspid_json_int (json, g_variant_get_int32 (value)); break;
+    case G_VARIANT_CLASS_UINT32:  sspid_json_uint (json, g_variant_get_uint32 (value)); break;
+    case G_VARIANT_CLASS_INT64:   sspid_json_int (json, g_variant_get_int64 (value)); break;
+    case G_VARIANT_CLASS_UINT64:  sspid_json_uint (json, g_variant_get_uint64 (value)); break;
+    case G_VARIANT_CLASS_HANDLE:  sspid_json_int (json, g_variant_get_handle (value)); break;
     case G_VARIANT_CLASS_DOUBLE:  json_double (json, g_variant_get_double (value)); break;
     case G_VARIANT_CLASS_STRING:
     case G_VARIANT_CLASS_OBJECT_PATH:
     case G_VARIANT_CLASS_SIGNATURE:
-      sspictl_json_string (json, g_variant_get_string (value, NULL));
+      sspid_json_string (json, g_variant_get_string (value, NULL));
       break;
     case G_VARIANT_CLASS_VARIANT:
       {
         g_autoptr (GVariant) inner = g_variant_get_variant (value);
-        sspictl_json_variant (json, inner);
+        sspid_json_variant (json, inner);
         break;
       }
     case G_VARIANT_CLASS_MAYBE:
       {
         g_autoptr (GVariant) inner = g_variant_get_maybe (value);
         if (inner == NULL)
-          sspictl_json_null (json);
+          sspid_json_null (json);
         else
-          sspictl_json_variant (json, inner);
+          sspid_json_variant (json, inner);
         break;
       }
     case G_VARIANT_CLASS_ARRAY:
@@ -384,27 +384,27 @@ sspictl_json_variant (SspictlJson *json, GVariant *value)
       json_container (json, value);
       break;
     default:
-      sspictl_json_null (json);
+      sspid_json_null (json);
     }
 }
 
 void
-sspictl_json_member_string (SspictlJson *json, const char *key, const char *value)
+sspid_json_member_string (SspidJson *json, const char *key, const char *value)
 {
-  sspictl_json_key (json, key);
-  sspictl_json_string (json, value);
+  sspid_json_key (json, key);
+  sspid_json_string (json, value);
 }
 
 void
-sspictl_json_member_int (SspictlJson *json, const char *key, gint64 value)
+sspid_json_member_int (SspidJson *json, const char *key, gint64 value)
 {
-  sspictl_json_key (json, key);
-  sspictl_json_int (json, value);
+  sspid_json_key (json, key);
+  sspid_json_int (json, value);
 }
 
 void
-sspictl_json_member_bool (SspictlJson *json, const char *key, gboolean value)
+sspid_json_member_bool (SspidJson *json, const char *key, gboolean value)
 {
-  sspictl_json_key (json, key);
-  sspictl_json_bool (json, value);
+  sspid_json_key (json, key);
+  sspid_json_bool (json, value);
 }
