@@ -20,6 +20,7 @@
 
 #include "sspid-channel.h"
 #include "sspid-dbus-generated.h"
+#include "sspid-error.h"
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
@@ -371,9 +372,9 @@ handle_open_record_channel (SspidCall *call)
     {
       sspid_caller_log (call->caller, G_LOG_LEVEL_WARNING, NULL, 0,
                         "cannot open a record channel: %s", error->message);
-      g_dbus_method_invocation_return_dbus_error (g_steal_pointer (&call->invocation),
-                                                  SSPID_ERROR_INTERNAL,
-                                                  "Cannot open a record channel");
+      g_dbus_method_invocation_return_error_literal (g_steal_pointer (&call->invocation),
+                                                     SSPID_ERROR, SSPID_ERROR_INTERNAL,
+                                                     "Cannot open a record channel");
       sspid_call_free (call);
       return;
     }

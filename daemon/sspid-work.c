@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sspid-error.h"
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
@@ -220,14 +221,17 @@ answer_dbus_error (SspidCall *call, SECURITY_STATUS status, const char *limit)
       g_autofree char *text = g_strdup_printf ("Limit %s reached",
                                                limit != NULL ? limit : "?");
 
-      g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_LIMIT, text);
+      g_dbus_method_invocation_return_error (invocation, SSPID_ERROR,
+                                             SSPID_ERROR_LIMIT_EXCEEDED, "%s", text);
     }
   else if (status == SEC_E_NO_AUTHENTICATING_AUTHORITY)
-    g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_INTERNAL,
-                                                "The daemon is stopping");
+    g_dbus_method_invocation_return_error_literal (invocation, SSPID_ERROR,
+                                                   SSPID_ERROR_INTERNAL,
+                                                   "The daemon is stopping");
   else
-    g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_ACCESS_DENIED,
-                                                "The caller could not be identified");
+    g_dbus_method_invocation_return_error_literal (invocation, SSPID_ERROR,
+                                                   SSPID_ERROR_ACCESS_DENIED,
+                                                   "The caller could not be identified");
   sspid_call_free (call);
 }
 

@@ -134,7 +134,7 @@ report_introspection_pace (GDBusConnection *conn)
           most = MAX (most, g_variant_n_children (list));
           served++;
         }
-      else if (g_strcmp0 (error_name, SSPID_ERROR_LIMIT) == 0)
+      else if (g_strcmp0 (error_name, SSPID_ERROR_NAME_LIMIT_EXCEEDED) == 0)
         limited++;
       else
         cr_die ("ListContexts: %s", error_name);
