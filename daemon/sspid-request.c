@@ -11,32 +11,6 @@
 #include "sspid-request.h"
 #include "schannel.h"
 
-static const SspidMethod methods[] = {
-  { "Hello", SSPID_CALL_HELLO, FALSE },
-  { "AcquireCredentialsHandle", SSPID_CALL_ACQUIRE, TRUE },
-  { "InitializeSecurityContext", SSPID_CALL_INITIALIZE, TRUE },
-  { "AcceptSecurityContext", SSPID_CALL_ACCEPT, TRUE },
-  { "DeleteSecurityContext", SSPID_CALL_DELETE, TRUE },
-  { "FreeCredentialsHandle", SSPID_CALL_FREE, TRUE },
-  { "QueryContext", SSPID_CALL_QUERY, FALSE },
-  { "EncryptMessage", SSPID_CALL_ENCRYPT, FALSE },
-  { "DecryptMessage", SSPID_CALL_DECRYPT, FALSE },
-  { "ApplyControlToken", SSPID_CALL_APPLY_CONTROL, FALSE },
-  { "GetStatus", SSPID_CALL_GET_STATUS, FALSE },
-  { "ListCredentials", SSPID_CALL_LIST_CREDENTIALS, FALSE },
-  { "ListContexts", SSPID_CALL_LIST_CONTEXTS, FALSE },
-  { SSPID_METHOD_OPEN_RECORD_CHANNEL, SSPID_CALL_OPEN_CHANNEL, FALSE },
-};
-
-const SspidMethod *
-sspid_request_lookup_method (const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
-    if (g_str_equal (methods[i].name, name))
-      return &methods[i];
-  return NULL;
-}
-
 /* SEC_E_INVALID_PARAMETER, saying why in @request. */
 static SECURITY_STATUS
 refuse (SspidRequest *request, const char *why)

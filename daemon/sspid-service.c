@@ -526,7 +526,7 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
              GDBusMethodInvocation *invocation, gpointer user_data)
 {
   SspidService *service = user_data;
-  const SspidMethod *method = sspid_request_lookup_method (method_name);
+  const SspidMethod *method = sspid_method_lookup (method_name);
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
   SspidCall *call;
   char *limit;
@@ -549,7 +549,7 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
   call->method = method->name;
   call->no_reply = (g_dbus_message_get_flags (message)
                     & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) != 0;
-  if (method->has_call_id)
+  if (method->is_async)
     g_variant_get_child (parameters, 0, "t", &call->call_id);
 
   /* Hello needs no identity: it answers at once and costs the caller no

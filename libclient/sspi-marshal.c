@@ -467,21 +467,7 @@ sspi_request_init_free_credentials (SspiRequest *r, PCredHandle credential)
 const char *
 sspi_request_get_method (const SspiRequest *r)
 {
-  switch (r->kind)
-    {
-    case SSPI_CALL_ACQUIRE_CREDENTIALS:
-      return "AcquireCredentialsHandle";
-    case SSPI_CALL_INITIALIZE_CONTEXT:
-      return "InitializeSecurityContext";
-    case SSPI_CALL_ACCEPT_CONTEXT:
-      return "AcceptSecurityContext";
-    case SSPI_CALL_DELETE_CONTEXT:
-      return "DeleteSecurityContext";
-    case SSPI_CALL_FREE_CREDENTIALS:
-      return "FreeCredentialsHandle";
-    default:
-      g_assert_not_reached ();
-    }
+  return sspid_method_get ((SspidCallKind) r->kind)->name;
 }
 
 static GVariant *

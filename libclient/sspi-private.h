@@ -16,6 +16,7 @@
 
 #include "sspi.h"
 #include "schannel.h"
+#include "sspid-method.h"
 #include "sspid-proto.h"
 
 /* The library is built with -fvisibility=hidden; public entry points are
@@ -110,12 +111,13 @@ GVariant *sspi_channel_call (SspiChannel *c, guint16 op, GVariant *params,
  * Requests and answers (sspi-marshal.c)
  * ------------------------------------------------------------------------ */
 
+/* The asynchronous methods of proto/sspid-method.h's table. */
 typedef enum {
-  SSPI_CALL_ACQUIRE_CREDENTIALS,
-  SSPI_CALL_INITIALIZE_CONTEXT,
-  SSPI_CALL_ACCEPT_CONTEXT,
-  SSPI_CALL_DELETE_CONTEXT,
-  SSPI_CALL_FREE_CREDENTIALS,
+  SSPI_CALL_ACQUIRE_CREDENTIALS = SSPID_CALL_ACQUIRE,
+  SSPI_CALL_INITIALIZE_CONTEXT = SSPID_CALL_INITIALIZE,
+  SSPI_CALL_ACCEPT_CONTEXT = SSPID_CALL_ACCEPT,
+  SSPI_CALL_DELETE_CONTEXT = SSPID_CALL_DELETE,
+  SSPI_CALL_FREE_CREDENTIALS = SSPID_CALL_FREE,
 } SspiCallKind;
 
 /* Where the answer to a call goes: the caller's pointers (borrowed; the
