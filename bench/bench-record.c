@@ -25,6 +25,7 @@
 #include "bench-sspi.h"
 #include "bench-tls.h"
 #include "bench-util.h"
+#include "sspid-args.h"
 #include "sspid-proto.h"
 
 #define RECORD   16384
@@ -183,8 +184,8 @@ run_direct (BenchEnv *env, double seconds)
 
       sealed = g_dbus_connection_call_sync (
         connection, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "EncryptMessage",
-        g_variant_new ("(t@ay)", client,
-                       g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, RECORD, 1)),
+        sspid_record_args_encode (&(SspidRecordArgs) {
+          client, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, RECORD, 1) }),
         G_VARIANT_TYPE ("(uayu)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, NULL);
       if (sealed == NULL)
         bench_die ("EncryptMessage call failed");
@@ -193,7 +194,7 @@ run_direct (BenchEnv *env, double seconds)
         bench_die ("EncryptMessage: 0x%08x", status);
       opened = g_dbus_connection_call_sync (
         connection, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "DecryptMessage",
-        g_variant_new ("(t@ay)", server, record),
+        sspid_record_args_encode (&(SspidRecordArgs) { server, record }),
         G_VARIANT_TYPE ("(uayuuuu)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, NULL);
       if (opened == NULL)
         bench_die ("DecryptMessage call failed");

@@ -89,10 +89,10 @@ release_orphan (SspiSession *s, const SspiPending *p, const SspiStep *step)
 
   if (handle == 0 || s == NULL)
     return;
-  method = p->out.kind == SSPI_CALL_ACQUIRE_CREDENTIALS
-               ? "FreeCredentialsHandle" : "DeleteSecurityContext";
+  method = sspid_method_get (p->out.kind == SSPI_CALL_ACQUIRE_CREDENTIALS
+                             ? SSPID_CALL_FREE : SSPID_CALL_DELETE)->name;
   /* call_id 0: no answer wanted (proto/org.sspid1.xml). */
-  sspi_session_send (s, method, g_variant_new ("(tt)", (guint64) 0, handle));
+  sspi_session_send (s, method, sspid_release_args_encode (&(SspidReleaseArgs) { 0, handle }));
 }
 
 /* Completes @p (already out of the table) with @step and frees it.  @s is
@@ -126,7 +126,8 @@ complete (SspiSession *s, SspiPending *p, const SspiStep *step)
     }
   else if (unclaimed != 0 && s != NULL)
     /* A failed first step leaves no context (call_id 0: no answer). */
-    sspi_session_send (s, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 0, unclaimed));
+    sspi_session_send (s, sspid_method_get (SSPID_CALL_DELETE)->name,
+                       sspid_release_args_encode (&(SspidReleaseArgs) { 0, unclaimed }));
   if (!orphan && callback != NULL)
     callback (a, callback_data);   /* may free, reinit, queue, call anything */
   pending_free (p);

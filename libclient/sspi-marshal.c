@@ -110,7 +110,6 @@ parse_sch_credentials (const SCH_CREDENTIALS *cred, guint32 *enabled,
 static SECURITY_STATUS
 parse_auth_data (const void *auth_data, GVariant **out, guint32 *enabled_out)
 {
-  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   guint32 enabled = 0, flags = 0;
   SECURITY_STATUS status;
 
@@ -130,10 +129,8 @@ parse_auth_data (const void *auth_data, GVariant **out, guint32 *enabled_out)
         status = SEC_E_UNKNOWN_CREDENTIALS;
       if (status != SEC_E_OK)
         return status;
-      g_variant_dict_insert (&dict, "enabled-protocols", "u", enabled);
-      g_variant_dict_insert (&dict, "flags", "u", flags);
     }
-  *out = g_variant_ref_sink (g_variant_dict_end (&dict));
+  *out = g_variant_ref_sink (sspid_auth_data_new (auth_data != NULL, enabled, flags));
   *enabled_out = enabled;
   return SEC_E_OK;
 }
@@ -482,27 +479,20 @@ bytes_variant (GBytes *bytes)
 GVariant *
 sspi_request_build_params (const SspiRequest *r, guint64 call_id)
 {
-  static const char *const no_alpn[] = { NULL };
-  const char *const *alpn = r->alpn != NULL ? (const char *const *) r->alpn
-                                            : no_alpn;
-
   switch (r->kind)
     {
     case SSPI_CALL_ACQUIRE_CREDENTIALS:
-      return g_variant_new ("(tssu@a{sv})", call_id, r->principal, r->package,
-                            r->credential_use, r->auth_data);
+      return sspid_acquire_args_encode (&(SspidAcquireArgs) {
+        call_id, r->principal, r->package, r->credential_use, r->auth_data });
     case SSPI_CALL_INITIALIZE_CONTEXT:
-      return g_variant_new ("(tttsu@ay^as)", call_id, r->credential,
-                            r->context, r->target, r->context_req,
-                            bytes_variant (r->input), alpn);
     case SSPI_CALL_ACCEPT_CONTEXT:
-      return g_variant_new ("(tttu@ay^as)", call_id, r->credential,
-                            r->context, r->context_req,
-                            bytes_variant (r->input), alpn);
+      return sspid_step_args_encode ((SspidCallKind) r->kind, &(SspidStepArgs) {
+        call_id, r->credential, r->context, r->target, r->context_req,
+        bytes_variant (r->input), (const char **) r->alpn });
     case SSPI_CALL_DELETE_CONTEXT:
-      return g_variant_new ("(tt)", call_id, r->context);
+      return sspid_release_args_encode (&(SspidReleaseArgs) { call_id, r->context });
     case SSPI_CALL_FREE_CREDENTIALS:
-      return g_variant_new ("(tt)", call_id, r->credential);
+      return sspid_release_args_encode (&(SspidReleaseArgs) { call_id, r->credential });
     default:
       g_assert_not_reached ();
     }

@@ -16,6 +16,7 @@
 
 #include "sspi.h"
 #include "schannel.h"
+#include "sspid-args.h"
 #include "sspid-method.h"
 #include "sspid-proto.h"
 

@@ -522,9 +522,9 @@ sspi_query_context (SspiSession *s, guint64 context, GVariantDict *info)
   SECURITY_STATUS status;
   guint32 answer;
 
-  reply = sspi_session_call (s, "QueryContext",
-                             g_variant_new ("(t)", context), "(ua{sv})",
-                             &status);
+  reply = sspi_session_call (s, sspid_method_get (SSPID_CALL_QUERY)->name,
+                             sspid_context_args_encode (context),
+                             sspid_method_get (SSPID_CALL_QUERY)->out_type, &status);
   if (reply == NULL)
     return status;
   g_variant_get (reply, "(u@a{sv})", &answer, &dict);

@@ -138,13 +138,12 @@ EncryptMessage (PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage,
     return status;
 
   /* The plaintext is serialised once, straight from the caller's buffer. */
-  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_ENCRYPT, "EncryptMessage",
-                                    g_variant_new ("(t@ay)", context,
-                                                   g_variant_new_from_data (
-                                                       G_VARIANT_TYPE_BYTESTRING,
-                                                       data->pvBuffer,
-                                                       data->cbBuffer, TRUE,
-                                                       NULL, NULL)),
+  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_ENCRYPT,
+                                    sspid_method_get (SSPID_CALL_ENCRYPT)->name,
+                                    sspid_record_args_encode (&(SspidRecordArgs) {
+                                      context, g_variant_new_from_data (
+                                                 G_VARIANT_TYPE_BYTESTRING, data->pvBuffer,
+                                                 data->cbBuffer, TRUE, NULL, NULL) }),
                                     SSPID_CHANNEL_ANSWER_ENCRYPT_TYPE, &status);
   if (reply == NULL)
     return status;
@@ -263,12 +262,12 @@ open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
   SECURITY_STATUS status;
   guint32 answer, header_size, used, extra, missing;
 
-  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_DECRYPT, "DecryptMessage",
-                                    g_variant_new ("(t@ay)", context,
-                                                   g_variant_new_from_data (
-                                                       G_VARIANT_TYPE_BYTESTRING,
-                                                       base, record_size, TRUE,
-                                                       NULL, NULL)),
+  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_DECRYPT,
+                                    sspid_method_get (SSPID_CALL_DECRYPT)->name,
+                                    sspid_record_args_encode (&(SspidRecordArgs) {
+                                      context, g_variant_new_from_data (
+                                                 G_VARIANT_TYPE_BYTESTRING, base,
+                                                 record_size, TRUE, NULL, NULL) }),
                                     SSPID_CHANNEL_ANSWER_DECRYPT_TYPE, &status);
   if (reply == NULL)
     return status;
@@ -431,10 +430,10 @@ ApplyControlToken (PCtxtHandle phContext, PSecBufferDesc pInput)
   status = sspi_context_session (phContext, &s, &context, &generation);
   if (status != SEC_E_OK)
     return status;
-  reply = sspi_session_call (s, "ApplyControlToken",
-                             g_variant_new ("(tuuu)", context, type,
-                                            alert_type, alert_number),
-                             "(u)", &status);
+  reply = sspi_session_call (s, sspid_method_get (SSPID_CALL_APPLY_CONTROL)->name,
+                             sspid_control_args_encode (&(SspidControlArgs) {
+                               context, type, alert_type, alert_number }),
+                             sspid_method_get (SSPID_CALL_APPLY_CONTROL)->out_type, &status);
   if (reply == NULL)
     return status;
   g_variant_get (reply, "(u)", &answer);

@@ -45,7 +45,8 @@ call (SECURITY_STATUS status, SspiRequest *r)
   unclaimed = sspi_outputs_unclaimed_handle (&r->out, &step, status);
   if (unclaimed != 0)
     /* A failed first step leaves no context (call_id 0: no answer). */
-    sspi_session_send (s, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 0, unclaimed));
+    sspi_session_send (s, sspid_method_get (SSPID_CALL_DELETE)->name,
+                       sspid_release_args_encode (&(SspidReleaseArgs) { 0, unclaimed }));
   sspi_step_clear (&step);
   return status;
 }

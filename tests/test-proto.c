@@ -2,7 +2,9 @@
 /*
  * The wire contract of proto/ without a bus: the method table says what
  * proto/org.sspid1.xml says (checked against the interface info that
- * gdbus-codegen generates from it), and the org.sspid1.Error domain maps
+ * gdbus-codegen generates from it), each request shape's encoder writes
+ * that method's in-type and its decoder reads back what was encoded, and
+ * the org.sspid1.Error domain maps
  * every code to its name and back, as the daemon sends them and libsspi
  * reads them.
  */
@@ -10,7 +12,9 @@
 
 #include <check.h>
 #include <gio/gio.h>
+#include <string.h>
 
+#include "sspid-args.h"
 #include "sspid-dbus-generated.h"
 #include "sspid-error.h"
 #include "sspid-method.h"
@@ -72,6 +76,113 @@ START_TEST (test_xml_methods_are_in_table)
 }
 END_TEST
 
+/* Sinks @params and checks it is of @kind's in-type. */
+static GVariant *
+encoded_as (SspidCallKind kind, GVariant *params)
+{
+  g_variant_ref_sink (params);
+  ck_assert_str_eq (g_variant_get_type_string (params), sspid_method_get (kind)->in_type);
+  return params;
+}
+
+static GVariant *
+bytes (const char *text)
+{
+  return g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, text, strlen (text), 1);
+}
+
+START_TEST (test_acquire_args_round_trip)
+{
+  SspidAcquireArgs in = { 7, "web", "Schannel", 2, sspid_auth_data_new (TRUE, 0x800, 0x40) };
+  g_autoptr(GVariant) params = encoded_as (SSPID_CALL_ACQUIRE, sspid_acquire_args_encode (&in));
+  g_autoptr(GVariant) none = encoded_as (SSPID_CALL_ACQUIRE, sspid_acquire_args_encode (
+    &(SspidAcquireArgs) { 1, "", "Schannel", 1, NULL }));
+  SspidAcquireArgs out;
+  guint32 protocols = 0, flags = 0;
+
+  sspid_acquire_args_decode (params, &out);
+  ck_assert_uint_eq (out.call_id, 7);
+  ck_assert_str_eq (out.principal, "web");
+  ck_assert_str_eq (out.package, "Schannel");
+  ck_assert_uint_eq (out.use, 2);
+  ck_assert (g_variant_lookup (out.auth_data, SSPID_AUTH_DATA_ENABLED_PROTOCOLS, "u", &protocols));
+  ck_assert (g_variant_lookup (out.auth_data, SSPID_AUTH_DATA_FLAGS, "u", &flags));
+  ck_assert_uint_eq (protocols, 0x800);
+  ck_assert_uint_eq (flags, 0x40);
+  sspid_acquire_args_clear (&out);
+
+  /* No SCHANNEL_CRED: an empty dictionary. */
+  sspid_acquire_args_decode (none, &out);
+  ck_assert_uint_eq (g_variant_n_children (out.auth_data), 0);
+  sspid_acquire_args_clear (&out);
+}
+END_TEST
+
+START_TEST (test_step_args_round_trip)
+{
+  static const char *alpn[] = { "h2", "http/1.1", NULL };
+  g_autoptr(GVariant) isc = encoded_as (SSPID_CALL_INITIALIZE, sspid_step_args_encode (
+    SSPID_CALL_INITIALIZE, &(SspidStepArgs) { 3, 11, 0, "example.org", 0x4000, bytes ("hi"), alpn }));
+  g_autoptr(GVariant) asc = encoded_as (SSPID_CALL_ACCEPT, sspid_step_args_encode (
+    SSPID_CALL_ACCEPT, &(SspidStepArgs) { 4, 0, 12, NULL, 0x10, bytes (""), NULL }));
+  SspidStepArgs out;
+
+  sspid_step_args_decode (SSPID_CALL_INITIALIZE, isc, &out);
+  ck_assert_uint_eq (out.call_id, 3);
+  ck_assert_uint_eq (out.credential, 11);
+  ck_assert_uint_eq (out.context, 0);
+  ck_assert_str_eq (out.target_name, "example.org");
+  ck_assert_uint_eq (out.context_req, 0x4000);
+  ck_assert_uint_eq (g_variant_get_size (out.input), 2);
+  ck_assert_str_eq (out.alpn[0], "h2");
+  ck_assert_str_eq (out.alpn[1], "http/1.1");
+  ck_assert_ptr_null (out.alpn[2]);
+  sspid_step_args_clear (&out);
+
+  sspid_step_args_decode (SSPID_CALL_ACCEPT, asc, &out);
+  ck_assert_uint_eq (out.call_id, 4);
+  ck_assert_uint_eq (out.credential, 0);
+  ck_assert_uint_eq (out.context, 12);
+  ck_assert_ptr_null (out.target_name);
+  ck_assert_uint_eq (out.context_req, 0x10);
+  ck_assert_uint_eq (g_variant_get_size (out.input), 0);
+  ck_assert_ptr_null (out.alpn[0]);
+  sspid_step_args_clear (&out);
+}
+END_TEST
+
+START_TEST (test_other_args_round_trip)
+{
+  g_autoptr(GVariant) del = encoded_as (SSPID_CALL_DELETE, sspid_release_args_encode (
+    &(SspidReleaseArgs) { 0, 99 }));
+  g_autoptr(GVariant) query = encoded_as (SSPID_CALL_QUERY, sspid_context_args_encode (98));
+  g_autoptr(GVariant) record = encoded_as (SSPID_CALL_DECRYPT, sspid_record_args_encode (
+    &(SspidRecordArgs) { 97, bytes ("abc") }));
+  g_autoptr(GVariant) control = encoded_as (SSPID_CALL_APPLY_CONTROL, sspid_control_args_encode (
+    &(SspidControlArgs) { 96, 2, 1, 40 }));
+  SspidReleaseArgs r;
+  SspidRecordArgs d;
+  SspidControlArgs c;
+
+  ck_assert_str_eq (sspid_method_get (SSPID_CALL_FREE)->in_type, g_variant_get_type_string (del));
+  ck_assert_str_eq (sspid_method_get (SSPID_CALL_ENCRYPT)->in_type,
+                    g_variant_get_type_string (record));
+  sspid_release_args_decode (del, &r);
+  ck_assert_uint_eq (r.call_id, 0);
+  ck_assert_uint_eq (r.handle, 99);
+  ck_assert_uint_eq (sspid_context_args_decode (query), 98);
+  sspid_record_args_decode (record, &d);
+  ck_assert_uint_eq (d.context, 97);
+  ck_assert_uint_eq (g_variant_get_size (d.data), 3);
+  sspid_record_args_clear (&d);
+  sspid_control_args_decode (control, &c);
+  ck_assert_uint_eq (c.context, 96);
+  ck_assert_uint_eq (c.token_type, 2);
+  ck_assert_uint_eq (c.alert_type, 1);
+  ck_assert_uint_eq (c.alert_number, 40);
+}
+END_TEST
+
 static const struct {
   SspidError  code;
   const char *name;
@@ -123,6 +234,12 @@ proto_suite (void)
 
   tcase_add_test (tc, test_methods_are_in_xml);
   tcase_add_test (tc, test_xml_methods_are_in_table);
+  suite_add_tcase (s, tc);
+
+  tc = tcase_create ("args");
+  tcase_add_test (tc, test_acquire_args_round_trip);
+  tcase_add_test (tc, test_step_args_round_trip);
+  tcase_add_test (tc, test_other_args_round_trip);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("errors");
