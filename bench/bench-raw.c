@@ -12,6 +12,7 @@
 #include "bench-util.h"
 #include "sspid-args.h"
 #include "sspid-proto.h"
+#include "sspid-results.h"
 
 #define CALL_TIMEOUT_MS 60000
 #define CLIENT_REQ (ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | \
@@ -30,11 +31,13 @@ bench_raw_step_clear (BenchRawStep *step)
 void
 bench_raw_step_parse (GVariant *reply, BenchRawStep *step)
 {
-  g_autoptr(GVariant) token = NULL;
+  g_auto(SspidStepResult) result = { 0 };
 
-  g_variant_get (reply, "(ut@ayuxuu)", &step->status, &step->handle, &token, NULL,
-                 NULL, &step->extra, NULL);
-  step->token = g_variant_get_data_as_bytes (token);
+  sspid_step_result_decode (reply, 0, &result);
+  step->status = (guint32) result.status;
+  step->handle = result.handle;
+  step->extra = result.extra;
+  step->token = g_variant_get_data_as_bytes (result.token);
 }
 
 static GVariant *

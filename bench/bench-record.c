@@ -26,6 +26,7 @@
 #include "bench-tls.h"
 #include "bench-util.h"
 #include "sspid-args.h"
+#include "sspid-results.h"
 #include "sspid-proto.h"
 
 #define RECORD   16384
@@ -178,9 +179,8 @@ run_direct (BenchEnv *env, double seconds)
     {
       g_autoptr(GVariant) sealed = NULL;
       g_autoptr(GVariant) opened = NULL;
-      g_autoptr(GVariant) record = NULL;
-      g_autoptr(GVariant) plain = NULL;
-      guint32 status;
+      g_auto(SspidEncryptResult) record = { 0 };
+      g_auto(SspidDecryptResult) plain = { 0 };
 
       sealed = g_dbus_connection_call_sync (
         connection, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "EncryptMessage",
@@ -189,18 +189,18 @@ run_direct (BenchEnv *env, double seconds)
         G_VARIANT_TYPE ("(uayu)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, NULL);
       if (sealed == NULL)
         bench_die ("EncryptMessage call failed");
-      g_variant_get (sealed, "(u@ayu)", &status, &record, NULL);
-      if (status != SEC_E_OK)
-        bench_die ("EncryptMessage: 0x%08x", status);
+      sspid_encrypt_result_decode (sealed, &record);
+      if (record.status != SEC_E_OK)
+        bench_die ("EncryptMessage: 0x%08x", (guint32) record.status);
       opened = g_dbus_connection_call_sync (
         connection, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "DecryptMessage",
-        sspid_record_args_encode (&(SspidRecordArgs) { server, record }),
+        sspid_record_args_encode (&(SspidRecordArgs) { server, record.record }),
         G_VARIANT_TYPE ("(uayuuuu)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, NULL);
       if (opened == NULL)
         bench_die ("DecryptMessage call failed");
-      g_variant_get (opened, "(u@ayuuuu)", &status, &plain, NULL, NULL, NULL, NULL);
-      if (status != SEC_E_OK || g_variant_get_size (plain) != RECORD)
-        bench_die ("DecryptMessage: 0x%08x", status);
+      sspid_decrypt_result_decode (opened, &plain);
+      if (plain.status != SEC_E_OK || g_variant_get_size (plain.plaintext) != RECORD)
+        bench_die ("DecryptMessage: 0x%08x", (guint32) plain.status);
       bytes += RECORD;
     }
   rate = mib_per_s (bytes, start);

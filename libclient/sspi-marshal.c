@@ -501,16 +501,7 @@ sspi_request_build_params (const SspiRequest *r, guint64 call_id)
 void
 sspi_step_parse (GVariant *tuple, gsize first, SspiStep *step)
 {
-  guint32 status;
-
-  g_variant_get_child (tuple, first, "u", &status);
-  g_variant_get_child (tuple, first + 1, "t", &step->handle);
-  step->token = g_variant_get_child_value (tuple, first + 2);
-  g_variant_get_child (tuple, first + 3, "u", &step->attributes);
-  g_variant_get_child (tuple, first + 4, "x", &step->expiry);
-  g_variant_get_child (tuple, first + 5, "u", &step->extra);
-  g_variant_get_child (tuple, first + 6, "u", &step->missing);
-  step->status = (SECURITY_STATUS) status;
+  sspid_step_result_decode (tuple, first, step);
 }
 
 void
@@ -523,7 +514,7 @@ sspi_step_init_error (SspiStep *step, SECURITY_STATUS status)
 void
 sspi_step_clear (SspiStep *step)
 {
-  g_clear_pointer (&step->token, g_variant_unref);
+  sspid_step_result_clear (step);
 }
 
 void

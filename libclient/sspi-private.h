@@ -19,6 +19,7 @@
 #include "sspid-args.h"
 #include "sspid-method.h"
 #include "sspid-proto.h"
+#include "sspid-results.h"
 
 /* The library is built with -fvisibility=hidden; public entry points are
  * marked with this (and listed in libsspi.sym). */
@@ -207,16 +208,9 @@ gboolean sspi_utf16_to_utf8 (const WCHAR *s, char **out);
 SECURITY_STATUS sspi_acquire_names_to_utf8 (const WCHAR *principal, const WCHAR *package,
                                             char **principal8, char **package8);
 
-/* A step result as the daemon sent it (SSPID_STEP_RESULT_TYPE). */
-typedef struct {
-  SECURITY_STATUS status;
-  guint64         handle;
-  GVariant       *token;       /* "ay", or NULL for none */
-  guint32         attributes;
-  gint64          expiry;      /* Unix seconds, 0 if none */
-  guint32         extra;
-  guint32         missing;
-} SspiStep;
+/* A step result as the daemon sent it (SSPID_STEP_RESULT_TYPE); token
+ * NULL for none. */
+typedef SspidStepResult SspiStep;
 
 /* Reads the step result starting at child @first of @tuple. */
 void sspi_step_parse (GVariant *tuple, gsize first, SspiStep *step);

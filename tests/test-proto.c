@@ -3,7 +3,8 @@
  * The wire contract of proto/ without a bus: the method table says what
  * proto/org.sspid1.xml says (checked against the interface info that
  * gdbus-codegen generates from it), each request shape's encoder writes
- * that method's in-type and its decoder reads back what was encoded, and
+ * that method's in-type and its decoder reads back what was encoded (so
+ * does each answer's, with the out-type), and
  * the org.sspid1.Error domain maps
  * every code to its name and back, as the daemon sends them and libsspi
  * reads them.
@@ -19,6 +20,7 @@
 #include "sspid-error.h"
 #include "sspid-method.h"
 #include "sspid-proto.h"
+#include "sspid-results.h"
 #include "testutil.h"
 
 /* The tuple type of @args (in or out), as GDBus checks a body. */
@@ -183,6 +185,79 @@ START_TEST (test_other_args_round_trip)
 }
 END_TEST
 
+/* Sinks @reply and checks it is of @kind's out-type. */
+static GVariant *
+answered_as (SspidCallKind kind, GVariant *reply)
+{
+  g_variant_ref_sink (reply);
+  ck_assert_str_eq (g_variant_get_type_string (reply), sspid_method_get (kind)->out_type);
+  return reply;
+}
+
+START_TEST (test_step_result_round_trip)
+{
+  SspidStepResult in = { SEC_I_CONTINUE_NEEDED, 42, bytes ("tok"), 0x1c, 1700000000, 5, 0 };
+  g_autoptr(GVariant) reply = answered_as (SSPID_CALL_ACCEPT, sspid_step_result_encode (&in));
+  g_autoptr(GVariant) signal = g_variant_ref_sink (sspid_completed_encode (9, &in));
+  g_autoptr(GVariant) empty = answered_as (SSPID_CALL_DELETE, sspid_step_result_encode (
+    &(SspidStepResult) { SEC_E_INVALID_HANDLE }));
+
+  ck_assert_str_eq (g_variant_get_type_string (signal), SSPID_COMPLETED_TYPE);
+  for (gsize first = 0; first < 2; first++)
+    {
+      g_auto(SspidStepResult) out = { 0 };
+      guint64 call_id = 0;
+
+      sspid_step_result_decode (first == 0 ? reply : signal, first, &out);
+      ck_assert_int_eq (out.status, SEC_I_CONTINUE_NEEDED);
+      ck_assert_uint_eq (out.handle, 42);
+      ck_assert_uint_eq (g_variant_get_size (out.token), 3);
+      ck_assert_uint_eq (out.attributes, 0x1c);
+      ck_assert_int_eq (out.expiry, 1700000000);
+      ck_assert_uint_eq (out.extra, 5);
+      ck_assert_uint_eq (out.missing, 0);
+      if (first == 1)
+        {
+          g_variant_get_child (signal, 0, "t", &call_id);
+          ck_assert_uint_eq (call_id, 9);
+        }
+    }
+  {
+    g_auto(SspidStepResult) out = { 0 };
+
+    sspid_step_result_decode (empty, 0, &out);
+    ck_assert_int_eq (out.status, SEC_E_INVALID_HANDLE);
+    ck_assert_uint_eq (g_variant_get_size (out.token), 0);
+  }
+}
+END_TEST
+
+START_TEST (test_record_results_round_trip)
+{
+  g_autoptr(GVariant) sealed = answered_as (SSPID_CALL_ENCRYPT, sspid_encrypt_result_encode (
+    &(SspidEncryptResult) { SEC_E_OK, bytes ("record"), 5 }));
+  g_autoptr(GVariant) opened = answered_as (SSPID_CALL_DECRYPT, sspid_decrypt_result_encode (
+    &(SspidDecryptResult) { SEC_E_INCOMPLETE_MESSAGE, NULL, 5, 0, 0, 17 }));
+  g_autoptr(GVariant) queried = answered_as (SSPID_CALL_QUERY,
+                                             sspid_query_result_encode (SEC_E_INVALID_HANDLE, NULL));
+  g_auto(SspidEncryptResult) e = { 0 };
+  g_auto(SspidDecryptResult) d = { 0 };
+  g_autoptr(GVariant) info = NULL;
+
+  sspid_encrypt_result_decode (sealed, &e);
+  ck_assert_int_eq (e.status, SEC_E_OK);
+  ck_assert_uint_eq (g_variant_get_size (e.record), 6);
+  ck_assert_uint_eq (e.header_size, 5);
+  sspid_decrypt_result_decode (opened, &d);
+  ck_assert_int_eq (d.status, SEC_E_INCOMPLETE_MESSAGE);
+  ck_assert_uint_eq (g_variant_get_size (d.plaintext), 0);
+  ck_assert_uint_eq (d.header_size, 5);
+  ck_assert_uint_eq (d.missing, 17);
+  ck_assert_int_eq (sspid_query_result_decode (queried, &info), SEC_E_INVALID_HANDLE);
+  ck_assert_uint_eq (g_variant_n_children (info), 0);
+}
+END_TEST
+
 static const struct {
   SspidError  code;
   const char *name;
@@ -236,10 +311,12 @@ proto_suite (void)
   tcase_add_test (tc, test_xml_methods_are_in_table);
   suite_add_tcase (s, tc);
 
-  tc = tcase_create ("args");
+  tc = tcase_create ("args and results");
   tcase_add_test (tc, test_acquire_args_round_trip);
   tcase_add_test (tc, test_step_args_round_trip);
   tcase_add_test (tc, test_other_args_round_trip);
+  tcase_add_test (tc, test_step_result_round_trip);
+  tcase_add_test (tc, test_record_results_round_trip);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("errors");
