@@ -78,14 +78,19 @@ START_TEST (test_xml_methods_are_in_table)
 }
 END_TEST
 
-/* Sinks @params and checks it is of @kind's in-type. */
+/* Sinks @value and checks it is of @type. */
 static GVariant *
-encoded_as (SspidCallKind kind, GVariant *params)
+sunk_of_type (const char *type, GVariant *value)
 {
-  g_variant_ref_sink (params);
-  ck_assert_str_eq (g_variant_get_type_string (params), sspid_method_get (kind)->in_type);
-  return params;
+  g_variant_ref_sink (value);
+  ck_assert_str_eq (g_variant_get_type_string (value), type);
+  return value;
 }
+
+/* @params, checked to be of @kind's in-type. */
+#define encoded_as(kind, params) sunk_of_type (sspid_method_get (kind)->in_type, (params))
+/* @reply, checked to be of @kind's out-type. */
+#define answered_as(kind, reply) sunk_of_type (sspid_method_get (kind)->out_type, (reply))
 
 static GVariant *
 bytes (const char *text)
@@ -184,15 +189,6 @@ START_TEST (test_other_args_round_trip)
   ck_assert_uint_eq (c.alert_number, 40);
 }
 END_TEST
-
-/* Sinks @reply and checks it is of @kind's out-type. */
-static GVariant *
-answered_as (SspidCallKind kind, GVariant *reply)
-{
-  g_variant_ref_sink (reply);
-  ck_assert_str_eq (g_variant_get_type_string (reply), sspid_method_get (kind)->out_type);
-  return reply;
-}
 
 START_TEST (test_step_result_round_trip)
 {
