@@ -23,6 +23,7 @@
 
 #include "schannel.h"
 #include "sspid-tls-errors.h"
+#include "sspid-log.h"
 #include "sspid-tls-private.h"
 
 void
@@ -96,7 +97,10 @@ verify_peer (gnutls_session_t session)
       tls->verify_failure = sspid_tls_status_from_verify (status);
       if (gnutls_certificate_verification_status_print (status, GNUTLS_CRT_X509, &text, 0) >= 0)
         {
-          g_debug ("peer certificate (%s): %s%s", tls->target_name ? tls->target_name : "no name check",
+          /* The target name is the caller's text: escaped (sspid-log.h). */
+          g_autofree char *name = tls->target_name ? sspid_log_escape (tls->target_name) : NULL;
+
+          g_debug ("peer certificate (%s): %s%s", name ? name : "no name check",
                    (const char *) text.data, tls->manual_validation ? " (manual validation: caller decides)" : "");
           gnutls_free (text.data);
         }
@@ -277,7 +281,11 @@ sspid_tls_new_client (SspidCredential *cred, const char *target_name,
         gnutls_datum_t d = { (unsigned char *) g_bytes_get_data (saved, NULL),
                              (unsigned int) g_bytes_get_size (saved) };
         if (gnutls_session_set_data (tls->session, d.data, d.size) < 0)
-          g_debug ("cached session for '%s' not usable", tls->cache_target);
+          {
+            g_autofree char *key = sspid_log_escape (tls->cache_target);
+
+            g_debug ("cached session for '%s' not usable", key);
+          }
       }
   }
 
@@ -637,6 +645,15 @@ abandoned_handshake_step (SspidTls *tls, gsize input_len, SspidTlsStep *step)
     step->status = SEC_E_CONTEXT_EXPIRED;
 }
 
+/* Errors of a key in a token (PKCS#11), as when a remote key service went
+ * away (sspid_credential_report_key_failure()). */
+static gboolean
+is_key_failure (int ret)
+{
+  return ret == GNUTLS_E_PK_SIGN_FAILED || ret == GNUTLS_E_PKCS11_ERROR
+         || (ret <= GNUTLS_E_PKCS11_LOAD_ERROR && ret >= GNUTLS_E_PKCS11_REQUESTED_OBJECT_NOT_AVAILBLE);
+}
+
 /* gnutls_handshake() on the whole records of this step's input.  In
  * non-blocking mode GnuTLS returns GNUTLS_E_AGAIN after each record that
  * holds only part of a handshake message (a ClientHello of 16 KiB spans
@@ -762,6 +779,8 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
         status = tls->verify_failure;
       else
         status = sspid_tls_status_from_gnutls (ret, alert);
+      if (is_key_failure (ret))
+        sspid_credential_report_key_failure (tls->cred, gnutls_strerror (ret));
       fail (tls, step, status, ret);
       step->extra = 0;
       goto out;

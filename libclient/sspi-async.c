@@ -1,22 +1,25 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The asynchronous SSPI API (Sspi*Async): async contexts, the table of
- * pending calls, and their completion.
+ * The asynchronous SSPI API (Sspi*Async): async contexts, and queueing a
+ * call on the session.
  *
- * A call is validated, registered in the pending table (call id -> the
- * caller's output pointers and a reference on its async context), and sent
- * with NO_REPLY_EXPECTED: one message out, and one back, the daemon's
- * Completed signal, which the session's thread turns into written outputs,
- * a DONE status and the notify callback, in that order.  If the session dies
- * first, every pending call completes at once with
- * SEC_E_NO_AUTHENTICATING_AUTHORITY.  Either way each queued call completes
- * exactly once, and a call that failed to queue never does.  (A delete
- * with no callback is the exception: fire and forget, no answer at all.)
+ * A call is validated, added to the session's pending table (call id -> the
+ * caller's output pointers, and an AsyncCall holding a reference on its
+ * async context), and sent with NO_REPLY_EXPECTED: one message out, and one
+ * back, the daemon's Completed signal, which the session's thread turns
+ * into written outputs, a DONE status and the notify callback, in that
+ * order, through the AsyncCall functions given with the call
+ * (sspi-connection.c owns that path).  If the session dies first, every
+ * pending call completes at once with SEC_E_NO_AUTHENTICATING_AUTHORITY.
+ * Either way each queued call completes exactly once, and a call that
+ * failed to queue never does.  (A delete with no callback is the
+ * exception: fire and forget, no answer at all.)
  *
- * The pending table and every async context's state are protected by the
- * library lock (sspi_lock); outputs are written under it too, so that
- * SspiFreeAsyncContext() on a pending call either happens before them (and
- * nothing is written) or after.  Callbacks always run without the lock.
+ * Every async context's state is protected by the library lock
+ * (sspi_lock), as is the pending table; outputs are written under it too,
+ * so that SspiFreeAsyncContext() on a pending call either happens before
+ * them (and nothing is written) or after.  Callbacks always run without
+ * the lock.
  */
 
 #include "config.h"
@@ -38,15 +41,14 @@ struct _SspiAsyncContext {
   gboolean                freed;       /* the caller let go of it */
 };
 
-struct _SspiPending {
-  guint64           call_id;
-  SspiAsyncContext *async;       /* owns a reference */
-  guint             generation;  /* of the session it was sent on */
-  SspiOutputs       out;
-};
-
-/* call_id -> SspiPending; created on first use, under the lock. */
-static GHashTable *pending_calls;
+/* One queued call, as the async API sees it.  The session holds it (as the
+ * owner of its pending entry) until the answer is written, then this runs
+ * the callback captured with the answer. */
+typedef struct {
+  SspiAsyncContext       *async;          /* owns a reference */
+  SspiAsyncNotifyCallback callback;
+  void                   *callback_data;
+} AsyncCall;
 
 static SspiAsyncContext *
 async_ref (SspiAsyncContext *a)
@@ -62,159 +64,53 @@ async_unref (SspiAsyncContext *a)
     g_free (a);
 }
 
+/* ---- completion (called by the session) -------------------------------- */
+
+static gboolean
+call_is_wanted_locked (gpointer owner)
+{
+  AsyncCall *call = owner;
+
+  return !call->async->freed;
+}
+
 static void
-pending_free (SspiPending *p)
+call_finish_locked (gpointer owner, SECURITY_STATUS status)
 {
-  async_unref (p->async);
-  g_free (p);
+  AsyncCall *call = owner;
+  SspiAsyncContext *a = call->async;
+
+  a->status = status;
+  a->state = ASYNC_DONE;
+  /* Taken with the result: the context may be reused before notify runs. */
+  call->callback = a->callback;
+  call->callback_data = a->callback_data;
 }
 
-static GHashTable *
-pending_table_locked (void)
-{
-  if (pending_calls == NULL)
-    pending_calls = g_hash_table_new (g_int64_hash, g_int64_equal);
-  return pending_calls;
-}
-
-/* ---- completion ------------------------------------------------------- */
-
-/* The caller freed the async context before the answer came: nobody will
- * ever learn of a handle the call created, so free it in the daemon now. */
 static void
-release_orphan (SspiSession *s, const SspiPending *p, const SspiStep *step)
+call_notify (gpointer owner)
 {
-  guint64 handle = sspi_outputs_new_handle (&p->out, step);
-  const char *method;
+  AsyncCall *call = owner;
 
-  if (handle == 0 || s == NULL)
-    return;
-  method = sspid_method_get (p->out.kind == SSPI_CALL_ACQUIRE_CREDENTIALS
-                             ? SSPID_CALL_FREE : SSPID_CALL_DELETE)->name;
-  /* call_id 0: no answer wanted (proto/org.sspid1.xml). */
-  sspi_session_send (s, method, sspid_release_args_encode (&(SspidReleaseArgs) { 0, handle }));
+  if (call->callback != NULL)
+    call->callback (call->async, call->callback_data);
 }
 
-/* Completes @p (already out of the table) with @step and frees it.  @s is
- * the session the answer came from, NULL if it died.  Lock not held. */
 static void
-complete (SspiSession *s, SspiPending *p, const SspiStep *step)
+call_free (gpointer owner)
 {
-  SspiAsyncContext *a = p->async;
-  SspiAsyncNotifyCallback callback = NULL;
-  void *callback_data = NULL;
-  gboolean orphan;
-  guint64 unclaimed = 0;
+  AsyncCall *call = owner;
 
-  sspi_lock ();
-  orphan = a->freed;
-  if (!orphan)
-    {
-      /* Every output before the status says DONE, and before the callback. */
-      a->status = sspi_outputs_write (&p->out, p->generation, step);
-      unclaimed = sspi_outputs_unclaimed_handle (&p->out, step, a->status);
-      a->state = ASYNC_DONE;
-      callback = a->callback;
-      callback_data = a->callback_data;
-    }
-  sspi_unlock ();
-
-  if (orphan)
-    {
-      release_orphan (s, p, step);
-      sspi_outputs_forget (&p->out);
-    }
-  else if (unclaimed != 0 && s != NULL)
-    /* A failed first step leaves no context (call_id 0: no answer). */
-    sspi_session_send (s, sspid_method_get (SSPID_CALL_DELETE)->name,
-                       sspid_release_args_encode (&(SspidReleaseArgs) { 0, unclaimed }));
-  if (!orphan && callback != NULL)
-    callback (a, callback_data);   /* may free, reinit, queue, call anything */
-  pending_free (p);
+  async_unref (call->async);
+  g_free (call);
 }
 
-void
-sspi_async_dispatch_completed (SspiSession *s, GVariant *params)
-{
-  SspiPending *p = NULL;
-  SspiStep step;
-  guint64 call_id;
-
-  g_variant_get_child (params, 0, "t", &call_id);
-  sspi_lock ();
-  if (pending_calls != NULL
-      && g_hash_table_steal_extended (pending_calls, &call_id, NULL,
-                                      (gpointer *) &p)
-      && p->generation != sspi_session_get_generation (s))
-    {
-      /* Cannot happen (call ids are never reused), but never let one
-       * session's answer complete another's call. */
-      g_hash_table_insert (pending_calls, &p->call_id, p);
-      p = NULL;
-    }
-  sspi_unlock ();
-  if (p == NULL)
-    return;   /* a fire-and-forget cleanup's answer, or a stray signal */
-
-  sspi_step_parse (params, 1, &step);
-  complete (s, p, &step);
-  sspi_step_clear (&step);
-}
-
-static gint
-compare_call_id (gconstpointer a, gconstpointer b)
-{
-  const SspiPending *pa = *(SspiPending *const *) a;
-  const SspiPending *pb = *(SspiPending *const *) b;
-
-  return pa->call_id < pb->call_id ? -1 : pa->call_id > pb->call_id;
-}
-
-GPtrArray *
-sspi_async_steal_pending_locked (void)
-{
-  GPtrArray *list = g_ptr_array_new ();
-  GHashTableIter iter;
-  gpointer value;
-
-  if (pending_calls == NULL)
-    return list;
-  g_hash_table_iter_init (&iter, pending_calls);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      g_ptr_array_add (list, value);
-      g_hash_table_iter_steal (&iter);
-    }
-  g_ptr_array_sort (list, compare_call_id);
-  return list;
-}
-
-void
-sspi_async_fail_pending (GPtrArray *pending, SECURITY_STATUS status)
-{
-  SspiStep step;
-
-  sspi_step_init_error (&step, status);
-  for (guint i = 0; i < pending->len; i++)
-    complete (NULL, g_ptr_array_index (pending, i), &step);
-  g_ptr_array_free (pending, TRUE);
-}
-
-void
-sspi_async_forget_pending_locked (void)
-{
-  g_autoptr(GPtrArray) list = sspi_async_steal_pending_locked ();
-
-  for (guint i = 0; i < list->len; i++)
-    {
-      SspiPending *p = g_ptr_array_index (list, i);
-
-      /* Not PENDING forever: the child may reinit or free the context. */
-      p->async->state = ASYNC_DONE;
-      p->async->status = SEC_E_NO_AUTHENTICATING_AUTHORITY;
-      pending_free (p);
-    }
-}
+static const SspiCallOwnerFuncs async_call_funcs = {
+  .is_wanted_locked = call_is_wanted_locked,
+  .finish_locked = call_finish_locked,
+  .notify = call_notify,
+  .free = call_free,
+};
 
 /* ---- queueing --------------------------------------------------------- */
 
@@ -229,40 +125,37 @@ is_idle (SspiAsyncContext *a)
   return idle;
 }
 
-/* Registers @p unless @a is busy or @s died since we got it. */
+/* Makes @call @a's pending call on @s, unless @a is busy or @s died since
+ * the prologue.  Lock held. */
 static SECURITY_STATUS
-register_pending (SspiSession *s, SspiAsyncContext *a, SspiPending *p,
-                  const SspiRequest *r)
+start_locked (SspiSession *s, SspiAsyncContext *a, guint64 call_id,
+              const SspiRequest *r, AsyncCall *call)
 {
-  SECURITY_STATUS status = SEC_E_OK;
+  SECURITY_STATUS status;
 
-  sspi_lock ();
   if (a->state != ASYNC_IDLE || a->freed)
-    status = SEC_E_INVALID_PARAMETER;
-  else if (!sspi_session_is_current_locked (s))
-    status = r->generation != 0 ? SEC_E_INVALID_HANDLE
-                                : SEC_E_NO_AUTHENTICATING_AUTHORITY;
-  if (status == SEC_E_OK)
-    {
-      a->state = ASYNC_PENDING;
-      a->status = SEC_I_ASYNC_CALL_PENDING;
-      g_hash_table_insert (pending_table_locked (), &p->call_id, p);
-      /* Under the lock: a teardown may complete the call before we send. */
-      sspi_outputs_reset (&r->out);
-    }
-  sspi_unlock ();
-  return status;
+    return SEC_E_INVALID_PARAMETER;
+  status = sspi_session_add_pending_locked (s, call_id, r->generation, &r->out,
+                                            &async_call_funcs, call);
+  if (status != SEC_E_OK)
+    return status;
+  a->state = ASYNC_PENDING;
+  a->status = SEC_I_ASYNC_CALL_PENDING;
+  /* Under the lock: a teardown may complete the call before we send. */
+  sspi_outputs_reset (&r->out);
+  return SEC_E_OK;
 }
 
-/* Takes @p back after a failed send.  FALSE if it already completed (the
- * session died meanwhile and failed it, callback included). */
+/* Takes call @call_id of @a back after a failed send.  FALSE if it already
+ * completed (the session died meanwhile and failed it, callback
+ * included). */
 static gboolean
-unregister_pending (SspiAsyncContext *a, SspiPending *p)
+take_back (SspiSession *s, SspiAsyncContext *a, guint64 call_id)
 {
   gboolean found;
 
   sspi_lock ();
-  found = g_hash_table_steal (pending_calls, &p->call_id);
+  found = sspi_session_remove_pending_locked (s, call_id);
   if (found)
     {
       a->state = ASYNC_IDLE;
@@ -277,33 +170,32 @@ queue_request (SspiAsyncContext *a, SspiRequest *r)
 {
   g_autoptr(SspiSession) s = NULL;
   g_autoptr(GVariant) params = NULL;
-  SspiPending *p;
+  AsyncCall *call;
   SECURITY_STATUS status;
+  guint64 call_id;
 
-  status = sspi_session_get (&s);
+  status = sspi_session_get_for (r->generation, &s);
   if (status != SEC_E_OK)
     return status;
-  if (r->generation != 0 && r->generation != sspi_session_get_generation (s))
-    return SEC_E_INVALID_HANDLE;
 
-  p = g_new0 (SspiPending, 1);
-  p->call_id = sspi_call_id_next ();
-  p->async = async_ref (a);
-  p->generation = sspi_session_get_generation (s);
-  p->out = r->out;
-  params = g_variant_ref_sink (sspi_request_build_params (r, p->call_id));
+  call_id = sspi_call_id_next ();
+  params = g_variant_ref_sink (sspi_request_build_params (r, call_id));
+  call = g_new0 (AsyncCall, 1);
+  call->async = async_ref (a);
 
-  status = register_pending (s, a, p, r);
+  sspi_lock ();
+  status = start_locked (s, a, call_id, r, call);
+  sspi_unlock ();
   if (status != SEC_E_OK)
     {
-      pending_free (p);
+      call_free (call);
       return status;
     }
   if (sspi_session_send (s, sspi_request_get_method (r), params))
     return SEC_E_OK;
-  if (!unregister_pending (a, p))
+  if (!take_back (s, a, call_id))
     return SEC_E_OK;
-  pending_free (p);
+  call_free (call);
   return SEC_E_NO_AUTHENTICATING_AUTHORITY;
 }
 
@@ -318,11 +210,9 @@ queue_unanswered (SspiAsyncContext *a, SspiRequest *r)
   g_autoptr(SspiSession) s = NULL;
   SECURITY_STATUS status;
 
-  status = sspi_session_get (&s);
+  status = sspi_session_get_for (r->generation, &s);
   if (status != SEC_E_OK)
     return status;
-  if (r->generation != 0 && r->generation != sspi_session_get_generation (s))
-    return SEC_E_INVALID_HANDLE;
 
   sspi_lock ();
   if (a->state != ASYNC_IDLE || a->freed)

@@ -6,6 +6,13 @@
  * transport's reader thread, on which Completed signals are handled and
  * notify callbacks run.
  *
+ * The session owns the table of the calls queued on it and their
+ * completion: a Completed signal finds its call here, its outputs are
+ * written (sspi-marshal.c), and the caller that queued it (the async API)
+ * is told through the functions it gave with the call.  Every call starts
+ * with sspi_session_get_for(), the one prologue that connects if needed and
+ * refuses handles of a session that died.
+ *
  * A session lives until the daemon goes away (its name loses its owner),
  * the bus connection closes, or the process forks.  Then the generation is
  * bumped so every handle issued before becomes invalid, every pending call
@@ -39,6 +46,9 @@ struct _SspiSession {
   char          *daemon_name;   /* unique name of the daemon that said Hello */
   guint64        instance;
   guint          generation;
+  /* call_id -> SspiPending: the calls queued on this session whose answer
+   * (a Completed signal) has not come yet.  Under the library lock. */
+  GHashTable    *pending;
   /* Calls taken from the session by a caller that found it closed before
    * its reader thread did; the reader fails them in on_closed. */
   GPtrArray     *orphaned;
@@ -50,14 +60,14 @@ struct _SspiSession {
   gboolean       is_channel_unavailable;  /* stay on the bus */
 };
 
-/* Protects current, generation, the pending table and async contexts. */
+/* Protects current (and the generation advancing with it), the sessions'
+ * pending tables and async contexts. */
 static GMutex state_lock;
 /* Serialises connecting, so that two threads never build two sessions.  Never
  * taken while state_lock is held. */
 static GMutex connect_lock;
 
 static SspiSession *current;      /* owns a reference */
-static guint generation = 1;      /* 0 is never a valid generation */
 static guint64 last_call_id;
 
 void
@@ -72,49 +82,10 @@ sspi_unlock (void)
   g_mutex_unlock (&state_lock);
 }
 
-guint
-sspi_generation_get (void)
-{
-  guint g;
-
-  sspi_lock ();
-  g = generation;
-  sspi_unlock ();
-  return g;
-}
-
 guint64
 sspi_call_id_next (void)
 {
   return __atomic_add_fetch (&last_call_id, 1, __ATOMIC_RELAXED);
-}
-
-SECURITY_STATUS
-sspi_handle_unpack (const SecHandle *h, SspiHandleKind kind, guint64 *value,
-                    guint *gen)
-{
-  guint g;
-
-  if (h == NULL || h->dwLower == 0)
-    return SEC_E_INVALID_HANDLE;
-  if ((h->dwUpper & 0xff) != (ULONG_PTR) kind)
-    return SEC_E_INVALID_HANDLE;
-  g = (guint) (h->dwUpper >> 8);
-  if ((ULONG_PTR) g != (h->dwUpper >> 8) || g != sspi_generation_get ())
-    return SEC_E_INVALID_HANDLE;
-  *value = (guint64) h->dwLower;
-  *gen = g;
-  return SEC_E_OK;
-}
-
-void
-sspi_handle_pack (SecHandle *h, SspiHandleKind kind, guint64 value,
-                  guint gen)
-{
-  G_STATIC_ASSERT (sizeof (ULONG_PTR) >= sizeof (guint64));
-
-  h->dwLower = (ULONG_PTR) value;
-  h->dwUpper = ((ULONG_PTR) gen << 8) | (ULONG_PTR) kind;
 }
 
 SspiSession *
@@ -130,6 +101,8 @@ sspi_session_unref (SspiSession *s)
   if (!g_atomic_int_dec_and_test (&s->ref_count))
     return;
   g_clear_pointer (&s->transport, sspi_transport_unref);
+  /* Empty: a session is detached (its calls taken) before its last unref. */
+  g_clear_pointer (&s->pending, g_hash_table_unref);
   g_clear_pointer (&s->orphaned, g_ptr_array_unref);
   g_clear_pointer (&s->channel, sspi_channel_free);
   g_mutex_clear (&s->channel_lock);
@@ -149,6 +122,197 @@ sspi_session_is_current_locked (SspiSession *s)
   return s == current;
 }
 
+/* ---- queued calls and their completion ---------------------------------- */
+
+/* One queued call: where its answer is written, and who queued it. */
+typedef struct {
+  guint64                   call_id;
+  guint                     generation;  /* of the session it was sent on */
+  SspiOutputs               out;
+  const SspiCallOwnerFuncs *funcs;
+  gpointer                  owner;
+} SspiPending;
+
+static void
+pending_free (SspiPending *p)
+{
+  p->funcs->free (p->owner);
+  g_free (p);
+}
+
+SECURITY_STATUS
+sspi_session_add_pending_locked (SspiSession *s, guint64 call_id,
+                                 guint handle_generation,
+                                 const SspiOutputs *out,
+                                 const SspiCallOwnerFuncs *funcs,
+                                 gpointer owner)
+{
+  SspiPending *p;
+
+  /* The session died since the prologue got it. */
+  if (current != s)
+    return handle_generation != 0 ? SEC_E_INVALID_HANDLE
+                                  : SEC_E_NO_AUTHENTICATING_AUTHORITY;
+  p = g_new0 (SspiPending, 1);
+  p->call_id = call_id;
+  p->generation = s->generation;
+  p->out = *out;
+  p->funcs = funcs;
+  p->owner = owner;
+  g_hash_table_insert (s->pending, &p->call_id, p);
+  return SEC_E_OK;
+}
+
+gboolean
+sspi_session_remove_pending_locked (SspiSession *s, guint64 call_id)
+{
+  SspiPending *p = NULL;
+
+  if (!g_hash_table_steal_extended (s->pending, &call_id, NULL, (gpointer *) &p))
+    return FALSE;
+  g_free (p);   /* the owner goes back to the caller */
+  return TRUE;
+}
+
+void
+sspi_session_release_handle (SspiSession *s, SspiHandleKind kind, guint64 handle)
+{
+  g_auto(SspiRequest) r = { 0 };
+
+  sspi_request_init_release (&r, kind, handle);
+  /* call_id 0: no answer wanted (proto/org.sspid1.xml). */
+  sspi_session_send (s, sspi_request_get_method (&r), sspi_request_build_params (&r, 0));
+}
+
+/* The caller let go of the call (freed its async context) before the
+ * answer came: nobody will ever learn of a handle the call created, so
+ * free it in the daemon now. */
+static void
+release_orphan (SspiSession *s, const SspiPending *p, const SspiStep *step)
+{
+  guint64 handle = sspi_outputs_new_handle (&p->out, step);
+
+  if (handle == 0 || s == NULL)
+    return;
+  sspi_session_release_handle (s, p->out.kind == SSPI_CALL_ACQUIRE_CREDENTIALS
+                                      ? SSPI_HANDLE_CREDENTIAL : SSPI_HANDLE_CONTEXT,
+                               handle);
+}
+
+/* Completes @p (already out of the table) with @step and frees it: writes
+ * the outputs, tells the owner the call is over, then lets it notify.  @s
+ * is the session the answer came from, NULL if it died.  Lock not held. */
+static void
+complete (SspiSession *s, SspiPending *p, const SspiStep *step)
+{
+  SECURITY_STATUS status;
+  gboolean is_wanted;
+  guint64 unclaimed = 0;
+
+  sspi_lock ();
+  is_wanted = p->funcs->is_wanted_locked (p->owner);
+  if (is_wanted)
+    {
+      /* Every output before the call is over, and before the notification. */
+      status = sspi_outputs_write (&p->out, p->generation, step);
+      unclaimed = sspi_outputs_unclaimed_handle (&p->out, step, status);
+      p->funcs->finish_locked (p->owner, status);
+    }
+  sspi_unlock ();
+
+  if (!is_wanted)
+    {
+      release_orphan (s, p, step);
+      sspi_outputs_forget (&p->out);
+    }
+  else if (unclaimed != 0 && s != NULL)
+    /* A failed first step leaves no context. */
+    sspi_session_release_handle (s, SSPI_HANDLE_CONTEXT, unclaimed);
+  if (is_wanted)
+    p->funcs->notify (p->owner);   /* may free, reinit, queue, call anything */
+  pending_free (p);
+}
+
+/* A Completed signal from @s's daemon: the answer to one of @s's calls.
+ * Runs on @s's reader thread. */
+static void
+dispatch_completed (SspiSession *s, GVariant *params)
+{
+  SspiPending *p = NULL;
+  SspiStep step;
+  guint64 call_id;
+
+  g_variant_get_child (params, 0, "t", &call_id);
+  sspi_lock ();
+  g_hash_table_steal_extended (s->pending, &call_id, NULL, (gpointer *) &p);
+  sspi_unlock ();
+  if (p == NULL)
+    return;   /* a fire-and-forget cleanup's answer, or a stray signal */
+
+  sspi_step_parse (params, 1, &step);
+  complete (s, p, &step);
+  sspi_step_clear (&step);
+}
+
+static gint
+compare_call_id (gconstpointer a, gconstpointer b)
+{
+  const SspiPending *pa = *(SspiPending *const *) a;
+  const SspiPending *pb = *(SspiPending *const *) b;
+
+  return pa->call_id < pb->call_id ? -1 : pa->call_id > pb->call_id;
+}
+
+/* Takes every call out of @s's table, in call order.  Lock held. */
+static GPtrArray *
+steal_pending_locked (SspiSession *s)
+{
+  GPtrArray *list = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, s->pending);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      g_ptr_array_add (list, value);
+      g_hash_table_iter_steal (&iter);
+    }
+  g_ptr_array_sort (list, compare_call_id);
+  return list;
+}
+
+/* Completes each call of @pending (from the above) with @status, running
+ * notifications.  Frees @pending.  Lock not held. */
+static void
+fail_pending (GPtrArray *pending, SECURITY_STATUS status)
+{
+  SspiStep step;
+
+  sspi_step_init_error (&step, status);
+  for (guint i = 0; i < pending->len; i++)
+    complete (NULL, g_ptr_array_index (pending, i), &step);
+  g_ptr_array_free (pending, TRUE);
+}
+
+/* In a fork child: drops every call of @s without writing outputs or
+ * notifying (the parent gets their answers).  Lock held. */
+static void
+forget_pending_locked (SspiSession *s)
+{
+  g_autoptr(GPtrArray) list = steal_pending_locked (s);
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      SspiPending *p = g_ptr_array_index (list, i);
+
+      /* Not pending forever: the child may reinit or free the context. */
+      p->funcs->finish_locked (p->owner, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+      pending_free (p);
+    }
+}
+
+/* ---- the session's life ----------------------------------------------- */
+
 /* Detaches @s if it is the live session: from now on no call can be
  * registered on it and its handles are stale.  Returns its pending calls,
  * or NULL if @s was not live (already detached).  Lock held. */
@@ -158,8 +322,8 @@ session_detach_locked (SspiSession *s)
   if (current != s)
     return NULL;
   current = NULL;
-  generation++;
-  return sspi_async_steal_pending_locked ();
+  sspi_generation_advance ();
+  return steal_pending_locked (s);
 }
 
 /* Completes a detached session's calls and closes it.  Runs on @s's reader
@@ -171,7 +335,7 @@ session_finish (SspiSession *s, GPtrArray *pending)
            s->daemon_name, pending->len);
   sspi_transport_close (s->transport);
   /* Callbacks may start the next session right here. */
-  sspi_async_fail_pending (pending, SEC_E_NO_AUTHENTICATING_AUTHORITY);
+  fail_pending (pending, SEC_E_NO_AUTHENTICATING_AUTHORITY);
   sspi_session_unref (s);
 }
 
@@ -218,7 +382,7 @@ on_message (SspiTransport *t, GDBusMessage *m, gpointer user_data)
           g_strcmp0 (g_dbus_message_get_path (m), SSPID_OBJECT_PATH) == 0 &&
           g_strcmp0 (g_dbus_message_get_interface (m), SSPID_INTERFACE) == 0 &&
           g_variant_is_of_type (body, G_VARIANT_TYPE (SSPID_COMPLETED_TYPE)))
-        sspi_async_dispatch_completed (s, body);
+        dispatch_completed (s, body);
       return;
     }
   if (g_strcmp0 (member, "NameOwnerChanged") == 0 &&
@@ -310,6 +474,7 @@ session_connect (GError **error)
 
   s = g_new0 (SspiSession, 1);
   s->ref_count = 1;
+  s->pending = g_hash_table_new (g_int64_hash, g_int64_equal);
   g_mutex_init (&s->channel_lock);
   /* A debugging knob: records over the bus, as before the channel. */
   s->is_channel_unavailable = g_strcmp0 (g_getenv ("SSPI_RECORD_CHANNEL"), "0") == 0;
@@ -356,11 +521,11 @@ atfork_child (void)
       sspi_transport_abandon_after_fork (current->transport);
       /* The channel acts for the parent's connection: never ours. */
       sspi_channel_abandon_after_fork (current->channel);
+      /* Its calls belong to the parent; it gets their answers. */
+      forget_pending_locked (current);
     }
   current = NULL;
-  generation++;
-  /* Those calls belong to the parent; it gets their answers. */
-  sspi_async_forget_pending_locked ();
+  sspi_generation_advance ();
   /* Another thread may have been connecting when we forked. */
   g_mutex_init (&connect_lock);
   sspi_cache_atfork_child ();
@@ -395,8 +560,9 @@ peek_current (SspiSession **out)
   return *out != NULL;
 }
 
-SECURITY_STATUS
-sspi_session_get (SspiSession **out)
+/* The live session, connecting first if there is none. */
+static SECURITY_STATUS
+session_get (SspiSession **out)
 {
   static GOnce atfork_once = G_ONCE_INIT;
   g_autoptr(GError) error = NULL;
@@ -417,7 +583,7 @@ sspi_session_get (SspiSession **out)
   if (s != NULL)
     {
       sspi_lock ();
-      s->generation = generation;
+      s->generation = sspi_generation_get ();
       current = sspi_session_ref (s);
       sspi_unlock ();
     }
@@ -437,22 +603,18 @@ sspi_session_get (SspiSession **out)
 }
 
 SECURITY_STATUS
-sspi_context_session (const SecHandle *h, SspiSession **s, guint64 *context,
-                      guint *gen)
+sspi_session_get_for (guint handle_generation, SspiSession **out)
 {
-  g_autoptr(SspiSession) session = NULL;
+  g_autoptr(SspiSession) s = NULL;
   SECURITY_STATUS status;
 
-  status = sspi_handle_unpack (h, SSPI_HANDLE_CONTEXT, context, gen);
+  status = session_get (&s);
   if (status != SEC_E_OK)
     return status;
-  status = sspi_session_get (&session);
-  if (status != SEC_E_OK)
-    return status;
-  /* The session died (and a new one began) since the handle was checked. */
-  if (*gen != sspi_session_get_generation (session))
+  /* The session died (and a new one began) since the handles were checked. */
+  if (handle_generation != 0 && handle_generation != s->generation)
     return SEC_E_INVALID_HANDLE;
-  *s = g_steal_pointer (&session);
+  *out = g_steal_pointer (&s);
   return SEC_E_OK;
 }
 

@@ -5,6 +5,9 @@
  * org.sspid1.Sspi method (SspiRequest), and writing a step result back into
  * the caller's handles, buffers, attributes and time stamp (SspiOutputs).
  *
+ * Handles are packed and unpacked here too (SecHandle <-> the daemon's
+ * value and the session generation it belongs to).
+ *
  * Nothing here talks to the bus or takes a lock, so the same code serves a
  * completion on the library thread and a synchronous call on the caller's.
  */
@@ -58,6 +61,56 @@ sspi_acquire_names_to_utf8 (const WCHAR *principal, const WCHAR *package, char *
     return SEC_E_UNKNOWN_CREDENTIALS;
   return SEC_E_OK;
 }
+
+/* ---- handles ------------------------------------------------------------ */
+
+/* The generation of handles: advanced by the session whenever the session
+ * with the daemon dies, so a handle from before is refused here without a
+ * round trip.  Atomic, so that packing and unpacking take no lock; 0 is
+ * never a valid generation. */
+static gint handle_generation = 1;
+
+guint
+sspi_generation_get (void)
+{
+  return (guint) g_atomic_int_get (&handle_generation);
+}
+
+void
+sspi_generation_advance (void)
+{
+  g_atomic_int_inc (&handle_generation);
+}
+
+SECURITY_STATUS
+sspi_handle_unpack (const SecHandle *h, SspiHandleKind kind, guint64 *value,
+                    guint *gen)
+{
+  guint g;
+
+  if (h == NULL || h->dwLower == 0)
+    return SEC_E_INVALID_HANDLE;
+  if ((h->dwUpper & 0xff) != (ULONG_PTR) kind)
+    return SEC_E_INVALID_HANDLE;
+  g = (guint) (h->dwUpper >> 8);
+  if ((ULONG_PTR) g != (h->dwUpper >> 8) || g != sspi_generation_get ())
+    return SEC_E_INVALID_HANDLE;
+  *value = (guint64) h->dwLower;
+  *gen = g;
+  return SEC_E_OK;
+}
+
+void
+sspi_handle_pack (SecHandle *h, SspiHandleKind kind, guint64 value,
+                  guint gen)
+{
+  G_STATIC_ASSERT (sizeof (ULONG_PTR) >= sizeof (guint64));
+
+  h->dwLower = (ULONG_PTR) value;
+  h->dwUpper = ((ULONG_PTR) gen << 8) | (ULONG_PTR) kind;
+}
+
+/* ---- requests ----------------------------------------------------------- */
 
 static gboolean
 is_schannel_package (const char *package)
@@ -459,6 +512,22 @@ sspi_request_init_free_credentials (SspiRequest *r, PCredHandle credential)
   r->kind = r->out.kind = SSPI_CALL_FREE_CREDENTIALS;
   r->out.released = r->credential;
   return status;
+}
+
+void
+sspi_request_init_release (SspiRequest *r, SspiHandleKind kind, guint64 handle)
+{
+  /* Nothing to write back: the caller never had the handle. */
+  if (kind == SSPI_HANDLE_CREDENTIAL)
+    {
+      r->kind = SSPI_CALL_FREE_CREDENTIALS;
+      r->credential = handle;
+    }
+  else
+    {
+      r->kind = SSPI_CALL_DELETE_CONTEXT;
+      r->context = handle;
+    }
 }
 
 const char *

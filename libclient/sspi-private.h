@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Internals of libsspi shared by its source files: the connection to the
- * daemon (sspi-connection.c), the request/answer marshalling common to the
- * async and sync APIs (sspi-marshal.c) and the pending-call table of the
- * async API (sspi-async.c).  Nothing here is exported from the library.
+ * Internals of libsspi shared by its source files: the session with the
+ * daemon, which owns the table of queued calls and their completion
+ * (sspi-connection.c), and the handles and request/answer marshalling
+ * common to the async and sync APIs (sspi-marshal.c).  Calls go one way:
+ * the API files (async, sync, record, query, package) call the session and
+ * marshalling, the session calls marshalling and its transport, and the
+ * session reaches the async API only through the functions it was given
+ * with each call.  Nothing here is exported from the library.
  *
  * Locking: one process-wide mutex (sspi_lock/sspi_unlock) protects the
- * current session, the handle generation, the pending-call table and every
- * async context's state.  It is only ever held for short, non-blocking
+ * current session, its pending-call table and every async context's state;
+ * the handle generation advances under it (with the session) but is read
+ * atomically, without it.  It is only ever held for short, non-blocking
  * sections; D-Bus round trips and user callbacks always run without it.
  */
 #pragma once
@@ -31,13 +36,20 @@
  * SecHandle.dwLower is the daemon's 64-bit handle, dwUpper is
  * (generation << 8) | kind.  The generation changes whenever the session
  * with the daemon dies (daemon exit or restart, bus gone, fork), so a handle
- * from before is recognised and refused locally.
+ * from before is recognised and refused locally.  (sspi-marshal.c)
  * ------------------------------------------------------------------------ */
 
 typedef enum {
   SSPI_HANDLE_CREDENTIAL = 1,
   SSPI_HANDLE_CONTEXT = 2,
 } SspiHandleKind;
+
+/* The current generation (atomic: takes no lock). */
+guint sspi_generation_get (void);
+/* The session died: every handle packed before is stale from now on.  Only
+ * the session calls this, with the library lock held, so that the
+ * generation and the live session change together. */
+void sspi_generation_advance (void);
 
 /* Checks that @h is a live handle of @kind from the current generation.
  * Returns SEC_E_OK with the daemon's value and the generation, or
@@ -56,14 +68,15 @@ typedef struct _SspiSession SspiSession;
 void sspi_lock (void);
 void sspi_unlock (void);
 
-/* The current generation (takes the lock). */
-guint sspi_generation_get (void);
 /* A process-unique call id (never 0). */
 guint64 sspi_call_id_next (void);
 
-/* The live session, connecting first if there is none.  Returns SEC_E_OK and
- * a new reference, or SEC_E_NO_AUTHENTICATING_AUTHORITY. */
-SECURITY_STATUS sspi_session_get (SspiSession **out);
+/* Every call's prologue: the live session (connecting first if there is
+ * none) for a call whose handles are of @handle_generation (0: it uses no
+ * handle).  Returns SEC_E_OK and a new reference, SEC_E_INVALID_HANDLE if
+ * the session those handles belong to has died since they were unpacked,
+ * or SEC_E_NO_AUTHENTICATING_AUTHORITY. */
+SECURITY_STATUS sspi_session_get_for (guint handle_generation, SspiSession **out);
 SspiSession *sspi_session_ref (SspiSession *s);
 void sspi_session_unref (SspiSession *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspiSession, sspi_session_unref)
@@ -189,6 +202,11 @@ SECURITY_STATUS sspi_request_init_accept (SspiRequest *r,
 SECURITY_STATUS sspi_request_init_delete (SspiRequest *r, PCtxtHandle context);
 SECURITY_STATUS sspi_request_init_free_credentials (SspiRequest *r,
                                                     PCredHandle credential);
+/* A FreeCredentialsHandle (@kind SSPI_HANDLE_CREDENTIAL) or a
+ * DeleteSecurityContext of a handle the caller never got, so there is no
+ * SecHandle to unpack (the library cleans up after a call). */
+void sspi_request_init_release (SspiRequest *r, SspiHandleKind kind,
+                                guint64 handle);
 
 const char *sspi_request_get_method (const SspiRequest *r);
 /* The method's parameters for @call_id (floating). */
@@ -243,10 +261,52 @@ void sspi_outputs_forget (const SspiOutputs *o);
 /* Unix seconds to a FILETIME (100 ns since 1601); 0 stays 0. */
 void sspi_timestamp_from_unix (TimeStamp *ts, gint64 unix_seconds);
 
-/* The live session and the daemon's value of context @h, or the failure
- * (SEC_E_INVALID_HANDLE for a handle that is not a live context). */
-SECURITY_STATUS sspi_context_session (const SecHandle *h, SspiSession **s,
-                                      guint64 *context, guint *generation);
+/* ------------------------------------------------------------------------
+ * Queued calls of a session (sspi-connection.c)
+ * ------------------------------------------------------------------------ */
+
+/* A queued call's answer: the session keeps the call in its pending table
+ * until its Completed signal comes (or the session dies), writes the
+ * outputs, and hands the result to whoever queued the call (the async API)
+ * through these functions, given when the call is added.  So the session
+ * never calls its callers by name. */
+typedef struct {
+  /* Lock held: FALSE if nobody will read the answer any more (the async
+   * context was freed).  Then no output is written, and a handle the call
+   * created is released in the daemon. */
+  gboolean (*is_wanted_locked) (gpointer owner);
+  /* Lock held, every output written: the call is over with @status.  Also
+   * in a fork()ed child, with SEC_E_NO_AUTHENTICATING_AUTHORITY and no
+   * output written: the parent gets the answer. */
+  void (*finish_locked) (gpointer owner, SECURITY_STATUS status);
+  /* Lock not held, after finish_locked, on the session's thread: tell the
+   * caller (its notify callback, which may do anything). */
+  void (*notify) (gpointer owner);
+  /* Drops @owner (with or without the lock), after the above. */
+  void (*free) (gpointer owner);
+} SspiCallOwnerFuncs;
+
+/* Adds call @call_id to @s's pending table: its answer is written through
+ * @out (copied; the pointers in it stay the caller's) and given to @owner
+ * through @funcs, which take @owner.  Lock held.  SEC_E_OK, or, if @s died
+ * since the prologue: SEC_E_INVALID_HANDLE for a call on handles of
+ * @handle_generation, SEC_E_NO_AUTHENTICATING_AUTHORITY for one on none
+ * (0); then nothing was added and the caller keeps @owner. */
+SECURITY_STATUS sspi_session_add_pending_locked (SspiSession *s, guint64 call_id,
+                                                 guint handle_generation,
+                                                 const SspiOutputs *out,
+                                                 const SspiCallOwnerFuncs *funcs,
+                                                 gpointer owner);
+/* Takes call @call_id back (its message could not be sent): TRUE, and the
+ * caller has its owner back; FALSE if the call is no longer there (the
+ * session died meanwhile and has completed it, or will).  Lock held. */
+gboolean sspi_session_remove_pending_locked (SspiSession *s, guint64 call_id);
+
+/* Frees @handle of @kind in the daemon asking for no answer: a handle the
+ * library got but the caller never will (a failed first step's context, or
+ * the answer to a call whose async context was freed). */
+void sspi_session_release_handle (SspiSession *s, SspiHandleKind kind,
+                                  guint64 handle);
 
 /* ------------------------------------------------------------------------
  * Client-side facts about live handles (sspi-cache.c)
@@ -285,19 +345,3 @@ SECURITY_STATUS sspi_query_context (SspiSession *s, guint64 context,
 SECURITY_STATUS sspi_stream_sizes_from_info (GVariantDict *info,
                                              guint64 context, guint generation,
                                              SecPkgContext_StreamSizes *out);
-
-/* ------------------------------------------------------------------------
- * Pending async calls (sspi-async.c)
- * ------------------------------------------------------------------------ */
-
-typedef struct _SspiPending SspiPending;
-
-/* A Completed signal from @s's daemon (runs on @s's thread). */
-void sspi_async_dispatch_completed (SspiSession *s, GVariant *params);
-/* Takes every pending call out of the table (lock held), in call order. */
-GPtrArray *sspi_async_steal_pending_locked (void);
-/* Completes each call of @pending (from the above) with @status, running
- * callbacks.  Frees @pending.  Lock not held. */
-void sspi_async_fail_pending (GPtrArray *pending, SECURITY_STATUS status);
-/* In a fork child: drops every pending call without callbacks (lock held). */
-void sspi_async_forget_pending_locked (void);

@@ -550,7 +550,7 @@ query (PCtxtHandle phContext, ULONG attribute, void *buffer, gboolean wide)
     return SEC_E_UNSUPPORTED_FUNCTION;
   if (buffer == NULL)
     return SEC_E_INVALID_PARAMETER;
-  status = sspi_context_session (phContext, &s, &context, &generation);
+  status = sspi_session_get_for (generation, &s);
   if (status != SEC_E_OK)
     return status;
   status = sspi_query_context (s, context, &info);

@@ -123,7 +123,7 @@ EncryptMessage (PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage,
   if (is_bad_buffer (header) || is_bad_buffer (data) || is_bad_buffer (trailer))
     return SEC_E_INVALID_TOKEN;
 
-  status = sspi_context_session (phContext, &s, &context, &generation);
+  status = sspi_session_get_for (generation, &s);
   if (status != SEC_E_OK)
     return status;
   if (peek_sizes (s, context, generation, &sizes, &status))
@@ -347,7 +347,7 @@ DecryptMessage (PCtxtHandle phContext, PSecBufferDesc pMessage,
   else if (status != SEC_E_OK)
     return status;
 
-  status = sspi_context_session (phContext, &s, &context, &generation);
+  status = sspi_session_get_for (generation, &s);
   if (status != SEC_E_OK)
     return status;
   return open_record (s, context, pMessage, data->pvBuffer, data->cbBuffer,
@@ -424,7 +424,7 @@ ApplyControlToken (PCtxtHandle phContext, PSecBufferDesc pInput)
   status = parse_control_token (pInput, &type, &alert_type, &alert_number);
   if (status != SEC_E_OK)
     return status;
-  status = sspi_context_session (phContext, &s, &context, &generation);
+  status = sspi_session_get_for (generation, &s);
   if (status != SEC_E_OK)
     return status;
   reply = sspi_session_call (s, sspid_method_get (SSPID_CALL_APPLY_CONTROL)->name,

@@ -26,12 +26,10 @@ call (SECURITY_STATUS status, SspiRequest *r)
 
   if (status != SEC_E_OK)
     return status;
-  status = sspi_session_get (&s);
+  status = sspi_session_get_for (r->generation, &s);
   if (status != SEC_E_OK)
     return status;
   generation = sspi_session_get_generation (s);
-  if (r->generation != 0 && r->generation != generation)
-    return SEC_E_INVALID_HANDLE;
 
   reply = sspi_session_call (s, sspi_request_get_method (r),
                              sspi_request_build_params (r, sspi_call_id_next ()),
@@ -44,9 +42,8 @@ call (SECURITY_STATUS status, SspiRequest *r)
   status = sspi_outputs_write (&r->out, generation, &step);
   unclaimed = sspi_outputs_unclaimed_handle (&r->out, &step, status);
   if (unclaimed != 0)
-    /* A failed first step leaves no context (call_id 0: no answer). */
-    sspi_session_send (s, sspid_method_get (SSPID_CALL_DELETE)->name,
-                       sspid_release_args_encode (&(SspidReleaseArgs) { 0, unclaimed }));
+    /* A failed first step leaves no context. */
+    sspi_session_release_handle (s, SSPI_HANDLE_CONTEXT, unclaimed);
   sspi_step_clear (&step);
   return status;
 }

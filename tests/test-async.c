@@ -218,6 +218,21 @@ daemon_signal (int signo)
   ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, signo), 0);
 }
 
+/* The daemon's counts, asked over a connection of the test's own. */
+static TuCounts
+daemon_counts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) c = NULL;
+
+  c = g_dbus_connection_new_for_address_sync (tu_fixture_env->bus_address,
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                              | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
+  ck_assert_ptr_nonnull (c);
+  return tu_get_counts (c);
+}
+
 static gint64
 ms_since (gint64 start)
 {
@@ -331,6 +346,45 @@ START_TEST (test_output_buffer_sizes)
   ck_assert_uint_eq (attr & ISC_RET_ALLOCATED_MEMORY, 0);
   ck_assert_int_eq (DeleteSecurityContext (&ctxt), SEC_E_OK);
   ck_assert_int_eq (FreeCredentialsHandle (&cred), SEC_E_OK);
+}
+END_TEST
+
+/* A first async step whose token does not fit the caller's buffer fails
+ * (as the sync call does) and leaves no context behind in the daemon: the
+ * caller never gets its handle, so the library deletes it. */
+START_TEST (test_failed_first_async_step_leaves_no_context)
+{
+  CredHandle cred = acquire_sync ();
+  Waiter *w = waiter_new (NULL);
+  SspiAsyncContext *ctx = new_context (w);
+  guint8 small[8];
+  TuCounts before = daemon_counts ();
+  TuCounts now = before;
+  gint64 start;
+
+  w->out_buf = (SecBuffer) { sizeof small, SECBUFFER_TOKEN, small };
+  ck_assert_int_eq (SspiInitializeSecurityContextAsyncA (ctx, &cred, NULL, "localhost",
+                                                         ISC_FLAGS, 0, 0, NULL, 0, &w->ctxt,
+                                                         &w->out_desc, &w->attr, &w->expiry),
+                    SEC_E_OK);
+  ck_assert (waiter_wait (w, 1, WAIT_MS));
+  ck_assert_int_eq (w->status, SEC_E_BUFFER_TOO_SMALL);
+  ck_assert (!SecIsValidHandle (&w->ctxt));
+
+  start = g_get_monotonic_time ();
+  while (ms_since (start) < WAIT_MS)
+    {
+      now = daemon_counts ();
+      if (now.contexts == before.contexts)
+        break;
+      g_usleep (20 * 1000);
+    }
+  ck_assert_uint_eq (now.contexts, before.contexts);
+
+  w->out_buf = (SecBuffer) { 0, SECBUFFER_TOKEN, NULL };   /* not ours to free */
+  ck_assert_int_eq (FreeCredentialsHandle (&cred), SEC_E_OK);
+  SspiFreeAsyncContext (ctx);
+  waiter_free (w);
 }
 END_TEST
 
@@ -484,6 +538,47 @@ START_TEST (test_free_while_pending)
   SspiFreeAsyncContext (ctx2);
   waiter_free (w);
   waiter_free (later);
+}
+END_TEST
+
+/* Freeing an async context while its call is pending must not leak: the
+ * credential or context the dropped call made in the daemon is freed
+ * there, since nobody will ever learn its handle. */
+START_TEST (test_free_while_pending_releases_handles)
+{
+  CredHandle cred = acquire_sync ();
+  Waiter *w_acquire = waiter_new (NULL);
+  Waiter *w_isc = waiter_new (NULL);
+  SspiAsyncContext *acquire_ctx = new_context (w_acquire);
+  SspiAsyncContext *isc_ctx = new_context (w_isc);
+  TuCounts before = daemon_counts ();
+  TuCounts now = before;
+  gint64 start;
+
+  daemon_signal (SIGSTOP);
+  ck_assert_int_eq (queue_anonymous_acquire (acquire_ctx, w_acquire), SEC_E_OK);
+  ck_assert_int_eq (queue_first_isc (isc_ctx, w_isc, &cred), SEC_E_OK);
+  SspiFreeAsyncContext (acquire_ctx);
+  SspiFreeAsyncContext (isc_ctx);
+  daemon_signal (SIGCONT);
+
+  start = g_get_monotonic_time ();
+  while (ms_since (start) < WAIT_MS)
+    {
+      now = daemon_counts ();
+      if (now.credentials == before.credentials && now.contexts == before.contexts
+          && now.pending == 0)
+        break;
+      g_usleep (20 * 1000);
+    }
+  ck_assert_uint_eq (now.credentials, before.credentials);
+  ck_assert_uint_eq (now.contexts, before.contexts);
+  ck_assert_int_eq (waiter_calls (w_acquire), 0);
+  ck_assert_int_eq (waiter_calls (w_isc), 0);
+
+  ck_assert_int_eq (FreeCredentialsHandle (&cred), SEC_E_OK);
+  waiter_free (w_acquire);
+  waiter_free (w_isc);
 }
 END_TEST
 
@@ -810,6 +905,7 @@ async_suite (void)
   tcase_add_test (tc, test_acquire_completes_once_on_library_thread);
   tcase_add_test (tc, test_first_isc_outputs_before_callback);
   tcase_add_test (tc, test_output_buffer_sizes);
+  tcase_add_test (tc, test_failed_first_async_step_leaves_no_context);
   tcase_add_test (tc, test_free_inside_callback);
   tcase_add_test (tc, test_reinit_and_next_call_inside_callback);
   tcase_add_test (tc, test_sync_calls_inside_callback);
@@ -820,6 +916,7 @@ async_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_pending_context_refuses_second_call);
   tcase_add_test (tc, test_free_while_pending);
+  tcase_add_test (tc, test_free_while_pending_releases_handles);
   tcase_add_test (tc, test_fire_and_forget_delete);
   suite_add_tcase (s, tc);
 

@@ -21,80 +21,22 @@
 #include <unistd.h>
 
 #include "dbus-raw.h"
+#include "softhsm-token.h"
 #include "testutil.h"
 #include "tls-pair.h"
 
-#define PIN    "1234"
-#define SO_PIN "5678"
-#define LABEL  "sspid"
+#define PIN    SOFTHSM_PIN
+#define LABEL  SOFTHSM_LABEL
 
-static char *token_dir;    /* temp dir: softhsm2.conf, tokens/, the PKCS#8 key */
+static char *token_dir;    /* temp dir: softhsm2.conf, tokens/ */
 
-static void
-require_program (const char *name, const char *package)
-{
-  g_autofree char *path = g_find_program_in_path (name);
-
-  ck_assert_msg (path != NULL, "%s not found: install %s (tools/check does) to test "
-                 "PKCS#11 keys", name, package);
-}
-
-/* Runs @argv, failing the test with its output if it fails. */
-static char *
-run (const char *const *argv)
-{
-  g_autoptr(GError) error = NULL;
-  g_autofree char *out = NULL, *err = NULL;
-  int status;
-
-  ck_assert_msg (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                               &out, &err, &status, &error),
-                 "cannot run %s: %s", argv[0], error->message);
-  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "%s %s failed:\n%s%s", argv[0],
-                 argv[1], out, err);
-  return g_strconcat (out, err, NULL);
-}
-
-/* A token labelled LABEL holding server.key as object "server". */
 static void
 make_token (void)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *conf = NULL, *tokens = NULL, *conf_text = NULL, *p8 = NULL;
-  g_autofree char *key = tu_pki_path ("server.key");
-  g_autofree char *listing = NULL;
-
-  require_program ("softhsm2-util", "softhsm2");
-  require_program ("p11tool", "gnutls-bin");
-  require_program ("openssl", "openssl");
-
-  token_dir = g_dir_make_tmp ("sspid-pkcs11-XXXXXX", &error);
-  ck_assert_msg (token_dir != NULL, "%s", error != NULL ? error->message : "?");
-  conf = g_build_filename (token_dir, "softhsm2.conf", NULL);
-  tokens = g_build_filename (token_dir, "tokens", NULL);
-  p8 = g_build_filename (token_dir, "server.p8", NULL);
-  ck_assert_int_eq (g_mkdir (tokens, 0700), 0);
-  conf_text = g_strdup_printf ("directories.tokendir = %s\nobjectstore.backend = file\n"
-                               "log.level = ERROR\n", tokens);
-  ck_assert (g_file_set_contents (conf, conf_text, -1, NULL));
+  token_dir = softhsm_make_token ();
   /* The daemon inherits our environment (tu_env_start), so it finds the
    * token too. */
-  g_setenv ("SOFTHSM2_CONF", conf, TRUE);
-
-  g_free (run ((const char *const[]) { "softhsm2-util", "--init-token", "--free", "--label",
-                                       LABEL, "--pin", PIN, "--so-pin", SO_PIN, NULL }));
-  /* softhsm2-util imports unencrypted PKCS#8 only. */
-  g_free (run ((const char *const[]) { "openssl", "pkcs8", "-topk8", "-nocrypt", "-in", key,
-                                       "-out", p8, NULL }));
-  g_free (run ((const char *const[]) { "softhsm2-util", "--import", p8, "--token", LABEL,
-                                       "--label", "server", "--id", "01", "--pin", PIN, NULL }));
-  g_unlink (p8);
-
-  /* GnuTLS reaches the token through p11-kit: it must be visible there. */
-  listing = run ((const char *const[]) { "p11tool", "--list-tokens", NULL });
-  ck_assert_msg (strstr (listing, "token=" LABEL) != NULL,
-                 "p11-kit does not see the SoftHSM2 token (is softhsm2's p11-kit module "
-                 "registered? Debian: /usr/share/p11-kit/modules/softhsm2.module):\n%s", listing);
+  softhsm_use_token (token_dir);
 }
 
 /* A credential "NAME" whose key is the token's, with @pin. */

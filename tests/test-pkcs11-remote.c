@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Keys on another host (issue 17): the server key lives only in a SoftHSM2
+ * token that `p11-kit server` exports over a unix socket, run as another
+ * user when the test is root (standing for the HSM machine); sspid reaches
+ * it through p11-kit's client module ([daemon] pkcs11-remote=).  The
+ * daemon cannot see the token itself (no SOFTHSM2_CONF in its
+ * environment).  Handshakes sign through the socket; with the key service
+ * stopped they fail cleanly, with one log line, while a credential with a
+ * local key keeps serving.  (Once the service is back, p11-kit's client
+ * module does not find it again in the same process: sspid must be
+ * restarted; sspid.conf(5) says so.)
+ */
+#include "config.h"
+
+#include <check.h>
+#include <glib/gstdio.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "softhsm-token.h"
+#include "testutil.h"
+#include "tls-pair.h"
+
+static char *token_dir;
+static char *socket_path;
+static GPid server_pid;
+
+/* SoftHSM2's module, as Debian installs it. */
+static const char *
+softhsm_module (void)
+{
+  static const char *const candidates[] = {
+    "/usr/lib/softhsm/libsofthsm2.so",
+    "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+    "/usr/lib64/pkcs11/libsofthsm2.so",
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
+    if (g_file_test (candidates[i], G_FILE_TEST_EXISTS))
+      return candidates[i];
+  ck_abort_msg ("libsofthsm2.so not found (Debian: softhsm2)");
+  return NULL;
+}
+
+/* A process group of its own: the service is the server and the
+ * p11-kit-remote it forks for each connection. */
+static void
+own_group (gpointer data)
+{
+  setpgid (0, 0);
+}
+
+/* `p11-kit server` in the foreground exporting the token at socket_path;
+ * as nobody when we are root (the token directory is given to nobody). */
+static void
+start_key_service (void)
+{
+  g_autofree char *conf = softhsm_conf_path (token_dir);
+  g_autofree char *conf_env = g_strconcat ("SOFTHSM2_CONF=", conf, NULL);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  const char *envp[] = { conf_env, "PATH=/usr/bin:/bin", NULL };
+  gint64 give_up = g_get_monotonic_time () + (gint64) tu_scaled_ms (15000) * 1000;
+
+  g_ptr_array_add (argv, (char *) "p11-kit");
+  g_ptr_array_add (argv, (char *) "server");
+  g_ptr_array_add (argv, (char *) "-f");
+  g_ptr_array_add (argv, (char *) "--provider");
+  g_ptr_array_add (argv, (char *) softhsm_module ());
+  g_ptr_array_add (argv, (char *) "-n");
+  g_ptr_array_add (argv, socket_path);
+  if (getuid () == 0)
+    {
+      /* Its own user: the daemon reaches the key only through the socket. */
+      g_ptr_array_add (argv, (char *) "--run-as-user=nobody");
+      g_ptr_array_add (argv, (char *) "--user=root");
+    }
+  g_ptr_array_add (argv, (char *) "pkcs11:token=" SOFTHSM_LABEL);
+  g_ptr_array_add (argv, NULL);
+  g_unlink (socket_path);
+  ck_assert_msg (g_spawn_async (NULL, (char **) argv->pdata, (char **) envp,
+                                G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD
+                                | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                own_group, NULL, &server_pid, &error),
+                 "cannot run p11-kit server: %s", error ? error->message : "?");
+  while (!g_file_test (socket_path, G_FILE_TEST_EXISTS))
+    {
+      ck_assert_msg (g_get_monotonic_time () < give_up, "p11-kit server made no socket");
+      g_usleep (20 * 1000);
+    }
+}
+
+static void
+stop_key_service (void)
+{
+  if (server_pid <= 0)
+    return;
+  /* All of it, as when the key host goes away. */
+  kill (-server_pid, SIGKILL);
+  waitpid (server_pid, NULL, 0);
+  g_spawn_close_pid (server_pid);
+  server_pid = 0;
+  g_unlink (socket_path);
+}
+
+static void
+setup (void)
+{
+  g_autofree char *pem = tu_pki_path ("server.pem");
+  g_autofree char *extra = NULL;
+
+  softhsm_require_program ("p11-kit", "p11-kit");
+  ck_assert_msg (g_file_test (SSPID_PKCS11_MODULE_DIR "/p11-kit-client.so", G_FILE_TEST_EXISTS),
+                 "p11-kit's client module is missing (Debian: p11-kit-modules)");
+  token_dir = softhsm_make_token ();
+  socket_path = g_build_filename (token_dir, "pkcs11.sock", NULL);
+  if (getuid () == 0)
+    {
+      struct passwd *nobody = getpwnam ("nobody");
+      g_autofree char *cmd = NULL;
+
+      ck_assert_ptr_nonnull (nobody);
+      cmd = g_strdup_printf ("chown -R nobody '%s'", token_dir);
+      ck_assert_int_eq (system (cmd), 0);
+    }
+  start_key_service ();
+  /* The daemon (our environment) must not find the token on its own. */
+  g_unsetenv ("SOFTHSM2_CONF");
+  extra = g_strdup_printf ("[daemon]\npkcs11-remote=unix:path=%s\n"
+                           "[credential remote]\ncertificate=%s\n"
+                           "key=pkcs11:token=" SOFTHSM_LABEL ";object=server;type=private;"
+                           "pin-value=" SOFTHSM_PIN "\nusage=inbound\nusers=%u\n",
+                           socket_path, pem, (guint) getuid ());
+  tu_fixture_setup_with (extra);
+}
+
+static void
+teardown (void)
+{
+  tu_fixture_teardown ();
+  stop_key_service ();
+  if (token_dir != NULL)
+    tu_remove_tree (token_dir);
+  g_clear_pointer (&token_dir, g_free);
+  g_clear_pointer (&socket_path, g_free);
+}
+
+static SECURITY_STATUS
+handshake (const char *credential, gint64 *usec)
+{
+  TlsPairOptions opts = { .server_credential = credential,
+                          .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS };
+  gint64 start = g_get_monotonic_time ();
+  g_autoptr (TlsPair) pair = tls_pair_new (&opts);
+  SECURITY_STATUS status;
+
+  tls_pair_start (pair);
+  ck_assert_msg (tls_pair_wait (pair, tu_scaled_ms (30000)), "a handshake with %s hung",
+                 credential);
+  status = tls_pair_peek_result (pair)->server.status;
+  if (usec != NULL)
+    *usec = g_get_monotonic_time () - start;
+  return status;
+}
+
+START_TEST (test_remote_key_serves)
+{
+  gint64 usec = 0;
+
+  for (guint i = 0; i < 5; i++)
+    ck_assert_int_eq (handshake ("remote", &usec), SEC_E_OK);
+  printf ("remote key: a handshake took %.1f ms\n", usec / 1000.0);
+}
+END_TEST
+
+START_TEST (test_key_service_down_and_back)
+{
+  g_autofree char *log = NULL;
+  SECURITY_STATUS status;
+
+  ck_assert_int_eq (handshake ("remote", NULL), SEC_E_OK);
+
+  /* Down: the remote credential fails, cleanly and at once; the local
+   * one does not notice. */
+  stop_key_service ();
+  status = handshake ("remote", NULL);
+  ck_assert_msg (((guint32) status & 0x80000000u) != 0, "signed without the key service: 0x%08x",
+                 (guint32) status);
+  ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+  log = tu_env_daemon_log (tu_fixture_env);
+  printf ("key service down: 0x%08x\n", (guint32) status);
+  tu_assert_contains (log, "credential 'remote': its key failed", "sspid");
+
+  /* Once logged: the next failure says nothing new. */
+  status = handshake ("remote", NULL);
+  ck_assert_msg (((guint32) status & 0x80000000u) != 0, "signed without the key service");
+  g_free (log);
+  log = tu_env_daemon_log (tu_fixture_env);
+  ck_assert_ptr_null (strstr (strstr (log, "its key failed") + 1, "its key failed"));
+  /* The daemon serves on: the local key, and the bus. */
+  ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+}
+END_TEST
+
+static Suite *
+remote_suite (void)
+{
+  Suite *s = suite_create ("pkcs11-remote");
+  TCase *tc = tcase_create ("p11-kit-server");
+
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_set_timeout (tc, 120);
+  tcase_add_test (tc, test_remote_key_serves);
+  tcase_add_test (tc, test_key_service_down_and_back);
+  suite_add_tcase (s, tc);
+  return s;
+}
+
+int
+main (void)
+{
+  return tu_run_suite (remote_suite ());
+}
