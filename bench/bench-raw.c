@@ -10,7 +10,9 @@
 #include <schannel.h>
 
 #include "bench-util.h"
+#include "sspid-args.h"
 #include "sspid-proto.h"
+#include "sspid-results.h"
 
 #define CALL_TIMEOUT_MS 60000
 #define CLIENT_REQ (ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | \
@@ -29,11 +31,13 @@ bench_raw_step_clear (BenchRawStep *step)
 void
 bench_raw_step_parse (GVariant *reply, BenchRawStep *step)
 {
-  g_autoptr(GVariant) token = NULL;
+  g_auto(SspidStepResult) result = { 0 };
 
-  g_variant_get (reply, "(ut@ayuxuu)", &step->status, &step->handle, &token, NULL,
-                 NULL, &step->extra, NULL);
-  step->token = g_variant_get_data_as_bytes (token);
+  sspid_step_result_decode (reply, 0, &result);
+  step->status = (guint32) result.status;
+  step->handle = result.handle;
+  step->extra = result.extra;
+  step->token = g_variant_get_data_as_bytes (result.token);
 }
 
 static GVariant *
@@ -55,14 +59,12 @@ call_sync (GDBusConnection *connection, const char *method, GVariant *params,
 guint64
 bench_raw_acquire (GDBusConnection *connection, const char *principal, guint32 use)
 {
-  GVariantBuilder auth;
   g_autoptr(GVariant) reply = NULL;
   g_auto(BenchRawStep) step = { 0 };
 
-  g_variant_builder_init (&auth, G_VARIANT_TYPE_VARDICT);
   reply = call_sync (connection, "AcquireCredentialsHandle",
-                     g_variant_new ("(tssua{sv})", ++next_call_id, principal,
-                                    SCHANNEL_NAME_A, use, &auth),
+                     sspid_acquire_args_encode (&(SspidAcquireArgs) {
+                       ++next_call_id, principal, SCHANNEL_NAME_A, use, NULL }),
                      SSPID_STEP_RESULT_TYPE);
   bench_raw_step_parse (reply, &step);
   if (step.status != SEC_E_OK)
@@ -75,13 +77,12 @@ bench_raw_step_params (gboolean is_server, guint64 cred, guint64 ctx, const void
                        gsize len)
 {
   GVariant *bytes = g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, input, len, 1);
-  const char *const no_alpn[] = { NULL };
 
   if (is_server)
-    return g_variant_new ("(tttu@ay^as)", ++next_call_id, cred, ctx, (guint32) SERVER_REQ,
-                          bytes, no_alpn);
-  return g_variant_new ("(ttt&su@ay^as)", ++next_call_id, cred, ctx, "localhost",
-                        (guint32) CLIENT_REQ, bytes, no_alpn);
+    return sspid_step_args_encode (SSPID_CALL_ACCEPT, &(SspidStepArgs) {
+      ++next_call_id, cred, ctx, NULL, SERVER_REQ, bytes, NULL });
+  return sspid_step_args_encode (SSPID_CALL_INITIALIZE, &(SspidStepArgs) {
+    ++next_call_id, cred, ctx, "localhost", CLIENT_REQ, bytes, NULL });
 }
 
 void
@@ -135,7 +136,8 @@ bench_raw_delete_sync (GDBusConnection *connection, guint64 ctx)
   g_auto(BenchRawStep) step = { 0 };
 
   reply = call_sync (connection, "DeleteSecurityContext",
-                     g_variant_new ("(tt)", ++next_call_id, ctx), SSPID_STEP_RESULT_TYPE);
+                     sspid_release_args_encode (&(SspidReleaseArgs) { ++next_call_id, ctx }),
+                     SSPID_STEP_RESULT_TYPE);
   bench_raw_step_parse (reply, &step);
   return step.status;
 }

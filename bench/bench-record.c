@@ -25,6 +25,8 @@
 #include "bench-sspi.h"
 #include "bench-tls.h"
 #include "bench-util.h"
+#include "sspid-args.h"
+#include "sspid-results.h"
 #include "sspid-proto.h"
 
 #define RECORD   16384
@@ -177,29 +179,28 @@ run_direct (BenchEnv *env, double seconds)
     {
       g_autoptr(GVariant) sealed = NULL;
       g_autoptr(GVariant) opened = NULL;
-      g_autoptr(GVariant) record = NULL;
-      g_autoptr(GVariant) plain = NULL;
-      guint32 status;
+      g_auto(SspidEncryptResult) record = { 0 };
+      g_auto(SspidDecryptResult) plain = { 0 };
 
       sealed = g_dbus_connection_call_sync (
         connection, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "EncryptMessage",
-        g_variant_new ("(t@ay)", client,
-                       g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, RECORD, 1)),
+        sspid_record_args_encode (&(SspidRecordArgs) {
+          client, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, RECORD, 1) }),
         G_VARIANT_TYPE ("(uayu)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, NULL);
       if (sealed == NULL)
         bench_die ("EncryptMessage call failed");
-      g_variant_get (sealed, "(u@ayu)", &status, &record, NULL);
-      if (status != SEC_E_OK)
-        bench_die ("EncryptMessage: 0x%08x", status);
+      sspid_encrypt_result_decode (sealed, &record);
+      if (record.status != SEC_E_OK)
+        bench_die ("EncryptMessage: 0x%08x", (guint32) record.status);
       opened = g_dbus_connection_call_sync (
         connection, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "DecryptMessage",
-        g_variant_new ("(t@ay)", server, record),
+        sspid_record_args_encode (&(SspidRecordArgs) { server, record.record }),
         G_VARIANT_TYPE ("(uayuuuu)"), G_DBUS_CALL_FLAGS_NONE, 10000, NULL, NULL);
       if (opened == NULL)
         bench_die ("DecryptMessage call failed");
-      g_variant_get (opened, "(u@ayuuuu)", &status, &plain, NULL, NULL, NULL, NULL);
-      if (status != SEC_E_OK || g_variant_get_size (plain) != RECORD)
-        bench_die ("DecryptMessage: 0x%08x", status);
+      sspid_decrypt_result_decode (opened, &plain);
+      if (plain.status != SEC_E_OK || g_variant_get_size (plain.plaintext) != RECORD)
+        bench_die ("DecryptMessage: 0x%08x", (guint32) plain.status);
       bytes += RECORD;
     }
   rate = mib_per_s (bytes, start);

@@ -8,34 +8,9 @@
 
 #include <string.h>
 
+#include "sspid-args.h"
 #include "sspid-request.h"
 #include "schannel.h"
-
-static const SspidMethod methods[] = {
-  { "Hello", SSPID_CALL_HELLO, FALSE },
-  { "AcquireCredentialsHandle", SSPID_CALL_ACQUIRE, TRUE },
-  { "InitializeSecurityContext", SSPID_CALL_INITIALIZE, TRUE },
-  { "AcceptSecurityContext", SSPID_CALL_ACCEPT, TRUE },
-  { "DeleteSecurityContext", SSPID_CALL_DELETE, TRUE },
-  { "FreeCredentialsHandle", SSPID_CALL_FREE, TRUE },
-  { "QueryContext", SSPID_CALL_QUERY, FALSE },
-  { "EncryptMessage", SSPID_CALL_ENCRYPT, FALSE },
-  { "DecryptMessage", SSPID_CALL_DECRYPT, FALSE },
-  { "ApplyControlToken", SSPID_CALL_APPLY_CONTROL, FALSE },
-  { "GetStatus", SSPID_CALL_GET_STATUS, FALSE },
-  { "ListCredentials", SSPID_CALL_LIST_CREDENTIALS, FALSE },
-  { "ListContexts", SSPID_CALL_LIST_CONTEXTS, FALSE },
-  { SSPID_METHOD_OPEN_RECORD_CHANNEL, SSPID_CALL_OPEN_CHANNEL, FALSE },
-};
-
-const SspidMethod *
-sspid_request_lookup_method (const char *name)
-{
-  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
-    if (g_str_equal (methods[i].name, name))
-      return &methods[i];
-  return NULL;
-}
 
 /* SEC_E_INVALID_PARAMETER, saying why in @request. */
 static SECURITY_STATUS
@@ -63,10 +38,14 @@ lookup_u32 (GVariant *auth_data, const char *key, guint32 *value)
 static SECURITY_STATUS
 decode_acquire (GVariant *params, SspidRequest *request)
 {
+  SspidAcquireArgs args;
   g_autoptr(GVariant) auth_data = NULL;
 
-  g_variant_get (params, "(t&s&su@a{sv})", NULL, &request->principal,
-                 &request->package, &request->use, &auth_data);
+  sspid_acquire_args_decode (params, &args);
+  request->principal = args.principal;
+  request->package = args.package;
+  request->use = args.use;
+  auth_data = g_steal_pointer (&args.auth_data);
   if (g_ascii_strcasecmp (request->package, SCHANNEL_NAME_A) != 0
       && g_ascii_strcasecmp (request->package, UNISP_NAME_A) != 0)
     return SEC_E_SECPKG_NOT_FOUND;
@@ -76,8 +55,8 @@ decode_acquire (GVariant *params, SspidRequest *request)
   if (g_variant_n_children (auth_data) > SSPID_MAX_AUTH_DATA)
     return refuse (request, "auth_data over " G_STRINGIFY (SSPID_MAX_AUTH_DATA) " entries");
   if ((request->use & SECPKG_CRED_BOTH) == 0
-      || !lookup_u32 (auth_data, "enabled-protocols", &request->protocols)
-      || !lookup_u32 (auth_data, "flags", &request->flags))
+      || !lookup_u32 (auth_data, SSPID_AUTH_DATA_ENABLED_PROTOCOLS, &request->protocols)
+      || !lookup_u32 (auth_data, SSPID_AUTH_DATA_FLAGS, &request->flags))
     return SEC_E_INVALID_PARAMETER;
   return SEC_E_OK;
 }
@@ -123,44 +102,79 @@ check_step (SspidRequest *request, guint max_token_size)
   return check_size (request->input, max_token_size, SEC_E_INVALID_TOKEN);
 }
 
+static SECURITY_STATUS
+decode_step (SspidCallKind kind, GVariant *params, guint max_token_size,
+             SspidRequest *request)
+{
+  SspidStepArgs args;
+
+  sspid_step_args_decode (kind, params, &args);
+  request->cred_handle = args.credential;
+  request->ctx_handle = args.context;
+  request->target_name = args.target_name;
+  request->context_req = args.context_req;
+  request->input = g_steal_pointer (&args.input);
+  request->alpn = g_steal_pointer (&args.alpn);
+  return check_step (request, max_token_size);
+}
+
+/* The record's bytes, and what the engine says for more than a record
+ * holds (@too_large). */
+static SECURITY_STATUS
+decode_record (GVariant *params, guint max_token_size, SECURITY_STATUS too_large,
+               SspidRequest *request)
+{
+  SspidRecordArgs args;
+
+  sspid_record_args_decode (params, &args);
+  request->ctx_handle = args.context;
+  request->input = g_steal_pointer (&args.data);
+  return check_size (request->input, max_token_size, too_large);
+}
+
+static void
+decode_control (GVariant *params, SspidRequest *request)
+{
+  SspidControlArgs args;
+
+  sspid_control_args_decode (params, &args);
+  request->ctx_handle = args.context;
+  request->token_type = args.token_type;
+  request->alert_type = args.alert_type;
+  request->alert_number = args.alert_number;
+}
+
 SECURITY_STATUS
 sspid_request_decode (SspidCallKind kind, GVariant *params, guint max_token_size,
                       SspidRequest *request)
 {
+  SspidReleaseArgs release;
+
   memset (request, 0, sizeof *request);
   switch (kind)
     {
     case SSPID_CALL_ACQUIRE:
       return decode_acquire (params, request);
     case SSPID_CALL_INITIALIZE:
-      g_variant_get (params, "(ttt&su@ay^a&s)", NULL, &request->cred_handle,
-                     &request->ctx_handle, &request->target_name, &request->context_req,
-                     &request->input, &request->alpn);
-      return check_step (request, max_token_size);
     case SSPID_CALL_ACCEPT:
-      g_variant_get (params, "(tttu@ay^a&s)", NULL, &request->cred_handle,
-                     &request->ctx_handle, &request->context_req, &request->input,
-                     &request->alpn);
-      return check_step (request, max_token_size);
+      return decode_step (kind, params, max_token_size, request);
     case SSPID_CALL_DELETE:
-      g_variant_get (params, "(tt)", NULL, &request->ctx_handle);
+      sspid_release_args_decode (params, &release);
+      request->ctx_handle = release.handle;
       return SEC_E_OK;
     case SSPID_CALL_FREE:
-      g_variant_get (params, "(tt)", NULL, &request->cred_handle);
+      sspid_release_args_decode (params, &release);
+      request->cred_handle = release.handle;
       return SEC_E_OK;
     case SSPID_CALL_QUERY:
-      g_variant_get (params, "(t)", &request->ctx_handle);
+      request->ctx_handle = sspid_context_args_decode (params);
       return SEC_E_OK;
     case SSPID_CALL_ENCRYPT:
-      g_variant_get (params, "(t@ay)", &request->ctx_handle, &request->input);
-      /* What the engine says for more than a record holds. */
-      return check_size (request->input, max_token_size, SEC_E_INVALID_PARAMETER);
+      return decode_record (params, max_token_size, SEC_E_INVALID_PARAMETER, request);
     case SSPID_CALL_DECRYPT:
-      g_variant_get (params, "(t@ay)", &request->ctx_handle, &request->input);
-      return check_size (request->input, max_token_size, SEC_E_INVALID_TOKEN);
+      return decode_record (params, max_token_size, SEC_E_INVALID_TOKEN, request);
     case SSPID_CALL_APPLY_CONTROL:
-      g_variant_get (params, "(tuuu)", &request->ctx_handle, &request->token_type,
-                     &request->alert_type, &request->alert_number);
+      decode_control (params, request);
       return SEC_E_OK;
     case SSPID_CALL_HELLO:
     case SSPID_CALL_GET_STATUS:

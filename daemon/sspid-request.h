@@ -19,23 +19,7 @@
 
 #include "sspi.h"
 #include "sspid-channel.h"
-
-typedef enum {
-  SSPID_CALL_HELLO,
-  SSPID_CALL_ACQUIRE,
-  SSPID_CALL_INITIALIZE,
-  SSPID_CALL_ACCEPT,
-  SSPID_CALL_DELETE,
-  SSPID_CALL_FREE,
-  SSPID_CALL_QUERY,
-  SSPID_CALL_ENCRYPT,
-  SSPID_CALL_DECRYPT,
-  SSPID_CALL_APPLY_CONTROL,
-  SSPID_CALL_GET_STATUS,
-  SSPID_CALL_LIST_CREDENTIALS,
-  SSPID_CALL_LIST_CONTEXTS,
-  SSPID_CALL_OPEN_CHANNEL,
-} SspidCallKind;
+#include "sspid-method.h"
 
 /* The most a request may carry besides its input (whose limit is the
  * config's max-token-size), so that no call can make the daemon hold more
@@ -47,16 +31,6 @@ typedef enum {
 #define SSPID_MAX_ALPN_LIST     65535   /* bytes, each name with its length byte:
                                          * a TLS ProtocolNameList */
 #define SSPID_MAX_AUTH_DATA     16      /* auth_data entries (libsspi sends 2) */
-
-/* A method of org.sspid1.Sspi (proto/org.sspid1.xml). */
-typedef struct {
-  const char   *name;
-  SspidCallKind kind;
-  gboolean      has_call_id;   /* asynchronous: its first argument is the call id */
-} SspidMethod;
-
-/* The method named @name, or NULL. */
-const SspidMethod *sspid_request_lookup_method (const char *name);
 
 /* A request's arguments (the call id of an asynchronous method, its first
  * argument, is read when the call arrives).  Strings are borrowed from the parameters the

@@ -20,6 +20,7 @@
 
 #include "sspid-channel.h"
 #include "sspid-dbus-generated.h"
+#include "sspid-error.h"
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
@@ -409,9 +410,9 @@ handle_open_record_channel (SspidCall *call)
     {
       sspid_caller_log (call->caller, G_LOG_LEVEL_WARNING, NULL, 0,
                         "cannot open a record channel: %s", error->message);
-      g_dbus_method_invocation_return_dbus_error (g_steal_pointer (&call->invocation),
-                                                  SSPID_ERROR_INTERNAL,
-                                                  "Cannot open a record channel");
+      g_dbus_method_invocation_return_error_literal (g_steal_pointer (&call->invocation),
+                                                     SSPID_ERROR, SSPID_ERROR_INTERNAL,
+                                                     "Cannot open a record channel");
       sspid_call_free (call);
       return;
     }
@@ -563,7 +564,7 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
              GDBusMethodInvocation *invocation, gpointer user_data)
 {
   SspidService *service = user_data;
-  const SspidMethod *method = sspid_request_lookup_method (method_name);
+  const SspidMethod *method = sspid_method_lookup (method_name);
   GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
   SspidCall *call;
   char *limit;
@@ -586,7 +587,7 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
   call->method = method->name;
   call->no_reply = (g_dbus_message_get_flags (message)
                     & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) != 0;
-  if (method->has_call_id)
+  if (method->is_async)
     g_variant_get_child (parameters, 0, "t", &call->call_id);
 
   /* Hello needs no identity: it answers at once and costs the caller no

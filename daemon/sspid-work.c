@@ -20,8 +20,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sspid-error.h"
 #include "sspid-proto.h"
 #include "sspid-audit.h"
+#include "sspid-results.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
 #include "schannel.h"
@@ -88,15 +90,17 @@ send_step (SspidCall *call, SECURITY_STATUS status, guint64 handle, GBytes *toke
            guint32 attributes, gint64 expiry, guint32 extra, guint32 missing)
 {
   GDBusMethodInvocation *invocation = g_steal_pointer (&call->invocation);
+  SspidStepResult result = { status, handle, NULL, attributes, expiry, extra, missing };
 
   if (is_unanswered (call))
     g_dbus_method_invocation_return_value (invocation, NULL);
   else if (call->no_reply)
     {
       g_autoptr(GError) error = NULL;
-      GVariant *signal = g_variant_new ("(tut@ayuxuu)", call->call_id, (guint32) status,
-                                        handle, bytes_variant (token), attributes,
-                                        expiry, extra, missing);
+      GVariant *signal;
+
+      result.token = bytes_variant (token);
+      signal = sspid_completed_encode (call->call_id, &result);
 
       if (!g_dbus_connection_emit_signal (call->service->connection,
                                           g_dbus_method_invocation_get_sender (invocation),
@@ -107,11 +111,10 @@ send_step (SspidCall *call, SECURITY_STATUS status, guint64 handle, GBytes *toke
       g_dbus_method_invocation_return_value (invocation, NULL);
     }
   else
-    g_dbus_method_invocation_return_value (invocation,
-                                           g_variant_new ("(ut@ayuxuu)", (guint32) status,
-                                                          handle, bytes_variant (token),
-                                                          attributes, expiry, extra,
-                                                          missing));
+    {
+      result.token = bytes_variant (token);
+      g_dbus_method_invocation_return_value (invocation, sspid_step_result_encode (&result));
+    }
 }
 
 void
@@ -147,13 +150,14 @@ work_reply (SspidCall *call)
   switch (call->kind)
     {
     case SSPID_CALL_QUERY:
-      return g_variant_new ("(u@a{sv})", (guint32) SEC_E_OK, call->info);
+      return sspid_query_result_encode (SEC_E_OK, call->info);
     case SSPID_CALL_ENCRYPT:
-      return g_variant_new ("(u@ayu)", (guint32) call->step.status,
-                            bytes_variant (call->record), call->header_size);
+      return sspid_encrypt_result_encode (&(SspidEncryptResult) {
+        call->step.status, bytes_variant (call->record), call->header_size });
     case SSPID_CALL_DECRYPT:
-      return g_variant_new ("(u@ayuuuu)", (guint32) d->status, bytes_variant (d->plaintext),
-                            call->header_size, d->record_size, d->extra, d->missing);
+      return sspid_decrypt_result_encode (&(SspidDecryptResult) {
+        d->status, bytes_variant (d->plaintext), call->header_size, d->record_size,
+        d->extra, d->missing });
     default:
       return NULL;
     }
@@ -185,28 +189,23 @@ send_worker_answer (SspidCall *call)
 static void
 answer_query (SspidCall *call, SECURITY_STATUS status, GVariant *info)
 {
-  if (info == NULL)
-    info = g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0);
-  sspid_call_answer_value (call, g_variant_new ("(u@a{sv})", (guint32) status, info));
+  sspid_call_answer_value (call, sspid_query_result_encode (status, info));
 }
 
 static void
 answer_encrypt (SspidCall *call, SECURITY_STATUS status, GBytes *record, guint32 header_size)
 {
-  sspid_call_answer_value (call, g_variant_new ("(u@ayu)", (guint32) status,
-                                                bytes_variant (record), header_size));
+  sspid_call_answer_value (call, sspid_encrypt_result_encode (&(SspidEncryptResult) {
+    status, bytes_variant (record), header_size }));
 }
 
 static void
 answer_decrypt (SspidCall *call, SECURITY_STATUS status, const SspidTlsDecrypt *d,
                 guint32 header_size)
 {
-  sspid_call_answer_value (call,
-                           g_variant_new ("(u@ayuuuu)", (guint32) status,
-                                          bytes_variant (d != NULL ? d->plaintext : NULL),
-                                          header_size, d != NULL ? d->record_size : 0,
-                                          d != NULL ? d->extra : 0,
-                                          d != NULL ? d->missing : 0));
+  sspid_call_answer_value (call, sspid_decrypt_result_encode (&(SspidDecryptResult) {
+    status, bytes_variant (d != NULL ? d->plaintext : NULL), header_size,
+    d != NULL ? d->record_size : 0, d != NULL ? d->extra : 0, d != NULL ? d->missing : 0 }));
 }
 
 /* The diagnostic methods have no status to answer with: what keeps them
@@ -222,14 +221,17 @@ answer_dbus_error (SspidCall *call, SECURITY_STATUS status, const char *limit)
       g_autofree char *text = g_strdup_printf ("Limit %s reached",
                                                limit != NULL ? limit : "?");
 
-      g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_LIMIT, text);
+      g_dbus_method_invocation_return_error (invocation, SSPID_ERROR,
+                                             SSPID_ERROR_LIMIT_EXCEEDED, "%s", text);
     }
   else if (status == SEC_E_NO_AUTHENTICATING_AUTHORITY)
-    g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_INTERNAL,
-                                                "The daemon is stopping");
+    g_dbus_method_invocation_return_error_literal (invocation, SSPID_ERROR,
+                                                   SSPID_ERROR_INTERNAL,
+                                                   "The daemon is stopping");
   else
-    g_dbus_method_invocation_return_dbus_error (invocation, SSPID_ERROR_ACCESS_DENIED,
-                                                "The caller could not be identified");
+    g_dbus_method_invocation_return_error_literal (invocation, SSPID_ERROR,
+                                                   SSPID_ERROR_ACCESS_DENIED,
+                                                   "The caller could not be identified");
   sspid_call_free (call);
 }
 

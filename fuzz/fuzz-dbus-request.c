@@ -48,9 +48,9 @@ LLVMFuzzerInitialize (int *argc, char ***argv)
 
   /* The daemon's method table and the interface must not drift apart. */
   for (guint i = 0; iface->methods[i] != NULL; i++)
-    if (sspid_request_lookup_method (iface->methods[i]->name) == NULL)
+    if (sspid_method_lookup (iface->methods[i]->name) == NULL)
       {
-        g_printerr ("fuzz-dbus-request: %s is not in daemon/sspid-request.c's method table\n",
+        g_printerr ("fuzz-dbus-request: %s is not in proto/sspid-method.c's method table\n",
                     iface->methods[i]->name);
         abort ();
       }
@@ -174,8 +174,8 @@ dispatch (GDBusMessage *message)
   if (!g_variant_is_of_type (params, type))
     return;
 
-  /* The daemon's table must know every method of the interface. */
-  known = sspid_request_lookup_method (member);
+  /* The method table must know every method of the interface. */
+  known = sspid_method_lookup (member);
   FUZZ_CHECK (known != NULL);
   if (sspid_request_decode (known->kind, params, SSPID_DEFAULT_MAX_TOKEN_SIZE, &request) == SEC_E_OK)
     switch (known->kind)

@@ -196,16 +196,16 @@ dbus_requests (const guint8 *hello, gsize hello_len)
   }
   g_byte_array_set_size (one, 0);
   add_message (one, "DecryptMessage",
-               g_variant_new ("(t@ay)", (guint64) 2,
-                              g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "\x17\x03\x03\x00\x01x", 6, 1)));
+               sspid_record_args_encode (&(SspidRecordArgs) {
+                 2, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "\x17\x03\x03\x00\x01x", 6, 1) }));
   add_message (one, "EncryptMessage",
-               g_variant_new ("(t@ay)", (guint64) 2,
-                              g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "data", 4, 1)));
+               sspid_record_args_encode (&(SspidRecordArgs) {
+                 2, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, "data", 4, 1) }));
   save ("fuzz-dbus-request", "records", one->data, one->len);
   g_byte_array_append (stream, one->data, one->len);
-  add_message (stream, "ApplyControlToken", g_variant_new ("(tuuu)", (guint64) 2, SCHANNEL_ALERT,
-                                                          TLS1_ALERT_FATAL, 40));
-  add_message (stream, "QueryContext", g_variant_new ("(t)", (guint64) 2));
+  add_message (stream, "ApplyControlToken", sspid_control_args_encode (&(SspidControlArgs) {
+                 2, SCHANNEL_ALERT, TLS1_ALERT_FATAL, 40 }));
+  add_message (stream, "QueryContext", sspid_context_args_encode (2));
   {
     g_auto (SspiRequest) r = { 0 };
     add_message (stream, "DeleteSecurityContext", built (&r, sspi_request_init_delete (&r, &ctx)));
@@ -228,7 +228,8 @@ add_packet (GByteArray *to, guint16 op, guint64 handle, const void *data, gsize 
 {
   SspidChannelHeader header = { (guint32) to->len + 1, op, 0 };
   g_autoptr (GVariant) params = g_variant_ref_sink (
-    g_variant_new ("(t@ay)", handle, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1)));
+    sspid_record_args_encode (&(SspidRecordArgs) {
+      handle, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, data, len, 1) }));
   gsize size = sizeof header + g_variant_get_size (params);
   guint8 prefix[2] = { (guint8) (size >> 8), (guint8) size };
 

@@ -31,6 +31,7 @@
 #include "sspi-private.h"
 #include "sspi-transport.h"
 #include "sspid-bus.h"
+#include "sspid-error.h"
 #include "sspid-channel.h"
 
 /* Hello may start the daemon by D-Bus activation: allow for that. */
@@ -630,18 +631,23 @@ sspi_session_send (SspiSession *s, const char *method, GVariant *params)
 static SECURITY_STATUS
 status_from_error (const GError *error)
 {
-  g_autofree char *name = NULL;
-
-  if (g_dbus_error_is_remote_error (error))
-    name = g_dbus_error_get_remote_error (error);
-  if (g_strcmp0 (name, SSPID_ERROR_LIMIT) == 0)
-    return SEC_E_INSUFFICIENT_MEMORY;
-  if (g_strcmp0 (name, SSPID_ERROR_INVALID_ARGS) == 0)
-    return SEC_E_INVALID_PARAMETER;
-  if (g_strcmp0 (name, SSPID_ERROR_INTERNAL) == 0)
-    return SEC_E_INTERNAL_ERROR;
-  /* Daemon gone, refused by policy, timed out, connection closed. */
-  return SEC_E_NO_AUTHENTICATING_AUTHORITY;
+  /* Anything else: daemon gone, refused by policy, timed out, connection
+   * closed. */
+  if (error->domain != SSPID_ERROR)
+    return SEC_E_NO_AUTHENTICATING_AUTHORITY;
+  switch ((SspidError) error->code)
+    {
+    case SSPID_ERROR_LIMIT_EXCEEDED:
+      return SEC_E_INSUFFICIENT_MEMORY;
+    case SSPID_ERROR_INVALID_ARGS:
+      return SEC_E_INVALID_PARAMETER;
+    case SSPID_ERROR_INTERNAL:
+      return SEC_E_INTERNAL_ERROR;
+    case SSPID_ERROR_ACCESS_DENIED:
+    case SSPID_ERROR_N_ERRORS:
+    default:
+      return SEC_E_NO_AUTHENTICATING_AUTHORITY;
+    }
 }
 
 GVariant *

@@ -163,7 +163,6 @@ parse_sch_credentials (const SCH_CREDENTIALS *cred, guint32 *enabled,
 static SECURITY_STATUS
 parse_auth_data (const void *auth_data, GVariant **out, guint32 *enabled_out)
 {
-  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
   guint32 enabled = 0, flags = 0;
   SECURITY_STATUS status;
 
@@ -183,10 +182,8 @@ parse_auth_data (const void *auth_data, GVariant **out, guint32 *enabled_out)
         status = SEC_E_UNKNOWN_CREDENTIALS;
       if (status != SEC_E_OK)
         return status;
-      g_variant_dict_insert (&dict, "enabled-protocols", "u", enabled);
-      g_variant_dict_insert (&dict, "flags", "u", flags);
     }
-  *out = g_variant_ref_sink (g_variant_dict_end (&dict));
+  *out = g_variant_ref_sink (sspid_auth_data_new (auth_data != NULL, enabled, flags));
   *enabled_out = enabled;
   return SEC_E_OK;
 }
@@ -536,21 +533,7 @@ sspi_request_init_release (SspiRequest *r, SspiHandleKind kind, guint64 handle)
 const char *
 sspi_request_get_method (const SspiRequest *r)
 {
-  switch (r->kind)
-    {
-    case SSPI_CALL_ACQUIRE_CREDENTIALS:
-      return "AcquireCredentialsHandle";
-    case SSPI_CALL_INITIALIZE_CONTEXT:
-      return "InitializeSecurityContext";
-    case SSPI_CALL_ACCEPT_CONTEXT:
-      return "AcceptSecurityContext";
-    case SSPI_CALL_DELETE_CONTEXT:
-      return "DeleteSecurityContext";
-    case SSPI_CALL_FREE_CREDENTIALS:
-      return "FreeCredentialsHandle";
-    default:
-      g_assert_not_reached ();
-    }
+  return sspid_method_get ((SspidCallKind) r->kind)->name;
 }
 
 static GVariant *
@@ -565,27 +548,20 @@ bytes_variant (GBytes *bytes)
 GVariant *
 sspi_request_build_params (const SspiRequest *r, guint64 call_id)
 {
-  static const char *const no_alpn[] = { NULL };
-  const char *const *alpn = r->alpn != NULL ? (const char *const *) r->alpn
-                                            : no_alpn;
-
   switch (r->kind)
     {
     case SSPI_CALL_ACQUIRE_CREDENTIALS:
-      return g_variant_new ("(tssu@a{sv})", call_id, r->principal, r->package,
-                            r->credential_use, r->auth_data);
+      return sspid_acquire_args_encode (&(SspidAcquireArgs) {
+        call_id, r->principal, r->package, r->credential_use, r->auth_data });
     case SSPI_CALL_INITIALIZE_CONTEXT:
-      return g_variant_new ("(tttsu@ay^as)", call_id, r->credential,
-                            r->context, r->target, r->context_req,
-                            bytes_variant (r->input), alpn);
     case SSPI_CALL_ACCEPT_CONTEXT:
-      return g_variant_new ("(tttu@ay^as)", call_id, r->credential,
-                            r->context, r->context_req,
-                            bytes_variant (r->input), alpn);
+      return sspid_step_args_encode ((SspidCallKind) r->kind, &(SspidStepArgs) {
+        call_id, r->credential, r->context, r->target, r->context_req,
+        bytes_variant (r->input), (const char **) r->alpn });
     case SSPI_CALL_DELETE_CONTEXT:
-      return g_variant_new ("(tt)", call_id, r->context);
+      return sspid_release_args_encode (&(SspidReleaseArgs) { call_id, r->context });
     case SSPI_CALL_FREE_CREDENTIALS:
-      return g_variant_new ("(tt)", call_id, r->credential);
+      return sspid_release_args_encode (&(SspidReleaseArgs) { call_id, r->credential });
     default:
       g_assert_not_reached ();
     }
@@ -594,16 +570,7 @@ sspi_request_build_params (const SspiRequest *r, guint64 call_id)
 void
 sspi_step_parse (GVariant *tuple, gsize first, SspiStep *step)
 {
-  guint32 status;
-
-  g_variant_get_child (tuple, first, "u", &status);
-  g_variant_get_child (tuple, first + 1, "t", &step->handle);
-  step->token = g_variant_get_child_value (tuple, first + 2);
-  g_variant_get_child (tuple, first + 3, "u", &step->attributes);
-  g_variant_get_child (tuple, first + 4, "x", &step->expiry);
-  g_variant_get_child (tuple, first + 5, "u", &step->extra);
-  g_variant_get_child (tuple, first + 6, "u", &step->missing);
-  step->status = (SECURITY_STATUS) status;
+  sspid_step_result_decode (tuple, first, step);
 }
 
 void
@@ -616,7 +583,7 @@ sspi_step_init_error (SspiStep *step, SECURITY_STATUS status)
 void
 sspi_step_clear (SspiStep *step)
 {
-  g_clear_pointer (&step->token, g_variant_unref);
+  sspid_step_result_clear (step);
 }
 
 void

@@ -21,7 +21,10 @@
 
 #include "sspi.h"
 #include "schannel.h"
+#include "sspid-args.h"
+#include "sspid-method.h"
 #include "sspid-proto.h"
+#include "sspid-results.h"
 
 /* The library is built with -fvisibility=hidden; public entry points are
  * marked with this (and listed in libsspi.sym). */
@@ -123,12 +126,13 @@ GVariant *sspi_channel_call (SspiChannel *c, guint16 op, GVariant *params,
  * Requests and answers (sspi-marshal.c)
  * ------------------------------------------------------------------------ */
 
+/* The asynchronous methods of proto/sspid-method.h's table. */
 typedef enum {
-  SSPI_CALL_ACQUIRE_CREDENTIALS,
-  SSPI_CALL_INITIALIZE_CONTEXT,
-  SSPI_CALL_ACCEPT_CONTEXT,
-  SSPI_CALL_DELETE_CONTEXT,
-  SSPI_CALL_FREE_CREDENTIALS,
+  SSPI_CALL_ACQUIRE_CREDENTIALS = SSPID_CALL_ACQUIRE,
+  SSPI_CALL_INITIALIZE_CONTEXT = SSPID_CALL_INITIALIZE,
+  SSPI_CALL_ACCEPT_CONTEXT = SSPID_CALL_ACCEPT,
+  SSPI_CALL_DELETE_CONTEXT = SSPID_CALL_DELETE,
+  SSPI_CALL_FREE_CREDENTIALS = SSPID_CALL_FREE,
 } SspiCallKind;
 
 /* Where the answer to a call goes: the caller's pointers (borrowed; the
@@ -222,16 +226,9 @@ gboolean sspi_utf16_to_utf8 (const WCHAR *s, char **out);
 SECURITY_STATUS sspi_acquire_names_to_utf8 (const WCHAR *principal, const WCHAR *package,
                                             char **principal8, char **package8);
 
-/* A step result as the daemon sent it (SSPID_STEP_RESULT_TYPE). */
-typedef struct {
-  SECURITY_STATUS status;
-  guint64         handle;
-  GVariant       *token;       /* "ay", or NULL for none */
-  guint32         attributes;
-  gint64          expiry;      /* Unix seconds, 0 if none */
-  guint32         extra;
-  guint32         missing;
-} SspiStep;
+/* A step result as the daemon sent it (SSPID_STEP_RESULT_TYPE); token
+ * NULL for none. */
+typedef SspidStepResult SspiStep;
 
 /* Reads the step result starting at child @first of @tuple. */
 void sspi_step_parse (GVariant *tuple, gsize first, SspiStep *step);

@@ -520,16 +520,15 @@ sspi_query_context (SspiSession *s, guint64 context, GVariantDict *info)
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) dict = NULL;
   SECURITY_STATUS status;
-  guint32 answer;
 
-  reply = sspi_session_call (s, "QueryContext",
-                             g_variant_new ("(t)", context), "(ua{sv})",
-                             &status);
+  reply = sspi_session_call (s, sspid_method_get (SSPID_CALL_QUERY)->name,
+                             sspid_context_args_encode (context),
+                             sspid_method_get (SSPID_CALL_QUERY)->out_type, &status);
   if (reply == NULL)
     return status;
-  g_variant_get (reply, "(u@a{sv})", &answer, &dict);
-  if ((SECURITY_STATUS) answer != SEC_E_OK)
-    return (SECURITY_STATUS) answer;
+  status = sspid_query_result_decode (reply, &dict);
+  if (status != SEC_E_OK)
+    return status;
   g_variant_dict_init (info, dict);
   return SEC_E_OK;
 }

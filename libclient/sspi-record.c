@@ -104,13 +104,12 @@ EncryptMessage (PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage,
 {
   g_autoptr(SspiSession) s = NULL;
   g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) record = NULL;
+  g_auto(SspidEncryptResult) answer = { 0 };
   SecPkgContext_StreamSizes sizes;
   SecBuffer *header, *data, *trailer;
   SECURITY_STATUS status;
   guint64 context;
   guint generation;
-  guint32 answer, header_size;
 
   status = sspi_handle_unpack (phContext, SSPI_HANDLE_CONTEXT, &context,
                                &generation);
@@ -138,20 +137,19 @@ EncryptMessage (PCtxtHandle phContext, ULONG fQOP, PSecBufferDesc pMessage,
     return status;
 
   /* The plaintext is serialised once, straight from the caller's buffer. */
-  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_ENCRYPT, "EncryptMessage",
-                                    g_variant_new ("(t@ay)", context,
-                                                   g_variant_new_from_data (
-                                                       G_VARIANT_TYPE_BYTESTRING,
-                                                       data->pvBuffer,
-                                                       data->cbBuffer, TRUE,
-                                                       NULL, NULL)),
+  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_ENCRYPT,
+                                    sspid_method_get (SSPID_CALL_ENCRYPT)->name,
+                                    sspid_record_args_encode (&(SspidRecordArgs) {
+                                      context, g_variant_new_from_data (
+                                                 G_VARIANT_TYPE_BYTESTRING, data->pvBuffer,
+                                                 data->cbBuffer, TRUE, NULL, NULL) }),
                                     SSPID_CHANNEL_ANSWER_ENCRYPT_TYPE, &status);
   if (reply == NULL)
     return status;
-  g_variant_get (reply, "(u@ayu)", &answer, &record, &header_size);
-  if ((SECURITY_STATUS) answer != SEC_E_OK)
-    return (SECURITY_STATUS) answer;
-  return write_record (record, header_size, header, data, trailer);
+  sspid_encrypt_result_decode (reply, &answer);
+  if (answer.status != SEC_E_OK)
+    return answer.status;
+  return write_record (answer.record, answer.header_size, header, data, trailer);
 }
 
 /* ---- DecryptMessage ------------------------------------------------------ */
@@ -259,37 +257,35 @@ open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
              guint8 *base, gsize have, gsize record_size)
 {
   g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) plaintext = NULL;
+  g_auto(SspidDecryptResult) answer = { 0 };
   SECURITY_STATUS status;
-  guint32 answer, header_size, used, extra, missing;
 
-  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_DECRYPT, "DecryptMessage",
-                                    g_variant_new ("(t@ay)", context,
-                                                   g_variant_new_from_data (
-                                                       G_VARIANT_TYPE_BYTESTRING,
-                                                       base, record_size, TRUE,
-                                                       NULL, NULL)),
+  reply = sspi_session_record_call (s, SSPID_CHANNEL_OP_DECRYPT,
+                                    sspid_method_get (SSPID_CALL_DECRYPT)->name,
+                                    sspid_record_args_encode (&(SspidRecordArgs) {
+                                      context, g_variant_new_from_data (
+                                                 G_VARIANT_TYPE_BYTESTRING, base,
+                                                 record_size, TRUE, NULL, NULL) }),
                                     SSPID_CHANNEL_ANSWER_DECRYPT_TYPE, &status);
   if (reply == NULL)
     return status;
-  g_variant_get (reply, "(u@ayuuuu)", &answer, &plaintext, &header_size,
-                 &used, &extra, &missing);
-  status = (SECURITY_STATUS) answer;
+  sspid_decrypt_result_decode (reply, &answer);
+  status = answer.status;
   if (status == SEC_E_INCOMPLETE_MESSAGE && sspi_buffer_find (message, SECBUFFER_DATA) != NULL)
-    write_missing (sspi_buffer_find (message, SECBUFFER_DATA), missing);
+    write_missing (sspi_buffer_find (message, SECBUFFER_DATA), answer.missing);
   /* Errors (tampering included) leave the caller's buffers as they were:
    * no plaintext is ever handed out with one. */
   if (!SEC_SUCCESS (status))
     return status;
   /* OK, CONTEXT_EXPIRED (close_notify) and RENEGOTIATE all consumed the
    * record, which was all we sent. */
-  if (used != record_size)
+  if (answer.record_size != record_size)
     return SEC_E_INTERNAL_ERROR;
   /* A renegotiation may change the cipher suite, and with it the sizes. */
   if (status == SEC_I_RENEGOTIATE)
     sspi_cache_forget (SSPI_HANDLE_CONTEXT, context);
-  if (write_opened (message, base, have, record_size, header_size,
-                    plaintext) != SEC_E_OK)
+  if (write_opened (message, base, have, record_size, answer.header_size,
+                    answer.plaintext) != SEC_E_OK)
     return SEC_E_INTERNAL_ERROR;
   return status;
 }
@@ -431,10 +427,10 @@ ApplyControlToken (PCtxtHandle phContext, PSecBufferDesc pInput)
   status = sspi_session_get_for (generation, &s);
   if (status != SEC_E_OK)
     return status;
-  reply = sspi_session_call (s, "ApplyControlToken",
-                             g_variant_new ("(tuuu)", context, type,
-                                            alert_type, alert_number),
-                             "(u)", &status);
+  reply = sspi_session_call (s, sspid_method_get (SSPID_CALL_APPLY_CONTROL)->name,
+                             sspid_control_args_encode (&(SspidControlArgs) {
+                               context, type, alert_type, alert_number }),
+                             sspid_method_get (SSPID_CALL_APPLY_CONTROL)->out_type, &status);
   if (reply == NULL)
     return status;
   g_variant_get (reply, "(u)", &answer);

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include "sspi-transport.h"
+#include "sspid-error.h"
 #include "sspid-fds.h"
 
 #include <gio/gunixfdlist.h>
@@ -277,6 +278,9 @@ finish_reply (GDBusMessage *reply, GError **error)
 {
   if (reply == NULL)
     return NULL;
+  /* The domain must be registered before the reply becomes a GError, or
+   * an org.sspid1.Error.* would arrive as G_IO_ERROR_DBUS_ERROR. */
+  (void) SSPID_ERROR;
   if (g_dbus_message_to_gerror (reply, error))
     {
       g_object_unref (reply);

@@ -24,9 +24,11 @@
  * must cost the daemon a bounded amount of main-loop time. */
 #define SSPID_LIST_CONTEXTS_MAX    256
 
-/* D-Bus errors, for messages that are malformed rather than refused by SSPI. */
-#define SSPID_ERROR_PREFIX         "org.sspid1.Error."
-#define SSPID_ERROR_INVALID_ARGS   SSPID_ERROR_PREFIX "InvalidArgs"
-#define SSPID_ERROR_ACCESS_DENIED  SSPID_ERROR_PREFIX "AccessDenied"
-#define SSPID_ERROR_LIMIT          SSPID_ERROR_PREFIX "LimitExceeded"
-#define SSPID_ERROR_INTERNAL       SSPID_ERROR_PREFIX "Internal"
+/* D-Bus errors, for messages that are malformed rather than refused by
+ * SSPI: the names on the wire of the SspidError codes (sspid-error.h),
+ * which is what code uses; tests that read the wire compare these. */
+#define SSPID_ERROR_PREFIX                 "org.sspid1.Error."
+#define SSPID_ERROR_NAME_INVALID_ARGS      SSPID_ERROR_PREFIX "InvalidArgs"
+#define SSPID_ERROR_NAME_ACCESS_DENIED     SSPID_ERROR_PREFIX "AccessDenied"
+#define SSPID_ERROR_NAME_LIMIT_EXCEEDED    SSPID_ERROR_PREFIX "LimitExceeded"
+#define SSPID_ERROR_NAME_INTERNAL          SSPID_ERROR_PREFIX "Internal"

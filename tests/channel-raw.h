@@ -65,7 +65,7 @@ static inline void
 send_request (int fd, guint32 serial, guint16 op, guint64 handle, const void *data, gsize len)
 {
   g_autoptr(GVariant) body = g_variant_ref_sink (
-    g_variant_new ("(t@ay)", handle, bytes_variant (data, len)));
+    sspid_record_args_encode (&(SspidRecordArgs) { handle, bytes_variant (data, len) }));
 
   ck_assert_int_eq (send_packet (fd, serial, op, 0, g_variant_get_data (body),
                                  g_variant_get_size (body), 0),

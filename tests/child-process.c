@@ -25,6 +25,7 @@
 
 #include "schannel.h"
 #include "sspi.h"
+#include "sspid-args.h"
 #include "sspid-proto.h"
 
 /* --- child side ---------------------------------------------------------- */
@@ -119,25 +120,23 @@ cr_bytes (const guint8 *data, gsize len)
 GVariant *
 cr_acquire_params (const char *principal, guint32 use)
 {
-  return g_variant_new ("(tssu@a{sv})", (guint64) 1, principal, SCHANNEL_NAME_A, use,
-                        g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+  return sspid_acquire_args_encode (&(SspidAcquireArgs) {
+    1, principal, SCHANNEL_NAME_A, use, NULL });
 }
 
 GVariant *
 cr_isc_params (guint64 cred, guint64 ctx, const char *target, const guint8 *in, gsize len)
 {
-  return g_variant_new ("(tttsu@ay@as)", (guint64) 2, cred, ctx, target,
-                        (guint32) (ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM
-                                   | ISC_REQ_CONFIDENTIALITY),
-                        cr_bytes (in, len), g_variant_new_strv (NULL, 0));
+  return sspid_step_args_encode (SSPID_CALL_INITIALIZE, &(SspidStepArgs) {
+    2, cred, ctx, target, ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM | ISC_REQ_CONFIDENTIALITY,
+    cr_bytes (in, len), NULL });
 }
 
 GVariant *
 cr_asc_params (guint64 cred, guint64 ctx, const guint8 *in, gsize len)
 {
-  return g_variant_new ("(tttu@ay@as)", (guint64) 3, cred, ctx,
-                        (guint32) (ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM),
-                        cr_bytes (in, len), g_variant_new_strv (NULL, 0));
+  return sspid_step_args_encode (SSPID_CALL_ACCEPT, &(SspidStepArgs) {
+    3, cred, ctx, NULL, ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM, cr_bytes (in, len), NULL });
 }
 
 guint64

@@ -14,6 +14,7 @@
 
 #include "schannel.h"
 #include "sspi.h"
+#include "sspid-args.h"
 #include "sspid-proto.h"
 #include "testutil.h"
 
@@ -116,8 +117,8 @@ static inline GVariant *
 acquire (GDBusConnection *conn, const char *principal, guint32 use)
 {
   return call_ok (conn, "AcquireCredentialsHandle",
-                  g_variant_new ("(tssu@a{sv})", (guint64) 1, principal, SCHANNEL_NAME_A, use,
-                                 empty_dict ()),
+                  sspid_acquire_args_encode (&(SspidAcquireArgs) {
+                    1, principal, SCHANNEL_NAME_A, use, NULL }),
                   SSPID_STEP_RESULT_TYPE);
 }
 
@@ -135,10 +136,10 @@ static inline GVariant *
 initialize (GDBusConnection *conn, guint64 cred, guint64 ctx, const guint8 *input, gsize len)
 {
   return call_ok (conn, "InitializeSecurityContext",
-                  g_variant_new ("(tttsu@ay@as)", (guint64) 2, cred, ctx, "localhost",
-                                 (guint32) (ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM
-                                            | ISC_REQ_CONFIDENTIALITY),
-                                 bytes_variant (input, len), no_alpn ()),
+                  sspid_step_args_encode (SSPID_CALL_INITIALIZE, &(SspidStepArgs) {
+                    2, cred, ctx, "localhost",
+                    ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM | ISC_REQ_CONFIDENTIALITY,
+                    bytes_variant (input, len), NULL }),
                   SSPID_STEP_RESULT_TYPE);
 }
 
@@ -146,30 +147,32 @@ static inline GVariant *
 accept_ctx (GDBusConnection *conn, guint64 cred, guint64 ctx, const guint8 *input, gsize len)
 {
   return call_ok (conn, "AcceptSecurityContext",
-                  g_variant_new ("(tttu@ay@as)", (guint64) 3, cred, ctx,
-                                 (guint32) (ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM),
-                                 bytes_variant (input, len), no_alpn ()),
+                  sspid_step_args_encode (SSPID_CALL_ACCEPT, &(SspidStepArgs) {
+                    3, cred, ctx, NULL, ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM,
+                    bytes_variant (input, len), NULL }),
                   SSPID_STEP_RESULT_TYPE);
 }
 
 static inline GVariant *
 delete_ctx (GDBusConnection *conn, guint64 ctx)
 {
-  return call_ok (conn, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 4, ctx),
+  return call_ok (conn, "DeleteSecurityContext",
+                  sspid_release_args_encode (&(SspidReleaseArgs) { 4, ctx }),
                   SSPID_STEP_RESULT_TYPE);
 }
 
 static inline GVariant *
 free_cred (GDBusConnection *conn, guint64 cred)
 {
-  return call_ok (conn, "FreeCredentialsHandle", g_variant_new ("(tt)", (guint64) 5, cred),
+  return call_ok (conn, "FreeCredentialsHandle",
+                  sspid_release_args_encode (&(SspidReleaseArgs) { 5, cred }),
                   SSPID_STEP_RESULT_TYPE);
 }
 
 static inline GVariant *
 query (GDBusConnection *conn, guint64 ctx)
 {
-  return call_ok (conn, "QueryContext", g_variant_new ("(t)", ctx), "(ua{sv})");
+  return call_ok (conn, "QueryContext", sspid_context_args_encode (ctx), "(ua{sv})");
 }
 
 static inline gboolean
@@ -182,14 +185,16 @@ timeout_cb (gpointer user_data)
 static inline GVariant *
 encrypt (GDBusConnection *conn, guint64 ctx, const guint8 *data, gsize len)
 {
-  return call_ok (conn, "EncryptMessage", g_variant_new ("(t@ay)", ctx, bytes_variant (data, len)),
+  return call_ok (conn, "EncryptMessage",
+                  sspid_record_args_encode (&(SspidRecordArgs) { ctx, bytes_variant (data, len) }),
                   "(uayu)");
 }
 
 static inline GVariant *
 decrypt (GDBusConnection *conn, guint64 ctx, const guint8 *data, gsize len)
 {
-  return call_ok (conn, "DecryptMessage", g_variant_new ("(t@ay)", ctx, bytes_variant (data, len)),
+  return call_ok (conn, "DecryptMessage",
+                  sspid_record_args_encode (&(SspidRecordArgs) { ctx, bytes_variant (data, len) }),
                   "(uayuuuu)");
 }
 
@@ -198,7 +203,8 @@ apply_control (GDBusConnection *conn, guint64 ctx, guint32 type, guint32 alert_t
                guint32 alert_number)
 {
   return call_ok (conn, "ApplyControlToken",
-                  g_variant_new ("(tuuu)", ctx, type, alert_type, alert_number), "(u)");
+                  sspid_control_args_encode (&(SspidControlArgs) {
+                    ctx, type, alert_type, alert_number }), "(u)");
 }
 
 static inline guint64

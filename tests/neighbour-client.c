@@ -24,6 +24,7 @@
 #include "child-process.h"
 #include "schannel.h"
 #include "sspi.h"
+#include "sspid-args.h"
 #include "sspid-proto.h"
 
 #define CONTINUE_NEEDED ((guint32) SEC_I_CONTINUE_NEEDED)
@@ -228,7 +229,7 @@ pump_format (Pump *pump)
 static void
 send_cleanup (GDBusConnection *conn, const char *method, guint64 handle)
 {
-  cr_send_no_reply (conn, method, g_variant_new ("(tt)", (guint64) 0, handle));
+  cr_send_no_reply (conn, method, sspid_release_args_encode (&(SspidReleaseArgs) { 0, handle }));
 }
 
 static GVariant *
@@ -508,9 +509,9 @@ issue_server_step (Pump *pump, Lane *lane, guint64 call_id)
   GVariant *hello = pump->data;
 
   cr_send_no_reply (lane->conn, "AcceptSecurityContext",
-                    g_variant_new ("(tttu@ay@as)", call_id, lane->cred, (guint64) 0,
-                                   (guint32) (ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM),
-                                   hello, g_variant_new_strv (NULL, 0)));
+                    sspid_step_args_encode (SSPID_CALL_ACCEPT, &(SspidStepArgs) {
+                      call_id, lane->cred, 0, NULL, ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM,
+                      hello, NULL }));
 }
 
 /* Each step made a context: delete it, so the flood stays under the

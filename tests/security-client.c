@@ -22,19 +22,15 @@
 
 #include "schannel.h"
 #include "sspi.h"
+#include "sspid-args.h"
 #include "sspid-proto.h"
 
 /* With SCH_CREDENTIALS-like choices: protocol mask and SCH_CRED_* flags. */
 static GVariant *
 acquire_params_with (const char *principal, guint32 use, guint32 protocols, guint32 flags)
 {
-  GVariantDict auth;
-
-  g_variant_dict_init (&auth, NULL);
-  g_variant_dict_insert (&auth, "enabled-protocols", "u", protocols);
-  g_variant_dict_insert (&auth, "flags", "u", flags);
-  return g_variant_new ("(tssu@a{sv})", (guint64) 1, principal, SCHANNEL_NAME_A, use,
-                        g_variant_dict_end (&auth));
+  return sspid_acquire_args_encode (&(SspidAcquireArgs) {
+    1, principal, SCHANNEL_NAME_A, use, sspid_auth_data_new (TRUE, protocols, flags) });
 }
 
 static guint64
@@ -134,7 +130,7 @@ report_introspection_pace (GDBusConnection *conn)
           most = MAX (most, g_variant_n_children (list));
           served++;
         }
-      else if (g_strcmp0 (error_name, SSPID_ERROR_LIMIT) == 0)
+      else if (g_strcmp0 (error_name, SSPID_ERROR_NAME_LIMIT_EXCEEDED) == 0)
         limited++;
       else
         cr_die ("ListContexts: %s", error_name);

@@ -394,7 +394,7 @@ START_TEST (test_channel_limit_and_lifetime)
   {
     g_autofree char *name = g_dbus_error_get_remote_error (error);
 
-    ck_assert_str_eq (name, SSPID_ERROR_LIMIT);
+    ck_assert_str_eq (name, SSPID_ERROR_NAME_LIMIT_EXCEEDED);
   }
   ck_assert_uint_eq (status_value ("channels"), SSPID_CHANNEL_MAX_PER_CONNECTION);
 
@@ -436,7 +436,7 @@ START_TEST (test_channel_limit_per_user)
   ck_assert_uint_eq (status_value ("channels"), SSPID_CHANNEL_MAX_PER_USER);
   ck_assert_int_eq (open_channel (extra, &error), -1);
   name = g_dbus_error_get_remote_error (error);
-  ck_assert_str_eq (name, SSPID_ERROR_LIMIT);
+  ck_assert_str_eq (name, SSPID_ERROR_NAME_LIMIT_EXCEEDED);
 
   /* One connection goes: its channels make room. */
   g_dbus_connection_close_sync (conns[0], NULL, NULL);

@@ -31,7 +31,7 @@ nm -D --defined-only "$lib" | awk '$2 != "A" { sub(/@.*/, "", $3); print $3 }' |
 test -s "$tmp/exported" || fail "nm found nothing exported in $lib"
 
 printf '#include <sspi.h>\n#include <schannel.h>\n' |
-	$CC -E -P -I"$top_srcdir/libclient" -x c - >"$tmp/headers.i" ||
+	$CC -E -P -I"$top_srcdir/include" -x c - >"$tmp/headers.i" ||
 	fail "cannot preprocess the public headers"
 python3 - "$tmp/headers.i" >"$tmp/declared" <<'PY' || fail "cannot read the declarations"
 import re, sys

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Encoding and decoding the arguments of each request shape (see
+ * sspid-args.h).  The format strings here are the in-types of
+ * sspid-method.c's table, which tests/test-proto holds to the XML.
+ */
+#include "config.h"
+
+#include "sspid-args.h"
+
+GVariant *
+sspid_auth_data_new (gboolean is_set, guint32 enabled_protocols, guint32 flags)
+{
+  g_auto(GVariantDict) dict = G_VARIANT_DICT_INIT (NULL);
+
+  if (is_set)
+    {
+      g_variant_dict_insert (&dict, SSPID_AUTH_DATA_ENABLED_PROTOCOLS, "u", enabled_protocols);
+      g_variant_dict_insert (&dict, SSPID_AUTH_DATA_FLAGS, "u", flags);
+    }
+  return g_variant_dict_end (&dict);
+}
+
+GVariant *
+sspid_acquire_args_encode (const SspidAcquireArgs *args)
+{
+  GVariant *auth_data = args->auth_data != NULL ? args->auth_data
+                                                : sspid_auth_data_new (FALSE, 0, 0);
+
+  return g_variant_new ("(tssu@a{sv})", args->call_id, args->principal, args->package,
+                        args->use, auth_data);
+}
+
+void
+sspid_acquire_args_decode (GVariant *params, SspidAcquireArgs *args)
+{
+  g_variant_get (params, "(t&s&su@a{sv})", &args->call_id, &args->principal,
+                 &args->package, &args->use, &args->auth_data);
+}
+
+void
+sspid_acquire_args_clear (SspidAcquireArgs *args)
+{
+  g_clear_pointer (&args->auth_data, g_variant_unref);
+}
+
+GVariant *
+sspid_step_args_encode (SspidCallKind kind, const SspidStepArgs *args)
+{
+  static const char *const no_alpn[] = { NULL };
+  const char *const *alpn = args->alpn != NULL ? args->alpn : no_alpn;
+
+  if (kind == SSPID_CALL_INITIALIZE)
+    return g_variant_new ("(tttsu@ay^as)", args->call_id, args->credential, args->context,
+                          args->target_name, args->context_req, args->input, alpn);
+  g_return_val_if_fail (kind == SSPID_CALL_ACCEPT, NULL);
+  return g_variant_new ("(tttu@ay^as)", args->call_id, args->credential, args->context,
+                        args->context_req, args->input, alpn);
+}
+
+void
+sspid_step_args_decode (SspidCallKind kind, GVariant *params, SspidStepArgs *args)
+{
+  args->target_name = NULL;
+  if (kind == SSPID_CALL_INITIALIZE)
+    g_variant_get (params, "(ttt&su@ay^a&s)", &args->call_id, &args->credential,
+                   &args->context, &args->target_name, &args->context_req, &args->input,
+                   &args->alpn);
+  else
+    g_variant_get (params, "(tttu@ay^a&s)", &args->call_id, &args->credential,
+                   &args->context, &args->context_req, &args->input, &args->alpn);
+}
+
+void
+sspid_step_args_clear (SspidStepArgs *args)
+{
+  g_clear_pointer (&args->input, g_variant_unref);
+  g_clear_pointer (&args->alpn, g_free);
+}
+
+GVariant *
+sspid_release_args_encode (const SspidReleaseArgs *args)
+{
+  return g_variant_new ("(tt)", args->call_id, args->handle);
+}
+
+void
+sspid_release_args_decode (GVariant *params, SspidReleaseArgs *args)
+{
+  g_variant_get (params, "(tt)", &args->call_id, &args->handle);
+}
+
+GVariant *
+sspid_context_args_encode (guint64 context)
+{
+  return g_variant_new ("(t)", context);
+}
+
+guint64
+sspid_context_args_decode (GVariant *params)
+{
+  guint64 context;
+
+  g_variant_get (params, "(t)", &context);
+  return context;
+}
+
+GVariant *
+sspid_record_args_encode (const SspidRecordArgs *args)
+{
+  return g_variant_new ("(t@ay)", args->context, args->data);
+}
+
+void
+sspid_record_args_decode (GVariant *params, SspidRecordArgs *args)
+{
+  g_variant_get (params, "(t@ay)", &args->context, &args->data);
+}
+
+void
+sspid_record_args_clear (SspidRecordArgs *args)
+{
+  g_clear_pointer (&args->data, g_variant_unref);
+}
+
+GVariant *
+sspid_control_args_encode (const SspidControlArgs *args)
+{
+  return g_variant_new ("(tuuu)", args->context, args->token_type, args->alert_type,
+                        args->alert_number);
+}
+
+void
+sspid_control_args_decode (GVariant *params, SspidControlArgs *args)
+{
+  g_variant_get (params, "(tuuu)", &args->context, &args->token_type, &args->alert_type,
+                 &args->alert_number);
+}
