@@ -19,6 +19,7 @@ static const SspidMethod methods[] = {
   { "DeleteSecurityContext", SSPID_CALL_DELETE, TRUE },
   { "FreeCredentialsHandle", SSPID_CALL_FREE, TRUE },
   { "QueryContext", SSPID_CALL_QUERY, FALSE },
+  { "QueryCredential", SSPID_CALL_QUERY_CREDENTIAL, FALSE },
   { "EncryptMessage", SSPID_CALL_ENCRYPT, FALSE },
   { "DecryptMessage", SSPID_CALL_DECRYPT, FALSE },
   { "ApplyControlToken", SSPID_CALL_APPLY_CONTROL, FALSE },
@@ -150,6 +151,9 @@ sspid_request_decode (SspidCallKind kind, GVariant *params, guint max_token_size
       return SEC_E_OK;
     case SSPID_CALL_QUERY:
       g_variant_get (params, "(t)", &request->ctx_handle);
+      return SEC_E_OK;
+    case SSPID_CALL_QUERY_CREDENTIAL:
+      g_variant_get (params, "(t)", &request->cred_handle);
       return SEC_E_OK;
     case SSPID_CALL_ENCRYPT:
       g_variant_get (params, "(t@ay)", &request->ctx_handle, &request->input);

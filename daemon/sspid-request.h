@@ -34,6 +34,7 @@ typedef enum {
   SSPID_CALL_GET_STATUS,
   SSPID_CALL_LIST_CREDENTIALS,
   SSPID_CALL_LIST_CONTEXTS,
+  SSPID_CALL_QUERY_CREDENTIAL,
   SSPID_CALL_OPEN_CHANNEL,
 } SspidCallKind;
 
@@ -62,7 +63,8 @@ const SspidMethod *sspid_request_lookup_method (const char *name);
  * argument, is read when the call arrives).  Strings are borrowed from the parameters the
  * request was decoded from, which must outlive it. */
 typedef struct {
-  guint64      cred_handle;   /* ISC/ASC (first call), FreeCredentialsHandle */
+  guint64      cred_handle;   /* ISC/ASC (first call), FreeCredentialsHandle,
+                               * QueryCredential */
   guint64      ctx_handle;    /* the context the call names; 0: a first ISC/ASC */
   const char  *principal;     /* AcquireCredentialsHandle */
   const char  *package;

@@ -163,8 +163,8 @@ is_ip_address (const char *name)
 /* Parsed priorities, by string.  Parsing one costs more than the rest of a
  * session's setup, and there are only as many strings as protocol masks in
  * use (a handful), so they are kept for the life of the process. */
-static gnutls_priority_t
-lookup_priority (const char *text, const char **err_pos, int *ret)
+gnutls_priority_t
+sspid_tls_lookup_priority (const char *text, const char **err_pos, int *ret)
 {
   static GMutex lock;
   static GHashTable *cache;
@@ -227,7 +227,7 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   priority_text = sspid_credential_peek_priority (cred, is_server);
   if (priority_text == NULL)
     return SEC_E_ALGORITHM_MISMATCH;   /* no version enabled this way */
-  priority = lookup_priority (priority_text, &err_pos, &ret);
+  priority = sspid_tls_lookup_priority (priority_text, &err_pos, &ret);
   if (priority == NULL)
     {
       g_warning ("priority '%s' rejected at '%s': %s", priority_text,

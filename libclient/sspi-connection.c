@@ -439,10 +439,17 @@ SECURITY_STATUS
 sspi_context_session (const SecHandle *h, SspiSession **s, guint64 *context,
                       guint *gen)
 {
+  return sspi_handle_session (h, SSPI_HANDLE_CONTEXT, s, context, gen);
+}
+
+SECURITY_STATUS
+sspi_handle_session (const SecHandle *h, SspiHandleKind kind, SspiSession **s,
+                     guint64 *value, guint *gen)
+{
   g_autoptr(SspiSession) session = NULL;
   SECURITY_STATUS status;
 
-  status = sspi_handle_unpack (h, SSPI_HANDLE_CONTEXT, context, gen);
+  status = sspi_handle_unpack (h, kind, value, gen);
   if (status != SEC_E_OK)
     return status;
   status = sspi_session_get (&session);

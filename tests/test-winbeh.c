@@ -11,7 +11,8 @@
  * Covered: QueryContextAttributes CIPHER_INFO / CONNECTION_INFO / KEY_INFO
  * values; what ISC/ASC leave untouched on SEC_E_INCOMPLETE_MESSAGE and on a
  * failed first call; AcquireCredentialsHandle's status codes for bad
- * arguments; QueryCredentialsAttributes; DecryptMessage's buffer shapes;
+ * arguments; QueryCredentialsAttributes (names, supported algorithms,
+ * cipher strengths); DecryptMessage's buffer shapes;
  * ApplyControlToken's argument checks and the alert records it leads to.
  */
 
@@ -653,6 +654,126 @@ START_TEST (test_credential_names)
 }
 END_TEST
 
+/* Whether @alg is among @algs' ALG_IDs. */
+static gboolean
+has_alg (const SecPkgCred_SupportedAlgs *algs, ALG_ID alg)
+{
+  for (DWORD i = 0; i < algs->cSupportedAlgs; i++)
+    if (algs->palgSupportedAlgs[i] == alg)
+      return TRUE;
+  return FALSE;
+}
+
+/* SECPKG_ATTR_SUPPORTED_ALGS of @cred, each ALG_ID once and none 0; free
+ * palgSupportedAlgs with FreeContextBuffer(). */
+static SecPkgCred_SupportedAlgs
+supported_algs (CredHandle *cred)
+{
+  SecPkgCred_SupportedAlgs algs = { 0xdeadbeef, NULL };
+
+  ck_assert_int_eq (QueryCredentialsAttributesA (cred, SECPKG_ATTR_SUPPORTED_ALGS, &algs),
+                    SEC_E_OK);
+  ck_assert_ptr_nonnull (algs.palgSupportedAlgs);
+  for (DWORD i = 0; i < algs.cSupportedAlgs; i++)
+    {
+      ck_assert_uint_ne (algs.palgSupportedAlgs[i], 0);
+      for (DWORD j = 0; j < i; j++)
+        ck_assert_uint_ne (algs.palgSupportedAlgs[i], algs.palgSupportedAlgs[j]);
+    }
+  return algs;
+}
+
+static SecPkgCred_CipherStrengths
+cipher_strengths (CredHandle *cred, gboolean wide)
+{
+  SecPkgCred_CipherStrengths s = { 0xdeadbeef, 0xdeadbeef };
+
+  ck_assert_int_eq (wide ? QueryCredentialsAttributesW (cred, SECPKG_ATTR_CIPHER_STRENGTHS, &s)
+                         : QueryCredentialsAttributesA (cred, SECPKG_ATTR_CIPHER_STRENGTHS, &s),
+                    SEC_E_OK);
+  return s;
+}
+
+static CredHandle
+acquire_protocols (const char *principal, ULONG use, DWORD protocols)
+{
+  SCHANNEL_CRED sc = { .dwVersion = SCHANNEL_CRED_VERSION,
+                       .grbitEnabledProtocols = protocols };
+  CredHandle cred;
+
+  ck_assert_int_eq (AcquireCredentialsHandleA ((SEC_CHAR *) principal, (SEC_CHAR *) UNISP_NAME_A,
+                                               use, NULL, &sc, NULL, NULL, &cred, NULL),
+                    SEC_E_OK);
+  return cred;
+}
+
+/* Wine's test_cread_attrs and test_strength, and Microsoft's
+ * SecPkgCred_SupportedAlgs / SecPkgCred_CipherStrengths: SUPPORTED_ALGS
+ * answers SEC_E_OK with an ALG_ID array the caller frees with
+ * FreeContextBuffer (SEC_E_INTERNAL_ERROR with no buffer), on Windows 10
+ * at least four of them with AES-256 and SHA-256 among them;
+ * CIPHER_STRENGTHS sets both bounds.  The values are what the daemon's
+ * GnuTLS priorities allow (the tests pin GnuTLS's built-in NORMAL): AES
+ * of 128 and 256 bits, ECDHE in every version, RSA key transport and
+ * SHA-1 MACs in TLS 1.2 only; certificates signed with RSA or ECDSA. */
+START_TEST (test_credential_algorithms)
+{
+  CredHandle any = acquire (NULL, SECPKG_CRED_OUTBOUND);
+  CredHandle server = acquire ("server", SECPKG_CRED_INBOUND);
+  CredHandle tls13 = acquire_protocols (NULL, SECPKG_CRED_OUTBOUND, SP_PROT_TLS1_3_CLIENT);
+  CredHandle tls12 = acquire_protocols ("server", SECPKG_CRED_INBOUND, SP_PROT_TLS1_2_SERVER);
+  static const ALG_ID everywhere[] = { CALG_AES_128, CALG_AES_256, CALG_SHA_256, CALG_SHA_384,
+                                       CALG_ECDHE, CALG_RSA_SIGN, CALG_ECDSA };
+  SecPkgCred_SupportedAlgs algs;
+  SecPkgCred_CipherStrengths strengths;
+  CredHandle *creds[] = { &any, &server, &tls13, &tls12 };
+
+  ck_assert_int_eq (QueryCredentialsAttributesA (&any, SECPKG_ATTR_SUPPORTED_ALGS, NULL),
+                    SEC_E_INTERNAL_ERROR);
+  ck_assert_int_eq (QueryCredentialsAttributesA (&any, SECPKG_ATTR_CIPHER_STRENGTHS, NULL),
+                    SEC_E_INTERNAL_ERROR);
+
+  for (gsize c = 0; c < G_N_ELEMENTS (creds); c++)
+    {
+      gboolean has_tls12 = creds[c] != &tls13;
+
+      algs = supported_algs (creds[c]);
+      ck_assert_uint_ge (algs.cSupportedAlgs, 4);
+      for (gsize i = 0; i < G_N_ELEMENTS (everywhere); i++)
+        ck_assert_msg (has_alg (&algs, everywhere[i]), "credential %" G_GSIZE_FORMAT
+                       ": no ALG_ID 0x%04x", c, (unsigned) everywhere[i]);
+      ck_assert_int_eq (has_alg (&algs, CALG_RSA_KEYX), has_tls12);
+      ck_assert_int_eq (has_alg (&algs, CALG_SHA1), has_tls12);
+      ck_assert_int_eq (FreeContextBuffer (algs.palgSupportedAlgs), SEC_E_OK);
+
+      strengths = cipher_strengths (creds[c], c % 2 == 1);
+      ck_assert_uint_eq (strengths.dwMinimumCipherStrength, 128);
+      ck_assert_uint_eq (strengths.dwMaximumCipherStrength, 256);
+      FreeCredentialsHandle (creds[c]);
+      ck_assert_int_eq (QueryCredentialsAttributesA (creds[c], SECPKG_ATTR_CIPHER_STRENGTHS,
+                                                     &strengths), SEC_E_INVALID_HANDLE);
+    }
+}
+END_TEST
+
+/* The strength a handshake negotiates lies within the bounds its
+ * credentials reported (SECPKG_ATTR_CONNECTION_INFO's dwCipherStrength). */
+START_TEST (test_cipher_strength_bounds_negotiated)
+{
+  SecPkgContext_ConnectionInfo info;
+  SecPkgCred_CipherStrengths bounds;
+  SyncPair p;
+
+  handshake (&p, "rsa", SP_PROT_TLS1_2_CLIENT);
+  bounds = cipher_strengths (&p.ccred, FALSE);
+  ck_assert_int_eq (QueryContextAttributesA (&p.cctx, SECPKG_ATTR_CONNECTION_INFO, &info),
+                    SEC_E_OK);
+  ck_assert_uint_ge (info.dwCipherStrength, bounds.dwMinimumCipherStrength);
+  ck_assert_uint_le (info.dwCipherStrength, bounds.dwMaximumCipherStrength);
+  sync_pair_clear (&p);
+}
+END_TEST
+
 /* ---- 4. records and control tokens -------------------------------------- */
 
 /* Wine's test_communication on Windows 10, DecryptMessage's shapes: three
@@ -814,6 +935,8 @@ winbeh_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_acquire_status_codes);
   tcase_add_test (tc, test_credential_names);
+  tcase_add_test (tc, test_credential_algorithms);
+  tcase_add_test (tc, test_cipher_strength_bounds_negotiated);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("records-control");
