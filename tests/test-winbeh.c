@@ -376,6 +376,76 @@ START_TEST (test_incomplete_leaves_outputs)
 }
 END_TEST
 
+/* Wine's test_communication (Windows 10) and its Schannel: a token
+ * buffer with no room, without ISC_REQ_ALLOCATE_MEMORY, is
+ * SEC_E_INSUFFICIENT_MEMORY with cbBuffer 0 on a later step too, and is
+ * checked before the input is read: the input buffers stay as they were
+ * (no EXTRA), *phNewContext is not written, and the same bytes, with
+ * room, go on with the handshake (the step was not run and its token
+ * lost).  A server's ASC the same way. */
+START_TEST (test_no_room_later_step)
+{
+  HalfShake h;
+  SecBuffer in[2];
+  SecBufferDesc in_d = { SECBUFFER_VERSION, 2, in };
+  guint8 *out_mem = g_malloc (BUF_SIZE);
+  SecBuffer out = { 0, SECBUFFER_TOKEN, out_mem };
+  SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
+  CtxtHandle ctx2 = { DEAD, DEAD };
+  ULONG attrs;
+  SECURITY_STATUS status;
+
+  half_shake (&h);
+  for (int no_pointer = 0; no_pointer < 2; no_pointer++)
+    {
+      in[0] = (SecBuffer) { h.flight_len, SECBUFFER_TOKEN, h.flight };
+      in[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+      out = no_pointer ? (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, NULL }
+                       : (SecBuffer) { 0, SECBUFFER_TOKEN, out_mem };
+      ck_assert_int_eq (InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
+                                                    ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0,
+                                                    0, &in_d, 0, &ctx2, &out_d, &attrs, NULL),
+                        SEC_E_INSUFFICIENT_MEMORY);
+      ck_assert_uint_eq (out.cbBuffer, 0);
+      ck_assert_uint_eq (in[0].BufferType, SECBUFFER_TOKEN);
+      ck_assert_uint_eq (in[0].cbBuffer, h.flight_len);
+      ck_assert_uint_eq (in[1].BufferType, SECBUFFER_EMPTY);
+      ck_assert_uint_eq (in[1].cbBuffer, 0);
+      ck_assert_uint_eq (ctx2.dwLower, DEAD);
+    }
+
+  /* The same flight, with room: the handshake goes on. */
+  out = (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, out_mem };
+  status = InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
+                                       ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0, &in_d, 0,
+                                       &ctx2, &out_d, &attrs, NULL);
+  ck_assert_msg (status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED, "status 0x%08x",
+                 (guint) status);
+  ck_assert_uint_gt (out.cbBuffer, 0);
+
+  /* The server, given the client's flight with no room for its answer. */
+  {
+    guint8 *reply = g_malloc (BUF_SIZE);
+    SecBuffer sin[2] = { { out.cbBuffer, SECBUFFER_TOKEN, out_mem }, { 0, SECBUFFER_EMPTY, NULL } };
+    SecBufferDesc sin_d = { SECBUFFER_VERSION, 2, sin };
+    SecBuffer sout = { 0, SECBUFFER_TOKEN, reply };
+    SecBufferDesc sout_d = { SECBUFFER_VERSION, 1, &sout };
+
+    ck_assert_int_eq (AcceptSecurityContext (&h.scred, &h.sctx, &sin_d, ASC_REQ_CONFIDENTIALITY |
+                                             ASC_REQ_STREAM, 0, NULL, &sout_d, &attrs, NULL),
+                      SEC_E_INSUFFICIENT_MEMORY);
+    sout.cbBuffer = BUF_SIZE;
+    status = AcceptSecurityContext (&h.scred, &h.sctx, &sin_d, ASC_REQ_CONFIDENTIALITY |
+                                    ASC_REQ_STREAM, 0, NULL, &sout_d, &attrs, NULL);
+    ck_assert_msg (status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED, "status 0x%08x",
+                   (guint) status);
+    g_free (reply);
+  }
+  g_free (out_mem);
+  half_shake_clear (&h);
+}
+END_TEST
+
 /* The server side too: a first ASC on part of a ClientHello needs more
  * and leaves no context behind (there is none on Windows to delete). */
 START_TEST (test_incomplete_first_accept)
@@ -927,6 +997,7 @@ winbeh_suite (void)
   tcase_add_test (tc, test_incomplete_leaves_outputs);
   tcase_add_test (tc, test_incomplete_first_accept);
   tcase_add_test (tc, test_failed_first_call_no_context);
+  tcase_add_test (tc, test_no_room_later_step);
   tcase_add_test (tc, test_alert_output_buffer);
   suite_add_tcase (s, tc);
 
