@@ -16,25 +16,6 @@
 
 #include "sspi-private.h"
 
-static SECURITY_STATUS
-query_credential (SspiSession *s, guint64 credential, GVariantDict *info)
-{
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GVariant) dict = NULL;
-  SECURITY_STATUS status;
-  guint32 answer;
-
-  reply = sspi_session_call (s, "QueryCredential", g_variant_new ("(t)", credential),
-                             "(ua{sv})", &status);
-  if (reply == NULL)
-    return status;
-  g_variant_get (reply, "(u@a{sv})", &answer, &dict);
-  if ((SECURITY_STATUS) answer != SEC_E_OK)
-    return (SECURITY_STATUS) answer;
-  g_variant_dict_init (info, dict);
-  return SEC_E_OK;
-}
-
 /* Appends the ALG_IDs of the names under @key, each once, skipping the
  * algorithms Windows has no ALG_ID for. */
 static void
@@ -100,7 +81,7 @@ sspi_query_credential_algorithms (PCredHandle h, ULONG attribute, void *buffer)
   status = sspi_handle_session (h, SSPI_HANDLE_CREDENTIAL, &s, &credential, &generation);
   if (status != SEC_E_OK)
     return status;
-  status = query_credential (s, credential, &info);
+  status = sspi_query_facts (s, "QueryCredential", credential, &info);
   if (status != SEC_E_OK)
     return status;
   if (attribute == SECPKG_ATTR_SUPPORTED_ALGS)

@@ -287,6 +287,9 @@ void     sspi_cache_atfork_child (void);
  * dictionary the caller must g_variant_dict_clear(), or the failure. */
 SECURITY_STATUS sspi_query_context (SspiSession *s, guint64 context,
                                     GVariantDict *info);
+/* The same for any "(t) -> (ua{sv})" method: QueryContext, QueryCredential. */
+SECURITY_STATUS sspi_query_facts (SspiSession *s, const char *method, guint64 handle,
+                                  GVariantDict *info);
 /* The ALG_ID Windows has for the GnuTLS algorithm @name of @kind (as the
  * daemon reports them), or 0 where Windows has none (ChaCha20-Poly1305,
  * EdDSA, an AEAD's MAC). */

@@ -542,14 +542,18 @@ fill (ULONG attribute, GVariantDict *info, guint64 context, guint generation,
 SECURITY_STATUS
 sspi_query_context (SspiSession *s, guint64 context, GVariantDict *info)
 {
+  return sspi_query_facts (s, "QueryContext", context, info);
+}
+
+SECURITY_STATUS
+sspi_query_facts (SspiSession *s, const char *method, guint64 handle, GVariantDict *info)
+{
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) dict = NULL;
   SECURITY_STATUS status;
   guint32 answer;
 
-  reply = sspi_session_call (s, "QueryContext",
-                             g_variant_new ("(t)", context), "(ua{sv})",
-                             &status);
+  reply = sspi_session_call (s, method, g_variant_new ("(t)", handle), "(ua{sv})", &status);
   if (reply == NULL)
     return status;
   g_variant_get (reply, "(u@a{sv})", &answer, &dict);
