@@ -37,6 +37,11 @@ typedef struct _SspidCredential SspidCredential;
  * PIN wrong) is logged and left out; the others still serve.  The store keeps its own copy of
  * what it needs from @config.  Free with sspid_credential_store_free(). */
 SspidCredentialStore *sspid_credential_store_new (const SspidConfig *config);
+/* The same for a reload: a configured credential that no longer loads
+ * but did in @previous keeps @previous's certificate and key (with a
+ * warning); @previous is left as it is. */
+SspidCredentialStore *sspid_credential_store_reload (const SspidConfig *config,
+                                                     SspidCredentialStore *previous);
 void sspid_credential_store_free (SspidCredentialStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredentialStore, sspid_credential_store_free)
 
@@ -50,6 +55,15 @@ guint sspid_credential_store_get_n_loaded (SspidCredentialStore *store);
  * name, as the aa{sv} that proto/org.sspid1.xml describes: name, usage,
  * subject, issuer, validity, key type and storage, client-auth.  Never key
  * material.  Returns a floating reference. */
+/* How much a configured credential has been used since it was loaded. */
+typedef struct {
+  char   *name;
+  guint64 handshakes_done;
+  guint64 handshakes_failed;
+} SspidCredentialUse;
+/* The use of each configured credential @who may acquire (root: every
+ * one), sorted by name.  Free with g_array_unref(). */
+GArray *sspid_credential_store_get_use (SspidCredentialStore *store, const SspidIdentity *who);
 GVariant *sspid_credential_store_describe (SspidCredentialStore *store,
                                            const SspidIdentity  *who);
 
@@ -77,6 +91,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredential, sspid_credential_unref)
 
 /* Borrowed. */
 const char *sspid_credential_peek_name (SspidCredential *cred);  /* "" if anonymous */
+/* Counts a handshake on @cred that ended, @done or failed (main thread);
+ * the store reports the counts per configured credential (GetStatus). */
+void sspid_credential_count_handshake (SspidCredential *cred, gboolean done);
 guint32 sspid_credential_get_use (SspidCredential *cred);        /* SECPKG_CRED_* */
 guint32 sspid_credential_get_flags (SspidCredential *cred);      /* SCH_CRED_* */
 SspidClientAuth sspid_credential_get_client_auth (SspidCredential *cred);

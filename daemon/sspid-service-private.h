@@ -73,6 +73,8 @@ typedef struct {
   guint32                header_size;
   char                  *established;  /* "TLS1.3 AES-256-GCM" when the step finished
                                         * the handshake (only if that gets logged) */
+  gboolean               audited;      /* the step ended a handshake: audit it */
+  SspidTlsAudit          audit;        /* ... with these facts */
 } SspidCall;
 
 /* A security context: what a context handle points to.  The caller's

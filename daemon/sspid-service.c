@@ -213,12 +213,48 @@ handle_query_credential (SspidCall *call)
 
 /* --- diagnostics (sspictl) ---------------------------------------------- */
 
+/* GetStatus's "users" and "credential-use" (what sspictl top shows): per
+ * uid what it holds and its handshakes, per credential its handshakes;
+ * each caller sees its own uid and the credentials it may use, root all.
+ * Returns the entries reported. */
+static guint
+add_use (GVariantBuilder *b, SspidService *service, const SspidIdentity *who)
+{
+  g_autoptr (GPtrArray) users = sspid_caller_registry_get_users (service->registry, who->uid);
+  g_autoptr (GArray) uses = sspid_credential_store_get_use (service->store, who);
+  GVariantBuilder list;
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(uuuutt)"));
+  for (guint i = 0; i < users->len; i++)
+    {
+      const SspidUser *user = users->pdata[i];
+      /* Not counting this very call. */
+      guint pending = user->pending - (user->uid == who->uid && user->pending > 0);
+
+      g_variant_builder_add (&list, "(uuuutt)", (guint32) user->uid, user->contexts,
+                             user->credentials, pending, user->handshakes_done,
+                             user->handshakes_failed);
+    }
+  g_variant_builder_add (b, "{sv}", "users", g_variant_builder_end (&list));
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(stt)"));
+  for (guint i = 0; i < uses->len; i++)
+    {
+      const SspidCredentialUse *use = &g_array_index (uses, SspidCredentialUse, i);
+
+      g_variant_builder_add (&list, "(stt)", use->name, use->handshakes_done,
+                             use->handshakes_failed);
+    }
+  g_variant_builder_add (b, "{sv}", "credential-use", g_variant_builder_end (&list));
+  return users->len + uses->len;
+}
+
 static void
 handle_get_status (SspidCall *call)
 {
   SspidService *service = call->service;
   SspidCounts counts;
   GVariantBuilder b;
+  guint n_entries;
 
   sspid_work_drain (service);
   sspid_caller_registry_get_counts (service->registry, &counts);
@@ -242,7 +278,9 @@ handle_get_status (SspidCall *call)
                          g_variant_new_uint32 (g_hash_table_size (service->channels)));
   g_variant_builder_add (&b, "{sv}", "channel-requests",
                          g_variant_new_uint64 (service->channel_requests));
-  sspid_caller_charge_introspection (call->caller, 0);
+  n_entries = sspid_caller_peek_identity (call->caller) != NULL
+              ? add_use (&b, service, sspid_caller_peek_identity (call->caller)) : 0;
+  sspid_caller_charge_introspection (call->caller, n_entries);
   sspid_call_answer_value (call, g_variant_new ("(a{sv})", &b));
 }
 
@@ -691,6 +729,12 @@ sspid_service_reload (SspidService *service, SspidConfig *config,
   service->store = store;
   service->config = config;
   sspid_caller_registry_set_limits (service->registry, config);
+}
+
+SspidCredentialStore *
+sspid_service_peek_store (SspidService *service)
+{
+  return service->store;
 }
 
 void

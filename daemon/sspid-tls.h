@@ -118,3 +118,16 @@ void sspid_tls_queue_alert (SspidTls *tls, int level, int description);
 /* Public facts about the session as the a{sv} that QueryContext answers with
  * (see proto/org.sspid1.xml).  Never contains key material.  Floating ref. */
 GVariant *sspid_tls_query_info (SspidTls *tls);
+
+/* What an audit record says about a session (sspid-audit.h): public facts
+ * only.  Strings are owned; sspid_tls_audit_clear() frees them. */
+typedef struct {
+  char    *protocol;      /* "TLS1.3"; NULL before the handshake is done */
+  char    *cipher;        /* "AES-256-GCM" */
+  char    *peer_subject;  /* the peer certificate's subject (RFC 4514), or NULL */
+  char    *server_name;   /* SNI: asked for (client) or received (server), or NULL */
+  gboolean resumed;
+} SspidTlsAudit;
+
+void sspid_tls_get_audit (SspidTls *tls, SspidTlsAudit *out);
+void sspid_tls_audit_clear (SspidTlsAudit *audit);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "sspid-proto.h"
+#include "sspid-audit.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
 #include "schannel.h"
@@ -59,6 +60,7 @@ sspid_call_free (SspidCall *call)
   g_clear_pointer (&call->record, g_bytes_unref);
   sspid_tls_decrypt_clear (&call->decrypt);
   g_free (call->established);
+  sspid_tls_audit_clear (&call->audit);
   g_free (call);
 }
 
@@ -459,6 +461,15 @@ worker_run_step (SspidCall *call, const guint8 *input, gsize input_len)
     }
   was_established = sspid_tls_is_established (ctx->tls);
   sspid_tls_step (ctx->tls, input, input_len, &call->step);
+  /* The audit trail has a record per handshake that ended, done or failed
+   * (a step that only waits for more bytes ended nothing). */
+  if (!was_established && (sspid_tls_is_established (ctx->tls)
+                           || (SSPID_STATUS_IS_ERROR (call->step.status)
+                               && call->step.status != SEC_E_INCOMPLETE_MESSAGE)))
+    {
+      call->audited = TRUE;
+      sspid_tls_get_audit (ctx->tls, &call->audit);
+    }
   /* Only worth the query when the line is logged (--verbose). */
   if (!was_established && sspid_tls_is_established (ctx->tls)
       && !g_log_writer_default_would_drop (G_LOG_LEVEL_INFO, G_LOG_DOMAIN))
@@ -601,6 +612,15 @@ call_finished (SspidCall *call)
                       "%s handshake done with credential \"%s\": %s",
                       ctx->is_server ? "server" : "client",
                       sspid_credential_peek_name (ctx->cred), call->established);
+  if (call->audited)
+    {
+      gboolean done = !SSPID_STATUS_IS_ERROR (step->status);
+
+      sspid_audit_handshake (ctx->caller, ctx->handle, sspid_credential_peek_name (ctx->cred),
+                             ctx->is_server, (guint32) step->status, &call->audit);
+      sspid_caller_count_handshake (ctx->caller, done);
+      sspid_credential_count_handshake (ctx->cred, done);
+    }
   if (call->channel != NULL)
     sspid_channel_answer (call->channel, call->serial, call->kind, work_reply (call));
   sspid_call_free (call);
