@@ -169,6 +169,9 @@ sspid_request_decode (SspidCallKind kind, GVariant *params, guint max_token_size
     case SSPID_CALL_QUERY:
       request->ctx_handle = sspid_context_args_decode (params);
       return SEC_E_OK;
+    case SSPID_CALL_QUERY_CREDENTIAL:
+      g_variant_get (params, "(t)", &request->cred_handle);
+      return SEC_E_OK;
     case SSPID_CALL_ENCRYPT:
       return decode_record (params, max_token_size, SEC_E_INVALID_PARAMETER, request);
     case SSPID_CALL_DECRYPT:

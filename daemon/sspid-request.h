@@ -36,7 +36,8 @@
  * argument, is read when the call arrives).  Strings are borrowed from the parameters the
  * request was decoded from, which must outlive it. */
 typedef struct {
-  guint64      cred_handle;   /* ISC/ASC (first call), FreeCredentialsHandle */
+  guint64      cred_handle;   /* ISC/ASC (first call), FreeCredentialsHandle,
+                               * QueryCredential */
   guint64      ctx_handle;    /* the context the call names; 0: a first ISC/ASC */
   const char  *principal;     /* AcquireCredentialsHandle */
   const char  *package;

@@ -173,6 +173,45 @@ handle_on_context (SspidCall *call)
   queue_on_context (call, call->request.ctx_handle);
 }
 
+static GVariant *
+string_array (GPtrArray *names)
+{
+  return g_variant_new_strv ((const char *const *) names->pdata, (gssize) names->len);
+}
+
+/* QueryCredential: on the main thread, as AcquireCredentialsHandle (no
+ * session is touched; the priorities it reads are parsed once). */
+static void
+handle_query_credential (SspidCall *call)
+{
+  SspidCredential *cred = sspid_caller_peek_credential (call->caller, call->request.cred_handle);
+  SspidTlsAlgorithms algs;
+  SECURITY_STATUS status;
+  GVariantBuilder b;
+
+  if (cred == NULL)
+    {
+      sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
+      return;
+    }
+  status = sspid_tls_describe_credential (cred, &algs);
+  if (status != SEC_E_OK)
+    {
+      sspid_tls_algorithms_clear (&algs);
+      sspid_call_answer_status (call, status);
+      return;
+    }
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  g_variant_builder_add (&b, "{sv}", "ciphers", string_array (algs.ciphers));
+  g_variant_builder_add (&b, "{sv}", "hashes", string_array (algs.hashes));
+  g_variant_builder_add (&b, "{sv}", "key-exchanges", string_array (algs.key_exchanges));
+  g_variant_builder_add (&b, "{sv}", "signatures", string_array (algs.signatures));
+  g_variant_builder_add (&b, "{sv}", "min-cipher-bits", g_variant_new_uint32 (algs.min_cipher_bits));
+  g_variant_builder_add (&b, "{sv}", "max-cipher-bits", g_variant_new_uint32 (algs.max_cipher_bits));
+  sspid_tls_algorithms_clear (&algs);
+  sspid_call_answer_value (call, g_variant_new ("(ua{sv})", (guint32) SEC_E_OK, &b));
+}
+
 /* --- diagnostics (sspictl) ---------------------------------------------- */
 
 /* GetStatus's "users" and "credential-use" (what sspictl top shows): per
@@ -439,6 +478,7 @@ static void (*const handlers[]) (SspidCall *call) = {
   [SSPID_CALL_GET_STATUS] = handle_get_status,
   [SSPID_CALL_LIST_CREDENTIALS] = handle_list_credentials,
   [SSPID_CALL_LIST_CONTEXTS] = handle_list_contexts,
+  [SSPID_CALL_QUERY_CREDENTIAL] = handle_query_credential,
   [SSPID_CALL_OPEN_CHANNEL] = handle_open_record_channel,
 };
 G_STATIC_ASSERT (G_N_ELEMENTS (handlers) == SSPID_CALL_OPEN_CHANNEL + 1);

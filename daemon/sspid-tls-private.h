@@ -65,6 +65,9 @@ struct _SspidTls {
   gboolean          reneg_started;   /* its first step was made */
 };
 
+/* The parsed GnuTLS priority @text (kept for the life of the process, do
+ * not free), or NULL with GnuTLS's error in *@ret and where in *@err_pos. */
+gnutls_priority_t sspid_tls_lookup_priority (const char *text, const char **err_pos, int *ret);
 /* Frames @input into whole records; 0 or a GnuTLS error (see sspid-tls.c). */
 int sspid_tls_frame_records (const guint8 *input, gsize len,
                              gsize *whole, guint32 *missing);

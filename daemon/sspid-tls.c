@@ -124,6 +124,17 @@ on_key_update (gnutls_session_t session, unsigned int htype, unsigned int when,
   return 0;
 }
 
+/* The ALPN ids of ISC's or ASC's SECBUFFER_APPLICATION_PROTOCOLS.  A
+ * server that has a list refuses a client whose list shares none of its
+ * ids: RFC 7301 section 3.2 has it answer no_application_protocol, as
+ * GnuTLS does with GNUTLS_ALPN_MANDATORY (gnutls-serv --alpn-fatal), and
+ * Microsoft documents SEC_E_APPLICATION_PROTOCOL_MISMATCH for ASC ("no
+ * common application protocol exists between the client and the
+ * server"); the alert comes back in ASC's output with
+ * ASC_REQ_EXTENDED_ERROR, like every failed handshake's.  A client that
+ * offers no ALPN at all is served without it, as before.  A client's
+ * list only says what it offers: what the server picks is the caller's
+ * to check (SECPKG_ATTR_APPLICATION_PROTOCOL), as on Windows. */
 static SECURITY_STATUS
 set_alpn (SspidTls *tls, const char *const *alpn)
 {
@@ -142,7 +153,8 @@ set_alpn (SspidTls *tls, const char *const *alpn)
       protocols[n].size = (unsigned int) len;
     }
   ret = gnutls_alpn_set_protocols (tls->session, protocols, n,
-                                   tls->is_server ? GNUTLS_ALPN_SERVER_PRECEDENCE : 0);
+                                   tls->is_server ? GNUTLS_ALPN_SERVER_PRECEDENCE |
+                                                    GNUTLS_ALPN_MANDATORY : 0);
   return ret < 0 ? SEC_E_INVALID_PARAMETER : SEC_E_OK;
 }
 
@@ -155,8 +167,8 @@ is_ip_address (const char *name)
 /* Parsed priorities, by string.  Parsing one costs more than the rest of a
  * session's setup, and there are only as many strings as protocol masks in
  * use (a handful), so they are kept for the life of the process. */
-static gnutls_priority_t
-lookup_priority (const char *text, const char **err_pos, int *ret)
+gnutls_priority_t
+sspid_tls_lookup_priority (const char *text, const char **err_pos, int *ret)
 {
   static GMutex lock;
   static GHashTable *cache;
@@ -219,7 +231,7 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   priority_text = sspid_credential_peek_priority (cred, is_server);
   if (priority_text == NULL)
     return SEC_E_ALGORITHM_MISMATCH;   /* no version enabled this way */
-  priority = lookup_priority (priority_text, &err_pos, &ret);
+  priority = sspid_tls_lookup_priority (priority_text, &err_pos, &ret);
   if (priority == NULL)
     {
       g_warning ("priority '%s' rejected at '%s': %s", priority_text,

@@ -55,6 +55,26 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidTls, sspid_tls_free)
 void sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
                      SspidTlsStep *step);
 
+/* What sessions on a credential may negotiate (sspid-tls-algs.c), by
+ * GnuTLS's names, each once, for QueryCredentialsAttributes. */
+typedef struct {
+  GPtrArray *ciphers;        /* char *: "AES-256-GCM", "CHACHA20-POLY1305", ... */
+  GPtrArray *hashes;         /* the suites' MACs, or their PRF hashes when
+                              * AEAD: "SHA256", "SHA1", ... */
+  GPtrArray *key_exchanges;  /* TLS 1.2's ("ECDHE-RSA", "RSA", "DHE-RSA"),
+                              * TLS 1.3's by group ("ECDHE", "DHE") */
+  GPtrArray *signatures;     /* "RSA", "ECDSA", "EdDSA", "DSA" */
+  guint32    min_cipher_bits;   /* key sizes of those ciphers; 0: none */
+  guint32    max_cipher_bits;
+} SspidTlsAlgorithms;
+
+/* Fills @algs for @cred, the union of its directions' priorities; clear
+ * it with sspid_tls_algorithms_clear() whatever this returns.  SEC_E_OK,
+ * or SEC_E_ALGORITHM_MISMATCH if GnuTLS refuses a priority. */
+SECURITY_STATUS sspid_tls_describe_credential (SspidCredential *cred,
+                                               SspidTlsAlgorithms *algs);
+void sspid_tls_algorithms_clear (SspidTlsAlgorithms *algs);
+
 gboolean sspid_tls_is_established (SspidTls *tls);
 /* "handshake", "established", "failed" or "closed". */
 const char *sspid_tls_get_state_name (SspidTls *tls);

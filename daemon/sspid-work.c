@@ -253,6 +253,7 @@ sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status)
   switch (call->kind)
     {
     case SSPID_CALL_QUERY:
+    case SSPID_CALL_QUERY_CREDENTIAL:
       answer_query (call, status, NULL);
       break;
     case SSPID_CALL_ENCRYPT:

@@ -206,6 +206,7 @@ dbus_requests (const guint8 *hello, gsize hello_len)
   add_message (stream, "ApplyControlToken", sspid_control_args_encode (&(SspidControlArgs) {
                  2, SCHANNEL_ALERT, TLS1_ALERT_FATAL, 40 }));
   add_message (stream, "QueryContext", sspid_context_args_encode (2));
+  add_message (stream, "QueryCredential", sspid_context_args_encode (1));
   {
     g_auto (SspiRequest) r = { 0 };
     add_message (stream, "DeleteSecurityContext", built (&r, sspi_request_init_delete (&r, &ctx)));

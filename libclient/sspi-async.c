@@ -419,11 +419,12 @@ SspiAcquireCredentialsHandleAsyncW (SspiAsyncContext *AsyncContext,
  * SECBUFFER_TOKEN buffer (or ISC_REQ_ALLOCATE_MEMORY).  *pfContextAttr and
  * *ptsExpiry are zeroed when queued.  Returns SEC_E_OK once queued, else:
  * SEC_E_INVALID_HANDLE (unknown, wrong kind, or stale handle),
- * SEC_E_INVALID_TOKEN (malformed buffers), SEC_E_INVALID_PARAMETER (busy
- * context, missing phNewContext on a first call or pOutput),
+ * SEC_E_INVALID_TOKEN (malformed buffers), SEC_E_INSUFFICIENT_MEMORY (a
+ * token buffer with no room, without ISC_REQ_ALLOCATE_MEMORY),
+ * SEC_E_INVALID_PARAMETER (busy context, missing phNewContext on a first
+ * call or pOutput),
  * SEC_E_NO_AUTHENTICATING_AUTHORITY.  On completion *phNewContext, the output
- * token (SEC_E_BUFFER_TOO_SMALL / SEC_E_INSUFFICIENT_MEMORY if it does not
- * fit), SECBUFFER_EXTRA / SECBUFFER_MISSING in pInput->pBuffers[1],
+ * token (SEC_E_BUFFER_TOO_SMALL if it does not fit), SECBUFFER_EXTRA / SECBUFFER_MISSING in pInput->pBuffers[1],
  * *pfContextAttr and *ptsExpiry are written, then the callback runs. */
 SSPI_PUBLIC SECURITY_STATUS
 SspiInitializeSecurityContextAsyncA (SspiAsyncContext *AsyncContext,

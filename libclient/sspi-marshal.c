@@ -407,6 +407,7 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
 {
   guint cred_gen = 0, ctx_gen = 0;
   const SecBuffer *alert;
+  SecBuffer *token;
   SECURITY_STATUS status;
 
   if (context != NULL)
@@ -433,8 +434,21 @@ init_step (SspiRequest *r, SspiCallKind kind, PCredHandle credential,
     return SEC_E_INVALID_PARAMETER;
   if (output == NULL || (output->cBuffers > 0 && output->pBuffers == NULL))
     return SEC_E_INVALID_PARAMETER;
-  if (output_token_buffer (output, context_req) == NULL)
+  token = output_token_buffer (output, context_req);
+  if (token == NULL)
     return SEC_E_INVALID_TOKEN;
+  /* Schannel looks at the room for its output before it reads the input
+   * (Wine's schannel test and implementation): a token buffer with none,
+   * unless the package may allocate, is SEC_E_INSUFFICIENT_MEMORY with
+   * cbBuffer 0, and nothing was consumed: the caller may call again, with
+   * room, on the same input.  Asking the daemon first would run the step
+   * and lose its token (on a later step, the handshake with it). */
+  if (!(context_req & ISC_REQ_ALLOCATE_MEMORY) &&
+      (token->cbBuffer == 0 || token->pvBuffer == NULL))
+    {
+      token->cbBuffer = 0;
+      return SEC_E_INSUFFICIENT_MEMORY;
+    }
   /* Windows: a SECBUFFER_ALERT output with no room, unless the package
    * may allocate, is SEC_E_INSUFFICIENT_MEMORY (Wine's schannel test). */
   alert = sspi_buffer_find (output, SECBUFFER_ALERT);

@@ -5,7 +5,8 @@
  * (EnumerateSecurityPackages, QuerySecurityPackageInfo), the function table
  * (InitSecurityInterface, for code that loads SSPI through it), and a
  * credential's attributes (QueryCredentialsAttributes, from what the library
- * remembered when the credential was acquired).
+ * remembered when the credential was acquired; the algorithms it may use
+ * come from the daemon, sspi-cred-query.c).
  */
 
 #include "config.h"
@@ -222,11 +223,17 @@ query_credential (PCredHandle phCredential, ULONG ulAttribute, void *pBuffer,
   if (!sspi_cache_get_protocols (credential, generation, &value))
     return SEC_E_INVALID_HANDLE;
   if (ulAttribute != SECPKG_ATTR_SUPPORTED_PROTOCOLS &&
-      ulAttribute != SECPKG_CRED_ATTR_NAMES)
+      ulAttribute != SECPKG_CRED_ATTR_NAMES &&
+      ulAttribute != SECPKG_ATTR_SUPPORTED_ALGS &&
+      ulAttribute != SECPKG_ATTR_CIPHER_STRENGTHS)
     return SEC_E_UNSUPPORTED_FUNCTION;
   /* Windows: SEC_E_INTERNAL_ERROR (Wine's schannel test). */
   if (pBuffer == NULL)
     return SEC_E_INTERNAL_ERROR;
+  /* What the daemon's priorities allow: asked of it. */
+  if (ulAttribute == SECPKG_ATTR_SUPPORTED_ALGS ||
+      ulAttribute == SECPKG_ATTR_CIPHER_STRENGTHS)
+    return sspi_query_credential_algorithms (phCredential, ulAttribute, pBuffer);
   if (ulAttribute == SECPKG_CRED_ATTR_NAMES)
     {
       sspi_cache_get_principal (credential, generation, &principal);
@@ -245,7 +252,14 @@ query_credential (PCredHandle phCredential, ULONG ulAttribute, void *pBuffer,
  * configured credential it was acquired with (caller must release
  * sUserName with FreeContextBuffer()), SEC_E_NO_CREDENTIALS for an
  * anonymous one.  Answered from what the library remembers, without a
- * round trip.  Other attributes: SEC_E_UNSUPPORTED_FUNCTION; no @pBuffer:
+ * round trip.  SECPKG_ATTR_SUPPORTED_ALGS (SecPkgCred_SupportedAlgs: the
+ * ALG_IDs of the ciphers, hashes, key exchanges and signatures the
+ * credential's sessions may negotiate; caller must release
+ * palgSupportedAlgs with FreeContextBuffer()) and
+ * SECPKG_ATTR_CIPHER_STRENGTHS (SecPkgCred_CipherStrengths: the least
+ * and greatest cipher key size in bits among them) ask the daemon,
+ * whose GnuTLS priorities decide.  Other attributes:
+ * SEC_E_UNSUPPORTED_FUNCTION; no @pBuffer:
  * SEC_E_INTERNAL_ERROR (as Windows); a handle that is not a live
  * credential: SEC_E_INVALID_HANDLE. */
 SSPI_PUBLIC SECURITY_STATUS

@@ -340,6 +340,30 @@ void     sspi_cache_atfork_child (void);
  * dictionary the caller must g_variant_dict_clear(), or the failure. */
 SECURITY_STATUS sspi_query_context (SspiSession *s, guint64 context,
                                     GVariantDict *info);
+/* The same for any "(t) -> (ua{sv})" method: QueryContext, QueryCredential. */
+SECURITY_STATUS sspi_query_facts (SspiSession *s, SspidCallKind kind, guint64 handle,
+                                  GVariantDict *info);
+/* The ALG_ID Windows has for the GnuTLS algorithm @name of @kind (as the
+ * daemon reports them), or 0 where Windows has none (ChaCha20-Poly1305,
+ * EdDSA, an AEAD's MAC). */
+typedef enum {
+  SSPI_ALG_CIPHER,
+  SSPI_ALG_HASH,
+  SSPI_ALG_EXCHANGE,
+  SSPI_ALG_SIGNATURE,
+} SspiAlgKind;
+ALG_ID sspi_alg_id_of (SspiAlgKind kind, const char *name);
+
+/* ------------------------------------------------------------------------
+ * QueryCredential (sspi-cred-query.c)
+ * ------------------------------------------------------------------------ */
+
+/* SECPKG_ATTR_SUPPORTED_ALGS (SecPkgCred_SupportedAlgs) or
+ * SECPKG_ATTR_CIPHER_STRENGTHS (SecPkgCred_CipherStrengths) of the live
+ * credential @h into @buffer, from one QueryCredential round trip. */
+SECURITY_STATUS sspi_query_credential_algorithms (PCredHandle h, ULONG attribute,
+                                                  void *buffer);
+
 /* STREAM_SIZES from those facts; SEC_E_INVALID_HANDLE before the record
  * layer exists.  Caches them for EncryptMessage. */
 SECURITY_STATUS sspi_stream_sizes_from_info (GVariantDict *info,

@@ -90,6 +90,31 @@ alg_from_name (const AlgName *table, gsize n, const char *name)
   return 0;
 }
 
+/* What a certificate signs with: "RSA", "ECDSA", "DSA" (the daemon's
+ * names).  Windows has no ALG_ID for EdDSA. */
+static const AlgName signatures[] = {
+  { "RSA", CALG_RSA_SIGN },
+  { "ECDSA", CALG_ECDSA },
+  { "DSA", CALG_DSS_SIGN },
+};
+
+ALG_ID
+sspi_alg_id_of (SspiAlgKind kind, const char *name)
+{
+  switch (kind)
+    {
+    case SSPI_ALG_CIPHER:
+      return alg_from_name (ciphers, G_N_ELEMENTS (ciphers), name);
+    case SSPI_ALG_HASH:
+      return alg_from_name (hashes, G_N_ELEMENTS (hashes), name);
+    case SSPI_ALG_EXCHANGE:
+      return alg_from_name (exchanges, G_N_ELEMENTS (exchanges), name);
+    case SSPI_ALG_SIGNATURE:
+      return alg_from_name (signatures, G_N_ELEMENTS (signatures), name);
+    }
+  return 0;
+}
+
 static guint32
 dict_u (GVariantDict *info, const char *key)
 {
@@ -517,13 +542,18 @@ fill (ULONG attribute, GVariantDict *info, guint64 context, guint generation,
 SECURITY_STATUS
 sspi_query_context (SspiSession *s, guint64 context, GVariantDict *info)
 {
+  return sspi_query_facts (s, SSPID_CALL_QUERY, context, info);
+}
+
+SECURITY_STATUS
+sspi_query_facts (SspiSession *s, SspidCallKind kind, guint64 handle, GVariantDict *info)
+{
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GVariant) dict = NULL;
   SECURITY_STATUS status;
 
-  reply = sspi_session_call (s, sspid_method_get (SSPID_CALL_QUERY)->name,
-                             sspid_context_args_encode (context),
-                             sspid_method_get (SSPID_CALL_QUERY)->out_type, &status);
+  reply = sspi_session_call (s, sspid_method_get (kind)->name, sspid_context_args_encode (handle),
+                             sspid_method_get (kind)->out_type, &status);
   if (reply == NULL)
     return status;
   status = sspid_query_result_decode (reply, &dict);

@@ -110,8 +110,9 @@ FreeCredentialsHandle (PCredHandle phCredential)
  * DeleteSecurityContext()); afterwards *phNewContext equals *phContext.
  * With ISC_REQ_ALLOCATE_MEMORY the output token is allocated (release with
  * FreeContextBuffer()); otherwise it is copied into the caller's
- * SECBUFFER_TOKEN buffer (SEC_E_BUFFER_TOO_SMALL if it does not fit,
- * SEC_E_INSUFFICIENT_MEMORY if that buffer has no room at all). */
+ * SECBUFFER_TOKEN buffer (SEC_E_BUFFER_TOO_SMALL if it does not fit;
+ * SEC_E_INSUFFICIENT_MEMORY, before any input is read, if that buffer has
+ * no room at all). */
 SSPI_PUBLIC SECURITY_STATUS
 InitializeSecurityContextA (PCredHandle phCredential, PCtxtHandle phContext,
                             SEC_CHAR *pszTargetName, ULONG fContextReq,

@@ -29,6 +29,7 @@ static const SspidMethod methods[] = {
   { "GetStatus", SSPID_CALL_GET_STATUS, "()", "(a{sv})", FALSE },
   { "ListCredentials", SSPID_CALL_LIST_CREDENTIALS, "()", "(aa{sv})", FALSE },
   { "ListContexts", SSPID_CALL_LIST_CONTEXTS, "()", "(aa{sv})", FALSE },
+  { "QueryCredential", SSPID_CALL_QUERY_CREDENTIAL, "(t)", "(ua{sv})", FALSE },
   { SSPID_METHOD_OPEN_RECORD_CHANNEL, SSPID_CALL_OPEN_CHANNEL, "()", "(h)", FALSE },
 };
 

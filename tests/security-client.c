@@ -170,6 +170,8 @@ mode_nobody (const char *address, guint64 cred, guint64 ctx)
                cr_isc_params (fake, 0, "localhost", NULL, 0));
   report_call (conn, "query-foreign", "QueryContext", g_variant_new ("(t)", ctx));
   report_call (conn, "query-random", "QueryContext", g_variant_new ("(t)", fake));
+  report_call (conn, "query-credential-foreign", "QueryCredential", g_variant_new ("(t)", cred));
+  report_call (conn, "query-credential-random", "QueryCredential", g_variant_new ("(t)", fake));
   report_call (conn, "encrypt-foreign", "EncryptMessage",
                g_variant_new ("(t@ay)", ctx, cr_bytes (data, sizeof data)));
   report_call (conn, "encrypt-random", "EncryptMessage",

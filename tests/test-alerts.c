@@ -5,7 +5,8 @@
  * after a fatal DecryptMessage error returns, and that each alert is the
  * one GnuTLS chooses (gnutls-serv sends the same).  Also the handshake
  * messages GnuTLS accepts that once were refused: a ClientHello of
- * several records, up to the size GnuTLS takes.
+ * several records, up to the size GnuTLS takes.  And a server's ALPN list
+ * that a client's does not meet: no_application_protocol.
  */
 #include "config.h"
 
@@ -56,15 +57,36 @@ teardown (void)
   g_clear_pointer (&store, sspid_credential_store_free);
 }
 
+/* A server session on credential @name accepting the ALPN ids @alpn
+ * (NULL: no ALPN). */
 static SspidTls *
-new_server (const char *name, guint32 asc_req)
+new_server_alpn (const char *name, guint32 asc_req, const char *const *alpn)
 {
   SspidCredential *cred = NULL;
   SspidTls *tls = NULL;
 
   ck_assert_int_eq (sspid_credential_store_acquire (store, name, SECPKG_CRED_INBOUND, 0, 0, &me,
                                                     &cred), SEC_E_OK);
-  ck_assert_int_eq (sspid_tls_new_server (cred, asc_req, NULL, &tls), SEC_E_OK);
+  ck_assert_int_eq (sspid_tls_new_server (cred, asc_req, alpn, &tls), SEC_E_OK);
+  sspid_credential_unref (cred);
+  return tls;
+}
+
+static SspidTls *
+new_server (const char *name, guint32 asc_req)
+{
+  return new_server_alpn (name, asc_req, NULL);
+}
+
+static SspidTls *
+new_client_alpn (guint32 protocols, guint32 isc_req, const char *const *alpn)
+{
+  SspidCredential *cred = NULL;
+  SspidTls *tls = NULL;
+
+  ck_assert_int_eq (sspid_credential_store_acquire (store, NULL, SECPKG_CRED_OUTBOUND, protocols, 0,
+                                                    &me, &cred), SEC_E_OK);
+  ck_assert_int_eq (sspid_tls_new_client (cred, "localhost", isc_req, alpn, &tls), SEC_E_OK);
   sspid_credential_unref (cred);
   return tls;
 }
@@ -72,14 +94,7 @@ new_server (const char *name, guint32 asc_req)
 static SspidTls *
 new_client (guint32 protocols, guint32 isc_req)
 {
-  SspidCredential *cred = NULL;
-  SspidTls *tls = NULL;
-
-  ck_assert_int_eq (sspid_credential_store_acquire (store, NULL, SECPKG_CRED_OUTBOUND, protocols, 0,
-                                                    &me, &cred), SEC_E_OK);
-  ck_assert_int_eq (sspid_tls_new_client (cred, "localhost", isc_req, NULL, &tls), SEC_E_OK);
-  sspid_credential_unref (cred);
-  return tls;
+  return new_client_alpn (protocols, isc_req, NULL);
 }
 
 /* The client's first flight (its ClientHello), as one byte array. */
@@ -215,6 +230,46 @@ START_TEST (test_no_common_suite_alert)
   ck_assert_int_eq (st.status, SEC_E_ALGORITHM_MISMATCH);
   ck_assert_int_eq (plain_alert (st.token), GNUTLS_A_HANDSHAKE_FAILURE);
   sspid_tls_step_clear (&st);
+}
+END_TEST
+
+/* ALPN with nothing in common (RFC 7301 section 3.2; gnutls-serv
+ * --alpn-fatal): the server refuses with no_application_protocol and
+ * SEC_E_APPLICATION_PROTOCOL_MISMATCH, the alert only when the caller
+ * asked for extended errors.  A client offering no ALPN, or an id the
+ * server has, goes on.  Both TLS versions: ALPN is read from the
+ * ClientHello in each. */
+START_TEST (test_no_application_protocol_alert)
+{
+  static const char *const server_ids[] = { "http/1.1", "h2", NULL };
+  static const char *const disjoint[] = { "foo", "http/1.", NULL };
+  static const char *const shared[] = { "foo", "h2", NULL };
+  guint32 protocols = _i == 0 ? SP_PROT_TLS1_3_CLIENT : SP_PROT_TLS1_2_CLIENT;
+  const char *const *offers[] = { disjoint, NULL, shared };
+
+  for (int extended = 0; extended < 2; extended++)
+    for (gsize o = 0; o < G_N_ELEMENTS (offers); o++)
+      {
+        g_autoptr (SspidTls) server = new_server_alpn ("server",
+                                                       extended ? ASC_REQ_EXTENDED_ERROR : 0,
+                                                       server_ids);
+        g_autoptr (SspidTls) client = new_client_alpn (protocols, 0, offers[o]);
+        g_autoptr (GByteArray) hello = client_hello (client);
+        SspidTlsStep st;
+
+        sspid_tls_step (server, hello->data, hello->len, &st);
+        if (offers[o] == disjoint)
+          {
+            ck_assert_msg (st.status == SEC_E_APPLICATION_PROTOCOL_MISMATCH, "0x%08x",
+                           (unsigned) st.status);
+            ck_assert_int_eq (plain_alert (st.token),
+                              extended ? GNUTLS_A_NO_APPLICATION_PROTOCOL : ALERT_NONE);
+          }
+        else
+          ck_assert_msg (st.status == SEC_I_CONTINUE_NEEDED, "offer %" G_GSIZE_FORMAT ": 0x%08x",
+                         o, (unsigned) st.status);
+        sspid_tls_step_clear (&st);
+      }
 }
 END_TEST
 
@@ -557,6 +612,7 @@ alerts_suite (void)
   tcase_add_loop_test (tc, test_bad_hello_alert, 0, G_N_ELEMENTS (bad_hellos));
   tcase_add_test (tc, test_no_common_suite_alert);
   tcase_add_loop_test (tc, test_client_refusal_alert, 0, 2);
+  tcase_add_loop_test (tc, test_no_application_protocol_alert, 0, 2);
   tcase_add_loop_test (tc, test_large_hello, 0, G_N_ELEMENTS (large_hellos));
   suite_add_tcase (s, tc);
 

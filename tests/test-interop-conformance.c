@@ -9,7 +9,8 @@
  *     suites are offered (the server had no DH parameters);
  *   - a TLS 1.2 client resumes by session ID, without tickets;
  *   - a failed handshake sends the alert GnuTLS would (openssl sees
- *     handshake_failure when no suite is shared);
+ *     handshake_failure when no suite is shared, no_application_protocol
+ *     when no ALPN id is);
  *   - a record the server cannot accept after the handshake (a flipped bit,
  *     an oversized record) is answered with bad_record_mac or
  *     record_overflow, read by a GnuTLS client in this process.
@@ -144,6 +145,40 @@ START_TEST (test_handshake_failure_alert)
   ck_assert_msg (code == 2, "sspictl serve exited %d:\n%s", code, serve_out);
   tu_assert_contains (serve_out, "SEC_E_ALGORITHM_MISMATCH", "sspictl serve");
   tu_assert_contains (client_out, "alert handshake failure", "s_client");
+}
+END_TEST
+
+/* ALPN with nothing in common: sspictl serve, accepting http/1.1 and h2,
+ * gets SEC_E_APPLICATION_PROTOCOL_MISMATCH from AcceptSecurityContext and
+ * sends the no_application_protocol alert that came with it (RFC 7301
+ * section 3.2); s_client offering one of them is served. */
+START_TEST (test_no_application_protocol_alert)
+{
+  const char *const serve_extra[] = { "--alpn", "http/1.1", "--alpn", "h2", NULL };
+  gboolean shared = _i == 1;
+  const char *client_argv[] = {
+    "openssl", "s_client", "-connect", iu_address, "-alpn", shared ? "foo,h2" : "foo,http/1.",
+    "-CAfile", iu_ca, "-verify_return_error", "-servername", "localhost", NULL
+  };
+  g_autofree char *client_out = NULL, *serve_out = NULL;
+  GPid serve;
+  int code;
+
+  serve = start_serve ("rsa", serve_extra);
+  code = iu_run ("s_client", client_argv, &client_out);
+  if (shared)
+    {
+      ck_assert_msg (code == 0, "s_client exited %d:\n%s", code, client_out);
+      serve_out = iu_finish (serve, "sspictl-serve", "sspictl serve");
+      tu_assert_contains (client_out, "ALPN protocol: h2", "s_client");
+      tu_assert_contains (serve_out, "alpn: h2", "sspictl serve");
+      return;
+    }
+  ck_assert_int_ne (code, 0);
+  code = iu_wait_output (serve, "sspictl-serve", &serve_out);
+  ck_assert_msg (code == 2, "sspictl serve exited %d:\n%s", code, serve_out);
+  tu_assert_contains (serve_out, "SEC_E_APPLICATION_PROTOCOL_MISMATCH", "sspictl serve");
+  tu_assert_contains (client_out, "no application protocol", "s_client");
 }
 END_TEST
 
@@ -295,6 +330,7 @@ interop_conformance_suite (void)
   tcase_add_loop_test (tc, test_cbc_http, 0, G_N_ELEMENTS (cbc_suites));
   tcase_add_test (tc, test_session_id_resumption);
   tcase_add_test (tc, test_handshake_failure_alert);
+  tcase_add_loop_test (tc, test_no_application_protocol_alert, 0, 2);
   tcase_add_loop_test (tc, test_bad_record_mac_alert, 0, G_N_ELEMENTS (priorities));
   tcase_add_loop_test (tc, test_record_overflow_alert, 0, G_N_ELEMENTS (priorities));
   suite_add_tcase (s, tc);

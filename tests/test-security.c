@@ -131,7 +131,8 @@ START_TEST (test_other_uid)
   g_autofree char *why = NULL;
   struct passwd *nobody = getpwnam ("nobody");
   char *stage;
-  static const char *const pairs[] = { "isc", "query", "encrypt", "delete", "free" };
+  static const char *const pairs[] = { "isc", "query", "query-credential", "encrypt", "delete",
+                                       "free" };
   guint64 cred, client_cred, ctx;
   Child *c;
 

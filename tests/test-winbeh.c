@@ -11,7 +11,8 @@
  * Covered: QueryContextAttributes CIPHER_INFO / CONNECTION_INFO / KEY_INFO
  * values; what ISC/ASC leave untouched on SEC_E_INCOMPLETE_MESSAGE and on a
  * failed first call; AcquireCredentialsHandle's status codes for bad
- * arguments; QueryCredentialsAttributes; DecryptMessage's buffer shapes;
+ * arguments; QueryCredentialsAttributes (names, supported algorithms,
+ * cipher strengths); DecryptMessage's buffer shapes;
  * ApplyControlToken's argument checks and the alert records it leads to.
  */
 
@@ -375,6 +376,76 @@ START_TEST (test_incomplete_leaves_outputs)
 }
 END_TEST
 
+/* Wine's test_communication (Windows 10) and its Schannel: a token
+ * buffer with no room, without ISC_REQ_ALLOCATE_MEMORY, is
+ * SEC_E_INSUFFICIENT_MEMORY with cbBuffer 0 on a later step too, and is
+ * checked before the input is read: the input buffers stay as they were
+ * (no EXTRA), *phNewContext is not written, and the same bytes, with
+ * room, go on with the handshake (the step was not run and its token
+ * lost).  A server's ASC the same way. */
+START_TEST (test_no_room_later_step)
+{
+  HalfShake h;
+  SecBuffer in[2];
+  SecBufferDesc in_d = { SECBUFFER_VERSION, 2, in };
+  guint8 *out_mem = g_malloc (BUF_SIZE);
+  SecBuffer out = { 0, SECBUFFER_TOKEN, out_mem };
+  SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
+  CtxtHandle ctx2 = { DEAD, DEAD };
+  ULONG attrs;
+  SECURITY_STATUS status;
+
+  half_shake (&h);
+  for (int no_pointer = 0; no_pointer < 2; no_pointer++)
+    {
+      in[0] = (SecBuffer) { h.flight_len, SECBUFFER_TOKEN, h.flight };
+      in[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
+      out = no_pointer ? (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, NULL }
+                       : (SecBuffer) { 0, SECBUFFER_TOKEN, out_mem };
+      ck_assert_int_eq (InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
+                                                    ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0,
+                                                    0, &in_d, 0, &ctx2, &out_d, &attrs, NULL),
+                        SEC_E_INSUFFICIENT_MEMORY);
+      ck_assert_uint_eq (out.cbBuffer, 0);
+      ck_assert_uint_eq (in[0].BufferType, SECBUFFER_TOKEN);
+      ck_assert_uint_eq (in[0].cbBuffer, h.flight_len);
+      ck_assert_uint_eq (in[1].BufferType, SECBUFFER_EMPTY);
+      ck_assert_uint_eq (in[1].cbBuffer, 0);
+      ck_assert_uint_eq (ctx2.dwLower, DEAD);
+    }
+
+  /* The same flight, with room: the handshake goes on. */
+  out = (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, out_mem };
+  status = InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
+                                       ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0, &in_d, 0,
+                                       &ctx2, &out_d, &attrs, NULL);
+  ck_assert_msg (status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED, "status 0x%08x",
+                 (guint) status);
+  ck_assert_uint_gt (out.cbBuffer, 0);
+
+  /* The server, given the client's flight with no room for its answer. */
+  {
+    guint8 *reply = g_malloc (BUF_SIZE);
+    SecBuffer sin[2] = { { out.cbBuffer, SECBUFFER_TOKEN, out_mem }, { 0, SECBUFFER_EMPTY, NULL } };
+    SecBufferDesc sin_d = { SECBUFFER_VERSION, 2, sin };
+    SecBuffer sout = { 0, SECBUFFER_TOKEN, reply };
+    SecBufferDesc sout_d = { SECBUFFER_VERSION, 1, &sout };
+
+    ck_assert_int_eq (AcceptSecurityContext (&h.scred, &h.sctx, &sin_d, ASC_REQ_CONFIDENTIALITY |
+                                             ASC_REQ_STREAM, 0, NULL, &sout_d, &attrs, NULL),
+                      SEC_E_INSUFFICIENT_MEMORY);
+    sout.cbBuffer = BUF_SIZE;
+    status = AcceptSecurityContext (&h.scred, &h.sctx, &sin_d, ASC_REQ_CONFIDENTIALITY |
+                                    ASC_REQ_STREAM, 0, NULL, &sout_d, &attrs, NULL);
+    ck_assert_msg (status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED, "status 0x%08x",
+                   (guint) status);
+    g_free (reply);
+  }
+  g_free (out_mem);
+  half_shake_clear (&h);
+}
+END_TEST
+
 /* The server side too: a first ASC on part of a ClientHello needs more
  * and leaves no context behind (there is none on Windows to delete). */
 START_TEST (test_incomplete_first_accept)
@@ -653,6 +724,126 @@ START_TEST (test_credential_names)
 }
 END_TEST
 
+/* Whether @alg is among @algs' ALG_IDs. */
+static gboolean
+has_alg (const SecPkgCred_SupportedAlgs *algs, ALG_ID alg)
+{
+  for (DWORD i = 0; i < algs->cSupportedAlgs; i++)
+    if (algs->palgSupportedAlgs[i] == alg)
+      return TRUE;
+  return FALSE;
+}
+
+/* SECPKG_ATTR_SUPPORTED_ALGS of @cred, each ALG_ID once and none 0; free
+ * palgSupportedAlgs with FreeContextBuffer(). */
+static SecPkgCred_SupportedAlgs
+supported_algs (CredHandle *cred)
+{
+  SecPkgCred_SupportedAlgs algs = { 0xdeadbeef, NULL };
+
+  ck_assert_int_eq (QueryCredentialsAttributesA (cred, SECPKG_ATTR_SUPPORTED_ALGS, &algs),
+                    SEC_E_OK);
+  ck_assert_ptr_nonnull (algs.palgSupportedAlgs);
+  for (DWORD i = 0; i < algs.cSupportedAlgs; i++)
+    {
+      ck_assert_uint_ne (algs.palgSupportedAlgs[i], 0);
+      for (DWORD j = 0; j < i; j++)
+        ck_assert_uint_ne (algs.palgSupportedAlgs[i], algs.palgSupportedAlgs[j]);
+    }
+  return algs;
+}
+
+static SecPkgCred_CipherStrengths
+cipher_strengths (CredHandle *cred, gboolean wide)
+{
+  SecPkgCred_CipherStrengths s = { 0xdeadbeef, 0xdeadbeef };
+
+  ck_assert_int_eq (wide ? QueryCredentialsAttributesW (cred, SECPKG_ATTR_CIPHER_STRENGTHS, &s)
+                         : QueryCredentialsAttributesA (cred, SECPKG_ATTR_CIPHER_STRENGTHS, &s),
+                    SEC_E_OK);
+  return s;
+}
+
+static CredHandle
+acquire_protocols (const char *principal, ULONG use, DWORD protocols)
+{
+  SCHANNEL_CRED sc = { .dwVersion = SCHANNEL_CRED_VERSION,
+                       .grbitEnabledProtocols = protocols };
+  CredHandle cred;
+
+  ck_assert_int_eq (AcquireCredentialsHandleA ((SEC_CHAR *) principal, (SEC_CHAR *) UNISP_NAME_A,
+                                               use, NULL, &sc, NULL, NULL, &cred, NULL),
+                    SEC_E_OK);
+  return cred;
+}
+
+/* Wine's test_cread_attrs and test_strength, and Microsoft's
+ * SecPkgCred_SupportedAlgs / SecPkgCred_CipherStrengths: SUPPORTED_ALGS
+ * answers SEC_E_OK with an ALG_ID array the caller frees with
+ * FreeContextBuffer (SEC_E_INTERNAL_ERROR with no buffer), on Windows 10
+ * at least four of them with AES-256 and SHA-256 among them;
+ * CIPHER_STRENGTHS sets both bounds.  The values are what the daemon's
+ * GnuTLS priorities allow (the tests pin GnuTLS's built-in NORMAL): AES
+ * of 128 and 256 bits, ECDHE in every version, RSA key transport and
+ * SHA-1 MACs in TLS 1.2 only; certificates signed with RSA or ECDSA. */
+START_TEST (test_credential_algorithms)
+{
+  CredHandle any = acquire (NULL, SECPKG_CRED_OUTBOUND);
+  CredHandle server = acquire ("server", SECPKG_CRED_INBOUND);
+  CredHandle tls13 = acquire_protocols (NULL, SECPKG_CRED_OUTBOUND, SP_PROT_TLS1_3_CLIENT);
+  CredHandle tls12 = acquire_protocols ("server", SECPKG_CRED_INBOUND, SP_PROT_TLS1_2_SERVER);
+  static const ALG_ID everywhere[] = { CALG_AES_128, CALG_AES_256, CALG_SHA_256, CALG_SHA_384,
+                                       CALG_ECDHE, CALG_RSA_SIGN, CALG_ECDSA };
+  SecPkgCred_SupportedAlgs algs;
+  SecPkgCred_CipherStrengths strengths;
+  CredHandle *creds[] = { &any, &server, &tls13, &tls12 };
+
+  ck_assert_int_eq (QueryCredentialsAttributesA (&any, SECPKG_ATTR_SUPPORTED_ALGS, NULL),
+                    SEC_E_INTERNAL_ERROR);
+  ck_assert_int_eq (QueryCredentialsAttributesA (&any, SECPKG_ATTR_CIPHER_STRENGTHS, NULL),
+                    SEC_E_INTERNAL_ERROR);
+
+  for (gsize c = 0; c < G_N_ELEMENTS (creds); c++)
+    {
+      gboolean has_tls12 = creds[c] != &tls13;
+
+      algs = supported_algs (creds[c]);
+      ck_assert_uint_ge (algs.cSupportedAlgs, 4);
+      for (gsize i = 0; i < G_N_ELEMENTS (everywhere); i++)
+        ck_assert_msg (has_alg (&algs, everywhere[i]), "credential %" G_GSIZE_FORMAT
+                       ": no ALG_ID 0x%04x", c, (unsigned) everywhere[i]);
+      ck_assert_int_eq (has_alg (&algs, CALG_RSA_KEYX), has_tls12);
+      ck_assert_int_eq (has_alg (&algs, CALG_SHA1), has_tls12);
+      ck_assert_int_eq (FreeContextBuffer (algs.palgSupportedAlgs), SEC_E_OK);
+
+      strengths = cipher_strengths (creds[c], c % 2 == 1);
+      ck_assert_uint_eq (strengths.dwMinimumCipherStrength, 128);
+      ck_assert_uint_eq (strengths.dwMaximumCipherStrength, 256);
+      FreeCredentialsHandle (creds[c]);
+      ck_assert_int_eq (QueryCredentialsAttributesA (creds[c], SECPKG_ATTR_CIPHER_STRENGTHS,
+                                                     &strengths), SEC_E_INVALID_HANDLE);
+    }
+}
+END_TEST
+
+/* The strength a handshake negotiates lies within the bounds its
+ * credentials reported (SECPKG_ATTR_CONNECTION_INFO's dwCipherStrength). */
+START_TEST (test_cipher_strength_bounds_negotiated)
+{
+  SecPkgContext_ConnectionInfo info;
+  SecPkgCred_CipherStrengths bounds;
+  SyncPair p;
+
+  handshake (&p, "rsa", SP_PROT_TLS1_2_CLIENT);
+  bounds = cipher_strengths (&p.ccred, FALSE);
+  ck_assert_int_eq (QueryContextAttributesA (&p.cctx, SECPKG_ATTR_CONNECTION_INFO, &info),
+                    SEC_E_OK);
+  ck_assert_uint_ge (info.dwCipherStrength, bounds.dwMinimumCipherStrength);
+  ck_assert_uint_le (info.dwCipherStrength, bounds.dwMaximumCipherStrength);
+  sync_pair_clear (&p);
+}
+END_TEST
+
 /* ---- 4. records and control tokens -------------------------------------- */
 
 /* Wine's test_communication on Windows 10, DecryptMessage's shapes: three
@@ -806,6 +997,7 @@ winbeh_suite (void)
   tcase_add_test (tc, test_incomplete_leaves_outputs);
   tcase_add_test (tc, test_incomplete_first_accept);
   tcase_add_test (tc, test_failed_first_call_no_context);
+  tcase_add_test (tc, test_no_room_later_step);
   tcase_add_test (tc, test_alert_output_buffer);
   suite_add_tcase (s, tc);
 
@@ -814,6 +1006,8 @@ winbeh_suite (void)
   tcase_set_timeout (tc, 60);
   tcase_add_test (tc, test_acquire_status_codes);
   tcase_add_test (tc, test_credential_names);
+  tcase_add_test (tc, test_credential_algorithms);
+  tcase_add_test (tc, test_cipher_strength_bounds_negotiated);
   suite_add_tcase (s, tc);
 
   tc = tcase_create ("records-control");
