@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
+#include <gnutls/ocsp.h>
 #include <gnutls/x509.h>
 
 #include "sspid-check.h"
@@ -263,6 +264,57 @@ sspid_check_trust (const char *trust, GPtrArray *findings)
           "trust '%s' holds no CA certificate: no peer can be verified", trust);
 }
 
+/* An OCSP response is stale once its nextUpdate has passed (GnuTLS then
+ * stops stapling it) and worth renewing a day before. */
+#define OCSP_RENEW_BEFORE_SEC (24 * 3600)
+
+static void
+check_ocsp_response (GPtrArray *findings, const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  gnutls_datum_t der;
+  gnutls_ocsp_resp_t resp = NULL;
+  time_t this_update = 0, next_update = 0;
+  unsigned int status = 0;
+  g_autoptr (GError) error = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  if (!g_file_get_contents (path, &data, &len, &error))
+    {
+      find (findings, SSPID_CHECK_WARNING, "ocsp-response", "%s: nothing to staple",
+            error->message);
+      return;
+    }
+  der.data = (unsigned char *) data;
+  der.size = (unsigned int) len;
+  if (gnutls_ocsp_resp_init (&resp) < 0 || gnutls_ocsp_resp_import (resp, &der) < 0
+      || gnutls_ocsp_resp_get_single (resp, 0, NULL, NULL, NULL, NULL, &status, &this_update,
+                                      &next_update, NULL, NULL) < 0)
+    find (findings, SSPID_CHECK_WARNING, "ocsp-response",
+          "'%s' is not a DER OCSP response: nothing to staple", path);
+  else if (status != GNUTLS_OCSP_CERT_GOOD)
+    find (findings, SSPID_CHECK_WARNING, "ocsp-response",
+          "'%s' says the certificate is %s", path,
+          status == GNUTLS_OCSP_CERT_REVOKED ? "revoked" : "of unknown status");
+  else if (next_update != (time_t) -1 && next_update <= now)
+    {
+      g_autofree char *date = format_date (next_update);
+
+      find (findings, SSPID_CHECK_WARNING, "ocsp-response",
+            "'%s' is stale since %s: it is not stapled; fetch a new one", path, date);
+    }
+  else if (next_update != (time_t) -1 && next_update - now < OCSP_RENEW_BEFORE_SEC)
+    {
+      g_autofree char *date = format_date (next_update);
+
+      find (findings, SSPID_CHECK_WARNING, "ocsp-response",
+            "'%s' goes stale on %s: fetch a new one", path, date);
+    }
+  if (resp != NULL)
+    gnutls_ocsp_resp_deinit (resp);
+}
+
 void
 sspid_check_credential (const SspidCredentialConfig *cred, const SspidCheckDaemonUser *user,
                         SspidCheckCredential *report, GPtrArray *findings)
@@ -279,6 +331,8 @@ sspid_check_credential (const SspidCredentialConfig *cred, const SspidCheckDaemo
     check_key_readable (findings, cred, "key");
   if (cred->trust != NULL)
     sspid_check_trust (cred->trust, findings);
+  if (cred->ocsp_response != NULL)
+    check_ocsp_response (findings, cred->ocsp_response);
   if (!cred->allow_everyone && cred->uids->len == 0 && cred->gids->len == 0)
     find (findings, SSPID_CHECK_WARNING, NULL, "no users= or groups=: no caller may acquire it");
 }

@@ -184,7 +184,8 @@ run_quiet (const char *const *argv, char **out)
  * certificate, signed by the test CA, written to @path with openssl's
  * responder (the index is its one-line certificate database). */
 static void
-make_ocsp_response (const char *path)
+make_ocsp_response_as (const char *path, gboolean revoked, const char *valid_flag,
+                       const char *valid_for)
 {
   g_autofree char *ca = tu_pki_path ("ca.pem");
   g_autofree char *ca_key = tu_pki_path ("ca.key");
@@ -198,15 +199,22 @@ make_ocsp_response (const char *path)
                                  "-reqout", request, NULL };
   const char *respond_argv[] = { "openssl", "ocsp", "-index", index, "-rsigner", ca, "-rkey",
                                  ca_key, "-CA", ca, "-reqin", request, "-respout", path,
-                                 "-ndays", "7", NULL };
+                                 valid_flag, valid_for, NULL };
 
   ck_assert_msg (run_quiet (serial_argv, &serial_out), "openssl x509 -serial failed");
   ck_assert (g_str_has_prefix (serial_out, "serial="));
-  line = g_strdup_printf ("V\t351231000000Z\t\t%s\tunknown\t/CN=localhost\n",
+  line = g_strdup_printf ("%s\t351231000000Z\t%s\t%s\tunknown\t/CN=localhost\n",
+                          revoked ? "R" : "V", revoked ? "200101000000Z" : "",
                           g_strstrip (serial_out + strlen ("serial=")));
   ck_assert (g_file_set_contents (index, line, -1, NULL));
   ck_assert_msg (run_quiet (request_argv, NULL), "openssl ocsp (request) failed");
   ck_assert_msg (run_quiet (respond_argv, NULL), "openssl ocsp (response) failed");
+}
+
+static void
+make_ocsp_response (const char *path)
+{
+  make_ocsp_response_as (path, FALSE, "-ndays", "7");
 }
 
 /* What `openssl s_client -status` says of a server on @port. */
@@ -266,6 +274,58 @@ START_TEST (test_ocsp_stapling)
 }
 END_TEST
 
+/* sspid --check-config on a credential whose response @how: its
+ * findings as JSON. */
+static char *
+check_config_with_response (const char *response)
+{
+  g_autofree char *me = tu_dup_user_name ();
+  g_autofree char *cert = tu_pki_path ("server.pem");
+  g_autofree char *key = tu_pki_path ("server.key");
+  g_autofree char *conf = g_build_filename (dir, "check.conf", NULL);
+  g_autofree char *text = g_strdup_printf ("[credential stapled]\ncertificate=%s\nkey=%s\n"
+                                           "ocsp-response=%s\nusage=inbound\nusers=%s\n",
+                                           cert, key, response, me);
+  const char *args[] = { "--check-config", "--daemon-user", me, "--json", conf, NULL };
+  g_auto (GStrv) argv = tu_sspid_argv (args);
+  char *out = NULL;
+  int status = -1;
+
+  ck_assert (g_file_set_contents (conf, text, -1, NULL));
+  ck_assert (g_spawn_sync (NULL, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                           NULL, NULL, &out, NULL, &status, NULL));
+  printf ("%s\n", out);
+  /* Warnings only: exit 0. */
+  ck_assert_msg (g_spawn_check_wait_status (status, NULL), "check-config failed:\n%s", out);
+  return out;
+}
+
+/* check-config warns about responses that are no use: going stale within
+ * a day, saying revoked; a week's "good" one is fine. */
+START_TEST (test_ocsp_check_config)
+{
+  g_autofree char *fresh = NULL, *soon = NULL, *revoked = NULL;
+  g_autofree char *out = NULL;
+
+  dir = g_dir_make_tmp ("sspid-ocsp-XXXXXX", NULL);
+  fresh = g_build_filename (dir, "fresh.ocsp", NULL);
+  soon = g_build_filename (dir, "soon.ocsp", NULL);
+  revoked = g_build_filename (dir, "revoked.ocsp", NULL);
+  make_ocsp_response (fresh);
+  make_ocsp_response_as (soon, FALSE, "-nmin", "60");
+  make_ocsp_response_as (revoked, TRUE, "-ndays", "7");
+
+  out = check_config_with_response (fresh);
+  ck_assert_ptr_null (strstr (out, "ocsp-response"));
+  g_free (out);
+  out = check_config_with_response (soon);
+  tu_assert_contains (out, "goes stale on", "sspid --check-config");
+  g_free (out);
+  out = check_config_with_response (revoked);
+  tu_assert_contains (out, "says the certificate is revoked", "sspid --check-config");
+}
+END_TEST
+
 static void
 teardown (void)
 {
@@ -282,6 +342,7 @@ reload_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_rotation_by_file_watch);
   tcase_add_test (tc, test_ocsp_stapling);
+  tcase_add_test (tc, test_ocsp_check_config);
   suite_add_tcase (s, tc);
   return s;
 }
