@@ -20,6 +20,7 @@
 
 #include "sspid-channel.h"
 #include "sspid-dbus-generated.h"
+#include "sspid-describe.h"
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
@@ -210,10 +211,11 @@ handle_get_status (SspidCall *call)
 static void
 handle_list_credentials (SspidCall *call)
 {
-  GVariant *list = sspid_credential_store_describe (call->service->store,
-                                                    sspid_caller_peek_identity (call->caller));
+  g_autoptr(GPtrArray) infos = sspid_credential_store_list (call->service->store,
+                                                            sspid_caller_peek_identity (call->caller));
+  GVariant *list = sspid_describe_credentials (infos);
 
-  sspid_caller_charge_introspection (call->caller, (guint) g_variant_n_children (list));
+  sspid_caller_charge_introspection (call->caller, infos->len);
   sspid_call_answer_value (call, g_variant_new_tuple (&list, 1));
 }
 
@@ -251,17 +253,14 @@ compare_created (gconstpointer a, gconstpointer b)
 static void
 describe_session (SspidContext *ctx)
 {
-  g_autoptr(GVariant) info = g_variant_ref_sink (sspid_tls_query_info (ctx->tls));
-  g_autoptr(GVariant) peers = g_variant_lookup_value (info, "peer-certificates",
-                                                      G_VARIANT_TYPE ("aay"));
+  g_autoptr(SspidTlsInfo) info = sspid_tls_get_info (ctx->tls);
 
-  g_variant_lookup (info, "protocol-name", "s", &ctx->protocol);
-  g_variant_lookup (info, "cipher", "s", &ctx->cipher);
-  if (peers != NULL && g_variant_n_children (peers) > 0)
+  ctx->protocol = g_strdup (info->protocol_name);
+  ctx->cipher = g_strdup (info->cipher);
+  if (info->peer_certificates != NULL && info->peer_certificates->len > 0)
     {
-      g_autoptr(GVariant) leaf = g_variant_get_child_value (peers, 0);
       gsize len;
-      const guint8 *der = g_variant_get_fixed_array (leaf, &len, 1);
+      const guint8 *der = g_bytes_get_data (info->peer_certificates->pdata[0], &len);
 
       ctx->peer = sspid_certificate_dup_subject (der, len);
     }

@@ -20,6 +20,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "sspid-describe.h"
 #include "sspid-proto.h"
 #include "sspid-service-private.h"
 #include "sspi.h"
@@ -424,12 +425,9 @@ context_run_next (SspidContext *ctx)
 static char *
 describe_established (SspidTls *tls)
 {
-  g_autoptr(GVariant) info = g_variant_ref_sink (sspid_tls_query_info (tls));
-  const char *protocol = "?", *cipher = "?";
+  g_autoptr(SspidTlsInfo) info = sspid_tls_get_info (tls);
 
-  g_variant_lookup (info, "protocol-name", "&s", &protocol);
-  g_variant_lookup (info, "cipher", "&s", &cipher);
-  return g_strdup_printf ("%s %s", protocol, cipher);
+  return g_strdup_printf ("%s %s", info->protocol_name, info->cipher);
 }
 
 static void
@@ -470,13 +468,8 @@ worker_run_step (SspidCall *call, const guint8 *input, gsize input_len)
 static guint32
 context_header_size (SspidContext *ctx)
 {
-  if (ctx->header_size == 0 && sspid_tls_is_established (ctx->tls))
-    {
-      g_autoptr(GVariant) info = g_variant_ref_sink (sspid_tls_query_info (ctx->tls));
-
-      if (!g_variant_lookup (info, "header-size", "u", &ctx->header_size))
-        ctx->header_size = 0;
-    }
+  if (ctx->header_size == 0)
+    ctx->header_size = sspid_tls_get_header_size (ctx->tls);
   return ctx->header_size;
 }
 
@@ -493,7 +486,11 @@ work_run (SspidCall *call)
   switch (call->kind)
     {
     case SSPID_CALL_QUERY:
-      call->info = g_variant_ref_sink (sspid_tls_query_info (tls));
+      {
+        g_autoptr(SspidTlsInfo) info = sspid_tls_get_info (tls);
+
+        call->info = g_variant_ref_sink (sspid_describe_tls (info));
+      }
       break;
     case SSPID_CALL_ENCRYPT:
       call->step.status = sspid_tls_encrypt (tls, bytes, len, &call->record);
