@@ -40,6 +40,7 @@ struct _SspidCaller {
   SspidCallerRegistry *registry;     /* NULL once dropped from it */
   char                *name;
   char                *log_tag;
+  char                *unit;         /* its systemd unit, learned at first need */
   CallerState          state;
   gboolean             has_identity; /* identity learned (it stays once gone) */
   SspidIdentity        identity;
@@ -227,6 +228,7 @@ identity_cb (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
 
+  g_clear_pointer (&caller->unit, g_free);
   g_free (caller->log_tag);
   caller->log_tag = g_strdup_printf ("uid=%u pid=%d", (guint) caller->identity.uid,
                                      (int) caller->identity.pid);
@@ -287,6 +289,7 @@ sspid_caller_unref (SspidCaller *caller)
   g_assert (caller->attached->len == 0);
   g_array_unref (caller->attached);
   g_free (caller->identity.gids);
+  g_free (caller->unit);
   g_free (caller->log_tag);
   g_free (caller->name);
   g_free (caller);
@@ -439,6 +442,44 @@ const SspidIdentity *
 sspid_caller_peek_identity (SspidCaller *caller)
 {
   return caller->state == CALLER_READY ? &caller->identity : NULL;
+}
+
+/* The unit is the last name of the process's cgroup path that ends in
+ * .service or .scope (systemd's convention), e.g. "nginx.service" or
+ * "session-3.scope"; "-" outside systemd or when the process is gone. */
+static char *
+unit_of_pid (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/cgroup", (int) pid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) parts = NULL;
+  char *line, *cgroup;
+
+  if (pid <= 0 || !g_file_get_contents (path, &text, NULL, NULL))
+    return g_strdup ("-");
+  /* cgroup v2: "0::/system.slice/nginx.service"; v1: the name=systemd line. */
+  line = strstr (text, "0::/");
+  if (line == NULL)
+    line = strstr (text, ":name=systemd:/");
+  if (line == NULL)
+    return g_strdup ("-");
+  cgroup = strchr (line, '/');
+  cgroup[strcspn (cgroup, "\n")] = '\0';
+  parts = g_strsplit (cgroup, "/", -1);
+  for (guint i = g_strv_length (parts); i > 0; i--)
+    if (g_str_has_suffix (parts[i - 1], ".service") || g_str_has_suffix (parts[i - 1], ".scope"))
+      return g_strdup (parts[i - 1]);
+  return g_strdup ("-");
+}
+
+const char *
+sspid_caller_peek_unit (SspidCaller *caller)
+{
+  if (!caller->has_identity)
+    return "-";
+  if (caller->unit == NULL)
+    caller->unit = unit_of_pid (caller->identity.pid);
+  return caller->unit;
 }
 
 const char *
@@ -865,6 +906,44 @@ sspid_caller_registry_get_counts (SspidCallerRegistry *registry, SspidCounts *co
   counts->contexts = registry->n_contexts;
   counts->credentials = registry->n_credentials;
   counts->pending = registry->n_pending;
+}
+
+static gint
+compare_users (gconstpointer a, gconstpointer b)
+{
+  uid_t ua = (*(SspidUser *const *) a)->uid, ub = (*(SspidUser *const *) b)->uid;
+
+  return ua < ub ? -1 : ua > ub;
+}
+
+GPtrArray *
+sspid_caller_registry_get_users (SspidCallerRegistry *registry, uid_t asking)
+{
+  GPtrArray *users = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, registry->users);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      SspidUser *user = value;
+
+      if (user->uid != (uid_t) -1 && (asking == 0 || user->uid == asking))
+        g_ptr_array_add (users, user);
+    }
+  g_ptr_array_sort (users, compare_users);
+  return users;
+}
+
+void
+sspid_caller_count_handshake (SspidCaller *caller, gboolean done)
+{
+  if (caller->user == NULL)
+    return;
+  if (done)
+    caller->user->handshakes_done++;
+  else
+    caller->user->handshakes_failed++;
 }
 
 typedef struct {

@@ -60,6 +60,10 @@ void sspid_caller_registry_set_limits (SspidCallerRegistry *registry,
 SspidCaller *sspid_caller_registry_peek (SspidCallerRegistry *registry,
                                          const char          *sender);
 
+/* The users @asking may see, sorted by uid: root sees every uid that
+ * called, others their own.  SspidUser * borrowed (they live as long as
+ * the registry); g_ptr_array_unref() the array. */
+GPtrArray *sspid_caller_registry_get_users (SspidCallerRegistry *registry, uid_t asking);
 void sspid_caller_registry_get_counts (SspidCallerRegistry *registry,
                                        SspidCounts         *counts);
 
@@ -88,6 +92,12 @@ void sspid_caller_run_identified (SspidCaller           *caller,
 const SspidIdentity *sspid_caller_peek_identity (SspidCaller *caller);
 /* The caller's unique bus name.  Borrowed. */
 const char *sspid_caller_peek_name (SspidCaller *caller);
+/* The systemd unit the caller's process runs in ("nginx.service",
+ * "session-3.scope"), or "-": read from its cgroup once.  Borrowed. */
+const char *sspid_caller_peek_unit (SspidCaller *caller);
+/* Counts a handshake of @caller's that ended, @done or failed, for its
+ * user (GetStatus). */
+void sspid_caller_count_handshake (SspidCaller *caller, gboolean done);
 /* Whether the caller's connection closed (it owns nothing any more). */
 gboolean sspid_caller_is_gone (SspidCaller *caller);
 /* "uid=1000 pid=42" (or the bus name if the identity is unknown), for log

@@ -30,11 +30,12 @@ static const char *const daemon_keys[] = {
   "default-trust", "max-contexts-per-user", "max-contexts-per-connection",
   "max-credentials-per-user", "max-credentials-per-connection",
   "max-pending-per-user", "max-pending-per-connection",
-  "max-token-size", "handshake-timeout-sec", NULL
+  "max-token-size", "handshake-timeout-sec", "watch-files", NULL
 };
 
 static const char *const credential_keys[] = {
-  "certificate", "key", "usage", "users", "groups", "trust", "client-auth", NULL
+  "certificate", "key", "usage", "users", "groups", "trust", "client-auth", "ocsp-response",
+  NULL
 };
 
 static void
@@ -46,6 +47,7 @@ credential_config_free (SspidCredentialConfig *cred)
   g_free (cred->certificate);
   g_free (cred->key);
   g_free (cred->trust);
+  g_free (cred->ocsp_response);
   g_clear_pointer (&cred->uids, g_array_unref);
   g_clear_pointer (&cred->gids, g_array_unref);
   g_free (cred);
@@ -128,6 +130,20 @@ parse_daemon_group (GKeyFile *kf, SspidConfig *config, const char *origin,
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
                    "%s: [daemon] default-trust: empty", origin);
       return FALSE;
+    }
+
+  config->watch_files = TRUE;
+  if (g_key_file_has_key (kf, g, "watch-files", NULL))
+    {
+      g_autoptr (GError) bad = NULL;
+
+      config->watch_files = g_key_file_get_boolean (kf, g, "watch-files", &bad);
+      if (bad != NULL)
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "%s: [daemon] watch-files: true or false", origin);
+          return FALSE;
+        }
     }
 
   return get_limit (kf, g, "max-contexts-per-user", DEFAULT_MAX_CONTEXTS_PER_USER,
@@ -281,6 +297,7 @@ parse_credential_group (GKeyFile *kf, const char *group, const char *origin,
   cred->certificate = g_key_file_get_string (kf, group, "certificate", NULL);
   cred->key = g_key_file_get_string (kf, group, "key", NULL);
   cred->trust = g_key_file_get_string (kf, group, "trust", NULL);
+  cred->ocsp_response = g_key_file_get_string (kf, group, "ocsp-response", NULL);
   if (cred->certificate == NULL || cred->key == NULL)
     {
       g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND,
@@ -292,6 +309,8 @@ parse_credential_group (GKeyFile *kf, const char *group, const char *origin,
   g_strstrip (cred->key);
   if (cred->trust != NULL)
     g_strstrip (cred->trust);
+  if (cred->ocsp_response != NULL)
+    g_strstrip (cred->ocsp_response);
 
   if (!parse_enum (kf, group, "usage", usage_names, usage_values,
                    SSPID_USAGE_INBOUND, &usage, origin, error) ||

@@ -36,6 +36,7 @@ typedef struct {
   char           *certificate;   /* PEM chain, leaf first */
   char           *key;           /* key file path or pkcs11: URI */
   char           *trust;         /* CA bundle for verifying peers; NULL = daemon default */
+  char           *ocsp_response; /* DER OCSP response to staple, or NULL */
   SspidUsage      usage;
   SspidClientAuth client_auth;
   GArray         *uids;          /* uid_t allowed, from users= */
@@ -56,6 +57,7 @@ typedef struct {
   guint   max_pending_per_connection;
   guint   max_token_size;                 /* bytes, input and output of a step */
   guint   handshake_timeout_sec;
+  gboolean watch_files;                   /* reload when a credential's files change */
   GPtrArray *credentials;                 /* of SspidCredentialConfig *, owned */
 } SspidConfig;
 

@@ -12,6 +12,7 @@
  */
 #include "config.h"
 
+#include "sspid-audit.h"
 #include "sspid-context.h"
 #include "sspid-pool.h"
 #include "sspid-tls.h"
@@ -58,6 +59,8 @@ struct _SspidContext {
   SECURITY_STATUS     step_status;
   char               *established;  /* "TLS1.3 AES-256-GCM" when the step finished
                                      * the handshake (only if that gets logged) */
+  gboolean            audited;      /* the step ended a handshake: audit it */
+  SspidTlsAudit       audit;        /* ... with these facts */
   gboolean            released;     /* no longer in the caller's table */
   gboolean            expired;      /* handshake timed out: a tombstone */
   gboolean            draining;     /* inside context_run_next() */
@@ -195,6 +198,15 @@ run_step (SspidContext *ctx, SspidCall *call, const guint8 *input, gsize input_l
     {
       was_established = sspid_tls_is_established (ctx->tls);
       sspid_tls_step (ctx->tls, input, input_len, &step);
+      /* The audit trail has a record per handshake that ended, done or
+       * failed (a step that only waits for more bytes ended nothing). */
+      if (!was_established && (sspid_tls_is_established (ctx->tls)
+                               || (STATUS_IS_ERROR (step.status)
+                                   && step.status != SEC_E_INCOMPLETE_MESSAGE)))
+        {
+          ctx->audited = TRUE;
+          sspid_tls_get_audit (ctx->tls, &ctx->audit);
+        }
       /* Only worth the query when the line is logged (--verbose). */
       if (!was_established && sspid_tls_is_established (ctx->tls)
           && !g_log_writer_default_would_drop (G_LOG_LEVEL_INFO, G_LOG_DOMAIN))
@@ -288,6 +300,17 @@ pool_done (gpointer job, gpointer user_data)
                       "%s handshake done with credential \"%s\": %s",
                       ctx->is_server ? "server" : "client",
                       sspid_credential_peek_name (ctx->cred), established);
+  if (ctx->audited)
+    {
+      gboolean done = !STATUS_IS_ERROR (ctx->step_status);
+
+      sspid_audit_handshake (ctx->caller, ctx->handle, sspid_credential_peek_name (ctx->cred),
+                             ctx->is_server, (guint32) ctx->step_status, &ctx->audit);
+      sspid_caller_count_handshake (ctx->caller, done);
+      sspid_credential_count_handshake (ctx->cred, done);
+      sspid_tls_audit_clear (&ctx->audit);
+      ctx->audited = FALSE;
+    }
   ctx->creating = FALSE;
   sspid_call_answer_prepared (call);
 

@@ -50,6 +50,8 @@ typedef struct {
   GMutex                            sessions_lock;
   GHashTable                       *sessions;    /* "uid/priority/target" (client) or
                                                   * "server/ID" -> CachedSession */
+  guint64                           handshakes_done;    /* main thread, since loaded */
+  guint64                           handshakes_failed;
 } CredentialSource;
 
 struct _SspidCredentialStore {
@@ -356,6 +358,20 @@ source_describe (CredentialSource *source, const SspidCredentialConfig *conf)
   info->client_auth = conf->client_auth;
 }
 
+/* A server staples the OCSP response in @path (DER, as `openssl ocsp
+ * -respout` writes it) to its certificate.  GnuTLS checks that it is about
+ * that certificate and sends it only while it is current, so a response
+ * that is wrong or out of date costs the stapling, not the credential:
+ * a warning, and the credential serves without it. */
+static void
+load_ocsp_response (gnutls_certificate_credentials_t creds, const char *path, const char *what)
+{
+  int ret = gnutls_certificate_set_ocsp_status_request_file2 (creds, path, 0, GNUTLS_X509_FMT_DER);
+
+  if (ret < 0)
+    g_warning ("%s: OCSP response '%s' not stapled: %s", what, path, gnutls_strerror (ret));
+}
+
 static CredentialSource *
 load_source (const SspidCredentialConfig *conf, const char *default_trust)
 {
@@ -384,6 +400,8 @@ load_source (const SspidCredentialConfig *conf, const char *default_trust)
     }
   if (!load_trust (creds, conf->trust != NULL ? conf->trust : default_trust, what))
     return NULL;
+  if (conf->ocsp_response != NULL)
+    load_ocsp_response (creds, conf->ocsp_response, what);
   /* A server offers the DHE suites of its priority only with DH
    * parameters: the RFC 7919 group of 2048 bits (nothing to generate),
    * used when the client names no group of its own, as gnutls-serv does. */
@@ -431,6 +449,12 @@ anonymous_source (const char *default_trust)
 SspidCredentialStore *
 sspid_credential_store_new (const SspidConfig *config)
 {
+  return sspid_credential_store_reload (config, NULL);
+}
+
+SspidCredentialStore *
+sspid_credential_store_reload (const SspidConfig *config, SspidCredentialStore *previous)
+{
   SspidCredentialStore *store = g_new0 (SspidCredentialStore, 1);
 
   store->sources = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
@@ -439,7 +463,17 @@ sspid_credential_store_new (const SspidConfig *config)
     {
       const SspidCredentialConfig *conf = config->credentials->pdata[i];
       CredentialSource *source = load_source (conf, config->default_trust);
+      CredentialSource *before = previous != NULL && source == NULL
+                                 ? g_hash_table_lookup (previous->sources, conf->name) : NULL;
 
+      /* A replaced file caught half-written, or a key that does not match
+       * its new certificate, must not take a working credential away. */
+      if (before != NULL)
+        {
+          g_warning ("credential '%s': keeping what was loaded before until the problem "
+                     "above is fixed", conf->name);
+          source = source_ref (before);
+        }
       if (source != NULL)
         g_hash_table_insert (store->sources, source->name, source);
       else
@@ -487,6 +521,43 @@ sspid_credential_store_list (SspidCredentialStore *store, const SspidIdentity *w
         g_ptr_array_add (list, &source->info);
     }
   return list;
+}
+
+static void
+credential_use_clear (gpointer data)
+{
+  g_free (((SspidCredentialUse *) data)->name);
+}
+
+GArray *
+sspid_credential_store_get_use (SspidCredentialStore *store, const SspidIdentity *who)
+{
+  g_auto(GStrv) names = sspid_credential_store_dup_names (store);
+  GArray *uses = g_array_new (FALSE, FALSE, sizeof (SspidCredentialUse));
+
+  g_array_set_clear_func (uses, credential_use_clear);
+  qsort (names, g_strv_length (names), sizeof (char *), compare_names);
+  for (gsize i = 0; names[i] != NULL; i++)
+    {
+      CredentialSource *source = g_hash_table_lookup (store->sources, names[i]);
+      SspidCredentialUse use = { g_strdup (names[i]), source->handshakes_done,
+                                 source->handshakes_failed };
+
+      if (who->uid == 0 || sspid_credential_config_allows (source->access, who))
+        g_array_append_val (uses, use);
+      else
+        g_free (use.name);
+    }
+  return uses;
+}
+
+void
+sspid_credential_count_handshake (SspidCredential *cred, gboolean done)
+{
+  if (done)
+    cred->source->handshakes_done++;
+  else
+    cred->source->handshakes_failed++;
 }
 
 GStrv

@@ -37,6 +37,11 @@ typedef struct _SspidCredential SspidCredential;
  * PIN wrong) is logged and left out; the others still serve.  The store keeps its own copy of
  * what it needs from @config.  Free with sspid_credential_store_free(). */
 SspidCredentialStore *sspid_credential_store_new (const SspidConfig *config);
+/* The same for a reload: a configured credential that no longer loads
+ * but did in @previous keeps @previous's certificate and key (with a
+ * warning); @previous is left as it is. */
+SspidCredentialStore *sspid_credential_store_reload (const SspidConfig *config,
+                                                     SspidCredentialStore *previous);
 void sspid_credential_store_free (SspidCredentialStore *store);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredentialStore, sspid_credential_store_free)
 
@@ -67,6 +72,16 @@ typedef struct {
 GPtrArray *sspid_credential_store_list (SspidCredentialStore *store,
                                         const SspidIdentity  *who);
 
+/* How much a configured credential has been used since it was loaded. */
+typedef struct {
+  char   *name;
+  guint64 handshakes_done;
+  guint64 handshakes_failed;
+} SspidCredentialUse;
+/* The use of each configured credential @who may acquire (root: every
+ * one), sorted by name.  Free with g_array_unref(). */
+GArray *sspid_credential_store_get_use (SspidCredentialStore *store, const SspidIdentity *who);
+
 /* The subject DN (RFC 4514 string) of the DER certificate @der, or NULL if
  * it does not parse.  Free with g_free(). */
 char *sspid_certificate_dup_subject (const guint8 *der, gsize len);
@@ -91,6 +106,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidCredential, sspid_credential_unref)
 
 /* Borrowed. */
 const char *sspid_credential_peek_name (SspidCredential *cred);  /* "" if anonymous */
+/* Counts a handshake on @cred that ended, @done or failed (main thread);
+ * the store reports the counts per configured credential (GetStatus). */
+void sspid_credential_count_handshake (SspidCredential *cred, gboolean done);
 guint32 sspid_credential_get_use (SspidCredential *cred);        /* SECPKG_CRED_* */
 guint32 sspid_credential_get_flags (SspidCredential *cred);      /* SCH_CRED_* */
 SspidClientAuth sspid_credential_get_client_auth (SspidCredential *cred);

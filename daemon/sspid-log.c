@@ -11,10 +11,16 @@
 char *
 sspid_log_escape (const char *text)
 {
+  return sspid_log_escape_max (text, SSPID_LOG_TEXT_MAX);
+}
+
+char *
+sspid_log_escape_max (const char *text, gsize max)
+{
   GString *out = g_string_new (NULL);
   const char *p = text, *end = text + strlen (text);
 
-  while (p < end && out->len < SSPID_LOG_TEXT_MAX)
+  while (p < end && out->len < max)
     {
       gunichar c = g_utf8_get_char_validated (p, end - p);
 

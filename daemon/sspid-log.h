@@ -13,3 +13,5 @@
  * log.  g_free() it. */
 #define SSPID_LOG_TEXT_MAX 64
 char *sspid_log_escape (const char *text);
+/* The same with room for @max bytes (before the escapes' growth). */
+char *sspid_log_escape_max (const char *text, gsize max);

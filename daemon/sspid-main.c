@@ -29,6 +29,7 @@
 #include "sspid-credential.h"
 #include "sspid-proto.h"
 #include "sspid-service.h"
+#include "sspid-watch.h"
 
 typedef struct {
   GMainLoop       *loop;
@@ -36,6 +37,7 @@ typedef struct {
   SspidService    *service;
   const char      *config_path;
   const char      *bus_label;
+  SspidWatch      *watch;        /* the credentials' files, if watch-files */
   int              exit_code;
 } Daemon;
 
@@ -101,10 +103,31 @@ quit_signal_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static gboolean
-reload_signal_cb (gpointer user_data)
+/* A reload settles a second after the last change to a watched file. */
+#define WATCH_SETTLE_MS 1000
+
+static void daemon_reload (Daemon *daemon, const char *why);
+
+static void
+files_changed_cb (gpointer user_data)
 {
-  Daemon *daemon = user_data;
+  daemon_reload (user_data, "credential files changed");
+}
+
+/* Watches the files @config's credentials name, if it asks for that. */
+static void
+daemon_watch (Daemon *daemon, const SspidConfig *config)
+{
+  g_clear_pointer (&daemon->watch, sspid_watch_free);
+  if (config->watch_files)
+    daemon->watch = sspid_watch_new (config, WATCH_SETTLE_MS, files_changed_cb, daemon);
+}
+
+/* The configuration and every credential read again: new handshakes use
+ * what the files hold now, established sessions keep what they have. */
+static void
+daemon_reload (Daemon *daemon, const char *why)
+{
   g_autoptr(GError) error = NULL;
   g_autoptr(SspidConfig) config = NULL;
   g_autoptr(SspidCredentialStore) store = NULL;
@@ -113,13 +136,20 @@ reload_signal_cb (gpointer user_data)
   config = sspid_config_load (daemon->config_path, &error);
   if (config == NULL)
     {
-      g_warning ("reload: %s; keeping the current configuration", error->message);
-      return G_SOURCE_CONTINUE;
+      g_warning ("reload (%s): %s; keeping the current configuration", why, error->message);
+      return;
     }
-  store = sspid_credential_store_new (config);
+  store = sspid_credential_store_reload (config, sspid_service_peek_store (daemon->service));
   described = store_describe (store);
+  daemon_watch (daemon, config);
   sspid_service_reload (daemon->service, g_steal_pointer (&config), g_steal_pointer (&store));
-  g_message ("configuration reloaded from %s: %s", daemon->config_path, described);
+  g_message ("configuration reloaded from %s (%s): %s", daemon->config_path, why, described);
+}
+
+static gboolean
+reload_signal_cb (gpointer user_data)
+{
+  daemon_reload (user_data, "SIGHUP");
   return G_SOURCE_CONTINUE;
 }
 
@@ -226,12 +256,14 @@ main (int argc, char **argv)
   store = sspid_credential_store_new (config);
   described = store_describe (store);
   g_message ("configuration %s: %s", daemon.config_path, described);
+  daemon_watch (&daemon, config);
 
   daemon.connection = connect_bus (opt_address, opt_session, &error);
   if (daemon.connection == NULL)
     {
       g_printerr ("sspid: cannot connect to the %s bus: %s\n", daemon.bus_label,
                   error->message);
+      g_clear_pointer (&daemon.watch, sspid_watch_free);
       return EXIT_FAILURE;
     }
   g_dbus_connection_set_exit_on_close (daemon.connection, FALSE);
@@ -242,6 +274,7 @@ main (int argc, char **argv)
     {
       g_printerr ("sspid: cannot export %s: %s\n", SSPID_OBJECT_PATH, error->message);
       g_object_unref (daemon.connection);
+      g_clear_pointer (&daemon.watch, sspid_watch_free);
       return EXIT_FAILURE;
     }
 
@@ -263,6 +296,7 @@ main (int argc, char **argv)
   g_source_remove (sigterm_id);
   g_source_remove (sigint_id);
   g_source_remove (sighup_id);
+  g_clear_pointer (&daemon.watch, sspid_watch_free);
   g_signal_handlers_disconnect_by_data (daemon.connection, &daemon);
 
   /* Answers what is pending before the connection goes. */

@@ -204,13 +204,50 @@ handle_on_context (SspidService *service, SspidCall *call)
 
 /* --- diagnostics (sspictl) ---------------------------------------------- */
 
+/* GetStatus's "users" and "credential-use" (what sspictl top shows): per
+ * uid what it holds and its handshakes, per credential its handshakes;
+ * each caller sees its own uid and the credentials it may use, root all.
+ * Returns the entries reported. */
+static guint
+add_use (GVariantBuilder *b, SspidService *service, const SspidIdentity *who)
+{
+  g_autoptr (GPtrArray) users = sspid_caller_registry_get_users (service->registry, who->uid);
+  g_autoptr (GArray) uses = sspid_credential_store_get_use (service->store, who);
+  GVariantBuilder list;
+
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(uuuutt)"));
+  for (guint i = 0; i < users->len; i++)
+    {
+      const SspidUser *user = users->pdata[i];
+      /* Not counting this very call. */
+      guint pending = user->pending - (user->uid == who->uid && user->pending > 0);
+
+      g_variant_builder_add (&list, "(uuuutt)", (guint32) user->uid, user->contexts,
+                             user->credentials, pending, user->handshakes_done,
+                             user->handshakes_failed);
+    }
+  g_variant_builder_add (b, "{sv}", "users", g_variant_builder_end (&list));
+  g_variant_builder_init (&list, G_VARIANT_TYPE ("a(stt)"));
+  for (guint i = 0; i < uses->len; i++)
+    {
+      const SspidCredentialUse *use = &g_array_index (uses, SspidCredentialUse, i);
+
+      g_variant_builder_add (&list, "(stt)", use->name, use->handshakes_done,
+                             use->handshakes_failed);
+    }
+  g_variant_builder_add (b, "{sv}", "credential-use", g_variant_builder_end (&list));
+  return users->len + uses->len;
+}
+
 /* What the main thread reports is never older than an answer a caller
  * got: every answer is sent from here, after its bookkeeping (sspid-pool.h). */
 static void
 handle_get_status (SspidService *service, SspidCall *call)
 {
+  SspidCaller *caller = sspid_call_peek_caller (call);
   SspidCounts counts;
   GVariantBuilder b;
+  guint n_entries;
 
   sspid_caller_registry_get_counts (service->registry, &counts);
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
@@ -233,7 +270,9 @@ handle_get_status (SspidService *service, SspidCall *call)
                          g_variant_new_uint32 (sspid_channels_get_n_open (service->channels)));
   g_variant_builder_add (&b, "{sv}", "channel-requests",
                          g_variant_new_uint64 (sspid_channels_get_n_answered (service->channels)));
-  sspid_caller_charge_introspection (sspid_call_peek_caller (call), 0);
+  n_entries = sspid_caller_peek_identity (caller) != NULL
+              ? add_use (&b, service, sspid_caller_peek_identity (caller)) : 0;
+  sspid_caller_charge_introspection (caller, n_entries);
   sspid_call_answer_dict (call, g_variant_builder_end (&b));
 }
 
@@ -659,6 +698,12 @@ sspid_service_reload (SspidService *service, SspidConfig *config,
   service->store = store;
   service->config = config;
   sspid_caller_registry_set_limits (service->registry, config);
+}
+
+SspidCredentialStore *
+sspid_service_peek_store (SspidService *service)
+{
+  return service->store;
 }
 
 void

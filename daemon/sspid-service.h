@@ -35,6 +35,8 @@ void sspid_service_reload (SspidService         *service,
                            SspidCredentialStore *store);
 
 /* What the daemon holds right now, for diagnostics. */
+/* The credentials in use now (borrowed: a reload replaces them). */
+SspidCredentialStore *sspid_service_peek_store (SspidService *service);
 void sspid_service_get_counts (SspidService *service, SspidCounts *counts);
 
 /* The random value Hello answers with, chosen once per daemon start. */

@@ -23,6 +23,7 @@
 
 #include "schannel.h"
 #include "sspid-tls-errors.h"
+#include "sspid-log.h"
 #include "sspid-tls-private.h"
 
 void
@@ -96,7 +97,10 @@ verify_peer (gnutls_session_t session)
       tls->verify_failure = sspid_tls_status_from_verify (status);
       if (gnutls_certificate_verification_status_print (status, GNUTLS_CRT_X509, &text, 0) >= 0)
         {
-          g_debug ("peer certificate (%s): %s%s", tls->target_name ? tls->target_name : "no name check",
+          /* The target name is the caller's text: escaped (sspid-log.h). */
+          g_autofree char *name = tls->target_name ? sspid_log_escape (tls->target_name) : NULL;
+
+          g_debug ("peer certificate (%s): %s%s", name ? name : "no name check",
                    (const char *) text.data, tls->manual_validation ? " (manual validation: caller decides)" : "");
           gnutls_free (text.data);
         }
@@ -277,7 +281,11 @@ sspid_tls_new_client (SspidCredential *cred, const char *target_name,
         gnutls_datum_t d = { (unsigned char *) g_bytes_get_data (saved, NULL),
                              (unsigned int) g_bytes_get_size (saved) };
         if (gnutls_session_set_data (tls->session, d.data, d.size) < 0)
-          g_debug ("cached session for '%s' not usable", tls->cache_target);
+          {
+            g_autofree char *key = sspid_log_escape (tls->cache_target);
+
+            g_debug ("cached session for '%s' not usable", key);
+          }
       }
   }
 

@@ -140,3 +140,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidTlsInfo, sspid_tls_info_free)
  * is established (0 before): what EncryptMessage and DecryptMessage
  * report.  Cheaper than the whole sspid_tls_get_info(). */
 guint32 sspid_tls_get_header_size (SspidTls *tls);
+
+/* What an audit record says about a session (sspid-audit.h): public facts
+ * only.  Strings are owned; sspid_tls_audit_clear() frees them. */
+typedef struct {
+  char    *protocol;      /* "TLS1.3"; NULL before the handshake is done */
+  char    *cipher;        /* "AES-256-GCM" */
+  char    *peer_subject;  /* the peer certificate's subject (RFC 4514), or NULL */
+  char    *server_name;   /* SNI: asked for (client) or received (server), or NULL */
+  gboolean resumed;
+} SspidTlsAudit;
+
+void sspid_tls_get_audit (SspidTls *tls, SspidTlsAudit *out);
+void sspid_tls_audit_clear (SspidTlsAudit *audit);

@@ -18,6 +18,8 @@ struct _SspidUser {
   guint  contexts;
   guint  credentials;
   guint  pending;       /* calls of its identified connections */
+  guint64 handshakes_done;    /* since the daemon started */
+  guint64 handshakes_failed;
   /* private */
   GHashTable *refusals;           /* what -> RefusalCount * */
   gint64      introspection_due;  /* monotonic µs when what was charged is paid for */

@@ -530,3 +530,11 @@ sspictl_contexts (int argc, char **argv)
 
   return run_introspection_verb (&verb, argc, argv);
 }
+
+/* ---- for sspictl top ---------------------------------------------------- */
+
+GVariant *
+sspictl_get_status (const char **bus_label, int *exit_code)
+{
+  return call_daemon ("GetStatus", "(a{sv})", bus_label, exit_code);
+}

@@ -222,6 +222,21 @@ sspictl_json_int (SspictlJson *json, gint64 value)
 }
 
 void
+sspictl_json_double (SspictlJson *json, double value, int decimals)
+{
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+
+  if (!begin_value (json))
+    return;
+  /* JSON has no NaN or infinity; the C locale's point, whatever LC_NUMERIC. */
+  if (!isfinite (value))
+    value = 0;
+  g_ascii_formatd (text, sizeof text, decimals == 0 ? "%.0f" : decimals == 1 ? "%.1f" : "%.3f", value);
+  g_string_append (json->out, text);
+  end_value (json);
+}
+
+void
 sspictl_json_uint (SspictlJson *json, guint64 value)
 {
   if (!begin_value (json))

@@ -34,6 +34,8 @@ void sspictl_json_key (SspictlJson *json, const char *key);
 void sspictl_json_string (SspictlJson *json, const char *value);
 void sspictl_json_int (SspictlJson *json, gint64 value);
 void sspictl_json_uint (SspictlJson *json, guint64 value);
+/* A number with @decimals (0, 1 or 3) digits after the point. */
+void sspictl_json_double (SspictlJson *json, double value, int decimals);
 void sspictl_json_bool (SspictlJson *json, gboolean value);
 void sspictl_json_null (SspictlJson *json);
 /* A GVariant: dictionaries with string keys (a{sv}, a{ss}, ...) become

@@ -32,6 +32,10 @@ static const Verb verbs[] = {
   { "check-config", sspictl_check_config,
     "check-config [FILE] [--daemon-user USER] [--json]",
     "Check a configuration without the daemon: syntax, files, permissions, keys" },
+  { "audit", sspictl_audit, "audit [--since WHEN] [--credential NAME] [--log FILE] [--json]",
+    "Show the audit trail: who used which credential, when, with whom" },
+  { "top", sspictl_top, "top [--interval SECONDS] [--count N] [--once [--json]]",
+    "Show handshakes/s, contexts and pending calls per user and credential, live" },
   { "connect", sspictl_connect,
     "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME] [--tls1.2|--tls1.3]\n"
     "                  [--get PATH | --stdin] [--json]",

@@ -29,6 +29,12 @@ int sspictl_status (int argc, char **argv);
 int sspictl_credentials (int argc, char **argv);
 int sspictl_contexts (int argc, char **argv);
 int sspictl_check_config (int argc, char **argv);
+int sspictl_audit (int argc, char **argv);
+int sspictl_top (int argc, char **argv);
+
+/* GetStatus's reply "(a{sv})", or NULL with the reason printed and
+ * *@exit_code set; *@bus_label says which bus (sspictl-daemon.c). */
+GVariant *sspictl_get_status (const char **bus_label, int *exit_code);
 
 /* The text every verb's --help ends with. */
 #define SSPICTL_HELP_EXIT_CODES \
