@@ -47,7 +47,7 @@ typedef struct {
   gboolean                          has_certificate;
   gint64                            expiry;
   SspidCredentialConfig            *access;      /* users/groups; NULL = anyone (anonymous) */
-  GVariant                         *description; /* a{sv} for ListCredentials; NULL if anonymous */
+  SspidCredentialInfo               info;        /* for ListCredentials; unset if anonymous */
   gnutls_certificate_credentials_t  gnutls;
   gnutls_datum_t                    ticket_key;  /* server: TLS session ticket master key */
   GMutex                            sessions_lock;
@@ -98,7 +98,9 @@ source_unref (CredentialSource *source)
       g_clear_pointer (&source->access->gids, g_array_unref);
       g_free (source->access);
     }
-  g_clear_pointer (&source->description, g_variant_unref);
+  g_free (source->info.subject);
+  g_free (source->info.issuer);
+  g_free (source->info.key_type);
   gnutls_certificate_free_credentials (source->gnutls);
   if (source->ticket_key.data != NULL)
     {
@@ -368,54 +370,28 @@ key_type_name (gnutls_x509_crt_t crt)
     }
 }
 
-static const char *
-client_auth_name (SspidClientAuth auth)
-{
-  switch (auth)
-    {
-    case SSPID_CLIENT_AUTH_REQUEST: return "request";
-    case SSPID_CLIENT_AUTH_REQUIRE: return "require";
-    case SSPID_CLIENT_AUTH_NONE:
-    default:                        return "none";
-    }
-}
-
 /* What ListCredentials says of @source, worked out once at load; also
  * gives the expiry.  Public facts of the certificate only. */
 static void
 source_describe (CredentialSource *source, const SspidCredentialConfig *conf)
 {
   gnutls_x509_crt_t crt = leaf_certificate (source->gnutls);
-  g_autofree char *subject = NULL, *issuer = NULL, *key_type = NULL;
-  gint64 not_before = 0;
-  GVariantBuilder b;
+  SspidCredentialInfo *info = &source->info;
 
   if (crt != NULL)
     {
-      subject = sspid_certificate_dup_dn (crt, FALSE);
-      issuer = sspid_certificate_dup_dn (crt, TRUE);
-      key_type = key_type_name (crt);
-      not_before = (gint64) gnutls_x509_crt_get_activation_time (crt);
+      info->subject = sspid_certificate_dup_dn (crt, FALSE);
+      info->issuer = sspid_certificate_dup_dn (crt, TRUE);
+      info->key_type = key_type_name (crt);
+      info->not_before = (gint64) gnutls_x509_crt_get_activation_time (crt);
       source->expiry = (gint64) gnutls_x509_crt_get_expiration_time (crt);
       gnutls_x509_crt_deinit (crt);
     }
-
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&b, "{sv}", "name", g_variant_new_string (source->name));
-  g_variant_builder_add (&b, "{sv}", "usage",
-                         g_variant_new_string (sspid_usage_to_string (conf->usage)));
-  g_variant_builder_add (&b, "{sv}", "subject", g_variant_new_string (subject ? subject : ""));
-  g_variant_builder_add (&b, "{sv}", "issuer", g_variant_new_string (issuer ? issuer : ""));
-  g_variant_builder_add (&b, "{sv}", "not-before", g_variant_new_int64 (not_before));
-  g_variant_builder_add (&b, "{sv}", "not-after", g_variant_new_int64 (source->expiry));
-  g_variant_builder_add (&b, "{sv}", "key-type",
-                         g_variant_new_string (key_type ? key_type : "unknown"));
-  g_variant_builder_add (&b, "{sv}", "key-storage",
-                         g_variant_new_string (g_str_has_prefix (conf->key, "pkcs11:")
-                                               ? "pkcs11" : "file"));
-  g_variant_builder_add (&b, "{sv}", "client-auth",
-                         g_variant_new_string (client_auth_name (conf->client_auth)));
-  source->description = g_variant_ref_sink (g_variant_builder_end (&b));
+  info->name = source->name;
+  info->usage = conf->usage;
+  info->not_after = source->expiry;
+  info->is_pkcs11 = g_str_has_prefix (conf->key, "pkcs11:");
+  info->client_auth = conf->client_auth;
 }
 
 /* A server staples the OCSP response in @path (DER, as `openssl ocsp
@@ -608,22 +584,21 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-GVariant *
-sspid_credential_store_describe (SspidCredentialStore *store, const SspidIdentity *who)
+GPtrArray *
+sspid_credential_store_list (SspidCredentialStore *store, const SspidIdentity *who)
 {
   g_auto(GStrv) names = sspid_credential_store_dup_names (store);
-  GVariantBuilder b;
+  GPtrArray *list = g_ptr_array_new ();
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
   qsort (names, g_strv_length (names), sizeof (char *), compare_names);
   for (gsize i = 0; names[i] != NULL; i++)
     {
       CredentialSource *source = g_hash_table_lookup (store->sources, names[i]);
 
       if (sspid_credential_config_allows (source->access, who))
-        g_variant_builder_add_value (&b, source->description);
+        g_ptr_array_add (list, &source->info);
     }
-  return g_variant_builder_end (&b);
+  return list;
 }
 
 static void

@@ -67,11 +67,28 @@ GStrv sspid_credential_store_dup_names (SspidCredentialStore *store);
 /* How many configured credentials loaded. */
 guint sspid_credential_store_get_n_loaded (SspidCredentialStore *store);
 
+/* What ListCredentials tells of a configured credential: public facts of
+ * its certificate and configuration, never key material.  The D-Bus front
+ * turns it into the a{sv} of proto/org.sspid1.xml. */
+typedef struct {
+  const char     *name;
+  SspidUsage      usage;
+  char           *subject;      /* RFC 4514; NULL if there is no certificate */
+  char           *issuer;
+  gint64          not_before;   /* Unix seconds, 0 if unknown */
+  gint64          not_after;
+  char           *key_type;     /* "ECDSA P-256", "RSA 2048"; NULL if unknown */
+  gboolean        is_pkcs11;    /* the key is on a token, not in a file */
+  SspidClientAuth client_auth;
+} SspidCredentialInfo;
+
 /* ListCredentials: the configured credentials @who may acquire (the rule of
  * sspid_credential_store_acquire(), so nothing else is revealed), sorted by
- * name, as the aa{sv} that proto/org.sspid1.xml describes: name, usage,
- * subject, issuer, validity, key type and storage, client-auth.  Never key
- * material.  Returns a floating reference. */
+ * name.  Returns an array of borrowed SspidCredentialInfo *, valid while
+ * @store lives; free the array with g_ptr_array_unref(). */
+GPtrArray *sspid_credential_store_list (SspidCredentialStore *store,
+                                        const SspidIdentity  *who);
+
 /* How much a configured credential has been used since it was loaded. */
 typedef struct {
   char   *name;
@@ -81,8 +98,6 @@ typedef struct {
 /* The use of each configured credential @who may acquire (root: every
  * one), sorted by name.  Free with g_array_unref(). */
 GArray *sspid_credential_store_get_use (SspidCredentialStore *store, const SspidIdentity *who);
-GVariant *sspid_credential_store_describe (SspidCredentialStore *store,
-                                           const SspidIdentity  *who);
 
 /* The subject DN (RFC 4514 string) of the DER certificate @der, or NULL if
  * it does not parse.  Free with g_free(). */

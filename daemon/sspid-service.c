@@ -5,9 +5,15 @@
  *
  * GDBus checks every call against the generated interface info first (an
  * unknown method or a wrong signature gets a D-Bus error without reaching
- * us).  Each call then becomes an SspidCall, counted as pending for its
- * connection until its one answer (sspid-work.c); calls wait for the
- * caller's identity (sspid-caller.c) before their handler runs.
+ * us).  Each call then becomes an SspidCall (sspid-call.c), counted as
+ * pending for its connection until its one answer; calls wait for the
+ * caller's identity (sspid-caller.c) and then their user's turn (the
+ * intake) before their handler runs.  Calls on a context queue there
+ * (sspid-context.c); a record channel's requests (sspid-channels.c) come
+ * in through service_dispatch(), which the channel set is given.
+ *
+ * The calls go one way: main -> this file -> {call, context, caller,
+ * channels, request} -> {worker pool, engine, credentials}.
  *
  * The read-only diagnostics (GetStatus, ListCredentials, ListContexts) run
  * on the main thread and never touch a session a worker is using: such a
@@ -15,16 +21,41 @@
  */
 #include "config.h"
 
-#include <gio/gunixfdlist.h>
 #include <gnutls/gnutls.h>
 
+#include "sspid-call.h"
+#include "sspid-caller.h"
 #include "sspid-channel.h"
+#include "sspid-channels.h"
+#include "sspid-context.h"
 #include "sspid-dbus-generated.h"
 #include "sspid-error.h"
+#include "sspid-describe.h"
+#include "sspid-fair.h"
 #include "sspid-proto.h"
-#include "sspid-service-private.h"
+#include "sspid-request.h"
+#include "sspid-service.h"
 #include "sspi.h"
 #include "schannel.h"
+
+struct _SspidService {
+  GDBusConnection      *connection;
+  GMainContext         *main_context;
+  guint                 registration_id;
+  SspidConfig          *config;
+  SspidCredentialStore *store;
+  SspidCallerRegistry  *registry;
+  guint64               instance;
+  gint64                started;      /* monotonic, µs: uptime */
+  SspidFairQueue       *intake;       /* SspidCall * for their handlers, per uid */
+  guint                 intake_id;    /* the idle source that runs them */
+  SspidContextRunner   *runner;       /* the worker pool behind the contexts */
+  guint                 reaper_id;
+  SspidChannels        *channels;
+  gboolean              shutting_down;
+};
+
+#define STATUS_IS_ERROR(s) ((gint32) (s) < 0)
 
 /* --- handlers ----------------------------------------------------------- */
 
@@ -33,7 +64,7 @@
 static void
 queue_on_context (SspidCall *call, guint64 handle)
 {
-  SspidContext *ctx = sspid_caller_peek_context (call->caller, handle);
+  SspidContext *ctx = sspid_caller_peek_context (sspid_call_peek_caller (call), handle);
 
   if (ctx == NULL)
     {
@@ -44,23 +75,22 @@ queue_on_context (SspidCall *call, guint64 handle)
 }
 
 static void
-handle_hello (SspidCall *call)
+handle_hello (SspidService *service, SspidCall *call)
 {
-  sspid_call_answer_value (call, g_variant_new ("(st)", PACKAGE_VERSION,
-                                                call->service->instance));
+  sspid_call_answer_hello (call, PACKAGE_VERSION, service->instance);
 }
 
 static void
-handle_acquire_credentials_handle (SspidCall *call)
+handle_acquire_credentials_handle (SspidService *service, SspidCall *call)
 {
-  SspidService *service = call->service;
-  const SspidRequest *request = &call->request;
+  SspidCaller *caller = sspid_call_peek_caller (call);
+  const SspidRequest *request = sspid_call_peek_request (call);
   SspidCredential *cred = NULL;
   SECURITY_STATUS status;
   char *limit;
   guint64 handle;
 
-  if ((limit = sspid_caller_check_credential_limit (call->caller)) != NULL)
+  if ((limit = sspid_caller_check_credential_limit (caller)) != NULL)
     {
       sspid_call_answer_limit (call, limit);
       return;
@@ -68,43 +98,46 @@ handle_acquire_credentials_handle (SspidCall *call)
 
   status = sspid_credential_store_acquire (service->store, request->principal, request->use,
                                            request->protocols, request->flags,
-                                           sspid_caller_peek_identity (call->caller), &cred);
+                                           sspid_caller_peek_identity (caller), &cred);
   if (status != SEC_E_OK)
     {
       g_autofree char *name = sspid_log_escape (request->principal);
 
-      sspid_caller_log_refusal (call->caller, "credential", NULL, 0, "credential \"%s\" (use %u) refused: 0x%08x",
+      sspid_caller_log_refusal (caller, "credential", NULL, 0,
+                                "credential \"%s\" (use %u) refused: 0x%08x",
                                 name, request->use, (guint32) status);
       sspid_call_answer_status (call, status);
       return;
     }
 
-  handle = sspid_caller_add_credential (call->caller, cred);
-  sspid_caller_log (call->caller, G_LOG_LEVEL_INFO, "cred", handle, "acquired \"%s\" (use %u)",
+  handle = sspid_caller_add_credential (caller, cred);
+  sspid_caller_log (caller, G_LOG_LEVEL_INFO, "cred", handle, "acquired \"%s\" (use %u)",
                     sspid_credential_peek_name (cred), request->use);
   sspid_call_answer_step (call, SEC_E_OK, handle, NULL, 0, sspid_credential_get_expiry (cred),
                           0, 0);
 }
 
 static void
-handle_free_credentials_handle (SspidCall *call)
+handle_free_credentials_handle (SspidService *service, SspidCall *call)
 {
-  guint64 handle = call->request.cred_handle;
+  SspidCaller *caller = sspid_call_peek_caller (call);
+  guint64 handle = sspid_call_peek_request (call)->cred_handle;
 
-  if (!sspid_caller_remove_credential (call->caller, handle))
+  if (!sspid_caller_remove_credential (caller, handle))
     {
       sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
       return;
     }
-  sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, "cred", handle, "freed");
+  sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, "cred", handle, "freed");
   sspid_call_answer_status (call, SEC_E_OK);
 }
 
 /* A first ISC/ASC: a new context on credential @cred_handle. */
 static SspidContext *
-new_context (SspidCall *call, guint64 cred_handle, gboolean is_server)
+new_context (SspidService *service, SspidCall *call, guint64 cred_handle, gboolean is_server)
 {
-  SspidCredential *cred = sspid_caller_peek_credential (call->caller, cred_handle);
+  SspidCaller *caller = sspid_call_peek_caller (call);
+  SspidCredential *cred = sspid_caller_peek_credential (caller, cred_handle);
   guint32 needed = is_server ? SECPKG_CRED_INBOUND : SECPKG_CRED_OUTBOUND;
   SspidContext *ctx;
   char *limit;
@@ -119,18 +152,15 @@ new_context (SspidCall *call, guint64 cred_handle, gboolean is_server)
       sspid_call_answer_status (call, SEC_E_NO_CREDENTIALS);
       return NULL;
     }
-  if ((limit = sspid_caller_check_context_limit (call->caller)) != NULL)
+  if ((limit = sspid_caller_check_context_limit (caller)) != NULL)
     {
       sspid_call_answer_limit (call, limit);
       return NULL;
     }
 
-  ctx = sspid_context_new (call->service, call->caller, cred, is_server);
-  ctx->handle = sspid_caller_add_context (call->caller, ctx);   /* the table's ref */
-  if (!is_server)
-    ctx->target = g_strdup (call->request.target_name);
-  call->create = TRUE;
-  sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, "ctx", ctx->handle,
+  ctx = sspid_context_new (service->runner, caller, cred, is_server,
+                           sspid_call_peek_request (call)->target_name);
+  sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, "ctx", sspid_context_get_handle (ctx),
                     "new %s context with cred=0x%016" G_GINT64_MODIFIER "x (\"%s\")",
                     is_server ? "server" : "client", cred_handle,
                     sspid_credential_peek_name (cred));
@@ -139,15 +169,15 @@ new_context (SspidCall *call, guint64 cred_handle, gboolean is_server)
 
 /* ISC or ASC: a first call makes the context, a later one continues it. */
 static void
-handle_step (SspidCall *call)
+handle_step (SspidService *service, SspidCall *call)
 {
-  const SspidRequest *request = &call->request;
-  gboolean is_server = call->kind == SSPID_CALL_ACCEPT;
+  const SspidRequest *request = sspid_call_peek_request (call);
+  gboolean is_server = sspid_call_get_kind (call) == SSPID_CALL_ACCEPT;
   SspidContext *ctx;
 
   if (request->ctx_handle == 0)
     {
-      ctx = new_context (call, request->cred_handle, is_server);
+      ctx = new_context (service, call, request->cred_handle, is_server);
       if (ctx == NULL)
         return;
     }
@@ -155,8 +185,8 @@ handle_step (SspidCall *call)
     {
       /* As on Windows, the credential argument of a continuation is not
        * looked at: the context holds its own. */
-      ctx = sspid_caller_peek_context (call->caller, request->ctx_handle);
-      if (ctx == NULL || ctx->is_server != is_server)
+      ctx = sspid_caller_peek_context (sspid_call_peek_caller (call), request->ctx_handle);
+      if (ctx == NULL || sspid_context_is_server (ctx) != is_server)
         {
           sspid_call_answer_status (call, SEC_E_INVALID_HANDLE);
           return;
@@ -168,26 +198,20 @@ handle_step (SspidCall *call)
 /* Delete (behind a running step, whose result is still delivered first),
  * Query, Encrypt, Decrypt, ApplyControlToken: in order on the context. */
 static void
-handle_on_context (SspidCall *call)
+handle_on_context (SspidService *service, SspidCall *call)
 {
-  queue_on_context (call, call->request.ctx_handle);
-}
-
-static GVariant *
-string_array (GPtrArray *names)
-{
-  return g_variant_new_strv ((const char *const *) names->pdata, (gssize) names->len);
+  queue_on_context (call, sspid_call_peek_request (call)->ctx_handle);
 }
 
 /* QueryCredential: on the main thread, as AcquireCredentialsHandle (no
  * session is touched; the priorities it reads are parsed once). */
 static void
-handle_query_credential (SspidCall *call)
+handle_query_credential (SspidService *service, SspidCall *call)
 {
-  SspidCredential *cred = sspid_caller_peek_credential (call->caller, call->request.cred_handle);
+  SspidCredential *cred = sspid_caller_peek_credential (sspid_call_peek_caller (call),
+                                                        sspid_call_peek_request (call)->cred_handle);
   SspidTlsAlgorithms algs;
   SECURITY_STATUS status;
-  GVariantBuilder b;
 
   if (cred == NULL)
     {
@@ -201,15 +225,8 @@ handle_query_credential (SspidCall *call)
       sspid_call_answer_status (call, status);
       return;
     }
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&b, "{sv}", "ciphers", string_array (algs.ciphers));
-  g_variant_builder_add (&b, "{sv}", "hashes", string_array (algs.hashes));
-  g_variant_builder_add (&b, "{sv}", "key-exchanges", string_array (algs.key_exchanges));
-  g_variant_builder_add (&b, "{sv}", "signatures", string_array (algs.signatures));
-  g_variant_builder_add (&b, "{sv}", "min-cipher-bits", g_variant_new_uint32 (algs.min_cipher_bits));
-  g_variant_builder_add (&b, "{sv}", "max-cipher-bits", g_variant_new_uint32 (algs.max_cipher_bits));
+  sspid_call_answer_facts (call, sspid_describe_algorithms (&algs));
   sspid_tls_algorithms_clear (&algs);
-  sspid_call_answer_value (call, g_variant_new ("(ua{sv})", (guint32) SEC_E_OK, &b));
 }
 
 /* --- diagnostics (sspictl) ---------------------------------------------- */
@@ -249,15 +266,16 @@ add_use (GVariantBuilder *b, SspidService *service, const SspidIdentity *who)
   return users->len + uses->len;
 }
 
+/* What the main thread reports is never older than an answer a caller
+ * got: every answer is sent from here, after its bookkeeping (sspid-pool.h). */
 static void
-handle_get_status (SspidCall *call)
+handle_get_status (SspidService *service, SspidCall *call)
 {
-  SspidService *service = call->service;
+  SspidCaller *caller = sspid_call_peek_caller (call);
   SspidCounts counts;
   GVariantBuilder b;
   guint n_entries;
 
-  sspid_work_drain (service);
   sspid_caller_registry_get_counts (service->registry, &counts);
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "version", g_variant_new_string (PACKAGE_VERSION));
@@ -276,23 +294,24 @@ handle_get_status (SspidCall *call)
   g_variant_builder_add (&b, "{sv}", "configured-credentials",
                          g_variant_new_uint32 (sspid_credential_store_get_n_loaded (service->store)));
   g_variant_builder_add (&b, "{sv}", "channels",
-                         g_variant_new_uint32 (g_hash_table_size (service->channels)));
+                         g_variant_new_uint32 (sspid_channels_get_n_open (service->channels)));
   g_variant_builder_add (&b, "{sv}", "channel-requests",
-                         g_variant_new_uint64 (service->channel_requests));
-  n_entries = sspid_caller_peek_identity (call->caller) != NULL
-              ? add_use (&b, service, sspid_caller_peek_identity (call->caller)) : 0;
-  sspid_caller_charge_introspection (call->caller, n_entries);
-  sspid_call_answer_value (call, g_variant_new ("(a{sv})", &b));
+                         g_variant_new_uint64 (sspid_channels_get_n_answered (service->channels)));
+  n_entries = sspid_caller_peek_identity (caller) != NULL
+              ? add_use (&b, service, sspid_caller_peek_identity (caller)) : 0;
+  sspid_caller_charge_introspection (caller, n_entries);
+  sspid_call_answer_dict (call, g_variant_builder_end (&b));
 }
 
 static void
-handle_list_credentials (SspidCall *call)
+handle_list_credentials (SspidService *service, SspidCall *call)
 {
-  GVariant *list = sspid_credential_store_describe (call->service->store,
-                                                    sspid_caller_peek_identity (call->caller));
+  SspidCaller *caller = sspid_call_peek_caller (call);
+  g_autoptr(GPtrArray) infos = sspid_credential_store_list (service->store,
+                                                            sspid_caller_peek_identity (caller));
 
-  sspid_caller_charge_introspection (call->caller, (guint) g_variant_n_children (list));
-  sspid_call_answer_value (call, g_variant_new_tuple (&list, 1));
+  sspid_caller_charge_introspection (caller, infos->len);
+  sspid_call_answer_list (call, sspid_describe_credentials (infos));
 }
 
 /* ListContexts: the contexts to describe, oldest first. */
@@ -304,46 +323,22 @@ typedef struct {
 static void
 collect_context (gpointer key, gpointer value, gpointer user_data)
 {
-  SspidContext *ctx = value;
   ListContexts *list = user_data;
-  const SspidIdentity *owner = sspid_caller_peek_identity (ctx->caller);
+  const SspidIdentity *owner = sspid_caller_peek_identity (sspid_context_peek_caller (value));
 
   /* A uid sees what its own processes hold (it could read their memory
    * anyway); root sees everything. */
   if (owner != NULL && (list->uid == 0 || owner->uid == list->uid))
-    g_ptr_array_add (list->contexts, ctx);
+    g_ptr_array_add (list->contexts, value);
 }
 
 static int
 compare_created (gconstpointer a, gconstpointer b)
 {
-  const SspidContext *x = *(SspidContext *const *) a, *y = *(SspidContext *const *) b;
+  gint64 x = sspid_context_get_created (*(SspidContext *const *) a);
+  gint64 y = sspid_context_get_created (*(SspidContext *const *) b);
 
-  return x->created < y->created ? -1 : x->created > y->created;
-}
-
-/* Protocol, cipher and peer of an established session, learned once:
- * asking the engine costs more than a listing should, over thousands of
- * contexts.  Main thread, and only for a context with no call on a
- * worker: the session is the running call's until it comes back. */
-static void
-describe_session (SspidContext *ctx)
-{
-  g_autoptr(GVariant) info = g_variant_ref_sink (sspid_tls_query_info (ctx->tls));
-  g_autoptr(GVariant) peers = g_variant_lookup_value (info, "peer-certificates",
-                                                      G_VARIANT_TYPE ("aay"));
-
-  g_variant_lookup (info, "protocol-name", "s", &ctx->protocol);
-  g_variant_lookup (info, "cipher", "s", &ctx->cipher);
-  if (peers != NULL && g_variant_n_children (peers) > 0)
-    {
-      g_autoptr(GVariant) leaf = g_variant_get_child_value (peers, 0);
-      gsize len;
-      const guint8 *der = g_variant_get_fixed_array (leaf, &len, 1);
-
-      ctx->peer = sspid_certificate_dup_subject (der, len);
-    }
-  ctx->described = TRUE;
+  return x < y ? -1 : x > y;
 }
 
 static void
@@ -354,82 +349,74 @@ add_string (GVariantBuilder *b, const char *key, const char *value)
 }
 
 static GVariant *
-describe_context (SspidContext *ctx, SspidCaller *asker, gint64 now)
+describe_context (const SspidContextFacts *facts, SspidCaller *asker, gint64 now)
 {
-  const SspidIdentity *owner = sspid_caller_peek_identity (ctx->caller);
-  gboolean own = ctx->caller == asker;
-  const char *state;
+  const SspidIdentity *owner = sspid_caller_peek_identity (facts->owner);
+  gboolean own = facts->owner == asker;
   GVariantBuilder b;
-
-  if (ctx->expired)
-    state = "expired";
-  else if (ctx->running)
-    state = "busy";
-  else if (ctx->tls == NULL)
-    state = "handshake";
-  else
-    state = sspid_tls_get_state_name (ctx->tls);
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   g_variant_builder_add (&b, "{sv}", "owner-uid", g_variant_new_uint32 ((guint32) owner->uid));
   g_variant_builder_add (&b, "{sv}", "owner-pid", g_variant_new_uint32 ((guint32) owner->pid));
   g_variant_builder_add (&b, "{sv}", "own", g_variant_new_boolean (own));
   if (own)
-    g_variant_builder_add (&b, "{sv}", "handle", g_variant_new_uint64 (ctx->handle));
+    g_variant_builder_add (&b, "{sv}", "handle", g_variant_new_uint64 (facts->handle));
   g_variant_builder_add (&b, "{sv}", "role",
-                         g_variant_new_string (ctx->is_server ? "server" : "client"));
-  g_variant_builder_add (&b, "{sv}", "state", g_variant_new_string (state));
-  g_variant_builder_add (&b, "{sv}", "credential",
-                         g_variant_new_string (sspid_credential_peek_name (ctx->cred)));
-  if (!ctx->is_server)
-    g_variant_builder_add (&b, "{sv}", "target",
-                           g_variant_new_string (ctx->target != NULL ? ctx->target : ""));
-  if (!ctx->described && !ctx->running && !ctx->expired && ctx->tls != NULL
-      && sspid_tls_is_established (ctx->tls))
-    describe_session (ctx);
-  add_string (&b, "protocol", ctx->protocol);
-  add_string (&b, "cipher", ctx->cipher);
-  add_string (&b, "peer", ctx->peer);
+                         g_variant_new_string (facts->is_server ? "server" : "client"));
+  g_variant_builder_add (&b, "{sv}", "state", g_variant_new_string (facts->state));
+  g_variant_builder_add (&b, "{sv}", "credential", g_variant_new_string (facts->credential));
+  if (!facts->is_server)
+    g_variant_builder_add (&b, "{sv}", "target", g_variant_new_string (facts->target));
+  add_string (&b, "protocol", facts->protocol);
+  add_string (&b, "cipher", facts->cipher);
+  add_string (&b, "peer", facts->peer);
   g_variant_builder_add (&b, "{sv}", "age-sec",
-                         g_variant_new_uint64 ((guint64) (now - ctx->created) / G_USEC_PER_SEC));
+                         g_variant_new_uint64 ((guint64) (now - facts->created) / G_USEC_PER_SEC));
   return g_variant_builder_end (&b);
 }
 
 static void
-handle_list_contexts (SspidCall *call)
+handle_list_contexts (SspidService *service, SspidCall *call)
 {
+  SspidCaller *caller = sspid_call_peek_caller (call);
   g_autoptr(GPtrArray) contexts = g_ptr_array_new ();
-  ListContexts list = { sspid_caller_peek_identity (call->caller)->uid, contexts };
+  ListContexts list = { sspid_caller_peek_identity (caller)->uid, contexts };
   gint64 now = g_get_monotonic_time ();
+  guint n;
   GVariantBuilder b;
 
-  sspid_work_drain (call->service);
-  sspid_caller_registry_foreach_context (call->service->registry, collect_context, &list);
+  sspid_caller_registry_foreach_context (service->registry, collect_context, &list);
   g_ptr_array_sort (contexts, compare_created);
 
+  n = MIN (contexts->len, SSPID_LIST_CONTEXTS_MAX);
   g_variant_builder_init (&b, G_VARIANT_TYPE ("aa{sv}"));
-  for (guint i = 0; i < MIN (contexts->len, SSPID_LIST_CONTEXTS_MAX); i++)
-    g_variant_builder_add_value (&b, describe_context (contexts->pdata[i], call->caller, now));
-  sspid_caller_charge_introspection (call->caller, MIN (contexts->len, SSPID_LIST_CONTEXTS_MAX));
-  sspid_call_answer_value (call, g_variant_new ("(aa{sv})", &b));
+  for (guint i = 0; i < n; i++)
+    {
+      SspidContextFacts facts;
+
+      sspid_context_get_facts (contexts->pdata[i], &facts);
+      g_variant_builder_add_value (&b, describe_context (&facts, caller, now));
+    }
+  sspid_caller_charge_introspection (caller, n);
+  sspid_call_answer_list (call, g_variant_builder_end (&b));
 }
 
 /* --- record channels ---------------------------------------------------- */
 
 static void
-handle_open_record_channel (SspidCall *call)
+handle_open_record_channel (SspidService *service, SspidCall *call)
 {
+  SspidCaller *caller = sspid_call_peek_caller (call);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GUnixFDList) fds = NULL;
   int fd;
 
-  if (sspid_caller_count_attached (call->caller) >= SSPID_CHANNEL_MAX_PER_CONNECTION)
+  if (sspid_caller_count_attached (caller) >= SSPID_CHANNEL_MAX_PER_CONNECTION)
     {
       sspid_call_answer_limit (call, g_strdup_printf ("record channels per connection=%d",
                                                       SSPID_CHANNEL_MAX_PER_CONNECTION));
       return;
     }
-  if (sspid_channel_is_closer_backed_up ())
+  if (sspid_channels_is_closer_backed_up ())
     {
       sspid_call_answer_limit (call, g_strdup_printf ("descriptors being closed=%d",
                                                       SSPID_CHANNEL_MAX_CLOSING));
@@ -437,34 +424,28 @@ handle_open_record_channel (SspidCall *call)
     }
   /* Each holds a descriptor of ours: a user with many connections must
    * not use up the daemon's. */
-  if (sspid_channel_count_for_uid (call->service, sspid_caller_peek_identity (call->caller)->uid)
+  if (sspid_channels_count_for_uid (service->channels, sspid_caller_peek_identity (caller)->uid)
       >= SSPID_CHANNEL_MAX_PER_USER)
     {
       sspid_call_answer_limit (call, g_strdup_printf ("record channels per user=%d",
                                                       SSPID_CHANNEL_MAX_PER_USER));
       return;
     }
-  fd = sspid_channel_open (call->service, call->caller, &error);
+  fd = sspid_channels_open (service->channels, caller, &error);
   if (fd < 0)
     {
-      sspid_caller_log (call->caller, G_LOG_LEVEL_WARNING, NULL, 0,
+      sspid_caller_log (caller, G_LOG_LEVEL_WARNING, NULL, 0,
                         "cannot open a record channel: %s", error->message);
-      g_dbus_method_invocation_return_error_literal (g_steal_pointer (&call->invocation),
-                                                     SSPID_ERROR, SSPID_ERROR_INTERNAL,
-                                                     "Cannot open a record channel");
-      sspid_call_free (call);
+      sspid_call_answer_internal_error (call, "Cannot open a record channel");
       return;
     }
-  fds = g_unix_fd_list_new_from_array (&fd, 1);   /* takes fd */
-  g_dbus_method_invocation_return_value_with_unix_fd_list (
-    g_steal_pointer (&call->invocation), g_variant_new ("(h)", 0), fds);
-  sspid_call_free (call);
+  sspid_call_answer_fd (call, fd);
 }
 
 /* --- dispatch ----------------------------------------------------------- */
 
 /* Indexed by SspidCallKind. */
-static void (*const handlers[]) (SspidCall *call) = {
+static void (*const handlers[]) (SspidService *service, SspidCall *call) = {
   [SSPID_CALL_HELLO] = handle_hello,
   [SSPID_CALL_ACQUIRE] = handle_acquire_credentials_handle,
   [SSPID_CALL_INITIALIZE] = handle_step,
@@ -493,9 +474,12 @@ is_introspection (SspidCallKind kind)
 /* Why the decoder refused @call.  A refused record is the caller's own
  * business: debug level; anything else is a refusal. */
 static void
-log_refused_request (SspidCall *call)
+log_refused_request (SspidService *service, SspidCall *call)
 {
-  const SspidRequest *request = &call->request;
+  const SspidRequest *request = sspid_call_peek_request (call);
+  SspidCaller *caller = sspid_call_peek_caller (call);
+  SspidCallKind kind = sspid_call_get_kind (call);
+  const char *method = sspid_call_peek_method (call);
   g_autofree char *why = NULL;
 
   if (request->refused == NULL && request->input == NULL)
@@ -505,24 +489,28 @@ log_refused_request (SspidCall *call)
   else
     why = g_strdup_printf ("input of %" G_GSIZE_FORMAT " bytes is over max-token-size=%u",
                            g_variant_get_size (request->input),
-                           call->service->config->max_token_size);
-  if (call->kind == SSPID_CALL_ENCRYPT || call->kind == SSPID_CALL_DECRYPT)
-    sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, "ctx", request->ctx_handle,
-                      "%s refused: %s", call->method, why);
+                           service->config->max_token_size);
+  if (kind == SSPID_CALL_ENCRYPT || kind == SSPID_CALL_DECRYPT)
+    sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, "ctx", request->ctx_handle,
+                      "%s refused: %s", method, why);
   else
-    sspid_caller_log_refusal (call->caller, "request", "ctx", request->ctx_handle,
-                              "%s refused: %s",
-                              call->method, why);
+    sspid_caller_log_refusal (caller, "request", "ctx", request->ctx_handle,
+                              "%s refused: %s", method, why);
 }
 
-void
-sspid_call_dispatch (SspidCall *call)
+/* Runs the handler of a call whose caller is settled: a bus call at its
+ * turn in the intake, or a record channel's request (the channel set's
+ * SspidChannelDispatchFunc). */
+static void
+service_dispatch (SspidCall *call, gpointer user_data)
 {
-  SspidCaller *caller = call->caller;
+  SspidService *service = user_data;
+  SspidCaller *caller = sspid_call_peek_caller (call);
+  SspidCallKind kind = sspid_call_get_kind (call);
   SECURITY_STATUS status;
   char *limit;
 
-  if (call->service->shutting_down)
+  if (service->shutting_down)
     {
       sspid_call_answer_status (call, SEC_E_NO_AUTHENTICATING_AUTHORITY);
       return;
@@ -531,26 +519,25 @@ sspid_call_dispatch (SspidCall *call)
     {
       /* Logged once, when the identity could not be learned. */
       sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0, "%s denied: caller not identified",
-                        call->method);
+                        sspid_call_peek_method (call));
       sspid_call_answer_status (call, SEC_E_INTERNAL_ERROR);
       return;
     }
 
-  if (is_introspection (call->kind)
+  if (is_introspection (kind)
       && (limit = sspid_caller_check_introspection_limit (caller)) != NULL)
     {
       sspid_call_answer_limit (call, limit);
       return;
     }
-  status = sspid_request_decode (call->kind, call->params,
-                                 call->service->config->max_token_size, &call->request);
+  status = sspid_call_decode (call, service->config->max_token_size);
   if (status != SEC_E_OK)
     {
-      log_refused_request (call);
+      log_refused_request (service, call);
       sspid_call_answer_status (call, status);
       return;
     }
-  handlers[call->kind] (call);
+  handlers[kind] (service, call);
 }
 
 /* --- intake: users take turns at the main thread ----------------------- */
@@ -574,7 +561,7 @@ intake_cb (gpointer user_data)
 
   for (guint i = 0; i < INTAKE_BATCH && (call = sspid_fair_queue_pop (service->intake)) != NULL;
        i++)
-    sspid_call_dispatch (call);
+    service_dispatch (call, service);
   if (sspid_fair_queue_is_empty (service->intake))
     {
       service->intake_id = 0;
@@ -583,17 +570,24 @@ intake_cb (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* The service and the call waiting for its caller's identity. */
+typedef struct {
+  SspidService *service;
+  SspidCall    *call;
+} Waiting;
+
 /* Runs once the caller's identity is settled (sspid-caller.h). */
 static void
 dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
                      gpointer user_data)
 {
-  SspidService *service = ((SspidCall *) user_data)->service;
+  g_autofree Waiting *waiting = user_data;
+  SspidService *service = waiting->service;
   const SspidIdentity *who = sspid_caller_peek_identity (caller);
 
   /* Not identified: denied at its turn, in a lane of its own. */
   sspid_fair_queue_push (service->intake, who != NULL ? (guint) who->uid : G_MAXUINT,
-                         user_data);
+                         waiting->call);
   if (service->intake_id == 0)
     service->intake_id = g_idle_add_full (G_PRIORITY_DEFAULT, intake_cb, service, NULL);
 }
@@ -605,8 +599,9 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
 {
   SspidService *service = user_data;
   const SspidMethod *method = sspid_method_lookup (method_name);
-  GDBusMessage *message = g_dbus_method_invocation_get_message (invocation);
+  SspidCaller *caller;
   SspidCall *call;
+  Waiting *waiting;
   char *limit;
 
   /* GDBus checks names and signatures against the interface info first;
@@ -619,34 +614,27 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
       return;
     }
 
-  call = g_new0 (SspidCall, 1);
-  call->service = service;
-  call->invocation = invocation;
-  call->params = g_variant_ref (parameters);
-  call->kind = method->kind;
-  call->method = method->name;
-  call->no_reply = (g_dbus_message_get_flags (message)
-                    & G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED) != 0;
-  if (method->is_async)
-    g_variant_get_child (parameters, 0, "t", &call->call_id);
-
+  call = sspid_call_new_for_bus (method, invocation, parameters);
   /* Hello needs no identity: it answers at once and costs the caller no
    * registry entry. */
   if (method->kind == SSPID_CALL_HELLO)
     {
-      handle_hello (call);
+      handle_hello (service, call);
       return;
     }
 
-  call->caller = sspid_caller_ref (sspid_caller_registry_peek (service->registry, sender));
-  if ((limit = sspid_caller_check_pending_limit (call->caller)) != NULL)
+  caller = sspid_caller_registry_peek (service->registry, sender);
+  limit = sspid_caller_check_pending_limit (caller);
+  sspid_call_set_caller (call, caller);
+  if (limit != NULL)
     {
-      sspid_caller_pending_begin (call->caller);
       sspid_call_answer_limit (call, limit);
       return;
     }
-  sspid_caller_pending_begin (call->caller);
-  sspid_caller_run_identified (call->caller, invocation, dispatch_identified, call);
+  waiting = g_new (Waiting, 1);
+  waiting->service = service;
+  waiting->call = call;
+  sspid_caller_run_identified (caller, invocation, dispatch_identified, waiting);
 }
 
 static const GDBusInterfaceVTable interface_vtable = {
@@ -654,6 +642,16 @@ static const GDBusInterfaceVTable interface_vtable = {
 };
 
 /* --- the service -------------------------------------------------------- */
+
+static gboolean
+reaper_cb (gpointer user_data)
+{
+  SspidService *service = user_data;
+
+  if (service->config->handshake_timeout_sec > 0)
+    sspid_context_reap_stale (service->registry, service->config->handshake_timeout_sec);
+  return G_SOURCE_CONTINUE;
+}
 
 SspidService *
 sspid_service_new (GDBusConnection *connection, SspidConfig *config,
@@ -669,10 +667,11 @@ sspid_service_new (GDBusConnection *connection, SspidConfig *config,
   service->started = g_get_monotonic_time ();
   service->registry = sspid_caller_registry_new (connection, config, sspid_context_release);
   service->intake = sspid_fair_queue_new ();
-  service->channels = g_hash_table_new (NULL, NULL);
-  service->channel_uids = g_hash_table_new (NULL, NULL);
-  if (!sspid_work_start (service, error))
+  service->channels = sspid_channels_new (service->main_context, service_dispatch, service);
+  service->runner = sspid_context_runner_new (service->main_context, error);
+  if (service->runner == NULL)
     return NULL;
+  service->reaper_id = g_timeout_add_seconds (1, reaper_cb, service);
 
   service->registration_id =
     g_dbus_connection_register_object (connection, SSPID_OBJECT_PATH,
@@ -693,24 +692,22 @@ sspid_service_free (SspidService *service)
   service->shutting_down = TRUE;
   if (service->registration_id != 0)
     g_dbus_connection_unregister_object (service->connection, service->registration_id);
+  if (service->reaper_id != 0)
+    g_source_remove (service->reaper_id);
   /* What waits for its turn is answered (the daemon is stopping). */
   if (service->intake_id != 0)
     g_source_remove (service->intake_id);
   service->intake_id = 0;
   while (!sspid_fair_queue_is_empty (service->intake))
-    sspid_call_dispatch (sspid_fair_queue_pop (service->intake));
+    service_dispatch (sspid_fair_queue_pop (service->intake), service);
   g_clear_pointer (&service->intake, sspid_fair_queue_free);
-  sspid_work_stop (service);
-  /* Releases every caller, context and credential, answering what waits. */
+  if (service->runner != NULL)
+    sspid_context_runner_stop (service->runner);
+  /* Releases every caller, context and credential, answering what waits;
+   * every channel belonged to a caller, and closes with it. */
   sspid_caller_registry_free (service->registry);
-  sspid_work_clear (service);
-  /* Every channel belonged to a caller, and closed with it. */
-  if (service->channels != NULL)
-    {
-      g_assert (g_hash_table_size (service->channels) == 0);
-      g_hash_table_unref (service->channels);
-      g_hash_table_unref (service->channel_uids);
-    }
+  g_clear_pointer (&service->runner, sspid_context_runner_free);
+  g_clear_pointer (&service->channels, sspid_channels_free);
 
   g_clear_pointer (&service->store, sspid_credential_store_free);
   g_clear_pointer (&service->config, sspid_config_free);
@@ -718,7 +715,6 @@ sspid_service_free (SspidService *service)
   g_object_unref (service->connection);
   g_free (service);
 }
-
 void
 sspid_service_reload (SspidService *service, SspidConfig *config,
                       SspidCredentialStore *store)

@@ -1017,106 +1017,137 @@ record_layout (gnutls_session_t s, guint32 *header, guint32 *trailer)
 
 /* Channel bindings (RFC 5929, RFC 9266) are public values derived from the
  * handshake: safe to hand out, and what SECPKG_ATTR_*_BINDINGS carry.
- * Absent when the protocol has none (tls-unique in TLS 1.3). */
-static void
-add_channel_binding (GVariantBuilder *b, gnutls_session_t s, const char *key,
-                     gnutls_channel_binding_t type)
+ * NULL when the protocol has none (tls-unique in TLS 1.3). */
+static GBytes *
+channel_binding (gnutls_session_t s, gnutls_channel_binding_t type)
 {
   gnutls_datum_t cb = { NULL, 0 };
+  GBytes *bytes;
 
   if (gnutls_session_channel_binding (s, type, &cb) < 0 || cb.size == 0)
-    return;
-  g_variant_builder_add (b, "{sv}", key,
-                         g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, cb.data, cb.size, 1));
+    return NULL;
+  bytes = g_bytes_new (cb.data, cb.size);
   gnutls_free (cb.data);
+  return bytes;
 }
 
-GVariant *
-sspid_tls_query_info (SspidTls *tls)
+/* TLS 1.3 has no kx in the suite: the key exchange is always (EC)DHE. */
+static const char *
+kx_name (gnutls_protocol_t version, gnutls_kx_algorithm_t kx)
 {
-  GVariantBuilder b;
+  if (version == GNUTLS_TLS1_3 || kx == GNUTLS_KX_ECDHE_ECDSA || kx == GNUTLS_KX_ECDHE_RSA)
+    return "ECDHE";
+  if (kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_DHE_DSS)
+    return "DHE";
+  if (kx == GNUTLS_KX_RSA)
+    return "RSA";
+  return gnutls_kx_get_name (kx);
+}
+
+static GPtrArray *
+peer_certificates (gnutls_session_t s)
+{
+  unsigned int n = 0;
+  const gnutls_datum_t *peers = gnutls_certificate_get_peers (s, &n);
+  GPtrArray *chain;
+
+  if (peers == NULL || n == 0)
+    return NULL;
+  chain = g_ptr_array_new_full (n, (GDestroyNotify) g_bytes_unref);
+  for (unsigned int i = 0; i < n; i++)
+    g_ptr_array_add (chain, g_bytes_new (peers[i].data, peers[i].size));
+  return chain;
+}
+
+/* The facts of an established session. */
+static void
+get_established_info (SspidTls *tls, SspidTlsInfo *info)
+{
   gnutls_session_t s = tls->session;
+  gnutls_protocol_t version = gnutls_protocol_get_version (s);
+  gnutls_cipher_algorithm_t cipher = gnutls_cipher_get (s);
+  gnutls_mac_algorithm_t mac = gnutls_mac_get (s);
+  gnutls_datum_t alpn = { NULL, 0 };
+  unsigned char session_id[GNUTLS_MAX_SESSION_ID_SIZE];
+  size_t session_id_len = sizeof session_id;
 
-  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
-  g_variant_builder_add (&b, "{sv}", "state", g_variant_new_string (sspid_tls_get_state_name (tls)));
-  g_variant_builder_add (&b, "{sv}", "role", g_variant_new_string (sspid_tls_get_role_name (tls)));
-  g_variant_builder_add (&b, "{sv}", "credential",
-                         g_variant_new_string (sspid_credential_peek_name (tls->cred)));
-
-  if (tls->state == STATE_ESTABLISHED)
+  /* AEAD suites have no separate MAC; Schannel reports the suite's hash. */
+  if (mac == GNUTLS_MAC_AEAD)
     {
-      gnutls_protocol_t version = gnutls_protocol_get_version (s);
-      gnutls_cipher_algorithm_t cipher = gnutls_cipher_get (s);
-      gnutls_mac_algorithm_t mac = gnutls_mac_get (s);
-      gnutls_kx_algorithm_t kx = gnutls_kx_get (s);
-      gnutls_datum_t alpn = { NULL, 0 };
-      unsigned char session_id[GNUTLS_MAX_SESSION_ID_SIZE];
-      size_t session_id_len = sizeof session_id;
-      const gnutls_datum_t *peers;
-      unsigned int n_peers = 0;
-      const char *mac_name;
-      guint32 mac_bits;
-      guint32 header_size, trailer_size;
+      gnutls_digest_algorithm_t prf = gnutls_prf_hash_get (s);
 
-      /* AEAD suites have no separate MAC; Schannel reports the suite's hash. */
-      if (mac == GNUTLS_MAC_AEAD)
-        {
-          gnutls_digest_algorithm_t prf = gnutls_prf_hash_get (s);
-          mac_name = gnutls_digest_get_name (prf);
-          mac_bits = (guint32) gnutls_hash_get_len (prf) * 8;
-        }
-      else
-        {
-          mac_name = gnutls_mac_get_name (mac);
-          mac_bits = (guint32) gnutls_mac_get_key_size (mac) * 8;
-        }
-
-      g_variant_builder_add (&b, "{sv}", "protocol", g_variant_new_uint32 (protocol_bit (version, tls->is_server)));
-      g_variant_builder_add (&b, "{sv}", "protocol-name", g_variant_new_string (gnutls_protocol_get_name (version)));
-      g_variant_builder_add (&b, "{sv}", "cipher", g_variant_new_string (gnutls_cipher_get_name (cipher)));
-      g_variant_builder_add (&b, "{sv}", "cipher-bits", g_variant_new_uint32 ((guint32) gnutls_cipher_get_key_size (cipher) * 8));
-      g_variant_builder_add (&b, "{sv}", "mac", g_variant_new_string (mac_name ? mac_name : ""));
-      g_variant_builder_add (&b, "{sv}", "mac-bits", g_variant_new_uint32 (mac_bits));
-      /* TLS 1.3 has no kx in the suite: the key exchange is always (EC)DHE. */
-      g_variant_builder_add (&b, "{sv}", "kx",
-                             g_variant_new_string (version == GNUTLS_TLS1_3 ? "ECDHE" :
-                                                   kx == GNUTLS_KX_ECDHE_ECDSA || kx == GNUTLS_KX_ECDHE_RSA ? "ECDHE" :
-                                                   kx == GNUTLS_KX_DHE_RSA || kx == GNUTLS_KX_DHE_DSS ? "DHE" :
-                                                   kx == GNUTLS_KX_RSA ? "RSA" : gnutls_kx_get_name (kx)));
-      g_variant_builder_add (&b, "{sv}", "kx-bits", g_variant_new_uint32 (kx_bits (s)));
-      g_variant_builder_add (&b, "{sv}", "group", g_variant_new_uint32 (group_number (s)));
-      g_variant_builder_add (&b, "{sv}", "server-key", g_variant_new_string (server_key_type (s)));
-      g_variant_builder_add (&b, "{sv}", "aead", g_variant_new_boolean (mac == GNUTLS_MAC_AEAD));
-      g_variant_builder_add (&b, "{sv}", "cipher-suite", g_variant_new_uint32 (cipher_suite_number (s)));
-      g_variant_builder_add (&b, "{sv}", "cipher-suite-name",
-                             g_variant_new_string (gnutls_ciphersuite_get (s) ? gnutls_ciphersuite_get (s) : ""));
-      if (gnutls_alpn_get_selected_protocol (s, &alpn) == 0 && alpn.size > 0)
-        g_variant_builder_add (&b, "{sv}", "alpn",
-                               g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, alpn.data, alpn.size, 1));
-      peers = gnutls_certificate_get_peers (s, &n_peers);
-      if (peers != NULL && n_peers > 0)
-        {
-          GVariantBuilder chain;
-          g_variant_builder_init (&chain, G_VARIANT_TYPE ("aay"));
-          for (unsigned int i = 0; i < n_peers; i++)
-            g_variant_builder_add_value (&chain, g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
-                                                                            peers[i].data, peers[i].size, 1));
-          g_variant_builder_add (&b, "{sv}", "peer-certificates", g_variant_builder_end (&chain));
-        }
-      add_channel_binding (&b, s, "tls-unique", GNUTLS_CB_TLS_UNIQUE);
-      add_channel_binding (&b, s, "tls-server-end-point", GNUTLS_CB_TLS_SERVER_END_POINT);
-      add_channel_binding (&b, s, "tls-exporter", GNUTLS_CB_TLS_EXPORTER);
-      g_variant_builder_add (&b, "{sv}", "resumed", g_variant_new_boolean (gnutls_session_is_resumed (s) != 0));
-      if (gnutls_session_get_id (s, session_id, &session_id_len) == 0)
-        g_variant_builder_add (&b, "{sv}", "session-id",
-                               g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, session_id, session_id_len, 1));
-      record_layout (s, &header_size, &trailer_size);
-      g_variant_builder_add (&b, "{sv}", "header-size", g_variant_new_uint32 (header_size));
-      g_variant_builder_add (&b, "{sv}", "trailer-size", g_variant_new_uint32 (trailer_size));
-      g_variant_builder_add (&b, "{sv}", "max-message", g_variant_new_uint32 ((guint32) gnutls_record_get_max_size (s)));
-      g_variant_builder_add (&b, "{sv}", "block-size",
-                             g_variant_new_uint32 ((guint32) gnutls_cipher_get_block_size (cipher)));
-      g_variant_builder_add (&b, "{sv}", "expiry", g_variant_new_int64 (peer_expiry (tls)));
+      info->mac = gnutls_digest_get_name (prf);
+      info->mac_bits = (guint32) gnutls_hash_get_len (prf) * 8;
     }
-  return g_variant_builder_end (&b);
+  else
+    {
+      info->mac = gnutls_mac_get_name (mac);
+      info->mac_bits = (guint32) gnutls_mac_get_key_size (mac) * 8;
+    }
+  if (info->mac == NULL)
+    info->mac = "";
+  info->protocol = protocol_bit (version, tls->is_server);
+  info->protocol_name = gnutls_protocol_get_name (version);
+  info->cipher = gnutls_cipher_get_name (cipher);
+  info->cipher_bits = (guint32) gnutls_cipher_get_key_size (cipher) * 8;
+  info->kx = kx_name (version, gnutls_kx_get (s));
+  info->kx_bits = kx_bits (s);
+  info->group = group_number (s);
+  info->server_key = server_key_type (s);
+  info->is_aead = mac == GNUTLS_MAC_AEAD;
+  info->cipher_suite = cipher_suite_number (s);
+  info->cipher_suite_name = gnutls_ciphersuite_get (s) ? gnutls_ciphersuite_get (s) : "";
+  if (gnutls_alpn_get_selected_protocol (s, &alpn) == 0 && alpn.size > 0)
+    info->alpn = g_bytes_new (alpn.data, alpn.size);
+  info->peer_certificates = peer_certificates (s);
+  info->tls_unique = channel_binding (s, GNUTLS_CB_TLS_UNIQUE);
+  info->tls_server_end_point = channel_binding (s, GNUTLS_CB_TLS_SERVER_END_POINT);
+  info->tls_exporter = channel_binding (s, GNUTLS_CB_TLS_EXPORTER);
+  info->is_resumed = gnutls_session_is_resumed (s) != 0;
+  if (gnutls_session_get_id (s, session_id, &session_id_len) == 0)
+    info->session_id = g_bytes_new (session_id, session_id_len);
+  record_layout (s, &info->header_size, &info->trailer_size);
+  info->max_message = (guint32) gnutls_record_get_max_size (s);
+  info->block_size = (guint32) gnutls_cipher_get_block_size (cipher);
+  info->expiry = peer_expiry (tls);
+}
+
+SspidTlsInfo *
+sspid_tls_get_info (SspidTls *tls)
+{
+  SspidTlsInfo *info = g_new0 (SspidTlsInfo, 1);
+
+  info->state = sspid_tls_get_state_name (tls);
+  info->role = sspid_tls_get_role_name (tls);
+  info->credential = g_strdup (sspid_credential_peek_name (tls->cred));
+  info->is_established = tls->state == STATE_ESTABLISHED;
+  if (info->is_established)
+    get_established_info (tls, info);
+  return info;
+}
+
+void
+sspid_tls_info_free (SspidTlsInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->credential);
+  g_clear_pointer (&info->alpn, g_bytes_unref);
+  g_clear_pointer (&info->peer_certificates, g_ptr_array_unref);
+  g_clear_pointer (&info->tls_unique, g_bytes_unref);
+  g_clear_pointer (&info->tls_server_end_point, g_bytes_unref);
+  g_clear_pointer (&info->tls_exporter, g_bytes_unref);
+  g_clear_pointer (&info->session_id, g_bytes_unref);
+  g_free (info);
+}
+
+guint32
+sspid_tls_get_header_size (SspidTls *tls)
+{
+  guint32 header, trailer;
+
+  if (tls->state != STATE_ESTABLISHED)
+    return 0;
+  record_layout (tls->session, &header, &trailer);
+  return header;
 }

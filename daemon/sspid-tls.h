@@ -115,9 +115,51 @@ void sspid_tls_decrypt_clear (SspidTlsDecrypt *out);
  * sspid_tls_step() returns the alert record to send. */
 void sspid_tls_queue_alert (SspidTls *tls, int level, int description);
 
-/* Public facts about the session as the a{sv} that QueryContext answers with
- * (see proto/org.sspid1.xml).  Never contains key material.  Floating ref. */
-GVariant *sspid_tls_query_info (SspidTls *tls);
+/* Public facts about a session: what QueryContext, ListContexts and the
+ * log line of a finished handshake report (the D-Bus front turns them into
+ * the a{sv} of proto/org.sspid1.xml).  Never key material.  Strings not
+ * marked owned are static (GnuTLS's names). */
+typedef struct {
+  const char *state;              /* sspid_tls_get_state_name() */
+  const char *role;               /* sspid_tls_get_role_name() */
+  char       *credential;         /* owned: its name, "" if anonymous */
+  gboolean    is_established;     /* the fields below are set only then */
+  guint32     protocol;           /* SP_PROT_* bit of the negotiated version */
+  const char *protocol_name;      /* "TLS1.3" */
+  const char *cipher;             /* "AES-256-GCM" */
+  guint32     cipher_bits;
+  const char *mac;                /* AEAD: the suite's hash */
+  guint32     mac_bits;
+  const char *kx;                 /* "ECDHE", "DHE", "RSA", ... */
+  guint32     kx_bits;
+  guint32     group;              /* TLS NamedGroup number, 0 if none */
+  const char *server_key;         /* "ECDSA", "RSA", "" */
+  gboolean    is_aead;
+  guint32     cipher_suite;       /* IANA number */
+  const char *cipher_suite_name;  /* IANA name, "" if unknown */
+  GBytes     *alpn;               /* the selected protocol, or NULL */
+  GPtrArray  *peer_certificates;  /* GBytes * DER, leaf first, or NULL */
+  GBytes     *tls_unique;         /* channel bindings, NULL when the */
+  GBytes     *tls_server_end_point; /* protocol has none */
+  GBytes     *tls_exporter;
+  gboolean    is_resumed;
+  GBytes     *session_id;         /* or NULL */
+  guint32     header_size;        /* of a protected record (STREAM_SIZES) */
+  guint32     trailer_size;
+  guint32     max_message;
+  guint32     block_size;
+  gint64      expiry;             /* of the peer's certificate, Unix seconds */
+} SspidTlsInfo;
+
+/* Caller must free the result with sspid_tls_info_free(). */
+SspidTlsInfo *sspid_tls_get_info (SspidTls *tls);
+void sspid_tls_info_free (SspidTlsInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidTlsInfo, sspid_tls_info_free)
+
+/* Bytes of a protected record before the caller's data, once the session
+ * is established (0 before): what EncryptMessage and DecryptMessage
+ * report.  Cheaper than the whole sspid_tls_get_info(). */
+guint32 sspid_tls_get_header_size (SspidTls *tls);
 
 /* What an audit record says about a session (sspid-audit.h): public facts
  * only.  Strings are owned; sspid_tls_audit_clear() frees them. */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "sspid-config.h"
+#include "sspid-describe.h"
 
 G_NORETURN void
 fuzz_fail (const char *file, int line, const char *what)
@@ -216,7 +217,8 @@ fuzz_walk (SspidTls *tls, const guint8 *data, gsize size)
 
   /* What QueryContext would report on whatever state the input left. */
   {
-    g_autoptr (GVariant) info = g_variant_ref_sink (sspid_tls_query_info (tls));
+    g_autoptr (SspidTlsInfo) facts = sspid_tls_get_info (tls);
+    g_autoptr (GVariant) info = g_variant_ref_sink (sspid_describe_tls (facts));
     FUZZ_CHECK (g_variant_is_of_type (info, G_VARIANT_TYPE_VARDICT));
   }
 }

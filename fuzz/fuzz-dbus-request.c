@@ -130,7 +130,7 @@ security_context (const SspidRequest *request, gboolean is_server)
   fuzz_walk (tls, data, len);
 }
 
-/* sspid-work.c apply_control_token(), on a session in its handshake. */
+/* sspid-context.c apply_control_token(), on a session in its handshake. */
 static void
 apply_control_token (const SspidRequest *request)
 {

@@ -10,7 +10,7 @@
  * - client processes (tests/soak-client) SIGKILLed at random points of
  *   1,000 handshakes: the daemon's counts return to their baseline;
  * - a peer that stalls mid-handshake: its context becomes a tombstone at
- *   the handshake timeout (sspid-work.c's reaper: the session is freed,
+ *   the handshake timeout (sspid-context.c's reaper: the session is freed,
  *   the handle stays and counts until deleted, every call on it answers
  *   SEC_E_CONTEXT_EXPIRED), while an established context is left alone;
  * - hostile input: a 16 MiB token, 100,000 tiny records from a real TLS

@@ -6,9 +6,10 @@
  *
  * Everything here runs on the main thread, like the registry it serves: a
  * GSource watches each channel's fd on the main context, each request
- * packet becomes an SspidCall marked with its channel and enters the very
- * handler a bus call enters (same decoding, same limits, same handle
- * scoping), and its answer is written back here.  Nothing blocks: the fd is
+ * packet becomes an SspidCall whose reply sink is its channel and goes to
+ * the dispatch function the front gave the channel set (the very handler a
+ * bus call enters: same decoding, same limits, same handle scoping); its
+ * answer comes back through the sink and is written here.  Nothing blocks: the fd is
  * non-blocking, answers the socket cannot take wait in a per-channel queue,
  * and while anything waits there (or too many requests are unanswered) the
  * channel is not read, so a caller that writes and never reads stalls only
@@ -38,8 +39,8 @@
 #include <unistd.h>
 
 #include "sspid-channel.h"
+#include "sspid-channels.h"
 #include "sspid-fds.h"
-#include "sspid-service-private.h"
 #include "sspi.h"
 
 /* Linux >= 6.16; the asm-generic value, so only where that applies (on
@@ -68,9 +69,20 @@
 #define SPIN_USEC 50
 #define SPIN_BACKOFF 16
 
+struct _SspidChannels {
+  GMainContext             *main_context;
+  SspidChannelDispatchFunc  dispatch;
+  gpointer                  dispatch_data;
+  GHashTable               *open;      /* SspidChannel * */
+  GHashTable               *uids;      /* uid -> channels open for it */
+  guint64                   answered;  /* requests answered over channels */
+};
+
+typedef struct _SspidChannel SspidChannel;
+
 struct _SspidChannel {
-  gint          ref;
-  SspidService *service;
+  gint           ref;
+  SspidChannels *set;
   SspidCaller  *caller;      /* ref */
   uid_t         uid;         /* of the caller */
   int           fd;          /* -1 once closed */
@@ -90,26 +102,26 @@ typedef struct {
 static void channel_close (SspidChannel *channel, const char *why);
 
 static void
-count_for_uid_add (SspidService *service, uid_t uid, int delta)
+count_for_uid_add (SspidChannels *set, uid_t uid, int delta)
 {
   gpointer key = GUINT_TO_POINTER ((guint) uid);
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (service->channel_uids, key)) + delta;
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (set->uids, key)) + delta;
 
   if (n == 0)
-    g_hash_table_remove (service->channel_uids, key);
+    g_hash_table_remove (set->uids, key);
   else
-    g_hash_table_insert (service->channel_uids, key, GUINT_TO_POINTER (n));
+    g_hash_table_insert (set->uids, key, GUINT_TO_POINTER (n));
 }
 
-SspidChannel *
-sspid_channel_ref (SspidChannel *channel)
+static SspidChannel *
+channel_ref (SspidChannel *channel)
 {
   channel->ref++;
   return channel;
 }
 
-void
-sspid_channel_unref (SspidChannel *channel)
+static void
+channel_unref (SspidChannel *channel)
 {
   if (--channel->ref > 0)
     return;
@@ -172,10 +184,11 @@ flush_out (SspidChannel *channel)
   return TRUE;
 }
 
-void
-sspid_channel_answer (SspidChannel *channel, guint32 serial, SspidCallKind kind,
-                      GVariant *reply)
+/* The reply sink of the channel's calls (SspidCallSinkFunc). */
+static void
+channel_answer (gpointer sink_data, guint32 serial, SspidCallKind kind, GVariant *reply)
 {
+  SspidChannel *channel = sink_data;
   g_autoptr(GVariant) body = g_variant_ref_sink (reply);
   SspidChannelHeader header = { serial, op_of_kind (kind), 0 };
   struct iovec iov[2];
@@ -184,7 +197,7 @@ sspid_channel_answer (SspidChannel *channel, guint32 serial, SspidCallKind kind,
   channel->in_flight--;
   if (channel->fd < 0)
     return;                     /* closed meanwhile: nobody to answer */
-  channel->service->channel_requests++;
+  channel->set->answered++;
 
   iov[0] = (struct iovec) { &header, sizeof header };
   iov[1] = (struct iovec) { (void *) g_variant_get_data (body), g_variant_get_size (body) };
@@ -254,7 +267,7 @@ close_in_background (int fd)
 }
 
 gboolean
-sspid_channel_is_closer_backed_up (void)
+sspid_channels_is_closer_backed_up (void)
 {
   return g_atomic_int_get (&closing) > SSPID_CHANNEL_MAX_CLOSING;
 }
@@ -270,17 +283,16 @@ discard_passed_fd (int fd, void *data)
 
 /* --- requests ------------------------------------------------------------ */
 
+/* A request of @channel, answered through channel_answer().  Counted as
+ * pending for the caller from here on. */
 static SspidCall *
-call_new (SspidChannel *channel, guint32 serial, SspidCallKind kind)
+call_new (SspidChannel *channel, guint32 serial, SspidCallKind kind, GVariant *params)
 {
-  SspidCall *call = g_new0 (SspidCall, 1);
+  SspidCall *call = sspid_call_new_for_sink (kind, serial, params, channel_answer,
+                                             channel_ref (channel),
+                                             (GDestroyNotify) channel_unref);
 
-  call->service = channel->service;
-  call->caller = sspid_caller_ref (channel->caller);
-  call->channel = sspid_channel_ref (channel);
-  call->serial = serial;
-  call->kind = kind;
-  call->method = kind == SSPID_CALL_ENCRYPT ? "EncryptMessage" : "DecryptMessage";
+  sspid_call_set_caller (call, channel->caller);
   channel->in_flight++;
   return call;
 }
@@ -306,34 +318,33 @@ handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean trunc
       return;
     }
 
-  call = call_new (channel, header.serial, kind);
-  call->params = params;
-  if ((limit = sspid_caller_check_pending_limit (call->caller)) != NULL)
+  limit = sspid_caller_check_pending_limit (channel->caller);
+  call = call_new (channel, header.serial, kind, params);
+  if (limit != NULL)
     {
-      sspid_caller_pending_begin (call->caller);
       sspid_call_answer_limit (call, limit);
       return;
     }
-  sspid_caller_pending_begin (call->caller);
 
   /* What the bus method answers for input larger than it takes. */
   if (truncated)
     {
-      sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, NULL, 0,
-                        "%s refused: record channel packet over %u bytes", call->method,
-                        SSPID_CHANNEL_MAX_PACKET);
+      sspid_caller_log (channel->caller, G_LOG_LEVEL_DEBUG, NULL, 0,
+                        "%s refused: record channel packet over %u bytes",
+                        sspid_call_peek_method (call), SSPID_CHANNEL_MAX_PACKET);
       sspid_call_answer_status (call, kind == SSPID_CALL_ENCRYPT
                                       ? SEC_E_INVALID_PARAMETER : SEC_E_INVALID_TOKEN);
       return;
     }
   if (parsed == SSPID_CHANNEL_PACKET_BAD_BODY)
     {
-      sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, NULL, 0,
-                        "%s refused: malformed record channel request", call->method);
+      sspid_caller_log (channel->caller, G_LOG_LEVEL_DEBUG, NULL, 0,
+                        "%s refused: malformed record channel request",
+                        sspid_call_peek_method (call));
       sspid_call_answer_status (call, SEC_E_INVALID_TOKEN);
       return;
     }
-  sspid_call_dispatch (call);
+  channel->set->dispatch (call, channel->set->dispatch_data);
 }
 
 /* FALSE when there is nothing more to read now (or the channel closed). */
@@ -400,7 +411,7 @@ next_request_soon (SspidChannel *channel)
   gint64 until;
 
   if (channel->fd < 0 || !is_reading (channel)
-      || g_hash_table_size (channel->service->channels) > 1)
+      || g_hash_table_size (channel->set->open) > 1)
     return FALSE;
   if (channel->spin_backoff > 0)
     {
@@ -419,7 +430,7 @@ next_request_soon (SspidChannel *channel)
 static gboolean
 channel_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
-  SspidChannel *channel = sspid_channel_ref (((ChannelSource *) source)->channel);
+  SspidChannel *channel = channel_ref (((ChannelSource *) source)->channel);
   GIOCondition revents = g_source_query_unix_fd (source, channel->tag);
   guint batch;
 
@@ -432,15 +443,15 @@ channel_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_da
    * what was sent before the close. */
   /* The write above may have closed the channel, and with it the
    * count of its user's channels. */
-  batch = MAX (1, MAX_READ_BATCH / MAX (1, sspid_channel_count_for_uid (channel->service,
-                                                                        channel->uid)));
+  batch = MAX (1, MAX_READ_BATCH / MAX (1, sspid_channels_count_for_uid (channel->set,
+                                                                         channel->uid)));
   for (guint i = 0; i < batch && channel->fd >= 0 && is_reading (channel); i++)
     if (!read_one (channel) && !next_request_soon (channel))
       break;
   if (channel->fd >= 0 && (revents & (G_IO_HUP | G_IO_ERR)) && !(revents & G_IO_IN))
     channel_close (channel, NULL);
   update_events (channel);
-  sspid_channel_unref (channel);
+  channel_unref (channel);
   return G_SOURCE_CONTINUE;
 }
 
@@ -474,9 +485,9 @@ channel_close (SspidChannel *channel, const char *why)
   channel->fd = -1;
   g_queue_clear_full (&channel->out, (GDestroyNotify) g_bytes_unref);
   sspid_caller_detach (channel->caller, channel);
-  g_hash_table_remove (channel->service->channels, channel);
-  count_for_uid_add (channel->service, channel->uid, -1);
-  sspid_channel_unref (channel);    /* the service's */
+  g_hash_table_remove (channel->set->open, channel);
+  count_for_uid_add (channel->set, channel->uid, -1);
+  channel_unref (channel);          /* the set's */
 }
 
 /* The caller's bus connection is gone (or the daemon is stopping). */
@@ -487,7 +498,7 @@ channel_close_with_caller (gpointer object)
 }
 
 int
-sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
+sspid_channels_open (SspidChannels *set, SspidCaller *caller, GError **error)
 {
   SspidChannel *channel;
   ChannelSource *source;
@@ -525,8 +536,8 @@ sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
                                          sizeof off) == 0;
     }
 #endif
-  channel->ref = 1;                 /* the service's, until closed */
-  channel->service = service;
+  channel->ref = 1;                 /* the set's, until closed */
+  channel->set = set;
   channel->caller = sspid_caller_ref (caller);
   channel->fd = fds[0];
   g_queue_init (&channel->out);
@@ -536,19 +547,57 @@ sspid_channel_open (SspidService *service, SspidCaller *caller, GError **error)
   channel->tag = g_source_add_unix_fd (channel->source, channel->fd,
                                        G_IO_IN | G_IO_HUP | G_IO_ERR);
   g_source_set_name (channel->source, "sspid record channel");
-  g_source_attach (channel->source, service->main_context);
+  g_source_attach (channel->source, set->main_context);
 
-  g_hash_table_add (service->channels, channel);
+  g_hash_table_add (set->open, channel);
   channel->uid = sspid_caller_peek_identity (caller)->uid;
-  count_for_uid_add (service, channel->uid, +1);
+  count_for_uid_add (set, channel->uid, +1);
   sspid_caller_attach (caller, channel, channel_close_with_caller);
   sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, NULL, 0, "record channel opened");
   return fds[1];
 }
 
 guint
-sspid_channel_count_for_uid (SspidService *service, uid_t uid)
+sspid_channels_count_for_uid (SspidChannels *set, uid_t uid)
 {
-  return GPOINTER_TO_UINT (g_hash_table_lookup (service->channel_uids,
-                                                GUINT_TO_POINTER ((guint) uid)));
+  return GPOINTER_TO_UINT (g_hash_table_lookup (set->uids, GUINT_TO_POINTER ((guint) uid)));
+}
+
+guint
+sspid_channels_get_n_open (SspidChannels *set)
+{
+  return g_hash_table_size (set->open);
+}
+
+guint64
+sspid_channels_get_n_answered (SspidChannels *set)
+{
+  return set->answered;
+}
+
+SspidChannels *
+sspid_channels_new (GMainContext *main_context, SspidChannelDispatchFunc dispatch,
+                    gpointer dispatch_data)
+{
+  SspidChannels *set = g_new0 (SspidChannels, 1);
+
+  set->main_context = g_main_context_ref (main_context);
+  set->dispatch = dispatch;
+  set->dispatch_data = dispatch_data;
+  set->open = g_hash_table_new (NULL, NULL);
+  set->uids = g_hash_table_new (NULL, NULL);
+  return set;
+}
+
+void
+sspid_channels_free (SspidChannels *set)
+{
+  if (set == NULL)
+    return;
+  /* Every channel belongs to a caller, and closes with it. */
+  g_assert (g_hash_table_size (set->open) == 0);
+  g_hash_table_unref (set->open);
+  g_hash_table_unref (set->uids);
+  g_main_context_unref (set->main_context);
+  g_free (set);
 }
