@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Running the built sspictl from a test and checking its --json output
- * (parsed by python3, which gdbus-codegen already needs: GLib has no JSON
- * parser).
+ * Running the built sspictl from a test (its --json output is checked with
+ * tu_assert_json()).
  */
 #pragma once
 
@@ -11,11 +10,6 @@
 /* Runs sspictl (SSPICTL_BINARY) with @args (NULL-terminated); returns its
  * exit status, with what it printed in @out and @err (either may be NULL). */
 int sspictl_run (const char *const *args, char **out, char **err);
-
-/* Parses @json with python3 and evaluates the Python expression @expr with
- * the document as `d` (and `now`, the time; `time` is imported); fails the
- * test unless it is true. */
-void sspictl_assert_json (const char *json, const char *expr);
 
 /* Starts sspictl with @args in the background; its output is read by
  * sspictl_finish(), which waits for it to exit and returns what it

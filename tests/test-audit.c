@@ -149,12 +149,12 @@ START_TEST (test_sspictl_audit)
   }
   all_mine = g_strdup_printf ("all(%s and r['uid'] == %u for r in d['records'])", expect_pid,
                               (guint) getuid ());
-  sspictl_assert_json (out, all_mine);
-  sspictl_assert_json (out, "sum(r['event'] == 'handshake-done' for r in d['records']) == 2");
-  sspictl_assert_json (out, "any(r['event'] == 'handshake-failed' and r['role'] == 'client' and "
+  tu_assert_json (out, all_mine);
+  tu_assert_json (out, "sum(r['event'] == 'handshake-done' for r in d['records']) == 2");
+  tu_assert_json (out, "any(r['event'] == 'handshake-failed' and r['role'] == 'client' and "
                             "r['status'] == '0x80090322' and r['server-name'] == 'wrong.example' "
                             "for r in d['records'])");
-  sspictl_assert_json (out, "any(r['role'] == 'server' and r['credential'] == 'server' and "
+  tu_assert_json (out, "any(r['role'] == 'server' and r['credential'] == 'server' and "
                             "r['protocol'] == 'TLS1.3' and r['resumed'] is False and "
                             "r['peer'] is None and abs(time.mktime(time.strptime("
                             "r['time'][:19], '%Y-%m-%dT%H:%M:%S')) - time.timezone - now) < 600 "
@@ -166,7 +166,7 @@ START_TEST (test_sspictl_audit)
 
     ck_assert_int_eq (sspictl_run (args, &out, NULL), 0);
   }
-  sspictl_assert_json (out, "len(d['records']) >= 1 and "
+  tu_assert_json (out, "len(d['records']) >= 1 and "
                             "all(r['credential'] == 'server' for r in d['records'])");
   g_clear_pointer (&out, g_free);
 
@@ -175,7 +175,7 @@ START_TEST (test_sspictl_audit)
 
     ck_assert_int_eq (sspictl_run (args, &out, NULL), 0);
   }
-  sspictl_assert_json (out, "d['records'] == []");
+  tu_assert_json (out, "d['records'] == []");
   g_clear_pointer (&out, g_free);
 
   {
@@ -266,9 +266,9 @@ START_TEST (test_sspictl_top)
       "(lambda u: u['handshakes'] >= 4 and u['failed'] >= 1 and u['handshakes-per-sec'] > 0 "
       "and u['contexts'] >= 0 and u['pending'] >= 0)(%s)", me);
 
-    sspictl_assert_json (out, mine);
+    tu_assert_json (out, mine);
   }
-  sspictl_assert_json (out, "d['seconds'] >= 1.9 and "
+  tu_assert_json (out, "d['seconds'] >= 1.9 and "
                             "(lambda c: c['handshakes'] >= 2 and c['handshakes-per-sec'] > 0)"
                             "([c for c in d['credentials'] if c['name'] == 'server'][0])");
   g_clear_pointer (&out, g_free);

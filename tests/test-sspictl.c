@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 
 #include "sspid-json.h"
+#include "sspictl-run.h"
 #include "testutil.h"
 #include "tls-pair.h"
 
@@ -32,25 +33,6 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-/* Runs sspictl with @args (NULL-terminated); returns its exit status and
- * what it printed. */
-static int
-run_sspictl (const char *const *args, char **out, char **err)
-{
-  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr (GError) error = NULL;
-  int status = -1;
-
-  g_ptr_array_add (argv, (char *) SSPICTL_BINARY);
-  for (gsize i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_DEFAULT, NULL, NULL,
-                     out, err, &status, &error))
-    ck_abort_msg ("cannot run %s: %s", SSPICTL_BINARY, error->message);
-  ck_assert_msg (WIFEXITED (status), "sspictl %s did not exit normally", args[0]);
-  return WEXITSTATUS (status);
-}
 
 /* ---- the JSON writer --------------------------------------------------- */
 
@@ -111,7 +93,7 @@ START_TEST (test_status)
   g_autofree char *expr = NULL, *version_line = NULL;
   int code;
 
-  code = run_sspictl (json_args, &out, &err);
+  code = sspictl_run (json_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl status --json exited %d: %s", code, err);
   expr = g_strdup_printf ("d['version'] == '%s' and d['bus'] == '%s'", PACKAGE_VERSION,
                           tu_fixture_env->bus_address);
@@ -122,7 +104,7 @@ START_TEST (test_status)
   /* The standard test config: eight credentials, all loadable. */
   tu_assert_json (out, "d['configured-credentials'] == 8");
 
-  code = run_sspictl (text_args, &text, &err2);
+  code = sspictl_run (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl status exited %d: %s", code, err2);
   version_line = g_strdup_printf ("sspid %s", PACKAGE_VERSION);
   tu_assert_contains (text, version_line, "sspictl status");
@@ -139,7 +121,7 @@ START_TEST (test_credentials)
   g_autofree char *out = NULL, *err = NULL, *text = NULL, *err2 = NULL;
   int code;
 
-  code = run_sspictl (json_args, &out, &err);
+  code = sspictl_run (json_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl credentials --json exited %d: %s", code, err);
   tu_assert_json (out, "[c['name'] for c in d['credentials']] == "
                        "sorted(['both', 'client', 'expired', 'mtls', 'rsa', 'server', "
@@ -160,7 +142,7 @@ START_TEST (test_credentials)
   ck_assert_msg (strstr (out, "PRIVATE") == NULL && strstr (out, "BEGIN") == NULL,
                  "key material in:\n%s", out);
 
-  code = run_sspictl (text_args, &text, &err2);
+  code = sspictl_run (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl credentials exited %d: %s", code, err2);
   tu_assert_contains (text, "NAME", "sspictl credentials");
   tu_assert_contains (text, "VALID UNTIL", "sspictl credentials");
@@ -181,7 +163,7 @@ START_TEST (test_contexts)
   int code;
 
   /* Nothing yet. */
-  code = run_sspictl (json_args, &out, &err);
+  code = sspictl_run (json_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl contexts --json exited %d: %s", code, err);
   tu_assert_json (out, "d == {'contexts': []}");
   g_clear_pointer (&out, g_free);
@@ -191,7 +173,7 @@ START_TEST (test_contexts)
   pair = tls_pair_run (&opts);
   ck_assert_int_eq (tls_pair_peek_result (pair)->client.status, SEC_E_OK);
 
-  code = run_sspictl (json_args, &out, &err);
+  code = sspictl_run (json_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl contexts --json exited %d: %s", code, err);
   expr = g_strdup_printf ("len(d['contexts']) == 2 and all(c['owner-pid'] == %d and "
                           "c['owner-uid'] == %u and not c['own'] and 'handle' not in c "
@@ -205,13 +187,13 @@ START_TEST (test_contexts)
   tu_assert_json (out, "[c['credential'] for c in d['contexts'] if c['role'] == 'server'] "
                        "== ['server']");
 
-  code = run_sspictl (text_args, &text, &err2);
+  code = sspictl_run (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl contexts exited %d: %s", code, err2);
   tu_assert_contains (text, "OWNER", "sspictl contexts");
   tu_assert_contains (text, "established", "sspictl contexts");
   tu_assert_contains (text, "CN=localhost (target localhost)", "sspictl contexts");
 
-  code = run_sspictl (status_args, &status, &err3);
+  code = sspictl_run (status_args, &status, &err3);
   ck_assert_msg (code == 0, "sspictl status --json exited %d: %s", code, err3);
   tu_assert_json (status, "d['contexts'] == 2 and d['credentials'] == 2 and d['clients'] >= 2");
 }
@@ -228,7 +210,7 @@ START_TEST (test_unreachable)
     {
       const char *args[] = { verbs[i], "--json", NULL };
       g_autofree char *out = NULL, *err = NULL;
-      int code = run_sspictl (args, &out, &err);
+      int code = sspictl_run (args, &out, &err);
 
       ck_assert_msg (code == 3, "sspictl %s exited %d (expected 3): %s", verbs[i], code, err);
       ck_assert_str_eq (out, "");
@@ -240,7 +222,7 @@ START_TEST (test_unreachable)
   {
     const char *args[] = { "status", NULL };
     g_autofree char *out = NULL, *err = NULL;
-    int code = run_sspictl (args, &out, &err);
+    int code = sspictl_run (args, &out, &err);
 
     ck_assert_msg (code == 3, "sspictl status exited %d (expected 3): %s", code, err);
     tu_assert_contains (err, "cannot connect to the $SSPID_BUS_ADDRESS bus", "sspictl status");
@@ -266,7 +248,7 @@ START_TEST (test_connect_serve_json)
 
   serve = tu_spawn (tu_fixture_env, "serve", serve_argv, NULL);
   ck_assert_msg (tu_wait_port (port, 10000), "sspictl serve did not listen");
-  code = run_sspictl (connect_args, &out, &err);
+  code = sspictl_run (connect_args, &out, &err);
   ck_assert_msg (code == 0, "sspictl connect --json exited %d: %s\n%s", code, out, err);
   tu_assert_json (out, "d['handshake'] == 'ok' and d['role'] == 'client' and "
                        "d['protocol'] == 'TLS 1.3' and d['alpn'] == 'h2' and "
@@ -297,24 +279,24 @@ START_TEST (test_help)
   const char *extra_args[] = { "credentials", "extra", NULL };
   g_autofree char *out = NULL, *err = NULL;
 
-  ck_assert_int_eq (run_sspictl (help_args, &out, &err), 0);
+  ck_assert_int_eq (sspictl_run (help_args, &out, &err), 0);
   for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
     {
       const char *args[] = { verbs[i], "--help", NULL };
       g_autofree char *vout = NULL, *verr = NULL;
 
       tu_assert_contains (out, verbs[i], "sspictl --help");
-      ck_assert_int_eq (run_sspictl (args, &vout, &verr), 0);
+      ck_assert_int_eq (sspictl_run (args, &vout, &verr), 0);
       tu_assert_contains (vout, "--json", verbs[i]);
       tu_assert_contains (vout, "Exit status", verbs[i]);
     }
   tu_assert_contains (out, "4 configuration errors", "sspictl --help");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  ck_assert_int_eq (run_sspictl (bad_args, &out, &err), 1);
+  ck_assert_int_eq (sspictl_run (bad_args, &out, &err), 1);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  ck_assert_int_eq (run_sspictl (extra_args, &out, &err), 1);
+  ck_assert_int_eq (sspictl_run (extra_args, &out, &err), 1);
 }
 END_TEST
 
@@ -392,7 +374,7 @@ check_config (const char *path, gboolean json, char **out)
   const char *args[] = { "check-config", "--daemon-user", user, path, json ? "--json" : NULL,
                          NULL };
   g_autofree char *err = NULL;
-  int code = run_sspictl (args, out, &err);
+  int code = sspictl_run (args, out, &err);
 
   ck_assert_msg (err[0] == '\0', "check-config wrote to stderr: %s", err);
   return code;
@@ -501,19 +483,19 @@ START_TEST (test_check_config_which_sspid)
 
   ck_assert (g_file_set_contents (path, "[daemon]\nmax-contexts-per-user=8\n", -1, NULL));
   g_setenv ("SSPICTL_SSPID", "/nonexistent/sspid", TRUE);
-  ck_assert_int_eq (run_sspictl (by_option, &out, &err), 0);
+  ck_assert_int_eq (sspictl_run (by_option, &out, &err), 0);
   tu_assert_contains (out, "0 errors, 0 warnings", "check-config --sspid");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  ck_assert_int_eq (run_sspictl (by_env, &out, &err), 3);
+  ck_assert_int_eq (sspictl_run (by_env, &out, &err), 3);
   tu_assert_contains (err, "cannot run /nonexistent/sspid", "check-config, $SSPICTL_SSPID");
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
   g_setenv ("SSPICTL_SSPID", SSPID_BINARY, TRUE);
-  ck_assert_int_eq (run_sspictl (by_env, &out, &err), 0);
+  ck_assert_int_eq (sspictl_run (by_env, &out, &err), 0);
   g_clear_pointer (&out, g_free);
   g_clear_pointer (&err, g_free);
-  ck_assert_int_eq (run_sspictl (missing, &out, &err), 3);
+  ck_assert_int_eq (sspictl_run (missing, &out, &err), 3);
   tu_assert_contains (err, "cannot run /nonexistent/sspid", "check-config --sspid");
   tu_remove_tree (dir);
 }
