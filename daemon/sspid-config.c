@@ -35,7 +35,7 @@ static const char *const daemon_keys[] = {
 
 static const char *const credential_keys[] = {
   "certificate", "key", "usage", "users", "groups", "trust", "client-auth", "ocsp-response",
-  NULL
+  "max-key-operations", NULL
 };
 
 static void
@@ -337,6 +337,9 @@ parse_credential_group (GKeyFile *kf, const char *group, const char *origin,
     return NULL;
   cred->usage = (SspidUsage) usage;
   cred->client_auth = (SspidClientAuth) client_auth;
+  if (!get_limit (kf, group, "max-key-operations", SSPID_DEFAULT_MAX_KEY_OPERATIONS,
+                  &cred->max_key_operations, origin, error))
+    return NULL;
 
   return g_steal_pointer (&cred);
 }

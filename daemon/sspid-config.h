@@ -41,6 +41,7 @@ typedef struct {
   char           *key;           /* key file path or pkcs11: URI */
   char           *trust;         /* CA bundle for verifying peers; NULL = daemon default */
   char           *ocsp_response; /* DER OCSP response to staple, or NULL */
+  guint           max_key_operations; /* a key on a token: handshake steps at once */
   SspidUsage      usage;
   SspidClientAuth client_auth;
   GArray         *uids;          /* uid_t allowed, from users= */
@@ -48,6 +49,8 @@ typedef struct {
   gboolean        allow_everyone;/* users=* */
 } SspidCredentialConfig;
 
+/* max-key-operations when the config does not set it. */
+#define SSPID_DEFAULT_MAX_KEY_OPERATIONS 4
 /* max-token-size when the config does not set it. */
 #define SSPID_DEFAULT_MAX_TOKEN_SIZE (256 * 1024)
 

@@ -28,9 +28,25 @@
 
 #define STATUS_IS_ERROR(s) ((gint32) (s) < 0)
 
+/* Steps on a key in a token (PKCS#11, maybe behind p11-kit server on
+ * another host) block while the key signs, for as long as that key
+ * service takes.  They run on workers of their own, at most
+ * max-key-operations of a credential at once, so a slow or stalled key
+ * service holds only its credential's steps: never the workers the other
+ * credentials' handshakes need.  Threads blocked on a socket cost no CPU. */
+#define KEY_WORKERS 16
+
+/* One credential's steps on its key: running, and waiting their turn. */
+typedef struct {
+  guint  running;
+  GQueue waiting;     /* SspidContext * (the running call's reference) */
+} KeySlot;
+
 struct _SspidContextRunner {
-  SspidPool *pool;
-  gboolean   stopping;
+  SspidPool  *pool;
+  SspidPool  *key_pool;    /* steps on keys in tokens */
+  GHashTable *key_slots;   /* credential key slot -> KeySlot * */
+  gboolean    stopping;
 };
 
 struct _SspidContext {
@@ -41,6 +57,7 @@ struct _SspidContext {
   guint64             handle;
   gboolean            is_server;
   SspidCredential    *cred;         /* ref: the credential handle may go first */
+  gpointer            key_slot;     /* running on the key pool, in this slot */
   SspidTls           *tls;          /* made by the first step; NULL once expired */
   gint64              created;      /* monotonic, µs */
   char               *target;       /* client: the target name of the first step */
@@ -279,6 +296,8 @@ pool_run (gpointer job, gpointer user_data)
   context_work (job);
 }
 
+static void key_slot_done (SspidContextRunner *runner, SspidContext *ctx);
+
 /* Back on the main thread: log, answer, drop a context whose first step
  * failed, start the next call. */
 static void
@@ -286,6 +305,9 @@ pool_done (gpointer job, gpointer user_data)
 {
   SspidContext *ctx = job;          /* the running call's reference */
   SspidCall *call = g_steal_pointer (&ctx->running);
+
+  if (ctx->key_slot != NULL)
+    key_slot_done (ctx->runner, ctx);
   gboolean was_step = is_step (sspid_call_get_kind (call));
   gboolean failed = was_step && STATUS_IS_ERROR (ctx->step_status);
   gboolean first_failed = failed && ctx->creating;
@@ -339,6 +361,58 @@ apply_control_token (SspidContext *ctx, SspidCall *call)
   return SEC_E_OK;
 }
 
+/* A step of a context whose key is in a token goes to the key pool, or
+ * waits while its credential has max-key-operations running.  FALSE for
+ * a key file: the ordinary workers. */
+static gboolean
+key_slot_push (SspidContextRunner *runner, SspidContext *ctx)
+{
+  guint max_operations = 0;
+  gpointer id = sspid_credential_peek_key_slot (ctx->cred, &max_operations);
+  KeySlot *slot;
+
+  if (id == NULL)
+    return FALSE;
+  slot = g_hash_table_lookup (runner->key_slots, id);
+  if (slot == NULL)
+    {
+      slot = g_new0 (KeySlot, 1);
+      g_queue_init (&slot->waiting);
+      g_hash_table_insert (runner->key_slots, id, slot);
+    }
+  ctx->key_slot = id;
+  if (slot->running >= max_operations)
+    {
+      g_queue_push_tail (&slot->waiting, context_ref (ctx));
+      return TRUE;
+    }
+  slot->running++;
+  sspid_pool_push (runner->key_pool, (guint) ctx->uid, context_ref (ctx));
+  return TRUE;
+}
+
+/* @ctx's step on the key pool is back: the next waiting one of its
+ * credential takes its place. */
+static void
+key_slot_done (SspidContextRunner *runner, SspidContext *ctx)
+{
+  gpointer id = g_steal_pointer (&ctx->key_slot);
+  KeySlot *slot = g_hash_table_lookup (runner->key_slots, id);
+  SspidContext *next;
+
+  g_assert (slot != NULL && slot->running > 0);
+  /* Stopping: what waits is answered by sspid_context_runner_stop(). */
+  next = runner->stopping ? NULL : g_queue_pop_head (&slot->waiting);
+  if (next != NULL)
+    {
+      sspid_pool_push (runner->key_pool, (guint) next->uid, next);
+      return;
+    }
+  slot->running--;
+  if (slot->running == 0 && g_queue_is_empty (&slot->waiting))
+    g_hash_table_remove (runner->key_slots, id);
+}
+
 /* Starts @call, the context's next: on a worker, or inline for a record
  * channel's record. */
 static void
@@ -356,7 +430,8 @@ context_start (SspidContext *ctx, SspidCall *call)
       sspid_call_answer_prepared (call);
       return;
     }
-  sspid_pool_push (ctx->runner->pool, (guint) ctx->uid, context_ref (ctx));
+  if (!key_slot_push (ctx->runner, ctx))
+    sspid_pool_push (ctx->runner->pool, (guint) ctx->uid, context_ref (ctx));
 }
 
 /* Answers or starts what waits on @ctx, in order, until one call runs on a
@@ -407,9 +482,18 @@ sspid_context_runner_new (GMainContext *main_context, GError **error)
 {
   g_autofree SspidContextRunner *runner = g_new0 (SspidContextRunner, 1);
 
-  runner->pool = sspid_pool_new (main_context, pool_run, pool_done, runner, error);
+  runner->key_slots = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
+  runner->pool = sspid_pool_new (main_context, 0, pool_run, pool_done, runner, error);
   if (runner->pool == NULL)
     return NULL;
+  runner->key_pool = sspid_pool_new (main_context, KEY_WORKERS, pool_run, pool_done, runner,
+                                     error);
+  if (runner->key_pool == NULL)
+    {
+      sspid_context_runner_stop (runner);
+      g_hash_table_unref (runner->key_slots);
+      return NULL;
+    }
   return g_steal_pointer (&runner);
 }
 
@@ -420,6 +504,28 @@ sspid_context_runner_stop (SspidContextRunner *runner)
    * answer them; what waits behind them is answered, not started. */
   runner->stopping = TRUE;
   g_clear_pointer (&runner->pool, sspid_pool_free);
+  g_clear_pointer (&runner->key_pool, sspid_pool_free);
+  /* Steps still waiting for their credential's key: answered, not run. */
+  if (runner->key_slots != NULL)
+    {
+      GHashTableIter iter;
+      gpointer value;
+
+      g_hash_table_iter_init (&iter, runner->key_slots);
+      while (g_hash_table_iter_next (&iter, NULL, &value))
+        {
+          KeySlot *slot = value;
+          SspidContext *ctx;
+
+          while ((ctx = g_queue_pop_head (&slot->waiting)) != NULL)
+            {
+              ctx->key_slot = NULL;
+              sspid_call_answer_status (g_steal_pointer (&ctx->running),
+                                        SEC_E_NO_AUTHENTICATING_AUTHORITY);
+              context_unref (ctx);
+            }
+        }
+    }
 }
 
 void
@@ -427,7 +533,8 @@ sspid_context_runner_free (SspidContextRunner *runner)
 {
   if (runner == NULL)
     return;
-  g_assert (runner->pool == NULL);
+  g_assert (runner->pool == NULL && runner->key_pool == NULL);
+  g_clear_pointer (&runner->key_slots, g_hash_table_unref);
   g_free (runner);
 }
 

@@ -54,6 +54,7 @@ typedef struct {
   GHashTable                       *sessions;    /* "uid/priority/target" (client) or
                                                   * "server/ID" -> CachedSession */
   gboolean                          key_on_token; /* key= is a pkcs11: URI */
+  guint                             max_key_operations;
   gint                              key_failed;   /* atomic: its failure was logged */
   guint64                           handshakes_done;    /* main thread, since loaded */
   guint64                           handshakes_failed;
@@ -462,6 +463,7 @@ load_source (const Loader *loader, const SspidCredentialConfig *conf, const char
 
   source = source_new (conf->name, g_steal_pointer (&creds));
   source->key_on_token = g_str_has_prefix (conf->key, "pkcs11:");
+  source->max_key_operations = MAX (conf->max_key_operations, 1);
   source->usage = conf->usage;
   source->client_auth = conf->client_auth;
   source->has_certificate = TRUE;
@@ -627,6 +629,15 @@ sspid_credential_store_get_use (SspidCredentialStore *store, const SspidIdentity
         g_free (use.name);
     }
   return uses;
+}
+
+gpointer
+sspid_credential_peek_key_slot (SspidCredential *cred, guint *max_operations)
+{
+  if (!cred->source->key_on_token)
+    return NULL;
+  *max_operations = cred->source->max_key_operations;
+  return cred->source;
 }
 
 void

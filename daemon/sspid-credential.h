@@ -129,6 +129,11 @@ const char *sspid_credential_peek_name (SspidCredential *cred);  /* "" if anonym
 /* Counts a handshake on @cred that ended, @done or failed (main thread);
  * the store reports the counts per configured credential (GetStatus). */
 void sspid_credential_count_handshake (SspidCredential *cred, gboolean done);
+/* For a key on a token (a remote key service may be slow or stalled): an
+ * identity shared by every handle of the configured credential, and how
+ * many of its handshake steps may run at once (max-key-operations); NULL
+ * for a key file. */
+gpointer sspid_credential_peek_key_slot (SspidCredential *cred, guint *max_operations);
 /* A handshake on @cred failed in its key (a PKCS#11 error, e.g. the
  * remote key service went away): logged once per credential.  Any
  * thread; nothing for a key file. */

@@ -129,8 +129,8 @@ done_cb (gpointer user_data)
 }
 
 SspidPool *
-sspid_pool_new (GMainContext *main_context, SspidPoolFunc run, SspidPoolFunc done,
-                gpointer user_data, GError **error)
+sspid_pool_new (GMainContext *main_context, guint n_workers, SspidPoolFunc run,
+                SspidPoolFunc done, gpointer user_data, GError **error)
 {
   SspidPool *pool = g_new0 (SspidPool, 1);
 
@@ -147,8 +147,9 @@ sspid_pool_new (GMainContext *main_context, SspidPoolFunc run, SspidPoolFunc don
   g_source_attach (pool->done_source, main_context);
 
   /* Exclusive: the threads are ours for good (worker_set_nice). */
-  pool->threads = g_thread_pool_new (worker_run, pool, (gint) g_get_num_processors (), TRUE,
-                                     error);
+  pool->threads = g_thread_pool_new (worker_run, pool,
+                                     (gint) (n_workers != 0 ? n_workers : g_get_num_processors ()),
+                                     TRUE, error);
   if (pool->threads == NULL)
     {
       sspid_pool_free (pool);

@@ -24,11 +24,11 @@ typedef struct _SspidPool SspidPool;
  * order the jobs finished. */
 typedef void (*SspidPoolFunc) (gpointer job, gpointer user_data);
 
-/* A pool of one worker per processor whose results come back on
+/* A pool of @n_workers (0: one per processor) whose results come back on
  * @main_context.  NULL and @error if the threads cannot be made.  Free
  * with sspid_pool_free(). */
-SspidPool *sspid_pool_new (GMainContext *main_context, SspidPoolFunc run, SspidPoolFunc done,
-                           gpointer user_data, GError **error);
+SspidPool *sspid_pool_new (GMainContext *main_context, guint n_workers, SspidPoolFunc run,
+                           SspidPoolFunc done, gpointer user_data, GError **error);
 
 /* Queues @job in the lane of @lane (a uid).  Main thread. */
 void sspid_pool_push (SspidPool *pool, guint lane, gpointer job);

@@ -134,7 +134,8 @@ setup (void)
   extra = g_strdup_printf ("[daemon]\npkcs11-remote=unix:path=%s\n"
                            "[credential remote]\ncertificate=%s\n"
                            "key=pkcs11:token=" SOFTHSM_LABEL ";object=server;type=private;"
-                           "pin-value=" SOFTHSM_PIN "\nusage=inbound\nusers=%u\n",
+                           "pin-value=" SOFTHSM_PIN "\nusage=inbound\nusers=%u\n"
+                           "max-key-operations=2\n",
                            socket_path, pem, (guint) getuid ());
   tu_fixture_setup_with (extra);
 }
@@ -207,6 +208,56 @@ START_TEST (test_key_service_down_and_back)
 }
 END_TEST
 
+/* A stalled key service (its processes stopped, as a hung HSM host): the
+ * remote credential's steps wait on their own workers, two at a time
+ * (max-key-operations=2), the rest queued; handshakes with a local key go
+ * on meanwhile; once the service runs again every stalled handshake
+ * completes. */
+START_TEST (test_stalled_key_service)
+{
+  enum { STALLED = 6, LOCAL = 5 };
+  TlsPairOptions opts = { .server_credential = "remote",
+                          .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS };
+  TlsPair *stalled[STALLED];
+  gint64 usec, worst = 0;
+
+  ck_assert_int_eq (handshake ("remote", NULL), SEC_E_OK);
+  ck_assert_int_eq (kill (-server_pid, SIGSTOP), 0);
+  for (guint i = 0; i < STALLED; i++)
+    {
+      stalled[i] = tls_pair_new (&opts);
+      tls_pair_start (stalled[i]);
+    }
+  g_usleep (300 * 1000);   /* they reach the daemon and block on the key */
+  for (guint i = 0; i < LOCAL; i++)
+    {
+      TlsPairOptions local = { .server_credential = "server",
+                               .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS };
+      gint64 start = g_get_monotonic_time ();
+      g_autoptr (TlsPair) pair = tls_pair_new (&local);
+      gboolean done;
+
+      tls_pair_start (pair);
+      done = tls_pair_wait (pair, tu_scaled_ms (5000));
+      usec = g_get_monotonic_time () - start;
+      worst = MAX (worst, usec);
+      if (!done)
+        kill (-server_pid, SIGCONT);   /* so that the stalled ones can end */
+      ck_assert_msg (done, "a local-key handshake waited for the stalled key service");
+      ck_assert_int_eq (tls_pair_peek_result (pair)->server.status, SEC_E_OK);
+    }
+  printf ("key service stalled: local-key handshakes took at most %.1f ms\n", worst / 1000.0);
+  ck_assert_int_eq (kill (-server_pid, SIGCONT), 0);
+  for (guint i = 0; i < STALLED; i++)
+    {
+      ck_assert_msg (tls_pair_wait (stalled[i], tu_scaled_ms (30000)),
+                     "a stalled handshake did not end once the key service ran again");
+      ck_assert_int_eq (tls_pair_peek_result (stalled[i])->server.status, SEC_E_OK);
+      tls_pair_free (stalled[i]);
+    }
+}
+END_TEST
+
 static Suite *
 remote_suite (void)
 {
@@ -217,6 +268,7 @@ remote_suite (void)
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_remote_key_serves);
   tcase_add_test (tc, test_key_service_down_and_back);
+  tcase_add_test (tc, test_stalled_key_service);
   suite_add_tcase (s, tc);
   return s;
 }
