@@ -289,12 +289,23 @@ sspid_usage_to_string (SspidUsage usage)
   return "?";
 }
 
+static const char *const auth_names[] = { "none", "request", "require", NULL };
+static const int auth_values[] = { SSPID_CLIENT_AUTH_NONE, SSPID_CLIENT_AUTH_REQUEST,
+                                   SSPID_CLIENT_AUTH_REQUIRE };
+
+const char *
+sspid_client_auth_to_string (SspidClientAuth auth)
+{
+  for (gsize i = 0; auth_names[i] != NULL; i++)
+    if (auth_values[i] == (int) auth)
+      return auth_names[i];
+  return "none";
+}
+
 static SspidCredentialConfig *
 parse_credential_group (GKeyFile *kf, const char *group, const char *origin,
                         GError **error)
 {
-  static const char *const auth_names[] = { "none", "request", "require", NULL };
-  static const int auth_values[] = { SSPID_CLIENT_AUTH_NONE, SSPID_CLIENT_AUTH_REQUEST, SSPID_CLIENT_AUTH_REQUIRE };
   g_autoptr (SspidCredentialConfig) cred = g_new0 (SspidCredentialConfig, 1);
   int usage, client_auth;
 

@@ -27,6 +27,9 @@ typedef enum {
   SSPID_CLIENT_AUTH_REQUIRE,  /* always ask; a client without one is refused */
 } SspidClientAuth;
 
+/* The client-auth= word of @auth ("none", "request", "require"). */
+const char *sspid_client_auth_to_string (SspidClientAuth auth);
+
 /* Who is calling, as the bus told us.  Owned by the caller registry. */
 typedef struct {
   uid_t  uid;

@@ -86,30 +86,6 @@ sspid_describe_tls (const SspidTlsInfo *info)
   return g_variant_builder_end (&b);
 }
 
-static const char *
-usage_name (SspidUsage usage)
-{
-  switch (usage)
-    {
-    case SSPID_USAGE_INBOUND:  return "inbound";
-    case SSPID_USAGE_OUTBOUND: return "outbound";
-    case SSPID_USAGE_BOTH:     return "both";
-    default:                   return "?";
-    }
-}
-
-static const char *
-client_auth_name (SspidClientAuth auth)
-{
-  switch (auth)
-    {
-    case SSPID_CLIENT_AUTH_REQUEST: return "request";
-    case SSPID_CLIENT_AUTH_REQUIRE: return "require";
-    case SSPID_CLIENT_AUTH_NONE:
-    default:                        return "none";
-    }
-}
-
 static GVariant *
 describe_credential (const SspidCredentialInfo *info)
 {
@@ -117,14 +93,14 @@ describe_credential (const SspidCredentialInfo *info)
 
   g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
   add_string (&b, "name", info->name);
-  add_string (&b, "usage", usage_name (info->usage));
+  add_string (&b, "usage", sspid_usage_to_string (info->usage));
   add_string (&b, "subject", info->subject);
   add_string (&b, "issuer", info->issuer);
   g_variant_builder_add (&b, "{sv}", "not-before", g_variant_new_int64 (info->not_before));
   g_variant_builder_add (&b, "{sv}", "not-after", g_variant_new_int64 (info->not_after));
   add_string (&b, "key-type", info->key_type != NULL ? info->key_type : "unknown");
   add_string (&b, "key-storage", info->is_pkcs11 ? "pkcs11" : "file");
-  add_string (&b, "client-auth", client_auth_name (info->client_auth));
+  add_string (&b, "client-auth", sspid_client_auth_to_string (info->client_auth));
   return g_variant_builder_end (&b);
 }
 
