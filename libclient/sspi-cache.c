@@ -26,7 +26,7 @@
 
 typedef struct {
   guint32                   protocols;   /* credentials */
-  GQuark                    principal;
+  char                     *principal;   /* a GRefString, or NULL */
   gboolean                  has_sizes;   /* contexts */
   SecPkgContext_StreamSizes sizes;
 } Entry;
@@ -36,13 +36,22 @@ static guint cache_generation;
 static GHashTable *credentials;   /* guint64 handle -> Entry */
 static GHashTable *contexts;
 
+static void
+entry_free (gpointer data)
+{
+  Entry *entry = data;
+
+  g_clear_pointer (&entry->principal, g_ref_string_release);
+  g_free (entry);
+}
+
 static GHashTable *
 table_for (SspiHandleKind kind)
 {
   GHashTable **table = kind == SSPI_HANDLE_CREDENTIAL ? &credentials : &contexts;
 
   if (*table == NULL)
-    *table = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free);
+    *table = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, entry_free);
   return *table;
 }
 
@@ -114,26 +123,29 @@ sspi_cache_get_protocols (guint64 credential, guint generation,
 }
 
 void
-sspi_cache_set_principal (guint64 credential, guint generation, GQuark principal)
+sspi_cache_set_principal (guint64 credential, guint generation, const char *principal)
 {
   Entry *entry;
 
   g_mutex_lock (&cache_lock);
   entry = lookup_locked (SSPI_HANDLE_CREDENTIAL, credential, generation, TRUE);
   if (entry != NULL)
-    entry->principal = principal;
+    {
+      g_clear_pointer (&entry->principal, g_ref_string_release);
+      entry->principal = principal != NULL ? g_ref_string_acquire ((char *) principal) : NULL;
+    }
   g_mutex_unlock (&cache_lock);
 }
 
 gboolean
-sspi_cache_get_principal (guint64 credential, guint generation, GQuark *principal)
+sspi_cache_get_principal (guint64 credential, guint generation, char **principal)
 {
   Entry *entry;
 
   g_mutex_lock (&cache_lock);
   entry = lookup_locked (SSPI_HANDLE_CREDENTIAL, credential, generation, FALSE);
   if (entry != NULL)
-    *principal = entry->principal;
+    *principal = g_strdup (entry->principal);
   g_mutex_unlock (&cache_lock);
   return entry != NULL;
 }

@@ -138,6 +138,7 @@ static void
 pending_free (SspiPending *p)
 {
   p->funcs->free (p->owner);
+  g_clear_pointer (&p->out.principal, g_ref_string_release);
   g_free (p);
 }
 
@@ -158,6 +159,8 @@ sspi_session_add_pending_locked (SspiSession *s, guint64 call_id,
   p->call_id = call_id;
   p->generation = s->generation;
   p->out = *out;
+  if (out->principal != NULL)
+    p->out.principal = g_ref_string_acquire (out->principal);
   p->funcs = funcs;
   p->owner = owner;
   g_hash_table_insert (s->pending, &p->call_id, p);
@@ -171,6 +174,7 @@ sspi_session_remove_pending_locked (SspiSession *s, guint64 call_id)
 
   if (!g_hash_table_steal_extended (s->pending, &call_id, NULL, (gpointer *) &p))
     return FALSE;
+  g_clear_pointer (&p->out.principal, g_ref_string_release);
   g_free (p);   /* the owner goes back to the caller */
   return TRUE;
 }

@@ -36,6 +36,7 @@ sspi_request_clear (SspiRequest *r)
   g_clear_pointer (&r->target, g_free);
   g_clear_pointer (&r->input, g_bytes_unref);
   g_clear_pointer (&r->alpn, g_strfreev);
+  g_clear_pointer (&r->out.principal, g_ref_string_release);
 }
 
 gboolean
@@ -273,9 +274,10 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
   r->out.handle = credential;
   r->out.expiry = expiry;
   r->out.protocols = credential_protocols (enabled, r->credential_use);
-  /* Interned: the answer outlives the request (async), and a program
-   * names few credentials. */
-  r->out.principal = *r->principal != '\0' ? g_quark_from_string (r->principal) : 0;
+  /* Reference-counted: the answer outlives the request (async).  Not a
+   * GQuark: a program may name any number of credentials over its life,
+   * and interned strings are never freed. */
+  r->out.principal = *r->principal != '\0' ? g_ref_string_new (r->principal) : NULL;
   return SEC_E_OK;
 }
 

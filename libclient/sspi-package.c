@@ -181,12 +181,11 @@ EnumerateSecurityPackagesW (ULONG *pcPackages, PSecPkgInfoW *ppPackageInfo)
  * caller (FreeContextBuffer); Windows says SEC_E_NO_CREDENTIALS for a
  * credential without a certificate, as sspid does for an anonymous one. */
 static SECURITY_STATUS
-credential_names (GQuark principal, void *buffer, gboolean wide)
+credential_names (const char *name, void *buffer, gboolean wide)
 {
-  const char *name = g_quark_to_string (principal);
   SecPkgCredentials_NamesA *names = buffer;
 
-  if (principal == 0 || name == NULL || *name == '\0')
+  if (name == NULL || *name == '\0')
     return SEC_E_NO_CREDENTIALS;
   if (wide)
     {
@@ -213,7 +212,7 @@ query_credential (PCredHandle phCredential, ULONG ulAttribute, void *pBuffer,
   guint64 credential;
   guint generation;
   guint32 value;
-  GQuark principal = 0;
+  g_autofree char *principal = NULL;
 
   status = sspi_handle_unpack (phCredential, SSPI_HANDLE_CREDENTIAL,
                                &credential, &generation);

@@ -147,7 +147,8 @@ typedef struct {
   TimeStamp      *expiry;
   ULONG           context_req; /* for *_REQ_ALLOCATE_MEMORY */
   guint32         protocols;   /* acquire: the SP_PROT_* the credential has */
-  GQuark          principal;   /* acquire: its name, interned; 0 if none */
+  char           *principal;   /* acquire: its name (a GRefString, owned by
+                                * whoever holds the outputs); NULL if none */
   guint64         released;    /* delete / free: the handle let go of */
 } SspiOutputs;
 
@@ -323,8 +324,10 @@ void     sspi_cache_set_sizes (guint64 context, guint generation,
                                const SecPkgContext_StreamSizes *sizes);
 /* The name a credential was acquired with (interned, never freed; 0 for an
  * anonymous one).  get: FALSE if the credential is not known. */
-void     sspi_cache_set_principal (guint64 credential, guint generation, GQuark principal);
-gboolean sspi_cache_get_principal (guint64 credential, guint generation, GQuark *principal);
+void     sspi_cache_set_principal (guint64 credential, guint generation,
+                                   const char *principal);
+/* A copy of the name (g_free it) in *@principal, NULL if it has none. */
+gboolean sspi_cache_get_principal (guint64 credential, guint generation, char **principal);
 gboolean sspi_cache_get_sizes (guint64 context, guint generation,
                                SecPkgContext_StreamSizes *sizes);
 void     sspi_cache_forget (SspiHandleKind kind, guint64 handle);
