@@ -428,6 +428,7 @@ START_TEST (test_credential_attributes)
   SCHANNEL_CRED tls13 = { .dwVersion = SCHANNEL_CRED_VERSION,
                           .grbitEnabledProtocols = SP_PROT_TLS1_3 };
   SecPkgCred_SupportedProtocols sp;
+  SecPkgCredentials_NamesA names = { 0 };
   CredHandle cred, ctx_like;
 
   cred = acquire (NULL, SECPKG_CRED_OUTBOUND, NULL);
@@ -456,7 +457,17 @@ START_TEST (test_credential_attributes)
   FreeCredentialsHandle (&cred);
   cred = acquire ("both", SECPKG_CRED_BOTH, NULL);
   ck_assert_uint_eq (supported_protocols (&cred, FALSE), SP_PROT_TLS1_2 | SP_PROT_TLS1_3);
+  ck_assert_int_eq (QueryCredentialsAttributesA (&cred, SECPKG_CRED_ATTR_NAMES, &names), SEC_E_OK);
+  ck_assert_str_eq (names.sUserName, "both");
+  FreeContextBuffer (names.sUserName);
   FreeCredentialsHandle (&cred);
+  /* The library keeps names as long as their credentials, no longer: a
+   * GQuark (interned for good) per name grew a process that names many. */
+  ck_assert_int_eq (AcquireCredentialsHandleA ((SEC_CHAR *) "no-such-credential-to-intern",
+                                               UNISP_NAME_A, SECPKG_CRED_INBOUND, NULL, NULL,
+                                               NULL, NULL, &cred, NULL),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  ck_assert_uint_eq (g_quark_try_string ("no-such-credential-to-intern"), 0);
   cred = acquire (NULL, SECPKG_CRED_OUTBOUND, &tls12);
   ck_assert_uint_eq (supported_protocols (&cred, FALSE), SP_PROT_TLS1_2_CLIENT);
   FreeCredentialsHandle (&cred);
