@@ -7,9 +7,9 @@
  * daemon cannot see the token itself (no SOFTHSM2_CONF in its
  * environment).  Handshakes sign through the socket; with the key service
  * stopped they fail cleanly, with one log line, while a credential with a
- * local key keeps serving.  (Once the service is back, p11-kit's client
- * module does not find it again in the same process: sspid must be
- * restarted; sspid.conf(5) says so.)
+ * local key keeps serving; once the service is back on the same socket,
+ * handshakes with the key succeed again without a restart of sspid, with
+ * a credential handle acquired before the outage too.
  */
 #include "config.h"
 
@@ -151,11 +151,13 @@ teardown (void)
   g_clear_pointer (&socket_path, g_free);
 }
 
+/* A full handshake with @credential (or the handle @held, if not NULL). */
 static SECURITY_STATUS
-handshake (const char *credential, gint64 *usec)
+handshake_with (const char *credential, CredHandle *held, gint64 *usec)
 {
   TlsPairOptions opts = { .server_credential = credential,
-                          .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS };
+                          .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS,
+                          .server_cred = held };
   gint64 start = g_get_monotonic_time ();
   g_autoptr (TlsPair) pair = tls_pair_new (&opts);
   SECURITY_STATUS status;
@@ -167,6 +169,30 @@ handshake (const char *credential, gint64 *usec)
   if (usec != NULL)
     *usec = g_get_monotonic_time () - start;
   return status;
+}
+
+static SECURITY_STATUS
+handshake (const char *credential, gint64 *usec)
+{
+  return handshake_with (credential, NULL, usec);
+}
+
+/* Handshakes with @credential (or @held) until one succeeds, for at
+ * most @timeout_ms; how long it took (ms), or -1. */
+static gint64
+poll_until_serving (const char *credential, CredHandle *held, guint timeout_ms)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 give_up = start + (gint64) timeout_ms * 1000;
+
+  do
+    {
+      if (handshake_with (credential, held, NULL) == SEC_E_OK)
+        return (g_get_monotonic_time () - start) / 1000;
+      g_usleep (100 * 1000);
+    }
+  while (g_get_monotonic_time () < give_up);
+  return -1;
 }
 
 /* Sequential full handshakes with @credential for the figures (printed,
@@ -204,7 +230,13 @@ START_TEST (test_key_service_down_and_back)
 {
   g_autofree char *log = NULL;
   SECURITY_STATUS status;
+  CredHandle held;
+  gint64 ms;
 
+  /* A server acquires its credential once and serves with it for ever:
+   * the handle must outlive the outage. */
+  ck_assert_int_eq (tp_acquire ("remote", SECPKG_CRED_INBOUND, 0, 0, &held), SEC_E_OK);
+  ck_assert_int_eq (handshake_with (NULL, &held, NULL), SEC_E_OK);
   ck_assert_int_eq (handshake ("remote", NULL), SEC_E_OK);
 
   /* Down: the remote credential fails, cleanly and at once; the local
@@ -226,6 +258,26 @@ START_TEST (test_key_service_down_and_back)
   ck_assert_ptr_null (strstr (strstr (log, "its key failed") + 1, "its key failed"));
   /* The daemon serves on: the local key, and the bus. */
   ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+  ck_assert_msg (handshake_with (NULL, &held, NULL) != SEC_E_OK,
+                 "the handle acquired before signed without the key service");
+
+  /* Back, on the same socket (a new p11-kit server, new sessions): the
+   * key serves again, through new handles and the old one, without a
+   * restart of sspid; said once in the log. */
+  start_key_service ();
+  ms = poll_until_serving ("remote", NULL, tu_scaled_ms (10000));
+  printf ("key service back: handshakes with its key again after %" G_GINT64_FORMAT " ms\n", ms);
+  ck_assert_msg (ms >= 0, "the key did not serve again within 10 s of its service's return");
+  ck_assert_int_eq (handshake_with (NULL, &held, NULL), SEC_E_OK);
+  for (guint i = 0; i < 5; i++)
+    ck_assert_int_eq (handshake ("remote", NULL), SEC_E_OK);
+  ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+  g_free (log);
+  log = tu_env_daemon_log (tu_fixture_env);
+  tu_assert_contains (log, "credential 'remote': its key service is back", "sspid");
+  ck_assert_ptr_null (strstr (strstr (log, "its key service is back") + 1,
+                              "its key service is back"));
+  ck_assert_int_eq (tp_free_credential (&held), SEC_E_OK);
 }
 END_TEST
 
