@@ -108,8 +108,10 @@ stop_key_service (void)
   g_unlink (socket_path);
 }
 
+/* The token, served by `p11-kit server` unless @is_late (a test starts
+ * it later), and sspid with the key only behind it. */
 static void
-setup (void)
+setup_with_service (gboolean is_late)
 {
   g_autofree char *pem = tu_pki_path ("server.pem");
   g_autofree char *extra = NULL;
@@ -128,7 +130,8 @@ setup (void)
       cmd = g_strdup_printf ("chown -R nobody '%s'", token_dir);
       ck_assert_int_eq (system (cmd), 0);
     }
-  start_key_service ();
+  if (!is_late)
+    start_key_service ();
   /* The daemon (our environment) must not find the token on its own. */
   g_unsetenv ("SOFTHSM2_CONF");
   extra = g_strdup_printf ("[daemon]\npkcs11-remote=unix:path=%s\n"
@@ -138,6 +141,18 @@ setup (void)
                            "max-key-operations=2\n",
                            socket_path, pem, (guint) getuid ());
   tu_fixture_setup_with (extra);
+}
+
+static void
+setup (void)
+{
+  setup_with_service (FALSE);
+}
+
+static void
+setup_late (void)
+{
+  setup_with_service (TRUE);
 }
 
 static void
@@ -331,11 +346,33 @@ START_TEST (test_stalled_key_service)
 }
 END_TEST
 
+/* The key service starts after sspid: the credential is left out, with
+ * a log line; a reload once the service is up loads it. */
+START_TEST (test_key_service_late)
+{
+  g_autofree char *log = tu_env_daemon_log (tu_fixture_env);
+  CredHandle cred;
+  gint64 ms;
+
+  tu_assert_contains (log, "nothing answers at", "sspid");
+  ck_assert_int_eq (tp_acquire ("remote", SECPKG_CRED_INBOUND, 0, 0, &cred),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+
+  start_key_service ();
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGHUP), 0);
+  ms = poll_until_serving ("remote", NULL, tu_scaled_ms (10000));
+  ck_assert_msg (ms >= 0, "the key did not serve within 10 s of a reload with its service up");
+  ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+}
+END_TEST
+
 static Suite *
 remote_suite (void)
 {
   Suite *s = suite_create ("pkcs11-remote");
   TCase *tc = tcase_create ("p11-kit-server");
+  TCase *late = tcase_create ("p11-kit-server-late");
 
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 120);
@@ -343,6 +380,10 @@ remote_suite (void)
   tcase_add_test (tc, test_key_service_down_and_back);
   tcase_add_test (tc, test_stalled_key_service);
   suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (late, setup_late, teardown);
+  tcase_set_timeout (late, 120);
+  tcase_add_test (late, test_key_service_late);
+  suite_add_tcase (s, late);
   return s;
 }
 
