@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <gnutls/pkcs11.h>
 #include <p11-kit/p11-kit.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include "sspid-pkcs11.h"
@@ -182,6 +183,9 @@ load_client_module (const char *address, GError **error)
       return FALSE;
     }
   g_setenv ("P11_KIT_SERVER_ADDRESS", address, TRUE);
+  /* The client module write()s to its socket: a server gone away would
+   * raise SIGPIPE, and that must fail the call, not end the daemon. */
+  signal (SIGPIPE, SIG_IGN);
   ret = add_client_module ();
   if (ret < 0)
     {

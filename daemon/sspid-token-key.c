@@ -183,7 +183,11 @@ static void
 token_key_free (TokenKey *key)
 {
   sspid_pkcs11_remove_session_holder (key);
+  /* As an operation: its session must not be closed while the module
+   * reconnects (the handle could name a session of the new connection). */
+  sspid_pkcs11_operation_begin ();
   release_inner (key);
+  sspid_pkcs11_operation_end ();
   gnutls_memset (key->uri, 0, strlen (key->uri));
   g_free (key->uri);
   g_free (key->credential);
