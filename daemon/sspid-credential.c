@@ -9,14 +9,17 @@
  *
  * A key is a PEM file or a pkcs11: URI that GnuTLS opens through p11-kit
  * (the token's module registered with p11-kit, or named by the URI's
- * module-path).  GnuTLS reads the PIN from the URI's pin-value or
- * pin-source itself; no PIN callback is set because there is nobody to ask.
- * Such a URI holds a secret, so it is only ever logged with the PIN cut out.
+ * module-path), behind a key of ours that reopens it after its token's
+ * module reconnected (sspid-token-key.h).  GnuTLS reads the PIN from the
+ * URI's pin-value or pin-source itself; no PIN callback is set because
+ * there is nobody to ask.  Such a URI holds a secret, so it is only ever
+ * logged with the PIN cut out.
  */
 #include "config.h"
 
 #include "sspid-credential.h"
 #include "sspid-pkcs11.h"
+#include "sspid-token-key.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -55,7 +58,6 @@ typedef struct {
                                                   * "server/ID" -> CachedSession */
   gboolean                          key_on_token; /* key= is a pkcs11: URI */
   guint                             max_key_operations;
-  gint                              key_failed;   /* atomic: its failure was logged */
   guint64                           handshakes_done;    /* main thread, since loaded */
   guint64                           handshakes_failed;
 } CredentialSource;
@@ -411,6 +413,39 @@ load_ocsp_response (const Loader *loader, gnutls_certificate_credentials_t creds
               "OCSP response '%s' not stapled: %s", path, gnutls_strerror (ret));
 }
 
+/* The longest certificate chain a credential may present. */
+#define MAX_CHAIN 16
+
+/* @conf's chain with its key in a token (the key given to the
+ * credentials only if it matches the chain's first certificate).  The
+ * error says what failed, as gnutls_certificate_set_x509_key_file2()
+ * does. */
+static int
+set_token_key (gnutls_certificate_credentials_t creds, const SspidCredentialConfig *conf)
+{
+  gnutls_pcert_st chain[MAX_CHAIN];
+  unsigned int n = MAX_CHAIN;
+  gnutls_privkey_t key = NULL;
+  int ret;
+
+  ret = gnutls_pcert_list_import_x509_file (chain, &n, conf->certificate, GNUTLS_X509_FMT_PEM,
+                                            NULL, NULL, 0);
+  if (ret < 0)
+    return ret;
+  ret = sspid_token_key_open (conf->key, conf->name, chain[0].pubkey, &key);
+  if (ret >= 0)
+    ret = gnutls_certificate_set_key (creds, NULL, 0, chain, (int) n, key);
+  if (ret < 0)
+    {
+      /* Not taken by the credentials on failure. */
+      for (unsigned int i = 0; i < n; i++)
+        gnutls_pcert_deinit (&chain[i]);
+      if (key != NULL)
+        gnutls_privkey_deinit (key);
+    }
+  return ret;
+}
+
 static CredentialSource *
 load_source (const Loader *loader, const SspidCredentialConfig *conf, const char *default_trust)
 {
@@ -432,8 +467,11 @@ load_source (const Loader *loader, const SspidCredentialConfig *conf, const char
 
   if (gnutls_certificate_allocate_credentials (&creds) < 0)
     return NULL;
-  ret = gnutls_certificate_set_x509_key_file2 (creds, conf->certificate, conf->key,
-                                               GNUTLS_X509_FMT_PEM, NULL, 0);
+  if (g_str_has_prefix (conf->key, "pkcs11:"))
+    ret = set_token_key (creds, conf);
+  else
+    ret = gnutls_certificate_set_x509_key_file2 (creds, conf->certificate, conf->key,
+                                                 GNUTLS_X509_FMT_PEM, NULL, 0);
   if (ret < 0)
     {
       g_autofree char *key = sspid_key_for_log (conf->key);
@@ -638,20 +676,6 @@ sspid_credential_peek_key_slot (SspidCredential *cred, guint *max_operations)
     return NULL;
   *max_operations = cred->source->max_key_operations;
   return cred->source;
-}
-
-void
-sspid_credential_report_key_failure (SspidCredential *cred, const char *why)
-{
-  CredentialSource *source = cred->source;
-
-  if (!source->key_on_token || !g_atomic_int_compare_and_exchange (&source->key_failed, 0, 1))
-    return;
-  /* p11-kit's client module does not find its server again once it went
-   * away: only a new process does. */
-  g_warning ("credential '%s': its key failed (%s): is the key service down? Handshakes "
-             "with it fail until sspid is restarted once the service is back",
-             source->name, why);
 }
 
 void

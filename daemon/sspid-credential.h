@@ -134,10 +134,6 @@ void sspid_credential_count_handshake (SspidCredential *cred, gboolean done);
  * many of its handshake steps may run at once (max-key-operations); NULL
  * for a key file. */
 gpointer sspid_credential_peek_key_slot (SspidCredential *cred, guint *max_operations);
-/* A handshake on @cred failed in its key (a PKCS#11 error, e.g. the
- * remote key service went away): logged once per credential.  Any
- * thread; nothing for a key file. */
-void sspid_credential_report_key_failure (SspidCredential *cred, const char *why);
 guint32 sspid_credential_get_use (SspidCredential *cred);        /* SECPKG_CRED_* */
 guint32 sspid_credential_get_flags (SspidCredential *cred);      /* SCH_CRED_* */
 SspidClientAuth sspid_credential_get_client_auth (SspidCredential *cred);

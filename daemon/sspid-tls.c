@@ -657,15 +657,6 @@ abandoned_handshake_step (SspidTls *tls, gsize input_len, SspidTlsStep *step)
     step->status = SEC_E_CONTEXT_EXPIRED;
 }
 
-/* Errors of a key in a token (PKCS#11), as when a remote key service went
- * away (sspid_credential_report_key_failure()). */
-static gboolean
-is_key_failure (int ret)
-{
-  return ret == GNUTLS_E_PK_SIGN_FAILED || ret == GNUTLS_E_PKCS11_ERROR
-         || (ret <= GNUTLS_E_PKCS11_LOAD_ERROR && ret >= GNUTLS_E_PKCS11_REQUESTED_OBJECT_NOT_AVAILBLE);
-}
-
 /* gnutls_handshake() on the whole records of this step's input.  In
  * non-blocking mode GnuTLS returns GNUTLS_E_AGAIN after each record that
  * holds only part of a handshake message (a ClientHello of 16 KiB spans
@@ -791,8 +782,6 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
         status = tls->verify_failure;
       else
         status = sspid_tls_status_from_gnutls (ret, alert);
-      if (is_key_failure (ret))
-        sspid_credential_report_key_failure (tls->cred, gnutls_strerror (ret));
       fail (tls, step, status, ret);
       step->extra = 0;
       goto out;

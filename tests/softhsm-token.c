@@ -47,6 +47,7 @@ softhsm_make_token (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *conf = NULL, *tokens = NULL, *conf_text = NULL, *p8 = NULL;
   g_autofree char *key = tu_pki_path ("server.key");
+  g_autofree char *rsa_key = tu_pki_path ("rsa.key");
   g_autofree char *saved = g_strdup (g_getenv ("SOFTHSM2_CONF"));
   char *dir;
 
@@ -73,6 +74,12 @@ softhsm_make_token (void)
                                                key, "-out", p8, NULL }));
   g_free (softhsm_run ((const char *const[]) { "softhsm2-util", "--import", p8, "--token",
                                                SOFTHSM_LABEL, "--label", "server", "--id", "01",
+                                               "--pin", SOFTHSM_PIN, NULL }));
+  g_unlink (p8);
+  g_free (softhsm_run ((const char *const[]) { "openssl", "pkcs8", "-topk8", "-nocrypt", "-in",
+                                               rsa_key, "-out", p8, NULL }));
+  g_free (softhsm_run ((const char *const[]) { "softhsm2-util", "--import", p8, "--token",
+                                               SOFTHSM_LABEL, "--label", "rsa", "--id", "02",
                                                "--pin", SOFTHSM_PIN, NULL }));
   g_unlink (p8);
   if (saved != NULL)

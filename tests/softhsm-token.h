@@ -2,7 +2,8 @@
 /*
  * A SoftHSM2 token for the PKCS#11 tests: a fresh token in a temp dir
  * (its own softhsm2.conf and token directory) labelled SOFTHSM_LABEL with
- * the test PKI's server key as object "server" (id 01).  Needs softhsm2,
+ * the test PKI's server key as object "server" (id 01) and its RSA key
+ * as object "rsa" (id 02).  Needs softhsm2,
  * p11tool and openssl; missing tools fail the test (tools/check installs
  * them): a skipped key-isolation test reads as a pass.
  */

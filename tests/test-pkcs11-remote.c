@@ -7,9 +7,9 @@
  * daemon cannot see the token itself (no SOFTHSM2_CONF in its
  * environment).  Handshakes sign through the socket; with the key service
  * stopped they fail cleanly, with one log line, while a credential with a
- * local key keeps serving.  (Once the service is back, p11-kit's client
- * module does not find it again in the same process: sspid must be
- * restarted; sspid.conf(5) says so.)
+ * local key keeps serving; once the service is back on the same socket,
+ * handshakes with the key succeed again without a restart of sspid, with
+ * a credential handle acquired before the outage too.
  */
 #include "config.h"
 
@@ -108,8 +108,10 @@ stop_key_service (void)
   g_unlink (socket_path);
 }
 
+/* The token, served by `p11-kit server` unless @is_late (a test starts
+ * it later), and sspid with the key only behind it. */
 static void
-setup (void)
+setup_with_service (gboolean is_late)
 {
   g_autofree char *pem = tu_pki_path ("server.pem");
   g_autofree char *extra = NULL;
@@ -128,7 +130,8 @@ setup (void)
       cmd = g_strdup_printf ("chown -R nobody '%s'", token_dir);
       ck_assert_int_eq (system (cmd), 0);
     }
-  start_key_service ();
+  if (!is_late)
+    start_key_service ();
   /* The daemon (our environment) must not find the token on its own. */
   g_unsetenv ("SOFTHSM2_CONF");
   extra = g_strdup_printf ("[daemon]\npkcs11-remote=unix:path=%s\n"
@@ -138,6 +141,18 @@ setup (void)
                            "max-key-operations=2\n",
                            socket_path, pem, (guint) getuid ());
   tu_fixture_setup_with (extra);
+}
+
+static void
+setup (void)
+{
+  setup_with_service (FALSE);
+}
+
+static void
+setup_late (void)
+{
+  setup_with_service (TRUE);
 }
 
 static void
@@ -151,11 +166,13 @@ teardown (void)
   g_clear_pointer (&socket_path, g_free);
 }
 
+/* A full handshake with @credential (or the handle @held, if not NULL). */
 static SECURITY_STATUS
-handshake (const char *credential, gint64 *usec)
+handshake_with (const char *credential, CredHandle *held, gint64 *usec)
 {
   TlsPairOptions opts = { .server_credential = credential,
-                          .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS };
+                          .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS,
+                          .server_cred = held };
   gint64 start = g_get_monotonic_time ();
   g_autoptr (TlsPair) pair = tls_pair_new (&opts);
   SECURITY_STATUS status;
@@ -167,6 +184,30 @@ handshake (const char *credential, gint64 *usec)
   if (usec != NULL)
     *usec = g_get_monotonic_time () - start;
   return status;
+}
+
+static SECURITY_STATUS
+handshake (const char *credential, gint64 *usec)
+{
+  return handshake_with (credential, NULL, usec);
+}
+
+/* Handshakes with @credential (or @held) until one succeeds, for at
+ * most @timeout_ms; how long it took (ms), or -1. */
+static gint64
+poll_until_serving (const char *credential, CredHandle *held, guint timeout_ms)
+{
+  gint64 start = g_get_monotonic_time ();
+  gint64 give_up = start + (gint64) timeout_ms * 1000;
+
+  do
+    {
+      if (handshake_with (credential, held, NULL) == SEC_E_OK)
+        return (g_get_monotonic_time () - start) / 1000;
+      g_usleep (100 * 1000);
+    }
+  while (g_get_monotonic_time () < give_up);
+  return -1;
 }
 
 /* Sequential full handshakes with @credential for the figures (printed,
@@ -204,7 +245,13 @@ START_TEST (test_key_service_down_and_back)
 {
   g_autofree char *log = NULL;
   SECURITY_STATUS status;
+  CredHandle held;
+  gint64 ms;
 
+  /* A server acquires its credential once and serves with it for ever:
+   * the handle must outlive the outage. */
+  ck_assert_int_eq (tp_acquire ("remote", SECPKG_CRED_INBOUND, 0, 0, &held), SEC_E_OK);
+  ck_assert_int_eq (handshake_with (NULL, &held, NULL), SEC_E_OK);
   ck_assert_int_eq (handshake ("remote", NULL), SEC_E_OK);
 
   /* Down: the remote credential fails, cleanly and at once; the local
@@ -226,6 +273,26 @@ START_TEST (test_key_service_down_and_back)
   ck_assert_ptr_null (strstr (strstr (log, "its key failed") + 1, "its key failed"));
   /* The daemon serves on: the local key, and the bus. */
   ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+  ck_assert_msg (handshake_with (NULL, &held, NULL) != SEC_E_OK,
+                 "the handle acquired before signed without the key service");
+
+  /* Back, on the same socket (a new p11-kit server, new sessions): the
+   * key serves again, through new handles and the old one, without a
+   * restart of sspid; said once in the log. */
+  start_key_service ();
+  ms = poll_until_serving ("remote", NULL, tu_scaled_ms (10000));
+  printf ("key service back: handshakes with its key again after %" G_GINT64_FORMAT " ms\n", ms);
+  ck_assert_msg (ms >= 0, "the key did not serve again within 10 s of its service's return");
+  ck_assert_int_eq (handshake_with (NULL, &held, NULL), SEC_E_OK);
+  for (guint i = 0; i < 5; i++)
+    ck_assert_int_eq (handshake ("remote", NULL), SEC_E_OK);
+  ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+  g_free (log);
+  log = tu_env_daemon_log (tu_fixture_env);
+  tu_assert_contains (log, "credential 'remote': its key service is back", "sspid");
+  ck_assert_ptr_null (strstr (strstr (log, "its key service is back") + 1,
+                              "its key service is back"));
+  ck_assert_int_eq (tp_free_credential (&held), SEC_E_OK);
 }
 END_TEST
 
@@ -279,11 +346,33 @@ START_TEST (test_stalled_key_service)
 }
 END_TEST
 
+/* The key service starts after sspid: the credential is left out, with
+ * a log line; a reload once the service is up loads it. */
+START_TEST (test_key_service_late)
+{
+  g_autofree char *log = tu_env_daemon_log (tu_fixture_env);
+  CredHandle cred;
+  gint64 ms;
+
+  tu_assert_contains (log, "nothing answers at", "sspid");
+  ck_assert_int_eq (tp_acquire ("remote", SECPKG_CRED_INBOUND, 0, 0, &cred),
+                    SEC_E_UNKNOWN_CREDENTIALS);
+  ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+
+  start_key_service ();
+  ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGHUP), 0);
+  ms = poll_until_serving ("remote", NULL, tu_scaled_ms (10000));
+  ck_assert_msg (ms >= 0, "the key did not serve within 10 s of a reload with its service up");
+  ck_assert_int_eq (handshake ("server", NULL), SEC_E_OK);
+}
+END_TEST
+
 static Suite *
 remote_suite (void)
 {
   Suite *s = suite_create ("pkcs11-remote");
   TCase *tc = tcase_create ("p11-kit-server");
+  TCase *late = tcase_create ("p11-kit-server-late");
 
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 120);
@@ -291,6 +380,10 @@ remote_suite (void)
   tcase_add_test (tc, test_key_service_down_and_back);
   tcase_add_test (tc, test_stalled_key_service);
   suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (late, setup_late, teardown);
+  tcase_set_timeout (late, 120);
+  tcase_add_test (late, test_key_service_late);
+  suite_add_tcase (s, late);
   return s;
 }
 

@@ -39,15 +39,18 @@ make_token (void)
   softhsm_use_token (token_dir);
 }
 
-/* A credential "NAME" whose key is the token's, with @pin. */
+/* A credential "NAME" whose key is the token's object @object, with
+ * @pin, and whose certificate is the test PKI's @object.pem. */
 static char *
-credential_config (const char *name, const char *pin)
+credential_config (const char *name, const char *object, const char *pin)
 {
-  g_autofree char *pem = tu_pki_path ("server.pem");
+  g_autofree char *file = g_strconcat (object, ".pem", NULL);
+  g_autofree char *pem = tu_pki_path (file);
 
   return g_strdup_printf ("[credential %s]\ncertificate=%s\n"
-                          "key=pkcs11:token=" LABEL ";object=server;type=private;pin-value=%s\n"
-                          "usage=inbound\nusers=%u\n", name, pem, pin, (guint) getuid ());
+                          "key=pkcs11:token=" LABEL ";object=%s;type=private;pin-value=%s\n"
+                          "usage=inbound\nusers=%u\n", name, pem, object, pin,
+                          (guint) getuid ());
 }
 
 static void
@@ -55,8 +58,12 @@ setup (void)
 {
   g_autofree char *extra = NULL;
 
+  g_autofree char *ecdsa = NULL, *rsa = NULL;
+
   make_token ();
-  extra = credential_config ("hsm", PIN);
+  ecdsa = credential_config ("hsm", "server", PIN);
+  rsa = credential_config ("hsm-rsa", "rsa", PIN);
+  extra = g_strconcat (ecdsa, rsa, NULL);
   tu_fixture_setup_with (extra);
 }
 
@@ -68,7 +75,7 @@ setup_wrong_pin (void)
   g_autofree char *extra = NULL;
 
   make_token ();
-  extra = credential_config ("badpin", "9999");
+  extra = credential_config ("badpin", "server", "9999");
   tu_fixture_setup_with (extra);
 }
 
@@ -90,16 +97,33 @@ assert_handshake (const TlsPairResult *r, const char *what)
   ck_assert_msg (r->client.peer_cert != NULL, "%s: no server certificate", what);
 }
 
+/* Full handshakes with @credential as the server, in TLS 1.3 and 1.2. */
+static void
+assert_serves_both_versions (const char *credential)
+{
+  const guint32 versions[][2] = {
+    { SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_SERVER },
+    { SP_PROT_TLS1_2_CLIENT, SP_PROT_TLS1_2_SERVER },
+  };
+
+  for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
+    {
+      TlsPairOptions opts = { .server_credential = credential,
+                              .client_protocols = versions[i][0],
+                              .server_protocols = versions[i][1],
+                              .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS };
+      g_autoptr(TlsPair) pair = tls_pair_run (&opts);
+
+      assert_handshake (tls_pair_peek_result (pair), i == 0 ? "TLS 1.3" : "TLS 1.2");
+    }
+}
+
 START_TEST (test_pkcs11_key_serves)
 {
   g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
   g_autoptr(GVariant) reply = call_ok (conn, "ListCredentials", NULL, "(aa{sv})");
   g_autoptr(GVariant) entries = g_variant_get_child_value (reply, 0);
   gboolean listed = FALSE;
-  const guint32 versions[][2] = {
-    { SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_SERVER },
-    { SP_PROT_TLS1_2_CLIENT, SP_PROT_TLS1_2_SERVER },
-  };
 
   for (gsize i = 0; i < g_variant_n_children (entries); i++)
     {
@@ -117,16 +141,15 @@ START_TEST (test_pkcs11_key_serves)
 
   /* Both versions sign with the token's key: the CertificateVerify of
    * TLS 1.3, the ServerKeyExchange of TLS 1.2 (ECDHE-ECDSA). */
-  for (gsize i = 0; i < G_N_ELEMENTS (versions); i++)
-    {
-      TlsPairOptions opts = { .server_credential = "hsm",
-                              .client_protocols = versions[i][0],
-                              .server_protocols = versions[i][1],
-                              .client_cred_flags = SCH_CRED_DISABLE_RECONNECTS };
-      g_autoptr(TlsPair) pair = tls_pair_run (&opts);
+  assert_serves_both_versions ("hsm");
+}
+END_TEST
 
-      assert_handshake (tls_pair_peek_result (pair), i == 0 ? "TLS 1.3" : "TLS 1.2");
-    }
+/* An RSA key in the token: TLS 1.3 signs with RSA-PSS (the daemon's key
+ * tells GnuTLS the token can, CKM_RSA_PKCS_PSS), TLS 1.2 with ECDHE-RSA. */
+START_TEST (test_pkcs11_rsa_key_serves)
+{
+  assert_serves_both_versions ("hsm-rsa");
 }
 END_TEST
 
@@ -181,6 +204,7 @@ pkcs11_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_set_timeout (tc, 120);
   tcase_add_test (tc, test_pkcs11_key_serves);
+  tcase_add_test (tc, test_pkcs11_rsa_key_serves);
   tcase_add_test (tc, test_pkcs11_concurrent);
   suite_add_tcase (s, tc);
 
