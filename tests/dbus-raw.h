@@ -36,12 +36,22 @@ connect_bus (TuEnv *env)
   return conn;
 }
 
-/* A call on the sspid object; NULL (and @error) for a D-Bus error. */
+/* Where calls to the daemon go on @conn: its bus name, or nowhere on a
+ * peer-to-peer connection (OpenConnection), which has no bus. */
+static inline const char *
+daemon_destination (GDBusConnection *conn)
+{
+  return (g_dbus_connection_get_flags (conn) & G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION)
+         ? SSPID_BUS_NAME : NULL;
+}
+
+/* A call on the sspid object (over the bus or a peer connection); NULL
+ * (and @error) for a D-Bus error. */
 static inline GVariant *
 call_raw (GDBusConnection *conn, const char *interface, const char *method,
           GVariant *params, GError **error)
 {
-  return g_dbus_connection_call_sync (conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, interface,
+  return g_dbus_connection_call_sync (conn, daemon_destination (conn), SSPID_OBJECT_PATH, interface,
                                       method, params, NULL, G_DBUS_CALL_FLAGS_NONE,
                                       CALL_TIMEOUT_MS, NULL, error);
 }
@@ -323,7 +333,7 @@ listener_free (Listener *l)
 static inline void
 send_no_reply (GDBusConnection *conn, const char *method, GVariant *params)
 {
-  g_autoptr(GDBusMessage) message = g_dbus_message_new_method_call (SSPID_BUS_NAME,
+  g_autoptr(GDBusMessage) message = g_dbus_message_new_method_call (daemon_destination (conn),
                                                                     SSPID_OBJECT_PATH,
                                                                     SSPID_INTERFACE, method);
   g_autoptr(GError) error = NULL;
