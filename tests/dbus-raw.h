@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <string.h>
 
 #include "schannel.h"
@@ -45,6 +46,27 @@ daemon_destination (GDBusConnection *conn)
          ? SSPID_BUS_NAME : NULL;
 }
 
+/* The GetStatus @key (a "u" or a "t") of the daemon of tu_fixture_env,
+ * through a bus connection of its own. */
+static inline guint64
+status_value (const char *key)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+    conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "GetStatus", NULL,
+    G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, NULL);
+  g_autoptr(GVariant) dict = NULL;
+  g_autoptr(GVariant) v = NULL;
+
+  ck_assert_msg (reply != NULL, "GetStatus failed");
+  dict = g_variant_get_child_value (reply, 0);
+  v = g_variant_lookup_value (dict, key, NULL);
+  ck_assert_msg (v != NULL, "GetStatus has no %s", key);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
+    return g_variant_get_uint32 (v);
+  return g_variant_get_uint64 (v);
+}
+
 /* A call on the sspid object (over the bus or a peer connection); NULL
  * (and @error) for a D-Bus error. */
 static inline GVariant *
@@ -54,6 +76,25 @@ call_raw (GDBusConnection *conn, const char *interface, const char *method,
   return g_dbus_connection_call_sync (conn, daemon_destination (conn), SSPID_OBJECT_PATH, interface,
                                       method, params, NULL, G_DBUS_CALL_FLAGS_NONE,
                                       CALL_TIMEOUT_MS, NULL, error);
+}
+
+/* A method answered with one fd (OpenRecordChannel, OpenConnection): the
+ * fd, or -1 and @error. */
+static inline int
+call_for_fd (GDBusConnection *conn, const char *method, GError **error)
+{
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gint32 index;
+
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+    conn, daemon_destination (conn), SSPID_OBJECT_PATH, SSPID_INTERFACE, method, NULL,
+    G_VARIANT_TYPE ("(h)"), G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &fds, NULL, error);
+  if (reply == NULL)
+    return -1;
+  ck_assert (fds != NULL);
+  g_variant_get (reply, "(h)", &index);
+  return g_unix_fd_list_get (fds, index, error);
 }
 
 /* A well-formed call that must get a reply of @type. */

@@ -36,22 +36,6 @@ static const SyncPairOptions no_options = { 0 };
 
 /* --- helpers ------------------------------------------------------------- */
 
-/* The daemon's GetStatus @key (a "u" or a "t"), through a bus connection
- * of its own. */
-static guint64
-status_value (const char *key)
-{
-  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
-  g_autoptr(GVariant) reply = call_ok (conn, "GetStatus", NULL, "(a{sv})");
-  g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
-  g_autoptr(GVariant) v = g_variant_lookup_value (dict, key, NULL);
-
-  ck_assert_msg (v != NULL, "GetStatus has no %s", key);
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
-    return g_variant_get_uint32 (v);
-  return g_variant_get_uint64 (v);
-}
-
 /* Waits up to 5 s (scaled) until GetStatus's @key is @want. */
 static void
 wait_status (const char *key, guint64 want)
@@ -71,19 +55,7 @@ wait_status (const char *key, guint64 want)
 static int
 open_connection (GDBusConnection *bus, GError **error)
 {
-  g_autoptr(GUnixFDList) fds = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  gint32 index;
-
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (
-    bus, daemon_destination (bus), SSPID_OBJECT_PATH, SSPID_INTERFACE,
-    SSPID_METHOD_OPEN_CONNECTION, NULL, G_VARIANT_TYPE ("(h)"), G_DBUS_CALL_FLAGS_NONE,
-    CALL_TIMEOUT_MS, NULL, &fds, NULL, error);
-  if (reply == NULL)
-    return -1;
-  ck_assert (fds != NULL);
-  g_variant_get (reply, "(h)", &index);
-  return g_unix_fd_list_get (fds, index, error);
+  return call_for_fd (bus, SSPID_METHOD_OPEN_CONNECTION, error);
 }
 
 /* The D-Bus error name of OpenConnection on @conn, which must fail. */
