@@ -642,7 +642,8 @@ dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
 static void
 serve_call (SspidService *service, GDBusMethodInvocation *invocation, SspidCaller *peer)
 {
-  const SspidMethod *method = sspid_method_lookup (g_dbus_method_invocation_get_method_name (invocation));
+  const char *method_name = g_dbus_method_invocation_get_method_name (invocation);
+  const SspidMethod *method = sspid_method_lookup (method_name);
   GVariant *parameters = g_dbus_method_invocation_get_parameters (invocation);
   SspidCaller *caller;
   SspidCall *call;
@@ -668,9 +669,11 @@ serve_call (SspidService *service, GDBusMethodInvocation *invocation, SspidCalle
       return;
     }
 
-  caller = peer != NULL ? peer
-                        : sspid_caller_registry_peek (service->registry,
-                                                      g_dbus_method_invocation_get_sender (invocation));
+  if (peer != NULL)
+    caller = peer;
+  else
+    caller = sspid_caller_registry_peek (service->registry,
+                                         g_dbus_method_invocation_get_sender (invocation));
   limit = sspid_caller_check_pending_limit (caller);
   sspid_call_set_caller (call, caller);
   if (limit != NULL)

@@ -157,7 +157,8 @@ START_TEST (test_handshake_on_peer)
 {
   g_autoptr(GDBusConnection) bus = connect_bus (tu_fixture_env);
   g_autoptr(GDBusConnection) peer = connect_peer (bus);
-  g_autoptr(GPtrArray) completed = g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
+  g_autoptr(GPtrArray) completed =
+    g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   guint64 before = status_value ("peer-calls");
   guint64 client_ctx, server_ctx, call_id = 0;
   guint32 status;
