@@ -7,6 +7,12 @@
  *   H1  server side through libsspi, clients in-process GnuTLS;
  *       full handshakes, and resumed ones (the daemon's session tickets)
  *   H2  both sides through libsspi
+ *   H1s H1 from the server's side only: the baseline's server CPU per
+ *       handshake over what a server through sspid pays (its process's
+ *       libsspi part, sspid, dbus-daemon): the handshakes per core a
+ *       server loses by not holding its keys
+ *   H3  one handshake at a time (H1's shape): the wall time one user
+ *       waits, against one in-process handshake
  *
  * Also the CPU each process spent per handshake (this one, sspid,
  * dbus-daemon), and what went over the bus per handshake, counted by a
@@ -91,6 +97,8 @@ report_kind (Kind *k)
   return bench_cpu_report (&k->cpu, k->done, name, !k->is_baseline);
 }
 
+static void report_server_side (const Kind *base, const Kind *k);
+
 /* Runs @kinds (the baseline first) interleaved and reports each, and the
  * ratios of the others to the baseline: throughput, and CPU efficiency
  * (the baseline's CPU per handshake over all that sspid's costs). */
@@ -119,7 +127,58 @@ run_kinds (BenchEnv *env, Kind *kinds, guint n, double seconds)
 
       bench_report (ratio, kinds[i].done / kinds[i].seconds / base_rate, "x");
       bench_report (cpu_ratio, base_cpu / cpu, "x");
+      if (!kinds[i].is_client_sspi)
+        report_server_side (&kinds[0], &kinds[i]);
     }
+}
+
+/* H1s: the baseline's server part against what the server's side of @k
+ * costs: its process less its GnuTLS clients (the libsspi part), sspid and
+ * dbus-daemon.  Not a CPU sample of the server alone: the benchmark
+ * process is both H1's clients and its server, and the clients' steps are
+ * timed apart (client_tls_us). */
+static void
+report_server_side (const Kind *base, const Kind *k)
+{
+  g_autofree char *name = g_strconcat (k->name, "-server-cpu-ratio", NULL);
+  double base_server = (double) base->server_tls_us / base->done;
+  guint64 library = k->cpu.self_us > k->client_tls_us ? k->cpu.self_us - k->client_tls_us : 0;
+  double server = (double) (library + k->cpu.daemon_us + k->cpu.bus_us) / k->done;
+
+  bench_report (name, base_server / server, "x");
+}
+
+/* ---- H3: one handshake at a time ------------------------------------------------ */
+
+/* Mean wall time of handshakes done one after another for @seconds: the
+ * in-process pair, or H1's shape through sspid (in_flight 1).  Slices
+ * alternate as run_kinds() does. */
+static void
+run_single (double seconds)
+{
+  double base_s = 0, sspid_s = 0;
+  guint base_n = 0, sspid_n = 0;
+
+  for (guint r = 0; r < ROUNDS; r++)
+    {
+      gint64 start = bench_now_us (), deadline = start + (gint64) (seconds / ROUNDS * 1e6);
+      BenchHsOptions opts = { .in_flight = 1, .seconds = seconds / ROUNDS };
+      g_auto(BenchHsResult) result = { 0 };
+
+      while (bench_now_us () < deadline)
+        {
+          if (!bench_tls_pair_handshake (NULL, NULL, NULL, NULL))
+            bench_die ("H3: in-process handshake failed");
+          base_n++;
+        }
+      base_s += (bench_now_us () - start) / 1e6;
+      bench_hs_run (&opts, &result);
+      sspid_n += result.done;
+      sspid_s += result.seconds;
+    }
+  bench_report ("H3-baseline", base_s / base_n * 1e3, "ms");
+  bench_report ("H3-sspid", sspid_s / sspid_n * 1e3, "ms");
+  bench_report ("H3-ratio", (sspid_s / sspid_n) / (base_s / base_n), "x");
 }
 
 /* ---- what goes over the bus ------------------------------------------------ */
@@ -280,6 +339,9 @@ main (int argc, char **argv)
       run_kinds (env, again, G_N_ELEMENTS (again), seconds);
       gnutls_free (ticket.data);
     }
+
+  if (bench_is_wanted ("single"))
+    run_single (seconds);
 
   if (bench_is_wanted ("messages"))
     count_messages (env);

@@ -48,6 +48,11 @@ gboolean bench_tls_get_resume_data (BenchTls *t, gnutls_datum_t *data);
 gboolean bench_tls_pair_handshake (const gnutls_datum_t *resume, gnutls_datum_t *ticket,
                                    gboolean *resumed, guint64 *server_us);
 
+/* An established pair over memory, for record benchmarks: a client and a
+ * server that have done a full handshake, the client having read the
+ * server's tickets.  Dies on failure. */
+void bench_tls_pair_establish (BenchTls **client, BenchTls **server);
+
 /* Thread CPU time of the caller, µs. */
 guint64 bench_thread_cpu_us (void);
 
