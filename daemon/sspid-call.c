@@ -237,7 +237,8 @@ static gboolean
 is_diagnostic (SspidCallKind kind)
 {
   return kind == SSPID_CALL_GET_STATUS || kind == SSPID_CALL_LIST_CREDENTIALS
-         || kind == SSPID_CALL_LIST_CONTEXTS || kind == SSPID_CALL_OPEN_CHANNEL;
+         || kind == SSPID_CALL_LIST_CONTEXTS || kind == SSPID_CALL_OPEN_CHANNEL
+         || kind == SSPID_CALL_OPEN_CONNECTION;
 }
 
 static void
@@ -276,6 +277,7 @@ sspid_call_answer_status (SspidCall *call, SECURITY_STATUS status)
     case SSPID_CALL_LIST_CREDENTIALS:
     case SSPID_CALL_LIST_CONTEXTS:
     case SSPID_CALL_OPEN_CHANNEL:
+    case SSPID_CALL_OPEN_CONNECTION:
       answer_diagnostic_refusal (call, status, NULL);
       break;
     case SSPID_CALL_QUERY:
@@ -356,6 +358,12 @@ void
 sspid_call_answer_internal_error (SspidCall *call, const char *message)
 {
   answer_dbus_error (call, SSPID_ERROR_INTERNAL, message);
+}
+
+void
+sspid_call_answer_error (SspidCall *call, SspidError code, const char *message)
+{
+  answer_dbus_error (call, code, message);
 }
 
 /* --- answers encoded off the main thread -------------------------------- */

@@ -20,6 +20,7 @@
 #include <gio/gio.h>
 
 #include "sspid-caller.h"
+#include "sspid-error.h"
 #include "sspid-request.h"
 #include "sspid-tls.h"
 
@@ -88,10 +89,13 @@ void sspid_call_answer_dict (SspidCall *call, GVariant *dict);
  * floating). */
 void sspid_call_answer_facts (SspidCall *call, GVariant *facts);
 void sspid_call_answer_list (SspidCall *call, GVariant *list);
-/* OpenRecordChannel: @fd is taken. */
+/* OpenRecordChannel, OpenConnection: @fd is taken. */
 void sspid_call_answer_fd (SspidCall *call, int fd);
 /* An Internal D-Bus error saying @message. */
 void sspid_call_answer_internal_error (SspidCall *call, const char *message);
+/* A D-Bus error of the contract's domain saying @message, for a call
+ * without a status to answer with. */
+void sspid_call_answer_error (SspidCall *call, SspidError code, const char *message);
 
 /* --- answers encoded off the main thread -------------------------------- */
 

@@ -4,7 +4,9 @@
  * name, their identity from GetConnectionCredentials (asked once, calls
  * queued meanwhile), their credential and context handles, and the counters
  * behind the limits.  A caller is dropped with everything it owns as soon as
- * the bus says its connection closed.
+ * the bus says its connection closed.  A peer-to-peer connection's caller
+ * takes its identity from the bus caller it was handed to, and is dropped
+ * by whoever watches that connection (sspid-peers.c).
  *
  * Main-thread only.  A caller is reference counted so that work still in
  * flight for it (a handshake step on a worker) can finish safely after the
@@ -43,6 +45,7 @@ struct _SspidCaller {
   char                *unit;         /* its systemd unit, learned at first need */
   CallerState          state;
   gboolean             has_identity; /* identity learned (it stays once gone) */
+  gboolean             is_peer;      /* a peer-to-peer connection's */
   SspidIdentity        identity;
   GQueue               queued;       /* QueuedCall *, while resolving */
   GHashTable          *credentials;  /* guint64 * -> SspidCredential * */
@@ -77,6 +80,8 @@ struct _SspidCallerRegistry {
   guint n_contexts;
   guint n_credentials;
   guint n_pending;
+  guint n_peers;        /* callers that are peer connections' */
+  guint peers_made;     /* names them apart */
 };
 
 static void caller_drop (SspidCaller *caller);
@@ -360,6 +365,8 @@ caller_drop (SspidCaller *caller)
                     g_hash_table_size (caller->contexts));
 
   caller->state = CALLER_GONE;
+  if (caller->is_peer)
+    registry->n_peers--;
   registry->n_credentials -= g_hash_table_size (caller->credentials);
   if (caller->user != NULL)
     caller->user->credentials -= g_hash_table_size (caller->credentials);
@@ -418,6 +425,45 @@ sspid_caller_registry_peek (SspidCallerRegistry *registry, const char *sender)
                           G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1,
                           registry->cancellable, identity_cb, sspid_caller_ref (caller));
   return caller;
+}
+
+SspidCaller *
+sspid_caller_new_peer (SspidCaller *opener)
+{
+  SspidCallerRegistry *registry = opener->registry;
+  g_autofree char *name = NULL;
+  SspidCaller *caller;
+
+  g_return_val_if_fail (opener->state == CALLER_READY && registry != NULL, NULL);
+  /* Not a bus name ('/' is not allowed in one), so no NameOwnerChanged
+   * can ever name it. */
+  name = g_strdup_printf ("%s/peer%u", opener->name, ++registry->peers_made);
+  caller = caller_new (registry, name);
+  caller->is_peer = TRUE;
+  caller->identity = opener->identity;
+  caller->identity.gids = g_memdup2 (opener->identity.gids,
+                                     sizeof (gid_t) * MAX (opener->identity.n_gids, 1));
+  caller->has_identity = TRUE;
+  caller->state = CALLER_READY;
+  caller->user = opener->user;
+  g_free (caller->log_tag);
+  caller->log_tag = g_strdup (opener->log_tag);
+  g_hash_table_insert (registry->callers, caller->name, caller);
+  registry->n_peers++;
+  return sspid_caller_ref (caller);
+}
+
+gboolean
+sspid_caller_is_peer (SspidCaller *caller)
+{
+  return caller->is_peer;
+}
+
+void
+sspid_caller_drop (SspidCaller *caller)
+{
+  if (caller->registry != NULL)
+    caller_drop (caller);
 }
 
 void
@@ -902,7 +948,7 @@ sspid_caller_registry_free (SspidCallerRegistry *registry)
 void
 sspid_caller_registry_get_counts (SspidCallerRegistry *registry, SspidCounts *counts)
 {
-  counts->callers = g_hash_table_size (registry->callers);
+  counts->callers = g_hash_table_size (registry->callers) - registry->n_peers;
   counts->contexts = registry->n_contexts;
   counts->credentials = registry->n_credentials;
   counts->pending = registry->n_pending;

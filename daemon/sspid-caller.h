@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The caller registry: who is calling (one SspidCaller per unique bus name,
- * its identity learned once from the bus), what each caller owns (credential
- * and context handles, kept in separate per-caller tables so a handle of the
- * wrong kind or of another connection is simply not found), and the
- * counters that the per-connection and per-user limits are checked against.
+ * its identity learned once from the bus, and one per peer-to-peer
+ * connection, with the identity of the bus caller it was handed to), what
+ * each caller owns (credential and context handles, kept in separate
+ * per-caller tables so a handle of the wrong kind or of another connection
+ * is simply not found), and the counters that the per-connection and
+ * per-user limits are checked against.
  *
  * Everything here is main-thread only.  The registry does not know what a
  * context is: the service hands it opaque pointers and a function that
@@ -34,7 +36,7 @@ typedef void (*SspidContextReleaseFunc) (gpointer context);
 
 /* Diagnostics: what the registry holds right now. */
 typedef struct {
-  guint callers;
+  guint callers;        /* bus connections (a peer connection is its opener's) */
   guint contexts;       /* including expired ones still holding their handle */
   guint credentials;
   guint pending;        /* invocations received and not yet answered */
@@ -59,6 +61,20 @@ void sspid_caller_registry_set_limits (SspidCallerRegistry *registry,
  * main loop unless the caller takes a reference. */
 SspidCaller *sspid_caller_registry_peek (SspidCallerRegistry *registry,
                                          const char          *sender);
+
+/* A caller for a peer-to-peer connection handed to @opener (identified,
+ * not gone): @opener's identity, bound now, and its user (the per-user
+ * limits count both), with handles and per-connection limits of its own
+ * as any other connection.  No bus event ever drops it: drop it with
+ * sspid_caller_drop() when its connection closes.  Caller must release
+ * it with sspid_caller_unref(). */
+SspidCaller *sspid_caller_new_peer (SspidCaller *opener);
+/* Whether @caller is a peer-to-peer connection's. */
+gboolean sspid_caller_is_peer (SspidCaller *caller);
+/* @caller's connection closed: drops it from its registry and frees
+ * everything it owned at once, as when a bus connection closes.  Does
+ * nothing if it is gone already. */
+void sspid_caller_drop (SspidCaller *caller);
 
 /* The users @asking may see, sorted by uid: root sees every uid that
  * called, others their own.  SspidUser * borrowed (they live as long as

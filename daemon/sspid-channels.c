@@ -43,12 +43,6 @@
 #include "sspid-fds.h"
 #include "sspi.h"
 
-/* Linux >= 6.16; the asm-generic value, so only where that applies (on
- * sparc, say, 83 is another option, which would "succeed"). */
-#if !defined(SO_PASSRIGHTS) && (defined(__x86_64__) || defined(__i386__) || \
-                                defined(__aarch64__) || defined(__arm__) || defined(__riscv))
-#define SO_PASSRIGHTS 83
-#endif
 /* Descriptors one message can carry (the kernel's SCM_MAX_FD): the control
  * buffer takes them all, so that none is closed by the kernel in recvmsg. */
 #define MAX_PASSED_FDS 253
@@ -527,15 +521,8 @@ sspid_channels_open (SspidChannels *set, SspidCaller *caller, GError **error)
   channel = g_new0 (SspidChannel, 1);
   /* SSPID_TEST_ACCEPT_FDS: the tests' way to exercise the other path on a
    * kernel that has SO_PASSRIGHTS. */
-#ifdef SO_PASSRIGHTS
   if (g_getenv ("SSPID_TEST_ACCEPT_FDS") == NULL)
-    {
-      int off = 0;
-
-      channel->refuses_fds = setsockopt (fds[0], SOL_SOCKET, SO_PASSRIGHTS, &off,
-                                         sizeof off) == 0;
-    }
-#endif
+    channel->refuses_fds = sspid_fd_refuse_passed_fds (fds[0]);
   channel->ref = 1;                 /* the set's, until closed */
   channel->set = set;
   channel->caller = sspid_caller_ref (caller);

@@ -184,6 +184,7 @@ sspid_request_decode (SspidCallKind kind, GVariant *params, guint max_token_size
     case SSPID_CALL_LIST_CREDENTIALS:
     case SSPID_CALL_LIST_CONTEXTS:
     case SSPID_CALL_OPEN_CHANNEL:
+    case SSPID_CALL_OPEN_CONNECTION:
       return SEC_E_OK;   /* no arguments */
     }
   g_return_val_if_reached (SEC_E_INTERNAL_ERROR);

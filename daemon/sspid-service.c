@@ -10,10 +10,12 @@
  * caller's identity (sspid-caller.c) and then their user's turn (the
  * intake) before their handler runs.  Calls on a context queue there
  * (sspid-context.c); a record channel's requests (sspid-channels.c) come
- * in through service_dispatch(), which the channel set is given.
+ * in through service_dispatch(), which the channel set is given, and a
+ * peer connection's method calls (sspid-peers.c) through serve_call(), as
+ * the bus's do, with the peer connection's caller.
  *
  * The calls go one way: main -> this file -> {call, context, caller,
- * channels, request} -> {worker pool, engine, credentials}.
+ * channels, peers, request} -> {worker pool, engine, credentials}.
  *
  * The read-only diagnostics (GetStatus, ListCredentials, ListContexts) run
  * on the main thread and never touch a session a worker is using: such a
@@ -32,6 +34,7 @@
 #include "sspid-error.h"
 #include "sspid-describe.h"
 #include "sspid-fair.h"
+#include "sspid-peers.h"
 #include "sspid-proto.h"
 #include "sspid-request.h"
 #include "sspid-service.h"
@@ -52,6 +55,7 @@ struct _SspidService {
   SspidContextRunner   *runner;       /* the worker pool behind the contexts */
   guint                 reaper_id;
   SspidChannels        *channels;
+  SspidPeers           *peers;
   gboolean              shutting_down;
 };
 
@@ -297,6 +301,10 @@ handle_get_status (SspidService *service, SspidCall *call)
                          g_variant_new_uint32 (sspid_channels_get_n_open (service->channels)));
   g_variant_builder_add (&b, "{sv}", "channel-requests",
                          g_variant_new_uint64 (sspid_channels_get_n_answered (service->channels)));
+  g_variant_builder_add (&b, "{sv}", "peers",
+                         g_variant_new_uint32 (sspid_peers_get_n_open (service->peers)));
+  g_variant_builder_add (&b, "{sv}", "peer-calls",
+                         g_variant_new_uint64 (sspid_peers_get_n_calls (service->peers)));
   n_entries = sspid_caller_peek_identity (caller) != NULL
               ? add_use (&b, service, sspid_caller_peek_identity (caller)) : 0;
   sspid_caller_charge_introspection (caller, n_entries);
@@ -442,6 +450,42 @@ handle_open_record_channel (SspidService *service, SspidCall *call)
   sspid_call_answer_fd (call, fd);
 }
 
+/* --- peer connections -------------------------------------------------- */
+
+static void
+handle_open_connection (SspidService *service, SspidCall *call)
+{
+  SspidCaller *caller = sspid_call_peek_caller (call);
+  g_autoptr(GError) error = NULL;
+  char *limit;
+  int fd;
+
+  /* The bus is the front door: it identified the caller whose identity a
+   * peer connection takes. */
+  if (sspid_caller_is_peer (caller))
+    {
+      sspid_call_answer_error (call, SSPID_ERROR_ACCESS_DENIED,
+                               "OpenConnection is served over the bus only");
+      return;
+    }
+  if ((limit = sspid_peers_check_limits (service->peers, caller)) != NULL)
+    {
+      sspid_call_answer_limit (call, limit);
+      return;
+    }
+  fd = sspid_peers_open (service->peers, caller, &error);
+  if (fd < 0)
+    {
+      /* An older kernel: every caller would ask, and stay on the bus. */
+      sspid_caller_log (caller, g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED)
+                                ? G_LOG_LEVEL_DEBUG : G_LOG_LEVEL_WARNING, NULL, 0,
+                        "cannot open a peer connection: %s", error->message);
+      sspid_call_answer_internal_error (call, "Cannot open a peer connection");
+      return;
+    }
+  sspid_call_answer_fd (call, fd);
+}
+
 /* --- dispatch ----------------------------------------------------------- */
 
 /* Indexed by SspidCallKind. */
@@ -461,8 +505,9 @@ static void (*const handlers[]) (SspidService *service, SspidCall *call) = {
   [SSPID_CALL_LIST_CONTEXTS] = handle_list_contexts,
   [SSPID_CALL_QUERY_CREDENTIAL] = handle_query_credential,
   [SSPID_CALL_OPEN_CHANNEL] = handle_open_record_channel,
+  [SSPID_CALL_OPEN_CONNECTION] = handle_open_connection,
 };
-G_STATIC_ASSERT (G_N_ELEMENTS (handlers) == SSPID_CALL_OPEN_CHANNEL + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (handlers) == SSPID_CALL_N_KINDS);
 
 static gboolean
 is_introspection (SspidCallKind kind)
@@ -592,13 +637,14 @@ dispatch_identified (SspidCaller *caller, GDBusMethodInvocation *invocation,
     service->intake_id = g_idle_add_full (G_PRIORITY_DEFAULT, intake_cb, service, NULL);
 }
 
+/* A method call of @peer (a peer connection's caller), or of whoever sent
+ * it on the bus if @peer is NULL. */
 static void
-method_call (GDBusConnection *connection, const char *sender, const char *object_path,
-             const char *interface_name, const char *method_name, GVariant *parameters,
-             GDBusMethodInvocation *invocation, gpointer user_data)
+serve_call (SspidService *service, GDBusMethodInvocation *invocation, SspidCaller *peer)
 {
-  SspidService *service = user_data;
+  const char *method_name = g_dbus_method_invocation_get_method_name (invocation);
   const SspidMethod *method = sspid_method_lookup (method_name);
+  GVariant *parameters = g_dbus_method_invocation_get_parameters (invocation);
   SspidCaller *caller;
   SspidCall *call;
   Waiting *waiting;
@@ -623,7 +669,11 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
       return;
     }
 
-  caller = sspid_caller_registry_peek (service->registry, sender);
+  if (peer != NULL)
+    caller = peer;
+  else
+    caller = sspid_caller_registry_peek (service->registry,
+                                         g_dbus_method_invocation_get_sender (invocation));
   limit = sspid_caller_check_pending_limit (caller);
   sspid_call_set_caller (call, caller);
   if (limit != NULL)
@@ -635,6 +685,21 @@ method_call (GDBusConnection *connection, const char *sender, const char *object
   waiting->service = service;
   waiting->call = call;
   sspid_caller_run_identified (caller, invocation, dispatch_identified, waiting);
+}
+
+static void
+method_call (GDBusConnection *connection, const char *sender, const char *object_path,
+             const char *interface_name, const char *method_name, GVariant *parameters,
+             GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  serve_call (user_data, invocation, NULL);
+}
+
+/* A peer connection's method call (the peer set's SspidPeerCallFunc). */
+static void
+peer_call (SspidCaller *caller, GDBusMethodInvocation *invocation, gpointer user_data)
+{
+  serve_call (user_data, invocation, caller);
 }
 
 static const GDBusInterfaceVTable interface_vtable = {
@@ -668,6 +733,7 @@ sspid_service_new (GDBusConnection *connection, SspidConfig *config,
   service->registry = sspid_caller_registry_new (connection, config, sspid_context_release);
   service->intake = sspid_fair_queue_new ();
   service->channels = sspid_channels_new (service->main_context, service_dispatch, service);
+  service->peers = sspid_peers_new (sspid_dbus_sspi_interface_info (), peer_call, service);
   service->runner = sspid_context_runner_new (service->main_context, error);
   if (service->runner == NULL)
     return NULL;
@@ -704,10 +770,12 @@ sspid_service_free (SspidService *service)
   if (service->runner != NULL)
     sspid_context_runner_stop (service->runner);
   /* Releases every caller, context and credential, answering what waits;
-   * every channel belonged to a caller, and closes with it. */
+   * every channel and peer connection belonged to a caller, and closes
+   * with it. */
   sspid_caller_registry_free (service->registry);
   g_clear_pointer (&service->runner, sspid_context_runner_free);
   g_clear_pointer (&service->channels, sspid_channels_free);
+  g_clear_pointer (&service->peers, sspid_peers_free);
 
   g_clear_pointer (&service->store, sspid_credential_store_free);
   g_clear_pointer (&service->config, sspid_config_free);

@@ -3,8 +3,10 @@
  * The process-wide session with sspid: libsspi's own bus connection
  * (sspi-transport.c: never the application's bus connection, and usable
  * again after fork()), the daemon's unique name learnt from Hello, and the
- * transport's reader thread, on which Completed signals are handled and
- * notify callbacks run.
+ * peer-to-peer connection the daemon hands out over the bus (sspi-peer.c),
+ * which then carries every call; the reader thread of whichever carries
+ * the calls is where Completed signals are handled and notify callbacks
+ * run.
  *
  * The session owns the table of the calls queued on it and their
  * completion: a Completed signal finds its call here, its outputs are
@@ -13,8 +15,9 @@
  * with sspi_session_get_for(), the one prologue that connects if needed and
  * refuses handles of a session that died.
  *
- * A session lives until the daemon goes away (its name loses its owner),
- * the bus connection closes, or the process forks.  Then the generation is
+ * A session lives until the daemon goes away (its name loses its owner, or
+ * it closes the peer connection), the bus connection closes, or the
+ * process forks.  Then the generation is
  * bumped so every handle issued before becomes invalid, every pending call
  * completes at once with SEC_E_NO_AUTHENTICATING_AUTHORITY (on the
  * session's reader thread, where callbacks belong), and the next call
@@ -26,8 +29,7 @@
 #include <pthread.h>
 #include <string.h>
 
-#include <gio/gunixfdlist.h>
-
+#include "sspi-peer.h"
 #include "sspi-private.h"
 #include "sspi-transport.h"
 #include "sspid-bus.h"
@@ -43,7 +45,10 @@
 
 struct _SspiSession {
   gint           ref_count;
-  SspiTransport *transport;
+  SspiTransport *transport;     /* the bus */
+  /* The daemon's peer-to-peer connection, or NULL: then calls go on the
+   * bus.  Set before the session is shared, never changed. */
+  SspiTransport *peer;
   char          *daemon_name;   /* unique name of the daemon that said Hello */
   guint64        instance;
   guint          generation;
@@ -102,6 +107,7 @@ sspi_session_unref (SspiSession *s)
   if (!g_atomic_int_dec_and_test (&s->ref_count))
     return;
   g_clear_pointer (&s->transport, sspi_transport_unref);
+  g_clear_pointer (&s->peer, sspi_transport_unref);
   /* Empty: a session is detached (its calls taken) before its last unref. */
   g_clear_pointer (&s->pending, g_hash_table_unref);
   g_clear_pointer (&s->orphaned, g_ptr_array_unref);
@@ -339,6 +345,8 @@ session_finish (SspiSession *s, GPtrArray *pending)
   g_debug ("session with %s ended; failing %u pending call(s)",
            s->daemon_name, pending->len);
   sspi_transport_close (s->transport);
+  if (s->peer != NULL)
+    sspi_transport_close (s->peer);
   /* Callbacks may start the next session right here. */
   fail_pending (pending, SEC_E_NO_AUTHENTICATING_AUTHORITY);
   sspi_session_unref (s);
@@ -369,6 +377,27 @@ on_closed (SspiTransport *t, gpointer user_data)
   sspi_session_unref (s);   /* the transport's reference */
 }
 
+/* Whether @m is a Completed signal (its sender aside). */
+static gboolean
+is_completed (GDBusMessage *m)
+{
+  GVariant *body = g_dbus_message_get_body (m);
+
+  return g_dbus_message_get_message_type (m) == G_DBUS_MESSAGE_TYPE_SIGNAL && body != NULL &&
+         g_strcmp0 (g_dbus_message_get_member (m), SSPID_SIGNAL_COMPLETED) == 0 &&
+         g_strcmp0 (g_dbus_message_get_path (m), SSPID_OBJECT_PATH) == 0 &&
+         g_strcmp0 (g_dbus_message_get_interface (m), SSPID_INTERFACE) == 0 &&
+         g_variant_is_of_type (body, G_VARIANT_TYPE (SSPID_COMPLETED_TYPE));
+}
+
+/* The peer connection's messages: only the daemon is at its other end. */
+static void
+on_peer_message (SspiTransport *t, GDBusMessage *m, gpointer user_data)
+{
+  if (is_completed (m))
+    dispatch_completed (user_data, g_dbus_message_get_body (m));
+}
+
 static void
 on_message (SspiTransport *t, GDBusMessage *m, gpointer user_data)
 {
@@ -382,11 +411,8 @@ on_message (SspiTransport *t, GDBusMessage *m, gpointer user_data)
   if (g_strcmp0 (member, SSPID_SIGNAL_COMPLETED) == 0)
     {
       /* Any peer on the bus can address a signal to us: believe only the
-       * daemon we said Hello to. */
-      if (g_strcmp0 (sender, s->daemon_name) == 0 &&
-          g_strcmp0 (g_dbus_message_get_path (m), SSPID_OBJECT_PATH) == 0 &&
-          g_strcmp0 (g_dbus_message_get_interface (m), SSPID_INTERFACE) == 0 &&
-          g_variant_is_of_type (body, G_VARIANT_TYPE (SSPID_COMPLETED_TYPE)))
+       * daemon we said Hello to, and only while calls go on the bus. */
+      if (s->peer == NULL && g_strcmp0 (sender, s->daemon_name) == 0 && is_completed (m))
         dispatch_completed (s, body);
       return;
     }
@@ -486,6 +512,11 @@ session_connect (GError **error)
       sspi_transport_close (s->transport);
       return NULL;
     }
+  /* Like the bus transport, it holds a reference until its on_closed. */
+  s->peer = sspi_peer_open (s->transport, s->daemon_name, on_peer_message, on_closed,
+                            sspi_session_ref (s));
+  if (s->peer == NULL)
+    sspi_session_unref (s);
   return g_steal_pointer (&s);
 }
 
@@ -514,6 +545,8 @@ atfork_child (void)
   if (current != NULL)
     {
       sspi_transport_abandon_after_fork (current->transport);
+      /* The peer connection acts for the parent's bus connection. */
+      sspi_transport_abandon_after_fork (current->peer);
       /* The channel acts for the parent's connection: never ours. */
       sspi_channel_abandon_after_fork (current->channel);
       /* Its calls belong to the parent; it gets their answers. */
@@ -541,7 +574,8 @@ static gboolean
 peek_current (SspiSession **out)
 {
   sspi_lock ();
-  if (current != NULL && sspi_transport_is_closed (current->transport))
+  if (current != NULL && (sspi_transport_is_closed (current->transport)
+                          || (current->peer != NULL && sspi_transport_is_closed (current->peer))))
     {
       SspiSession *s = current;
       GPtrArray *pending = session_detach_locked (s);
@@ -591,8 +625,8 @@ session_get (SspiSession **out)
     }
   /* The daemon may have gone between Hello and now: then the reader has
    * already closed the transport and the next call starts over. */
-  g_debug ("connected to %s (instance %" G_GINT64_MODIFIER "x)",
-           s->daemon_name, s->instance);
+  g_debug ("connected to %s (instance %" G_GINT64_MODIFIER "x)%s",
+           s->daemon_name, s->instance, s->peer != NULL ? ", calls on a peer connection" : "");
   *out = s;
   return SEC_E_OK;
 }
@@ -613,18 +647,33 @@ sspi_session_get_for (guint handle_generation, SspiSession **out)
   return SEC_E_OK;
 }
 
+/* The transport that carries @s's calls: the peer connection if there is
+ * one, else the bus. */
+static SspiTransport *
+calls_transport (SspiSession *s)
+{
+  return s->peer != NULL ? s->peer : s->transport;
+}
+
+/* A call of @method to the daemon, on calls_transport(). */
+static GDBusMessage *
+new_method_call (SspiSession *s, const char *method)
+{
+  /* A peer connection has no bus to route by name. */
+  return g_dbus_message_new_method_call (s->peer != NULL ? NULL : s->daemon_name,
+                                         SSPID_OBJECT_PATH, SSPID_INTERFACE, method);
+}
+
 gboolean
 sspi_session_send (SspiSession *s, const char *method, GVariant *params)
 {
-  g_autoptr(GDBusMessage) message = NULL;
+  g_autoptr(GDBusMessage) message = new_method_call (s, method);
   g_autoptr(GError) error = NULL;
 
-  message = g_dbus_message_new_method_call (s->daemon_name, SSPID_OBJECT_PATH,
-                                            SSPID_INTERFACE, method);
   g_dbus_message_set_body (message, params);
   /* The answer is the Completed signal: one message each way. */
   g_dbus_message_set_flags (message, G_DBUS_MESSAGE_FLAGS_NO_REPLY_EXPECTED);
-  if (!sspi_transport_send (s->transport, message, &error))
+  if (!sspi_transport_send (calls_transport (s), message, &error))
     {
       g_debug ("cannot send %s: %s", method, error->message);
       return FALSE;
@@ -660,17 +709,15 @@ sspi_session_call (SspiSession *s, const char *method, GVariant *params,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GDBusMessage) reply = NULL;
-  g_autoptr(GDBusMessage) call = NULL;
+  g_autoptr(GDBusMessage) call = new_method_call (s, method);
   GVariant *body;
 
   /* Works on any thread, the reader thread (inside a notify callback)
    * included: the transport then reads the reply inline. */
-  call = g_dbus_message_new_method_call (s->daemon_name, SSPID_OBJECT_PATH,
-                                         SSPID_INTERFACE, method);
   if (params != NULL)
     g_dbus_message_set_body (call, params);
   g_dbus_message_set_flags (call, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START);
-  reply = sspi_transport_call_sync (s->transport, call, CALL_TIMEOUT_MS, &error);
+  reply = sspi_transport_call_sync (calls_transport (s), call, CALL_TIMEOUT_MS, &error);
   if (reply == NULL)
     {
       g_debug ("%s failed: %s", method, error->message);
@@ -687,39 +734,21 @@ sspi_session_call (SspiSession *s, const char *method, GVariant *params,
   return g_variant_ref (body);
 }
 
-/* Asks the daemon for a record channel; NULL if it cannot give one (an
- * older daemon, a bus without fd passing, a limit). */
+/* Asks the daemon for a record channel, on the connection that carries
+ * the calls (the channel acts for it: its handles); NULL if it cannot give
+ * one (an older daemon, a bus without fd passing, a limit). */
 static SspiChannel *
 open_channel (SspiSession *s)
 {
   g_autoptr(GDBusMessage) call = NULL;
-  g_autoptr(GDBusMessage) reply = NULL;
   g_autoptr(GError) error = NULL;
-  GUnixFDList *fds;
-  GVariant *body;
-  gint32 index;
   int fd;
 
-  if (!sspi_transport_has_unix_fds (s->transport))
+  if (!sspi_transport_has_unix_fds (calls_transport (s)))
     return NULL;
-  call = g_dbus_message_new_method_call (s->daemon_name, SSPID_OBJECT_PATH, SSPID_INTERFACE,
-                                         SSPID_METHOD_OPEN_RECORD_CHANNEL);
+  call = new_method_call (s, SSPID_METHOD_OPEN_RECORD_CHANNEL);
   g_dbus_message_set_flags (call, G_DBUS_MESSAGE_FLAGS_NO_AUTO_START);
-  reply = sspi_transport_call_sync (s->transport, call, CALL_TIMEOUT_MS, &error);
-  if (reply == NULL)
-    {
-      g_debug ("no record channel: %s", error->message);
-      return NULL;
-    }
-  body = g_dbus_message_get_body (reply);
-  fds = g_dbus_message_get_unix_fd_list (reply);
-  if (body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE ("(h)")) || fds == NULL)
-    {
-      g_debug ("no record channel: malformed reply");
-      return NULL;
-    }
-  g_variant_get (body, "(h)", &index);
-  fd = g_unix_fd_list_get (fds, index, &error);   /* a close-on-exec dup */
+  fd = sspi_transport_call_for_fd (calls_transport (s), call, CALL_TIMEOUT_MS, &error);
   if (fd < 0)
     {
       g_debug ("no record channel: %s", error->message);

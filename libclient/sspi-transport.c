@@ -2,7 +2,8 @@
 /*
  * libsspi's own D-Bus connection: a blocking unix socket, the EXTERNAL
  * authentication, Hello, and a reader thread that hands every message to
- * the library directly.  See sspi-transport.h for why it is not a
+ * the library directly; or, on a socket the daemon handed out, the same
+ * without a bus (ANONYMOUS, no Hello).  See sspi-transport.h for why it is not a
  * GDBusConnection.  Message encoding and decoding are GDBusMessage's; only
  * the socket handling and the reply bookkeeping live here.
  */
@@ -19,6 +20,7 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -450,22 +452,27 @@ read_line (int fd, char *line, gsize size, GError **error)
   return TRUE;
 }
 
-/* SASL EXTERNAL: the bus learns who we are from the socket itself.  Then
- * ask for fd passing (the record channel comes as an fd); a bus that does
- * not agree is fine, the library then keeps records on the bus. */
-static gboolean
-authenticate (int fd, gboolean *has_unix_fds, GError **error)
+/* @mechanism's AUTH line, with @data hex-encoded as SASL wants. */
+static char *
+auth_line (const char *mechanism, const char *data)
 {
-  g_autofree char *uid = g_strdup_printf ("%u", (unsigned) geteuid ());
-  GString *hex = g_string_new (NULL);
-  g_autofree char *auth = NULL;
+  g_autoptr(GString) line = g_string_new ("AUTH ");
+
+  g_string_append_printf (line, "%s ", mechanism);
+  for (const char *p = data; *p; p++)
+    g_string_append_printf (line, "%02x", (unsigned char) *p);
+  g_string_append (line, "\r\n");
+  return g_string_free (g_steal_pointer (&line), FALSE);
+}
+
+/* The SASL exchange with @auth (an AUTH line).  Then ask for fd passing
+ * (a record channel or a peer connection comes as an fd); a bus that
+ * does not agree is fine, the library then keeps everything on the bus. */
+static gboolean
+authenticate (int fd, const char *auth, gboolean *has_unix_fds, GError **error)
+{
   char line[512];
   static const char negotiate[] = "NEGOTIATE_UNIX_FD\r\n";
-
-  for (const char *p = uid; *p; p++)
-    g_string_append_printf (hex, "%02x", (unsigned char) *p);
-  auth = g_strdup_printf ("AUTH EXTERNAL %s\r\n", hex->str);
-  g_string_free (hex, TRUE);
 
   *has_unix_fds = FALSE;
   if (!write_all (fd, (const guint8 *) "", 1, error) ||
@@ -486,15 +493,11 @@ authenticate (int fd, gboolean *has_unix_fds, GError **error)
   return write_all (fd, (const guint8 *) "BEGIN\r\n", 7, error);
 }
 
-SspiTransport *
-sspi_transport_connect (const char *address, SspiTransportMessageFunc on_message,
-                        SspiTransportClosedFunc on_closed, gpointer user_data,
-                        GError **error)
+static SspiTransport *
+transport_new (SspiTransportMessageFunc on_message, SspiTransportClosedFunc on_closed,
+               gpointer user_data)
 {
-  g_autoptr (SspiTransport) t = g_new0 (SspiTransport, 1);
-  g_autoptr (GDBusMessage) hello = NULL;
-  g_autoptr (GDBusMessage) reply = NULL;
-  GVariant *body;
+  SspiTransport *t = g_new0 (SspiTransport, 1);
 
   t->refcount = 1;
   t->fd = -1;
@@ -506,9 +509,37 @@ sspi_transport_connect (const char *address, SspiTransportMessageFunc on_message
   t->on_message = on_message;
   t->on_closed = on_closed;
   t->user_data = user_data;
+  return t;
+}
 
+/* Starts the reader thread, named @name; FALSE if it could not be. */
+static gboolean
+transport_start_reader (SspiTransport *t, const char *name, GError **error)
+{
+  t->reader = g_thread_try_new (name, reader_main, sspi_transport_ref (t), error);
+  if (t->reader == NULL)
+    {
+      sspi_transport_unref (t);   /* the reference meant for the thread */
+      return FALSE;
+    }
+  return TRUE;
+}
+
+SspiTransport *
+sspi_transport_connect (const char *address, SspiTransportMessageFunc on_message,
+                        SspiTransportClosedFunc on_closed, gpointer user_data,
+                        GError **error)
+{
+  g_autoptr (SspiTransport) t = transport_new (on_message, on_closed, user_data);
+  g_autoptr (GDBusMessage) hello = NULL;
+  g_autoptr (GDBusMessage) reply = NULL;
+  g_autofree char *uid = g_strdup_printf ("%u", (unsigned) geteuid ());
+  g_autofree char *auth = auth_line ("EXTERNAL", uid);
+  GVariant *body;
+
+  /* EXTERNAL: the bus learns who we are from the socket itself. */
   t->fd = connect_unix (address, error);
-  if (t->fd < 0 || !authenticate (t->fd, &t->has_unix_fds, error))
+  if (t->fd < 0 || !authenticate (t->fd, auth, &t->has_unix_fds, error))
     return NULL;
 
   hello = g_dbus_message_new_method_call ("org.freedesktop.DBus", "/org/freedesktop/DBus",
@@ -524,13 +555,63 @@ sspi_transport_connect (const char *address, SspiTransportMessageFunc on_message
     }
   g_variant_get (body, "(s)", &t->unique_name);
 
-  t->reader = g_thread_try_new ("sspi-bus", reader_main, sspi_transport_ref (t), error);
-  if (t->reader == NULL)
-    {
-      sspi_transport_unref (t);   /* the reference meant for the thread */
-      return NULL;
-    }
+  if (!transport_start_reader (t, "sspi-bus", error))
+    return NULL;
   return g_steal_pointer (&t);
+}
+
+/* Sets how long a blocking send or receive on @fd may wait (0: forever). */
+static void
+set_io_timeout (int fd, guint timeout_ms)
+{
+  struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+  (void) setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  (void) setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+SspiTransport *
+sspi_transport_new_for_peer (int fd, guint auth_timeout_ms,
+                             SspiTransportMessageFunc on_message,
+                             SspiTransportClosedFunc on_closed, gpointer user_data,
+                             GError **error)
+{
+  g_autoptr (SspiTransport) t = transport_new (on_message, on_closed, user_data);
+  g_autofree char *auth = auth_line ("ANONYMOUS", "libsspi");
+
+  /* ANONYMOUS: the server knows who we are from the bus that handed us
+   * the socket, and a socket pair's own credentials would be the
+   * daemon's.  A server that does not answer in time is given up on. */
+  t->fd = fd;
+  set_io_timeout (fd, auth_timeout_ms);
+  if (!authenticate (t->fd, auth, &t->has_unix_fds, error))
+    return NULL;
+  set_io_timeout (fd, 0);
+  if (!transport_start_reader (t, "sspi-peer", error))
+    return NULL;
+  return g_steal_pointer (&t);
+}
+
+int
+sspi_transport_call_for_fd (SspiTransport *t, GDBusMessage *message, gint timeout_ms,
+                            GError **error)
+{
+  g_autoptr(GDBusMessage) reply = sspi_transport_call_sync (t, message, timeout_ms, error);
+  GUnixFDList *fds;
+  GVariant *body;
+  gint32 index;
+
+  if (reply == NULL)
+    return -1;
+  body = g_dbus_message_get_body (reply);
+  fds = g_dbus_message_get_unix_fd_list (reply);
+  if (body == NULL || !g_variant_is_of_type (body, G_VARIANT_TYPE ("(h)")) || fds == NULL)
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "malformed reply");
+      return -1;
+    }
+  g_variant_get (body, "(h)", &index);
+  return g_unix_fd_list_get (fds, index, error);   /* a close-on-exec dup */
 }
 
 SspiTransport *

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A minimal D-Bus client connection owned entirely by libsspi: a socket,
- * the EXTERNAL handshake, and one reader thread.
+ * the SASL handshake, and one reader thread; to a bus, or to a peer (the
+ * daemon's peer-to-peer connection).
  *
  * Why not GDBusConnection: every GDBusConnection in a process shares one
  * hidden GLib worker thread, which does not exist in a fork()ed child, so a
@@ -42,11 +43,22 @@ SspiTransport *sspi_transport_connect (const char *address,
                                        gpointer user_data,
                                        GError **error);
 
+/* A peer-to-peer connection on @fd (taken, closed on failure too), a
+ * socket whose other end is a D-Bus server: authenticates (ANONYMOUS,
+ * waiting at most @auth_timeout_ms for the server) and starts the reader
+ * thread.  No bus: messages need no destination, signals come without a
+ * sender, and the unique name is NULL.  Free as above. */
+SspiTransport *sspi_transport_new_for_peer (int fd, guint auth_timeout_ms,
+                                            SspiTransportMessageFunc on_message,
+                                            SspiTransportClosedFunc on_closed,
+                                            gpointer user_data,
+                                            GError **error);
+
 SspiTransport *sspi_transport_ref (SspiTransport *t);
 void sspi_transport_unref (SspiTransport *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspiTransport, sspi_transport_unref)
 
-/* Our unique name on the bus (borrowed). */
+/* Our unique name on the bus (borrowed; NULL on a peer connection). */
 const char *sspi_transport_get_unique_name (SspiTransport *t);
 gboolean sspi_transport_is_closed (SspiTransport *t);
 /* Whether the bus agreed to pass unix fds (NEGOTIATE_UNIX_FD): replies
@@ -63,6 +75,11 @@ gboolean sspi_transport_send (SspiTransport *t, GDBusMessage *message,
  * the reply (an error reply is turned into @error), or NULL. */
 GDBusMessage *sspi_transport_call_sync (SspiTransport *t, GDBusMessage *message,
                                         gint timeout_ms, GError **error);
+
+/* Calls a method whose reply is one unix fd, "(h)": returns it
+ * (close-on-exec; the caller owns it), or -1 and @error. */
+int sspi_transport_call_for_fd (SspiTransport *t, GDBusMessage *message,
+                                gint timeout_ms, GError **error);
 
 /* Shuts the socket down: the reader thread sees the end, fails every
  * waiting call, runs on_closed, and exits.  Safe to call more than once and

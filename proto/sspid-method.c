@@ -31,6 +31,7 @@ static const SspidMethod methods[] = {
   { "ListContexts", SSPID_CALL_LIST_CONTEXTS, "()", "(aa{sv})", FALSE },
   { "QueryCredential", SSPID_CALL_QUERY_CREDENTIAL, "(t)", "(ua{sv})", FALSE },
   { SSPID_METHOD_OPEN_RECORD_CHANNEL, SSPID_CALL_OPEN_CHANNEL, "()", "(h)", FALSE },
+  { SSPID_METHOD_OPEN_CONNECTION, SSPID_CALL_OPEN_CONNECTION, "()", "(h)", FALSE },
 };
 
 /* sspid_method_get() indexes the table by kind. */

@@ -30,10 +30,11 @@ typedef enum {
   SSPID_CALL_LIST_CONTEXTS,
   SSPID_CALL_QUERY_CREDENTIAL,
   SSPID_CALL_OPEN_CHANNEL,
+  SSPID_CALL_OPEN_CONNECTION,
 } SspidCallKind;
 
 /* Not an enum member, so switches over SspidCallKind stay exhaustive. */
-#define SSPID_CALL_N_KINDS (SSPID_CALL_OPEN_CHANNEL + 1)
+#define SSPID_CALL_N_KINDS (SSPID_CALL_OPEN_CONNECTION + 1)
 
 typedef struct {
   const char   *name;

@@ -10,6 +10,8 @@
 #define SSPID_OBJECT_PATH     "/org/sspid1"
 #define SSPID_INTERFACE       "org.sspid1.Sspi"
 #define SSPID_SIGNAL_COMPLETED "Completed"
+/* The bus method that hands out a peer-to-peer connection to the daemon. */
+#define SSPID_METHOD_OPEN_CONNECTION "OpenConnection"
 
 /* Environment variable that points libsspi at a bus other than the system bus. */
 #define SSPID_BUS_ADDRESS_ENV "SSPID_BUS_ADDRESS"

@@ -23,19 +23,7 @@
 static inline int
 open_channel (GDBusConnection *conn, GError **error)
 {
-  g_autoptr(GUnixFDList) fds = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  gint32 index;
-
-  reply = g_dbus_connection_call_with_unix_fd_list_sync (
-    conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE,
-    SSPID_METHOD_OPEN_RECORD_CHANNEL, NULL, G_VARIANT_TYPE ("(h)"),
-    G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &fds, NULL, error);
-  if (reply == NULL)
-    return -1;
-  ck_assert (fds != NULL);
-  g_variant_get (reply, "(h)", &index);
-  return g_unix_fd_list_get (fds, index, error);
+  return call_for_fd (conn, SSPID_METHOD_OPEN_RECORD_CHANNEL, error);
 }
 
 static inline int

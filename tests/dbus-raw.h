@@ -10,6 +10,7 @@
 
 #include <check.h>
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 #include <string.h>
 
 #include "schannel.h"
@@ -36,14 +37,64 @@ connect_bus (TuEnv *env)
   return conn;
 }
 
-/* A call on the sspid object; NULL (and @error) for a D-Bus error. */
+/* Where calls to the daemon go on @conn: its bus name, or nowhere on a
+ * peer-to-peer connection (OpenConnection), which has no bus. */
+static inline const char *
+daemon_destination (GDBusConnection *conn)
+{
+  return (g_dbus_connection_get_flags (conn) & G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION)
+         ? SSPID_BUS_NAME : NULL;
+}
+
+/* The GetStatus @key (a "u" or a "t") of the daemon of tu_fixture_env,
+ * through a bus connection of its own. */
+static inline guint64
+status_value (const char *key)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
+  g_autoptr(GVariant) reply = g_dbus_connection_call_sync (
+    conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, SSPID_INTERFACE, "GetStatus", NULL,
+    G_VARIANT_TYPE ("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, NULL);
+  g_autoptr(GVariant) dict = NULL;
+  g_autoptr(GVariant) v = NULL;
+
+  ck_assert_msg (reply != NULL, "GetStatus failed");
+  dict = g_variant_get_child_value (reply, 0);
+  v = g_variant_lookup_value (dict, key, NULL);
+  ck_assert_msg (v != NULL, "GetStatus has no %s", key);
+  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
+    return g_variant_get_uint32 (v);
+  return g_variant_get_uint64 (v);
+}
+
+/* A call on the sspid object (over the bus or a peer connection); NULL
+ * (and @error) for a D-Bus error. */
 static inline GVariant *
 call_raw (GDBusConnection *conn, const char *interface, const char *method,
           GVariant *params, GError **error)
 {
-  return g_dbus_connection_call_sync (conn, SSPID_BUS_NAME, SSPID_OBJECT_PATH, interface,
+  return g_dbus_connection_call_sync (conn, daemon_destination (conn), SSPID_OBJECT_PATH, interface,
                                       method, params, NULL, G_DBUS_CALL_FLAGS_NONE,
                                       CALL_TIMEOUT_MS, NULL, error);
+}
+
+/* A method answered with one fd (OpenRecordChannel, OpenConnection): the
+ * fd, or -1 and @error. */
+static inline int
+call_for_fd (GDBusConnection *conn, const char *method, GError **error)
+{
+  g_autoptr(GUnixFDList) fds = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  gint32 index;
+
+  reply = g_dbus_connection_call_with_unix_fd_list_sync (
+    conn, daemon_destination (conn), SSPID_OBJECT_PATH, SSPID_INTERFACE, method, NULL,
+    G_VARIANT_TYPE ("(h)"), G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &fds, NULL, error);
+  if (reply == NULL)
+    return -1;
+  ck_assert (fds != NULL);
+  g_variant_get (reply, "(h)", &index);
+  return g_unix_fd_list_get (fds, index, error);
 }
 
 /* A well-formed call that must get a reply of @type. */
@@ -323,7 +374,7 @@ listener_free (Listener *l)
 static inline void
 send_no_reply (GDBusConnection *conn, const char *method, GVariant *params)
 {
-  g_autoptr(GDBusMessage) message = g_dbus_message_new_method_call (SSPID_BUS_NAME,
+  g_autoptr(GDBusMessage) message = g_dbus_message_new_method_call (daemon_destination (conn),
                                                                     SSPID_OBJECT_PATH,
                                                                     SSPID_INTERFACE, method);
   g_autoptr(GError) error = NULL;

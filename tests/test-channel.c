@@ -48,22 +48,6 @@ static const SyncPairOptions no_options = { 0 };
 
 /* --- helpers ------------------------------------------------------------- */
 
-/* The daemon's GetStatus @key (a "u" or a "t"), through a connection of
- * its own. */
-static guint64
-status_value (const char *key)
-{
-  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
-  g_autoptr(GVariant) reply = call_ok (conn, "GetStatus", NULL, "(a{sv})");
-  g_autoptr(GVariant) dict = g_variant_get_child_value (reply, 0);
-  g_autoptr(GVariant) v = g_variant_lookup_value (dict, key, NULL);
-
-  ck_assert_msg (v != NULL, "GetStatus has no %s", key);
-  if (g_variant_is_of_type (v, G_VARIANT_TYPE_UINT32))
-    return g_variant_get_uint32 (v);
-  return g_variant_get_uint64 (v);
-}
-
 /* A libsspi client and server: one 16 KiB record each way. */
 static void
 libsspi_round_trip (SyncPair *p)
