@@ -285,9 +285,10 @@ static void
 put_answer (GByteArray *a, guint32 status, const char *token, guint32 extra, guint32 missing)
 {
   g_autoptr (GVariant) v = g_variant_ref_sink (
-    g_variant_new ("(ut@ayuxuu)", status, (guint64) 3,
+    g_variant_new ("(ut@ayuxuu@a{sv})", status, (guint64) 3,
                    g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, token, strlen (token), 1),
-                   (guint32) 0x1c, (gint64) 1900000000, extra, missing));
+                   (guint32) 0x1c, (gint64) 1900000000, extra, missing,
+                   g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
   g_byte_array_append (a, g_variant_get_data (v), (guint) g_variant_get_size (v));
 }
 
