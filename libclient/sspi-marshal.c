@@ -767,8 +767,15 @@ write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
       return step->status;
     }
   status = write_token (o, step, &attributes);
-  if (SEC_SUCCESS (status) && step->extras != NULL && g_variant_n_children (step->extras) > 0)
-    status = sspi_quic_write_outputs (o->output, step);
+  /* Every success says what each SECBUFFER_TRAFFIC_SECRETS holds, if
+   * only SecTrafficSecret_None. */
+  if (SEC_SUCCESS (status))
+    {
+      SECURITY_STATUS quic = sspi_quic_write_outputs (o->output, step);
+
+      if (quic != SEC_E_OK)
+        status = quic;
+    }
   clear_alert_buffer (o);
   if (o->handle != NULL && sspi_outputs_unclaimed_handle (o, step, status) == 0)
     {
