@@ -275,16 +275,22 @@ context_work (SspidContext *ctx)
     case SSPID_CALL_ENCRYPT:
       {
         g_autoptr(GBytes) record = NULL;
-        SECURITY_STATUS status = sspid_tls_encrypt (tls, bytes, len, &record);
+        /* QUIC protects its packets itself: a QUIC-mode context has no
+         * records to seal or open. */
+        SECURITY_STATUS status = sspid_tls_is_quic (tls) ? SEC_E_UNSUPPORTED_FUNCTION
+                                 : sspid_tls_encrypt (tls, bytes, len, &record);
 
         sspid_call_prepare_encrypt (call, status, record, context_header_size (ctx));
       }
       break;
     case SSPID_CALL_DECRYPT:
       {
-        SspidTlsDecrypt d;
+        SspidTlsDecrypt d = { SEC_E_UNSUPPORTED_FUNCTION, NULL };
 
-        sspid_tls_decrypt (tls, bytes, len, &d);
+        if (sspid_tls_is_quic (tls))
+          d.plaintext = g_bytes_new (NULL, 0);
+        else
+          sspid_tls_decrypt (tls, bytes, len, &d);
         sspid_call_prepare_decrypt (call, &d, context_header_size (ctx));
         sspid_tls_decrypt_clear (&d);
       }

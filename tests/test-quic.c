@@ -162,6 +162,34 @@ START_TEST (test_handshake)
 }
 END_TEST
 
+/* QUIC protects its packets itself: a QUIC-mode context seals and opens
+ * no TLS records, either way. */
+START_TEST (test_no_records)
+{
+  QuicEnd client, server;
+  guint8 header[64], data[16] = "0123456789abcdef", trailer[64];
+  guint8 record[] = { 0x17, 0x03, 0x03, 0x00, 0x01, 0x00 };
+  SecBuffer enc[4] = { { sizeof header, SECBUFFER_STREAM_HEADER, header },
+                       { sizeof data, SECBUFFER_DATA, data },
+                       { sizeof trailer, SECBUFFER_STREAM_TRAILER, trailer },
+                       { 0, SECBUFFER_EMPTY, NULL } };
+  SecBuffer dec[4] = { { sizeof record, SECBUFFER_DATA, record },
+                       { 0, SECBUFFER_EMPTY, NULL }, { 0, SECBUFFER_EMPTY, NULL },
+                       { 0, SECBUFFER_EMPTY, NULL } };
+  SecBufferDesc enc_desc = { SECBUFFER_VERSION, 4, enc };
+  SecBufferDesc dec_desc = { SECBUFFER_VERSION, 4, dec };
+
+  ck_assert_int_eq (quic_end_init (&client, FALSE, "client", CLIENT_PARAMS), SEC_E_OK);
+  ck_assert_int_eq (quic_end_init (&server, TRUE, "server", SERVER_PARAMS), SEC_E_OK);
+  quic_end_run_pair (&client, &server);
+  ck_assert (client.is_complete && server.is_complete);
+  ck_assert_int_eq (EncryptMessage (&client.ctx, 0, &enc_desc, 0), SEC_E_UNSUPPORTED_FUNCTION);
+  ck_assert_int_eq (DecryptMessage (&server.ctx, &dec_desc, 0, NULL), SEC_E_UNSUPPORTED_FUNCTION);
+  quic_end_clear (&client);
+  quic_end_clear (&server);
+}
+END_TEST
+
 /* Half a ClientHello is SEC_E_INCOMPLETE_MESSAGE with the bytes missing,
  * and the whole of it then goes on as if given at once. */
 START_TEST (test_partial_message)
@@ -232,7 +260,7 @@ main (void)
 {
   Suite *s = suite_create ("quic");
   const TuCase cases[] = {
-    { "handshake", setup, { test_handshake, test_partial_message } },
+    { "handshake", setup, { test_handshake, test_no_records, test_partial_message } },
     { "policy", setup, { test_refused_client, test_refused_server, test_refused_anonymous } },
   };
 
