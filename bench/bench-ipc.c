@@ -66,9 +66,10 @@ trivial_call (GDBusConnection *connection, const char *sender, const char *path,
               GDBusMethodInvocation *invocation, gpointer user_data)
 {
   g_dbus_method_invocation_return_value (
-    invocation, g_variant_new ("(ut@ayuxuu)", (guint32) SEC_E_INVALID_HANDLE, (guint64) 0,
+    invocation, g_variant_new ("(ut@ayuxuu@a{sv})", (guint32) SEC_E_INVALID_HANDLE, (guint64) 0,
                                g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1),
-                               0, (gint64) 0, 0, 0));
+                               0, (gint64) 0, 0, 0,
+                               g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
 }
 
 static int

@@ -162,16 +162,20 @@ bytes_variant (GBytes *bytes)
 }
 
 /* A step's answer: the Completed signal's body for a call sent with
- * NO_REPLY_EXPECTED, else the method reply's; NULL when none is sent. */
+ * NO_REPLY_EXPECTED, else the method reply's; NULL when none is sent.
+ * @quic: QUIC mode's secrets and extension, or NULL. */
 static GVariant *
 encode_step (SspidCall *call, SECURITY_STATUS status, guint64 handle, GBytes *token,
-             guint32 attributes, gint64 expiry, guint32 extra, guint32 missing)
+             guint32 attributes, gint64 expiry, guint32 extra, guint32 missing,
+             const SspidQuicResult *quic)
 {
-  SspidStepResult result = { status, handle, NULL, attributes, expiry, extra, missing };
+  SspidStepResult result = { status, handle, NULL, attributes, expiry, extra, missing, NULL };
 
   if (is_unanswered (call))
     return NULL;
   result.token = bytes_variant (token);
+  if (quic != NULL)
+    result.extras = sspid_quic_result_encode (quic);
   if (call->no_reply)
     return sspid_completed_encode (call->call_id, &result);
   return sspid_step_result_encode (&result);
@@ -208,7 +212,7 @@ sspid_call_answer_step (SspidCall *call, SECURITY_STATUS status, guint64 handle,
                         guint32 missing)
 {
   deliver_step (call, encode_step (call, status, handle, token, attributes, expiry, extra,
-                                   missing));
+                                   missing, NULL));
 }
 
 static GVariant *
@@ -386,7 +390,7 @@ void
 sspid_call_prepare_step (SspidCall *call, const SspidTlsStep *step, guint64 handle)
 {
   prepare (call, encode_step (call, step->status, handle, step->token, step->attributes,
-                              step->expiry, step->extra, step->missing), TRUE);
+                              step->expiry, step->extra, step->missing, step->quic), TRUE);
 }
 
 void

@@ -35,7 +35,7 @@ static const char *const daemon_keys[] = {
 
 static const char *const credential_keys[] = {
   "certificate", "key", "usage", "users", "groups", "trust", "client-auth", "ocsp-response",
-  "max-key-operations", NULL
+  "max-key-operations", "quic", NULL
 };
 
 static void
@@ -289,6 +289,11 @@ sspid_usage_to_string (SspidUsage usage)
   return "?";
 }
 
+/* quic=: whether a QUIC-mode context (ISC_REQ_MESSAGES) may take the
+ * session's traffic secrets out of the daemon (sspid-tls-quic.c). */
+static const char *const quic_names[] = { "deny", "allow", NULL };
+static const int quic_values[] = { FALSE, TRUE };
+
 static const char *const auth_names[] = { "none", "request", "require", NULL };
 static const int auth_values[] = { SSPID_CLIENT_AUTH_NONE, SSPID_CLIENT_AUTH_REQUEST,
                                    SSPID_CLIENT_AUTH_REQUIRE };
@@ -307,7 +312,7 @@ parse_credential_group (GKeyFile *kf, const char *group, const char *origin,
                         GError **error)
 {
   g_autoptr (SspidCredentialConfig) cred = g_new0 (SspidCredentialConfig, 1);
-  int usage, client_auth;
+  int usage, client_auth, quic;
 
   cred->name = g_strstrip (g_strdup (group + strlen (CREDENTIAL_PREFIX)));
   cred->uids = g_array_new (FALSE, FALSE, sizeof (uid_t));
@@ -343,11 +348,13 @@ parse_credential_group (GKeyFile *kf, const char *group, const char *origin,
                    SSPID_USAGE_INBOUND, &usage, origin, error) ||
       !parse_enum (kf, group, "client-auth", auth_names, auth_values,
                    SSPID_CLIENT_AUTH_NONE, &client_auth, origin, error) ||
+      !parse_enum (kf, group, "quic", quic_names, quic_values, FALSE, &quic, origin, error) ||
       !parse_users (kf, group, cred, origin, error) ||
       !parse_groups (kf, group, cred, origin, error))
     return NULL;
   cred->usage = (SspidUsage) usage;
   cred->client_auth = (SspidClientAuth) client_auth;
+  cred->is_quic_allowed = quic;
   if (!get_limit (kf, group, "max-key-operations", SSPID_DEFAULT_MAX_KEY_OPERATIONS,
                   &cred->max_key_operations, origin, error))
     return NULL;

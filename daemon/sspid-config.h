@@ -50,6 +50,7 @@ typedef struct {
   GArray         *uids;          /* uid_t allowed, from users= */
   GArray         *gids;          /* gid_t allowed, from groups= */
   gboolean        allow_everyone;/* users=* */
+  gboolean        is_quic_allowed;/* quic=allow: QUIC mode may hand out traffic secrets */
 } SspidCredentialConfig;
 
 /* max-key-operations when the config does not set it. */

@@ -16,6 +16,7 @@
 #include "sspid-context.h"
 #include "sspid-pool.h"
 #include "sspid-tls.h"
+#include "sspid-tls-quic.h"
 #include "sspi.h"
 #include "schannel.h"
 
@@ -198,6 +199,8 @@ make_session (SspidContext *ctx, const SspidRequest *request)
   else
     status = sspid_tls_new_client (ctx->cred, request->target_name, request->context_req,
                                    request->alpn, &ctx->tls);
+  if (status == SEC_E_OK && request->quic.is_messages)
+    status = sspid_tls_quic_enable (ctx->tls, &request->quic);
   if (status != SEC_E_OK)
     g_clear_pointer (&ctx->tls, sspid_tls_free);
   return status;
@@ -211,6 +214,8 @@ run_step (SspidContext *ctx, SspidCall *call, const guint8 *input, gsize input_l
 
   if (ctx->creating)
     step.status = make_session (ctx, sspid_call_peek_request (call));
+  else
+    sspid_tls_quic_update (ctx->tls, &sspid_call_peek_request (call)->quic);
   if (step.status == SEC_E_OK)
     {
       was_established = sspid_tls_is_established (ctx->tls);
@@ -270,16 +275,22 @@ context_work (SspidContext *ctx)
     case SSPID_CALL_ENCRYPT:
       {
         g_autoptr(GBytes) record = NULL;
-        SECURITY_STATUS status = sspid_tls_encrypt (tls, bytes, len, &record);
+        /* QUIC protects its packets itself: a QUIC-mode context has no
+         * records to seal or open. */
+        SECURITY_STATUS status = sspid_tls_is_quic (tls) ? SEC_E_UNSUPPORTED_FUNCTION
+                                 : sspid_tls_encrypt (tls, bytes, len, &record);
 
         sspid_call_prepare_encrypt (call, status, record, context_header_size (ctx));
       }
       break;
     case SSPID_CALL_DECRYPT:
       {
-        SspidTlsDecrypt d;
+        SspidTlsDecrypt d = { SEC_E_UNSUPPORTED_FUNCTION, NULL };
 
-        sspid_tls_decrypt (tls, bytes, len, &d);
+        if (sspid_tls_is_quic (tls))
+          d.plaintext = g_bytes_new (NULL, 0);
+        else
+          sspid_tls_decrypt (tls, bytes, len, &d);
         sspid_call_prepare_decrypt (call, &d, context_header_size (ctx));
         sspid_tls_decrypt_clear (&d);
       }

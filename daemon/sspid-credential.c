@@ -47,6 +47,7 @@ typedef struct {
   char                             *name;        /* "" for the anonymous client */
   SspidUsage                        usage;
   SspidClientAuth                   client_auth;
+  gboolean                          is_quic_allowed; /* quic=allow */
   gboolean                          has_certificate;
   gint64                            expiry;
   SspidCredentialConfig            *access;      /* users/groups; NULL = anyone (anonymous) */
@@ -504,6 +505,7 @@ load_source (const Loader *loader, const SspidCredentialConfig *conf, const char
   source->max_key_operations = MAX (conf->max_key_operations, 1);
   source->usage = conf->usage;
   source->client_auth = conf->client_auth;
+  source->is_quic_allowed = conf->is_quic_allowed;
   source->has_certificate = TRUE;
   source_describe (source, conf);
   source->access = g_new0 (SspidCredentialConfig, 1);
@@ -815,6 +817,12 @@ const char *
 sspid_credential_peek_name (SspidCredential *cred)
 {
   return cred->source->name;
+}
+
+gboolean
+sspid_credential_is_quic_allowed (SspidCredential *cred)
+{
+  return cred->source->is_quic_allowed;
 }
 
 guint32

@@ -135,6 +135,9 @@ void sspid_credential_count_handshake (SspidCredential *cred, gboolean done);
  * for a key file. */
 gpointer sspid_credential_peek_key_slot (SspidCredential *cred, guint *max_operations);
 guint32 sspid_credential_get_use (SspidCredential *cred);        /* SECPKG_CRED_* */
+/* quic=allow in its [credential]: QUIC mode may hand the caller the
+ * session's traffic secrets.  Never for the anonymous client. */
+gboolean sspid_credential_is_quic_allowed (SspidCredential *cred);
 guint32 sspid_credential_get_flags (SspidCredential *cred);      /* SCH_CRED_* */
 SspidClientAuth sspid_credential_get_client_auth (SspidCredential *cred);
 /* Whether there is a certificate to present (FALSE for the anonymous client). */

@@ -115,6 +115,8 @@ decode_step (SspidCallKind kind, GVariant *params, guint max_token_size,
   request->context_req = args.context_req;
   request->input = g_steal_pointer (&args.input);
   request->alpn = g_steal_pointer (&args.alpn);
+  sspid_quic_args_decode (args.options, &request->quic);
+  g_clear_pointer (&args.options, g_variant_unref);
   return check_step (request, max_token_size);
 }
 
@@ -195,6 +197,7 @@ sspid_request_clear (SspidRequest *request)
 {
   g_clear_pointer (&request->input, g_variant_unref);
   g_clear_pointer (&request->alpn, g_free);
+  sspid_quic_args_clear (&request->quic);
 }
 
 SECURITY_STATUS

@@ -20,6 +20,7 @@
 #include "sspi.h"
 #include "sspid-channel.h"
 #include "sspid-method.h"
+#include "sspid-quic.h"
 
 /* The most a request may carry besides its input (whose limit is the
  * config's max-token-size), so that no call can make the daemon hold more
@@ -48,6 +49,7 @@ typedef struct {
   guint32      context_req;   /* ISC/ASC */
   GVariant    *input;         /* "ay", owned: token, plaintext or records */
   const char **alpn;          /* owned array of borrowed strings */
+  SspidQuicArgs quic;         /* ISC/ASC: QUIC mode's options, owned */
   guint32      token_type;    /* ApplyControlToken */
   guint32      alert_type;
   guint32      alert_number;

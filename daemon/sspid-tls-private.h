@@ -12,6 +12,9 @@
 /* RFC 8446 5.2 / RFC 5246 6.2.3: the largest record a peer may send. */
 #define RECORD_MAX_BODY    (16384 + 2048)
 
+/* QUIC mode's state (sspid-tls-quic.c); NULL on a stream session. */
+typedef struct _SspidTlsQuic SspidTlsQuic;
+
 typedef enum {
   STATE_HANDSHAKE,
   STATE_ESTABLISHED,
@@ -63,6 +66,8 @@ struct _SspidTls {
    * by the next ISC/ASC steps on the established session. */
   gboolean          renegotiating;
   gboolean          reneg_started;   /* its first step was made */
+
+  SspidTlsQuic     *quic;            /* QUIC mode, or NULL */
 };
 
 /* The parsed GnuTLS priority @text (kept for the life of the process, do
@@ -77,6 +82,12 @@ GBytes *sspid_tls_take_output (SspidTls *tls);
 /* Client: saves the session for resumption when there is one to save. */
 void sspid_tls_remember_session (SspidTls *tls);
 
+
+/* QUIC mode (sspid-tls-quic.c): a step of a session in QUIC mode, which
+ * takes and gives handshake messages instead of records. */
+void sspid_tls_quic_step (SspidTls *tls, const guint8 *input, gsize input_len,
+                          SspidTlsStep *step);
+void sspid_tls_quic_free (SspidTlsQuic *quic);
 
 /* Renegotiation (sspid-tls-reneg.c).  DecryptMessage met GNUTLS_E_REHANDSHAKE:
  * note it (TLS 1.2 and older) and return the status for the caller,

@@ -30,6 +30,11 @@ void
 sspid_tls_step_clear (SspidTlsStep *step)
 {
   g_clear_pointer (&step->token, g_bytes_unref);
+  if (step->quic != NULL)
+    {
+      sspid_quic_result_clear (step->quic);
+      g_clear_pointer (&step->quic, g_free);
+    }
 }
 
 static ssize_t
@@ -411,6 +416,7 @@ sspid_tls_free (SspidTls *tls)
   g_clear_pointer (&tls->out, g_byte_array_unref);
   g_clear_pointer (&tls->held_token, g_bytes_unref);
   g_clear_pointer (&tls->held_input, g_bytes_unref);
+  g_clear_pointer (&tls->quic, sspid_tls_quic_free);
   g_free (tls->target_name);
   g_free (tls->cache_target);
   g_free (tls);
@@ -691,6 +697,11 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   memset (step, 0, sizeof *step);
   if (input == NULL)
     input_len = 0;
+  if (tls->quic != NULL)
+    {
+      sspid_tls_quic_step (tls, input, input_len, step);
+      return;
+    }
 
   switch (tls->state)
     {

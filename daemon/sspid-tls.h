@@ -12,6 +12,7 @@
 #include <glib.h>
 #include "sspi.h"
 #include "sspid-credential.h"
+#include "sspid-quic.h"
 
 typedef struct _SspidTls SspidTls;
 
@@ -23,6 +24,8 @@ typedef struct {
   gint64          expiry;     /* Unix seconds, 0 if unknown */
   guint32         extra;      /* input bytes not consumed: the tail of the input */
   guint32         missing;    /* with SEC_E_INCOMPLETE_MESSAGE: bytes still needed */
+  SspidQuicResult *quic;      /* QUIC mode (sspid-tls-quic.h): new traffic
+                               * secrets, the peer's extension; or NULL */
 } SspidTlsStep;
 
 void sspid_tls_step_clear (SspidTlsStep *step);

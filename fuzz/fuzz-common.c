@@ -91,10 +91,10 @@ fuzz_store (void)
   ca = fuzz_pki_path ("ca.pem");
   conf = g_string_new (NULL);
   g_string_append_printf (conf, "[daemon]\ndefault-trust=%s\n", ca);
-  add_credential (conf, "server", "server", "usage=inbound\nclient-auth=request\n");
+  add_credential (conf, "server", "server", "usage=inbound\nclient-auth=request\nquic=allow\n");
   add_credential (conf, "mtls", "server", "usage=inbound\nclient-auth=require\n");
   add_credential (conf, "rsa", "rsa", "usage=inbound\n");
-  add_credential (conf, "client", "client", "usage=outbound\n");
+  add_credential (conf, "client", "client", "usage=outbound\nquic=allow\n");
   config = sspid_config_load_data (conf->str, conf->len, "fuzz", &error);
   if (config == NULL)
     {

@@ -16,7 +16,7 @@
  *
  * Input: a mode byte (bits 0-1: ISC, ASC, ACH, Delete/Free; higher bits
  * vary the shape), the call's arguments read from the input in order
- * (see read_* below), and the rest as the serialised (utayuxuu) answer.
+ * (see read_* below), and the rest as the serialised (utayuxuua{sv}) answer.
  */
 #include "config.h"
 

@@ -433,6 +433,32 @@ typedef struct _SCHANNEL_SESSION_TOKEN {
   DWORD dwFlags;         /* SSL_SESSION_*_RECONNECTS */
 } SCHANNEL_SESSION_TOKEN;
 
+/* Generic TLS extensions (QUIC mode): SECBUFFER_SEND_GENERIC_TLS_EXTENSION
+ * sends one in the handshake message HandshakeType (ClientHello 1,
+ * EncryptedExtensions 8); SECBUFFER_SUBSCRIBE_GENERIC_TLS_EXTENSION asks
+ * for the peer's, which comes back (type, length, data as on the wire) in
+ * the output buffer of that type with SEC_I_GENERIC_EXTENSION_RECEIVED. */
+#define TLS_EXTENSION_TYPE_QUIC_TRANSPORT_PARAMETERS 0x39
+
+typedef struct _SEND_GENERIC_TLS_EXTENSION {
+  WORD  ExtensionType;
+  WORD  HandshakeType;
+  DWORD Flags;                 /* must be 0 */
+  WORD  BufferSize;
+  UCHAR Buffer[ANYSIZE_ARRAY];
+} SEND_GENERIC_TLS_EXTENSION, *PSEND_GENERIC_TLS_EXTENSION;
+
+typedef struct _TLS_EXTENSION_SUBSCRIPTION {
+  WORD ExtensionType;
+  WORD HandshakeType;
+} TLS_EXTENSION_SUBSCRIPTION, *PTLS_EXTENSION_SUBSCRIPTION;
+
+typedef struct _SUBSCRIBE_GENERIC_TLS_EXTENSION {
+  DWORD Flags;                 /* must be 0 */
+  DWORD SubscriptionsCount;
+  TLS_EXTENSION_SUBSCRIPTION Subscriptions[ANYSIZE_ARRAY];
+} SUBSCRIBE_GENERIC_TLS_EXTENSION, *PSUBSCRIBE_GENERIC_TLS_EXTENSION;
+
 #ifdef __cplusplus
 }
 #endif

@@ -53,6 +53,7 @@ typedef uintptr_t ULONG_PTR;
 typedef intptr_t INT_PTR;
 typedef int32_t NTSTATUS;
 typedef uint32_t DWORD, *PDWORD;
+typedef uint16_t WORD, *PWORD;
 typedef int32_t BOOL;
 typedef void *PVOID;
 typedef void *HANDLE;
@@ -158,6 +159,8 @@ typedef int32_t SECURITY_STATUS;
 #define SEC_I_MESSAGE_FRAGMENT              ((SECURITY_STATUS)0x00090364L)
 #define SEC_I_CONTINUE_NEEDED_MESSAGE_OK    ((SECURITY_STATUS)0x00090366L)
 #define SEC_I_ASYNC_CALL_PENDING            ((SECURITY_STATUS)0x00090368L)
+/* QUIC mode: a subscribed TLS extension arrived (SUBSCRIBE_GENERIC_TLS_EXTENSION). */
+#define SEC_I_GENERIC_EXTENSION_RECEIVED    ((SECURITY_STATUS)0x00090316L)
 
 #define STATUS_SUCCESS                      ((NTSTATUS)0x00000000L)
 #define STATUS_INVALID_HANDLE               ((NTSTATUS)0xC0000008L)
@@ -406,6 +409,12 @@ typedef struct _SEC_TRAFFIC_SECRETS {
 #define ISC_REQ_USE_HTTP_STYLE          0x01000000
 #define ISC_REQ_UNVERIFIED_TARGET_NAME  0x20000000
 #define ISC_REQ_CONFIDENTIALITY_ONLY    0x40000000
+/* The 64-bit requests, passed in a SECBUFFER_FLAGS input buffer (SEC_FLAGS):
+ * ISC_REQ_MESSAGES takes and produces TLS handshake messages instead of
+ * records (QUIC, RFC 9001). */
+#define ISC_REQ_MESSAGES                0x0000000100000000ULL
+#define ISC_REQ_DEFERRED_CRED_VALIDATION 0x0000000200000000ULL
+#define ISC_REQ_NO_POST_HANDSHAKE_AUTH  0x0000000400000000ULL
 
 #define ISC_RET_DELEGATE                0x00000001
 #define ISC_RET_MUTUAL_AUTH             0x00000002
@@ -460,6 +469,8 @@ typedef struct _SEC_TRAFFIC_SECRETS {
 #define ASC_REQ_NO_TOKEN                0x01000000
 #define ASC_REQ_PROXY_BINDINGS          0x04000000
 #define ASC_REQ_ALLOW_MISSING_BINDINGS  0x10000000
+/* In a SECBUFFER_FLAGS input buffer, like ISC_REQ_MESSAGES. */
+#define ASC_REQ_MESSAGES                0x0000000100000000ULL
 
 #define ASC_RET_DELEGATE                0x00000001
 #define ASC_RET_MUTUAL_AUTH             0x00000002

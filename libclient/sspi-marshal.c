@@ -37,6 +37,7 @@ sspi_request_clear (SspiRequest *r)
   g_clear_pointer (&r->input, g_bytes_unref);
   g_clear_pointer (&r->alpn, g_strfreev);
   g_clear_pointer (&r->out.principal, g_ref_string_release);
+  sspid_quic_args_clear (&r->quic);
 }
 
 gboolean
@@ -366,6 +367,7 @@ static SECURITY_STATUS
 parse_input (SspiRequest *r, const SecBufferDesc *input)
 {
   const SecBuffer *token, *alpn;
+  SECURITY_STATUS status;
 
   if (input != NULL && input->cBuffers > 0 && input->pBuffers == NULL)
     return SEC_E_INVALID_TOKEN;
@@ -382,9 +384,9 @@ parse_input (SspiRequest *r, const SecBufferDesc *input)
   r->input = token != NULL ? g_bytes_new (token->pvBuffer, token->cbBuffer)
                            : g_bytes_new (NULL, 0);
   alpn = sspi_buffer_find (input, SECBUFFER_APPLICATION_PROTOCOLS);
-  if (alpn != NULL)
-    return parse_alpn (alpn, &r->alpn);
-  return SEC_E_OK;
+  if (alpn != NULL && (status = parse_alpn (alpn, &r->alpn)) != SEC_E_OK)
+    return status;
+  return sspi_quic_parse_input (input, &r->quic);
 }
 
 /* Where the output token goes: the first SECBUFFER_TOKEN of pOutput, or,
@@ -573,7 +575,7 @@ sspi_request_build_params (const SspiRequest *r, guint64 call_id)
     case SSPI_CALL_ACCEPT_CONTEXT:
       return sspid_step_args_encode ((SspidCallKind) r->kind, &(SspidStepArgs) {
         call_id, r->credential, r->context, r->target, r->context_req,
-        bytes_variant (r->input), (const char **) r->alpn });
+        bytes_variant (r->input), (const char **) r->alpn, sspid_quic_args_encode (&r->quic) });
     case SSPI_CALL_DELETE_CONTEXT:
       return sspid_release_args_encode (&(SspidReleaseArgs) { call_id, r->context });
     case SSPI_CALL_FREE_CREDENTIALS:
@@ -767,6 +769,15 @@ write_step (const SspiOutputs *o, guint generation, const SspiStep *step)
       return step->status;
     }
   status = write_token (o, step, &attributes);
+  /* Every success says what each SECBUFFER_TRAFFIC_SECRETS holds, if
+   * only SecTrafficSecret_None. */
+  if (SEC_SUCCESS (status))
+    {
+      SECURITY_STATUS quic = sspi_quic_write_outputs (o->output, step);
+
+      if (quic != SEC_E_OK)
+        status = quic;
+    }
   clear_alert_buffer (o);
   if (o->handle != NULL && sspi_outputs_unclaimed_handle (o, step, status) == 0)
     {

@@ -24,6 +24,7 @@
 #include "sspid-args.h"
 #include "sspid-method.h"
 #include "sspid-proto.h"
+#include "sspid-quic.h"
 #include "sspid-results.h"
 
 /* The library is built with -fvisibility=hidden; public entry points are
@@ -166,6 +167,7 @@ typedef struct {
   guint32       context_req;
   GBytes       *input;
   char        **alpn;
+  SspidQuicArgs quic;          /* QUIC mode (sspi-quic.c) */
   SspiOutputs   out;
 } SspiRequest;
 
@@ -258,6 +260,14 @@ guint64 sspi_outputs_unclaimed_handle (const SspiOutputs *o, const SspiStep *ste
 /* A delete or free call is over (done, failed, or its async context was
  * freed first): the library forgets what it cached about the handle. */
 void sspi_outputs_forget (const SspiOutputs *o);
+
+/* QUIC mode (sspi-quic.c).  The SECBUFFER_FLAGS, SEND_ and
+ * SUBSCRIBE_GENERIC_TLS_EXTENSION buffers of an ISC/ASC input into @args
+ * (left as it was without ISC_REQ_MESSAGES): SEC_E_OK or why not. */
+SECURITY_STATUS sspi_quic_parse_input (const SecBufferDesc *input, SspidQuicArgs *args);
+/* A step's traffic secrets and subscribed extension into the caller's
+ * output buffers: SEC_E_OK, or SEC_E_BUFFER_TOO_SMALL when one has no room. */
+SECURITY_STATUS sspi_quic_write_outputs (const SecBufferDesc *output, const SspiStep *step);
 
 /* Unix seconds to a FILETIME (100 ns since 1601); 0 stays 0. */
 void sspi_timestamp_from_unix (TimeStamp *ts, gint64 unix_seconds);

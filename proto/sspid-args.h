@@ -43,6 +43,8 @@ typedef struct {
   guint32      context_req;
   GVariant    *input;        /* "ay"; encode: a floating one is consumed */
   const char **alpn;         /* NULL-terminated; encode: NULL for none */
+  GVariant    *options;      /* a{sv}, QUIC mode (sspid-quic.h); encode: NULL
+                              * for none, a floating one is consumed */
 } SspidStepArgs;
 
 /* DeleteSecurityContext (a context) and FreeCredentialsHandle (a credential). */

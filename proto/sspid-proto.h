@@ -18,9 +18,9 @@
 
 /* GVariant type of the step result that every asynchronous method answers
  * with, as a method reply ... */
-#define SSPID_STEP_RESULT_TYPE     "(utayuxuu)"
+#define SSPID_STEP_RESULT_TYPE     "(utayuxuua{sv})"
 /* ... and as the Completed signal (call_id first). */
-#define SSPID_COMPLETED_TYPE       "(tutayuxuu)"
+#define SSPID_COMPLETED_TYPE       "(tutayuxuua{sv})"
 
 /* ListContexts reports at most this many contexts, the oldest: a reply
  * must cost the daemon a bounded amount of main-loop time. */

@@ -15,20 +15,27 @@ bytes_or_empty (GVariant *bytes)
   return bytes != NULL ? bytes : g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE, NULL, 0, 1);
 }
 
+/* @dict, or an empty "a{sv}" for NULL. */
+static GVariant *
+dict_or_empty (GVariant *dict)
+{
+  return dict != NULL ? dict : g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0);
+}
+
 GVariant *
 sspid_step_result_encode (const SspidStepResult *r)
 {
-  return g_variant_new ("(ut@ayuxuu)", (guint32) r->status, r->handle,
+  return g_variant_new ("(ut@ayuxuu@a{sv})", (guint32) r->status, r->handle,
                         bytes_or_empty (r->token), r->attributes, r->expiry, r->extra,
-                        r->missing);
+                        r->missing, dict_or_empty (r->extras));
 }
 
 GVariant *
 sspid_completed_encode (guint64 call_id, const SspidStepResult *r)
 {
-  return g_variant_new ("(tut@ayuxuu)", call_id, (guint32) r->status, r->handle,
+  return g_variant_new ("(tut@ayuxuu@a{sv})", call_id, (guint32) r->status, r->handle,
                         bytes_or_empty (r->token), r->attributes, r->expiry, r->extra,
-                        r->missing);
+                        r->missing, dict_or_empty (r->extras));
 }
 
 void
@@ -43,6 +50,7 @@ sspid_step_result_decode (GVariant *tuple, gsize first, SspidStepResult *r)
   g_variant_get_child (tuple, first + 4, "x", &r->expiry);
   g_variant_get_child (tuple, first + 5, "u", &r->extra);
   g_variant_get_child (tuple, first + 6, "u", &r->missing);
+  r->extras = g_variant_get_child_value (tuple, first + 7);
   r->status = (SECURITY_STATUS) status;
 }
 
@@ -50,6 +58,7 @@ void
 sspid_step_result_clear (SspidStepResult *r)
 {
   g_clear_pointer (&r->token, g_variant_unref);
+  g_clear_pointer (&r->extras, g_variant_unref);
 }
 
 GVariant *

@@ -28,6 +28,8 @@ typedef struct {
   gint64          expiry;      /* Unix seconds, 0 if none */
   guint32         extra;       /* input bytes not consumed (SECBUFFER_EXTRA) */
   guint32         missing;     /* SEC_E_INCOMPLETE_MESSAGE: bytes still needed */
+  GVariant       *extras;      /* a{sv}: QUIC mode's (sspid-quic.h); encode: NULL
+                                * for none; decode: never NULL */
 } SspidStepResult;
 
 /* EncryptMessage's answer. */

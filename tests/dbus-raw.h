@@ -407,7 +407,8 @@ completed_get (Listener *l, guint i, guint64 *call_id, guint32 *status, guint64 
   GVariant *c = g_ptr_array_index (l->completed, i);
 
   ck_assert_str_eq (g_variant_get_type_string (c), SSPID_COMPLETED_TYPE);
-  g_variant_get (c, "(tut@ayuxuu)", call_id, status, handle, NULL, NULL, NULL, NULL, NULL);
+  g_variant_get (c, "(tut@ayuxuu@a{sv})", call_id, status, handle, NULL, NULL, NULL, NULL, NULL,
+                 NULL);
 }
 
 /* Plays a whole handshake through the daemon, client and server contexts

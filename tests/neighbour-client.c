@@ -142,8 +142,8 @@ lane_completed (GDBusConnection *conn, const char *sender, const char *path,
 
   if (!g_variant_is_of_type (params, G_VARIANT_TYPE (SSPID_COMPLETED_TYPE)))
     return;
-  g_variant_get (params, "(tut@ayuxuu)", &call_id, &status, &handle, NULL, NULL, NULL, NULL,
-                 NULL);
+  g_variant_get (params, "(tut@ayuxuu@a{sv})", &call_id, &status, &handle, NULL, NULL, NULL,
+                 NULL, NULL, NULL);
   lane->in_flight--;
   pump->answered++;
   nb_tally_add_status (pump->tally, status);
@@ -451,8 +451,8 @@ mode_bigstrings (const char *address, guint seconds, guint max, guint divisor)
    * in a pipeline. */
   BigCall calls[] = {
     { "alpn", "InitializeSecurityContext",
-      g_variant_new ("(tttsu@ay@as)", (guint64) 2, cred, (guint64) 0, "localhost", isc_req,
-                     cr_bytes (NULL, 0), big_alpn (divisor)) },
+      g_variant_new ("(tttsu@ay@as@a{sv})", (guint64) 2, cred, (guint64) 0, "localhost", isc_req,
+                     cr_bytes (NULL, 0), big_alpn (divisor), g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)) },
     { "authdata", "AcquireCredentialsHandle",
       g_variant_new ("(tssu@a{sv})", (guint64) 1, "", SCHANNEL_NAME_A,
                      (guint32) SECPKG_CRED_OUTBOUND, big_auth_data (divisor)) },

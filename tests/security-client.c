@@ -222,9 +222,9 @@ mode_hold (const char *address, guint n)
     }
   for (guint i = n / 2; i < n; i++)
     cr_send_no_reply (conn, "AcceptSecurityContext",
-                      g_variant_new ("(tttu@ay@as)", (guint64) i, scred, (guint64) 0,
+                      g_variant_new ("(tttu@ay@as@a{sv})", (guint64) i, scred, (guint64) 0,
                                      (guint32) ASC_REQ_ALLOCATE_MEMORY, hello,
-                                     g_variant_new_strv (NULL, 0)));
+                                     g_variant_new_strv (NULL, 0), g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
   g_dbus_connection_flush_sync (conn, NULL, NULL);
   cr_report ("ready");
   /* Until killed (or the parent goes away). */
@@ -292,9 +292,9 @@ mode_flood (const char *address, guint seconds, guint burst)
     {
       for (guint i = 0; i < burst; i++, sent++)
         cr_send_no_reply (conn, "AcceptSecurityContext",
-                          g_variant_new ("(tttu@ay@as)", (guint64) sent, server, (guint64) 0,
+                          g_variant_new ("(tttu@ay@as@a{sv})", (guint64) sent, server, (guint64) 0,
                                          (guint32) ASC_REQ_ALLOCATE_MEMORY, hello,
-                                         g_variant_new_strv (NULL, 0)));
+                                         g_variant_new_strv (NULL, 0), g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
       flood_wait (&counts, sent);
       bursts++;
     }
@@ -370,7 +370,8 @@ session_handshake (Session *s, guint64 cred, const char *target)
           ? cr_call (s->conn, "AcceptSecurityContext", cr_asc_params (cred, s->ctx, s->in->data, s->in->len))
           : cr_call (s->conn, "InitializeSecurityContext",
                      cr_isc_params (cred, s->ctx, target, s->in->data, s->in->len));
-      g_variant_get (r, "(ut@ayuxuu)", &status, &handle, &token, NULL, NULL, &extra, NULL);
+      g_variant_get (r, "(ut@ayuxuu@a{sv})", &status, &handle, &token, NULL, NULL, &extra, NULL,
+                     NULL);
       if (s->ctx == 0)
         s->ctx = handle;
       write_variant (s, token);

@@ -803,11 +803,13 @@ forge_completed (void)
       for (guint64 id = 1; id <= 64; id++)
         g_dbus_connection_emit_signal (c, list[i], SSPID_OBJECT_PATH, SSPID_INTERFACE,
                                        SSPID_SIGNAL_COMPLETED,
-                                       g_variant_new ("(tut@ayuxuu)", id, 0u,
+                                       g_variant_new ("(tut@ayuxuu@a{sv})", id, 0u,
                                                       (guint64) 0x4242,
                                                       g_variant_new_fixed_array (G_VARIANT_TYPE_BYTE,
                                                                                  NULL, 0, 1),
-                                                      0u, (gint64) 0, 0u, 0u),
+                                                      0u, (gint64) 0, 0u, 0u,
+                                                      g_variant_new_array (G_VARIANT_TYPE ("{sv}"),
+                                                                           NULL, 0)),
                                        NULL);
     }
   g_dbus_connection_flush_sync (c, NULL, NULL);
