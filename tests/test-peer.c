@@ -28,6 +28,7 @@
 #include <gio/gunixfdlist.h>
 
 #include "dbus-raw.h"
+#include "sspid-results.h"
 #include "sspid-peers.h"
 #include "sync-pair.h"
 #include "testutil.h"
@@ -161,7 +162,7 @@ START_TEST (test_handshake_on_peer)
     g_ptr_array_new_with_free_func ((GDestroyNotify) g_variant_unref);
   guint64 before = status_value ("peer-calls");
   guint64 client_ctx, server_ctx, call_id = 0;
-  guint32 status;
+  g_auto(SspidStepResult) result = { 0 };
   guint sub;
 
   raw_handshake (peer, &client_ctx, &server_ctx);
@@ -183,10 +184,10 @@ START_TEST (test_handshake_on_peer)
       g_source_remove (id);
   }
   ck_assert_uint_eq (completed->len, 1);
-  g_variant_get (completed->pdata[0], "(tut@ayuxuu)", &call_id, &status, NULL, NULL, NULL,
-                 NULL, NULL, NULL);
+  g_variant_get_child (completed->pdata[0], 0, "t", &call_id);
+  sspid_step_result_decode (completed->pdata[0], 1, &result);
   ck_assert_uint_eq (call_id, 77);
-  ck_assert_uint_eq (status, (guint32) SEC_E_OK);
+  ck_assert_uint_eq (result.status, (guint32) SEC_E_OK);
   g_dbus_connection_signal_unsubscribe (peer, sub);
 }
 END_TEST
