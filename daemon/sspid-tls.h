@@ -43,6 +43,19 @@ SECURITY_STATUS sspid_tls_new_server (SspidCredential *cred,
                                       SspidTls **out);
 
 void sspid_tls_free (SspidTls *tls);
+
+/* SECBUFFER_DTLS_MTU: the largest datagram a DTLS session sends (clamped
+ * to 200..65535 bytes as Windows does; 1096 until set).  Nothing on a
+ * stream session. */
+void sspid_tls_set_mtu (SspidTls *tls, guint mtu);
+
+/* A DTLS server's first datagram (ASC_REQ_DATAGRAM, no context yet),
+ * before anything is allocated for it: TRUE if it is a ClientHello with a
+ * valid cookie (make the context and step on it).  FALSE otherwise, with
+ * *@hello_verify the HelloVerifyRequest datagram to send back (caller
+ * must unref it) for a ClientHello without a valid cookie, or NULL when
+ * the datagram is no ClientHello.  Costs an HMAC; any thread. */
+gboolean sspid_tls_dtls_check_cookie (const guint8 *input, gsize len, GBytes **hello_verify);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidTls, sspid_tls_free)
 
 /* One InitializeSecurityContext / AcceptSecurityContext step on @input

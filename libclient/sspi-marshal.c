@@ -150,7 +150,12 @@ parse_sch_credentials (const SCH_CREDENTIALS *cred, guint32 *enabled,
       if (cred->pTlsParameters[i].cAlpnIds == 0)
         disabled |= cred->pTlsParameters[i].grbitDisabledProtocols;
     }
-  *enabled = SUPPORTED_PROTOCOLS & ~disabled;
+  /* SCH_USE_DTLS_ONLY selects the datagram versions instead (Windows
+   * has no other way to ask for DTLS through SCH_CREDENTIALS). */
+  if (cred->dwFlags & SCH_USE_DTLS_ONLY)
+    *enabled = SP_PROT_DTLS1_2 & ~disabled;
+  else
+    *enabled = SUPPORTED_PROTOCOLS & ~disabled;
   /* 0 would mean "the default" on the wire, i.e. everything. */
   if (*enabled == 0)
     return SEC_E_ALGORITHM_MISMATCH;
@@ -200,6 +205,7 @@ credential_protocols (guint32 enabled, guint32 use)
     { SP_PROT_TLS1_1_CLIENT, SP_PROT_TLS1_1_SERVER },
     { SP_PROT_TLS1_2_CLIENT, SP_PROT_TLS1_2_SERVER },
     { SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_SERVER },
+    { SP_PROT_DTLS1_2_CLIENT, SP_PROT_DTLS1_2_SERVER },
   };
   guint32 protocols = 0;
 
@@ -217,9 +223,10 @@ credential_protocols (guint32 enabled, guint32 use)
 
 /* Whether @enabled (a SCHANNEL_CRED mask, 0: the default) leaves the
  * credential a protocol to speak in the direction(s) of @use.  Windows
- * refuses a mask with only the other direction's bits, and any DTLS bit
- * where it has no DTLS, with SEC_E_ALGORITHM_MISMATCH (Wine's schannel
- * test); so does sspid, which speaks no DTLS. */
+ * refuses a mask with only the other direction's bits, and a DTLS bit it
+ * does not speak, with SEC_E_ALGORITHM_MISMATCH (Wine's schannel test);
+ * sspid speaks DTLS 1.2 (for ISC_REQ_DATAGRAM/ASC_REQ_DATAGRAM contexts)
+ * but not DTLS 1.0. */
 static gboolean
 is_protocol_mask_usable (guint32 enabled, guint32 use)
 {
@@ -227,12 +234,12 @@ is_protocol_mask_usable (guint32 enabled, guint32 use)
 
   if (enabled == 0)
     return TRUE;
-  if (enabled & (SP_PROT_DTLS1_X_CLIENT | SP_PROT_DTLS1_X_SERVER))
+  if (enabled & SP_PROT_DTLS1_0)
     return FALSE;
   if (use & SECPKG_CRED_OUTBOUND)
-    wanted |= SP_PROT_TLS1_X_CLIENT | SP_PROT_SSL3_CLIENT;
+    wanted |= SP_PROT_TLS1_X_CLIENT | SP_PROT_SSL3_CLIENT | SP_PROT_DTLS1_2_CLIENT;
   if (use & SECPKG_CRED_INBOUND)
-    wanted |= SP_PROT_TLS1_X_SERVER | SP_PROT_SSL3_SERVER;
+    wanted |= SP_PROT_TLS1_X_SERVER | SP_PROT_SSL3_SERVER | SP_PROT_DTLS1_2_SERVER;
   return (enabled & wanted) != 0;
 }
 
@@ -731,11 +738,17 @@ G_STATIC_ASSERT (ASC_REQ_EXTENDED_ERROR == ASC_RET_EXTENDED_ERROR);
 static guint32
 returned_attributes (const SspiOutputs *o, const SspiStep *step)
 {
-  if (step->status != SEC_E_OK && step->status != SEC_I_CONTINUE_NEEDED)
+  if (step->status != SEC_E_OK && step->status != SEC_I_CONTINUE_NEEDED &&
+      step->status != SEC_I_MESSAGE_FRAGMENT)
     return step->attributes;
+  /* A datagram context (DTLS) says DATAGRAM where a stream says STREAM. */
   if (o->kind == SSPI_CALL_INITIALIZE_CONTEXT)
-    return ISC_STREAM_ATTRS | (o->context_req & ISC_ECHOED);
-  return ASC_STREAM_ATTRS | (o->context_req & ASC_ECHOED);
+    return (o->context_req & ISC_REQ_DATAGRAM
+            ? (ISC_STREAM_ATTRS & ~ISC_RET_STREAM) | ISC_RET_DATAGRAM : ISC_STREAM_ATTRS)
+           | (o->context_req & ISC_ECHOED);
+  return (o->context_req & ASC_REQ_DATAGRAM
+          ? (ASC_STREAM_ATTRS & ~ASC_RET_STREAM) | ASC_RET_DATAGRAM : ASC_STREAM_ATTRS)
+         | (o->context_req & ASC_ECHOED);
 }
 
 /* A SECBUFFER_ALERT output comes back empty, as Windows returns it when

@@ -26,6 +26,10 @@
 
 /* TLS record framing (RFC 8446 5.1): type, version, 16-bit length. */
 #define RECORD_HEADER_SIZE 5
+/* DTLS (RFC 6347 4.1): type, version {254, x}, epoch, 48-bit sequence
+ * number, 16-bit length. */
+#define DTLS_RECORD_HEADER_SIZE 13
+#define DTLS_VERSION_MAJOR      254
 /* The largest body any version allows (TLS 1.2's ciphertext limit). */
 #define RECORD_MAX_BODY    (16384 + 2048)
 
@@ -165,6 +169,18 @@ frame_record (const guint8 *p, gsize have, gsize *record_size,
 
   if (have >= 1 && (p[0] < 20 || p[0] > 24))   /* change_cipher_spec..heartbeat */
     return SEC_E_INVALID_TOKEN;
+  /* A DTLS record (a datagram context's DecryptMessage input is one
+   * datagram): whole or not at all, as datagrams are; what is not whole
+   * goes to the daemon as it is, which answers SEC_E_INVALID_TOKEN. */
+  if (have >= 2 && p[1] == DTLS_VERSION_MAJOR)
+    {
+      if (have < DTLS_RECORD_HEADER_SIZE)
+        return SEC_E_INVALID_TOKEN;
+      *record_size = DTLS_RECORD_HEADER_SIZE + (((gsize) p[11] << 8) | p[12]);
+      if (*record_size > have)
+        return SEC_E_INVALID_TOKEN;
+      return SEC_E_OK;
+    }
   if (have >= 2 && p[1] != 3)
     return SEC_E_INVALID_TOKEN;
   if (have < RECORD_HEADER_SIZE)
@@ -343,6 +359,8 @@ DecryptMessage (PCtxtHandle phContext, PSecBufferDesc pMessage,
        * ISC/ASC); the header is all it needs, and it answers
        * SEC_E_INVALID_TOKEN too. */
       record_size = MIN (data->cbBuffer, RECORD_HEADER_SIZE);
+      if (data->cbBuffer >= 2 && ((guint8 *) data->pvBuffer)[1] == DTLS_VERSION_MAJOR)
+        record_size = data->cbBuffer;   /* a datagram: the daemon judges it whole */
     }
   else if (status != SEC_E_OK)
     return status;
