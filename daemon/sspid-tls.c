@@ -602,7 +602,13 @@ release_held (SspidTls *tls, const guint8 *input, gsize input_len, SspidTlsStep 
   if (input_len >= held_len && memcmp (input, g_bytes_get_data (tls->held_input, NULL), held_len) == 0)
     skip = held_len;
   step->status = tls->held_status;
-  step->token = g_steal_pointer (&tls->held_token);
+  if (tls->is_datagram)
+    {
+      g_clear_pointer (&tls->held_token, g_bytes_unref);
+      sspid_tls_dtls_take_flight (tls, step);
+    }
+  else
+    step->token = g_steal_pointer (&tls->held_token);
   step->extra = (guint32) (input_len - skip);
   g_clear_pointer (&tls->held_input, g_bytes_unref);
 }
@@ -831,9 +837,7 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       goto out;
     }
   tls->retransmit_due = FALSE;
-  if (tls->is_datagram)
-    sspid_tls_dtls_take_flight (tls, step);
-  else
+  if (!tls->is_datagram)
     step->token = sspid_tls_take_output (tls);
 
   /* The server asked for a certificate we do not have: say so once, and
@@ -845,12 +849,17 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
     {
       tls->incomplete_creds_reported = TRUE;
       tls->held_status = step->status;
-      tls->held_token = g_steal_pointer (&step->token);
+      /* A datagram flight stays in the output, cut into datagrams when
+       * it is handed over. */
+      tls->held_token = tls->is_datagram ? g_bytes_new (NULL, 0) : g_steal_pointer (&step->token);
       tls->held_input = g_bytes_new (input, input_len - step->extra);
       step->status = SEC_I_INCOMPLETE_CREDENTIALS;
       step->extra = 0;
       step->attributes = 0;
+      goto out;
     }
+  if (tls->is_datagram)
+    sspid_tls_dtls_take_flight (tls, step);
 
 out:
   if (step->token == NULL)

@@ -89,6 +89,10 @@ dtls_end_step (DtlsEnd *end, GBytes *in, GPtrArray *out)
 {
   SECURITY_STATUS status = one_step (end, in, out);
 
+  /* A server that asks for a client certificate: go on without one, the
+   * same datagram again (as Windows programs do). */
+  if (status == SEC_I_INCOMPLETE_CREDENTIALS)
+    status = one_step (end, in, out);
   while (status == SEC_I_MESSAGE_FRAGMENT)
     status = one_step (end, NULL, out);
   if (status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED)
