@@ -366,11 +366,11 @@ parse_alpn (const SecBuffer *b, char ***out)
   return SEC_E_OK;
 }
 
-/* pInput -> the token bytes and the ALPN ids. */
+/* pInput -> the token bytes, the ALPN ids and the DTLS MTU. */
 static SECURITY_STATUS
 parse_input (SspiRequest *r, const SecBufferDesc *input)
 {
-  const SecBuffer *token, *alpn;
+  const SecBuffer *token, *alpn, *mtu;
 
   if (input != NULL && input->cBuffers > 0 && input->pBuffers == NULL)
     return SEC_E_INVALID_TOKEN;
@@ -386,6 +386,18 @@ parse_input (SspiRequest *r, const SecBufferDesc *input)
     return SEC_E_INVALID_TOKEN;
   r->input = token != NULL ? g_bytes_new (token->pvBuffer, token->cbBuffer)
                            : g_bytes_new (NULL, 0);
+  /* SECBUFFER_DTLS_MTU: a SEC_DTLS_MTU, whose PathMTU the daemon clamps
+   * to Windows' range (200 to 64 KiB); not looked at by stream contexts. */
+  mtu = sspi_buffer_find (input, SECBUFFER_DTLS_MTU);
+  if (mtu != NULL)
+    {
+      SEC_DTLS_MTU value;
+
+      if (mtu->cbBuffer < sizeof value || mtu->pvBuffer == NULL)
+        return SEC_E_INVALID_PARAMETER;
+      memcpy (&value, mtu->pvBuffer, sizeof value);
+      r->dtls_mtu = value.PathMTU;
+    }
   alpn = sspi_buffer_find (input, SECBUFFER_APPLICATION_PROTOCOLS);
   if (alpn != NULL)
     return parse_alpn (alpn, &r->alpn);
@@ -578,7 +590,8 @@ sspi_request_build_params (const SspiRequest *r, guint64 call_id)
     case SSPI_CALL_ACCEPT_CONTEXT:
       return sspid_step_args_encode ((SspidCallKind) r->kind, &(SspidStepArgs) {
         call_id, r->credential, r->context, r->target, r->context_req,
-        bytes_variant (r->input), (const char **) r->alpn });
+        bytes_variant (r->input), (const char **) r->alpn,
+        sspid_step_options_new (r->dtls_mtu) });
     case SSPI_CALL_DELETE_CONTEXT:
       return sspid_release_args_encode (&(SspidReleaseArgs) { call_id, r->context });
     case SSPI_CALL_FREE_CREDENTIALS:

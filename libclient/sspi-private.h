@@ -165,6 +165,7 @@ typedef struct {
   guint32       context_req;
   GBytes       *input;
   char        **alpn;
+  guint32       dtls_mtu;     /* SECBUFFER_DTLS_MTU's PathMTU, 0 if none */
   SspiOutputs   out;
 } SspiRequest;
 

@@ -49,13 +49,14 @@ sspid_step_args_encode (SspidCallKind kind, const SspidStepArgs *args)
 {
   static const char *const no_alpn[] = { NULL };
   const char *const *alpn = args->alpn != NULL ? args->alpn : no_alpn;
+  GVariant *options = args->options != NULL ? args->options : sspid_step_options_new (0);
 
   if (kind == SSPID_CALL_INITIALIZE)
-    return g_variant_new ("(tttsu@ay^as)", args->call_id, args->credential, args->context,
-                          args->target_name, args->context_req, args->input, alpn);
+    return g_variant_new ("(tttsu@ay^as@a{sv})", args->call_id, args->credential, args->context,
+                          args->target_name, args->context_req, args->input, alpn, options);
   g_return_val_if_fail (kind == SSPID_CALL_ACCEPT, NULL);
-  return g_variant_new ("(tttu@ay^as)", args->call_id, args->credential, args->context,
-                        args->context_req, args->input, alpn);
+  return g_variant_new ("(tttu@ay^as@a{sv})", args->call_id, args->credential, args->context,
+                        args->context_req, args->input, alpn, options);
 }
 
 void
@@ -63,12 +64,13 @@ sspid_step_args_decode (SspidCallKind kind, GVariant *params, SspidStepArgs *arg
 {
   args->target_name = NULL;
   if (kind == SSPID_CALL_INITIALIZE)
-    g_variant_get (params, "(ttt&su@ay^a&s)", &args->call_id, &args->credential,
+    g_variant_get (params, "(ttt&su@ay^a&s@a{sv})", &args->call_id, &args->credential,
                    &args->context, &args->target_name, &args->context_req, &args->input,
-                   &args->alpn);
+                   &args->alpn, &args->options);
   else
-    g_variant_get (params, "(tttu@ay^a&s)", &args->call_id, &args->credential,
-                   &args->context, &args->context_req, &args->input, &args->alpn);
+    g_variant_get (params, "(tttu@ay^a&s@a{sv})", &args->call_id, &args->credential,
+                   &args->context, &args->context_req, &args->input, &args->alpn,
+                   &args->options);
 }
 
 void
@@ -76,6 +78,18 @@ sspid_step_args_clear (SspidStepArgs *args)
 {
   g_clear_pointer (&args->input, g_variant_unref);
   g_clear_pointer (&args->alpn, g_free);
+  g_clear_pointer (&args->options, g_variant_unref);
+}
+
+GVariant *
+sspid_step_options_new (guint32 dtls_mtu)
+{
+  GVariantBuilder b;
+
+  g_variant_builder_init (&b, G_VARIANT_TYPE_VARDICT);
+  if (dtls_mtu != 0)
+    g_variant_builder_add (&b, "{sv}", SSPID_STEP_OPTION_DTLS_MTU, g_variant_new_uint32 (dtls_mtu));
+  return g_variant_builder_end (&b);
 }
 
 GVariant *

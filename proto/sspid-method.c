@@ -15,8 +15,8 @@
 static const SspidMethod methods[] = {
   { "Hello", SSPID_CALL_HELLO, "()", "(st)", FALSE },
   { "AcquireCredentialsHandle", SSPID_CALL_ACQUIRE, "(tssua{sv})", STEP, TRUE },
-  { "InitializeSecurityContext", SSPID_CALL_INITIALIZE, "(tttsuayas)", STEP, TRUE },
-  { "AcceptSecurityContext", SSPID_CALL_ACCEPT, "(tttuayas)", STEP, TRUE },
+  { "InitializeSecurityContext", SSPID_CALL_INITIALIZE, "(tttsuayasa{sv})", STEP, TRUE },
+  { "AcceptSecurityContext", SSPID_CALL_ACCEPT, "(tttuayasa{sv})", STEP, TRUE },
   { "DeleteSecurityContext", SSPID_CALL_DELETE, "(tt)", STEP, TRUE },
   { "FreeCredentialsHandle", SSPID_CALL_FREE, "(tt)", STEP, TRUE },
   { "QueryContext", SSPID_CALL_QUERY, "(t)", "(ua{sv})", FALSE },

@@ -412,9 +412,9 @@ static GVariant *
 initialize_with (GDBusConnection *conn, guint64 cred, const char *target, GVariant *alpn)
 {
   return call_ok (conn, "InitializeSecurityContext",
-                  g_variant_new ("(tttsu@ay@as)", (guint64) 2, cred, (guint64) 0, target,
+                  g_variant_new ("(tttsu@ay@asa{sv})", (guint64) 2, cred, (guint64) 0, target,
                                  (guint32) (ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM),
-                                 bytes_variant (NULL, 0), alpn),
+                                 bytes_variant (NULL, 0), alpn, NULL),
                   SSPID_STEP_RESULT_TYPE);
 }
 
@@ -505,9 +505,10 @@ START_TEST (test_strings_bounded)
   }
   {
     g_autoptr(GVariant) r = call_ok (conn, "AcceptSecurityContext",
-                                     g_variant_new ("(tttu@ay@as)", (guint64) 3, server,
+                                     g_variant_new ("(tttu@ay@asa{sv})", (guint64) 3, server,
                                                     (guint64) 0, (guint32) ASC_REQ_STREAM,
-                                                    bytes_variant (NULL, 0), alpn_list (1, 256)),
+                                                    bytes_variant (NULL, 0), alpn_list (1, 256),
+                                                    NULL),
                                      SSPID_STEP_RESULT_TYPE);
     ck_assert_uint_eq (step_status (r), (guint32) SEC_E_INVALID_PARAMETER);
   }
@@ -619,9 +620,9 @@ START_TEST (test_pending_limit_per_user)
   for (guint i = 0; i < 64; i++)
     for (guint j = 0; j < 2; j++)
       send_no_reply (j == 0 ? a : b, "InitializeSecurityContext",
-                     g_variant_new ("(tttsu@ay@as)", (guint64) i + 1, j == 0 ? cred_a : cred_b,
+                     g_variant_new ("(tttsu@ay@asa{sv})", (guint64) i + 1, j == 0 ? cred_a : cred_b,
                                     (guint64) 0, "localhost", (guint32) ISC_REQ_STREAM,
-                                    bytes_variant (NULL, 0), no_alpn ()));
+                                    bytes_variant (NULL, 0), no_alpn (), NULL));
   listener_wait (la, 64);
   listener_wait (lb, 64);
   for (guint i = 0; i < 128; i++)

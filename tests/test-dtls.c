@@ -95,7 +95,10 @@ handshake (DtlsEnd *client, DtlsEnd *server, gboolean drop_server_flight)
    * than one datagram of the default MTU, none larger. */
   ck_assert_uint_ge (flight2->len, 1);
   for (guint i = 0; i < flight2->len; i++)
-    ck_assert_uint_le (g_bytes_get_size (flight2->pdata[i]), 1096);
+    ck_assert_uint_le (g_bytes_get_size (flight2->pdata[i]), server->mtu ? server->mtu : 1096);
+  /* A flight larger than the MTU came a datagram per call. */
+  if (server->mtu != 0)
+    ck_assert_uint_ge (flight2->len, 3);
 
   if (drop_server_flight)
     {
@@ -173,6 +176,34 @@ START_TEST (test_dtls_handshake_and_data)
                     SEC_E_OK);
   ck_assert_uint_eq (info.dwProtocol, SP_PROT_DTLS1_2_SERVER);
   check_data_both_ways (&client, &server);
+  dtls_end_clear (&client);
+  dtls_end_clear (&server);
+}
+END_TEST
+
+/* SECBUFFER_DTLS_MTU: no datagram larger, on either side, handshake and
+ * records; the server's flight of some 800 bytes takes several. */
+START_TEST (test_dtls_mtu)
+{
+  DtlsEnd client, server;
+  SecPkgContext_StreamSizes sizes;
+  g_autoptr(GBytes) sealed = NULL;
+  g_autoptr(GBytes) plain = NULL;
+  guint8 big[400];
+
+  dtls_end_init (&client, FALSE, NULL);
+  dtls_end_init (&server, TRUE, "server");
+  client.mtu = server.mtu = 300;
+  handshake (&client, &server, FALSE);
+  ck_assert_int_eq (QueryContextAttributesA (&client.ctx, SECPKG_ATTR_STREAM_SIZES, &sizes),
+                    SEC_E_OK);
+  ck_assert_uint_le (sizes.cbHeader + sizes.cbMaximumMessage + sizes.cbTrailer, 300);
+  ck_assert_uint_gt (sizes.cbMaximumMessage, 200);
+  memset (big, 'x', sizeof big);
+  sealed = dtls_end_seal (&client, big, sizes.cbMaximumMessage);
+  ck_assert_uint_le (g_bytes_get_size (sealed), 300);
+  ck_assert_int_eq (dtls_end_open (&server, sealed, &plain), SEC_E_OK);
+  ck_assert_uint_eq (g_bytes_get_size (plain), sizes.cbMaximumMessage);
   dtls_end_clear (&client);
   dtls_end_clear (&server);
 }
@@ -282,8 +313,8 @@ dtls_suite (void)
 {
   const TuCase cases[] = {
     { "dtls", tu_fixture_setup,
-      { test_dtls_handshake_and_data, test_dtls_lost_flight, test_dtls_hello_flood,
-        test_dtls_modes_apart } },
+      { test_dtls_handshake_and_data, test_dtls_mtu, test_dtls_lost_flight,
+        test_dtls_hello_flood, test_dtls_modes_apart } },
   };
   Suite *s = suite_create ("dtls");
 
