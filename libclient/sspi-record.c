@@ -169,16 +169,18 @@ frame_record (const guint8 *p, gsize have, gsize *record_size,
 
   if (have >= 1 && (p[0] < 20 || p[0] > 24))   /* change_cipher_spec..heartbeat */
     return SEC_E_INVALID_TOKEN;
-  /* A DTLS record (a datagram context's DecryptMessage input is one
-   * datagram): whole or not at all, as datagrams are; what is not whole
-   * goes to the daemon as it is, which answers SEC_E_INVALID_TOKEN. */
+  /* DTLS records (a datagram context's DecryptMessage input is one
+   * datagram): whole or not at all, as datagrams are.  The daemon gets the
+   * whole datagram: it opens the first record and says how long that was,
+   * and when it drops a record that others follow, it can say so with an
+   * empty one and the rest as EXTRA.  What is not whole goes as it is,
+   * and the daemon answers SEC_E_INVALID_TOKEN. */
   if (have >= 2 && p[1] == DTLS_VERSION_MAJOR)
     {
-      if (have < DTLS_RECORD_HEADER_SIZE)
+      if (have < DTLS_RECORD_HEADER_SIZE ||
+          DTLS_RECORD_HEADER_SIZE + (((gsize) p[11] << 8) | p[12]) > have)
         return SEC_E_INVALID_TOKEN;
-      *record_size = DTLS_RECORD_HEADER_SIZE + (((gsize) p[11] << 8) | p[12]);
-      if (*record_size > have)
-        return SEC_E_INVALID_TOKEN;
+      *record_size = have;
       return SEC_E_OK;
     }
   if (have >= 2 && p[1] != 3)
@@ -251,6 +253,11 @@ write_opened (PSecBufferDesc message, guint8 *base, gsize have,
   const guint8 *plain = g_variant_get_fixed_array (plaintext, &len, 1);
   gsize extra = have - record_size;
 
+  /* A DTLS record the daemon dropped (its datagram goes on) comes back
+   * empty, and may be shorter than a protected record's header (a
+   * ChangeCipherSpec): all header then. */
+  if (len == 0 && header_size > record_size)
+    header_size = (guint32) record_size;
   if (header_size > record_size || len > record_size - header_size)
     return SEC_E_INTERNAL_ERROR;
   if (len > 0)
@@ -294,9 +301,11 @@ open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
   if (!SEC_SUCCESS (status))
     return status;
   /* OK, CONTEXT_EXPIRED (close_notify) and RENEGOTIATE all consumed the
-   * record, which was all we sent. */
-  if (answer.record_size != record_size)
+   * record, which was all we sent (a datagram's first record, of a
+   * datagram we sent whole). */
+  if (answer.record_size == 0 || answer.record_size > record_size)
     return SEC_E_INTERNAL_ERROR;
+  record_size = answer.record_size;
   /* A renegotiation may change the cipher suite, and with it the sizes. */
   if (status == SEC_I_RENEGOTIATE)
     sspi_cache_forget (SSPI_HANDLE_CONTEXT, context);

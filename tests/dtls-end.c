@@ -130,11 +130,11 @@ dtls_end_seal (DtlsEnd *end, const void *data, gsize len)
   return g_bytes_new (buf, b[0].cbBuffer + b[1].cbBuffer + b[2].cbBuffer);
 }
 
-SECURITY_STATUS
-dtls_end_open (DtlsEnd *end, GBytes *in, GBytes **plain)
+/* One DecryptMessage on the first record of @data; *@extra gets the bytes
+ * after it (SECBUFFER_EXTRA). */
+static SECURITY_STATUS
+open_one (DtlsEnd *end, const guint8 *data, gsize len, GByteArray *plain, gsize *extra)
 {
-  gsize len;
-  const void *data = g_bytes_get_data (in, &len);
   g_autofree guint8 *buf = g_malloc0 (len + 1);
   SecBuffer b[4] = {
     { (ULONG) len, SECBUFFER_DATA, buf },
@@ -145,12 +145,40 @@ dtls_end_open (DtlsEnd *end, GBytes *in, GBytes **plain)
   SecBufferDesc desc = { SECBUFFER_VERSION, 4, b };
   SECURITY_STATUS status;
 
+  *extra = 0;
   memcpy (buf, data, len);
   status = DecryptMessage (&end->ctx, &desc, 0, NULL);
-  if (status == SEC_E_OK && plain != NULL)
+  if (!SEC_SUCCESS (status))
+    return status;
+  ck_assert_uint_eq (b[1].BufferType, SECBUFFER_DATA);
+  g_byte_array_append (plain, b[1].pvBuffer, b[1].cbBuffer);
+  if (b[3].BufferType == SECBUFFER_EXTRA)
     {
-      ck_assert_uint_eq (b[1].BufferType, SECBUFFER_DATA);
-      *plain = g_bytes_new (b[1].pvBuffer, b[1].cbBuffer);
+      ck_assert_ptr_eq (b[3].pvBuffer, buf + len - b[3].cbBuffer);
+      *extra = b[3].cbBuffer;
     }
   return status;
+}
+
+SECURITY_STATUS
+dtls_end_open (DtlsEnd *end, GBytes *in, GBytes **plain)
+{
+  gsize len, extra;
+  const guint8 *data = g_bytes_get_data (in, &len);
+  g_autoptr(GByteArray) text = g_byte_array_new ();
+  SECURITY_STATUS status, result = SEC_E_OK;
+
+  /* Every record of the datagram, as a program does with EXTRA. */
+  do
+    {
+      status = open_one (end, data, len, text, &extra);
+      data += len - extra;
+      len = extra;
+      if (result != SEC_I_RENEGOTIATE)
+        result = status;
+    }
+  while (SEC_SUCCESS (status) && extra > 0);
+  if (result == SEC_E_OK && plain != NULL)
+    *plain = g_byte_array_free_to_bytes (g_steal_pointer (&text));
+  return result;
 }

@@ -46,6 +46,7 @@ SECURITY_STATUS dtls_end_step (DtlsEnd *end, GBytes *in, GPtrArray *out);
 
 /* EncryptMessage of @len bytes: asserts SEC_E_OK, returns the datagram. */
 GBytes *dtls_end_seal (DtlsEnd *end, const void *data, gsize len);
-/* DecryptMessage of datagram @in; on SEC_E_OK *@plain (may be NULL) gets
- * the plaintext.  Returns the status. */
+/* DecryptMessage of each record of datagram @in (following SECBUFFER_EXTRA);
+ * on SEC_E_OK *@plain (may be NULL) gets the plaintext.  Returns
+ * SEC_I_RENEGOTIATE if a record said so, else the last record's status. */
 SECURITY_STATUS dtls_end_open (DtlsEnd *end, GBytes *in, GBytes **plain);
