@@ -183,8 +183,13 @@ is_cookie_checked (SspidCall *call)
   const guint8 *input = request->input != NULL
                         ? g_variant_get_fixed_array (request->input, &len, 1) : NULL;
 
-  if (sspid_caller_peek_credential (sspid_call_peek_caller (call), request->cred_handle) == NULL)
-    return TRUE;   /* new_context() answers that */
+  SspidCredential *cred = sspid_caller_peek_credential (sspid_call_peek_caller (call),
+                                                        request->cred_handle);
+
+  /* No such credential, or one without DTLS: new_context() and the
+   * first step answer that, as for any first call. */
+  if (cred == NULL || sspid_credential_peek_dtls_priority (cred, TRUE) == NULL)
+    return TRUE;
   if (sspid_tls_dtls_check_cookie (input, len, &hello_verify))
     return TRUE;
   sspid_call_answer_step (call, hello_verify != NULL ? SEC_I_CONTINUE_NEEDED : SEC_E_INVALID_TOKEN,

@@ -339,6 +339,34 @@ START_TEST (test_dtls_modes_apart)
                                                 &attrs, &expiry),
                     SEC_E_ALGORITHM_MISMATCH);
   FreeCredentialsHandle (&cred);
+  /* A TLS-only server credential: no HelloVerifyRequest, no context. */
+  {
+    SCHANNEL_CRED tls12s = { .dwVersion = SCHANNEL_CRED_VERSION,
+                             .grbitEnabledProtocols = SP_PROT_TLS1_2_SERVER };
+    DtlsEnd probe;
+    g_autoptr(GPtrArray) hello = datagrams ();
+    SecBuffer ib[2] = { { 0, SECBUFFER_TOKEN, NULL }, { 0, SECBUFFER_EMPTY, NULL } };
+    SecBufferDesc idesc = { SECBUFFER_VERSION, 2, ib };
+    TuCounts before = daemon_counts (), after;
+
+    dtls_end_init (&probe, FALSE, NULL);
+    ck_assert_int_eq (dtls_end_step (&probe, NULL, hello), SEC_I_CONTINUE_NEEDED);
+    ib[0].cbBuffer = (ULONG) g_bytes_get_size (hello->pdata[0]);
+    ib[0].pvBuffer = (void *) g_bytes_get_data (hello->pdata[0], NULL);
+    ck_assert_int_eq (AcquireCredentialsHandleA ((char *) "server", (char *) UNISP_NAME,
+                                                 SECPKG_CRED_INBOUND, NULL, &tls12s, NULL, NULL,
+                                                 &cred, &expiry),
+                      SEC_E_OK);
+    SecInvalidateHandle (&ctx);
+    ck_assert_int_eq (AcceptSecurityContext (&cred, NULL, &idesc, DTLS_SERVER_REQ, 0, &ctx,
+                                             &odesc, &attrs, &expiry),
+                      SEC_E_ALGORITHM_MISMATCH);
+    ck_assert (!SecIsValidHandle (&ctx));
+    FreeCredentialsHandle (&cred);
+    dtls_end_clear (&probe);
+    after = daemon_counts ();
+    ck_assert_uint_eq (after.contexts, before.contexts);
+  }
   /* DTLS 1.0 is not spoken. */
   ck_assert_int_eq (AcquireCredentialsHandleA (NULL, (char *) UNISP_NAME, SECPKG_CRED_OUTBOUND,
                                                NULL, &dtls10, NULL, NULL, &cred, &expiry),
