@@ -525,6 +525,27 @@ START_TEST (test_strings_bounded)
                      (guint32) SEC_E_INVALID_PARAMETER);
   ck_assert_uint_eq (acquire_status (conn, "", auth_data_of (tu_is_wrapped () ? 20000 : 200000)),
                      (guint32) SEC_E_INVALID_PARAMETER);
+
+  /* ISC/ASC options: 8 entries taken, 9 not; "dtls-mtu" must be a u. */
+  {
+    GVariant *options[] = { auth_data_of (8), auth_data_of (9),
+                            g_variant_new_parsed ("{'dtls-mtu': <'1200'>}") };
+    const guint32 expect[] = { SEC_I_CONTINUE_NEEDED, SEC_E_INVALID_PARAMETER,
+                               SEC_E_INVALID_PARAMETER };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (options); i++)
+      {
+        g_autoptr(GVariant) r = call_ok (conn, "InitializeSecurityContext",
+                                         g_variant_new ("(tttsu@ay@as@a{sv})", (guint64) 4, cred,
+                                                        (guint64) 0, "localhost",
+                                                        (guint32) ISC_REQ_STREAM,
+                                                        bytes_variant (NULL, 0), no_alpn (),
+                                                        options[i]),
+                                         SSPID_STEP_RESULT_TYPE);
+        ck_assert_msg (step_status (r) == expect[i], "options %" G_GSIZE_FORMAT ": 0x%08x", i,
+                       step_status (r));
+      }
+  }
   assert_daemon_healthy (conn);
 }
 END_TEST
