@@ -60,7 +60,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidTls, sspid_tls_free)
 
 /* One InitializeSecurityContext / AcceptSecurityContext step on @input
  * (the caller's SECBUFFER_TOKEN bytes; may be empty): every whole record
- * the handshake can use is consumed.  A failed step's token is the alert
+ * the handshake can use is consumed.  On a datagram (DTLS) session @input
+ * is one datagram and the token one datagram to send: SEC_I_MESSAGE_FRAGMENT
+ * says the next step (with no input) has the next of the flight, and a
+ * handshake step with no input otherwise resends the last flight
+ * (sspid-tls-dtls.c).  A failed step's token is the alert
  * for the peer when the context asked for extended errors (empty
  * otherwise).  On a session DecryptMessage ended, the status is
  * SEC_I_CONTEXT_EXPIRED and the token, once, the alert owed to the peer.
