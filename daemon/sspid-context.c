@@ -219,6 +219,9 @@ run_step (SspidContext *ctx, SspidCall *call, const guint8 *input, gsize input_l
   if (step.status == SEC_E_OK)
     {
       was_established = sspid_tls_is_established (ctx->tls);
+      /* SECBUFFER_DTLS_MTU holds for this call and the ones after it. */
+      if (sspid_call_peek_request (call)->dtls_mtu != 0)
+        sspid_tls_set_mtu (ctx->tls, sspid_call_peek_request (call)->dtls_mtu);
       sspid_tls_step (ctx->tls, input, input_len, &step);
       /* The audit trail has a record per handshake that ended, done or
        * failed (a step that only waits for more bytes ended nothing). */

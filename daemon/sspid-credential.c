@@ -78,6 +78,8 @@ struct _SspidCredential {
    * when the credential cannot be used that way or enables none. */
   char             *client_priority;
   char             *server_priority;
+  char             *client_dtls_priority;  /* ISC_REQ_DATAGRAM contexts, or NULL */
+  char             *server_dtls_priority;  /* ASC_REQ_DATAGRAM contexts, or NULL */
 };
 
 G_DEFINE_AUTO_CLEANUP_FREE_FUNC (gnutls_certificate_credentials_t,
@@ -703,7 +705,8 @@ sspid_credential_store_dup_names (SspidCredentialStore *store)
 #define SUPPORTED_PROTOCOLS (SP_PROT_TLS1_0_CLIENT | SP_PROT_TLS1_0_SERVER | \
                              SP_PROT_TLS1_1_CLIENT | SP_PROT_TLS1_1_SERVER | \
                              SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_2_SERVER | \
-                             SP_PROT_TLS1_3_CLIENT | SP_PROT_TLS1_3_SERVER)
+                             SP_PROT_TLS1_3_CLIENT | SP_PROT_TLS1_3_SERVER | \
+                             SP_PROT_DTLS1_2_CLIENT | SP_PROT_DTLS1_2_SERVER)
 
 /* The GnuTLS priority for the versions an SP_PROT_* mask enables in one
  * direction, or NULL for none.  Only that direction's bits count, as in
@@ -735,6 +738,20 @@ priority_for_protocols (guint32 enabled, gboolean is_server)
   return any ? g_string_free (g_steal_pointer (&prio), FALSE) : NULL;
 }
 
+/* The GnuTLS priority of datagram contexts (ISC_REQ_DATAGRAM,
+ * ASC_REQ_DATAGRAM) in one direction: DTLS 1.2 when the mask enables it
+ * there, or when the mask is 0 (the default, which on Windows includes
+ * DTLS for datagram contexts); NULL otherwise. */
+static char *
+dtls_priority_for_protocols (guint32 enabled, gboolean is_server)
+{
+  guint32 bit = is_server ? SP_PROT_DTLS1_2_SERVER : SP_PROT_DTLS1_2_CLIENT;
+
+  if (enabled != 0 && (enabled & bit) == 0)
+    return NULL;
+  return g_strdup ("NORMAL:-VERS-ALL:+VERS-DTLS1.2");
+}
+
 SECURITY_STATUS
 sspid_credential_store_acquire (SspidCredentialStore *store,
                                 const char *principal,
@@ -748,11 +765,13 @@ sspid_credential_store_acquire (SspidCredentialStore *store,
   SspidCredential *cred;
   g_autofree char *client_priority = NULL;
   g_autofree char *server_priority = NULL;
+  g_autofree char *client_dtls_priority = NULL;
+  g_autofree char *server_dtls_priority = NULL;
 
   *out = NULL;
   if (use != SECPKG_CRED_INBOUND && use != SECPKG_CRED_OUTBOUND && use != SECPKG_CRED_BOTH)
     return SEC_E_INVALID_PARAMETER;
-  /* Asking only for versions we cannot speak (SSL 2/3, DTLS), or none in
+  /* Asking only for versions we cannot speak (SSL 2/3, DTLS 1.0), or none in
    * the direction(s) asked for, is an error the caller should see now
    * rather than as a failed handshake. */
   if (enabled_protocols != 0 && (enabled_protocols & SUPPORTED_PROTOCOLS) == 0)
@@ -760,7 +779,10 @@ sspid_credential_store_acquire (SspidCredentialStore *store,
   enabled_protocols &= SUPPORTED_PROTOCOLS;
   client_priority = (use & SECPKG_CRED_OUTBOUND) ? priority_for_protocols (enabled_protocols, FALSE) : NULL;
   server_priority = (use & SECPKG_CRED_INBOUND) ? priority_for_protocols (enabled_protocols, TRUE) : NULL;
-  if (client_priority == NULL && server_priority == NULL)
+  client_dtls_priority = (use & SECPKG_CRED_OUTBOUND) ? dtls_priority_for_protocols (enabled_protocols, FALSE) : NULL;
+  server_dtls_priority = (use & SECPKG_CRED_INBOUND) ? dtls_priority_for_protocols (enabled_protocols, TRUE) : NULL;
+  if (client_priority == NULL && server_priority == NULL &&
+      client_dtls_priority == NULL && server_dtls_priority == NULL)
     return SEC_E_ALGORITHM_MISMATCH;
 
   if (principal == NULL || principal[0] == '\0')
@@ -791,6 +813,8 @@ sspid_credential_store_acquire (SspidCredentialStore *store,
   cred->flags = flags;
   cred->client_priority = g_steal_pointer (&client_priority);
   cred->server_priority = g_steal_pointer (&server_priority);
+  cred->client_dtls_priority = g_steal_pointer (&client_dtls_priority);
+  cred->server_dtls_priority = g_steal_pointer (&server_dtls_priority);
   *out = cred;
   return SEC_E_OK;
 }
@@ -810,6 +834,8 @@ sspid_credential_unref (SspidCredential *cred)
   source_unref (cred->source);
   g_free (cred->client_priority);
   g_free (cred->server_priority);
+  g_free (cred->client_dtls_priority);
+  g_free (cred->server_dtls_priority);
   g_free (cred);
 }
 
@@ -859,6 +885,12 @@ const char *
 sspid_credential_peek_priority (SspidCredential *cred, gboolean is_server)
 {
   return is_server ? cred->server_priority : cred->client_priority;
+}
+
+const char *
+sspid_credential_peek_dtls_priority (SspidCredential *cred, gboolean is_server)
+{
+  return is_server ? cred->server_dtls_priority : cred->client_dtls_priority;
 }
 
 gnutls_certificate_credentials_t

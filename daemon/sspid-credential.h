@@ -148,6 +148,9 @@ gint64 sspid_credential_get_expiry (SspidCredential *cred);
  * (@is_server: inbound), or NULL when none is (or the credential is not
  * usable that way). */
 const char *sspid_credential_peek_priority (SspidCredential *cred, gboolean is_server);
+/* The same for datagram (DTLS) contexts: NULL when the credential's
+ * protocol mask enables no DTLS version in that direction. */
+const char *sspid_credential_peek_dtls_priority (SspidCredential *cred, gboolean is_server);
 /* Session resumption.  Server: the ticket master key, or NULL when
  * reconnects are disabled (SCH_CRED_DISABLE_RECONNECTS).  Client: a cache
  * of resumable sessions per (acquiring uid, credential, target name); take

@@ -107,16 +107,21 @@ decode_step (SspidCallKind kind, GVariant *params, guint max_token_size,
              SspidRequest *request)
 {
   SspidStepArgs args;
+  g_autoptr(GVariant) options = NULL;
 
   sspid_step_args_decode (kind, params, &args);
+  options = g_steal_pointer (&args.options);
   request->cred_handle = args.credential;
   request->ctx_handle = args.context;
   request->target_name = args.target_name;
   request->context_req = args.context_req;
   request->input = g_steal_pointer (&args.input);
   request->alpn = g_steal_pointer (&args.alpn);
-  sspid_quic_args_decode (args.options, &request->quic);
-  g_clear_pointer (&args.options, g_variant_unref);
+  if (g_variant_n_children (options) > SSPID_MAX_STEP_OPTIONS)
+    return refuse (request, "options over " G_STRINGIFY (SSPID_MAX_STEP_OPTIONS) " entries");
+  if (!lookup_u32 (options, SSPID_STEP_OPTION_DTLS_MTU, &request->dtls_mtu))
+    return refuse (request, "options: dtls-mtu not a u");
+  sspid_quic_args_decode (options, &request->quic);
   return check_step (request, max_token_size);
 }
 

@@ -32,6 +32,7 @@
 #define SSPID_MAX_ALPN_LIST     65535   /* bytes, each name with its length byte:
                                          * a TLS ProtocolNameList */
 #define SSPID_MAX_AUTH_DATA     16      /* auth_data entries (libsspi sends 2) */
+#define SSPID_MAX_STEP_OPTIONS  8       /* ISC/ASC options entries (libsspi sends 1) */
 
 /* A request's arguments (the call id of an asynchronous method, its first
  * argument, is read when the call arrives).  Strings are borrowed from the parameters the
@@ -50,6 +51,7 @@ typedef struct {
   GVariant    *input;         /* "ay", owned: token, plaintext or records */
   const char **alpn;          /* owned array of borrowed strings */
   SspidQuicArgs quic;         /* ISC/ASC: QUIC mode's options, owned */
+  guint32      dtls_mtu;      /* ISC/ASC option "dtls-mtu", 0 if absent */
   guint32      token_type;    /* ApplyControlToken */
   guint32      alert_type;
   guint32      alert_number;

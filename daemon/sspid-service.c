@@ -171,6 +171,36 @@ new_context (SspidService *service, SspidCall *call, guint64 cred_handle, gboole
   return ctx;
 }
 
+/* A DTLS server's first ASC: a ClientHello without our cookie is answered
+ * here with a HelloVerifyRequest (SEC_I_CONTINUE_NEEDED, no context
+ * handle), anything else that is no ClientHello with SEC_E_INVALID_TOKEN,
+ * before a context, a session or a worker is spent on a source address
+ * nobody proved (sspid-tls-dtls.c).  The client answers with the cookie,
+ * and the server's next ASC, again without a context, makes one.  TRUE
+ * when the call goes on. */
+static gboolean
+is_cookie_checked (SspidCall *call)
+{
+  const SspidRequest *request = sspid_call_peek_request (call);
+  g_autoptr (GBytes) hello_verify = NULL;
+  gsize len = 0;
+  const guint8 *input = request->input != NULL
+                        ? g_variant_get_fixed_array (request->input, &len, 1) : NULL;
+
+  SspidCredential *cred = sspid_caller_peek_credential (sspid_call_peek_caller (call),
+                                                        request->cred_handle);
+
+  /* No such credential, or one without DTLS: new_context() and the
+   * first step answer that, as for any first call. */
+  if (cred == NULL || sspid_credential_peek_dtls_priority (cred, TRUE) == NULL)
+    return TRUE;
+  if (sspid_tls_dtls_check_cookie (input, len, &hello_verify))
+    return TRUE;
+  sspid_call_answer_step (call, hello_verify != NULL ? SEC_I_CONTINUE_NEEDED : SEC_E_INVALID_TOKEN,
+                          0, hello_verify, 0, 0, 0, 0);
+  return FALSE;
+}
+
 /* ISC or ASC: a first call makes the context, a later one continues it. */
 static void
 handle_step (SspidService *service, SspidCall *call)
@@ -181,6 +211,9 @@ handle_step (SspidService *service, SspidCall *call)
 
   if (request->ctx_handle == 0)
     {
+      if (is_server && (request->context_req & ASC_REQ_DATAGRAM) &&
+          !is_cookie_checked (call))
+        return;
       ctx = new_context (service, call, request->cred_handle, is_server);
       if (ctx == NULL)
         return;

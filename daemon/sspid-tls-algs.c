@@ -195,7 +195,9 @@ SECURITY_STATUS
 sspid_tls_describe_credential (SspidCredential *cred, SspidTlsAlgorithms *algs)
 {
   const char *texts[] = { sspid_credential_peek_priority (cred, FALSE),
-                          sspid_credential_peek_priority (cred, TRUE) };
+                          sspid_credential_peek_priority (cred, TRUE),
+                          sspid_credential_peek_dtls_priority (cred, FALSE),
+                          sspid_credential_peek_dtls_priority (cred, TRUE) };
 
   memset (algs, 0, sizeof *algs);
   algs->ciphers = g_ptr_array_new_with_free_func (g_free);

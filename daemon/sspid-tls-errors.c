@@ -128,6 +128,8 @@ sspid_status_to_string (SECURITY_STATUS status)
 #define S(x) case x: return #x
     S (SEC_E_OK);
     S (SEC_I_CONTINUE_NEEDED);
+    S (SEC_I_MESSAGE_FRAGMENT);
+    S (SEC_E_OUT_OF_SEQUENCE);
     S (SEC_I_INCOMPLETE_CREDENTIALS);
     S (SEC_I_CONTEXT_EXPIRED);
     S (SEC_I_RENEGOTIATE);

@@ -68,6 +68,17 @@ struct _SspidTls {
   gboolean          reneg_started;   /* its first step was made */
 
   SspidTlsQuic     *quic;            /* QUIC mode, or NULL */
+  /* DTLS (sspid-tls-dtls.c): ISC_REQ_DATAGRAM / ASC_REQ_DATAGRAM. */
+  gboolean          is_datagram;
+  guint             mtu;             /* bytes of a datagram we send */
+  GArray           *datagram_ends;   /* guint: where each push ended in out */
+  GQueue            fragments;       /* GBytes *: datagrams of this flight
+                                      * not handed out yet */
+  SECURITY_STATUS   flight_status;   /* the step's status, for the last one */
+  gboolean          retransmit_due;  /* a step without input: the caller's
+                                      * timer says resend the last flight */
+  guint64           max_opened;      /* epoch and sequence number of the
+                                      * newest record DecryptMessage opened */
 };
 
 /* The parsed GnuTLS priority @text (kept for the life of the process, do
@@ -88,6 +99,34 @@ void sspid_tls_remember_session (SspidTls *tls);
 void sspid_tls_quic_step (SspidTls *tls, const guint8 *input, gsize input_len,
                           SspidTlsStep *step);
 void sspid_tls_quic_free (SspidTlsQuic *quic);
+
+/* DTLS (sspid-tls-dtls.c). */
+
+#define DTLS_RECORD_HEADER_SIZE 13
+/* SECBUFFER_DTLS_MTU's default on Windows, and its range. */
+#define DTLS_DEFAULT_MTU        1096
+#define DTLS_MIN_MTU            200
+#define DTLS_MAX_MTU            65535
+
+/* Makes a new session (GNUTLS_DATAGRAM) a DTLS one: transport, MTU,
+ * retransmission driven by the caller's steps. */
+void sspid_tls_dtls_setup (SspidTls *tls);
+/* Called as a handshake step starts.  FALSE when the step is answered
+ * already (a server's first datagram without a valid cookie: the
+ * HelloVerifyRequest, or not a ClientHello at all). */
+gboolean sspid_tls_dtls_begin_step (SspidTls *tls, const guint8 *input, gsize input_len,
+                                    SspidTlsStep *step);
+/* Puts what GnuTLS wrote in this step into @step, a datagram per token:
+ * the first now, the others by the next steps (SEC_I_MESSAGE_FRAGMENT). */
+void sspid_tls_dtls_take_flight (SspidTls *tls, SspidTlsStep *step);
+/* If datagrams of the last flight wait, hands out the next one and
+ * returns TRUE. */
+gboolean sspid_tls_dtls_next_fragment (SspidTls *tls, gsize input_len, SspidTlsStep *step);
+/* DecryptMessage of one DTLS record (the first of @input). */
+void sspid_tls_dtls_decrypt (SspidTls *tls, const guint8 *input, gsize len,
+                             SspidTlsDecrypt *out);
+/* The most plaintext one record (one datagram) may carry. */
+guint32 sspid_tls_dtls_max_message (SspidTls *tls);
 
 /* Renegotiation (sspid-tls-reneg.c).  DecryptMessage met GNUTLS_E_REHANDSHAKE:
  * note it (TLS 1.2 and older) and return the status for the caller,

@@ -36,7 +36,8 @@ sspid_tls_encrypt (SspidTls *tls, const guint8 *data, gsize len, GBytes **record
   *record = NULL;
   if (tls->state != STATE_ESTABLISHED || tls->closed)
     return SEC_E_CONTEXT_EXPIRED;
-  if (len > gnutls_record_get_max_size (tls->session))
+  if (len > (tls->is_datagram ? sspid_tls_dtls_max_message (tls)
+                              : gnutls_record_get_max_size (tls->session)))
     return SEC_E_INVALID_PARAMETER;
   /* A KeyUpdate reply must reach the peer before data under the new key. */
   if (tls->out->len > 0)
@@ -118,6 +119,11 @@ sspid_tls_decrypt (SspidTls *tls, const guint8 *input, gsize len, SspidTlsDecryp
     {
       out->status = SEC_E_CONTEXT_EXPIRED;
       goto done;
+    }
+  if (tls->is_datagram)
+    {
+      sspid_tls_dtls_decrypt (tls, input, len, out);
+      return;
     }
   ret = sspid_tls_frame_records (input, len, &whole, &missing);
   if (ret < 0)

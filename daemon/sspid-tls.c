@@ -200,7 +200,9 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
              const char *const *alpn, SspidTls **out)
 {
   g_autoptr (SspidTls) tls = g_new0 (SspidTls, 1);
-  unsigned int flags = GNUTLS_NONBLOCK | (is_server ? GNUTLS_SERVER : GNUTLS_CLIENT);
+  gboolean is_datagram = (context_req & (is_server ? ASC_REQ_DATAGRAM : ISC_REQ_DATAGRAM)) != 0;
+  unsigned int flags = GNUTLS_NONBLOCK | (is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) |
+                       (is_datagram ? GNUTLS_DATAGRAM : 0);
   const char *err_pos = NULL;
   const char *priority_text;
   gnutls_priority_t priority;
@@ -215,6 +217,7 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
 
   tls->cred = sspid_credential_ref (cred);
   tls->is_server = is_server;
+  tls->is_datagram = is_datagram;
   tls->context_req = context_req;
   tls->out = g_byte_array_new ();
   tls->verify_failure = SEC_E_OK;
@@ -232,8 +235,11 @@ session_new (SspidCredential *cred, gboolean is_server, guint32 context_req,
   gnutls_transport_set_push_function (tls->session, transport_push);
   /* The daemon reaps stalled handshakes itself; GnuTLS must never wait. */
   gnutls_handshake_set_timeout (tls->session, 0);
+  if (is_datagram)
+    sspid_tls_dtls_setup (tls);
 
-  priority_text = sspid_credential_peek_priority (cred, is_server);
+  priority_text = is_datagram ? sspid_credential_peek_dtls_priority (cred, is_server)
+                              : sspid_credential_peek_priority (cred, is_server);
   if (priority_text == NULL)
     return SEC_E_ALGORITHM_MISMATCH;   /* no version enabled this way */
   priority = sspid_tls_lookup_priority (priority_text, &err_pos, &ret);
@@ -417,6 +423,8 @@ sspid_tls_free (SspidTls *tls)
   g_clear_pointer (&tls->held_token, g_bytes_unref);
   g_clear_pointer (&tls->held_input, g_bytes_unref);
   g_clear_pointer (&tls->quic, sspid_tls_quic_free);
+  g_clear_pointer (&tls->datagram_ends, g_array_unref);
+  g_queue_clear_full (&tls->fragments, (GDestroyNotify) g_bytes_unref);
   g_free (tls->target_name);
   g_free (tls->cache_target);
   g_free (tls);
@@ -492,15 +500,15 @@ established_attributes (SspidTls *tls)
 
   if (tls->is_server)
     {
-      attrs = ASC_RET_REPLAY_DETECT | ASC_RET_SEQUENCE_DETECT |
-              ASC_RET_CONFIDENTIALITY | ASC_RET_STREAM;
+      attrs = ASC_RET_REPLAY_DETECT | ASC_RET_SEQUENCE_DETECT | ASC_RET_CONFIDENTIALITY |
+              (tls->is_datagram ? ASC_RET_DATAGRAM : ASC_RET_STREAM);
       if (gnutls_certificate_get_peers (tls->session, NULL) != NULL)
         attrs |= ASC_RET_MUTUAL_AUTH;
     }
   else
     {
-      attrs = ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT |
-              ISC_RET_CONFIDENTIALITY | ISC_RET_STREAM;
+      attrs = ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT | ISC_RET_CONFIDENTIALITY |
+              (tls->is_datagram ? ISC_RET_DATAGRAM : ISC_RET_STREAM);
       /* Asked for in this context, not implied by the credential's
        * SCH_CRED_MANUAL_CRED_VALIDATION: Windows reports only requests. */
       if (tls->context_req & ISC_REQ_MANUAL_CRED_VALIDATION)
@@ -550,6 +558,11 @@ sspid_tls_take_output (SspidTls *tls)
   GBytes *bytes = g_byte_array_free_to_bytes (tls->out);
 
   tls->out = g_byte_array_new ();
+  if (tls->datagram_ends != NULL)
+    {
+      g_array_unref (tls->datagram_ends);
+      tls->datagram_ends = g_array_new (FALSE, FALSE, sizeof (guint));
+    }
   return bytes;
 }
 
@@ -595,7 +608,13 @@ release_held (SspidTls *tls, const guint8 *input, gsize input_len, SspidTlsStep 
   if (input_len >= held_len && memcmp (input, g_bytes_get_data (tls->held_input, NULL), held_len) == 0)
     skip = held_len;
   step->status = tls->held_status;
-  step->token = g_steal_pointer (&tls->held_token);
+  if (tls->is_datagram)
+    {
+      g_clear_pointer (&tls->held_token, g_bytes_unref);
+      sspid_tls_dtls_take_flight (tls, step);
+    }
+  else
+    step->token = g_steal_pointer (&tls->held_token);
   step->extra = (guint32) (input_len - skip);
   g_clear_pointer (&tls->held_input, g_bytes_unref);
 }
@@ -631,7 +650,10 @@ established_step (SspidTls *tls, SspidTlsStep *step)
       if (tls->alert_description == GNUTLS_A_CLOSE_NOTIFY || tls->alert_level == GNUTLS_AL_FATAL)
         tls->closed = TRUE;
     }
-  step->token = sspid_tls_take_output (tls);
+  if (tls->is_datagram)
+    sspid_tls_dtls_take_flight (tls, step);
+  else
+    step->token = sspid_tls_take_output (tls);
 }
 
 /* A step in the middle of a handshake that a control token ended, as
@@ -703,6 +725,16 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       return;
     }
 
+  if (sspid_tls_dtls_next_fragment (tls, input_len, step))
+    {
+      if (tls->state == STATE_ESTABLISHED && step->status == SEC_E_OK)
+        {
+          step->attributes = established_attributes (tls);
+          step->expiry = peer_expiry (tls);
+        }
+      goto out;
+    }
+
   switch (tls->state)
     {
     case STATE_FAILED:
@@ -745,7 +777,14 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
    * need a renegotiation's first step: DecryptMessage consumed the peer's
    * request, and the answer (a ClientHello, a ServerHello) is due now. */
   is_first_reneg_step = sspid_tls_reneg_start_step (tls);
-  if (tls->started || tls->is_server)
+  if (tls->is_datagram)
+    {
+      /* A token is one datagram, whole or lost: no framing to do. */
+      if (!sspid_tls_dtls_begin_step (tls, input, input_len, step))
+        goto out;
+      whole = input_len;
+    }
+  else if (tls->started || tls->is_server)
     {
       ret = sspid_tls_frame_records (input, input_len, &whole, &missing);
       if (ret < 0)
@@ -797,7 +836,9 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
       step->extra = 0;
       goto out;
     }
-  step->token = sspid_tls_take_output (tls);
+  tls->retransmit_due = FALSE;
+  if (!tls->is_datagram)
+    step->token = sspid_tls_take_output (tls);
 
   /* The server asked for a certificate we do not have: say so once, and
    * hold back what GnuTLS wrote (an empty Certificate) until the caller
@@ -808,12 +849,17 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
     {
       tls->incomplete_creds_reported = TRUE;
       tls->held_status = step->status;
-      tls->held_token = g_steal_pointer (&step->token);
+      /* A datagram flight stays in the output, cut into datagrams when
+       * it is handed over. */
+      tls->held_token = tls->is_datagram ? g_bytes_new (NULL, 0) : g_steal_pointer (&step->token);
       tls->held_input = g_bytes_new (input, input_len - step->extra);
       step->status = SEC_I_INCOMPLETE_CREDENTIALS;
       step->extra = 0;
       step->attributes = 0;
+      goto out;
     }
+  if (tls->is_datagram)
+    sspid_tls_dtls_take_flight (tls, step);
 
 out:
   if (step->token == NULL)
@@ -875,6 +921,8 @@ protocol_bit (gnutls_protocol_t version, gboolean is_server)
     case GNUTLS_TLS1_1: return is_server ? SP_PROT_TLS1_1_SERVER : SP_PROT_TLS1_1_CLIENT;
     case GNUTLS_TLS1_2: return is_server ? SP_PROT_TLS1_2_SERVER : SP_PROT_TLS1_2_CLIENT;
     case GNUTLS_TLS1_3: return is_server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT;
+    case GNUTLS_DTLS1_0: return is_server ? SP_PROT_DTLS1_0_SERVER : SP_PROT_DTLS1_0_CLIENT;
+    case GNUTLS_DTLS1_2: return is_server ? SP_PROT_DTLS1_2_SERVER : SP_PROT_DTLS1_2_CLIENT;
     default:            return 0;
     }
 }
@@ -991,7 +1039,8 @@ record_layout (gnutls_session_t s, guint32 *header, guint32 *trailer)
   guint32 tag = (guint32) gnutls_cipher_get_tag_size (cipher);
   guint32 block = (guint32) gnutls_cipher_get_block_size (cipher);
 
-  *header = RECORD_HEADER_SIZE;
+  *header = version == GNUTLS_DTLS1_2 || version == GNUTLS_DTLS1_0 ? DTLS_RECORD_HEADER_SIZE
+                                                                    : RECORD_HEADER_SIZE;
   if (version == GNUTLS_TLS1_3)
     *trailer = tag + 2;
   else if (tag > 0)
@@ -1107,7 +1156,8 @@ get_established_info (SspidTls *tls, SspidTlsInfo *info)
   if (gnutls_session_get_id (s, session_id, &session_id_len) == 0)
     info->session_id = g_bytes_new (session_id, session_id_len);
   record_layout (s, &info->header_size, &info->trailer_size);
-  info->max_message = (guint32) gnutls_record_get_max_size (s);
+  info->max_message = tls->is_datagram ? sspid_tls_dtls_max_message (tls)
+                                       : (guint32) gnutls_record_get_max_size (s);
   info->block_size = (guint32) gnutls_cipher_get_block_size (cipher);
   info->expiry = peer_expiry (tls);
 }

@@ -46,11 +46,28 @@ SECURITY_STATUS sspid_tls_new_server (SspidCredential *cred,
                                       SspidTls **out);
 
 void sspid_tls_free (SspidTls *tls);
+
+/* SECBUFFER_DTLS_MTU: the largest datagram a DTLS session sends (clamped
+ * to 200..65535 bytes as Windows does; 1096 until set).  Nothing on a
+ * stream session. */
+void sspid_tls_set_mtu (SspidTls *tls, guint mtu);
+
+/* A DTLS server's first datagram (ASC_REQ_DATAGRAM, no context yet),
+ * before anything is allocated for it: TRUE if it is a ClientHello with a
+ * valid cookie (make the context and step on it).  FALSE otherwise, with
+ * *@hello_verify the HelloVerifyRequest datagram to send back (caller
+ * must unref it) for a ClientHello without a valid cookie, or NULL when
+ * the datagram is no ClientHello.  Costs an HMAC; any thread. */
+gboolean sspid_tls_dtls_check_cookie (const guint8 *input, gsize len, GBytes **hello_verify);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SspidTls, sspid_tls_free)
 
 /* One InitializeSecurityContext / AcceptSecurityContext step on @input
  * (the caller's SECBUFFER_TOKEN bytes; may be empty): every whole record
- * the handshake can use is consumed.  A failed step's token is the alert
+ * the handshake can use is consumed.  On a datagram (DTLS) session @input
+ * is one datagram and the token one datagram to send: SEC_I_MESSAGE_FRAGMENT
+ * says the next step (with no input) has the next of the flight, and a
+ * handshake step with no input otherwise resends the last flight
+ * (sspid-tls-dtls.c).  A failed step's token is the alert
  * for the peer when the context asked for extended errors (empty
  * otherwise).  On a session DecryptMessage ended, the status is
  * SEC_I_CONTEXT_EXPIRED and the token, once, the alert owed to the peer.

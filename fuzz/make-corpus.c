@@ -6,6 +6,7 @@
  *
  *   fuzz-handshake-server  what the engine's client sends, per conversation
  *   fuzz-handshake-client  what the engine's server sends, per conversation
+ *   fuzz-dtls              both sides of a DTLS conversation (see fuzz-dtls.c)
  *   fuzz-record            scripts (see fuzz-record.c)
  *   fuzz-dbus-request      D-Bus messages as libsspi marshals them
  *   fuzz-channel           record-channel packets as libsspi writes them
@@ -148,6 +149,92 @@ quic_conversation (void)
   FUZZ_CHECK (cs == SEC_E_OK && ss == SEC_E_OK);
   save ("fuzz-quic", "engine-server", c_sent->data, c_sent->len);
   save ("fuzz-quic", "engine-client", s_sent->data, s_sent->len);
+}
+
+/* ---- a DTLS conversation (fuzz-dtls) ------------------------------------ */
+
+/* One step on @in, its datagrams (the whole flight) appended to @seed and
+ * @out, each behind its 16-bit length as fuzz-dtls.c reads them. */
+static SECURITY_STATUS
+dtls_step (SspidTls *tls, const guint8 *in, gsize len, GByteArray *seed, GPtrArray *out)
+{
+  SECURITY_STATUS status = SEC_I_MESSAGE_FRAGMENT;
+
+  /* SEC_I_INCOMPLETE_CREDENTIALS (the server asks for a certificate):
+   * the same datagram again, going on without one. */
+  for (gboolean first = TRUE; status == SEC_I_MESSAGE_FRAGMENT ||
+                              status == SEC_I_INCOMPLETE_CREDENTIALS; first = FALSE)
+    {
+      SspidTlsStep st;
+      gsize n;
+      const guint8 *bytes;
+
+      if (status == SEC_I_INCOMPLETE_CREDENTIALS)
+        first = TRUE;
+      sspid_tls_step (tls, first ? in : NULL, first ? len : 0, &st);
+      status = st.status;
+      bytes = g_bytes_get_data (st.token, &n);
+      if (n > 0)
+        {
+          guint8 prefix[2] = { (guint8) (n >> 8), (guint8) n };
+
+          g_byte_array_append (seed, prefix, 2);
+          g_byte_array_append (seed, bytes, (guint) n);
+          g_ptr_array_add (out, g_bytes_ref (st.token));
+        }
+      sspid_tls_step_clear (&st);
+    }
+  return status;
+}
+
+static void
+dtls_conversation (void)
+{
+  static const guint8 client_role = 0, server_role = 1;
+  g_autoptr (SspidCredential) c = fuzz_acquire (NULL, SECPKG_CRED_OUTBOUND, SP_PROT_DTLS1_2_CLIENT);
+  g_autoptr (SspidCredential) s = fuzz_acquire ("server", SECPKG_CRED_INBOUND, SP_PROT_DTLS1_2_SERVER);
+  g_autoptr (SspidTls) client = NULL;
+  g_autoptr (SspidTls) server = NULL;
+  g_autoptr (GByteArray) to_client = g_byte_array_new ();   /* the client's seed */
+  g_autoptr (GByteArray) to_server = g_byte_array_new ();
+  g_autoptr (GPtrArray) c_out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GBytes) record = NULL;
+  SECURITY_STATUS cs, ss = SEC_I_CONTINUE_NEEDED;
+
+  g_byte_array_append (to_client, &client_role, 1);
+  g_byte_array_append (to_server, &server_role, 1);
+  FUZZ_CHECK (sspid_tls_new_client (c, "localhost", ISC_REQ_DATAGRAM, NULL, &client) == SEC_E_OK);
+  FUZZ_CHECK (sspid_tls_new_server (s, ASC_REQ_DATAGRAM, NULL, &server) == SEC_E_OK);
+  cs = dtls_step (client, NULL, 0, to_server, c_out);
+  for (guint round = 0; round < 16 && (cs != SEC_E_OK || ss != SEC_E_OK); round++)
+    {
+      g_autoptr (GPtrArray) s_out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      g_autoptr (GPtrArray) in = g_steal_pointer (&c_out);
+
+      c_out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+      for (guint i = 0; i < in->len; i++)
+        ss = dtls_step (server, g_bytes_get_data (in->pdata[i], NULL),
+                        g_bytes_get_size (in->pdata[i]), to_client, s_out);
+      for (guint i = 0; i < s_out->len; i++)
+        cs = dtls_step (client, g_bytes_get_data (s_out->pdata[i], NULL),
+                        g_bytes_get_size (s_out->pdata[i]), to_server, c_out);
+    }
+  if (cs != SEC_E_OK || ss != SEC_E_OK)
+    {
+      fprintf (stderr, "make-corpus: DTLS handshake failed (0x%08x, 0x%08x)\n",
+               (unsigned) cs, (unsigned) ss);
+      exit (1);
+    }
+  /* Then a record each way. */
+  FUZZ_CHECK (sspid_tls_encrypt (server, (const guint8 *) "hello", 5, &record) == SEC_E_OK);
+  {
+    guint8 prefix[2] = { 0, (guint8) g_bytes_get_size (record) };
+
+    g_byte_array_append (to_client, prefix, 2);
+    g_byte_array_append (to_client, g_bytes_get_data (record, NULL), (guint) g_bytes_get_size (record));
+  }
+  save ("fuzz-dtls", "engine-client", to_client->data, to_client->len);
+  save ("fuzz-dtls", "engine-server", to_server->data, to_server->len);
 }
 
 /* ---- fuzz-record scripts ------------------------------------------------ */
@@ -472,6 +559,7 @@ main (int argc, char **argv)
   conversation ("tls12", NULL, "server", SP_PROT_TLS1_2_CLIENT, 0, alpn);
   conversation ("tls12-rsa", NULL, "rsa", SP_PROT_TLS1_2_CLIENT, 0, NULL);
   conversation ("tls13-mtls", "client", "mtls", 0, 0, alpn);
+  dtls_conversation ();
   {
     g_autoptr (SspidCredential) c = fuzz_acquire (NULL, SECPKG_CRED_OUTBOUND, 0);
     g_autoptr (SspidTls) tls = NULL;

@@ -152,7 +152,12 @@ parse_sch_credentials (const SCH_CREDENTIALS *cred, guint32 *enabled,
       if (cred->pTlsParameters[i].cAlpnIds == 0)
         disabled |= cred->pTlsParameters[i].grbitDisabledProtocols;
     }
-  *enabled = SUPPORTED_PROTOCOLS & ~disabled;
+  /* SCH_USE_DTLS_ONLY selects the datagram versions instead (Windows
+   * has no other way to ask for DTLS through SCH_CREDENTIALS). */
+  if (cred->dwFlags & SCH_USE_DTLS_ONLY)
+    *enabled = SP_PROT_DTLS1_2 & ~disabled;
+  else
+    *enabled = SUPPORTED_PROTOCOLS & ~disabled;
   /* 0 would mean "the default" on the wire, i.e. everything. */
   if (*enabled == 0)
     return SEC_E_ALGORITHM_MISMATCH;
@@ -202,6 +207,7 @@ credential_protocols (guint32 enabled, guint32 use)
     { SP_PROT_TLS1_1_CLIENT, SP_PROT_TLS1_1_SERVER },
     { SP_PROT_TLS1_2_CLIENT, SP_PROT_TLS1_2_SERVER },
     { SP_PROT_TLS1_3_CLIENT, SP_PROT_TLS1_3_SERVER },
+    { SP_PROT_DTLS1_2_CLIENT, SP_PROT_DTLS1_2_SERVER },
   };
   guint32 protocols = 0;
 
@@ -219,9 +225,10 @@ credential_protocols (guint32 enabled, guint32 use)
 
 /* Whether @enabled (a SCHANNEL_CRED mask, 0: the default) leaves the
  * credential a protocol to speak in the direction(s) of @use.  Windows
- * refuses a mask with only the other direction's bits, and any DTLS bit
- * where it has no DTLS, with SEC_E_ALGORITHM_MISMATCH (Wine's schannel
- * test); so does sspid, which speaks no DTLS. */
+ * refuses a mask with only the other direction's bits, and a DTLS bit it
+ * does not speak, with SEC_E_ALGORITHM_MISMATCH (Wine's schannel test);
+ * sspid speaks DTLS 1.2 (for ISC_REQ_DATAGRAM/ASC_REQ_DATAGRAM contexts)
+ * but not DTLS 1.0. */
 static gboolean
 is_protocol_mask_usable (guint32 enabled, guint32 use)
 {
@@ -229,12 +236,12 @@ is_protocol_mask_usable (guint32 enabled, guint32 use)
 
   if (enabled == 0)
     return TRUE;
-  if (enabled & (SP_PROT_DTLS1_X_CLIENT | SP_PROT_DTLS1_X_SERVER))
+  if (enabled & SP_PROT_DTLS1_0)
     return FALSE;
   if (use & SECPKG_CRED_OUTBOUND)
-    wanted |= SP_PROT_TLS1_X_CLIENT | SP_PROT_SSL3_CLIENT;
+    wanted |= SP_PROT_TLS1_X_CLIENT | SP_PROT_SSL3_CLIENT | SP_PROT_DTLS1_2_CLIENT;
   if (use & SECPKG_CRED_INBOUND)
-    wanted |= SP_PROT_TLS1_X_SERVER | SP_PROT_SSL3_SERVER;
+    wanted |= SP_PROT_TLS1_X_SERVER | SP_PROT_SSL3_SERVER | SP_PROT_DTLS1_2_SERVER;
   return (enabled & wanted) != 0;
 }
 
@@ -362,11 +369,11 @@ parse_alpn (const SecBuffer *b, char ***out)
   return SEC_E_OK;
 }
 
-/* pInput -> the token bytes and the ALPN ids. */
+/* pInput -> the token bytes, the ALPN ids and the DTLS MTU. */
 static SECURITY_STATUS
 parse_input (SspiRequest *r, const SecBufferDesc *input)
 {
-  const SecBuffer *token, *alpn;
+  const SecBuffer *token, *alpn, *mtu;
   SECURITY_STATUS status;
 
   if (input != NULL && input->cBuffers > 0 && input->pBuffers == NULL)
@@ -383,6 +390,18 @@ parse_input (SspiRequest *r, const SecBufferDesc *input)
     return SEC_E_INVALID_TOKEN;
   r->input = token != NULL ? g_bytes_new (token->pvBuffer, token->cbBuffer)
                            : g_bytes_new (NULL, 0);
+  /* SECBUFFER_DTLS_MTU: a SEC_DTLS_MTU, whose PathMTU the daemon clamps
+   * to Windows' range (200 to 64 KiB); not looked at by stream contexts. */
+  mtu = sspi_buffer_find (input, SECBUFFER_DTLS_MTU);
+  if (mtu != NULL)
+    {
+      SEC_DTLS_MTU value;
+
+      if (mtu->cbBuffer < sizeof value || mtu->pvBuffer == NULL)
+        return SEC_E_INVALID_PARAMETER;
+      memcpy (&value, mtu->pvBuffer, sizeof value);
+      r->dtls_mtu = value.PathMTU;
+    }
   alpn = sspi_buffer_find (input, SECBUFFER_APPLICATION_PROTOCOLS);
   if (alpn != NULL && (status = parse_alpn (alpn, &r->alpn)) != SEC_E_OK)
     return status;
@@ -575,7 +594,8 @@ sspi_request_build_params (const SspiRequest *r, guint64 call_id)
     case SSPI_CALL_ACCEPT_CONTEXT:
       return sspid_step_args_encode ((SspidCallKind) r->kind, &(SspidStepArgs) {
         call_id, r->credential, r->context, r->target, r->context_req,
-        bytes_variant (r->input), (const char **) r->alpn, sspid_quic_args_encode (&r->quic) });
+        bytes_variant (r->input), (const char **) r->alpn,
+        sspid_step_options_new (r->dtls_mtu, &r->quic) });
     case SSPI_CALL_DELETE_CONTEXT:
       return sspid_release_args_encode (&(SspidReleaseArgs) { call_id, r->context });
     case SSPI_CALL_FREE_CREDENTIALS:
@@ -735,11 +755,17 @@ G_STATIC_ASSERT (ASC_REQ_EXTENDED_ERROR == ASC_RET_EXTENDED_ERROR);
 static guint32
 returned_attributes (const SspiOutputs *o, const SspiStep *step)
 {
-  if (step->status != SEC_E_OK && step->status != SEC_I_CONTINUE_NEEDED)
+  if (step->status != SEC_E_OK && step->status != SEC_I_CONTINUE_NEEDED &&
+      step->status != SEC_I_MESSAGE_FRAGMENT)
     return step->attributes;
+  /* A datagram context (DTLS) says DATAGRAM where a stream says STREAM. */
   if (o->kind == SSPI_CALL_INITIALIZE_CONTEXT)
-    return ISC_STREAM_ATTRS | (o->context_req & ISC_ECHOED);
-  return ASC_STREAM_ATTRS | (o->context_req & ASC_ECHOED);
+    return (o->context_req & ISC_REQ_DATAGRAM
+            ? (ISC_STREAM_ATTRS & ~ISC_RET_STREAM) | ISC_RET_DATAGRAM : ISC_STREAM_ATTRS)
+           | (o->context_req & ISC_ECHOED);
+  return (o->context_req & ASC_REQ_DATAGRAM
+          ? (ASC_STREAM_ATTRS & ~ASC_RET_STREAM) | ASC_RET_DATAGRAM : ASC_STREAM_ATTRS)
+         | (o->context_req & ASC_ECHOED);
 }
 
 /* A SECBUFFER_ALERT output comes back empty, as Windows returns it when

@@ -168,6 +168,7 @@ typedef struct {
   GBytes       *input;
   char        **alpn;
   SspidQuicArgs quic;          /* QUIC mode (sspi-quic.c) */
+  guint32       dtls_mtu;     /* SECBUFFER_DTLS_MTU's PathMTU, 0 if none */
   SspiOutputs   out;
 } SspiRequest;
 

@@ -26,6 +26,10 @@
 
 /* TLS record framing (RFC 8446 5.1): type, version, 16-bit length. */
 #define RECORD_HEADER_SIZE 5
+/* DTLS (RFC 6347 4.1): type, version {254, x}, epoch, 48-bit sequence
+ * number, 16-bit length. */
+#define DTLS_RECORD_HEADER_SIZE 13
+#define DTLS_VERSION_MAJOR      254
 /* The largest body any version allows (TLS 1.2's ciphertext limit). */
 #define RECORD_MAX_BODY    (16384 + 2048)
 
@@ -165,6 +169,20 @@ frame_record (const guint8 *p, gsize have, gsize *record_size,
 
   if (have >= 1 && (p[0] < 20 || p[0] > 24))   /* change_cipher_spec..heartbeat */
     return SEC_E_INVALID_TOKEN;
+  /* DTLS records (a datagram context's DecryptMessage input is one
+   * datagram): whole or not at all, as datagrams are.  The daemon gets the
+   * whole datagram: it opens the first record and says how long that was,
+   * and when it drops a record that others follow, it can say so with an
+   * empty one and the rest as EXTRA.  What is not whole goes as it is,
+   * and the daemon answers SEC_E_INVALID_TOKEN. */
+  if (have >= 2 && p[1] == DTLS_VERSION_MAJOR)
+    {
+      if (have < DTLS_RECORD_HEADER_SIZE ||
+          DTLS_RECORD_HEADER_SIZE + (((gsize) p[11] << 8) | p[12]) > have)
+        return SEC_E_INVALID_TOKEN;
+      *record_size = have;
+      return SEC_E_OK;
+    }
   if (have >= 2 && p[1] != 3)
     return SEC_E_INVALID_TOKEN;
   if (have < RECORD_HEADER_SIZE)
@@ -235,6 +253,11 @@ write_opened (PSecBufferDesc message, guint8 *base, gsize have,
   const guint8 *plain = g_variant_get_fixed_array (plaintext, &len, 1);
   gsize extra = have - record_size;
 
+  /* A DTLS record the daemon dropped (its datagram goes on) comes back
+   * empty, and may be shorter than a protected record's header (a
+   * ChangeCipherSpec): all header then. */
+  if (len == 0 && header_size > record_size)
+    header_size = (guint32) record_size;
   if (header_size > record_size || len > record_size - header_size)
     return SEC_E_INTERNAL_ERROR;
   if (len > 0)
@@ -278,9 +301,11 @@ open_record (SspiSession *s, guint64 context, PSecBufferDesc message,
   if (!SEC_SUCCESS (status))
     return status;
   /* OK, CONTEXT_EXPIRED (close_notify) and RENEGOTIATE all consumed the
-   * record, which was all we sent. */
-  if (answer.record_size != record_size)
+   * record, which was all we sent (a datagram's first record, of a
+   * datagram we sent whole). */
+  if (answer.record_size == 0 || answer.record_size > record_size)
     return SEC_E_INTERNAL_ERROR;
+  record_size = answer.record_size;
   /* A renegotiation may change the cipher suite, and with it the sizes. */
   if (status == SEC_I_RENEGOTIATE)
     sspi_cache_forget (SSPI_HANDLE_CONTEXT, context);
@@ -343,6 +368,8 @@ DecryptMessage (PCtxtHandle phContext, PSecBufferDesc pMessage,
        * ISC/ASC); the header is all it needs, and it answers
        * SEC_E_INVALID_TOKEN too. */
       record_size = MIN (data->cbBuffer, RECORD_HEADER_SIZE);
+      if (data->cbBuffer >= 2 && ((guint8 *) data->pvBuffer)[1] == DTLS_VERSION_MAJOR)
+        record_size = data->cbBuffer;   /* a datagram: the daemon judges it whole */
     }
   else if (status != SEC_E_OK)
     return status;

@@ -49,8 +49,7 @@ sspid_step_args_encode (SspidCallKind kind, const SspidStepArgs *args)
 {
   static const char *const no_alpn[] = { NULL };
   const char *const *alpn = args->alpn != NULL ? args->alpn : no_alpn;
-  GVariant *options = args->options != NULL ? args->options
-                      : g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0);
+  GVariant *options = args->options != NULL ? args->options : sspid_step_options_new (0, NULL);
 
   if (kind == SSPID_CALL_INITIALIZE)
     return g_variant_new ("(tttsu@ay^as@a{sv})", args->call_id, args->credential, args->context,
@@ -80,6 +79,18 @@ sspid_step_args_clear (SspidStepArgs *args)
   g_clear_pointer (&args->input, g_variant_unref);
   g_clear_pointer (&args->alpn, g_free);
   g_clear_pointer (&args->options, g_variant_unref);
+}
+
+GVariant *
+sspid_step_options_new (guint32 dtls_mtu, const SspidQuicArgs *quic)
+{
+  g_autoptr(GVariant) quic_options = g_variant_ref_sink (sspid_quic_args_encode (quic));
+  GVariantDict dict;
+
+  g_variant_dict_init (&dict, quic_options);
+  if (dtls_mtu != 0)
+    g_variant_dict_insert (&dict, SSPID_STEP_OPTION_DTLS_MTU, "u", dtls_mtu);
+  return g_variant_dict_end (&dict);
 }
 
 GVariant *

@@ -17,6 +17,7 @@
 #include <glib.h>
 
 #include "sspid-method.h"
+#include "sspid-quic.h"
 
 G_BEGIN_DECLS
 
@@ -24,6 +25,9 @@ G_BEGIN_DECLS
  * 0, the default): the SCHANNEL_CRED/SCH_CREDENTIALS the caller passed. */
 #define SSPID_AUTH_DATA_ENABLED_PROTOCOLS "enabled-protocols"
 #define SSPID_AUTH_DATA_FLAGS             "flags"
+
+/* The keys of ISC's and ASC's options, each a "u" (absent: not given). */
+#define SSPID_STEP_OPTION_DTLS_MTU        "dtls-mtu"
 
 /* AcquireCredentialsHandle. */
 typedef struct {
@@ -43,8 +47,9 @@ typedef struct {
   guint32      context_req;
   GVariant    *input;        /* "ay"; encode: a floating one is consumed */
   const char **alpn;         /* NULL-terminated; encode: NULL for none */
-  GVariant    *options;      /* a{sv}, QUIC mode (sspid-quic.h); encode: NULL
-                              * for none, a floating one is consumed */
+  GVariant    *options;      /* a{sv}: DTLS's and QUIC mode's (sspid-quic.h)
+                              * keys; encode: NULL for none, a floating one
+                              * is consumed */
 } SspidStepArgs;
 
 /* DeleteSecurityContext (a context) and FreeCredentialsHandle (a credential). */
@@ -73,6 +78,10 @@ GVariant *sspid_auth_data_new (gboolean is_set, guint32 enabled_protocols, guint
 GVariant *sspid_acquire_args_encode (const SspidAcquireArgs *args);
 void sspid_acquire_args_decode (GVariant *params, SspidAcquireArgs *args);
 void sspid_acquire_args_clear (SspidAcquireArgs *args);
+
+/* A step's options dictionary (floating): "dtls-mtu" if @dtls_mtu is not 0,
+ * and QUIC mode's keys from @quic (may be NULL). */
+GVariant *sspid_step_options_new (guint32 dtls_mtu, const SspidQuicArgs *quic);
 
 /* @kind: SSPID_CALL_INITIALIZE or SSPID_CALL_ACCEPT. */
 GVariant *sspid_step_args_encode (SspidCallKind kind, const SspidStepArgs *args);

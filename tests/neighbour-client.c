@@ -451,8 +451,8 @@ mode_bigstrings (const char *address, guint seconds, guint max, guint divisor)
    * in a pipeline. */
   BigCall calls[] = {
     { "alpn", "InitializeSecurityContext",
-      g_variant_new ("(tttsu@ay@as@a{sv})", (guint64) 2, cred, (guint64) 0, "localhost", isc_req,
-                     cr_bytes (NULL, 0), big_alpn (divisor), g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)) },
+      g_variant_new ("(tttsu@ay@asa{sv})", (guint64) 2, cred, (guint64) 0, "localhost", isc_req,
+                     cr_bytes (NULL, 0), big_alpn (divisor), NULL) },
     { "authdata", "AcquireCredentialsHandle",
       g_variant_new ("(tssu@a{sv})", (guint64) 1, "", SCHANNEL_NAME_A,
                      (guint32) SECPKG_CRED_OUTBOUND, big_auth_data (divisor)) },

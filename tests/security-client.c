@@ -222,9 +222,9 @@ mode_hold (const char *address, guint n)
     }
   for (guint i = n / 2; i < n; i++)
     cr_send_no_reply (conn, "AcceptSecurityContext",
-                      g_variant_new ("(tttu@ay@as@a{sv})", (guint64) i, scred, (guint64) 0,
+                      g_variant_new ("(tttu@ay@asa{sv})", (guint64) i, scred, (guint64) 0,
                                      (guint32) ASC_REQ_ALLOCATE_MEMORY, hello,
-                                     g_variant_new_strv (NULL, 0), g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
+                                     g_variant_new_strv (NULL, 0), NULL));
   g_dbus_connection_flush_sync (conn, NULL, NULL);
   cr_report ("ready");
   /* Until killed (or the parent goes away). */
@@ -292,9 +292,9 @@ mode_flood (const char *address, guint seconds, guint burst)
     {
       for (guint i = 0; i < burst; i++, sent++)
         cr_send_no_reply (conn, "AcceptSecurityContext",
-                          g_variant_new ("(tttu@ay@as@a{sv})", (guint64) sent, server, (guint64) 0,
+                          g_variant_new ("(tttu@ay@asa{sv})", (guint64) sent, server, (guint64) 0,
                                          (guint32) ASC_REQ_ALLOCATE_MEMORY, hello,
-                                         g_variant_new_strv (NULL, 0), g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
+                                         g_variant_new_strv (NULL, 0), NULL));
       flood_wait (&counts, sent);
       bursts++;
     }

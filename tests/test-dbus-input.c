@@ -412,9 +412,9 @@ static GVariant *
 initialize_with (GDBusConnection *conn, guint64 cred, const char *target, GVariant *alpn)
 {
   return call_ok (conn, "InitializeSecurityContext",
-                  g_variant_new ("(tttsu@ay@as@a{sv})", (guint64) 2, cred, (guint64) 0, target,
+                  g_variant_new ("(tttsu@ay@asa{sv})", (guint64) 2, cred, (guint64) 0, target,
                                  (guint32) (ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM),
-                                 bytes_variant (NULL, 0), alpn, g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+                                 bytes_variant (NULL, 0), alpn, NULL),
                   SSPID_STEP_RESULT_TYPE);
 }
 
@@ -505,10 +505,10 @@ START_TEST (test_strings_bounded)
   }
   {
     g_autoptr(GVariant) r = call_ok (conn, "AcceptSecurityContext",
-                                     g_variant_new ("(tttu@ay@as@a{sv})", (guint64) 3, server,
+                                     g_variant_new ("(tttu@ay@asa{sv})", (guint64) 3, server,
                                                     (guint64) 0, (guint32) ASC_REQ_STREAM,
                                                     bytes_variant (NULL, 0), alpn_list (1, 256),
-                                                    g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)),
+                                                    NULL),
                                      SSPID_STEP_RESULT_TYPE);
     ck_assert_uint_eq (step_status (r), (guint32) SEC_E_INVALID_PARAMETER);
   }
@@ -525,6 +525,27 @@ START_TEST (test_strings_bounded)
                      (guint32) SEC_E_INVALID_PARAMETER);
   ck_assert_uint_eq (acquire_status (conn, "", auth_data_of (tu_is_wrapped () ? 20000 : 200000)),
                      (guint32) SEC_E_INVALID_PARAMETER);
+
+  /* ISC/ASC options: 8 entries taken, 9 not; "dtls-mtu" must be a u. */
+  {
+    GVariant *options[] = { auth_data_of (8), auth_data_of (9),
+                            g_variant_new_parsed ("{'dtls-mtu': <'1200'>}") };
+    const guint32 expect[] = { SEC_I_CONTINUE_NEEDED, SEC_E_INVALID_PARAMETER,
+                               SEC_E_INVALID_PARAMETER };
+
+    for (gsize i = 0; i < G_N_ELEMENTS (options); i++)
+      {
+        g_autoptr(GVariant) r = call_ok (conn, "InitializeSecurityContext",
+                                         g_variant_new ("(tttsu@ay@as@a{sv})", (guint64) 4, cred,
+                                                        (guint64) 0, "localhost",
+                                                        (guint32) ISC_REQ_STREAM,
+                                                        bytes_variant (NULL, 0), no_alpn (),
+                                                        options[i]),
+                                         SSPID_STEP_RESULT_TYPE);
+        ck_assert_msg (step_status (r) == expect[i], "options %" G_GSIZE_FORMAT ": 0x%08x", i,
+                       step_status (r));
+      }
+  }
   assert_daemon_healthy (conn);
 }
 END_TEST
@@ -620,9 +641,9 @@ START_TEST (test_pending_limit_per_user)
   for (guint i = 0; i < 64; i++)
     for (guint j = 0; j < 2; j++)
       send_no_reply (j == 0 ? a : b, "InitializeSecurityContext",
-                     g_variant_new ("(tttsu@ay@as@a{sv})", (guint64) i + 1, j == 0 ? cred_a : cred_b,
+                     g_variant_new ("(tttsu@ay@asa{sv})", (guint64) i + 1, j == 0 ? cred_a : cred_b,
                                     (guint64) 0, "localhost", (guint32) ISC_REQ_STREAM,
-                                    bytes_variant (NULL, 0), no_alpn (), g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
+                                    bytes_variant (NULL, 0), no_alpn (), NULL));
   listener_wait (la, 64);
   listener_wait (lb, 64);
   for (guint i = 0; i < 128; i++)

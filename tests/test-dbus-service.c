@@ -80,10 +80,9 @@ START_TEST (test_delete_behind_step)
   guint32 status;
 
   send_no_reply (conn, "InitializeSecurityContext",
-                 g_variant_new ("(tttsu@ay@as@a{sv})", (guint64) 10, cred, ctx, "localhost",
+                 g_variant_new ("(tttsu@ay@asa{sv})", (guint64) 10, cred, ctx, "localhost",
                                 (guint32) ISC_REQ_ALLOCATE_MEMORY,
-                                bytes_variant (junk, sizeof junk), no_alpn (),
-                                g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
+                                bytes_variant (junk, sizeof junk), no_alpn (), NULL));
   send_no_reply (conn, "DeleteSecurityContext", g_variant_new ("(tt)", (guint64) 11, ctx));
   listener_wait (l, 2);
 
@@ -120,9 +119,9 @@ START_TEST (test_disconnect_in_flight)
 
       for (guint64 i = 0; i < 8; i++)
         send_no_reply (conn, "AcceptSecurityContext",
-                       g_variant_new ("(tttu@ay@as@a{sv})", i, server, (guint64) 0,
+                       g_variant_new ("(tttu@ay@asa{sv})", i, server, (guint64) 0,
                                       (guint32) ASC_REQ_ALLOCATE_MEMORY, client_hello,
-                                      no_alpn (), g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0)));
+                                      no_alpn (), NULL));
       g_dbus_connection_close_sync (conn, NULL, NULL);
     }
   assert_daemon_healthy (keeper);
