@@ -322,21 +322,13 @@ START_TEST (test_activation_failure_is_prompt)
 }
 END_TEST
 
-static Suite *
-activation_suite (void)
-{
-  Suite *s = suite_create ("activation");
-  TCase *tc = tcase_create ("activation");
-
-  tcase_set_timeout (tc, 90);
-  tcase_add_test (tc, test_activation_starts_daemon);
-  tcase_add_test (tc, test_activation_failure_is_prompt);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (activation_suite ());
+  const TuCase cases[] = {
+    { "activation", NULL, NULL, 90, { { test_activation_starts_daemon },
+                                      { test_activation_failure_is_prompt } } },
+  };
+
+  return tu_run_cases ("activation", cases, G_N_ELEMENTS (cases));
 }

@@ -602,32 +602,19 @@ START_TEST (test_large_hello)
 }
 END_TEST
 
-static Suite *
-alerts_suite (void)
-{
-  Suite *s = suite_create ("alerts");
-  TCase *tc = tcase_create ("handshake");
-
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_loop_test (tc, test_bad_hello_alert, 0, G_N_ELEMENTS (bad_hellos));
-  tcase_add_test (tc, test_no_common_suite_alert);
-  tcase_add_loop_test (tc, test_client_refusal_alert, 0, 2);
-  tcase_add_loop_test (tc, test_no_application_protocol_alert, 0, 2);
-  tcase_add_loop_test (tc, test_large_hello, 0, G_N_ELEMENTS (large_hellos));
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("records");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_add_loop_test (tc, test_bad_mac_alert, 0, 2);
-  tcase_add_loop_test (tc, test_bad_header_alert, 0, 2);
-  tcase_add_test (tc, test_record_overflow_alert);
-  tcase_add_loop_test (tc, test_no_alert_for_an_alert, 0, 2);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (alerts_suite ());
+  const TuCase cases[] = {
+    { "handshake", setup, teardown, 0, { { test_bad_hello_alert, G_N_ELEMENTS (bad_hellos) },
+                                         { test_no_common_suite_alert },
+                                         { test_client_refusal_alert, 2 },
+                                         { test_no_application_protocol_alert, 2 },
+                                         { test_large_hello, G_N_ELEMENTS (large_hellos) } } },
+    { "records", setup, teardown, 0, { { test_bad_mac_alert, 2 }, { test_bad_header_alert, 2 },
+                                       { test_record_overflow_alert },
+                                       { test_no_alert_for_an_alert, 2 } } },
+  };
+
+  return tu_run_cases ("alerts", cases, G_N_ELEMENTS (cases));
 }

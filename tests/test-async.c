@@ -895,54 +895,28 @@ START_TEST (test_fork_child_starts_clean)
 }
 END_TEST
 
-static Suite *
-async_suite (void)
-{
-  Suite *s = suite_create ("async");
-  TCase *tc;
-
-  tc = tcase_create ("completion");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_acquire_completes_once_on_library_thread);
-  tcase_add_test (tc, test_first_isc_outputs_before_callback);
-  tcase_add_test (tc, test_output_buffer_sizes);
-  tcase_add_test (tc, test_failed_first_async_step_leaves_no_context);
-  tcase_add_test (tc, test_free_inside_callback);
-  tcase_add_test (tc, test_reinit_and_next_call_inside_callback);
-  tcase_add_test (tc, test_sync_calls_inside_callback);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("pending");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_pending_context_refuses_second_call);
-  tcase_add_test (tc, test_free_while_pending);
-  tcase_add_test (tc, test_free_while_pending_releases_handles);
-  tcase_add_test (tc, test_fire_and_forget_delete);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("refusals");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_unknown_credential);
-  tcase_add_test (tc, test_wrong_package_at_queue_time);
-  tcase_add_test (tc, test_invalid_handles);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("failures");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_daemon_killed_with_calls_pending);
-  tcase_add_test (tc, test_forged_completed_ignored);
-  tcase_add_test (tc, test_fork_child_starts_clean);
-  suite_add_tcase (s, tc);
-
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (async_suite ());
+  const TuCase cases[] = {
+    { "completion", tu_fixture_setup, tu_fixture_teardown, 60, { { test_acquire_completes_once_on_library_thread },
+                                                                 { test_first_isc_outputs_before_callback },
+                                                                 { test_output_buffer_sizes },
+                                                                 { test_failed_first_async_step_leaves_no_context },
+                                                                 { test_free_inside_callback },
+                                                                 { test_reinit_and_next_call_inside_callback },
+                                                                 { test_sync_calls_inside_callback } } },
+    { "pending", tu_fixture_setup, tu_fixture_teardown, 60, { { test_pending_context_refuses_second_call },
+                                                              { test_free_while_pending },
+                                                              { test_free_while_pending_releases_handles },
+                                                              { test_fire_and_forget_delete } } },
+    { "refusals", tu_fixture_setup, tu_fixture_teardown, 60, { { test_unknown_credential },
+                                                               { test_wrong_package_at_queue_time },
+                                                               { test_invalid_handles } } },
+    { "failures", tu_fixture_setup, tu_fixture_teardown, 60, { { test_daemon_killed_with_calls_pending },
+                                                               { test_forged_completed_ignored },
+                                                               { test_fork_child_starts_clean } } },
+  };
+
+  return tu_run_cases ("async", cases, G_N_ELEMENTS (cases));
 }

@@ -287,22 +287,15 @@ START_TEST (test_sspictl_top)
 }
 END_TEST
 
-static Suite *
-audit_suite (void)
-{
-  Suite *s = suite_create ("audit");
-  const TuCase cases[] = {
-    { "records", tu_fixture_setup,
-      { test_records_in_the_log, test_sspictl_audit, test_hostile_names_escaped } },
-    { "top", tu_fixture_setup, { test_sspictl_top } },
-  };
-
-  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 60);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (audit_suite ());
+  const TuCase cases[] = {
+    { "records", tu_fixture_setup, tu_fixture_teardown, 60, { { test_records_in_the_log },
+                                                              { test_sspictl_audit },
+                                                              { test_hostile_names_escaped } } },
+    { "top", tu_fixture_setup, tu_fixture_teardown, 60, { { test_sspictl_top } } },
+  };
+
+  return tu_run_cases ("audit", cases, G_N_ELEMENTS (cases));
 }

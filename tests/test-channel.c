@@ -836,47 +836,27 @@ START_TEST (test_fire_and_forget_delete)
 }
 END_TEST
 
-static Suite *
-channel_suite (void)
-{
-  Suite *s = suite_create ("channel");
-  TCase *tc;
-
-  tc = tcase_create ("library");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_records_use_channel);
-  tcase_add_test (tc, test_records_without_channel);
-  tcase_add_test (tc, test_channel_fd_is_cloexec);
-  tcase_add_test (tc, test_records_from_threads);
-  tcase_add_test (tc, test_fork_child_own_channel);
-  tcase_add_test (tc, test_daemon_killed);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("raw");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_raw_round_trip);
-  tcase_add_test (tc, test_hostile_packets);
-  tcase_add_test (tc, test_other_connection_handle);
-  tcase_add_test (tc, test_channel_limit_and_lifetime);
-  tcase_add_test (tc, test_channel_limit_per_user);
-  tcase_add_loop_test (tc, test_fds_sent_along, 0, 2);
-  tcase_add_test (tc, test_writer_never_reads);
-  tcase_add_test (tc, test_writer_closes_with_answers_waiting);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("unanswered");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_unanswered_delete_raw);
-  tcase_add_test (tc, test_fire_and_forget_delete);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (channel_suite ());
+  const TuCase cases[] = {
+    { "library", tu_fixture_setup, tu_fixture_teardown, 60, { { test_records_use_channel },
+                                                              { test_records_without_channel },
+                                                              { test_channel_fd_is_cloexec },
+                                                              { test_records_from_threads },
+                                                              { test_fork_child_own_channel },
+                                                              { test_daemon_killed } } },
+    { "raw", tu_fixture_setup, tu_fixture_teardown, 60, { { test_raw_round_trip },
+                                                          { test_hostile_packets },
+                                                          { test_other_connection_handle },
+                                                          { test_channel_limit_and_lifetime },
+                                                          { test_channel_limit_per_user },
+                                                          { test_fds_sent_along, 2 },
+                                                          { test_writer_never_reads },
+                                                          { test_writer_closes_with_answers_waiting } } },
+    { "unanswered", tu_fixture_setup, tu_fixture_teardown, 60, { { test_unanswered_delete_raw },
+                                                                 { test_fire_and_forget_delete } } },
+  };
+
+  return tu_run_cases ("channel", cases, G_N_ELEMENTS (cases));
 }

@@ -193,24 +193,14 @@ START_TEST (test_usage)
 }
 END_TEST
 
-static Suite *
-check_config_suite (void)
-{
-  Suite *s = suite_create ("check-config");
-  TCase *tc = tcase_create ("sspid");
-
-  /* The daemon may run under valgrind (SSPID_TEST_DAEMON_WRAPPER). */
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_good);
-  tcase_add_test (tc, test_every_problem);
-  tcase_add_test (tc, test_every_syntax_error);
-  tcase_add_test (tc, test_usage);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (check_config_suite ());
+  const TuCase cases[] = {
+    /* The daemon may run under valgrind (SSPID_TEST_DAEMON_WRAPPER). */
+    { "sspid", NULL, NULL, 120, { { test_good }, { test_every_problem },
+                                  { test_every_syntax_error }, { test_usage } } },
+  };
+
+  return tu_run_cases ("check-config", cases, G_N_ELEMENTS (cases));
 }

@@ -627,47 +627,22 @@ START_TEST (test_acquire_w_bad_utf16)
 }
 END_TEST
 
-static Suite *
-client_suite (void)
-{
-  Suite *s = suite_create ("client");
-  TCase *tc;
-
-  tc = tcase_create ("marshalling");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_sch_credentials_protocols);
-  tcase_add_test (tc, test_malformed_alpn_refused);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("context-attributes");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_query_attributes);
-  tcase_add_loop_test (tc, test_attributes_by_protocol, 0, 2);
-  tcase_add_test (tc, test_attributes_before_established);
-  suite_add_tcase (s, tc);
-
-  /* Starts its own environment (a credential with a chain). */
-  tc = tcase_create ("peer-chain");
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_peer_chain);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("credentials-packages");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_credential_attributes);
-  tcase_add_test (tc, test_package_info);
-  tcase_add_test (tc, test_function_table);
-  tcase_add_test (tc, test_acquire_w_bad_utf16);
-  suite_add_tcase (s, tc);
-
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (client_suite ());
+  const TuCase cases[] = {
+    { "marshalling", tu_fixture_setup, tu_fixture_teardown, 60, { { test_sch_credentials_protocols },
+                                                                  { test_malformed_alpn_refused } } },
+    { "context-attributes", tu_fixture_setup, tu_fixture_teardown, 60, { { test_query_attributes },
+                                                                         { test_attributes_by_protocol, 2 },
+                                                                         { test_attributes_before_established } } },
+    /* Starts its own environment (a credential with a chain). */
+    { "peer-chain", NULL, NULL, 60, { { test_peer_chain } } },
+    { "credentials-packages", tu_fixture_setup, tu_fixture_teardown, 60, { { test_credential_attributes },
+                                                                           { test_package_info },
+                                                                           { test_function_table },
+                                                                           { test_acquire_w_bad_utf16 } } },
+  };
+
+  return tu_run_cases ("client", cases, G_N_ELEMENTS (cases));
 }

@@ -526,32 +526,18 @@ START_TEST (test_direction_bits_acquire)
 }
 END_TEST
 
-static Suite *
-compat_suite (void)
-{
-  Suite *s = suite_create ("compat");
-  TCase *tc = tcase_create ("curl");
-
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_curl_handshake_attributes, 0, 8);
-  tcase_add_test (tc, test_extra_requests_echoed);
-  tcase_add_loop_test (tc, test_curl_shutdown, 0, 2);
-  tcase_add_test (tc, test_async_empty_output);
-  tcase_add_test (tc, test_empty_output_needs_allocate);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("protocols");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_direction_bits, 0, 6);
-  tcase_add_test (tc, test_direction_bits_acquire);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (compat_suite ());
+  const TuCase cases[] = {
+    { "curl", tu_fixture_setup, tu_fixture_teardown, 60, { { test_curl_handshake_attributes, 8 },
+                                                           { test_extra_requests_echoed },
+                                                           { test_curl_shutdown, 2 },
+                                                           { test_async_empty_output },
+                                                           { test_empty_output_needs_allocate } } },
+    { "protocols", tu_fixture_setup, tu_fixture_teardown, 60, { { test_direction_bits, 6 },
+                                                                { test_direction_bits_acquire } } },
+  };
+
+  return tu_run_cases ("compat", cases, G_N_ELEMENTS (cases));
 }

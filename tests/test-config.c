@@ -169,23 +169,13 @@ START_TEST (test_world_readable_key_refused)
 }
 END_TEST
 
-static Suite *
-config_suite (void)
-{
-  Suite *s = suite_create ("config");
-  TCase *tc = tcase_create ("parse");
-
-  tcase_add_test (tc, test_defaults);
-  tcase_add_test (tc, test_credential);
-  tcase_add_test (tc, test_errors);
-  tcase_add_test (tc, test_dropins);
-  tcase_add_test (tc, test_world_readable_key_refused);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (config_suite ());
+  const TuCase cases[] = {
+    { "parse", NULL, NULL, 0, { { test_defaults }, { test_credential }, { test_errors },
+                                { test_dropins }, { test_world_readable_key_refused } } },
+  };
+
+  return tu_run_cases ("config", cases, G_N_ELEMENTS (cases));
 }

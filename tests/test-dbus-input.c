@@ -707,28 +707,23 @@ START_TEST (test_no_reply_completed)
 }
 END_TEST
 
-static Suite *
-dbus_input_suite (void)
-{
-  Suite *s = suite_create ("dbus-input");
-  const TuCase cases[] = {
-    { "malformed", tu_fixture_setup, { test_wrong_types, test_unknown_method,
-                                       test_fds_refused_by_bus } },
-    { "handles", tu_fixture_setup, { test_unknown_handles, test_foreign_handles } },
-    { "limits", setup_limits, { test_token_too_big, test_context_limit } },
-    { "strings", tu_fixture_setup, { test_strings_bounded,
-                                     test_refusals_do_not_write_the_log } },
-    { "user-limits", setup_user_limits, { test_credential_limit_per_user,
-                                          test_pending_limit_per_user } },
-    { "completed", tu_fixture_setup, { test_no_reply_completed } },
-  };
-
-  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 120);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (dbus_input_suite ());
+  const TuCase cases[] = {
+    { "malformed", tu_fixture_setup, tu_fixture_teardown, 120, { { test_wrong_types },
+                                                                 { test_unknown_method },
+                                                                 { test_fds_refused_by_bus } } },
+    { "handles", tu_fixture_setup, tu_fixture_teardown, 120, { { test_unknown_handles },
+                                                               { test_foreign_handles } } },
+    { "limits", setup_limits, tu_fixture_teardown, 120, { { test_token_too_big },
+                                                          { test_context_limit } } },
+    { "strings", tu_fixture_setup, tu_fixture_teardown, 120, { { test_strings_bounded },
+                                                               { test_refusals_do_not_write_the_log } } },
+    { "user-limits", setup_user_limits, tu_fixture_teardown, 120, { { test_credential_limit_per_user },
+                                                                    { test_pending_limit_per_user } } },
+    { "completed", tu_fixture_setup, tu_fixture_teardown, 120, { { test_no_reply_completed } } },
+  };
+
+  return tu_run_cases ("dbus-input", cases, G_N_ELEMENTS (cases));
 }

@@ -310,23 +310,18 @@ START_TEST (test_reload)
 }
 END_TEST
 
-static Suite *
-dbus_service_suite (void)
-{
-  Suite *s = suite_create ("dbus-service");
-  const TuCase cases[] = {
-    { "order", tu_fixture_setup, { test_burst_in_order, test_delete_behind_step, test_disconnect_in_flight } },
-    { "sessions", tu_fixture_setup, { test_handshake_and_direction, test_records } },
-    { "timeout", setup_timeout, { test_handshake_timeout } },
-    { "reload", tu_fixture_setup, { test_reload } },
-  };
-
-  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 120);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (dbus_service_suite ());
+  const TuCase cases[] = {
+    { "order", tu_fixture_setup, tu_fixture_teardown, 120, { { test_burst_in_order },
+                                                             { test_delete_behind_step },
+                                                             { test_disconnect_in_flight } } },
+    { "sessions", tu_fixture_setup, tu_fixture_teardown, 120, { { test_handshake_and_direction },
+                                                                { test_records } } },
+    { "timeout", setup_timeout, tu_fixture_teardown, 120, { { test_handshake_timeout } } },
+    { "reload", tu_fixture_setup, tu_fixture_teardown, 120, { { test_reload } } },
+  };
+
+  return tu_run_cases ("dbus-service", cases, G_N_ELEMENTS (cases));
 }

@@ -374,22 +374,16 @@ START_TEST (test_dtls_modes_apart)
 }
 END_TEST
 
-static Suite *
-dtls_suite (void)
-{
-  const TuCase cases[] = {
-    { "dtls", tu_fixture_setup,
-      { test_dtls_handshake_and_data, test_dtls_mtu, test_dtls_lost_flight,
-        test_dtls_hello_flood, test_dtls_modes_apart } },
-  };
-  Suite *s = suite_create ("dtls");
-
-  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 60);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (dtls_suite ());
+  const TuCase cases[] = {
+    { "dtls", tu_fixture_setup, tu_fixture_teardown, 60, { { test_dtls_handshake_and_data },
+                                                           { test_dtls_mtu },
+                                                           { test_dtls_lost_flight },
+                                                           { test_dtls_hello_flood },
+                                                           { test_dtls_modes_apart } } },
+  };
+
+  return tu_run_cases ("dtls", cases, G_N_ELEMENTS (cases));
 }

@@ -1092,53 +1092,28 @@ START_TEST (test_key_update_flood_ends_session)
 }
 END_TEST
 
-static Suite *
-engine_suite (void)
-{
-  Suite *s = suite_create ("engine");
-  TCase *tc = tcase_create ("tokens");
-
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 30);
-  tcase_add_test (tc, test_tls13);
-  tcase_add_test (tc, test_tls12);
-  tcase_add_test (tc, test_alpn);
-  tcase_add_test (tc, test_incomplete_and_missing);
-  tcase_add_test (tc, test_extra);
-  tcase_add_test (tc, test_garbage);
-  tcase_add_test (tc, test_illegal_message);
-  tcase_add_test (tc, test_untrusted);
-  tcase_add_test (tc, test_wrong_name);
-  tcase_add_test (tc, test_expired);
-  tcase_add_test (tc, test_client_certificate);
-  tcase_add_test (tc, test_incomplete_credentials_tls13);
-  tcase_add_test (tc, test_incomplete_credentials_tls12);
-  tcase_add_test (tc, test_acquire_rules);
-  tcase_add_test (tc, test_protocol_mismatch);
-  tcase_add_test (tc, test_small_chunks);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("records");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 30);
-  tcase_add_test (tc, test_records_tls13);
-  tcase_add_test (tc, test_records_tls12);
-  tcase_add_loop_test (tc, test_records_layout, 0, G_N_ELEMENTS (suite_layouts));
-  tcase_add_test (tc, test_records_extra_missing);
-  tcase_add_test (tc, test_records_tampered);
-  tcase_add_test (tc, test_key_update_flood_ends_session);
-  tcase_add_test (tc, test_close_notify_client);
-  tcase_add_test (tc, test_close_notify_server);
-  tcase_add_test (tc, test_resumption_tls13);
-  tcase_add_test (tc, test_resumption_tls12);
-  tcase_add_test (tc, test_resumption_disabled);
-  tcase_add_test (tc, test_key_update_requested);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (engine_suite ());
+  const TuCase cases[] = {
+    { "tokens", setup, teardown, 30, { { test_tls13 }, { test_tls12 }, { test_alpn },
+                                       { test_incomplete_and_missing }, { test_extra },
+                                       { test_garbage }, { test_illegal_message },
+                                       { test_untrusted }, { test_wrong_name }, { test_expired },
+                                       { test_client_certificate },
+                                       { test_incomplete_credentials_tls13 },
+                                       { test_incomplete_credentials_tls12 },
+                                       { test_acquire_rules }, { test_protocol_mismatch },
+                                       { test_small_chunks } } },
+    { "records", setup, teardown, 30, { { test_records_tls13 }, { test_records_tls12 },
+                                        { test_records_layout, G_N_ELEMENTS (suite_layouts) },
+                                        { test_records_extra_missing }, { test_records_tampered },
+                                        { test_key_update_flood_ends_session },
+                                        { test_close_notify_client }, { test_close_notify_server },
+                                        { test_resumption_tls13 }, { test_resumption_tls12 },
+                                        { test_resumption_disabled },
+                                        { test_key_update_requested } } },
+  };
+
+  return tu_run_cases ("engine", cases, G_N_ELEMENTS (cases));
 }

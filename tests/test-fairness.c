@@ -149,22 +149,15 @@ START_TEST (test_log_escape)
 }
 END_TEST
 
-static Suite *
-fairness_suite (void)
-{
-  Suite *s = suite_create ("fairness");
-  const TuCase cases[] = {
-    { "fair-queue", NULL, { test_backlog_does_not_delay_others, test_round_robin_in_order,
-                            test_threads } },
-    { "log", NULL, { test_log_escape } },
-  };
-
-  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 60);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (fairness_suite ());
+  const TuCase cases[] = {
+    { "fair-queue", NULL, tu_fixture_teardown, 60, { { test_backlog_does_not_delay_others },
+                                                     { test_round_robin_in_order },
+                                                     { test_threads } } },
+    { "log", NULL, tu_fixture_teardown, 60, { { test_log_escape } } },
+  };
+
+  return tu_run_cases ("fairness", cases, G_N_ELEMENTS (cases));
 }

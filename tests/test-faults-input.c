@@ -626,35 +626,15 @@ START_TEST (test_random_tokens)
 }
 END_TEST
 
-static Suite *
-faults_input_suite (void)
-{
-  Suite *s = suite_create ("faults-input");
-  TCase *tc;
-
-  tc = tcase_create ("size");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_huge_token);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("records");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  /* About 22 s for the default count; more with SSPID_TINY_RECORDS. */
-  tcase_set_timeout (tc, 120 + tiny_records () / 2000);
-  tcase_add_loop_test (tc, test_tiny_records, 0, 2);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("garbage");
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_random_tokens);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (faults_input_suite ());
+  const TuCase cases[] = {
+    { "size", setup, teardown, 120, { { test_huge_token } } },
+    /* About 22 s for the default count; more with SSPID_TINY_RECORDS. */
+    { "records", setup, teardown, 120 + tiny_records () / 2000, { { test_tiny_records, 2 } } },
+    { "garbage", setup, teardown, 120, { { test_random_tokens } } },
+  };
+
+  return tu_run_cases ("faults-input", cases, G_N_ELEMENTS (cases));
 }

@@ -743,41 +743,15 @@ START_TEST (test_bus_restarted)
 }
 END_TEST
 
-static Suite *
-faults_suite (void)
-{
-  Suite *s = suite_create ("faults");
-  TCase *tc;
-
-  tc = tcase_create ("daemon");
-  tcase_add_checked_fixture (tc, NULL, tu_fixture_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_daemon_killed, 0, 2);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("clients");
-  tcase_add_checked_fixture (tc, NULL, tu_fixture_teardown);
-  tcase_set_timeout (tc, 180);
-  tcase_add_test (tc, test_clients_killed);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("timeout");
-  tcase_add_checked_fixture (tc, NULL, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_stalled_handshake);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("bus");
-  tcase_add_checked_fixture (tc, NULL, tu_fixture_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_bus_restarted);
-  suite_add_tcase (s, tc);
-
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (faults_suite ());
+  const TuCase cases[] = {
+    { "daemon", NULL, tu_fixture_teardown, 120, { { test_daemon_killed, 2 } } },
+    { "clients", NULL, tu_fixture_teardown, 180, { { test_clients_killed } } },
+    { "timeout", NULL, tu_fixture_teardown, 60, { { test_stalled_handshake } } },
+    { "bus", NULL, tu_fixture_teardown, 120, { { test_bus_restarted } } },
+  };
+
+  return tu_run_cases ("faults", cases, G_N_ELEMENTS (cases));
 }

@@ -624,55 +624,30 @@ START_TEST (test_thousand_in_flight)
 }
 END_TEST
 
-static Suite *
-handshake_suite (void)
-{
-  Suite *s = suite_create ("handshake");
-  TCase *tc;
-
-  tc = tcase_create ("success");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_protocol, 0, 2);
-  tcase_add_test (tc, test_default_protocol_is_tls13);
-  tcase_add_loop_test (tc, test_alpn, 0, 2);
-  tcase_add_test (tc, test_alpn_client_only);
-  tcase_add_loop_test (tc, test_client_certificate, 0, 2);
-  tcase_add_test (tc, test_client_certificate_on_request);
-  tcase_add_test (tc, test_client_certificate_not_sent_unasked);
-  tcase_add_loop_test (tc, test_small_chunks, 0, G_N_ELEMENTS (chunks));
-  tcase_add_test (tc, test_caller_output_buffers);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("errors");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_certificate_error, 0, 2 * G_N_ELEMENTS (cert_errors));
-  tcase_add_test (tc, test_manual_validation);
-  tcase_add_loop_test (tc, test_client_certificate_missing, 0, 2);
-  tcase_add_loop_test (tc, test_client_continues_anonymously, 0, 2);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("tokens");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_allocate_memory);
-  tcase_add_test (tc, test_zero_output_without_allocate);
-  tcase_add_loop_test (tc, test_garbage_server_token, 0, 2);
-  tcase_add_test (tc, test_truncated_record);
-  tcase_add_test (tc, test_extra_after_handshake);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("many");
-  tcase_set_timeout (tc, 300);
-  tcase_add_test (tc, test_thousand_in_flight);
-  suite_add_tcase (s, tc);
-
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (handshake_suite ());
+  const TuCase cases[] = {
+    { "success", tu_fixture_setup, tu_fixture_teardown, 120, { { test_protocol, 2 },
+                                                               { test_default_protocol_is_tls13 },
+                                                               { test_alpn, 2 },
+                                                               { test_alpn_client_only },
+                                                               { test_client_certificate, 2 },
+                                                               { test_client_certificate_on_request },
+                                                               { test_client_certificate_not_sent_unasked },
+                                                               { test_small_chunks, G_N_ELEMENTS (chunks) },
+                                                               { test_caller_output_buffers } } },
+    { "errors", tu_fixture_setup, tu_fixture_teardown, 120, { { test_certificate_error, 2 * G_N_ELEMENTS (cert_errors) },
+                                                              { test_manual_validation },
+                                                              { test_client_certificate_missing, 2 },
+                                                              { test_client_continues_anonymously, 2 } } },
+    { "tokens", tu_fixture_setup, tu_fixture_teardown, 120, { { test_allocate_memory },
+                                                              { test_zero_output_without_allocate },
+                                                              { test_garbage_server_token, 2 },
+                                                              { test_truncated_record },
+                                                              { test_extra_after_handshake } } },
+    { "many", NULL, NULL, 300, { { test_thousand_in_flight } } },
+  };
+
+  return tu_run_cases ("handshake", cases, G_N_ELEMENTS (cases));
 }

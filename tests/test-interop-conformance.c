@@ -319,26 +319,17 @@ START_TEST (test_record_overflow_alert)
 }
 END_TEST
 
-static Suite *
-interop_conformance_suite (void)
-{
-  Suite *s = suite_create ("interop-conformance");
-  TCase *tc = tcase_create ("peers");
-
-  tcase_add_checked_fixture (tc, setup, iu_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_cbc_http, 0, G_N_ELEMENTS (cbc_suites));
-  tcase_add_test (tc, test_session_id_resumption);
-  tcase_add_test (tc, test_handshake_failure_alert);
-  tcase_add_loop_test (tc, test_no_application_protocol_alert, 0, 2);
-  tcase_add_loop_test (tc, test_bad_record_mac_alert, 0, G_N_ELEMENTS (priorities));
-  tcase_add_loop_test (tc, test_record_overflow_alert, 0, G_N_ELEMENTS (priorities));
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (interop_conformance_suite ());
+  const TuCase cases[] = {
+    { "peers", setup, iu_teardown, 60, { { test_cbc_http, G_N_ELEMENTS (cbc_suites) },
+                                         { test_session_id_resumption },
+                                         { test_handshake_failure_alert },
+                                         { test_no_application_protocol_alert, 2 },
+                                         { test_bad_record_mac_alert, G_N_ELEMENTS (priorities) },
+                                         { test_record_overflow_alert, G_N_ELEMENTS (priorities) } } },
+  };
+
+  return tu_run_cases ("interop-conformance", cases, G_N_ELEMENTS (cases));
 }

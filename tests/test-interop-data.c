@@ -87,7 +87,6 @@ spawn_stdout (const char *tag, gsize *len)
   return contents;
 }
 
-
 static void
 assert_lacks (const char *haystack, const char *needle, const char *who)
 {
@@ -139,7 +138,6 @@ assert_closed_both_ways (const char *out, const char *who)
   tu_assert_contains (out, "\nend: close_notify\n", who);
   tu_assert_contains (out, "\nclose_notify sent: yes\n", who);
 }
-
 
 /* ---- sspictl connect --get against other servers ------------------------ */
 
@@ -605,50 +603,18 @@ START_TEST (test_usage)
 }
 END_TEST
 
-static Suite *
-interop_data_suite (void)
-{
-  Suite *s = suite_create ("interop-data");
-  TCase *tc;
-
-  tc = tcase_create ("connect");
-  tcase_add_checked_fixture (tc, setup, iu_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_get_openssl, 0, 4);
-  tcase_add_loop_test (tc, test_get_gnutls, 0, 2);
-  tcase_add_loop_test (tc, test_connect_resumes, 0, 2);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("serve");
-  tcase_add_checked_fixture (tc, setup, iu_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_echo_openssl, 0, 2);
-  tcase_add_test (tc, test_echo_gnutls_rekey);
-  tcase_add_test (tc, test_reconnect_openssl);
-  tcase_add_loop_test (tc, test_resume_gnutls, 0, 2);
-  tcase_add_loop_test (tc, test_http_openssl, 0, 2);
-  tcase_add_test (tc, test_stdin_key_update);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("both-ends");
-  tcase_add_checked_fixture (tc, setup, iu_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_stdin_echo, 0, 2);
-  tcase_add_loop_test (tc, test_http_both_ends, 0, 2);
-  tcase_add_test (tc, test_usage);
-  suite_add_tcase (s, tc);
-
-  return s;
-}
-
 int
 main (void)
 {
-  SRunner *sr = srunner_create (interop_data_suite ());
-  int failed;
+  const TuCase cases[] = {
+    { "connect", setup, iu_teardown, 120, { { test_get_openssl, 4 }, { test_get_gnutls, 2 },
+                                            { test_connect_resumes, 2 } } },
+    { "serve", setup, iu_teardown, 120, { { test_echo_openssl, 2 }, { test_echo_gnutls_rekey },
+                                          { test_reconnect_openssl }, { test_resume_gnutls, 2 },
+                                          { test_http_openssl, 2 }, { test_stdin_key_update } } },
+    { "both-ends", setup, iu_teardown, 120, { { test_stdin_echo, 2 }, { test_http_both_ends, 2 },
+                                              { test_usage } } },
+  };
 
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_cases ("interop-data", cases, G_N_ELEMENTS (cases));
 }

@@ -285,24 +285,14 @@ START_TEST (test_server_gnutls)
 }
 END_TEST
 
-static Suite *
-interop_dtls_suite (void)
-{
-  Suite *s = suite_create ("interop-dtls");
-  TCase *tc = tcase_create ("dtls");
-
-  tcase_add_checked_fixture (tc, iu_setup, iu_teardown);
-  tcase_set_timeout (tc, 90);
-  tcase_add_loop_test (tc, test_client_openssl, 0, 2);
-  tcase_add_loop_test (tc, test_client_gnutls, 0, 2);
-  tcase_add_loop_test (tc, test_server_openssl, 0, 2);
-  tcase_add_loop_test (tc, test_server_gnutls, 0, 2);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (interop_dtls_suite ());
+  const TuCase cases[] = {
+    { "dtls", iu_setup, iu_teardown, 90, { { test_client_openssl, 2 }, { test_client_gnutls, 2 },
+                                           { test_server_openssl, 2 },
+                                           { test_server_gnutls, 2 } } },
+  };
+
+  return tu_run_cases ("interop-dtls", cases, G_N_ELEMENTS (cases));
 }

@@ -347,44 +347,20 @@ START_TEST (test_connect_refused)
 }
 END_TEST
 
-static Suite *
-interop_suite (void)
-{
-  Suite *s = suite_create ("interop");
-  TCase *tc;
-
-  tc = tcase_create ("connect");
-  tcase_add_checked_fixture (tc, iu_setup, iu_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_connect_openssl, 0, 4);
-  tcase_add_loop_test (tc, test_connect_gnutls, 0, 2);
-  tcase_add_loop_test (tc, test_connect_client_certificate, 0, 2);
-  tcase_add_test (tc, test_connect_client_certificate_refused);
-  tcase_add_loop_test (tc, test_connect_untrusted, 0, 2);
-  tcase_add_test (tc, test_connect_refused);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("serve");
-  tcase_add_checked_fixture (tc, iu_setup, iu_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_loop_test (tc, test_serve_openssl, 0, 4);
-  tcase_add_loop_test (tc, test_serve_gnutls, 0, 4);
-  tcase_add_test (tc, test_serve_refuses_client_without_certificate);
-  tcase_add_test (tc, test_sspictl_both_ends);
-  tcase_add_test (tc, test_usage);
-  suite_add_tcase (s, tc);
-
-  return s;
-}
-
 int
 main (void)
 {
-  SRunner *sr = srunner_create (interop_suite ());
-  int failed;
+  const TuCase cases[] = {
+    { "connect", iu_setup, iu_teardown, 120, { { test_connect_openssl, 4 },
+                                               { test_connect_gnutls, 2 },
+                                               { test_connect_client_certificate, 2 },
+                                               { test_connect_client_certificate_refused },
+                                               { test_connect_untrusted, 2 },
+                                               { test_connect_refused } } },
+    { "serve", iu_setup, iu_teardown, 120, { { test_serve_openssl, 4 }, { test_serve_gnutls, 4 },
+                                             { test_serve_refuses_client_without_certificate },
+                                             { test_sspictl_both_ends }, { test_usage } } },
+  };
 
-  srunner_run_all (sr, CK_ENV);
-  failed = srunner_ntests_failed (sr);
-  srunner_free (sr);
-  return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+  return tu_run_cases ("interop", cases, G_N_ELEMENTS (cases));
 }

@@ -705,29 +705,21 @@ START_TEST (test_record_floods) { run_pattern (&patterns[3]); } END_TEST
 START_TEST (test_credential_churn) { run_pattern (&patterns[4]); } END_TEST
 START_TEST (test_refusals) { run_pattern (&patterns[5]); } END_TEST
 
-static Suite *
-neighbour_suite (void)
-{
-  Suite *s = suite_create ("neighbour");
-  /* A case each, so that CK_RUN_CASE=refusals runs one. */
-  const TuCase cases[] = {
-    { "introspection", setup_neighbour, { test_introspection } },
-    { "bigstrings", setup_neighbour, { test_big_strings } },
-    { "handshakes", setup_neighbour, { test_pipelined_handshakes } },
-    { "records", setup_neighbour, { test_record_floods } },
-    { "credentials", setup_neighbour, { test_credential_churn } },
-    { "refusals", setup_neighbour, { test_refusals } },
-  };
-
-  /* A starved B waits HANDSHAKE_TIMEOUT_MS, then the daemon may drain. */
-  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 180);
-  return s;
-}
-
 int
 main (int argc, char **argv)
 {
+  /* A case each, so that CK_RUN_CASE=refusals runs one.  180 s: a starved
+   * B waits HANDSHAKE_TIMEOUT_MS, then the daemon may drain. */
+  const TuCase cases[] = {
+    { "introspection", setup_neighbour, tu_fixture_teardown, 180, { { test_introspection } } },
+    { "bigstrings", setup_neighbour, tu_fixture_teardown, 180, { { test_big_strings } } },
+    { "handshakes", setup_neighbour, tu_fixture_teardown, 180, { { test_pipelined_handshakes } } },
+    { "records", setup_neighbour, tu_fixture_teardown, 180, { { test_record_floods } } },
+    { "credentials", setup_neighbour, tu_fixture_teardown, 180, { { test_credential_churn } } },
+    { "refusals", setup_neighbour, tu_fixture_teardown, 180, { { test_refusals } } },
+  };
+
   if (argc > 1 && g_str_equal (argv[1], "--child"))
     return neighbour_client_main (argc, argv);
-  return tu_run_suite (neighbour_suite ());
+  return tu_run_cases ("neighbour", cases, G_N_ELEMENTS (cases));
 }

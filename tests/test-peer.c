@@ -388,41 +388,21 @@ START_TEST (test_fd_sent_along)
 }
 END_TEST
 
-static Suite *
-peer_suite (void)
-{
-  Suite *s = suite_create ("peer");
-  TCase *tc;
-
-  tc = tcase_create ("library");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_library_calls_take_peer);
-  tcase_add_test (tc, test_library_without_peer);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("raw");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_handshake_on_peer);
-  tcase_add_test (tc, test_handles_scoped);
-  tcase_add_test (tc, test_close_frees_its_own);
-  tcase_add_test (tc, test_closes_with_opener);
-  tcase_add_test (tc, test_open_rules);
-  tcase_add_test (tc, test_unauthenticated_peers);
-  tcase_add_test (tc, test_fd_sent_along);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("limits");
-  tcase_add_checked_fixture (tc, setup_user_limit, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_user_limit_across);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (peer_suite ());
+  const TuCase cases[] = {
+    { "library", tu_fixture_setup, tu_fixture_teardown, 60, { { test_library_calls_take_peer },
+                                                              { test_library_without_peer } } },
+    { "raw", tu_fixture_setup, tu_fixture_teardown, 60, { { test_handshake_on_peer },
+                                                          { test_handles_scoped },
+                                                          { test_close_frees_its_own },
+                                                          { test_closes_with_opener },
+                                                          { test_open_rules },
+                                                          { test_unauthenticated_peers },
+                                                          { test_fd_sent_along } } },
+    { "limits", setup_user_limit, tu_fixture_teardown, 60, { { test_user_limit_across } } },
+  };
+
+  return tu_run_cases ("peer", cases, G_N_ELEMENTS (cases));
 }

@@ -367,28 +367,15 @@ START_TEST (test_key_service_late)
 }
 END_TEST
 
-static Suite *
-remote_suite (void)
-{
-  Suite *s = suite_create ("pkcs11-remote");
-  TCase *tc = tcase_create ("p11-kit-server");
-  TCase *late = tcase_create ("p11-kit-server-late");
-
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_remote_key_serves);
-  tcase_add_test (tc, test_key_service_down_and_back);
-  tcase_add_test (tc, test_stalled_key_service);
-  suite_add_tcase (s, tc);
-  tcase_add_checked_fixture (late, setup_late, teardown);
-  tcase_set_timeout (late, 120);
-  tcase_add_test (late, test_key_service_late);
-  suite_add_tcase (s, late);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (remote_suite ());
+  const TuCase cases[] = {
+    { "p11-kit-server", setup, teardown, 120, { { test_remote_key_serves },
+                                                { test_key_service_down_and_back },
+                                                { test_stalled_key_service } } },
+    { "p11-kit-server-late", setup_late, teardown, 120, { { test_key_service_late } } },
+  };
+
+  return tu_run_cases ("pkcs11-remote", cases, G_N_ELEMENTS (cases));
 }

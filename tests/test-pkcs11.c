@@ -195,29 +195,15 @@ START_TEST (test_pkcs11_wrong_pin)
 }
 END_TEST
 
-static Suite *
-pkcs11_suite (void)
-{
-  Suite *s = suite_create ("pkcs11");
-  TCase *tc = tcase_create ("softhsm2");
-
-  tcase_add_checked_fixture (tc, setup, teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_pkcs11_key_serves);
-  tcase_add_test (tc, test_pkcs11_rsa_key_serves);
-  tcase_add_test (tc, test_pkcs11_concurrent);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("wrong-pin");
-  tcase_add_checked_fixture (tc, setup_wrong_pin, teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_pkcs11_wrong_pin);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (pkcs11_suite ());
+  const TuCase cases[] = {
+    { "softhsm2", setup, teardown, 120, { { test_pkcs11_key_serves },
+                                          { test_pkcs11_rsa_key_serves },
+                                          { test_pkcs11_concurrent } } },
+    { "wrong-pin", setup_wrong_pin, teardown, 120, { { test_pkcs11_wrong_pin } } },
+  };
+
+  return tu_run_cases ("pkcs11", cases, G_N_ELEMENTS (cases));
 }

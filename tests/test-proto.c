@@ -297,33 +297,19 @@ START_TEST (test_error_decodes_to_code)
 }
 END_TEST
 
-static Suite *
-proto_suite (void)
-{
-  Suite *s = suite_create ("proto");
-  TCase *tc = tcase_create ("methods");
-
-  tcase_add_test (tc, test_methods_are_in_xml);
-  tcase_add_test (tc, test_xml_methods_are_in_table);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("args and results");
-  tcase_add_test (tc, test_acquire_args_round_trip);
-  tcase_add_test (tc, test_step_args_round_trip);
-  tcase_add_test (tc, test_other_args_round_trip);
-  tcase_add_test (tc, test_step_result_round_trip);
-  tcase_add_test (tc, test_record_results_round_trip);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("errors");
-  tcase_add_test (tc, test_error_encodes_to_name);
-  tcase_add_test (tc, test_error_decodes_to_code);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (proto_suite ());
+  const TuCase cases[] = {
+    { "methods", NULL, NULL, 0, { { test_methods_are_in_xml },
+                                  { test_xml_methods_are_in_table } } },
+    { "args and results", NULL, NULL, 0, { { test_acquire_args_round_trip },
+                                           { test_step_args_round_trip },
+                                           { test_other_args_round_trip },
+                                           { test_step_result_round_trip },
+                                           { test_record_results_round_trip } } },
+    { "errors", NULL, NULL, 0, { { test_error_encodes_to_name }, { test_error_decodes_to_code } } },
+  };
+
+  return tu_run_cases ("proto", cases, G_N_ELEMENTS (cases));
 }

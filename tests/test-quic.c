@@ -258,12 +258,14 @@ END_TEST
 int
 main (void)
 {
-  Suite *s = suite_create ("quic");
   const TuCase cases[] = {
-    { "handshake", setup, { test_handshake, test_no_records, test_partial_message } },
-    { "policy", setup, { test_refused_client, test_refused_server, test_refused_anonymous } },
+    { "handshake", setup, tu_fixture_teardown, 60, { { test_handshake },
+                                                     { test_no_records },
+                                                     { test_partial_message } } },
+    { "policy", setup, tu_fixture_teardown, 60, { { test_refused_client },
+                                                  { test_refused_server },
+                                                  { test_refused_anonymous } } },
   };
 
-  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 60);
-  return tu_run_suite (s);
+  return tu_run_cases ("quic", cases, G_N_ELEMENTS (cases));
 }

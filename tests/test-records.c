@@ -619,50 +619,24 @@ START_TEST (test_deleted_context)
 }
 END_TEST
 
-static Suite *
-records_suite (void)
-{
-  Suite *s = suite_create ("records");
-  TCase *tc;
-
-  tc = tcase_create ("records");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_record_sizes, 0, 2);
-  tcase_add_loop_test (tc, test_encrypt_refusals, 0, 2);
-  tcase_add_loop_test (tc, test_several_records_in_one_read, 0, 2);
-  tcase_add_loop_test (tc, test_record_split_across_reads, 0, 2);
-  tcase_add_loop_test (tc, test_garbage_refused, 0, 2);
-  tcase_add_loop_test (tc, test_tampered_record, 0, 2);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("shutdown");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_close_notify_from_client, 0, 2);
-  tcase_add_loop_test (tc, test_close_notify_from_server, 0, 2);
-  tcase_add_loop_test (tc, test_control_tokens, 0, 2);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("sessions");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_tls13_tickets);
-  tcase_add_loop_test (tc, test_resumption, 0, 2);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("shapes");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_loop_test (tc, test_buffer_shapes, 0, 2);
-  tcase_add_loop_test (tc, test_deleted_context, 0, 2);
-  suite_add_tcase (s, tc);
-
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (records_suite ());
+  const TuCase cases[] = {
+    { "records", tu_fixture_setup, tu_fixture_teardown, 60, { { test_record_sizes, 2 },
+                                                              { test_encrypt_refusals, 2 },
+                                                              { test_several_records_in_one_read, 2 },
+                                                              { test_record_split_across_reads, 2 },
+                                                              { test_garbage_refused, 2 },
+                                                              { test_tampered_record, 2 } } },
+    { "shutdown", tu_fixture_setup, tu_fixture_teardown, 60, { { test_close_notify_from_client, 2 },
+                                                               { test_close_notify_from_server, 2 },
+                                                               { test_control_tokens, 2 } } },
+    { "sessions", tu_fixture_setup, tu_fixture_teardown, 60, { { test_tls13_tickets },
+                                                               { test_resumption, 2 } } },
+    { "shapes", tu_fixture_setup, tu_fixture_teardown, 60, { { test_buffer_shapes, 2 },
+                                                             { test_deleted_context, 2 } } },
+  };
+
+  return tu_run_cases ("records", cases, G_N_ELEMENTS (cases));
 }

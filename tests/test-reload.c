@@ -332,23 +332,13 @@ teardown (void)
   stop ();
 }
 
-static Suite *
-reload_suite (void)
-{
-  Suite *s = suite_create ("reload");
-  TCase *tc = tcase_create ("reload");
-
-  tcase_add_checked_fixture (tc, NULL, teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_rotation_by_file_watch);
-  tcase_add_test (tc, test_ocsp_stapling);
-  tcase_add_test (tc, test_ocsp_check_config);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (reload_suite ());
+  const TuCase cases[] = {
+    { "reload", NULL, teardown, 120, { { test_rotation_by_file_watch }, { test_ocsp_stapling },
+                                       { test_ocsp_check_config } } },
+  };
+
+  return tu_run_cases ("reload", cases, G_N_ELEMENTS (cases));
 }

@@ -38,7 +38,6 @@ setup (void)
 }
 
 
-
 /* ---- the server asks (HelloRequest) -------------------------------------- */
 
 /* Waits until the daemon's log (--verbose) contains @needle. */
@@ -218,24 +217,15 @@ START_TEST (test_client_initiated_gnutls)
 }
 END_TEST
 
-static Suite *
-renegotiate_suite (void)
-{
-  Suite *s = suite_create ("renegotiate");
-  TCase *tc = tcase_create ("tls12");
-
-  tcase_add_checked_fixture (tc, setup, iu_teardown);
-  tcase_set_timeout (tc, 90);
-  tcase_add_loop_test (tc, test_server_initiated, 0, 3);
-  tcase_add_test (tc, test_server_initiated_www);
-  tcase_add_test (tc, test_client_initiated_openssl);
-  tcase_add_loop_test (tc, test_client_initiated_gnutls, 0, 2);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (renegotiate_suite ());
+  const TuCase cases[] = {
+    { "tls12", setup, iu_teardown, 90, { { test_server_initiated, 3 },
+                                         { test_server_initiated_www },
+                                         { test_client_initiated_openssl },
+                                         { test_client_initiated_gnutls, 2 } } },
+  };
+
+  return tu_run_cases ("renegotiate", cases, G_N_ELEMENTS (cases));
 }

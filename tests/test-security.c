@@ -581,26 +581,24 @@ START_TEST (test_list_contexts)
 }
 END_TEST
 
-static Suite *
-security_suite (void)
-{
-  Suite *s = suite_create ("security");
-  const TuCase cases[] = {
-    { "other-uid", setup_other_uid, { test_other_uid } },
-    { "lifecycle", tu_fixture_setup, { test_killed_client_leaves_nothing, test_reload_adds_and_removes } },
-    { "limits", setup_flood, { test_flood_hits_only_the_flooder } },
-    { "diagnostics", tu_fixture_setup, { test_get_status, test_list_credentials, test_list_contexts } },
-  };
-
-  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases), 180);
-  suite_add_tcase (s, security_secrets_tcase ());
-  return s;
-}
-
 int
 main (int argc, char **argv)
 {
+  const TuCase cases[] = {
+    { "other-uid", setup_other_uid, tu_fixture_teardown, 180, { { test_other_uid } } },
+    { "lifecycle", tu_fixture_setup, tu_fixture_teardown, 180, { { test_killed_client_leaves_nothing },
+                                                                 { test_reload_adds_and_removes } } },
+    { "limits", setup_flood, tu_fixture_teardown, 180, { { test_flood_hits_only_the_flooder } } },
+    { "diagnostics", tu_fixture_setup, tu_fixture_teardown, 180, { { test_get_status },
+                                                                   { test_list_credentials },
+                                                                   { test_list_contexts } } },
+  };
+  Suite *s;
+
   if (argc > 1 && g_str_equal (argv[1], "--child"))
     return security_client_main (argc, argv);
-  return tu_run_suite (security_suite ());
+  s = suite_create ("security");
+  tu_suite_add_cases (s, cases, G_N_ELEMENTS (cases));
+  suite_add_tcase (s, security_secrets_tcase ());
+  return tu_run_suite (s);
 }

@@ -277,21 +277,13 @@ START_TEST (test_soak)
 }
 END_TEST
 
-static Suite *
-soak_suite (void)
-{
-  Suite *s = suite_create ("soak");
-  TCase *tc = tcase_create ("soak");
-
-  /* Room for starting, settling and stopping on a slow machine. */
-  tcase_set_timeout (tc, soak_seconds () + 120);
-  tcase_add_test (tc, test_soak);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (soak_suite ());
+  const TuCase cases[] = {
+    /* Room for starting, settling and stopping on a slow machine. */
+    { "soak", NULL, NULL, soak_seconds () + 120, { { test_soak } } },
+  };
+
+  return tu_run_cases ("soak", cases, G_N_ELEMENTS (cases));
 }

@@ -33,7 +33,6 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-
 /* ---- the JSON writer --------------------------------------------------- */
 
 START_TEST (test_json_escaping)
@@ -501,40 +500,21 @@ START_TEST (test_check_config_which_sspid)
 }
 END_TEST
 
-static Suite *
-sspictl_suite (void)
-{
-  Suite *s = suite_create ("sspictl");
-  TCase *tc;
-
-  tc = tcase_create ("json");
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_json_escaping);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("daemon");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 120);
-  tcase_add_test (tc, test_status);
-  tcase_add_test (tc, test_credentials);
-  tcase_add_test (tc, test_contexts);
-  tcase_add_test (tc, test_unreachable);
-  tcase_add_test (tc, test_connect_serve_json);
-  tcase_add_test (tc, test_help);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("check-config");
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_check_config_good);
-  tcase_add_loop_test (tc, test_check_config_broken, 0, G_N_ELEMENTS (broken));
-  tcase_add_test (tc, test_check_config_dropin);
-  tcase_add_test (tc, test_check_config_which_sspid);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (sspictl_suite ());
+  const TuCase cases[] = {
+    { "json", NULL, NULL, 60, { { test_json_escaping } } },
+    { "daemon", tu_fixture_setup, tu_fixture_teardown, 120, { { test_status }, { test_credentials },
+                                                              { test_contexts },
+                                                              { test_unreachable },
+                                                              { test_connect_serve_json },
+                                                              { test_help } } },
+    { "check-config", NULL, NULL, 60, { { test_check_config_good },
+                                        { test_check_config_broken, G_N_ELEMENTS (broken) },
+                                        { test_check_config_dropin },
+                                        { test_check_config_which_sspid } } },
+  };
+
+  return tu_run_cases ("sspictl", cases, G_N_ELEMENTS (cases));
 }

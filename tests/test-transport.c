@@ -194,24 +194,14 @@ START_TEST (test_bad_address)
 }
 END_TEST
 
-static Suite *
-transport_suite (void)
-{
-  Suite *s = suite_create ("transport");
-  TCase *tc = tcase_create ("bus");
-
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_call);
-  tcase_add_test (tc, test_signals_nested_call_and_close);
-  tcase_add_test (tc, test_fork);
-  tcase_add_test (tc, test_bad_address);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (transport_suite ());
+  const TuCase cases[] = {
+    { "bus", tu_fixture_setup, tu_fixture_teardown, 60, { { test_call },
+                                                          { test_signals_nested_call_and_close },
+                                                          { test_fork }, { test_bad_address } } },
+  };
+
+  return tu_run_cases ("transport", cases, G_N_ELEMENTS (cases));
 }

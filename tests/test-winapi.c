@@ -239,21 +239,12 @@ START_TEST (test_winapi_client_https_get)
 }
 END_TEST
 
-static Suite *
-winapi_suite (void)
-{
-  Suite *s = suite_create ("winapi");
-  TCase *tc = tcase_create ("webclient");
-
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 90);
-  tcase_add_loop_test (tc, test_winapi_client_https_get, 0, G_N_ELEMENTS (web_servers));
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (winapi_suite ());
+  const TuCase cases[] = {
+    { "webclient", tu_fixture_setup, tu_fixture_teardown, 90, { { test_winapi_client_https_get, G_N_ELEMENTS (web_servers) } } },
+  };
+
+  return tu_run_cases ("winapi", cases, G_N_ELEMENTS (cases));
 }

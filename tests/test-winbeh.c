@@ -208,7 +208,6 @@ START_TEST (test_cipher_info_tls13_ecdsa)
 }
 END_TEST
 
-
 /* ---- 2. what a step leaves untouched ------------------------------------ */
 
 #define BUF_SIZE 16384
@@ -978,50 +977,25 @@ START_TEST (test_alerts_after_shutdown)
 }
 END_TEST
 
-static Suite *
-winbeh_suite (void)
-{
-  Suite *s = suite_create ("winbeh");
-  TCase *tc;
-
-  tc = tcase_create ("context-attributes");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_cipher_info_tls12_rsa);
-  tcase_add_test (tc, test_cipher_info_tls13_ecdsa);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("handshake-steps");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_incomplete_leaves_outputs);
-  tcase_add_test (tc, test_incomplete_first_accept);
-  tcase_add_test (tc, test_failed_first_call_no_context);
-  tcase_add_test (tc, test_no_room_later_step);
-  tcase_add_test (tc, test_alert_output_buffer);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("credentials");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_acquire_status_codes);
-  tcase_add_test (tc, test_credential_names);
-  tcase_add_test (tc, test_credential_algorithms);
-  tcase_add_test (tc, test_cipher_strength_bounds_negotiated);
-  suite_add_tcase (s, tc);
-
-  tc = tcase_create ("records-control");
-  tcase_add_checked_fixture (tc, tu_fixture_setup, tu_fixture_teardown);
-  tcase_set_timeout (tc, 60);
-  tcase_add_test (tc, test_decrypt_shapes);
-  tcase_add_test (tc, test_control_token_checks);
-  tcase_add_test (tc, test_alerts_after_shutdown);
-  suite_add_tcase (s, tc);
-  return s;
-}
-
 int
 main (void)
 {
-  return tu_run_suite (winbeh_suite ());
+  const TuCase cases[] = {
+    { "context-attributes", tu_fixture_setup, tu_fixture_teardown, 60, { { test_cipher_info_tls12_rsa },
+                                                                         { test_cipher_info_tls13_ecdsa } } },
+    { "handshake-steps", tu_fixture_setup, tu_fixture_teardown, 60, { { test_incomplete_leaves_outputs },
+                                                                      { test_incomplete_first_accept },
+                                                                      { test_failed_first_call_no_context },
+                                                                      { test_no_room_later_step },
+                                                                      { test_alert_output_buffer } } },
+    { "credentials", tu_fixture_setup, tu_fixture_teardown, 60, { { test_acquire_status_codes },
+                                                                  { test_credential_names },
+                                                                  { test_credential_algorithms },
+                                                                  { test_cipher_strength_bounds_negotiated } } },
+    { "records-control", tu_fixture_setup, tu_fixture_teardown, 60, { { test_decrypt_shapes },
+                                                                      { test_control_token_checks },
+                                                                      { test_alerts_after_shutdown } } },
+  };
+
+  return tu_run_cases ("winbeh", cases, G_N_ELEMENTS (cases));
 }

@@ -658,18 +658,36 @@ tu_fixture_teardown (void)
 }
 
 void
-tu_suite_add_cases (Suite *suite, const TuCase *cases, gsize n_cases, double timeout_sec)
+tu_suite_add_cases (Suite *suite, const TuCase *cases, gsize n_cases)
 {
   for (gsize i = 0; i < n_cases; i++)
     {
       TCase *tc = tcase_create (cases[i].name);
 
-      tcase_add_checked_fixture (tc, cases[i].setup, tu_fixture_teardown);
-      tcase_set_timeout (tc, timeout_sec);
-      for (gsize j = 0; j < G_N_ELEMENTS (cases[i].tests) && cases[i].tests[j] != NULL; j++)
-        tcase_add_test (tc, cases[i].tests[j]);
+      if (cases[i].setup != NULL || cases[i].teardown != NULL)
+        tcase_add_checked_fixture (tc, cases[i].setup, cases[i].teardown);
+      if (cases[i].timeout_sec > 0)
+        tcase_set_timeout (tc, cases[i].timeout_sec);
+      for (gsize j = 0; j < G_N_ELEMENTS (cases[i].tests) && cases[i].tests[j].test != NULL; j++)
+        {
+          const TuTest *t = &cases[i].tests[j];
+
+          if (t->loops > 0)
+            tcase_add_loop_test (tc, t->test, 0, t->loops);
+          else
+            tcase_add_test (tc, t->test);
+        }
       suite_add_tcase (suite, tc);
     }
+}
+
+int
+tu_run_cases (const char *name, const TuCase *cases, gsize n_cases)
+{
+  Suite *suite = suite_create (name);
+
+  tu_suite_add_cases (suite, cases, n_cases);
+  return tu_run_suite (suite);
 }
 
 int

@@ -73,20 +73,32 @@ void   tu_fixture_setup (void);
 void   tu_fixture_setup_with (const char *extra_config);
 void   tu_fixture_teardown (void);
 
-/* One test case of a table-driven suite: its name, the setup of its
- * checked fixture (tu_fixture_setup or a file's own variant; the teardown
- * is tu_fixture_teardown) and its tests, NULL-terminated when there are
- * fewer than TU_CASE_MAX_TESTS. */
-#define TU_CASE_MAX_TESTS 6
+/* One test of a TuCase: @test, or with @loops > 0 the loop test that runs
+ * it for _i = 0 .. @loops - 1 (tcase_add_loop_test). */
+typedef struct {
+  const TTest *test;
+  int          loops;
+} TuTest;
+
+/* One test case of a table-driven suite: its name, its checked fixture
+ * (@setup and @teardown, either may be NULL; tu_fixture_setup and
+ * tu_fixture_teardown or a file's own variants), its timeout in seconds
+ * (0 keeps check's default) and its tests, ended by an empty TuTest when
+ * there are fewer than TU_CASE_MAX_TESTS. */
+#define TU_CASE_MAX_TESTS 16
 typedef struct {
   const char  *name;
   void       (*setup) (void);
-  const TTest *tests[TU_CASE_MAX_TESTS];
+  void       (*teardown) (void);
+  double       timeout_sec;
+  TuTest       tests[TU_CASE_MAX_TESTS];
 } TuCase;
 
-/* Adds to @suite a test case for each of the @n_cases @cases, with that
- * checked fixture and a timeout of @timeout_sec each. */
-void   tu_suite_add_cases (Suite *suite, const TuCase *cases, gsize n_cases, double timeout_sec);
+/* Adds to @suite a test case for each of the @n_cases @cases. */
+void   tu_suite_add_cases (Suite *suite, const TuCase *cases, gsize n_cases);
+/* What main() of a test program with one table does: runs the suite
+ * @name made of the @n_cases @cases with tu_run_suite(). */
+int    tu_run_cases (const char *name, const TuCase *cases, gsize n_cases);
 
 /* What main() of a test program does: runs @suite (srunner_run_all with
  * CK_ENV, so CK_FORK, CK_RUN_CASE... apply), frees it, and returns the
