@@ -183,9 +183,7 @@ START_TEST (test_sspictl_audit)
 
     ck_assert_int_eq (sspictl_run (args, &out, NULL), 0);
   }
-  tu_assert_contains (out, "CREDENTIAL", "sspictl audit");
-  tu_assert_contains (out, "TLS1.3", "sspictl audit");
-  tu_assert_contains (out, "0x80090322", "sspictl audit");
+  tu_assert_contains_all (out, "sspictl audit", "CREDENTIAL", "TLS1.3", "0x80090322", NULL);
   g_clear_pointer (&out, g_free);
 
   {

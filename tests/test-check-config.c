@@ -124,8 +124,7 @@ START_TEST (test_every_problem)
   g_free (expr);
   expr = g_strdup_printf ("%s:15: error: credential 'old': certificate '%s/expired.pem' "
                           "expired on 2002-01-01", path, dir);
-  tu_assert_contains (out, expr, "sspid --check-config");
-  tu_assert_contains (out, "credential 'web': ok", "sspid --check-config");
+  tu_assert_contains_all (out, "sspid --check-config", expr, "credential 'web': ok", NULL);
   tu_assert_contains (out, ": 1 file, 4 credentials: 3 errors, 0 warnings\n",
                       "sspid --check-config");
 
@@ -153,8 +152,8 @@ START_TEST (test_every_syntax_error)
   tu_assert_contains (out, expr, "sspid --check-config");
   g_free (expr);
   expr = g_strdup_printf ("%s:3: error: not a valid [section] line", path);
-  tu_assert_contains (out, expr, "sspid --check-config");
-  tu_assert_contains (out, "sspid would refuse to start with it", "sspid --check-config");
+  tu_assert_contains_all (out, "sspid --check-config", expr, "sspid would refuse to start with it",
+                          NULL);
 
   ck_assert_int_eq (check_config (path, TRUE, &json), 1);
   tu_assert_json (json, "not d['loadable'] and d['errors'] == 2 and "

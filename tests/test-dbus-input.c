@@ -614,8 +614,8 @@ START_TEST (test_credential_limit_per_user)
   }
   acquire_ok (b, "", SECPKG_CRED_OUTBOUND);
   log = tu_env_daemon_log (tu_fixture_env);
-  tu_assert_contains (log, "limit max-credentials-per-connection=2 reached", "daemon log");
-  tu_assert_contains (log, "limit max-credentials-per-user=3 reached", "daemon log");
+  tu_assert_contains_all (log, "daemon log", "limit max-credentials-per-connection=2 reached",
+                          "limit max-credentials-per-user=3 reached", NULL);
   {
     g_autoptr(GVariant) r = free_cred (a, a2);
     ck_assert_uint_eq (step_status (r), (guint32) SEC_E_OK);

@@ -83,12 +83,12 @@ START_TEST (test_cbc_http)
   client_out = iu_finish (client, "s_client", "s_client");
   serve_out = iu_finish (serve, "sspictl-serve", "sspictl serve");
 
-  tu_assert_contains (client_out, "HTTP/1.0 200 OK\r\n", "s_client");
-  tu_assert_contains (client_out, "\nrequest: GET /cbc HTTP/1.0\n", "s_client");
+  tu_assert_contains_all (client_out, "s_client", "HTTP/1.0 200 OK\r\n",
+                          "\nrequest: GET /cbc HTTP/1.0\n", NULL);
   cipher = g_strdup_printf ("Cipher is %s", cbc_suites[_i].openssl);
   tu_assert_contains (client_out, cipher, "s_client");
-  tu_assert_contains (serve_out, cbc_suites[_i].report, "sspictl serve");
-  tu_assert_contains (serve_out, "close_notify sent: yes", "sspictl serve");
+  tu_assert_contains_all (serve_out, "sspictl serve", cbc_suites[_i].report,
+                          "close_notify sent: yes", NULL);
 }
 END_TEST
 
@@ -119,8 +119,7 @@ START_TEST (test_session_id_resumption)
 
   tu_assert_contains (first, "New, TLSv1.2", "s_client (first)");
   tu_assert_contains (second, "Reused, TLSv1.2", "s_client (second)");
-  tu_assert_contains (serve_out, "resumed: no", "sspictl serve");
-  tu_assert_contains (serve_out, "resumed: yes", "sspictl serve");
+  tu_assert_contains_all (serve_out, "sspictl serve", "resumed: no", "resumed: yes", NULL);
 }
 END_TEST
 

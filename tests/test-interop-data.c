@@ -162,13 +162,11 @@ START_TEST (test_get_openssl)
   server = iu_start_server ("s_server", server_argv);
 
   first = iu_connect_ok ("connect1", extra);
-  tu_assert_contains (first, v->report, "sspictl connect");
-  tu_assert_contains (first, "\nresumed: no\n", "sspictl connect");
-  tu_assert_contains (first, "\nhttp: HTTP/1.0 200 ok\n", "sspictl connect");
+  tu_assert_contains_all (first, "sspictl connect", v->report, "\nresumed: no\n",
+                          "\nhttp: HTTP/1.0 200 ok\n", NULL);
   /* The page is s_server's report on this connection, whole. */
   new_line = g_strdup_printf ("New, %s, Cipher is ", v->openssl_name);
-  tu_assert_contains (first, new_line, "s_server's page");
-  tu_assert_contains (first, "</pre></BODY></HTML>", "s_server's page");
+  tu_assert_contains_all (first, "s_server's page", new_line, "</pre></BODY></HTML>", NULL);
   cipher = field (first, "cipher");
   if (_i & 1)
     {
@@ -221,8 +219,7 @@ START_TEST (test_get_gnutls)
                        "gnutls-serv's page");
   protocol = g_strdup_printf ("Protocol version:</TD><TD>%s</TD>", v->gnutls_name);
   tu_assert_contains (first, protocol, "gnutls-serv's page");
-  tu_assert_contains (first, v->report, "sspictl connect");
-  tu_assert_contains (first, "\nresumed: no\n", "sspictl connect");
+  tu_assert_contains_all (first, "sspictl connect", v->report, "\nresumed: no\n", NULL);
 
   second = iu_connect_ok ("connect2", extra);
   tu_assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
@@ -347,9 +344,8 @@ START_TEST (test_echo_gnutls_rekey)
   serve_out = finish_serve (serve);
 
   tu_assert_contains (client_out, "before the rekey\n", "gnutls-cli");
-  tu_assert_contains (serve_out, "\nrenegotiations: 1\n", "sspictl serve");
-  tu_assert_contains (serve_out, "\nreceived: 33 bytes in ", "sspictl serve");
-  tu_assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
+  tu_assert_contains_all (serve_out, "sspictl serve", "\nrenegotiations: 1\n",
+                          "\nreceived: 33 bytes in ", "\nend: close_notify\n", NULL);
 }
 END_TEST
 
@@ -450,9 +446,8 @@ START_TEST (test_http_openssl)
   tu_assert_contains (first, "HTTP/1.0 200 OK\r\n", "s_client (first)");
   tu_assert_contains (first, "\nsspictl serve: this connection, as sspid reports it\n",
                        "the page");
-  tu_assert_contains (first, protocol, "the page");
-  tu_assert_contains (first, "\nresumed: no\n", "the page");
-  tu_assert_contains (first, "\nrequest: GET /status HTTP/1.0\n", "the page");
+  tu_assert_contains_all (first, "the page", protocol, "\nresumed: no\n",
+                          "\nrequest: GET /status HTTP/1.0\n", NULL);
   tu_assert_contains (second, "\nresumed: yes\n", "the page (second)");
   reused = g_strdup_printf ("Reused, %s, Cipher is ", v->openssl_name);
   tu_assert_contains (second, reused, "s_client (second)");
@@ -546,8 +541,8 @@ START_TEST (test_stdin_echo)
   /* Standard input may come in smaller pieces than 16 KiB; never in fewer
    * records than cbMaximumMessage allows. */
   assert_sent (connect_out, 40000, 3);
-  tu_assert_contains (connect_out, "\nreceived: 40000 bytes in ", "sspictl connect");
-  tu_assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
+  tu_assert_contains_all (connect_out, "sspictl connect", "\nreceived: 40000 bytes in ",
+                          "\nend: close_notify\n", NULL);
   tu_assert_contains (serve_out, "\nreceived: 40000 bytes in ", "sspictl serve");
   assert_sent (serve_out, 40000, 3);
   assert_closed_both_ways (serve_out, "sspictl serve");
@@ -571,12 +566,12 @@ START_TEST (test_http_both_ends)
   serve_out = finish_serve (serve);
 
   /* --json: one document, the page in exchange.body (JSON-escaped). */
-  tu_assert_contains (first, "\"resumed\": false", "sspictl connect --json");
-  tu_assert_contains (first, "\"http\": \"HTTP/1.0 200 OK\"", "sspictl connect --json");
+  tu_assert_contains_all (first, "sspictl connect --json", "\"resumed\": false",
+                          "\"http\": \"HTTP/1.0 200 OK\"", NULL);
   tu_assert_contains (first, "\\nresumed: no\\n", "the page in JSON");
   tu_assert_contains (first, "\"end\": \"close_notify\"", "sspictl connect --json");
-  tu_assert_contains (second, "\nresumed: yes\n", "sspictl connect (second)");
-  tu_assert_contains (second, "\nhttp: HTTP/1.0 200 OK\n", "sspictl connect (second)");
+  tu_assert_contains_all (second, "sspictl connect (second)", "\nresumed: yes\n",
+                          "\nhttp: HTTP/1.0 200 OK\n", NULL);
   /* The page: the server's report, after the client's. */
   tu_assert_contains (second, "\n\nsspictl serve: this connection, as sspid reports it\n",
                        "the page");

@@ -66,10 +66,8 @@ START_TEST (test_connect_openssl)
 
   server = iu_start_server ("s_server", server_argv);
   out = iu_connect_ok ("sspictl-connect", extra);
-  tu_assert_contains (out, "handshake: ok", "sspictl");
-  tu_assert_contains (out, v->report, "sspictl");
-  tu_assert_contains (out, "alpn: h2", "sspictl");
-  tu_assert_contains (out, "peer certificate: CN=localhost", "sspictl");
+  tu_assert_contains_all (out, "sspictl", "handshake: ok", v->report, "alpn: h2",
+                          "peer certificate: CN=localhost", NULL);
   if (is_fragmented)
     {
       guint steps = 0, incomplete = 0, extra_seen = 0;
@@ -99,8 +97,7 @@ START_TEST (test_connect_gnutls)
 
   server = iu_start_server ("gnutls-serv", server_argv);
   out = iu_connect_ok ("sspictl-connect", extra);
-  tu_assert_contains (out, v->report, "sspictl");
-  tu_assert_contains (out, "alpn: http/1.1", "sspictl");
+  tu_assert_contains_all (out, "sspictl", v->report, "alpn: http/1.1", NULL);
   tu_kill (server);
 }
 END_TEST
@@ -240,10 +237,9 @@ START_TEST (test_serve_openssl)
   protocol_line = g_strdup_printf ("Protocol  : %s", _i & 1 ? "TLSv1.3" : "TLSv1.2");
   if (strstr (client_out, protocol_line) == NULL)
     tu_assert_contains (client_out, _i & 1 ? "New, TLSv1.3" : "New, TLSv1.2", "s_client");
-  tu_assert_contains (client_out, "Verify return code: 0 (ok)", "s_client");
-  tu_assert_contains (client_out, "ALPN protocol: h2", "s_client");
-  tu_assert_contains (serve_out, v->report, "sspictl serve");
-  tu_assert_contains (serve_out, "alpn: h2", "sspictl serve");
+  tu_assert_contains_all (client_out, "s_client", "Verify return code: 0 (ok)", "ALPN protocol: h2",
+                          NULL);
+  tu_assert_contains_all (serve_out, "sspictl serve", v->report, "alpn: h2", NULL);
   if (with_cert)
     tu_assert_contains (serve_out, "client certificate: CN=sspid test client", "sspictl serve");
   else
@@ -268,9 +264,8 @@ START_TEST (test_serve_gnutls)
   g_autofree char *serve_out = NULL;
 
   run_client_of_serve (serve_extra, "gnutls-cli", client_argv, &client_out, &serve_out);
-  tu_assert_contains (client_out, "Handshake was completed", "gnutls-cli");
-  tu_assert_contains (client_out, _i & 1 ? "(TLS1.3" : "(TLS1.2", "gnutls-cli");
-  tu_assert_contains (client_out, "certificate is trusted", "gnutls-cli");
+  tu_assert_contains_all (client_out, "gnutls-cli", "Handshake was completed",
+                          _i & 1 ? "(TLS1.3" : "(TLS1.2", "certificate is trusted", NULL);
   tu_assert_contains (serve_out, v->report, "sspictl serve");
   if (with_cert)
     tu_assert_contains (serve_out, "client certificate: CN=sspid test client", "sspictl serve");
@@ -309,10 +304,9 @@ START_TEST (test_sspictl_both_ends)
   serve = start_serve (serve_extra);
   out = iu_connect_ok ("sspictl-connect", extra);
   serve_out = finish_serve (serve);
-  tu_assert_contains (out, "protocol: TLS 1.3", "sspictl connect");
-  tu_assert_contains (out, "alpn: h2", "sspictl connect");
-  tu_assert_contains (serve_out, "protocol: TLS 1.3", "sspictl serve");
-  tu_assert_contains (serve_out, "listening on 127.0.0.1:", "sspictl serve");
+  tu_assert_contains_all (out, "sspictl connect", "protocol: TLS 1.3", "alpn: h2", NULL);
+  tu_assert_contains_all (serve_out, "sspictl serve", "protocol: TLS 1.3",
+                          "listening on 127.0.0.1:", NULL);
   ck_assert_ptr_null (strstr (out, " (0 incomplete"));
   ck_assert_ptr_null (strstr (serve_out, " (0 incomplete"));
 }
@@ -327,8 +321,7 @@ START_TEST (test_usage)
   g_autofree char *out = NULL;
 
   ck_assert_int_eq (iu_run ("help", argv_help, &out), 0);
-  tu_assert_contains (out, "connect", "sspictl --help");
-  tu_assert_contains (out, "serve", "sspictl --help");
+  tu_assert_contains_all (out, "sspictl --help", "connect", "serve", NULL);
   g_free (out);
   ck_assert_int_eq (iu_run ("vhelp", argv_verb_help, &out), 0);
   tu_assert_contains (out, "--alpn", "sspictl connect --help");

@@ -95,9 +95,8 @@ START_TEST (test_server_initiated)
   close (server_stdin);
   server_out = iu_finish (server, "s_server", "s_server");
 
-  tu_assert_contains (connect_out, "protocol: TLS 1.2", "sspictl connect");
-  tu_assert_contains (connect_out, "\nrenegotiations: 1\n", "sspictl connect");
-  tu_assert_contains (connect_out, "\nend: close_notify\n", "sspictl connect");
+  tu_assert_contains_all (connect_out, "sspictl connect", "protocol: TLS 1.2",
+                          "\nrenegotiations: 1\n", "\nend: close_notify\n", NULL);
   if (_i == 1)
     tu_assert_contains (connect_out, "asks for a client certificate", "sspictl connect");
   tu_assert_contains (server_out, "Secure Renegotiation IS supported", "s_server");
@@ -164,9 +163,8 @@ START_TEST (test_client_initiated_openssl)
   client_out = iu_finish (client, "s_client", "s_client");
   serve_out = iu_finish (serve, "serve", "sspictl serve");
 
-  tu_assert_contains (serve_out, "protocol: TLS 1.2", "sspictl serve");
-  tu_assert_contains (serve_out, "\nrenegotiations: 1\n", "sspictl serve");
-  tu_assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
+  tu_assert_contains_all (serve_out, "sspictl serve", "protocol: TLS 1.2", "\nrenegotiations: 1\n",
+                          "\nend: close_notify\n", NULL);
   tu_assert_contains (client_out, "Secure Renegotiation IS supported", "s_client");
 }
 END_TEST
@@ -202,8 +200,8 @@ START_TEST (test_client_initiated_gnutls)
   if (is_safe)
     {
       tu_assert_contains (client_out, "safe renegotiation,", "gnutls-cli");
-      tu_assert_contains (serve_out, "\nrenegotiations: 1\n", "sspictl serve");
-      tu_assert_contains (serve_out, "\nend: close_notify\n", "sspictl serve");
+      tu_assert_contains_all (serve_out, "sspictl serve", "\nrenegotiations: 1\n",
+                              "\nend: close_notify\n", NULL);
     }
   else
     {
@@ -211,8 +209,8 @@ START_TEST (test_client_initiated_gnutls)
                      "gnutls-cli used RFC 5746 after all:\n%s", client_out);
       /* AcceptSecurityContext fails the context (GnuTLS's
        * GNUTLS_E_UNSAFE_RENEGOTIATION_DENIED). */
-      tu_assert_contains (serve_out, "renegotiating: SEC_E_ILLEGAL_MESSAGE", "sspictl serve");
-      tu_assert_contains (serve_out, "\nrenegotiations: 0\n", "sspictl serve");
+      tu_assert_contains_all (serve_out, "sspictl serve", "renegotiating: SEC_E_ILLEGAL_MESSAGE",
+                              "\nrenegotiations: 0\n", NULL);
     }
 }
 END_TEST

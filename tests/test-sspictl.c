@@ -108,8 +108,8 @@ START_TEST (test_status)
   version_line = g_strdup_printf ("sspid %s", PACKAGE_VERSION);
   tu_assert_contains (text, version_line, "sspictl status");
   /* Aligned: every value starts in the same column. */
-  tu_assert_contains (text, "daemon:                  sspid", "sspictl status");
-  tu_assert_contains (text, "configured credentials:  8", "sspictl status");
+  tu_assert_contains_all (text, "sspictl status", "daemon:                  sspid",
+                          "configured credentials:  8", NULL);
 }
 END_TEST
 
@@ -143,10 +143,8 @@ START_TEST (test_credentials)
 
   code = sspictl_run (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl credentials exited %d: %s", code, err2);
-  tu_assert_contains (text, "NAME", "sspictl credentials");
-  tu_assert_contains (text, "VALID UNTIL", "sspictl credentials");
-  tu_assert_contains (text, "(expired)", "sspictl credentials");
-  tu_assert_contains (text, "ECDSA P-256 (file)", "sspictl credentials");
+  tu_assert_contains_all (text, "sspictl credentials", "NAME", "VALID UNTIL", "(expired)",
+                          "ECDSA P-256 (file)", NULL);
 }
 END_TEST
 
@@ -188,9 +186,8 @@ START_TEST (test_contexts)
 
   code = sspictl_run (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl contexts exited %d: %s", code, err2);
-  tu_assert_contains (text, "OWNER", "sspictl contexts");
-  tu_assert_contains (text, "established", "sspictl contexts");
-  tu_assert_contains (text, "CN=localhost (target localhost)", "sspictl contexts");
+  tu_assert_contains_all (text, "sspictl contexts", "OWNER", "established",
+                          "CN=localhost (target localhost)", NULL);
 
   code = sspictl_run (status_args, &status, &err3);
   ck_assert_msg (code == 0, "sspictl status --json exited %d: %s", code, err3);
@@ -391,8 +388,7 @@ START_TEST (test_check_config_good)
   ck_assert (g_file_set_contents (path, conf, -1, NULL));
   ck_assert_int_eq (check_config (path, FALSE, &out), 0);
   expr = g_strdup_printf ("%s:4: credential 'web': ok (inbound; CN=localhost;", path);
-  tu_assert_contains (out, expr, "check-config");
-  tu_assert_contains (out, "0 errors, 0 warnings", "check-config");
+  tu_assert_contains_all (out, "check-config", expr, "0 errors, 0 warnings", NULL);
 
   ck_assert_int_eq (check_config (path, TRUE, &json), 0);
   tu_assert_json (json, "d['ok'] and d['loadable'] and d['errors'] == 0 and d['warnings'] == 0");

@@ -24,6 +24,7 @@
 #include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -919,4 +920,16 @@ tu_assert_contains (const char *haystack, const char *needle, const char *who)
 {
   ck_assert_msg (strstr (haystack, needle) != NULL,
                  "%s: expected \"%s\" in:\n%s", who, needle, haystack);
+}
+
+void
+tu_assert_contains_all (const char *haystack, const char *who, ...)
+{
+  va_list needles;
+
+  va_start (needles, who);
+  for (const char *needle = va_arg (needles, const char *); needle != NULL;
+       needle = va_arg (needles, const char *))
+    tu_assert_contains (haystack, needle, who);
+  va_end (needles);
 }

@@ -194,6 +194,9 @@ GPid tu_spawn_server (TuEnv *env, const char *tag, const char *const *argv, guin
 int tu_wait_exit (GPid pid, guint timeout_ms);
 /* Fails the test unless @needle is in @haystack, showing @who's output. */
 void tu_assert_contains (const char *haystack, const char *needle, const char *who);
+/* tu_assert_contains() for each needle of the NULL-terminated list after
+ * @who: what one output must say. */
+void tu_assert_contains_all (const char *haystack, const char *who, ...) G_GNUC_NULL_TERMINATED;
 /* Parses @json with python3 (GLib has no JSON parser) and evaluates the
  * Python expression @expr with the document as `d` (and `now`, the
  * time); fails the test unless it is true (testutil-json.c). */
