@@ -13,6 +13,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "engine-store.h"
 #include "schannel.h"
 #include "sspid-config.h"
 #include "sspid-credential.h"
@@ -28,25 +29,11 @@ static SspidIdentity me;
 static void
 setup (void)
 {
-  g_autoptr (GString) conf = g_string_new (NULL);
-  g_autofree char *ca = tu_pki_path ("ca.pem");
-  const char *names[] = { "server", "untrusted" };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SspidConfig) config = NULL;
+  g_autoptr (GString) conf = es_config_new ();
 
-  g_string_append_printf (conf, "[daemon]\ndefault-trust=%s\n", ca);
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *pem = g_strdup_printf ("%s.pem", names[i]);
-      g_autofree char *key = g_strdup_printf ("%s.key", names[i]);
-      g_autofree char *pem_path = tu_pki_path (pem);
-      g_autofree char *key_path = tu_pki_path (key);
-      g_string_append_printf (conf, "[credential %s]\ncertificate=%s\nkey=%s\nusage=inbound\nusers=%u\n",
-                              names[i], pem_path, key_path, (unsigned) getuid ());
-    }
-  config = sspid_config_load_data (conf->str, conf->len, "test", &error);
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "?");
-  store = sspid_credential_store_new (config);
+  es_config_add (conf, "server", "server", "inbound", "");
+  es_config_add (conf, "untrusted", "untrusted", "inbound", "");
+  store = es_store_new (conf);
   me.uid = getuid ();
   me.pid = getpid ();
 }

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <string.h>
 
+#include "engine-store.h"
 #include "schannel.h"
 #include "sspid-config.h"
 #include "sspid-credential.h"
@@ -24,33 +25,15 @@ static SspidIdentity me;
 static void
 setup (void)
 {
-  g_autofree char *ca = tu_pki_path ("ca.pem");
-  g_autoptr (GString) conf = g_string_new (NULL);
-  const char *names[] = { "server", "expired", "wrongname", "untrusted", "client" };
-  g_autoptr (GError) error = NULL;
-  g_autoptr (SspidConfig) config = NULL;
+  g_autoptr (GString) conf = es_config_new ();
+  const char *inbound[] = { "server", "expired", "wrongname", "untrusted" };
 
-  g_string_append_printf (conf, "[daemon]\ndefault-trust=%s\n", ca);
-  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
-    {
-      g_autofree char *pem = g_strdup_printf ("%s.pem", names[i]);
-      g_autofree char *key = g_strdup_printf ("%s.key", names[i]);
-      g_autofree char *pem_path = tu_pki_path (pem);
-      g_autofree char *key_path = tu_pki_path (key);
-      g_string_append_printf (conf, "[credential %s]\ncertificate=%s\nkey=%s\nusage=%s\nusers=%u\n",
-                              names[i], pem_path, key_path,
-                              g_str_equal (names[i], "client") ? "outbound" : "inbound",
-                              (unsigned) getuid ());
-    }
-  {
-    g_autofree char *pem_path = tu_pki_path ("server.pem");
-    g_autofree char *key_path = tu_pki_path ("server.key");
-    g_string_append_printf (conf, "[credential mtls]\ncertificate=%s\nkey=%s\nusage=inbound\n"
-                            "client-auth=require\nusers=%u\n", pem_path, key_path, (unsigned) getuid ());
-  }
-  config = sspid_config_load_data (conf->str, conf->len, "test", &error);
-  ck_assert_msg (config != NULL, "%s", error ? error->message : "?");
-  store = sspid_credential_store_new (config);
+  for (gsize i = 0; i < G_N_ELEMENTS (inbound); i++)
+    es_config_add (conf, inbound[i], inbound[i], "inbound", "");
+  es_config_add (conf, "client", "client", "outbound", "");
+  /* The server's certificate again, asking for the client's. */
+  es_config_add (conf, "mtls", "server", "inbound", "client-auth=require\n");
+  store = es_store_new (conf);
   me.uid = getuid ();
   me.pid = getpid ();
 }
