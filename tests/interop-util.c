@@ -170,3 +170,33 @@ iu_write_all (int fd, const char *data, gsize len)
       len -= n;
     }
 }
+
+/* ---- s_server and sspictl connect, fed line by line ---------------------- */
+
+void
+iu_line_pair_start (IuLinePair *p, const char *const *server_argv, GPtrArray *connect_argv)
+{
+  p->server = tu_spawn (iu_env, "s_server", server_argv, &p->server_stdin);
+  ck_assert (tu_wait_port (iu_port, IU_WAIT_MS));
+  p->client = tu_spawn (iu_env, "connect", (const char *const *) connect_argv->pdata,
+                        &p->client_stdin);
+  ck_assert_msg (iu_wait_printed ("s_server", "CIPHER is"), "no handshake");
+}
+
+void
+iu_line_pair_exchange (IuLinePair *p, const char *from_server, const char *from_client)
+{
+  iu_write_all (p->server_stdin, from_server, strlen (from_server));
+  ck_assert_msg (iu_wait_printed ("connect", from_server), "the server's line did not arrive");
+  iu_write_all (p->client_stdin, from_client, strlen (from_client));
+  ck_assert_msg (iu_wait_printed ("s_server", from_client), "the client's line did not arrive");
+}
+
+void
+iu_line_pair_finish (IuLinePair *p, char **connect_out, char **server_out)
+{
+  close (p->client_stdin);
+  *connect_out = iu_finish (p->client, "connect", "sspictl connect");
+  close (p->server_stdin);
+  *server_out = iu_finish (p->server, "s_server", "s_server");
+}

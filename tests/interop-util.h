@@ -82,3 +82,21 @@ char *iu_connect_ok (const char *tag, const char *const *extra);
 /* Starts `sspictl serve PORT @fixed... @extra...` as @tag and returns
  * once it listens (tu_spawn_server()). */
 GPid iu_start_serve (const char *tag, const char *const *fixed, const char *const *extra);
+
+/* An interactive s_server (tag "s_server") and sspictl connect --stdin
+ * (tag "connect") as its client, each reading what the test writes to
+ * its stdin: for the tests that change keys in the middle of a session. */
+typedef struct {
+  GPid server, client;
+  int  server_stdin, client_stdin;
+} IuLinePair;
+
+/* Starts s_server (@server_argv) and, once it listens, connect
+ * (@connect_argv); returns when s_server printed the handshake. */
+void iu_line_pair_start (IuLinePair *p, const char *const *server_argv, GPtrArray *connect_argv);
+/* @from_server typed into s_server must arrive at connect, then
+ * @from_client the other way. */
+void iu_line_pair_exchange (IuLinePair *p, const char *from_server, const char *from_client);
+/* Ends connect's input (it sends close_notify; s_server answers), then
+ * s_server's; both must exit with 0.  Their outputs; caller frees. */
+void iu_line_pair_finish (IuLinePair *p, char **connect_out, char **server_out);

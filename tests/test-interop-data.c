@@ -474,26 +474,16 @@ START_TEST (test_stdin_key_update)
   const char from_server[] = "from the server, under new keys\n";
   const char from_client[] = "from the client, under new keys\n";
   g_autofree char *connect_out = NULL, *server_out = NULL, *data = NULL;
-  int server_stdin = -1, client_stdin = -1;
-  GPid server, client;
+  IuLinePair p;
   gsize len = 0;
 
-  server = tu_spawn (iu_env, "s_server", server_argv, &server_stdin);
-  ck_assert (tu_wait_port (iu_port, IU_WAIT_MS));
-  client = tu_spawn (iu_env, "connect", (const char *const *) argv->pdata, &client_stdin);
-  ck_assert_msg (iu_wait_printed ("s_server", "CIPHER is"), "no handshake");
-  iu_write_all (server_stdin, "K\n", 2);
+  iu_line_pair_start (&p, server_argv, argv);
+  iu_write_all (p.server_stdin, "K\n", 2);
   /* s_server prints this after its KeyUpdate command. */
   ck_assert_msg (iu_wait_printed ("s_server", "SSL_do_handshake -> 1"), "s_server sent no KeyUpdate");
-  iu_write_all (server_stdin, from_server, strlen (from_server));
-  ck_assert_msg (iu_wait_printed ("connect", from_server), "the server's line did not arrive");
-  iu_write_all (client_stdin, from_client, strlen (from_client));
-  ck_assert_msg (iu_wait_printed ("s_server", from_client), "the client's line did not arrive");
+  iu_line_pair_exchange (&p, from_server, from_client);
   /* The end of our input: close_notify; s_server answers and ends. */
-  close (client_stdin);
-  connect_out = iu_finish (client, "connect", "sspictl connect");
-  close (server_stdin);
-  server_out = iu_finish (server, "s_server", "s_server");
+  iu_line_pair_finish (&p, &connect_out, &server_out);
 
   data = spawn_stdout ("connect", &len);
   ck_assert_str_eq (data, from_server);

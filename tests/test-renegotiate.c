@@ -76,24 +76,14 @@ START_TEST (test_server_initiated)
   const char from_server[] = "from the server, after the renegotiation\n";
   const char from_client[] = "from the client, after the renegotiation\n";
   g_autofree char *connect_out = NULL, *server_out = NULL;
-  int server_stdin = -1, client_stdin = -1;
-  GPid server, client;
+  IuLinePair p;
 
-  server = tu_spawn (iu_env, "s_server", server_argv, &server_stdin);
-  ck_assert (tu_wait_port (iu_port, IU_WAIT_MS));
-  client = tu_spawn (iu_env, "connect", (const char *const *) argv->pdata, &client_stdin);
-  ck_assert_msg (iu_wait_printed ("s_server", "CIPHER is"), "no handshake");
-  iu_write_all (server_stdin, _i == 0 ? "r\n" : "R\n", 2);
+  iu_line_pair_start (&p, server_argv, argv);
+  iu_write_all (p.server_stdin, _i == 0 ? "r\n" : "R\n", 2);
   ck_assert_msg (iu_wait_printed ("s_server", "SSL_do_handshake -> 1"), "s_server sent no HelloRequest");
   ck_assert_msg (wait_daemon_log ("client: renegotiation complete"), "no renegotiation");
-  iu_write_all (server_stdin, from_server, strlen (from_server));
-  ck_assert_msg (iu_wait_printed ("connect", from_server), "the server's line did not arrive");
-  iu_write_all (client_stdin, from_client, strlen (from_client));
-  ck_assert_msg (iu_wait_printed ("s_server", from_client), "the client's line did not arrive");
-  close (client_stdin);
-  connect_out = iu_finish (client, "connect", "sspictl connect");
-  close (server_stdin);
-  server_out = iu_finish (server, "s_server", "s_server");
+  iu_line_pair_exchange (&p, from_server, from_client);
+  iu_line_pair_finish (&p, &connect_out, &server_out);
 
   tu_assert_contains_all (connect_out, "sspictl connect", "protocol: TLS 1.2",
                           "\nrenegotiations: 1\n", "\nend: close_notify\n", NULL);
