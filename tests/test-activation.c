@@ -212,21 +212,10 @@ stop_all (void)
 
 /* ---- one async acquisition, waited for --------------------------------- */
 
-typedef struct {
-  GMutex   lock;
-  GCond    cond;
-  gboolean is_done;
-} Waiter;
-
 static void
 on_notify (SspiAsyncContext *ac, void *data)
 {
-  Waiter *w = data;
-
-  g_mutex_lock (&w->lock);
-  w->is_done = TRUE;
-  g_cond_signal (&w->cond);
-  g_mutex_unlock (&w->lock);
+  tu_flag_raise (data);
 }
 
 /* Acquires an anonymous client credential; returns the call's result, and
@@ -234,16 +223,15 @@ on_notify (SspiAsyncContext *ac, void *data)
 static SECURITY_STATUS
 acquire_anonymous (CredHandle *cred, gint64 *ms)
 {
-  Waiter w = { 0 };
+  TuFlag done = { 0 };
   SCHANNEL_CRED sc = { 0 };
   TimeStamp expiry;
   SspiAsyncContext *ac = SspiCreateAsyncContext ();
   gint64 start = g_get_monotonic_time ();
-  gint64 deadline = start + (gint64) WAIT_MS * 1000;
   SECURITY_STATUS status;
 
   ck_assert (ac != NULL);
-  ck_assert_int_eq (SspiSetAsyncNotifyCallback (ac, on_notify, &w), SEC_E_OK);
+  ck_assert_int_eq (SspiSetAsyncNotifyCallback (ac, on_notify, &done), SEC_E_OK);
   sc.dwVersion = SCHANNEL_CRED_VERSION;
   sc.dwFlags = SCH_CRED_NO_DEFAULT_CREDS;
   SecInvalidateHandle (cred);
@@ -252,11 +240,7 @@ acquire_anonymous (CredHandle *cred, gint64 *ms)
                                                cred, &expiry);
   if (status == SEC_E_OK)
     {
-      g_mutex_lock (&w.lock);
-      while (!w.is_done && g_cond_wait_until (&w.cond, &w.lock, deadline))
-        ;
-      g_mutex_unlock (&w.lock);
-      ck_assert_msg (w.is_done, "no completion after %d ms", WAIT_MS);
+      ck_assert_msg (tu_flag_wait (&done, WAIT_MS), "no completion after %d ms", WAIT_MS);
       status = SspiGetAsyncCallStatus (ac);
     }
   *ms = (g_get_monotonic_time () - start) / 1000;

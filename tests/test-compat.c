@@ -308,34 +308,16 @@ END_TEST
 
 /* ---- the same through the async API ------------------------------------- */
 
-typedef struct {
-  GMutex lock;
-  GCond  cond;
-  gboolean done;
-} Done;
-
 static void
 on_done (SspiAsyncContext *async, void *data)
 {
-  Done *d = data;
-
-  g_mutex_lock (&d->lock);
-  d->done = TRUE;
-  g_cond_signal (&d->cond);
-  g_mutex_unlock (&d->lock);
+  tu_flag_raise (data);
 }
 
 static SECURITY_STATUS
-wait_done (Done *d, SspiAsyncContext *async)
+wait_done (TuFlag *done, SspiAsyncContext *async)
 {
-  gint64 deadline = g_get_monotonic_time () + 30 * G_TIME_SPAN_SECOND;
-
-  g_mutex_lock (&d->lock);
-  while (!d->done && g_cond_wait_until (&d->cond, &d->lock, deadline))
-    ;
-  ck_assert_msg (d->done, "no completion");
-  d->done = FALSE;
-  g_mutex_unlock (&d->lock);
+  ck_assert_msg (tu_flag_wait (done, 30000), "no completion");
   return SspiGetAsyncCallStatus (async);
 }
 
@@ -345,7 +327,7 @@ wait_done (Done *d, SspiAsyncContext *async)
 START_TEST (test_async_empty_output)
 {
   SspiAsyncContext *async = SspiCreateAsyncContext ();
-  Done d = { 0 };
+  TuFlag d = { 0 };
   Peer c, s;
   SecBuffer out = empty_buffer ();
   SecBufferDesc out_desc = { SECBUFFER_VERSION, 1, &out };

@@ -703,6 +703,32 @@ tu_run_suite (Suite *suite)
   return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
+/* ---- a flag across threads --------------------------------------------- */
+
+void
+tu_flag_raise (TuFlag *flag)
+{
+  g_mutex_lock (&flag->lock);
+  flag->is_raised = TRUE;
+  g_cond_signal (&flag->cond);
+  g_mutex_unlock (&flag->lock);
+}
+
+gboolean
+tu_flag_wait (TuFlag *flag, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gboolean was_raised;
+
+  g_mutex_lock (&flag->lock);
+  while (!flag->is_raised && g_cond_wait_until (&flag->cond, &flag->lock, deadline))
+    ;
+  was_raised = flag->is_raised;
+  flag->is_raised = FALSE;
+  g_mutex_unlock (&flag->lock);
+  return was_raised;
+}
+
 /* ---- TCP --------------------------------------------------------------- */
 
 static struct sockaddr_in

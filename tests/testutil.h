@@ -169,6 +169,21 @@ char  *tu_dup_user_name (void);
  * links (what a link points to stays). */
 void   tu_remove_tree (const char *path);
 
+/* A flag that a callback on another thread raises and the test waits for
+ * (an async call's completion).  Zero-initialise it (GLib's mutex and
+ * cond work zeroed, as static ones do), or init and clear its members. */
+typedef struct {
+  GMutex   lock;
+  GCond    cond;
+  gboolean is_raised;
+} TuFlag;
+
+/* Raises @flag: the callback's side. */
+void     tu_flag_raise (TuFlag *flag);
+/* Waits up to @timeout_ms for @flag to be raised, and lowers it for the
+ * next wait.  FALSE if it was not raised in time. */
+gboolean tu_flag_wait (TuFlag *flag, guint timeout_ms);
+
 /* A free loopback TCP port (bound and released; good enough for tests). */
 guint16 tu_free_port (void);
 /* Blocks until something listens on 127.0.0.1:@port, up to @timeout_ms.
