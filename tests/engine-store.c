@@ -34,12 +34,23 @@ es_config_add (GString *conf, const char *name, const char *files, const char *u
                           name, pem_path, key_path, usage, extra, (unsigned) getuid ());
 }
 
-SspidCredentialStore *
-es_store_new (const GString *conf)
+SspidCredentialStore *es_store;
+SspidIdentity         es_me;
+
+void
+es_setup (const GString *conf)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (SspidConfig) config = sspid_config_load_data (conf->str, conf->len, "test", &error);
 
   ck_assert_msg (config != NULL, "%s", error ? error->message : "?");
-  return sspid_credential_store_new (config);
+  es_store = sspid_credential_store_new (config);
+  es_me.uid = getuid ();
+  es_me.pid = getpid ();
+}
+
+void
+es_teardown (void)
+{
+  g_clear_pointer (&es_store, sspid_credential_store_free);
 }

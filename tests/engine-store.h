@@ -18,6 +18,10 @@ GString              *es_config_new (void);
  * the @extra lines (each ending in a newline; "" for none). */
 void                  es_config_add (GString *conf, const char *name, const char *files,
                                      const char *usage, const char *extra);
-/* Loads @conf into a new store; fails the test if it does not load.
- * Free with sspid_credential_store_free(). */
-SspidCredentialStore *es_store_new (const GString *conf);
+/* The fixture: es_setup() loads @conf into es_store (failing the test if
+ * it does not load) and sets es_me to this process, the identity the
+ * tests acquire as; es_teardown() frees es_store. */
+extern SspidCredentialStore *es_store;
+extern SspidIdentity         es_me;
+void                  es_setup (const GString *conf);
+void                  es_teardown (void);

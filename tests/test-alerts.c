@@ -23,9 +23,6 @@
 
 #define ALERT_NONE (-1)
 
-static SspidCredentialStore *store;
-static SspidIdentity me;
-
 static void
 setup (void)
 {
@@ -33,15 +30,7 @@ setup (void)
 
   es_config_add (conf, "server", "server", "inbound", "");
   es_config_add (conf, "untrusted", "untrusted", "inbound", "");
-  store = es_store_new (conf);
-  me.uid = getuid ();
-  me.pid = getpid ();
-}
-
-static void
-teardown (void)
-{
-  g_clear_pointer (&store, sspid_credential_store_free);
+  es_setup (conf);
 }
 
 /* A server session on credential @name accepting the ALPN ids @alpn
@@ -52,7 +41,7 @@ new_server_alpn (const char *name, guint32 asc_req, const char *const *alpn)
   SspidCredential *cred = NULL;
   SspidTls *tls = NULL;
 
-  ck_assert_int_eq (sspid_credential_store_acquire (store, name, SECPKG_CRED_INBOUND, 0, 0, &me,
+  ck_assert_int_eq (sspid_credential_store_acquire (es_store, name, SECPKG_CRED_INBOUND, 0, 0, &es_me,
                                                     &cred), SEC_E_OK);
   ck_assert_int_eq (sspid_tls_new_server (cred, asc_req, alpn, &tls), SEC_E_OK);
   sspid_credential_unref (cred);
@@ -71,8 +60,8 @@ new_client_alpn (guint32 protocols, guint32 isc_req, const char *const *alpn)
   SspidCredential *cred = NULL;
   SspidTls *tls = NULL;
 
-  ck_assert_int_eq (sspid_credential_store_acquire (store, NULL, SECPKG_CRED_OUTBOUND, protocols, 0,
-                                                    &me, &cred), SEC_E_OK);
+  ck_assert_int_eq (sspid_credential_store_acquire (es_store, NULL, SECPKG_CRED_OUTBOUND, protocols, 0,
+                                                    &es_me, &cred), SEC_E_OK);
   ck_assert_int_eq (sspid_tls_new_client (cred, "localhost", isc_req, alpn, &tls), SEC_E_OK);
   sspid_credential_unref (cred);
   return tls;
@@ -593,12 +582,12 @@ int
 main (void)
 {
   const TuCase cases[] = {
-    { "handshake", setup, teardown, 0, { { test_bad_hello_alert, G_N_ELEMENTS (bad_hellos) },
+    { "handshake", setup, es_teardown, 0, { { test_bad_hello_alert, G_N_ELEMENTS (bad_hellos) },
                                          { test_no_common_suite_alert },
                                          { test_client_refusal_alert, 2 },
                                          { test_no_application_protocol_alert, 2 },
                                          { test_large_hello, G_N_ELEMENTS (large_hellos) } } },
-    { "records", setup, teardown, 0, { { test_bad_mac_alert, 2 }, { test_bad_header_alert, 2 },
+    { "records", setup, es_teardown, 0, { { test_bad_mac_alert, 2 }, { test_bad_header_alert, 2 },
                                        { test_record_overflow_alert },
                                        { test_no_alert_for_an_alert, 2 } } },
   };

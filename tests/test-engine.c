@@ -19,9 +19,6 @@
 #include "sspid-tls-private.h"
 #include "testutil.h"
 
-static SspidCredentialStore *store;
-static SspidIdentity me;
-
 static void
 setup (void)
 {
@@ -33,22 +30,14 @@ setup (void)
   es_config_add (conf, "client", "client", "outbound", "");
   /* The server's certificate again, asking for the client's. */
   es_config_add (conf, "mtls", "server", "inbound", "client-auth=require\n");
-  store = es_store_new (conf);
-  me.uid = getuid ();
-  me.pid = getpid ();
-}
-
-static void
-teardown (void)
-{
-  g_clear_pointer (&store, sspid_credential_store_free);
+  es_setup (conf);
 }
 
 static SspidCredential *
 acquire (const char *name, guint32 use, guint32 protocols)
 {
   SspidCredential *cred = NULL;
-  SECURITY_STATUS st = sspid_credential_store_acquire (store, name, use, protocols, 0, &me, &cred);
+  SECURITY_STATUS st = sspid_credential_store_acquire (es_store, name, use, protocols, 0, &es_me, &cred);
 
   ck_assert_msg (st == SEC_E_OK, "acquire %s: 0x%08x", name ? name : "(anonymous)", (unsigned) st);
   return cred;
@@ -305,8 +294,8 @@ START_TEST (test_extra)
   Side c, s;
 
   /* No tickets, so the server's flight is exactly its handshake. */
-  ck_assert_int_eq (sspid_credential_store_acquire (store, "server", SECPKG_CRED_INBOUND, 0,
-                                                    SCH_CRED_DISABLE_RECONNECTS, &me, &sc), SEC_E_OK);
+  ck_assert_int_eq (sspid_credential_store_acquire (es_store, "server", SECPKG_CRED_INBOUND, 0,
+                                                    SCH_CRED_DISABLE_RECONNECTS, &es_me, &sc), SEC_E_OK);
   ck_assert_int_eq (sspid_tls_new_client (cc, "localhost", 0, NULL, &ct), SEC_E_OK);
   ck_assert_int_eq (sspid_tls_new_server (sc, 0, NULL, &stls), SEC_E_OK);
   side_init (&c, ct);
@@ -483,19 +472,19 @@ START_TEST (test_acquire_rules)
   SspidCredential *cred = NULL;
   SspidIdentity stranger = { .uid = 4242, .pid = 1 };
 
-  ck_assert_int_eq (sspid_credential_store_acquire (store, "nonexistent", SECPKG_CRED_INBOUND, 0, 0, &me, &cred),
+  ck_assert_int_eq (sspid_credential_store_acquire (es_store, "nonexistent", SECPKG_CRED_INBOUND, 0, 0, &es_me, &cred),
                     SEC_E_UNKNOWN_CREDENTIALS);
   /* Not allowed looks exactly like not configured. */
-  ck_assert_int_eq (sspid_credential_store_acquire (store, "server", SECPKG_CRED_INBOUND, 0, 0, &stranger, &cred),
+  ck_assert_int_eq (sspid_credential_store_acquire (es_store, "server", SECPKG_CRED_INBOUND, 0, 0, &stranger, &cred),
                     SEC_E_UNKNOWN_CREDENTIALS);
   /* Usage is enforced. */
-  ck_assert_int_eq (sspid_credential_store_acquire (store, "server", SECPKG_CRED_OUTBOUND, 0, 0, &me, &cred),
+  ck_assert_int_eq (sspid_credential_store_acquire (es_store, "server", SECPKG_CRED_OUTBOUND, 0, 0, &es_me, &cred),
                     SEC_E_UNKNOWN_CREDENTIALS);
   /* An inbound credential needs a principal. */
-  ck_assert_int_eq (sspid_credential_store_acquire (store, NULL, SECPKG_CRED_INBOUND, 0, 0, &me, &cred),
+  ck_assert_int_eq (sspid_credential_store_acquire (es_store, NULL, SECPKG_CRED_INBOUND, 0, 0, &es_me, &cred),
                     SEC_E_NO_CREDENTIALS);
   /* Only protocols we cannot speak. */
-  ck_assert_int_eq (sspid_credential_store_acquire (store, NULL, SECPKG_CRED_OUTBOUND, SP_PROT_SSL3_CLIENT, 0, &me, &cred),
+  ck_assert_int_eq (sspid_credential_store_acquire (es_store, NULL, SECPKG_CRED_OUTBOUND, SP_PROT_SSL3_CLIENT, 0, &es_me, &cred),
                     SEC_E_ALGORITHM_MISMATCH);
   ck_assert (cred == NULL);
 }
@@ -509,8 +498,8 @@ START_TEST (test_protocol_mismatch)
   SspidTls *ct = NULL, *stls = NULL;
   Side client, server;
 
-  ck_assert_int_eq (sspid_credential_store_acquire (store, "server", SECPKG_CRED_INBOUND,
-                                                    SP_PROT_TLS1_3_SERVER, 0, &me, &sc), SEC_E_OK);
+  ck_assert_int_eq (sspid_credential_store_acquire (es_store, "server", SECPKG_CRED_INBOUND,
+                                                    SP_PROT_TLS1_3_SERVER, 0, &es_me, &sc), SEC_E_OK);
   ck_assert_int_eq (sspid_tls_new_client (c, "localhost", 0, NULL, &ct), SEC_E_OK);
   ck_assert_int_eq (sspid_tls_new_server (sc, 0, NULL, &stls), SEC_E_OK);
   side_init (&client, ct);
@@ -890,8 +879,8 @@ START_TEST (test_resumption_disabled)
       SspidTls *ct = NULL, *stls = NULL;
       Side c, s;
 
-      ck_assert_int_eq (sspid_credential_store_acquire (store, NULL, SECPKG_CRED_OUTBOUND, 0,
-                                                        SCH_CRED_DISABLE_RECONNECTS, &me, &cc), SEC_E_OK);
+      ck_assert_int_eq (sspid_credential_store_acquire (es_store, NULL, SECPKG_CRED_OUTBOUND, 0,
+                                                        SCH_CRED_DISABLE_RECONNECTS, &es_me, &cc), SEC_E_OK);
       ck_assert_int_eq (sspid_tls_new_client (cc, "localhost", 0, NULL, &ct), SEC_E_OK);
       ck_assert_int_eq (sspid_tls_new_server (sc, 0, NULL, &stls), SEC_E_OK);
       side_init (&c, ct);
@@ -1079,7 +1068,7 @@ int
 main (void)
 {
   const TuCase cases[] = {
-    { "tokens", setup, teardown, 30, { { test_tls13 }, { test_tls12 }, { test_alpn },
+    { "tokens", setup, es_teardown, 30, { { test_tls13 }, { test_tls12 }, { test_alpn },
                                        { test_incomplete_and_missing }, { test_extra },
                                        { test_garbage }, { test_illegal_message },
                                        { test_untrusted }, { test_wrong_name }, { test_expired },
@@ -1088,7 +1077,7 @@ main (void)
                                        { test_incomplete_credentials_tls12 },
                                        { test_acquire_rules }, { test_protocol_mismatch },
                                        { test_small_chunks } } },
-    { "records", setup, teardown, 30, { { test_records_tls13 }, { test_records_tls12 },
+    { "records", setup, es_teardown, 30, { { test_records_tls13 }, { test_records_tls12 },
                                         { test_records_layout, G_N_ELEMENTS (suite_layouts) },
                                         { test_records_extra_missing }, { test_records_tampered },
                                         { test_key_update_flood_ends_session },
