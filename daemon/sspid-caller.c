@@ -70,12 +70,7 @@ struct _SspidCallerRegistry {
   SspidUser             *unidentified;    /* refusals of callers not yet known */
   SspidContextReleaseFunc release;
 
-  guint max_contexts_per_user;
-  guint max_contexts_per_connection;
-  guint max_credentials_per_user;
-  guint max_credentials_per_connection;
-  guint max_pending_per_user;
-  guint max_pending_per_connection;
+  SspidLimits limits;
 
   guint n_contexts;
   guint n_credentials;
@@ -710,10 +705,10 @@ sspid_caller_check_pending_limit (SspidCaller *caller)
 {
   if (caller->registry == NULL)
     return NULL;
-  return check_limits (caller->n_pending, caller->registry->max_pending_per_connection,
+  return check_limits (caller->n_pending, caller->registry->limits.max_pending_per_connection,
                        "max-pending-per-connection",
                        caller->user != NULL ? &caller->user->pending : NULL,
-                       caller->registry->max_pending_per_user, "max-pending-per-user");
+                       caller->registry->limits.max_pending_per_user, "max-pending-per-user");
 }
 
 char *
@@ -722,10 +717,10 @@ sspid_caller_check_credential_limit (SspidCaller *caller)
   if (caller->registry == NULL)
     return NULL;
   return check_limits (g_hash_table_size (caller->credentials),
-                       caller->registry->max_credentials_per_connection,
+                       caller->registry->limits.max_credentials_per_connection,
                        "max-credentials-per-connection",
                        caller->user != NULL ? &caller->user->credentials : NULL,
-                       caller->registry->max_credentials_per_user,
+                       caller->registry->limits.max_credentials_per_user,
                        "max-credentials-per-user");
 }
 
@@ -735,10 +730,10 @@ sspid_caller_check_context_limit (SspidCaller *caller)
   if (caller->registry == NULL)
     return NULL;
   return check_limits (g_hash_table_size (caller->contexts),
-                       caller->registry->max_contexts_per_connection,
+                       caller->registry->limits.max_contexts_per_connection,
                        "max-contexts-per-connection",
                        caller->user != NULL ? &caller->user->contexts : NULL,
-                       caller->registry->max_contexts_per_user, "max-contexts-per-user");
+                       caller->registry->limits.max_contexts_per_user, "max-contexts-per-user");
 }
 
 char *
@@ -901,12 +896,7 @@ sspid_caller_registry_new (GDBusConnection *connection, const SspidConfig *confi
 void
 sspid_caller_registry_set_limits (SspidCallerRegistry *registry, const SspidConfig *config)
 {
-  registry->max_contexts_per_user = config->max_contexts_per_user;
-  registry->max_contexts_per_connection = config->max_contexts_per_connection;
-  registry->max_credentials_per_user = config->max_credentials_per_user;
-  registry->max_credentials_per_connection = config->max_credentials_per_connection;
-  registry->max_pending_per_user = config->max_pending_per_user;
-  registry->max_pending_per_connection = config->max_pending_per_connection;
+  registry->limits = config->limits;
 }
 
 void

@@ -151,17 +151,17 @@ parse_daemon_group (GKeyFile *kf, SspidConfig *config, const char *origin,
     }
 
   return get_limit (kf, g, "max-contexts-per-user", DEFAULT_MAX_CONTEXTS_PER_USER,
-                    &config->max_contexts_per_user, origin, error) &&
+                    &config->limits.max_contexts_per_user, origin, error) &&
          get_limit (kf, g, "max-contexts-per-connection", DEFAULT_MAX_CONTEXTS_PER_CONNECTION,
-                    &config->max_contexts_per_connection, origin, error) &&
+                    &config->limits.max_contexts_per_connection, origin, error) &&
          get_limit (kf, g, "max-credentials-per-user", DEFAULT_MAX_CREDENTIALS_PER_USER,
-                    &config->max_credentials_per_user, origin, error) &&
+                    &config->limits.max_credentials_per_user, origin, error) &&
          get_limit (kf, g, "max-credentials-per-connection", DEFAULT_MAX_CREDENTIALS_PER_CONNECTION,
-                    &config->max_credentials_per_connection, origin, error) &&
+                    &config->limits.max_credentials_per_connection, origin, error) &&
          get_limit (kf, g, "max-pending-per-user", DEFAULT_MAX_PENDING_PER_USER,
-                    &config->max_pending_per_user, origin, error) &&
+                    &config->limits.max_pending_per_user, origin, error) &&
          get_limit (kf, g, "max-pending-per-connection", DEFAULT_MAX_PENDING_PER_CONNECTION,
-                    &config->max_pending_per_connection, origin, error) &&
+                    &config->limits.max_pending_per_connection, origin, error) &&
          get_limit (kf, g, "max-token-size", SSPID_DEFAULT_MAX_TOKEN_SIZE,
                     &config->max_token_size, origin, error) &&
          get_limit (kf, g, "handshake-timeout-sec", DEFAULT_HANDSHAKE_TIMEOUT_SEC,

@@ -58,14 +58,20 @@ typedef struct {
 /* max-token-size when the config does not set it. */
 #define SSPID_DEFAULT_MAX_TOKEN_SIZE (256 * 1024)
 
+/* What one user and one connection may hold at once ([daemon]
+ * max-*-per-*): one struct, which the caller registry takes whole. */
+typedef struct {
+  guint max_contexts_per_user;
+  guint max_contexts_per_connection;
+  guint max_credentials_per_user;
+  guint max_credentials_per_connection;
+  guint max_pending_per_user;
+  guint max_pending_per_connection;
+} SspidLimits;
+
 typedef struct {
   char   *default_trust;                  /* "system" or a CA bundle path */
-  guint   max_contexts_per_user;
-  guint   max_contexts_per_connection;
-  guint   max_credentials_per_user;
-  guint   max_credentials_per_connection;
-  guint   max_pending_per_user;
-  guint   max_pending_per_connection;
+  SspidLimits limits;
   guint   max_token_size;                 /* bytes, input and output of a step */
   guint   handshake_timeout_sec;
   gboolean watch_files;                   /* reload when a credential's files change */

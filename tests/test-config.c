@@ -28,7 +28,7 @@ START_TEST (test_defaults)
 
   ck_assert_ptr_nonnull (c);
   ck_assert_str_eq (c->default_trust, "system");
-  ck_assert_uint_eq (c->max_contexts_per_user, 4096);
+  ck_assert_uint_eq (c->limits.max_contexts_per_user, 4096);
   ck_assert_uint_eq (c->handshake_timeout_sec, 60);
   ck_assert_uint_gt (c->max_token_size, 16384);
   ck_assert_uint_eq (c->credentials->len, 0);
@@ -47,7 +47,7 @@ START_TEST (test_credential)
                 listed = { .uid = 12345 };
 
   ck_assert_msg (c != NULL, "%s", error ? error->message : "");
-  ck_assert_uint_eq (c->max_contexts_per_user, 7);
+  ck_assert_uint_eq (c->limits.max_contexts_per_user, 7);
   ck_assert_uint_eq (c->handshake_timeout_sec, 5);
   web = sspid_config_peek_credential (c, "web");
   ck_assert_ptr_nonnull (web);
