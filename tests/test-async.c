@@ -218,21 +218,6 @@ daemon_signal (int signo)
   ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, signo), 0);
 }
 
-/* The daemon's counts, asked over a connection of the test's own. */
-static TuCounts
-daemon_counts (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) c = NULL;
-
-  c = g_dbus_connection_new_for_address_sync (tu_fixture_env->bus_address,
-                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-                                              | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                              NULL, NULL, &error);
-  ck_assert_ptr_nonnull (c);
-  return tu_get_counts (c);
-}
-
 static gint64
 ms_since (gint64 start)
 {
@@ -358,7 +343,7 @@ START_TEST (test_failed_first_async_step_leaves_no_context)
   Waiter *w = waiter_new (NULL);
   SspiAsyncContext *ctx = new_context (w);
   guint8 small[8];
-  TuCounts before = daemon_counts ();
+  TuCounts before = tu_fixture_counts ();
   TuCounts now = before;
   gint64 start;
 
@@ -374,7 +359,7 @@ START_TEST (test_failed_first_async_step_leaves_no_context)
   start = g_get_monotonic_time ();
   while (ms_since (start) < WAIT_MS)
     {
-      now = daemon_counts ();
+      now = tu_fixture_counts ();
       if (now.contexts == before.contexts)
         break;
       g_usleep (20 * 1000);
@@ -551,7 +536,7 @@ START_TEST (test_free_while_pending_releases_handles)
   Waiter *w_isc = waiter_new (NULL);
   SspiAsyncContext *acquire_ctx = new_context (w_acquire);
   SspiAsyncContext *isc_ctx = new_context (w_isc);
-  TuCounts before = daemon_counts ();
+  TuCounts before = tu_fixture_counts ();
   TuCounts now = before;
   gint64 start;
 
@@ -565,7 +550,7 @@ START_TEST (test_free_while_pending_releases_handles)
   start = g_get_monotonic_time ();
   while (ms_since (start) < WAIT_MS)
     {
-      now = daemon_counts ();
+      now = tu_fixture_counts ();
       if (now.credentials == before.credentials && now.contexts == before.contexts
           && now.pending == 0)
         break;

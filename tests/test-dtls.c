@@ -18,21 +18,6 @@
 #include "dtls-end.h"
 #include "testutil.h"
 
-/* The daemon's counts, asked over a connection of the test's own. */
-static TuCounts
-daemon_counts (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GDBusConnection) c = NULL;
-
-  c = g_dbus_connection_new_for_address_sync (tu_fixture_env->bus_address,
-                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
-                                              | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                                              NULL, NULL, &error);
-  ck_assert_ptr_nonnull (c);
-  return tu_get_counts (c);
-}
-
 static GPtrArray *
 datagrams (void)
 {
@@ -278,7 +263,7 @@ START_TEST (test_dtls_hello_flood)
                        (guint) g_bytes_get_size (hello->pdata[0]));
   dtls_end_clear (&client);
 
-  before = daemon_counts ();
+  before = tu_fixture_counts ();
   for (guint i = 0; i < 2000; i++)
     {
       g_autoptr(GPtrArray) answer = datagrams ();
@@ -290,7 +275,7 @@ START_TEST (test_dtls_hello_flood)
       ck_assert_uint_eq (answer->len, 1);
       ck_assert (!server.has_ctx);
     }
-  after = daemon_counts ();
+  after = tu_fixture_counts ();
   ck_assert_msg (tu_counts_equal (&before, &after),
                  "before: " TU_COUNTS_FORMAT ", after: " TU_COUNTS_FORMAT,
                  TU_COUNTS_ARGS (before), TU_COUNTS_ARGS (after));
@@ -347,7 +332,7 @@ START_TEST (test_dtls_modes_apart)
     g_autoptr(GPtrArray) hello = datagrams ();
     SecBuffer ib[2] = { { 0, SECBUFFER_TOKEN, NULL }, { 0, SECBUFFER_EMPTY, NULL } };
     SecBufferDesc idesc = { SECBUFFER_VERSION, 2, ib };
-    TuCounts before = daemon_counts (), after;
+    TuCounts before = tu_fixture_counts (), after;
 
     dtls_end_init (&probe, FALSE, NULL);
     ck_assert_int_eq (dtls_end_step (&probe, NULL, hello), SEC_I_CONTINUE_NEEDED);
@@ -364,7 +349,7 @@ START_TEST (test_dtls_modes_apart)
     ck_assert (!SecIsValidHandle (&ctx));
     FreeCredentialsHandle (&cred);
     dtls_end_clear (&probe);
-    after = daemon_counts ();
+    after = tu_fixture_counts ();
     ck_assert_uint_eq (after.contexts, before.contexts);
   }
   /* DTLS 1.0 is not spoken. */

@@ -75,6 +75,20 @@ scale_check_timeouts (void)
 /* ---- the daemon's counts ------------------------------------------------ */
 
 TuCounts
+tu_fixture_counts (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) c = NULL;
+
+  c = g_dbus_connection_new_for_address_sync (tu_fixture_env->bus_address,
+                                              G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
+                                              | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                              NULL, NULL, &error);
+  ck_assert_ptr_nonnull (c);
+  return tu_get_counts (c);
+}
+
+TuCounts
 tu_get_counts (GDBusConnection *conn)
 {
   static const char *const keys[] = { "clients", "contexts", "credentials", "pending" };

@@ -153,6 +153,9 @@ typedef struct {
  * connection, which counts among the clients).  Aborts the test if the
  * call fails. */
 TuCounts tu_get_counts (GDBusConnection *conn);
+/* The same over a new connection of the test's own to tu_fixture_env's
+ * bus (closed again; it counts among the clients while it asks). */
+TuCounts tu_fixture_counts (void);
 gboolean tu_counts_equal (const TuCounts *a, const TuCounts *b);
 
 /* The resident set (VmRSS of /proc/PID/status) of process @pid, in KiB.
