@@ -199,9 +199,11 @@ START_TEST (test_other_uid)
 
     ck_assert_int_eq (sscanf (pace, "served=%u limited=%u most=%u", &served, &limited, &most), 3);
     ck_assert_uint_eq (most, SSPID_LIST_CONTEXTS_MAX);
-    /* Under valgrind a call takes longer than the budget takes to refill
-     * what it cost: the pace then never bites, and only the cap is seen. */
-    ck_assert_msg (served >= 10 && (limited >= 1 || tu_is_wrapped ()),
+    /* Under valgrind, or ASan on a busy machine (40 calls served in over
+     * 5 s, none limited: seen), a call takes longer than the budget takes
+     * to refill what it cost: the pace then never bites, and only the cap
+     * is seen.  make check asserts the pace. */
+    ck_assert_msg (served >= 10 && (limited >= 1 || tu_is_wrapped () || tu_is_sanitized ()),
                    "introspection paced: %s", pace);
   }
   child_finish (c);
