@@ -3,9 +3,17 @@
  * The worker pool and its completion source (see sspid-pool.h).
  *
  * The main thread pushes a job into its lane of the fair queue and a token
- * into a GThreadPool; each worker takes whichever job is next in turn
+ * onto the workers' queue; each worker takes whichever job is next in turn
  * (not the one its token came with), runs it, and pushes it onto an async
  * queue that a GSource on the main context drains, in order.
+ *
+ * The workers are our own threads, not a GThreadPool's: freeing a
+ * GThreadPool only tells its threads to stop, and they exit after it
+ * returns, maybe while the daemon is already in exit().  A thread that
+ * exits then runs its thread-exit destructors (OpenSSL's per-thread state,
+ * created by SoftHSM2 signing on a key worker) at the same time as the
+ * main thread's atexit handlers free the same state (OPENSSL_cleanup): a
+ * double free at shutdown.  So sspid_pool_free() joins every worker.
  */
 #include "config.h"
 
@@ -32,8 +40,13 @@ typedef struct {
   GAsyncQueue *finished;
 } DoneSource;
 
+/* On the workers' queue after the last job: a worker that pops it ends. */
+#define STOP_TOKEN GINT_TO_POINTER (1)
+#define JOB_TOKEN  GINT_TO_POINTER (2)
+
 struct _SspidPool {
-  GThreadPool    *threads;    /* a token per job in @waiting */
+  GAsyncQueue    *tokens;     /* JOB_TOKEN per job in @waiting, then STOP_TOKENs */
+  GPtrArray      *threads;    /* GThread*, joined when the pool is freed */
   SspidFairQueue *waiting;    /* jobs, per lane */
   GAsyncQueue    *finished;   /* jobs back from the workers, in order */
   GSource        *done_source;
@@ -44,8 +57,8 @@ struct _SspidPool {
 };
 
 /* Linux keeps a nice value per thread, and the pool's threads are ours
- * alone (an exclusive pool).  A syscall only when the value changes.  A
- * failure is harmless: the job runs at the priority it has.  (Under the
+ * alone.  A syscall only when the value changes.  A failure is harmless:
+ * the job runs at the priority it has.  (Under the
  * shipped unit, SystemCallFilter=~@resources refuses setpriority(), and an
  * unprivileged daemon may raise its nice value but not lower it again, so
  * there the workers keep one priority: a known gap, see the README.) */
@@ -71,9 +84,8 @@ worker_set_nice (gboolean backlogged)
 }
 
 static void
-worker_run (gpointer token, gpointer user_data)
+worker_run_one (SspidPool *pool)
 {
-  SspidPool *pool = user_data;
   gboolean backlogged;
   gpointer job = sspid_fair_queue_pop_full (pool->waiting, &backlogged);
 
@@ -83,6 +95,16 @@ worker_run (gpointer token, gpointer user_data)
   pool->run (job, pool->user_data);
   g_async_queue_push (pool->finished, job);
   g_main_context_wakeup (pool->main_context);
+}
+
+static gpointer
+worker_main (gpointer user_data)
+{
+  SspidPool *pool = user_data;
+
+  while (g_async_queue_pop (pool->tokens) != STOP_TOKEN)
+    worker_run_one (pool);
+  return NULL;
 }
 
 /* Ready while jobs are back; a worker wakes the main context up after
@@ -146,14 +168,21 @@ sspid_pool_new (GMainContext *main_context, guint n_workers, SspidPoolFunc run,
   g_source_set_name (pool->done_source, "sspid worker results");
   g_source_attach (pool->done_source, main_context);
 
-  /* Exclusive: the threads are ours for good (worker_set_nice). */
-  pool->threads = g_thread_pool_new (worker_run, pool,
-                                     (gint) (n_workers != 0 ? n_workers : g_get_num_processors ()),
-                                     TRUE, error);
-  if (pool->threads == NULL)
+  pool->tokens = g_async_queue_new ();
+  pool->threads = g_ptr_array_new ();
+  if (n_workers == 0)
+    n_workers = g_get_num_processors ();
+  /* The threads are ours for good (worker_set_nice). */
+  for (guint i = 0; i < n_workers; i++)
     {
-      sspid_pool_free (pool);
-      return NULL;
+      GThread *thread = g_thread_try_new ("sspid-worker", worker_main, pool, error);
+
+      if (thread == NULL)
+        {
+          sspid_pool_free (pool);
+          return NULL;
+        }
+      g_ptr_array_add (pool->threads, thread);
     }
   return pool;
 }
@@ -162,7 +191,7 @@ void
 sspid_pool_push (SspidPool *pool, guint lane, gpointer job)
 {
   sspid_fair_queue_push (pool->waiting, lane, job);
-  g_thread_pool_push (pool->threads, pool, NULL);
+  g_async_queue_push (pool->tokens, JOB_TOKEN);
 }
 
 void
@@ -170,8 +199,15 @@ sspid_pool_free (SspidPool *pool)
 {
   if (pool == NULL)
     return;
-  if (pool->threads != NULL)
-    g_thread_pool_free (g_steal_pointer (&pool->threads), FALSE, TRUE);
+  /* The stop tokens queue behind every job's: each worker runs what is
+   * queued, then ends; joined, it has run its thread-exit destructors
+   * before this returns (and so before exit()). */
+  for (guint i = 0; i < pool->threads->len; i++)
+    g_async_queue_push (pool->tokens, STOP_TOKEN);
+  for (guint i = 0; i < pool->threads->len; i++)
+    g_thread_join (g_ptr_array_index (pool->threads, i));
+  g_ptr_array_free (pool->threads, TRUE);
+  g_async_queue_unref (pool->tokens);
   deliver_finished (pool);
   g_source_destroy (pool->done_source);
   g_source_unref (pool->done_source);

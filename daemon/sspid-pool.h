@@ -34,5 +34,7 @@ SspidPool *sspid_pool_new (GMainContext *main_context, guint n_workers, SspidPoo
 void sspid_pool_push (SspidPool *pool, guint lane, gpointer job);
 
 /* Runs every job queued, waits for them, hands each to the done function
- * (which must push no more), and frees the pool.  Main thread. */
+ * (which must push no more), and frees the pool.  Its threads have ended
+ * (joined, their thread-exit destructors run) when it returns.  Main
+ * thread. */
 void sspid_pool_free (SspidPool *pool);
