@@ -56,6 +56,13 @@ quic_end_clear (QuicEnd *end)
     }
 }
 
+void
+quic_end_set_transport_params (QuicEnd *end, GBytes *params)
+{
+  g_bytes_unref (end->transport_params);
+  end->transport_params = g_bytes_ref (params);
+}
+
 const SEC_TRAFFIC_SECRETS *
 quic_end_peek_secret (const QuicEnd *end, int epoch, gboolean is_peer)
 {
@@ -140,7 +147,8 @@ take_token (QuicEnd *end, const SecBuffer *token, QuicEnd *peer)
       g_byte_array_append (end->produced[epoch], bytes + i, 1);
     }
   end->total += token->cbBuffer;
-  g_byte_array_append (peer->inbox, token->pvBuffer, token->cbBuffer);
+  if (peer != NULL)
+    g_byte_array_append (peer->inbox, token->pvBuffer, token->cbBuffer);
 }
 
 /* One ISC/ASC call on @input (consumed bytes come back in *@consumed). */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A real QUIC connection for the interop test: two ngtcp2 connections in
+ * this process whose packets pass in memory (each packet one
+ * ngtcp2_conn_read_pkt of the other), on a virtual clock, so the run is
+ * deterministic.  Each end's TLS is either sspid in QUIC mode (libsspi's
+ * ISC/ASC with ISC_REQ_MESSAGES, driven msquic's way by tests/quic-end.c;
+ * the glue to ngtcp2 is tests/quic-ngtcp2-sspi.c) or GnuTLS through
+ * ngtcp2_crypto_gnutls, as an ngtcp2 application would use it.
+ *
+ * Once both handshakes are done the client opens a bidirectional stream
+ * and sends its payload with FIN; the server answers on that stream with
+ * its own payload and FIN once it has the client's whole.
+ */
+#pragma once
+
+#include <glib.h>
+#include <gnutls/gnutls.h>
+#include <netinet/in.h>
+#include <ngtcp2/ngtcp2.h>
+#include <ngtcp2/ngtcp2_crypto.h>
+
+#include "quic-end.h"
+
+typedef enum { QN_TLS_SSPID, QN_TLS_GNUTLS } QnTls;
+
+typedef struct {
+  gboolean            is_server;
+  QnTls               tls;
+  ngtcp2_conn        *conn;              /* the server's: made from the first packet */
+  ngtcp2_crypto_conn_ref conn_ref;       /* what ngtcp2_crypto_gnutls asks for the conn */
+  struct sockaddr_in  local, remote;
+  char               *failure;           /* the first thing that went wrong, for the test */
+
+  /* QN_TLS_GNUTLS: a plain GnuTLS session with this priority. */
+  char               *priority;
+  gnutls_session_t    session;
+  gnutls_certificate_credentials_t gnutls_cred;
+
+  /* QN_TLS_SSPID: the credential named in sspid.conf, and the glue's state. */
+  char               *credential;
+  QuicEnd             sspi;
+  gboolean            has_sspi;
+  gsize               submitted[QE_N_EPOCHS];    /* of sspi.produced[], given to ngtcp2 */
+  gboolean            installed[QE_N_EPOCHS][2]; /* keys from sspi.secrets[][] */
+  gboolean            has_peer_params;
+  gboolean            is_tls_done;               /* ISC/ASC said SEC_E_OK */
+
+  /* The application. */
+  gboolean            is_handshake_done;         /* ngtcp2's handshake_completed */
+  int64_t             stream_id;                 /* -1 until opened (client) or heard (server) */
+  GBytes             *payload;                   /* what this end sends on the stream */
+  gsize               sent;
+  gboolean            is_fin_sent;
+  GByteArray         *received;                  /* what came on the stream */
+  gboolean            is_fin_received;
+} QnEnd;
+
+/* A client or server end: its TLS, @tls_arg the sspid credential name
+ * (QN_TLS_SSPID) or the GnuTLS priority string (QN_TLS_GNUTLS), and the
+ * @payload it will send.  The client's connection is made here; the
+ * server's when the first packet reaches it. */
+void qn_end_init (QnEnd *end, gboolean is_server, QnTls tls, const char *tls_arg, GBytes *payload);
+void qn_end_clear (QnEnd *end);
+
+/* Runs the connection until both payloads have arrived whole with their
+ * FIN, or fails the test (with each end's failure, if any). */
+void qn_run (QnEnd *client, QnEnd *server);
+
+/* Internal to the two quic-ngtcp2 files: the sspid side's callbacks. */
+int qn_sspi_client_initial (ngtcp2_conn *conn, void *user_data);
+int qn_sspi_recv_crypto_data (ngtcp2_conn *conn, ngtcp2_crypto_level level, uint64_t offset,
+                              const uint8_t *data, size_t len, void *user_data);
+void qn_sspi_start (QnEnd *end);
+void qn_fail (QnEnd *end, const char *format, ...) G_GNUC_PRINTF (2, 3);
