@@ -309,6 +309,7 @@ qn_sspi_recv_crypto_data (ngtcp2_conn *conn, ngtcp2_crypto_level level, uint64_t
                end->sspi.read_epoch);
       return NGTCP2_ERR_CALLBACK_FAILURE;
     }
+  end->crypto_received[end->sspi.read_epoch] += len;
   g_byte_array_append (end->sspi.inbox, data, (guint) len);
   return drive (end);
 }

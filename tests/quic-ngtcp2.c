@@ -189,6 +189,10 @@ gnutls_start (QnEnd *end)
       ck_assert_int_eq (ngtcp2_crypto_gnutls_configure_server_session (end->session), 0);
       ck_assert_int_eq (gnutls_certificate_set_x509_key_file (end->gnutls_cred, cert, key,
                                                               GNUTLS_X509_FMT_PEM), 0);
+      /* As ngtcp2's own servers do: the client then gets a
+       * NewSessionTicket in 1-RTT CRYPTO data after the handshake. */
+      ck_assert_int_eq (gnutls_session_ticket_key_generate (&end->ticket_key), 0);
+      ck_assert_int_eq (gnutls_session_ticket_enable_server (end->session, &end->ticket_key), 0);
     }
   else
     {
@@ -246,6 +250,7 @@ qn_end_clear (QnEnd *end)
     gnutls_deinit (end->session);
   if (end->gnutls_cred != NULL)
     gnutls_certificate_free_credentials (end->gnutls_cred);
+  gnutls_free (end->ticket_key.data);
   if (end->has_sspi)
     quic_end_clear (&end->sspi);
   g_clear_pointer (&end->payload, g_bytes_unref);

@@ -36,6 +36,7 @@ typedef struct {
   char               *priority;
   gnutls_session_t    session;
   gnutls_certificate_credentials_t gnutls_cred;
+  gnutls_datum_t      ticket_key;        /* the server's: it sends a session ticket */
 
   /* QN_TLS_SSPID: the credential named in sspid.conf, and the glue's state. */
   char               *credential;
@@ -45,6 +46,7 @@ typedef struct {
   gboolean            installed[QE_N_EPOCHS][2]; /* keys from sspi.secrets[][] */
   gboolean            has_peer_params;
   gboolean            is_tls_done;               /* ISC/ASC said SEC_E_OK */
+  gsize               crypto_received[QE_N_EPOCHS]; /* CRYPTO bytes ngtcp2 gave, by level */
 
   /* The application. */
   gboolean            is_handshake_done;         /* ngtcp2's handshake_completed */

@@ -97,6 +97,19 @@ assert_tls (const QnEnd *gnutls_end, const QnEnd *sspid_end, int suite)
   ck_assert (sspid_end->is_tls_done && sspid_end->has_peer_params);
   for (int epoch = QE_HANDSHAKE; epoch < QE_N_EPOCHS; epoch++)
     ck_assert (sspid_end->installed[epoch][0] && sspid_end->installed[epoch][1]);
+  /* Every message the peer sent was taken whole; a GnuTLS server's
+   * session ticket came after the handshake, in 1-RTT CRYPTO data. */
+  ck_assert_uint_eq (sspid_end->sspi.inbox->len, 0);
+  if (gnutls_end->is_server)
+    ck_assert_uint_gt (sspid_end->crypto_received[QE_ONE_RTT], 0);
+  /* And sspid's ticket (a NewSessionTicket in 1-RTT) reached the GnuTLS
+   * client, which took it. */
+  else
+    {
+      ck_assert_uint_gt (sspid_end->sspi.produced[QE_ONE_RTT]->len, 0);
+      ck_assert_uint_eq (sspid_end->sspi.produced[QE_ONE_RTT]->data[0], 4);
+      ck_assert (gnutls_session_get_flags (gnutls_end->session) & GNUTLS_SFLAGS_SESSION_TICKET);
+    }
   /* The client's payload needs more than the first flight's congestion
    * window and flow control credit of many packets: real traffic. */
   ck_assert_uint_gt (gnutls_end->received->len + sspid_end->received->len, 100000);
