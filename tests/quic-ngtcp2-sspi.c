@@ -20,7 +20,7 @@
  */
 #include "config.h"
 
-#include "quic-ngtcp2.h"
+#include "quic-ngtcp2-sspi.h"
 
 #include <gnutls/crypto.h>
 #include <string.h>

@@ -12,9 +12,9 @@
 #include <check.h>
 #include <gnutls/crypto.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
-#include <stdarg.h>
 #include <string.h>
 
+#include "quic-ngtcp2-sspi.h"
 #include "testutil.h"
 
 #define CLIENT_PORT   50000
@@ -27,18 +27,6 @@
 #define MAX_VIRTUAL_NS (10 * NGTCP2_SECONDS)
 
 static const char alpn_h3[] = "h3";
-
-void
-qn_fail (QnEnd *end, const char *format, ...)
-{
-  va_list ap;
-
-  if (end->failure != NULL)
-    return;
-  va_start (ap, format);
-  end->failure = g_strdup_vprintf (format, ap);
-  va_end (ap);
-}
 
 static void
 set_address (struct sockaddr_in *sin, guint16 port)

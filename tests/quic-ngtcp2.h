@@ -5,7 +5,7 @@
  * ngtcp2_conn_read_pkt of the other), on a virtual clock, so the run is
  * deterministic.  Each end's TLS is either sspid in QUIC mode (libsspi's
  * ISC/ASC with ISC_REQ_MESSAGES, driven msquic's way by tests/quic-end.c;
- * the glue to ngtcp2 is tests/quic-ngtcp2-sspi.c) or GnuTLS through
+ * the glue to ngtcp2 is tests/quic-ngtcp2-sspi.[ch]) or GnuTLS through
  * ngtcp2_crypto_gnutls, as an ngtcp2 application would use it.
  *
  * Once both handshakes are done the client opens a bidirectional stream
@@ -17,6 +17,7 @@
 #include <glib.h>
 #include <gnutls/gnutls.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <ngtcp2/ngtcp2.h>
 #include <ngtcp2/ngtcp2_crypto.h>
 
@@ -69,9 +70,16 @@ void qn_end_clear (QnEnd *end);
  * FIN, or fails the test (with each end's failure, if any). */
 void qn_run (QnEnd *client, QnEnd *server);
 
-/* Internal to the two quic-ngtcp2 files: the sspid side's callbacks. */
-int qn_sspi_client_initial (ngtcp2_conn *conn, void *user_data);
-int qn_sspi_recv_crypto_data (ngtcp2_conn *conn, ngtcp2_crypto_level level, uint64_t offset,
-                              const uint8_t *data, size_t len, void *user_data);
-void qn_sspi_start (QnEnd *end);
-void qn_fail (QnEnd *end, const char *format, ...) G_GNUC_PRINTF (2, 3);
+/* Keeps the first failure of @end for the test's message (a callback
+ * can only tell ngtcp2 that it failed, not why). */
+static inline void G_GNUC_PRINTF (2, 3)
+qn_fail (QnEnd *end, const char *format, ...)
+{
+  va_list ap;
+
+  if (end->failure != NULL)
+    return;
+  va_start (ap, format);
+  end->failure = g_strdup_vprintf (format, ap);
+  va_end (ap);
+}
