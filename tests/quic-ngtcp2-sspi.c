@@ -247,7 +247,10 @@ drive (QnEnd *end)
       quic_end_set_transport_params (&end->sspi, params);
     }
   status = quic_end_process (&end->sspi, NULL);
-  /* Half a message: the rest comes in a later CRYPTO frame. */
+  /* Part of a message (EXTRA, or not one whole: SEC_E_INCOMPLETE_MESSAGE)
+   * stays in the inbox for the rest, in a later CRYPTO frame. */
+  if ((status == SEC_E_INCOMPLETE_MESSAGE || SEC_SUCCESS (status)) && end->sspi.inbox->len > 0)
+    end->cut_rounds++;
   if (status == SEC_E_INCOMPLETE_MESSAGE)
     return 0;
   if (status != SEC_E_OK && status != SEC_I_CONTINUE_NEEDED)
@@ -310,6 +313,7 @@ qn_sspi_recv_crypto_data (ngtcp2_conn *conn, ngtcp2_crypto_level level, uint64_t
       return NGTCP2_ERR_CALLBACK_FAILURE;
     }
   end->crypto_received[end->sspi.read_epoch] += len;
+  end->crypto_calls[end->sspi.read_epoch]++;
   g_byte_array_append (end->sspi.inbox, data, (guint) len);
   return drive (end);
 }

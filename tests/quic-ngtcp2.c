@@ -156,12 +156,14 @@ get_conn (ngtcp2_crypto_conn_ref *ref)
 }
 
 /* A GnuTLS session as an ngtcp2 application sets one up: QUIC's hooks
- * and transport parameters extension from ngtcp2_crypto_gnutls, ALPN h3;
- * the server has the test PKI's certificate, the client verifies it. */
+ * and transport parameters extension from ngtcp2_crypto_gnutls, ALPN h3,
+ * session tickets from the server; certificates from the test PKI,
+ * verified against its CA. */
 static void
 gnutls_start (QnEnd *end)
 {
   gnutls_datum_t alpn = { (unsigned char *) alpn_h3, sizeof alpn_h3 - 1 };
+  g_autofree char *ca = tu_pki_path ("ca.pem");
   const char *err_pos = NULL;
 
   ck_assert_int_eq (gnutls_init (&end->session, (end->is_server ? GNUTLS_SERVER : GNUTLS_CLIENT) |
@@ -169,26 +171,34 @@ gnutls_start (QnEnd *end)
   ck_assert_msg (gnutls_priority_set_direct (end->session, end->priority, &err_pos) == 0,
                  "priority %s at %s", end->priority, err_pos);
   ck_assert_int_eq (gnutls_certificate_allocate_credentials (&end->gnutls_cred), 0);
+  ck_assert_int_gt (gnutls_certificate_set_x509_trust_file (end->gnutls_cred, ca,
+                                                            GNUTLS_X509_FMT_PEM), 0);
+  if (end->pki_files != NULL)
+    {
+      g_autofree char *pem = g_strconcat (end->pki_files, ".pem", NULL);
+      g_autofree char *key = g_strconcat (end->pki_files, ".key", NULL);
+      g_autofree char *pem_path = tu_pki_path (pem);
+      g_autofree char *key_path = tu_pki_path (key);
+
+      ck_assert_int_eq (gnutls_certificate_set_x509_key_file (end->gnutls_cred, pem_path, key_path,
+                                                              GNUTLS_X509_FMT_PEM), 0);
+    }
   if (end->is_server)
     {
-      g_autofree char *cert = tu_pki_path ("server.pem");
-      g_autofree char *key = tu_pki_path ("server.key");
-
       ck_assert_int_eq (ngtcp2_crypto_gnutls_configure_server_session (end->session), 0);
-      ck_assert_int_eq (gnutls_certificate_set_x509_key_file (end->gnutls_cred, cert, key,
-                                                              GNUTLS_X509_FMT_PEM), 0);
       /* As ngtcp2's own servers do: the client then gets a
        * NewSessionTicket in 1-RTT CRYPTO data after the handshake. */
       ck_assert_int_eq (gnutls_session_ticket_key_generate (&end->ticket_key), 0);
       ck_assert_int_eq (gnutls_session_ticket_enable_server (end->session, &end->ticket_key), 0);
+      if (end->requires_peer_cert)
+        {
+          gnutls_certificate_server_set_request (end->session, GNUTLS_CERT_REQUIRE);
+          gnutls_session_set_verify_cert (end->session, NULL, 0);
+        }
     }
   else
     {
-      g_autofree char *ca = tu_pki_path ("ca.pem");
-
       ck_assert_int_eq (ngtcp2_crypto_gnutls_configure_client_session (end->session), 0);
-      ck_assert_int_gt (gnutls_certificate_set_x509_trust_file (end->gnutls_cred, ca,
-                                                                GNUTLS_X509_FMT_PEM), 0);
       gnutls_session_set_verify_cert (end->session, "localhost", 0);
       ck_assert_int_eq (gnutls_server_name_set (end->session, GNUTLS_NAME_DNS, "localhost",
                                                 strlen ("localhost")), 0);
@@ -213,21 +223,34 @@ tls_start (QnEnd *end)
 
 /* --- ends ----------------------------------------------------------------- */
 
-void
-qn_end_init (QnEnd *end, gboolean is_server, QnTls tls, const char *tls_arg, GBytes *payload)
+static void
+end_init (QnEnd *end, gboolean is_server, QnTls tls, GBytes *payload)
 {
   memset (end, 0, sizeof *end);
   end->is_server = is_server;
   end->tls = tls;
-  if (tls == QN_TLS_GNUTLS)
-    end->priority = g_strdup (tls_arg);
-  else
-    end->credential = g_strdup (tls_arg);
   end->stream_id = -1;
   end->payload = g_bytes_ref (payload);
   end->received = g_byte_array_new ();
   set_address (&end->local, is_server ? SERVER_PORT : CLIENT_PORT);
   set_address (&end->remote, is_server ? CLIENT_PORT : SERVER_PORT);
+}
+
+void
+qn_end_init_sspid (QnEnd *end, gboolean is_server, const char *credential, GBytes *payload)
+{
+  end_init (end, is_server, QN_TLS_SSPID, payload);
+  end->credential = g_strdup (credential);
+}
+
+void
+qn_end_init_gnutls (QnEnd *end, gboolean is_server, const char *priority,
+                    const char *pki_files, gboolean requires_peer_cert, GBytes *payload)
+{
+  end_init (end, is_server, QN_TLS_GNUTLS, payload);
+  end->priority = g_strdup (priority);
+  end->pki_files = g_strdup (pki_files);
+  end->requires_peer_cert = requires_peer_cert;
 }
 
 void
@@ -244,6 +267,7 @@ qn_end_clear (QnEnd *end)
   g_clear_pointer (&end->payload, g_bytes_unref);
   g_clear_pointer (&end->received, g_byte_array_unref);
   g_free (end->priority);
+  g_free (end->pki_files);
   g_free (end->credential);
   g_free (end->failure);
 }

@@ -33,8 +33,12 @@ typedef struct {
   struct sockaddr_in  local, remote;
   char               *failure;           /* the first thing that went wrong, for the test */
 
-  /* QN_TLS_GNUTLS: a plain GnuTLS session with this priority. */
+  /* QN_TLS_GNUTLS: a plain GnuTLS session with this priority, presenting
+   * the test PKI's @pki_files .pem/.key (the server always; the client if
+   * set), the server requiring a client certificate if @requires_peer_cert. */
   char               *priority;
+  char               *pki_files;
+  gboolean            requires_peer_cert;
   gnutls_session_t    session;
   gnutls_certificate_credentials_t gnutls_cred;
   gnutls_datum_t      ticket_key;        /* the server's: it sends a session ticket */
@@ -48,6 +52,9 @@ typedef struct {
   gboolean            has_peer_params;
   gboolean            is_tls_done;               /* ISC/ASC said SEC_E_OK */
   gsize               crypto_received[QE_N_EPOCHS]; /* CRYPTO bytes ngtcp2 gave, by level */
+  guint               crypto_calls[QE_N_EPOCHS];    /* in how many recv_crypto_data calls */
+  guint               cut_rounds;                   /* ISC/ASC rounds that left part of a
+                                                     * message for the next CRYPTO data */
 
   /* The application. */
   gboolean            is_handshake_done;         /* ngtcp2's handshake_completed */
@@ -59,11 +66,13 @@ typedef struct {
   gboolean            is_fin_received;
 } QnEnd;
 
-/* A client or server end: its TLS, @tls_arg the sspid credential name
- * (QN_TLS_SSPID) or the GnuTLS priority string (QN_TLS_GNUTLS), and the
- * @payload it will send.  The client's connection is made here; the
- * server's when the first packet reaches it. */
-void qn_end_init (QnEnd *end, gboolean is_server, QnTls tls, const char *tls_arg, GBytes *payload);
+/* A client or server end with sspid's TLS on the [credential] @credential
+ * of sspid.conf, and the @payload it will send.  The client's connection
+ * is made in qn_run(); the server's when the first packet reaches it. */
+void qn_end_init_sspid (QnEnd *end, gboolean is_server, const char *credential, GBytes *payload);
+/* The same with GnuTLS's (see the fields above). */
+void qn_end_init_gnutls (QnEnd *end, gboolean is_server, const char *priority,
+                         const char *pki_files, gboolean requires_peer_cert, GBytes *payload);
 void qn_end_clear (QnEnd *end);
 
 /* Runs the connection until both payloads have arrived whole with their

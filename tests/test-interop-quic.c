@@ -7,10 +7,12 @@
  * traffic secrets out, keys installed with ngtcp2's crypto helpers,
  * transport parameters through the generic TLS extension buffers), the
  * other end's is a plain GnuTLS session under ngtcp2_crypto_gnutls.  The
- * handshake must complete and a stream carry a payload each way, checked
- * byte for byte, for each TLS 1.3 suite QUIC uses: the GnuTLS end is held
- * to one suite at a time, so the sspid end's keys are made from each
- * suite's secrets.  The policy refusal (no quic=allow) is tests/test-quic.
+ * handshake must complete, a session ticket pass after it, and a stream
+ * carry a payload each way, checked byte for byte: for each TLS 1.3 suite
+ * QUIC uses (the GnuTLS end is held to one at a time, so the sspid end's
+ * keys are made from each suite's secrets), with an RSA server, with a
+ * HelloRetryRequest, and with a client certificate (see the scenario
+ * tables).  The policy refusal (no quic=allow) is tests/test-quic.
  *
  * Skipped (77) when configure found no libngtcp2_crypto_gnutls.
  */
@@ -36,17 +38,47 @@ main (void)
 
 static const char quic_config[] =
   "[credential server]\nquic=allow\n"
-  "[credential client]\nquic=allow\n";
+  "[credential client]\nquic=allow\n"
+  "[credential rsa]\nquic=allow\n"
+  "[credential mtls]\nquic=allow\n";
 
-/* What the GnuTLS end allows, one AEAD each (RFC 9001 5.3: CCM_8 is out,
- * and CCM is not offered by sspid's default priorities). */
-static const struct {
-  const char *name;
+/* One connection: the suite the GnuTLS end is held to (RFC 9001 5.3:
+ * CCM_8 is out, and sspid's default priorities offer no CCM), and what
+ * else makes the handshake differ. */
+typedef struct {
+  const char *suite;                /* GnuTLS's name of the AEAD */
   gnutls_cipher_algorithm_t cipher;
-} suites[] = {
-  { "AES-128-GCM", GNUTLS_CIPHER_AES_128_GCM },
-  { "AES-256-GCM", GNUTLS_CIPHER_AES_256_GCM },
-  { "CHACHA20-POLY1305", GNUTLS_CIPHER_CHACHA20_POLY1305 },
+  const char *gnutls_groups;        /* NULL, or the only groups the GnuTLS end allows */
+  const char *server_files;         /* the server's certificate: test PKI stem */
+  gboolean    is_mutual;            /* the server requires a client certificate */
+} Scenario;
+
+#define AES128 "AES-128-GCM", GNUTLS_CIPHER_AES_128_GCM
+#define AES256 "AES-256-GCM", GNUTLS_CIPHER_AES_256_GCM
+#define CHACHA "CHACHA20-POLY1305", GNUTLS_CIPHER_CHACHA20_POLY1305
+
+/* ngtcp2 on sspid as client: each suite; an RSA server, whose flight is
+ * more than a packet holds, so messages reach ISC cut across CRYPTO
+ * frames; a server that wants a group the client sent no key share for
+ * (a HelloRetryRequest and a second ClientHello, both at the Initial
+ * level); a server that requires the client's certificate. */
+static const Scenario client_scenarios[] = {
+  { AES128, NULL, "server", FALSE },
+  { AES256, NULL, "server", FALSE },
+  { CHACHA, NULL, "server", FALSE },
+  { AES128, NULL, "rsa", FALSE },
+  { AES128, "-GROUP-ALL:+GROUP-SECP384R1", "server", FALSE },
+  { AES128, NULL, "server", TRUE },
+};
+
+/* ngtcp2 on sspid as server: each suite; the RSA credential (a larger
+ * flight); the credential with client-auth=require (mtls). */
+static const Scenario server_scenarios[] = {
+  { AES128, NULL, "server", FALSE },
+  { AES256, NULL, "server", FALSE },
+  { CHACHA, NULL, "server", FALSE },
+  { AES128, NULL, "rsa", FALSE },
+  { AES128, NULL, "server", TRUE },
 };
 
 static void
@@ -56,10 +88,11 @@ setup (void)
 }
 
 static char *
-gnutls_priority (int suite)
+gnutls_priority (const Scenario *sc)
 {
   return g_strdup_printf ("NORMAL:-VERS-ALL:+VERS-TLS1.3:%%DISABLE_TLS13_COMPAT_MODE:"
-                          "-CIPHER-ALL:+%s", suites[suite].name);
+                          "-CIPHER-ALL:+%s%s%s", sc->suite, sc->gnutls_groups ? ":" : "",
+                          sc->gnutls_groups ? sc->gnutls_groups : "");
 }
 
 /* A payload of @len bytes that differs from the other end's (@seed). */
@@ -83,57 +116,120 @@ assert_received (const QnEnd *end, GBytes *expected)
                  end->is_server ? "server" : "client");
 }
 
-/* What each end saw of the other's TLS: the suite the GnuTLS end was held
- * to, ALPN h3, and on the sspid end keys for both epochs both ways. */
+/* The types of the handshake messages in @stream, as "1 1" (messages
+ * whole, asserted). */
+static char *
+message_types (const GByteArray *stream)
+{
+  g_autoptr(GString) types = g_string_new ("");
+  gsize pos = 0;
+
+  while (pos < stream->len)
+    {
+      gsize len;
+
+      ck_assert_uint_ge (stream->len - pos, 4);
+      len = ((gsize) stream->data[pos + 1] << 16) | ((gsize) stream->data[pos + 2] << 8) |
+            stream->data[pos + 3];
+      ck_assert_uint_ge (stream->len - pos - 4, len);
+      g_string_append_printf (types, "%s%u", types->len > 0 ? " " : "", stream->data[pos]);
+      pos += 4 + len;
+    }
+  return g_string_free (g_steal_pointer (&types), FALSE);
+}
+
+/* The client certificate the GnuTLS server verified is the test PKI's. */
 static void
-assert_tls (const QnEnd *gnutls_end, const QnEnd *sspid_end, int suite)
+assert_client_cert (const QnEnd *gnutls_server)
+{
+  g_autoptr(GBytes) expected = tu_pki_cert_der ("client.pem");
+  const gnutls_datum_t *peers;
+  unsigned int n = 0, status = 1;
+
+  peers = gnutls_certificate_get_peers (gnutls_server->session, &n);
+  ck_assert_uint_ge (n, 1);
+  ck_assert_uint_eq (peers[0].size, g_bytes_get_size (expected));
+  ck_assert_mem_eq (peers[0].data, g_bytes_get_data (expected, NULL), peers[0].size);
+  ck_assert_int_eq (gnutls_certificate_verify_peers2 (gnutls_server->session, &status), 0);
+  ck_assert_uint_eq (status, 0);
+}
+
+/* What each end saw of the other's TLS: the suite the GnuTLS end was held
+ * to, ALPN h3, and on the sspid end keys for both epochs both ways, every
+ * message taken, and a session ticket after the handshake each way. */
+static void
+assert_tls (const QnEnd *gnutls_end, const QnEnd *sspid_end, const Scenario *sc)
 {
   gnutls_datum_t alpn;
 
-  ck_assert_int_eq (gnutls_cipher_get (gnutls_end->session), suites[suite].cipher);
+  ck_assert_int_eq (gnutls_cipher_get (gnutls_end->session), sc->cipher);
   ck_assert_int_eq (gnutls_alpn_get_selected_protocol (gnutls_end->session, &alpn), 0);
   ck_assert_uint_eq (alpn.size, 2);
   ck_assert_mem_eq (alpn.data, "h3", 2);
   ck_assert (sspid_end->is_tls_done && sspid_end->has_peer_params);
   for (int epoch = QE_HANDSHAKE; epoch < QE_N_EPOCHS; epoch++)
     ck_assert (sspid_end->installed[epoch][0] && sspid_end->installed[epoch][1]);
-  /* Every message the peer sent was taken whole; a GnuTLS server's
-   * session ticket came after the handshake, in 1-RTT CRYPTO data. */
   ck_assert_uint_eq (sspid_end->sspi.inbox->len, 0);
   if (gnutls_end->is_server)
+    /* The GnuTLS server's ticket, in 1-RTT CRYPTO data. */
     ck_assert_uint_gt (sspid_end->crypto_received[QE_ONE_RTT], 0);
-  /* And sspid's ticket (a NewSessionTicket in 1-RTT) reached the GnuTLS
-   * client, which took it. */
   else
     {
+      /* sspid's ticket reached the GnuTLS client, which took it. */
       ck_assert_uint_gt (sspid_end->sspi.produced[QE_ONE_RTT]->len, 0);
       ck_assert_uint_eq (sspid_end->sspi.produced[QE_ONE_RTT]->data[0], 4);
       ck_assert (gnutls_session_get_flags (gnutls_end->session) & GNUTLS_SFLAGS_SESSION_TICKET);
     }
-  /* The client's payload needs more than the first flight's congestion
-   * window and flow control credit of many packets: real traffic. */
-  ck_assert_uint_gt (gnutls_end->received->len + sspid_end->received->len, 100000);
+}
+
+/* What made @sc's handshake differ, seen happen. */
+static void
+assert_scenario (const QnEnd *client, const QnEnd *server, const Scenario *sc)
+{
+  const QnEnd *sspid_end = client->tls == QN_TLS_SSPID ? client : server;
+  g_autofree char *client_initial = NULL;
+
+  if (g_str_equal (sc->server_files, "rsa") && sspid_end == client)
+    /* The server's flight came in pieces, a message cut at least once. */
+    ck_assert_msg (client->crypto_calls[QE_HANDSHAKE] >= 2 && client->cut_rounds >= 1,
+                   "%u CRYPTO calls, %u cut", client->crypto_calls[QE_HANDSHAKE],
+                   client->cut_rounds);
+  if (sc->gnutls_groups != NULL && sspid_end == client)
+    {
+      client_initial = message_types (client->sspi.produced[QE_INITIAL]);
+      ck_assert_str_eq (client_initial, "1 1");
+    }
+  if (sc->is_mutual && sspid_end == client)
+    assert_client_cert (server);
 }
 
 static void
-run_exchange (gboolean is_sspid_client, int suite)
+run_exchange (gboolean is_sspid_client, const Scenario *sc)
 {
-  g_autofree char *priority = gnutls_priority (suite);
+  g_autofree char *priority = gnutls_priority (sc);
   g_autoptr(GBytes) request = payload_new (150000, 1);
   g_autoptr(GBytes) response = payload_new (70000, 2);
   QnEnd client, server;
 
-  qn_end_init (&client, FALSE, is_sspid_client ? QN_TLS_SSPID : QN_TLS_GNUTLS,
-               is_sspid_client ? "client" : priority, request);
-  qn_end_init (&server, TRUE, is_sspid_client ? QN_TLS_GNUTLS : QN_TLS_SSPID,
-               is_sspid_client ? priority : "server", response);
+  if (is_sspid_client)
+    {
+      qn_end_init_sspid (&client, FALSE, "client", request);
+      qn_end_init_gnutls (&server, TRUE, priority, sc->server_files, sc->is_mutual, response);
+    }
+  else
+    {
+      qn_end_init_gnutls (&client, FALSE, priority, sc->is_mutual ? "client" : NULL, FALSE,
+                          request);
+      qn_end_init_sspid (&server, TRUE, sc->is_mutual ? "mtls" : sc->server_files, response);
+    }
   qn_run (&client, &server);
   assert_received (&server, request);
   assert_received (&client, response);
   if (is_sspid_client)
-    assert_tls (&server, &client, suite);
+    assert_tls (&server, &client, sc);
   else
-    assert_tls (&client, &server, suite);
+    assert_tls (&client, &server, sc);
+  assert_scenario (&client, &server, sc);
   qn_end_clear (&client);
   qn_end_clear (&server);
 }
@@ -141,14 +237,14 @@ run_exchange (gboolean is_sspid_client, int suite)
 /* (a) ngtcp2 client on sspid (ISC), ngtcp2 server on GnuTLS. */
 START_TEST (test_sspid_client)
 {
-  run_exchange (TRUE, _i);
+  run_exchange (TRUE, &client_scenarios[_i]);
 }
 END_TEST
 
 /* (b) ngtcp2 server on sspid (ASC), ngtcp2 client on GnuTLS. */
 START_TEST (test_sspid_server)
 {
-  run_exchange (FALSE, _i);
+  run_exchange (FALSE, &server_scenarios[_i]);
 }
 END_TEST
 
@@ -157,8 +253,8 @@ main (void)
 {
   const TuCase cases[] = {
     { "ngtcp2", setup, tu_fixture_teardown, 60,
-      { { test_sspid_client, G_N_ELEMENTS (suites) },
-        { test_sspid_server, G_N_ELEMENTS (suites) } } },
+      { { test_sspid_client, G_N_ELEMENTS (client_scenarios) },
+        { test_sspid_server, G_N_ELEMENTS (server_scenarios) } } },
   };
 
   return tu_run_cases ("interop-quic", cases, G_N_ELEMENTS (cases));
