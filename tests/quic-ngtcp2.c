@@ -77,6 +77,20 @@ handshake_completed (ngtcp2_conn *conn, void *user_data)
 
   (void) conn;
   end->is_handshake_done = TRUE;
+  /* RFC 9001 4.1.2: a server's handshake is confirmed once complete
+   * (ngtcp2 calls handshake_confirmed for clients only). */
+  if (end->is_server)
+    end->is_handshake_confirmed = TRUE;
+  return 0;
+}
+
+static int
+handshake_confirmed (ngtcp2_conn *conn, void *user_data)
+{
+  QnEnd *end = user_data;
+
+  (void) conn;
+  end->is_handshake_confirmed = TRUE;
   return 0;
 }
 
@@ -119,6 +133,7 @@ set_callbacks (QnEnd *end, ngtcp2_callbacks *cb)
   cb->rand = rand_cb;
   cb->get_new_connection_id = get_new_connection_id;
   cb->handshake_completed = handshake_completed;
+  cb->handshake_confirmed = handshake_confirmed;
   cb->recv_stream_data = recv_stream_data;
   if (end->is_server)
     cb->recv_client_initial = ngtcp2_crypto_recv_client_initial_cb;
@@ -357,6 +372,24 @@ wants_to_send (QnEnd *end)
   return TRUE;
 }
 
+/* Halfway through its payload, the sspid end updates its 1-RTT keys
+ * (once ngtcp2 allows it: the handshake confirmed, the next keys ready). */
+static void
+maybe_update_keys (QnEnd *end, QnEnd *peer, ngtcp2_tstamp now)
+{
+  int rv;
+
+  if (end->tls != QN_TLS_SSPID || end->is_key_updated || !end->is_handshake_confirmed ||
+      end->sent < g_bytes_get_size (end->payload) / 2)
+    return;
+  rv = ngtcp2_conn_initiate_key_update (end->conn, now);
+  if (rv == NGTCP2_ERR_INVALID_STATE)
+    return;
+  assert_no_failure (end->is_server ? peer : end, end->is_server ? end : peer, "key update", rv);
+  end->is_key_updated = TRUE;
+  end->sent_at_key_update = end->sent;
+}
+
 /* Every packet @from has to send now, each read by @to at once.  Returns
  * how many. */
 static guint
@@ -368,6 +401,7 @@ flush (QnEnd *from, QnEnd *to, ngtcp2_tstamp now)
 
   if (from->conn == NULL)
     return 0;
+  maybe_update_keys (from, to, now);
   for (;;)
     {
       gsize total = g_bytes_get_size (from->payload);

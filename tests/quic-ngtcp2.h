@@ -10,7 +10,9 @@
  *
  * Once both handshakes are done the client opens a bidirectional stream
  * and sends its payload with FIN; the server answers on that stream with
- * its own payload and FIN once it has the client's whole.
+ * its own payload and FIN once it has the client's whole.  Halfway
+ * through its payload, the sspid end starts a key update (RFC 9001 6):
+ * ngtcp2 derives the next 1-RTT keys from those the secrets gave.
  */
 #pragma once
 
@@ -58,6 +60,9 @@ typedef struct {
 
   /* The application. */
   gboolean            is_handshake_done;         /* ngtcp2's handshake_completed */
+  gboolean            is_handshake_confirmed;    /* and handshake_confirmed */
+  gboolean            is_key_updated;            /* the sspid end started a 1-RTT key update */
+  gsize               sent_at_key_update;        /* of the payload, when it did */
   int64_t             stream_id;                 /* -1 until opened (client) or heard (server) */
   GBytes             *payload;                   /* what this end sends on the stream */
   gsize               sent;

@@ -8,7 +8,8 @@
  * transport parameters through the generic TLS extension buffers), the
  * other end's is a plain GnuTLS session under ngtcp2_crypto_gnutls.  The
  * handshake must complete, a session ticket pass after it, and a stream
- * carry a payload each way, checked byte for byte: for each TLS 1.3 suite
+ * carry a payload each way, checked byte for byte, across a 1-RTT key
+ * update the sspid end starts: for each TLS 1.3 suite
  * QUIC uses (the GnuTLS end is held to one at a time, so the sspid end's
  * keys are made from each suite's secrets), with an RSA server, with a
  * HelloRetryRequest, and with a client certificate (see the scenario
@@ -170,6 +171,10 @@ assert_tls (const QnEnd *gnutls_end, const QnEnd *sspid_end, const Scenario *sc)
   for (int epoch = QE_HANDSHAKE; epoch < QE_N_EPOCHS; epoch++)
     ck_assert (sspid_end->installed[epoch][0] && sspid_end->installed[epoch][1]);
   ck_assert_uint_eq (sspid_end->sspi.inbox->len, 0);
+  /* The keys ngtcp2 derived from sspid's 1-RTT secrets were updated
+   * while stream data was still to go, which then arrived whole. */
+  ck_assert (sspid_end->is_key_updated);
+  ck_assert_uint_lt (sspid_end->sent_at_key_update, g_bytes_get_size (sspid_end->payload));
   if (gnutls_end->is_server)
     /* The GnuTLS server's ticket, in 1-RTT CRYPTO data. */
     ck_assert_uint_gt (sspid_end->crypto_received[QE_ONE_RTT], 0);
