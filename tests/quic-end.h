@@ -63,3 +63,8 @@ void quic_end_run_pair (QuicEnd *client, QuicEnd *server);
 
 /* The SEC_TRAFFIC_SECRETS of @epoch, ours (@is_peer FALSE) or the peer's. */
 const SEC_TRAFFIC_SECRETS *quic_end_peek_secret (const QuicEnd *end, int epoch, gboolean is_peer);
+
+/* The types of the handshake messages in @stream, in order, as a string
+ * of numbers ("2 8 11 15 20"), asserting the messages tile it exactly.
+ * Free with g_free(). */
+char *quic_end_message_types (const GByteArray *stream);

@@ -117,28 +117,6 @@ assert_received (const QnEnd *end, GBytes *expected)
                  end->is_server ? "server" : "client");
 }
 
-/* The types of the handshake messages in @stream, as "1 1" (messages
- * whole, asserted). */
-static char *
-message_types (const GByteArray *stream)
-{
-  g_autoptr(GString) types = g_string_new ("");
-  gsize pos = 0;
-
-  while (pos < stream->len)
-    {
-      gsize len;
-
-      ck_assert_uint_ge (stream->len - pos, 4);
-      len = ((gsize) stream->data[pos + 1] << 16) | ((gsize) stream->data[pos + 2] << 8) |
-            stream->data[pos + 3];
-      ck_assert_uint_ge (stream->len - pos - 4, len);
-      g_string_append_printf (types, "%s%u", types->len > 0 ? " " : "", stream->data[pos]);
-      pos += 4 + len;
-    }
-  return g_string_free (g_steal_pointer (&types), FALSE);
-}
-
 /* The client certificate the GnuTLS server verified is the test PKI's. */
 static void
 assert_client_cert (const QnEnd *gnutls_server)
@@ -201,7 +179,7 @@ assert_scenario (const QnEnd *client, const QnEnd *server, const Scenario *sc)
                    client->cut_rounds);
   if (sc->gnutls_groups != NULL && sspid_end == client)
     {
-      client_initial = message_types (client->sspi.produced[QE_INITIAL]);
+      client_initial = quic_end_message_types (client->sspi.produced[QE_INITIAL]);
       ck_assert_str_eq (client_initial, "1 1");
     }
   if (sc->is_mutual && sspid_end == client)
