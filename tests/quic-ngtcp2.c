@@ -214,6 +214,10 @@ gnutls_start (QnEnd *end)
   else
     {
       ck_assert_int_eq (ngtcp2_crypto_gnutls_configure_client_session (end->session), 0);
+      if (end->resume_from != NULL)
+        ck_assert_int_eq (gnutls_session_set_data (end->session,
+                                                   g_bytes_get_data (end->resume_from, NULL),
+                                                   g_bytes_get_size (end->resume_from)), 0);
       gnutls_session_set_verify_cert (end->session, "localhost", 0);
       ck_assert_int_eq (gnutls_server_name_set (end->session, GNUTLS_NAME_DNS, "localhost",
                                                 strlen ("localhost")), 0);
@@ -268,6 +272,25 @@ qn_end_init_gnutls (QnEnd *end, gboolean is_server, const char *priority,
   end->requires_peer_cert = requires_peer_cert;
 }
 
+GBytes *
+qn_end_gnutls_session_data (QnEnd *end)
+{
+  gnutls_datum_t data = { NULL, 0 };
+  GBytes *bytes;
+
+  ck_assert_int_eq (gnutls_session_get_data2 (end->session, &data), 0);
+  bytes = g_bytes_new (data.data, data.size);
+  gnutls_free (data.data);
+  return bytes;
+}
+
+void
+qn_end_gnutls_resume (QnEnd *end, GBytes *session_data)
+{
+  g_clear_pointer (&end->resume_from, g_bytes_unref);
+  end->resume_from = g_bytes_ref (session_data);
+}
+
 void
 qn_end_clear (QnEnd *end)
 {
@@ -277,6 +300,7 @@ qn_end_clear (QnEnd *end)
   if (end->gnutls_cred != NULL)
     gnutls_certificate_free_credentials (end->gnutls_cred);
   gnutls_free (end->ticket_key.data);
+  g_clear_pointer (&end->resume_from, g_bytes_unref);
   if (end->has_sspi)
     quic_end_clear (&end->sspi);
   g_clear_pointer (&end->payload, g_bytes_unref);

@@ -44,6 +44,7 @@ typedef struct {
   gnutls_session_t    session;
   gnutls_certificate_credentials_t gnutls_cred;
   gnutls_datum_t      ticket_key;        /* the server's: it sends a session ticket */
+  GBytes             *resume_from;       /* the client's: a session to resume */
 
   /* QN_TLS_SSPID: the credential named in sspid.conf, and the glue's state. */
   char               *credential;
@@ -78,6 +79,10 @@ void qn_end_init_sspid (QnEnd *end, gboolean is_server, const char *credential, 
 /* The same with GnuTLS's (see the fields above). */
 void qn_end_init_gnutls (QnEnd *end, gboolean is_server, const char *priority,
                          const char *pki_files, gboolean requires_peer_cert, GBytes *payload);
+/* A GnuTLS client's session (gnutls_session_get_data2) once the
+ * connection has run, and a new GnuTLS client end that offers it. */
+GBytes *qn_end_gnutls_session_data (QnEnd *end);
+void qn_end_gnutls_resume (QnEnd *end, GBytes *session_data);
 void qn_end_clear (QnEnd *end);
 
 /* Runs the connection until both payloads have arrived whole with their

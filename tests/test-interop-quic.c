@@ -217,6 +217,36 @@ run_exchange (gboolean is_sspid_client, const Scenario *sc)
   qn_end_clear (&server);
 }
 
+/* ngtcp2 on GnuTLS resumes its QUIC connection to ngtcp2 on sspid with
+ * the ticket sspid's server sent in the first: the second handshake is a
+ * PSK one, and the stream works as in the first. */
+START_TEST (test_sspid_server_resumption)
+{
+  g_autofree char *priority = gnutls_priority (&server_scenarios[0]);
+  g_autoptr(GBytes) request = payload_new (150000, 1);
+  g_autoptr(GBytes) response = payload_new (70000, 2);
+  g_autoptr(GBytes) session = NULL;
+
+  for (int round = 0; round < 2; round++)
+    {
+      QnEnd client, server;
+
+      qn_end_init_gnutls (&client, FALSE, priority, NULL, FALSE, request);
+      if (session != NULL)
+        qn_end_gnutls_resume (&client, session);
+      qn_end_init_sspid (&server, TRUE, "server", response);
+      qn_run (&client, &server);
+      assert_received (&server, request);
+      assert_received (&client, response);
+      ck_assert_int_eq (gnutls_session_is_resumed (client.session), round == 1);
+      if (round == 0)
+        session = qn_end_gnutls_session_data (&client);
+      qn_end_clear (&client);
+      qn_end_clear (&server);
+    }
+}
+END_TEST
+
 /* (a) ngtcp2 client on sspid (ISC), ngtcp2 server on GnuTLS. */
 START_TEST (test_sspid_client)
 {
@@ -237,7 +267,8 @@ main (void)
   const TuCase cases[] = {
     { "ngtcp2", setup, tu_fixture_teardown, 60,
       { { test_sspid_client, G_N_ELEMENTS (client_scenarios) },
-        { test_sspid_server, G_N_ELEMENTS (server_scenarios) } } },
+        { test_sspid_server, G_N_ELEMENTS (server_scenarios) },
+        { test_sspid_server_resumption } } },
   };
 
   return tu_run_cases ("interop-quic", cases, G_N_ELEMENTS (cases));
