@@ -7,8 +7,9 @@
  * secret's MsgSequenceStart puts them in; each SECBUFFER_TRAFFIC_SECRETS
  * is installed with ngtcp2_crypto_derive_and_install_rx_key/_tx_key; the
  * transport parameters are ngtcp2_conn_encode_local_transport_params in
- * SEND_GENERIC_TLS_EXTENSION and ngtcp2_conn_decode_remote_transport_params
- * of what SUBSCRIBE_GENERIC_TLS_EXTENSION brought.
+ * SEND_GENERIC_TLS_EXTENSION (a server's as ngtcp2 will commit them: see
+ * encode_params()) and ngtcp2_conn_decode_remote_transport_params of what
+ * SUBSCRIBE_GENERIC_TLS_EXTENSION brought.
  *
  * ngtcp2's key helpers would ask a GnuTLS session for the cipher suite
  * (ngtcp2_crypto_ctx_tls) when the connection has no crypto context yet;
@@ -128,14 +129,13 @@ install_secret (QnEnd *end, int epoch, gboolean is_peer)
 }
 
 /* Our transport parameters for SEND_GENERIC_TLS_EXTENSION.  A client's
- * are ngtcp2_conn_encode_local_transport_params.  A server's are not
- * final in ngtcp2 until it installs its handshake tx key (that commits
- * them, filling in initial_source_connection_id), but Schannel takes the
- * extension with the ClientHello, before ASC has made that key, as
- * msquic (which knows its own connection ID from the start) gives it:
- * the server's are ngtcp2's local parameters with the connection's one
- * source connection ID put in, which take_round() checks against what
- * ngtcp2 commits. */
+ * are ngtcp2_conn_encode_local_transport_params.  A server's go with its
+ * first ASC call, the one that writes EncryptedExtensions (msquic knows
+ * them by then), but ngtcp2 fills in the server's
+ * initial_source_connection_id only when its handshake tx key is
+ * installed, after that call: so they are ngtcp2's local parameters with
+ * the connection's one source connection ID put in, as ngtcp2 will commit
+ * them (take_round() checks that it did). */
 static GBytes *
 encode_params (QnEnd *end)
 {
