@@ -8,7 +8,8 @@
  * with --stdin it copies standard input to the server and what comes back
  * to standard output, like nc.  Either way the data goes through EncryptMessage /
  * DecryptMessage (sspictl-stream.c) and the connection ends with
- * close_notify both ways.
+ * close_notify both ways.  With --dtls the same runs as DTLS 1.2 over UDP
+ * (a datagram context: ISC_REQ_DATAGRAM, SECBUFFER_DTLS_MTU with --mtu).
  */
 #include "config.h"
 
@@ -57,6 +58,11 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
     { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls13, "Allow only TLS 1.3", NULL },
     { "read-size", 0, 0, G_OPTION_ARG_INT, &a->tls.read_size,
       "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
+    { "dtls", 0, 0, G_OPTION_ARG_NONE, &a->tls.dtls,
+      "DTLS 1.2 over UDP instead of TLS over TCP", NULL },
+    { "mtu", 0, 0, G_OPTION_ARG_INT, &a->tls.mtu,
+      "With --dtls: the largest datagram to send (SECBUFFER_DTLS_MTU; sspid's default 1096)",
+      "BYTES" },
     { "manual-validation", 0, 0, G_OPTION_ARG_NONE, &a->manual_validation,
       "Do not verify the server certificate (ISC_REQ_MANUAL_CRED_VALIDATION)", NULL },
     { "get", 'g', 0, G_OPTION_ARG_STRING, &a->get,
@@ -86,7 +92,10 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
       "--json: the members exchange.http and exchange.body).  Every connection\n"
       "ends with close_notify; without data, connect then reads until the\n"
       "server closes (2 s at most), so that a TLS 1.3 server's session\n"
-      "tickets reach sspid's cache and the next connect can resume.\n\n"
+      "tickets reach sspid's cache and the next connect can resume.\n"
+      "With --dtls the connection is DTLS 1.2 over UDP: each record is a\n"
+      "datagram, and a silent server gets our last flight again after 1 s,\n"
+      "2 s, 4 s, 8 s ... (the report counts these retransmits).\n\n"
       SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -115,14 +124,12 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
   return TRUE;
 }
 
-/* Resolves and connects; prints why not and returns NULL on failure.
- * Sets *host to the host part of @address (caller frees). */
-static GSocketConnection *
-tcp_connect (const char *address, char **host)
+/* @address parsed; prints why not and returns NULL if it is no HOST:PORT.
+ * Sets *host to its host part (caller frees). */
+static GSocketConnectable *
+parse_address (const char *address, char **host)
 {
   g_autoptr (GSocketConnectable) connectable = NULL;
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnection) conn = NULL;
   g_autoptr (GError) error = NULL;
 
   connectable = g_network_address_parse (address, 0, &error);
@@ -133,6 +140,21 @@ tcp_connect (const char *address, char **host)
       return NULL;
     }
   *host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (connectable)));
+  return g_steal_pointer (&connectable);
+}
+
+/* Resolves and connects; prints why not and returns NULL on failure.
+ * Sets *host to the host part of @address (caller frees). */
+static GSocketConnection *
+tcp_connect (const char *address, char **host)
+{
+  g_autoptr (GSocketConnectable) connectable = parse_address (address, host);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (connectable == NULL)
+    return NULL;
   g_socket_client_set_timeout (client, CONNECT_TIMEOUT_SEC);
   conn = g_socket_client_connect (client, connectable, NULL, &error);
   if (conn == NULL)
@@ -141,6 +163,35 @@ tcp_connect (const char *address, char **host)
       return NULL;
     }
   return g_steal_pointer (&conn);
+}
+
+/* --dtls: a UDP socket connected to the first address @address resolves
+ * to (connected: the kernel drops datagrams from anyone else, and reports
+ * a server that does not listen).  Prints why not and returns NULL on
+ * failure.  Sets *host as tcp_connect() does. */
+static GSocket *
+udp_connect (const char *address, char **host)
+{
+  g_autoptr (GSocketConnectable) connectable = parse_address (address, host);
+  g_autoptr (GSocketAddressEnumerator) addresses = NULL;
+  g_autoptr (GSocketAddress) server = NULL;
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (connectable == NULL)
+    return NULL;
+  addresses = g_socket_connectable_enumerate (connectable);
+  server = g_socket_address_enumerator_next (addresses, NULL, &error);
+  if (server != NULL)
+    socket = g_socket_new (g_socket_address_get_family (server), G_SOCKET_TYPE_DATAGRAM,
+                           G_SOCKET_PROTOCOL_UDP, &error);
+  if (server == NULL || socket == NULL || !g_socket_connect (socket, server, NULL, &error))
+    {
+      g_printerr ("sspictl connect: %s: %s\n", address,
+                  error ? error->message : "no address");
+      return NULL;
+    }
+  return g_steal_pointer (&socket);
 }
 
 /* --stdin: what arrived goes to standard output at once, and is dropped. */
@@ -313,6 +364,7 @@ sspictl_connect (int argc, char **argv)
 {
   g_auto (ConnectArgs) a = { 0 };
   g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GSocket) udp = NULL;
   g_autoptr (GByteArray) leftover = g_byte_array_new ();
   g_autofree char *host = NULL;
   const char *address = NULL;
@@ -327,10 +379,14 @@ sspictl_connect (int argc, char **argv)
   if (!parse_args (argc, argv, &a, &address))
     return SSPICTL_EXIT_USAGE;
 
-  conn = tcp_connect (address, &host);
-  if (conn == NULL)
+  if (a.tls.dtls)
+    socket = udp = udp_connect (address, &host);
+  else if ((conn = tcp_connect (address, &host)) != NULL)
+    socket = g_socket_connection_get_socket (conn);
+  else
+    socket = NULL;
+  if (socket == NULL)
     return SSPICTL_EXIT_NETWORK;
-  socket = g_socket_connection_get_socket (conn);
 
   sspictl_tls_options_init (&opts, &a.tls, FALSE);
   opts.target = a.target ? a.target : host;
@@ -364,6 +420,7 @@ sspictl_connect (int argc, char **argv)
   sspictl_tls_delete_context (&ctx);
   sspictl_tls_free_credential (&cred);
   sspictl_socket_close_gently (socket);
-  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+  if (conn != NULL)
+    g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
   return ret;
 }
