@@ -10,7 +10,10 @@
  *                                       sspictl connect --dtls
  *
  * the last with a small MTU, so that flights take several datagrams
- * (SEC_I_MESSAGE_FRAGMENT) on both sides.
+ * (SEC_I_MESSAGE_FRAGMENT) on both sides.  Through a relay that loses one
+ * flight on purpose, sspictl's own retransmission timer (a step with no
+ * input) and its answer to a peer that resends its last flight after the
+ * handshake (SEC_I_RENEGOTIATE on a datagram context) must recover.
  * While each association is up, `sspictl contexts --json` must list its
  * context as an established DTLS one ("mode": "datagram").  The peers'
  * own DTLS stacks are the judges: their handshake and their printing of
@@ -19,8 +22,12 @@
 #include "config.h"
 
 #include <check.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "interop-util.h"
 #include "sspictl-run.h"
@@ -42,6 +49,104 @@ assert_listed_as_datagram (const char *role)
                           "if c['role'] == '%s'] == [('datagram', 'established', 'DTLS1.2')]",
                           role);
   tu_assert_json (out, expr);
+}
+
+/* ---- a relay that loses one datagram ----------------------------------------- */
+
+/* Between a client (which sends to the relay's port) and a server on
+ * iu_port, on its own thread: every datagram is passed on, except the
+ * first from the server whose first record has content type
+ * @drop_type and, for a handshake record (22), message type
+ * @drop_message. */
+typedef struct {
+  int           front;          /* bound to port; the client's side */
+  int           back;           /* connected to iu_port */
+  guint16       port;
+  guint8        drop_type;
+  guint8        drop_message;
+  gint          dropped;        /* atomic: the datagram was lost */
+  gint          stop;           /* atomic */
+  GThread      *thread;
+} Relay;
+
+static int
+loopback_udp (guint16 port, gboolean is_bound)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (port) };
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+
+  ck_assert_int_ge (fd, 0);
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  if (is_bound)
+    ck_assert_int_eq (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
+  else
+    ck_assert_int_eq (connect (fd, (struct sockaddr *) &sa, sizeof sa), 0);
+  return fd;
+}
+
+static gboolean
+is_dropped (Relay *r, const guint8 *d, ssize_t n)
+{
+  if (g_atomic_int_get (&r->dropped) || n < 14 || d[0] != r->drop_type)
+    return FALSE;
+  return r->drop_type != 22 || d[13] == r->drop_message;
+}
+
+static gpointer
+relay_run (gpointer data)
+{
+  Relay *r = data;
+  struct sockaddr_in client;
+  socklen_t client_len = 0;
+  guint8 buf[65536];
+
+  while (!g_atomic_int_get (&r->stop))
+    {
+      struct pollfd p[2] = { { r->front, POLLIN, 0 }, { r->back, POLLIN, 0 } };
+      ssize_t n;
+
+      if (poll (p, 2, 100) <= 0)
+        continue;
+      if (p[0].revents != 0)
+        {
+          client_len = sizeof client;
+          n = recvfrom (r->front, buf, sizeof buf, 0, (struct sockaddr *) &client, &client_len);
+          if (n > 0)
+            send (r->back, buf, (size_t) n, 0);
+        }
+      /* Errors (the server not there yet: ICMP) are a lost datagram too. */
+      if (p[1].revents != 0 && (n = recv (r->back, buf, sizeof buf, 0)) > 0 && client_len > 0)
+        {
+          if (is_dropped (r, buf, n))
+            g_atomic_int_set (&r->dropped, TRUE);
+          else
+            sendto (r->front, buf, (size_t) n, 0, (struct sockaddr *) &client, client_len);
+        }
+    }
+  return NULL;
+}
+
+static void
+relay_start (Relay *r, guint8 drop_type, guint8 drop_message)
+{
+  memset (r, 0, sizeof *r);
+  r->port = tu_free_port ();
+  r->front = loopback_udp (r->port, TRUE);
+  r->back = loopback_udp (iu_port, FALSE);
+  r->drop_type = drop_type;
+  r->drop_message = drop_message;
+  r->thread = g_thread_new ("relay", relay_run, r);
+}
+
+/* Stops the relay; asserts that it lost the datagram it was to lose. */
+static void
+relay_stop (Relay *r)
+{
+  g_atomic_int_set (&r->stop, TRUE);
+  g_thread_join (r->thread);
+  close (r->front);
+  close (r->back);
+  ck_assert_msg (g_atomic_int_get (&r->dropped), "the relay lost nothing");
 }
 
 /* ---- sspictl connect --dtls ------------------------------------------------ */
@@ -197,6 +302,76 @@ START_TEST (test_both_sspictl_small_mtu)
 }
 END_TEST
 
+/* The server's HelloVerifyRequest is lost.  A DTLS server keeps no state
+ * for it (that is its point), so only the client can recover: sspictl
+ * connect's timer must go off and its step with no input resend the
+ * ClientHello. */
+START_TEST (test_connect_retransmits)
+{
+  const char *argv[] = { "gnutls-serv", "--udp", "-p", iu_port_s,
+                         "--x509certfile", iu_server_pem, "--x509keyfile", iu_server_key,
+                         NULL };
+  g_autofree char *address = NULL, *out = NULL;
+  Relay relay;
+  GPid server;
+
+  iu_require_program (argv[0]);
+  server = tu_spawn (iu_env, "gnutls-serv", argv, NULL);
+  ck_assert_msg (iu_wait_printed ("gnutls-serv", "listening"), "gnutls-serv did not start");
+  relay_start (&relay, 22, 3);   /* handshake, HelloVerifyRequest */
+  address = g_strdup_printf ("127.0.0.1:%u", relay.port);
+  {
+    const char *connect_argv[] = { SSPICTL_BINARY, "connect", address, "--target", "localhost",
+                                   "--dtls", NULL };
+
+    ck_assert_int_eq (iu_run ("connect", connect_argv, &out), 0);
+  }
+  relay_stop (&relay);
+  tu_assert_contains_all (out, "sspictl connect --dtls through a lossy relay",
+                          "protocol: DTLS 1.2", "retransmits: ", NULL);
+  tu_kill (server);
+}
+END_TEST
+
+/* sspictl serve's last flight (NewSessionTicket, ChangeCipherSpec and
+ * Finished) is lost after its handshake is done: gnutls-cli resends its
+ * own last flight,
+ * which reaches serve as records (SEC_I_RENEGOTIATE), and serve must
+ * answer it with its last flight again; then the line must come back. */
+START_TEST (test_serve_resends_last_flight)
+{
+  static const char *const fixed[] = { "--credential", "server", "--dtls", "--echo", "--once",
+                                       NULL };
+  g_autoptr (GPtrArray) serve_argv = iu_sspictl_argv ("serve", iu_port_s, fixed, NULL);
+  g_autofree char *port = NULL, *out = NULL;
+  int client_stdin = -1;
+  Relay relay;
+  GPid serve, client;
+
+  iu_require_program ("gnutls-cli");
+  serve = tu_spawn (iu_env, "serve", (const char *const *) serve_argv->pdata, NULL);
+  ck_assert_msg (iu_wait_printed ("serve", "listening on"), "serve --dtls did not start");
+  relay_start (&relay, 22, 4);   /* handshake, NewSessionTicket: the last flight's start */
+  port = g_strdup_printf ("%u", relay.port);
+  {
+    const char *argv[] = { "gnutls-cli", "--udp", "-p", port, "--x509cafile", iu_ca,
+                           "--sni-hostname", "localhost", "--verify-hostname", "localhost",
+                           "127.0.0.1", NULL };
+
+    client = tu_spawn (iu_env, "gnutls-cli", argv, &client_stdin);
+  }
+  ck_assert_msg (iu_wait_printed ("gnutls-cli", "Handshake was completed"), "no handshake");
+  iu_write_all (client_stdin, from_peer, strlen (from_peer));
+  ck_assert_msg (iu_wait_printed ("gnutls-cli", from_peer), "gnutls-cli did not get the echo");
+  close (client_stdin);
+  out = iu_finish (serve, "serve", "sspictl serve --dtls through a lossy relay");
+  relay_stop (&relay);
+  tu_assert_contains_all (out, "sspictl serve --dtls through a lossy relay",
+                          "end: close_notify", "flights resent", NULL);
+  tu_kill (client);
+}
+END_TEST
+
 /* What --dtls excludes, and an --mtu no datagram can have, are usage
  * errors (exit 1), found before anything runs. */
 START_TEST (test_usage)
@@ -228,6 +403,8 @@ main (void)
     { "dtls", iu_setup, iu_teardown, 90, { { test_connect_gnutls }, { test_connect_openssl },
                                            { test_serve_gnutls }, { test_serve_openssl },
                                            { test_both_sspictl_small_mtu } } },
+    { "loss", iu_setup, iu_teardown, 90, { { test_connect_retransmits },
+                                           { test_serve_resends_last_flight } } },
     { "usage", NULL, NULL, 30, { { test_usage } } },
   };
 
