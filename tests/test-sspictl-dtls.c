@@ -272,14 +272,18 @@ END_TEST
 
 /* Both ends sspictl, each through its own contexts in sspid, with
  * datagrams of at most 300 bytes: the server's certificate flight is
- * several, each from an AcceptSecurityContext call with no input. */
+ * several, each from an AcceptSecurityContext call with no input.  The
+ * client names "localhost", which resolves to ::1 first where the
+ * machine has IPv6: nothing listens there (ICMP port unreachable), and
+ * connect must go on to 127.0.0.1, where serve listens. */
 START_TEST (test_both_sspictl_small_mtu)
 {
   static const char *const fixed[] = { "--credential", "server", "--dtls", "--mtu", "300",
                                        "--echo", "--once", NULL };
   static const char *const extra[] = { "--dtls", "--mtu", "300", "--stdin", NULL };
   g_autoptr (GPtrArray) serve_argv = iu_sspictl_argv ("serve", iu_port_s, fixed, NULL);
-  g_autoptr (GPtrArray) connect_argv = iu_connect_argv (extra);
+  g_autofree char *localhost = g_strdup_printf ("localhost:%u", iu_port);
+  g_autoptr (GPtrArray) connect_argv = iu_sspictl_argv ("connect", localhost, extra, NULL);
   g_autofree char *serve_out = NULL, *connect_out = NULL, *received = NULL, *sent = NULL;
   int connect_stdin = -1;
   GPid serve, connect;
@@ -372,6 +376,23 @@ START_TEST (test_serve_resends_last_flight)
 }
 END_TEST
 
+/* Nothing listens at the port: UDP cannot refuse a connection, but the
+ * kernel's ICMP port unreachable must end connect at once, as a TCP
+ * reset would, with the exit status of an unreachable peer. */
+START_TEST (test_connect_nobody_listens)
+{
+  const char *argv[] = { SSPICTL_BINARY, "connect", iu_address, "--target", "localhost",
+                         "--dtls", NULL };
+  g_autofree char *out = NULL;
+  gint64 started = g_get_monotonic_time ();
+
+  ck_assert_int_eq (iu_run ("connect", argv, &out), 3);
+  tu_assert_contains (out, "nothing listens at 127.0.0.1:", "connect --dtls to a closed port");
+  /* Not the handshake's 30 s without an answer. */
+  ck_assert_int_lt (g_get_monotonic_time () - started, 10 * G_USEC_PER_SEC);
+}
+END_TEST
+
 /* What --dtls excludes, and an --mtu no datagram can have, are usage
  * errors (exit 1), found before anything runs. */
 START_TEST (test_usage)
@@ -402,7 +423,8 @@ main (void)
   const TuCase cases[] = {
     { "dtls", iu_setup, iu_teardown, 90, { { test_connect_gnutls }, { test_connect_openssl },
                                            { test_serve_gnutls }, { test_serve_openssl },
-                                           { test_both_sspictl_small_mtu } } },
+                                           { test_both_sspictl_small_mtu },
+                                           { test_connect_nobody_listens } } },
     { "loss", iu_setup, iu_teardown, 90, { { test_connect_retransmits },
                                            { test_serve_resends_last_flight } } },
     { "usage", NULL, NULL, 30, { { test_usage } } },

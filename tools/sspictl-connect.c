@@ -165,33 +165,64 @@ tcp_connect (const char *address, char **host)
   return g_steal_pointer (&conn);
 }
 
-/* --dtls: a UDP socket connected to the first address @address resolves
- * to (connected: the kernel drops datagrams from anyone else, and reports
- * a server that does not listen).  Prints why not and returns NULL on
- * failure.  Sets *host as tcp_connect() does. */
+/* --dtls: a UDP socket connected to @server (connected: the kernel drops
+ * datagrams from anyone else, and reports a port where nothing listens).
+ * Prints why not and returns NULL. */
 static GSocket *
-udp_connect (const char *address, char **host)
+udp_connect (GSocketAddress *server, const char *address)
 {
-  g_autoptr (GSocketConnectable) connectable = parse_address (address, host);
-  g_autoptr (GSocketAddressEnumerator) addresses = NULL;
-  g_autoptr (GSocketAddress) server = NULL;
   g_autoptr (GSocket) socket = NULL;
   g_autoptr (GError) error = NULL;
 
-  if (connectable == NULL)
-    return NULL;
-  addresses = g_socket_connectable_enumerate (connectable);
-  server = g_socket_address_enumerator_next (addresses, NULL, &error);
-  if (server != NULL)
-    socket = g_socket_new (g_socket_address_get_family (server), G_SOCKET_TYPE_DATAGRAM,
-                           G_SOCKET_PROTOCOL_UDP, &error);
-  if (server == NULL || socket == NULL || !g_socket_connect (socket, server, NULL, &error))
+  socket = g_socket_new (g_socket_address_get_family (server), G_SOCKET_TYPE_DATAGRAM,
+                         G_SOCKET_PROTOCOL_UDP, &error);
+  if (socket == NULL || !g_socket_connect (socket, server, NULL, &error))
     {
-      g_printerr ("sspictl connect: %s: %s\n", address,
-                  error ? error->message : "no address");
+      g_printerr ("sspictl connect: %s: %s\n", address, error->message);
       return NULL;
     }
   return g_steal_pointer (&socket);
+}
+
+/* --dtls: the handshake with the first address of @connectable (parsed
+ * from @address) where something listens.  UDP has no connection to refuse, but the kernel's
+ * ICMP port unreachable ends a handshake at once (stats->is_refused), and
+ * then the next address is tried: "localhost" is ::1 first, and a server
+ * may listen on 127.0.0.1 alone.  Returns what sspictl_tls_handshake()
+ * does, with *@socket (owned: unref it) the socket it ran on, or
+ * SSPICTL_EXIT_NETWORK with *@socket NULL if there was none. */
+static int
+udp_handshake (GSocketConnectable *connectable, const char *address, CredHandle *cred,
+               const SspictlTlsOptions *opts, GSocket **socket, CtxtHandle *ctx,
+               SECURITY_STATUS *status, SspictlTlsStats *stats, GByteArray *leftover)
+{
+  g_autoptr (GSocketAddressEnumerator) addresses = g_socket_connectable_enumerate (connectable);
+  int ret = SSPICTL_EXIT_NETWORK;
+
+  *socket = NULL;
+  SecInvalidateHandle (ctx);
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSocketAddress) server = g_socket_address_enumerator_next (addresses, NULL,
+                                                                            &error);
+
+      if (server == NULL)
+        {
+          if (error != NULL)
+            g_printerr ("sspictl connect: %s: %s\n", address, error->message);
+          return ret;
+        }
+      /* What the refused attempt left. */
+      sspictl_tls_delete_context (ctx);
+      g_clear_object (socket);
+      *socket = udp_connect (server, address);
+      if (*socket == NULL)
+        return SSPICTL_EXIT_NETWORK;
+      ret = sspictl_tls_handshake (*socket, cred, opts, ctx, status, stats, leftover);
+      if (ret != SSPICTL_EXIT_NETWORK || !stats->is_refused)
+        return ret;
+    }
 }
 
 /* --stdin: what arrived goes to standard output at once, and is dropped. */
@@ -364,6 +395,7 @@ sspictl_connect (int argc, char **argv)
 {
   g_auto (ConnectArgs) a = { 0 };
   g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GSocketConnectable) udp_address = NULL;
   g_autoptr (GSocket) udp = NULL;
   g_autoptr (GByteArray) leftover = g_byte_array_new ();
   g_autofree char *host = NULL;
@@ -379,13 +411,9 @@ sspictl_connect (int argc, char **argv)
   if (!parse_args (argc, argv, &a, &address))
     return SSPICTL_EXIT_USAGE;
 
-  if (a.tls.dtls)
-    socket = udp = udp_connect (address, &host);
-  else if ((conn = tcp_connect (address, &host)) != NULL)
-    socket = g_socket_connection_get_socket (conn);
-  else
-    socket = NULL;
-  if (socket == NULL)
+  /* UDP: the addresses are tried in the handshake (udp_handshake()). */
+  if (a.tls.dtls ? (udp_address = parse_address (address, &host)) == NULL
+                 : (conn = tcp_connect (address, &host)) == NULL)
     return SSPICTL_EXIT_NETWORK;
 
   sspictl_tls_options_init (&opts, &a.tls, FALSE);
@@ -396,7 +424,17 @@ sspictl_connect (int argc, char **argv)
   if (ret != SSPICTL_EXIT_OK)
     return ret;
 
-  ret = sspictl_tls_handshake (socket, &cred, &opts, &ctx, &status, &stats, leftover);
+  if (a.tls.dtls)
+    {
+      ret = udp_handshake (udp_address, address, &cred, &opts, &udp, &ctx, &status, &stats,
+                           leftover);
+      socket = udp;
+    }
+  else
+    {
+      socket = g_socket_connection_get_socket (conn);
+      ret = sspictl_tls_handshake (socket, &cred, &opts, &ctx, &status, &stats, leftover);
+    }
   if (ret == SSPICTL_EXIT_OK)
     {
       g_autoptr (SspictlTlsReport) report = sspictl_tls_report_new (&ctx, FALSE, &stats);
@@ -419,7 +457,8 @@ sspictl_connect (int argc, char **argv)
 
   sspictl_tls_delete_context (&ctx);
   sspictl_tls_free_credential (&cred);
-  sspictl_socket_close_gently (socket);
+  if (socket != NULL)
+    sspictl_socket_close_gently (socket);
   if (conn != NULL)
     g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
   return ret;

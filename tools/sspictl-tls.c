@@ -621,9 +621,8 @@ handshake_loop (Handshake *hs, SECURITY_STATUS *status)
 
 /* Waits up to @timeout_ms for the next datagram and puts it in hs->in (in
  * place of what was there).  Returns 1 for a datagram, 0 if none came in
- * time, -1 on an error (printed).  An ICMP "port unreachable" for an
- * earlier datagram (a peer not listening yet) is no datagram: the wait
- * goes on, so that the timer, not the ICMP, paces retransmissions. */
+ * time, -1 on an error (printed), -2 if the kernel got an ICMP "port
+ * unreachable" for one of ours: nothing listens there (any more). */
 static int
 receive_datagram (Handshake *hs, guint timeout_ms)
 {
@@ -647,16 +646,13 @@ receive_datagram (Handshake *hs, guint timeout_ms)
       g_byte_array_set_size (hs->in, MAX (n, 0));
       if (n > 0)
         return 1;
-      if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) &&
-          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+        return -2;
+      if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         {
           g_printerr ("sspictl: receiving: %s\n", error->message);
           return -1;
         }
-      if (n < 0)
-        /* The error is reported at once, not at the deadline: a short
-         * pause keeps this from spinning while the peer stays away. */
-        g_usleep (MIN (left, 100 * 1000));
     }
   g_byte_array_set_size (hs->in, 0);
   return 0;
@@ -681,6 +677,18 @@ datagram_loop (Handshake *hs, SECURITY_STATUS *status)
         {
           int got = receive_datagram (hs, timer_ms);
 
+          if (got == -2)
+            {
+              g_autoptr (GSocketAddress) peer = g_socket_get_remote_address (hs->socket, NULL);
+              g_autofree char *name = peer != NULL
+                ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (peer)) : NULL;
+
+              /* As a TCP reset would: GnuTLS and OpenSSL peers give up too. */
+              g_printerr ("sspictl: nothing listens at %s (UDP: ICMP port unreachable)\n",
+                          name ? name : "the peer's address");
+              hs->stats->is_refused = TRUE;
+              return SSPICTL_EXIT_NETWORK;
+            }
           if (got < 0)
             return SSPICTL_EXIT_NETWORK;
           if (got > 0)

@@ -35,6 +35,8 @@ typedef struct {
   guint incomplete;  /* answers SEC_E_INCOMPLETE_MESSAGE (read more) */
   guint extra;       /* answers with SECBUFFER_EXTRA (call again, no read) */
   guint retransmits; /* datagram: steps with no input after the peer was silent */
+  gboolean is_refused; /* datagram: the kernel said nothing listens at the
+                        * peer's port (ICMP), which ended the handshake */
 } SspictlTlsStats;
 
 /* "SEC_E_UNTRUSTED_ROOT", or NULL for a status the table does not know. */
