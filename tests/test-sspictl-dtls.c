@@ -25,7 +25,6 @@
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -68,21 +67,6 @@ typedef struct {
   gint          stop;           /* atomic */
   GThread      *thread;
 } Relay;
-
-static int
-loopback_udp (guint16 port, gboolean is_bound)
-{
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (port) };
-  int fd = socket (AF_INET, SOCK_DGRAM, 0);
-
-  ck_assert_int_ge (fd, 0);
-  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  if (is_bound)
-    ck_assert_int_eq (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
-  else
-    ck_assert_int_eq (connect (fd, (struct sockaddr *) &sa, sizeof sa), 0);
-  return fd;
-}
 
 static gboolean
 is_dropped (Relay *r, const guint8 *d, ssize_t n)
@@ -131,8 +115,8 @@ relay_start (Relay *r, guint8 drop_type, guint8 drop_message)
 {
   memset (r, 0, sizeof *r);
   r->port = tu_free_port ();
-  r->front = loopback_udp (r->port, TRUE);
-  r->back = loopback_udp (iu_port, FALSE);
+  r->front = iu_udp_socket (r->port, TRUE);
+  r->back = iu_udp_socket (iu_port, FALSE);
   r->drop_type = drop_type;
   r->drop_message = drop_message;
   r->thread = g_thread_new ("relay", relay_run, r);
