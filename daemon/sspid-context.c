@@ -62,6 +62,7 @@ struct _SspidContext {
   SspidTls           *tls;          /* made by the first step; NULL once expired */
   gint64              created;      /* monotonic, µs */
   char               *target;       /* client: the target name of the first step */
+  const char         *mode;         /* what the first step asked for: mode_name() */
   /* For ListContexts, learned once the session is established (main
    * thread, never while a call runs): protocol, cipher, peer subject. */
   gboolean            described;
@@ -109,9 +110,22 @@ context_unref (SspidContext *ctx)
   g_free (ctx);
 }
 
+/* ListContexts' "mode": fixed by the first step (the engine makes the
+ * session from its flags and never changes it), so known on the main
+ * thread from the start, also while that step runs on a worker. */
+static const char *
+mode_name (const SspidRequest *first_step, gboolean is_server)
+{
+  guint32 datagram = is_server ? ASC_REQ_DATAGRAM : ISC_REQ_DATAGRAM;
+
+  if (first_step->quic.is_messages)
+    return "quic";
+  return (first_step->context_req & datagram) != 0 ? "datagram" : "stream";
+}
+
 SspidContext *
 sspid_context_new (SspidContextRunner *runner, SspidCaller *caller, SspidCredential *cred,
-                   gboolean is_server, const char *target)
+                   gboolean is_server, const SspidRequest *first_step)
 {
   SspidContext *ctx = g_new0 (SspidContext, 1);
 
@@ -122,7 +136,8 @@ sspid_context_new (SspidContextRunner *runner, SspidCaller *caller, SspidCredent
   ctx->cred = sspid_credential_ref (cred);
   ctx->is_server = is_server;
   ctx->created = g_get_monotonic_time ();
-  ctx->target = is_server ? NULL : g_strdup (target);
+  ctx->target = is_server ? NULL : g_strdup (first_step->target_name);
+  ctx->mode = mode_name (first_step, is_server);
   g_queue_init (&ctx->queue);
   ctx->handle = sspid_caller_add_context (caller, ctx);
   return ctx;
@@ -624,6 +639,7 @@ sspid_context_get_facts (SspidContext *ctx, SspidContextFacts *facts)
     facts->state = "handshake";
   else
     facts->state = sspid_tls_get_state_name (ctx->tls);
+  facts->mode = ctx->mode;
   facts->credential = sspid_credential_peek_name (ctx->cred);
   facts->target = ctx->target != NULL ? ctx->target : "";
   facts->protocol = ctx->protocol;

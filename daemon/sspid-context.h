@@ -34,11 +34,12 @@ void sspid_context_runner_stop (SspidContextRunner *runner);
 void sspid_context_runner_free (SspidContextRunner *runner);
 
 /* A new context on @cred for @caller (identified, not gone), stored in the
- * caller's handle table (which holds its reference).  @target: a client's
- * target name, for ListContexts.  Borrowed. */
+ * caller's handle table (which holds its reference).  @first_step: the
+ * ISC/ASC request that makes it, borrowed: its target name and the mode it
+ * asks for (stream, datagram, QUIC messages) are kept for ListContexts. */
 SspidContext *sspid_context_new (SspidContextRunner *runner, SspidCaller *caller,
                                  SspidCredential *cred, gboolean is_server,
-                                 const char *target);
+                                 const SspidRequest *first_step);
 /* The registry's SspidContextReleaseFunc. */
 void sspid_context_release (gpointer context);
 
@@ -65,6 +66,7 @@ typedef struct {
   guint64      handle;
   gboolean     is_server;
   const char  *state;       /* "expired", "busy", "handshake" or the engine's */
+  const char  *mode;        /* "stream", "datagram" (DTLS) or "quic" (messages) */
   const char  *credential;
   const char  *target;      /* client; "" if none */
   const char  *protocol;    /* once established, else NULL */

@@ -163,7 +163,7 @@ new_context (SspidService *service, SspidCall *call, guint64 cred_handle, gboole
     }
 
   ctx = sspid_context_new (service->runner, caller, cred, is_server,
-                           sspid_call_peek_request (call)->target_name);
+                           sspid_call_peek_request (call));
   sspid_caller_log (caller, G_LOG_LEVEL_DEBUG, "ctx", sspid_context_get_handle (ctx),
                     "new %s context with cred=0x%016" G_GINT64_MODIFIER "x (\"%s\")",
                     is_server ? "server" : "client", cred_handle,
@@ -405,6 +405,7 @@ describe_context (const SspidContextFacts *facts, SspidCaller *asker, gint64 now
   g_variant_builder_add (&b, "{sv}", "role",
                          g_variant_new_string (facts->is_server ? "server" : "client"));
   g_variant_builder_add (&b, "{sv}", "state", g_variant_new_string (facts->state));
+  g_variant_builder_add (&b, "{sv}", "mode", g_variant_new_string (facts->mode));
   g_variant_builder_add (&b, "{sv}", "credential", g_variant_new_string (facts->credential));
   if (!facts->is_server)
     g_variant_builder_add (&b, "{sv}", "target", g_variant_new_string (facts->target));

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "interop-util.h"
 
@@ -52,6 +55,21 @@ iu_require_program (const char *name)
   g_autofree char *path = g_find_program_in_path (name);
 
   ck_assert_msg (path != NULL, "%s is not installed (tools/check installs it)", name);
+}
+
+int
+iu_udp_socket (guint16 port, gboolean is_bound)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (port) };
+  int fd = socket (AF_INET, SOCK_DGRAM, 0);
+
+  ck_assert_int_ge (fd, 0);
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  if (is_bound)
+    ck_assert_int_eq (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
+  else
+    ck_assert_int_eq (connect (fd, (struct sockaddr *) &sa, sizeof sa), 0);
+  return fd;
 }
 
 static void

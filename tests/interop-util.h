@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Helpers shared by the interoperability tests (test-interop.c,
- * test-interop-data.c): the fixture they all run in (a private bus and
- * sspid, the test PKI, a loopback port), sspictl's command lines, and
+ * test-interop-data.c, the DTLS ones): the fixture they all run in (a
+ * private bus and sspid, the test PKI, a loopback port, UDP sockets on
+ * it), sspictl's command lines, and
  * running a peer or sspictl to its end.  Built into each of those
  * programs, whose CFLAGS define SSPICTL_BINARY (the built sspictl); on
  * top of tests/testutil.h.
@@ -38,6 +39,11 @@ void iu_teardown (void);
 /* Fails the test unless program @name is on $PATH: the peers are
  * required (tools/check installs them), a missing one is not a skip. */
 void iu_require_program (const char *name);
+
+/* A UDP socket on loopback: bound to @port (a server's), or connected to
+ * it (a client's, or a relay's towards the server).  Fails the test if
+ * it cannot be made.  Caller closes it. */
+int iu_udp_socket (guint16 port, gboolean is_bound);
 
 /* ---- sspictl's command lines --------------------------------------------- */
 

@@ -19,7 +19,6 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -35,24 +34,6 @@
  * from ever resending a lost flight of its own. */
 #define RETRANSMIT_MS 1000
 #define RETRANSMIT_MAX_MS 8000
-
-static int
-udp_socket (void)
-{
-  int fd = socket (AF_INET, SOCK_DGRAM, 0);
-
-  ck_assert_int_ge (fd, 0);
-  return fd;
-}
-
-static struct sockaddr_in
-loopback (guint16 port)
-{
-  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (port) };
-
-  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  return sa;
-}
 
 static void
 send_all (int fd, GPtrArray *out)
@@ -164,16 +145,6 @@ client_session (int fd, gboolean drop, const char *line, const char *tag,
   dtls_end_clear (&end);
 }
 
-static int
-connected_socket (guint16 port)
-{
-  int fd = udp_socket ();
-  struct sockaddr_in sa = loopback (port);
-
-  ck_assert_int_eq (connect (fd, (struct sockaddr *) &sa, sizeof sa), 0);
-  return fd;
-}
-
 /* _i: 1 drops the server's flight once. */
 START_TEST (test_client_openssl)
 {
@@ -185,7 +156,7 @@ START_TEST (test_client_openssl)
   iu_require_program ("openssl");
   pid = tu_spawn (iu_env, "s_server", argv, &server_stdin);
   ck_assert_msg (iu_wait_printed ("s_server", "ACCEPT"), "s_server did not start");
-  fd = connected_socket (iu_port);
+  fd = iu_udp_socket (iu_port, FALSE);
   client_session (fd, _i == 1, "hello from sspid\n", "s_server", "hello from sspid",
                   server_stdin, "hello from s_server\n");
   close (fd);
@@ -205,7 +176,7 @@ START_TEST (test_client_gnutls)
   iu_require_program ("gnutls-serv");
   pid = tu_spawn (iu_env, "gnutls-serv", argv, NULL);
   ck_assert_msg (iu_wait_printed ("gnutls-serv", "listening"), "gnutls-serv did not start");
-  fd = connected_socket (iu_port);
+  fd = iu_udp_socket (iu_port, FALSE);
   /* --echo: the line comes back. */
   client_session (fd, _i == 1, "hello from sspid\n", "gnutls-serv", NULL, -1,
                   "hello from sspid\n");
@@ -221,9 +192,9 @@ static void
 server_session (const char *tag, const char *const *argv, const char *ready, gboolean drop)
 {
   static const char line[] = "hello from the peer\n", reply[] = "hello from sspid\n";
-  struct sockaddr_in sa = loopback (iu_port), peer;
+  struct sockaddr_in peer;
   socklen_t peer_len = sizeof peer;
-  int fd = udp_socket (), client_stdin = -1;
+  int fd = iu_udp_socket (iu_port, TRUE), client_stdin = -1;
   guint8 buf[65536];
   ssize_t n;
   g_autoptr(GBytes) first = NULL;
@@ -234,7 +205,6 @@ server_session (const char *tag, const char *const *argv, const char *ready, gbo
   GPid pid;
 
   iu_require_program (argv[0]);
-  ck_assert_int_eq (bind (fd, (struct sockaddr *) &sa, sizeof sa), 0);
   pid = tu_spawn (iu_env, tag, argv, &client_stdin);
   n = recvfrom (fd, buf, sizeof buf, 0, (struct sockaddr *) &peer, &peer_len);
   ck_assert_int_gt (n, 0);

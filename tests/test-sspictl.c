@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 
+#include "quic-end.h"
 #include "sspid-json.h"
 #include "sspictl-run.h"
 #include "testutil.h"
@@ -194,6 +195,79 @@ START_TEST (test_contexts)
   tu_assert_json (status, "d['contexts'] == 2 and d['credentials'] == 2 and d['clients'] >= 2");
 }
 END_TEST
+
+/* A client context on a fresh anonymous credential for @protocols after
+ * its first ISC (the ClientHello): in the middle of its handshake.  The
+ * caller deletes both. */
+static void
+start_client_handshake (guint32 protocols, ULONG context_req, CredHandle *cred, CtxtHandle *ctx)
+{
+  SCHANNEL_CRED auth = { .dwVersion = SCHANNEL_CRED_VERSION, .grbitEnabledProtocols = protocols };
+  SecBuffer out = { 0, SECBUFFER_TOKEN, NULL };
+  SecBufferDesc out_desc = { SECBUFFER_VERSION, 1, &out };
+  ULONG attrs = 0;
+  TimeStamp expiry;
+
+  ck_assert_int_eq (AcquireCredentialsHandleA (NULL, (char *) UNISP_NAME, SECPKG_CRED_OUTBOUND,
+                                               NULL, &auth, NULL, NULL, cred, &expiry),
+                    SEC_E_OK);
+  ck_assert_int_eq (InitializeSecurityContextA (cred, NULL, (char *) "localhost",
+                                                context_req | ISC_REQ_ALLOCATE_MEMORY, 0, 0,
+                                                NULL, 0, ctx, &out_desc, &attrs, &expiry),
+                    SEC_I_CONTINUE_NEEDED);
+  ck_assert_uint_gt (out.cbBuffer, 0);
+  FreeContextBuffer (out.pvBuffer);
+}
+
+/* ListContexts says which of Schannel's three shapes each context has,
+ * from its first step on: a stream (TLS over TCP), a datagram context
+ * (DTLS) and a QUIC-mode one, each in the middle of its handshake. */
+START_TEST (test_contexts_mode)
+{
+  const char *json_args[] = { "contexts", "--json", NULL };
+  const char *text_args[] = { "contexts", NULL };
+  g_autofree char *out = NULL, *err = NULL, *text = NULL, *err2 = NULL;
+  CredHandle stream_cred, dtls_cred;
+  CtxtHandle stream_ctx, dtls_ctx;
+  QuicEnd quic_client, quic_server;
+  int code;
+
+  start_client_handshake (SP_PROT_TLS1_3_CLIENT, ISC_REQ_STREAM, &stream_cred, &stream_ctx);
+  start_client_handshake (SP_PROT_DTLS1_2_CLIENT, ISC_REQ_DATAGRAM, &dtls_cred, &dtls_ctx);
+  ck_assert_int_eq (quic_end_init (&quic_client, FALSE, "client", "client parameters"),
+                    SEC_E_OK);
+  ck_assert_int_eq (quic_end_init (&quic_server, TRUE, "server", "server parameters"),
+                    SEC_E_OK);
+  ck_assert_int_eq (quic_end_process (&quic_client, &quic_server), SEC_I_CONTINUE_NEEDED);
+
+  code = sspictl_run (json_args, &out, &err);
+  ck_assert_msg (code == 0, "sspictl contexts --json exited %d: %s", code, err);
+  tu_assert_json (out, "sorted((c['mode'], c['role'], c['state']) for c in d['contexts']) == "
+                       "[('datagram', 'client', 'handshake'), ('quic', 'client', 'handshake'), "
+                       "('stream', 'client', 'handshake')]");
+  tu_assert_json (out, "[c['credential'] for c in d['contexts'] if c['mode'] == 'quic'] == "
+                       "['client']");
+
+  code = sspictl_run (text_args, &text, &err2);
+  ck_assert_msg (code == 0, "sspictl contexts exited %d: %s", code, err2);
+  tu_assert_contains_all (text, "sspictl contexts", "MODE", "handshake  stream",
+                          "handshake  datagram", "handshake  quic", NULL);
+
+  quic_end_clear (&quic_client);
+  quic_end_clear (&quic_server);
+  DeleteSecurityContext (&dtls_ctx);
+  DeleteSecurityContext (&stream_ctx);
+  FreeCredentialsHandle (&dtls_cred);
+  FreeCredentialsHandle (&stream_cred);
+}
+END_TEST
+
+/* QUIC mode is a credential's policy: the modes test needs it allowed. */
+static void
+setup_quic_allowed (void)
+{
+  tu_fixture_setup_with ("[credential server]\nquic=allow\n[credential client]\nquic=allow\n");
+}
 
 START_TEST (test_unreachable)
 {
@@ -506,6 +580,7 @@ main (void)
                                                               { test_unreachable },
                                                               { test_connect_serve_json },
                                                               { test_help } } },
+    { "modes", setup_quic_allowed, tu_fixture_teardown, 60, { { test_contexts_mode } } },
     { "check-config", NULL, NULL, 60, { { test_check_config_good },
                                         { test_check_config_broken, G_N_ELEMENTS (broken) },
                                         { test_check_config_dropin },

@@ -8,7 +8,8 @@
  * with --stdin it copies standard input to the server and what comes back
  * to standard output, like nc.  Either way the data goes through EncryptMessage /
  * DecryptMessage (sspictl-stream.c) and the connection ends with
- * close_notify both ways.
+ * close_notify both ways.  With --dtls the same runs as DTLS 1.2 over UDP
+ * (a datagram context: ISC_REQ_DATAGRAM, SECBUFFER_DTLS_MTU with --mtu).
  */
 #include "config.h"
 
@@ -57,6 +58,11 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
     { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls13, "Allow only TLS 1.3", NULL },
     { "read-size", 0, 0, G_OPTION_ARG_INT, &a->tls.read_size,
       "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
+    { "dtls", 0, 0, G_OPTION_ARG_NONE, &a->tls.dtls,
+      "DTLS 1.2 over UDP instead of TLS over TCP", NULL },
+    { "mtu", 0, 0, G_OPTION_ARG_INT, &a->tls.mtu,
+      "With --dtls: the largest datagram to send (SECBUFFER_DTLS_MTU; sspid's default 1096)",
+      "BYTES" },
     { "manual-validation", 0, 0, G_OPTION_ARG_NONE, &a->manual_validation,
       "Do not verify the server certificate (ISC_REQ_MANUAL_CRED_VALIDATION)", NULL },
     { "get", 'g', 0, G_OPTION_ARG_STRING, &a->get,
@@ -86,7 +92,10 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
       "--json: the members exchange.http and exchange.body).  Every connection\n"
       "ends with close_notify; without data, connect then reads until the\n"
       "server closes (2 s at most), so that a TLS 1.3 server's session\n"
-      "tickets reach sspid's cache and the next connect can resume.\n\n"
+      "tickets reach sspid's cache and the next connect can resume.\n"
+      "With --dtls the connection is DTLS 1.2 over UDP: each record is a\n"
+      "datagram, and a silent server gets our last flight again after 1 s,\n"
+      "2 s, 4 s, 8 s ... (the report counts these retransmits).\n\n"
       SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -115,14 +124,12 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
   return TRUE;
 }
 
-/* Resolves and connects; prints why not and returns NULL on failure.
- * Sets *host to the host part of @address (caller frees). */
-static GSocketConnection *
-tcp_connect (const char *address, char **host)
+/* @address parsed; prints why not and returns NULL if it is no HOST:PORT.
+ * Sets *host to its host part (caller frees). */
+static GSocketConnectable *
+parse_address (const char *address, char **host)
 {
   g_autoptr (GSocketConnectable) connectable = NULL;
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnection) conn = NULL;
   g_autoptr (GError) error = NULL;
 
   connectable = g_network_address_parse (address, 0, &error);
@@ -133,6 +140,21 @@ tcp_connect (const char *address, char **host)
       return NULL;
     }
   *host = g_strdup (g_network_address_get_hostname (G_NETWORK_ADDRESS (connectable)));
+  return g_steal_pointer (&connectable);
+}
+
+/* Resolves and connects; prints why not and returns NULL on failure.
+ * Sets *host to the host part of @address (caller frees). */
+static GSocketConnection *
+tcp_connect (const char *address, char **host)
+{
+  g_autoptr (GSocketConnectable) connectable = parse_address (address, host);
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (connectable == NULL)
+    return NULL;
   g_socket_client_set_timeout (client, CONNECT_TIMEOUT_SEC);
   conn = g_socket_client_connect (client, connectable, NULL, &error);
   if (conn == NULL)
@@ -141,6 +163,66 @@ tcp_connect (const char *address, char **host)
       return NULL;
     }
   return g_steal_pointer (&conn);
+}
+
+/* --dtls: a UDP socket connected to @server (connected: the kernel drops
+ * datagrams from anyone else, and reports a port where nothing listens).
+ * Prints why not and returns NULL. */
+static GSocket *
+udp_connect (GSocketAddress *server, const char *address)
+{
+  g_autoptr (GSocket) socket = NULL;
+  g_autoptr (GError) error = NULL;
+
+  socket = g_socket_new (g_socket_address_get_family (server), G_SOCKET_TYPE_DATAGRAM,
+                         G_SOCKET_PROTOCOL_UDP, &error);
+  if (socket == NULL || !g_socket_connect (socket, server, NULL, &error))
+    {
+      g_printerr ("sspictl connect: %s: %s\n", address, error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&socket);
+}
+
+/* --dtls: the handshake with the first address of @connectable (parsed
+ * from @address) where something listens.  UDP has no connection to refuse, but the kernel's
+ * ICMP port unreachable ends a handshake at once (stats->is_refused), and
+ * then the next address is tried: "localhost" is ::1 first, and a server
+ * may listen on 127.0.0.1 alone.  Returns what sspictl_tls_handshake()
+ * does, with *@socket (owned: unref it) the socket it ran on, or
+ * SSPICTL_EXIT_NETWORK with *@socket NULL if there was none. */
+static int
+udp_handshake (GSocketConnectable *connectable, const char *address, CredHandle *cred,
+               const SspictlTlsOptions *opts, GSocket **socket, CtxtHandle *ctx,
+               SECURITY_STATUS *status, SspictlTlsStats *stats, GByteArray *leftover)
+{
+  g_autoptr (GSocketAddressEnumerator) addresses = g_socket_connectable_enumerate (connectable);
+  int ret = SSPICTL_EXIT_NETWORK;
+
+  *socket = NULL;
+  SecInvalidateHandle (ctx);
+  for (;;)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GSocketAddress) server = g_socket_address_enumerator_next (addresses, NULL,
+                                                                            &error);
+
+      if (server == NULL)
+        {
+          if (error != NULL)
+            g_printerr ("sspictl connect: %s: %s\n", address, error->message);
+          return ret;
+        }
+      /* What the refused attempt left. */
+      sspictl_tls_delete_context (ctx);
+      g_clear_object (socket);
+      *socket = udp_connect (server, address);
+      if (*socket == NULL)
+        return SSPICTL_EXIT_NETWORK;
+      ret = sspictl_tls_handshake (*socket, cred, opts, ctx, status, stats, leftover);
+      if (ret != SSPICTL_EXIT_NETWORK || !stats->is_refused)
+        return ret;
+    }
 }
 
 /* --stdin: what arrived goes to standard output at once, and is dropped. */
@@ -313,6 +395,8 @@ sspictl_connect (int argc, char **argv)
 {
   g_auto (ConnectArgs) a = { 0 };
   g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GSocketConnectable) udp_address = NULL;
+  g_autoptr (GSocket) udp = NULL;
   g_autoptr (GByteArray) leftover = g_byte_array_new ();
   g_autofree char *host = NULL;
   const char *address = NULL;
@@ -327,10 +411,10 @@ sspictl_connect (int argc, char **argv)
   if (!parse_args (argc, argv, &a, &address))
     return SSPICTL_EXIT_USAGE;
 
-  conn = tcp_connect (address, &host);
-  if (conn == NULL)
+  /* UDP: the addresses are tried in the handshake (udp_handshake()). */
+  if (a.tls.dtls ? (udp_address = parse_address (address, &host)) == NULL
+                 : (conn = tcp_connect (address, &host)) == NULL)
     return SSPICTL_EXIT_NETWORK;
-  socket = g_socket_connection_get_socket (conn);
 
   sspictl_tls_options_init (&opts, &a.tls, FALSE);
   opts.target = a.target ? a.target : host;
@@ -340,7 +424,17 @@ sspictl_connect (int argc, char **argv)
   if (ret != SSPICTL_EXIT_OK)
     return ret;
 
-  ret = sspictl_tls_handshake (socket, &cred, &opts, &ctx, &status, &stats, leftover);
+  if (a.tls.dtls)
+    {
+      ret = udp_handshake (udp_address, address, &cred, &opts, &udp, &ctx, &status, &stats,
+                           leftover);
+      socket = udp;
+    }
+  else
+    {
+      socket = g_socket_connection_get_socket (conn);
+      ret = sspictl_tls_handshake (socket, &cred, &opts, &ctx, &status, &stats, leftover);
+    }
   if (ret == SSPICTL_EXIT_OK)
     {
       g_autoptr (SspictlTlsReport) report = sspictl_tls_report_new (&ctx, FALSE, &stats);
@@ -363,7 +457,9 @@ sspictl_connect (int argc, char **argv)
 
   sspictl_tls_delete_context (&ctx);
   sspictl_tls_free_credential (&cred);
-  sspictl_socket_close_gently (socket);
-  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+  if (socket != NULL)
+    sspictl_socket_close_gently (socket);
+  if (conn != NULL)
+    g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
   return ret;
 }

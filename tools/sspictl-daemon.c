@@ -459,7 +459,7 @@ add_context_row (SspictlTable *table, GVariant *ctx, gpointer data)
     peer_text = g_strdup (peer);
 
   sspictl_table_add_row (table, owner, pid, role, dict_string (ctx, "state"),
-                         dict_string (ctx, "credential"), dict_string (ctx, "protocol"),
+                         dict_string (ctx, "mode"), dict_string (ctx, "credential"), dict_string (ctx, "protocol"),
                          dict_string (ctx, "cipher"), age, peer_text);
 }
 
@@ -490,8 +490,8 @@ contexts_json (GVariant *list)
 static void
 print_contexts (GVariant *list, const char *bus_label, gboolean json)
 {
-  const char *const headers[] = { "OWNER", "PID", "ROLE", "STATE", "CREDENTIAL", "PROTOCOL",
-                                  "CIPHER", "AGE", "PEER", NULL };
+  const char *const headers[] = { "OWNER", "PID", "ROLE", "STATE", "MODE", "CREDENTIAL",
+                                  "PROTOCOL", "CIPHER", "AGE", "PEER", NULL };
 
   if (json)
     contexts_json (list);
@@ -512,9 +512,10 @@ sspictl_contexts (int argc, char **argv)
     "A user sees the contexts of all its own processes; root sees\n"
     "everyone's.  Columns: owner user and process, role (client or\n"
     "server), state (handshake, established, busy, closed, failed,\n"
-    "expired), the credential it was made from, protocol and cipher\n"
-    "once established, age, and the peer: its certificate's subject\n"
-    "and, for a client, the target name it asked for.",
+    "expired), mode (stream: TLS over TCP; datagram: DTLS over UDP;\n"
+    "quic: QUIC mode's handshake messages), the credential it was made\n"
+    "from, protocol and cipher once established, age, and the peer: its\n"
+    "certificate's subject and, for a client, the target name it asked for.",
     "ListContexts", "(aa{sv})", print_contexts
   };
 

@@ -29,6 +29,10 @@ protocol_name (DWORD protocol)
     return "TLS 1.1";
   if (protocol & SP_PROT_TLS1_0)
     return "TLS 1.0";
+  if (protocol & SP_PROT_DTLS1_2)
+    return "DTLS 1.2";
+  if (protocol & SP_PROT_DTLS1_0)
+    return "DTLS 1.0";
   return "unknown";
 }
 
@@ -206,6 +210,8 @@ exchange_json (SspidJson *j, const SspictlTlsExchange *x)
   sspid_json_uint (j, x->bytes_sent);
   sspid_json_member_int (j, "records-sent", x->records_sent);
   sspid_json_member_int (j, "renegotiations", x->renegotiations);
+  sspid_json_member_int (j, "records-dropped", x->dropped);
+  sspid_json_member_int (j, "flights-resent", x->flights_resent);
   sspid_json_member_string (j, "end", x->end);
   sspid_json_member_bool (j, "close-notify-sent", x->sent_close_notify);
   sspid_json_member_string (j, "http", x->http_line);
@@ -245,6 +251,7 @@ report_json (const SspictlTlsReport *r, const SspictlTlsExchange *x, FILE *out)
   sspid_json_member_int (j, "steps", r->stats.steps);
   sspid_json_member_int (j, "incomplete", r->stats.incomplete);
   sspid_json_member_int (j, "extra", r->stats.extra);
+  sspid_json_member_int (j, "retransmits", r->stats.retransmits);
   sspid_json_member_int (j, "pid", getpid ());
   if (x != NULL)
     exchange_json (j, x);
@@ -261,6 +268,10 @@ sspictl_tls_exchange_print (const SspictlTlsExchange *x, FILE *out)
   fprintf (out, "sent: %" G_GUINT64_FORMAT " bytes in %u records\n",
            x->bytes_sent, x->records_sent);
   fprintf (out, "renegotiations: %u\n", x->renegotiations);
+  /* Only DTLS drops records or resends a flight after its handshake. */
+  if (x->dropped > 0 || x->flights_resent > 0)
+    fprintf (out, "datagrams: %u records dropped, %u flights resent\n", x->dropped,
+             x->flights_resent);
   fprintf (out, "end: %s\n", x->end ? x->end : "none");
   fprintf (out, "close_notify sent: %s\n", x->sent_close_notify ? "yes" : "no");
   if (x->http_line != NULL)
@@ -292,6 +303,9 @@ sspictl_tls_report_print (const SspictlTlsReport *r, const SspictlTlsExchange *x
     fprintf (out, "%s: %s\n", label, r->peer ? r->peer : "(undecodable)");
   fprintf (out, "steps: %u (%u incomplete, %u extra)\n", r->stats.steps, r->stats.incomplete,
            r->stats.extra);
+  if (r->stats.retransmits > 0)
+    fprintf (out, "retransmits: %u (steps with no input: the peer was silent)\n",
+             r->stats.retransmits);
   fprintf (out, "pid: %d\n", (int) getpid ());
   fflush (out);
   if (x != NULL)

@@ -9,6 +9,12 @@
  * plaintext until the client closes, with --http it answers one HTTP
  * request with a page describing the connection.  The data goes through
  * EncryptMessage / DecryptMessage (sspictl-stream.c).
+ *
+ * With --dtls it serves DTLS 1.2 over UDP the same way: a ClientHello
+ * starts an association with its sender (the socket is connected to it, so
+ * that only its datagrams come in), sspid answers it with a
+ * HelloVerifyRequest before it makes a context, and the association ends
+ * as a connection does; then the port is bound afresh for the next client.
  */
 #include "config.h"
 
@@ -62,6 +68,11 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
     { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls13, "Allow only TLS 1.3", NULL },
     { "read-size", 0, 0, G_OPTION_ARG_INT, &a->tls.read_size,
       "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
+    { "dtls", 0, 0, G_OPTION_ARG_NONE, &a->tls.dtls,
+      "DTLS 1.2 over UDP instead of TLS over TCP", NULL },
+    { "mtu", 0, 0, G_OPTION_ARG_INT, &a->tls.mtu,
+      "With --dtls: the largest datagram to send (SECBUFFER_DTLS_MTU; sspid's default 1096)",
+      "BYTES" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &a->tls.json,
       "Print each connection's report as one JSON document", NULL },
     { NULL }
@@ -82,7 +93,9 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
       "--http the connection is then closed.  With them, the report adds what\n"
       "was received and sent and how the client ended (close_notify or eof).\n"
       "With --json the 'listening on' line goes to stderr and each report is\n"
-      "one JSON document on stdout.\n\n"
+      "one JSON document on stdout.  With --dtls it listens on UDP: each\n"
+      "client's ClientHello starts an association, served like a connection\n"
+      "(sspid's cookie exchange first), ended by close_notify.\n\n"
       SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES);
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -118,9 +131,11 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
   return TRUE;
 }
 
-/* A listening socket on @addr:@port; prints why not and returns NULL. */
+/* A socket bound to @addr:@port: TCP and listening, or with @is_datagram
+ * UDP (for --dtls: bound afresh for each association).  Prints why not
+ * and returns NULL. */
 static GSocket *
-tcp_listen (const char *addr, guint16 port)
+bind_socket (const char *addr, guint16 port, gboolean is_datagram)
 {
   g_autoptr (GInetAddress) inet = g_inet_address_new_from_string (addr);
   g_autoptr (GSocketAddress) sa = NULL;
@@ -133,16 +148,54 @@ tcp_listen (const char *addr, guint16 port)
       return NULL;
     }
   sa = g_inet_socket_address_new (inet, port);
-  socket = g_socket_new (g_inet_address_get_family (inet), G_SOCKET_TYPE_STREAM,
-                         G_SOCKET_PROTOCOL_TCP, &error);
+  socket = g_socket_new (g_inet_address_get_family (inet),
+                         is_datagram ? G_SOCKET_TYPE_DATAGRAM : G_SOCKET_TYPE_STREAM,
+                         is_datagram ? G_SOCKET_PROTOCOL_UDP : G_SOCKET_PROTOCOL_TCP, &error);
+  /* Address reuse is for TCP's TIME_WAIT; for UDP it would let another
+   * socket share the port. */
   if (socket == NULL ||
-      !g_socket_bind (socket, sa, TRUE, &error) ||
-      !g_socket_listen (socket, &error))
+      !g_socket_bind (socket, sa, !is_datagram, &error) ||
+      (!is_datagram && !g_socket_listen (socket, &error)))
     {
-      g_printerr ("sspictl serve: listening on %s:%u: %s\n", addr, port, error->message);
+      g_printerr ("sspictl serve: listening on %s:%u%s: %s\n", addr, port,
+                  is_datagram ? " (UDP)" : "", error->message);
       return NULL;
     }
   return g_steal_pointer (&socket);
+}
+
+/* --dtls: waits for a datagram that starts a DTLS handshake (a record of
+ * type handshake, 22, whose message is a ClientHello, 1) and connects
+ * @socket to its sender, leaving the datagram queued for the handshake.
+ * Anything else (a late datagram of the previous association) is read and
+ * dropped.  FALSE, with a message printed, on a socket error. */
+static gboolean
+accept_datagram_client (GSocket *socket)
+{
+  for (;;)
+    {
+      g_autoptr (GSocketAddress) from = NULL;
+      g_autoptr (GError) error = NULL;
+      guint8 head[14];
+      GInputVector vector = { head, sizeof head };
+      int flags = G_SOCKET_MSG_PEEK;
+      gssize n = g_socket_receive_message (socket, &from, &vector, 1, NULL, NULL, &flags,
+                                           NULL, &error);
+
+      if (n < 0)
+        {
+          g_printerr ("sspictl serve: receiving: %s\n", error->message);
+          return FALSE;
+        }
+      if (n == sizeof head && head[0] == 22 && head[13] == 1)
+        {
+          if (g_socket_connect (socket, from, NULL, &error))
+            return TRUE;
+          g_printerr ("sspictl serve: %s\n", error->message);
+          return FALSE;
+        }
+      g_socket_receive (socket, (char *) head, sizeof head, NULL, NULL);
+    }
 }
 
 static guint16
@@ -325,6 +378,37 @@ serve_one (GSocket *client, CredHandle *cred, const SspictlTlsOptions *opts, con
   return ret;
 }
 
+/* The next TCP connection, served.  Returns an SSPICTL_EXIT_* code. */
+static int
+serve_stream_client (GSocket *listener, CredHandle *cred, const SspictlTlsOptions *opts,
+                     const ServeArgs *a)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) client = g_socket_accept (listener, NULL, &error);
+
+  if (client == NULL)
+    {
+      g_printerr ("sspictl serve: accept: %s\n", error->message);
+      return SSPICTL_EXIT_NETWORK;
+    }
+  return serve_one (client, cred, opts, a);
+}
+
+/* --dtls: the next association, served on *@socket, which is connected to
+ * that client and closed at its end (*@socket is NULL then: the next
+ * association needs a socket bound afresh).  Returns an SSPICTL_EXIT_*
+ * code. */
+static int
+serve_datagram_client (GSocket **socket, CredHandle *cred, const SspictlTlsOptions *opts,
+                       const ServeArgs *a)
+{
+  int ret = accept_datagram_client (*socket) ? serve_one (*socket, cred, opts, a)
+                                             : SSPICTL_EXIT_NETWORK;
+
+  g_clear_object (socket);
+  return ret;
+}
+
 int
 sspictl_serve (int argc, char **argv)
 {
@@ -347,7 +431,7 @@ sspictl_serve (int argc, char **argv)
     return ret;
 
   addr = a.bind ? a.bind : "127.0.0.1";
-  listener = tcp_listen (addr, port);
+  listener = bind_socket (addr, port, a.tls.dtls);
   if (listener == NULL)
     {
       sspictl_tls_free_credential (&cred);
@@ -363,19 +447,18 @@ sspictl_serve (int argc, char **argv)
     }
 
   /* --count N: the exit status says whether all N went well. */
+  port = local_port (listener);
   for (int served = 0; a.count == 0 || served < a.count; served++)
     {
-      g_autoptr (GError) error = NULL;
-      g_autoptr (GSocket) client = g_socket_accept (listener, NULL, &error);
       int one;
 
-      if (client == NULL)
+      if (listener == NULL && (listener = bind_socket (addr, port, TRUE)) == NULL)
         {
-          g_printerr ("sspictl serve: accept: %s\n", error->message);
           ret = SSPICTL_EXIT_NETWORK;
-          continue;
+          break;
         }
-      one = serve_one (client, &cred, &opts, &a);
+      one = a.tls.dtls ? serve_datagram_client (&listener, &cred, &opts, &a)
+                       : serve_stream_client (listener, &cred, &opts, &a);
       if (one != SSPICTL_EXIT_OK)
         ret = one;
     }

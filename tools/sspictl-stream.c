@@ -5,6 +5,16 @@
  * libsspi's synchronous API.  The keys stay in sspid: EncryptMessage and
  * DecryptMessage send each record to the daemon and copy the result into
  * the caller's buffers in place, exactly as Schannel's stream mode does.
+ *
+ * A DTLS context (--dtls) on a connected UDP socket goes through the same
+ * loop with what datagrams change: a record goes out as one datagram, a
+ * datagram is read whole and its records opened one by one (EXTRA), a
+ * record that does not open (damaged, replayed, of an old epoch) is
+ * dropped and the association goes on (RFC 6347 4.1.2.7), the peer's
+ * resent last flight (ours was lost) is answered by an ISC/ASC call with no
+ * input, which resends ours, and there is no end of stream: a peer is
+ * gone when it said close_notify, when the kernel says nobody listens, or
+ * when it stays silent for DATAGRAM_LINGER_SEC after our close_notify.
  */
 #include "config.h"
 
@@ -15,12 +25,18 @@
 /* How long the peer may stay silent once the data flows: generous, it only
  * bounds a hang (connections are served one at a time). */
 #define STREAM_TIMEOUT_SEC 120
+/* DTLS has no end of stream: after our close_notify, a peer silent this
+ * long has ended too (many never answer one over UDP). */
+#define DATAGRAM_LINGER_SEC 2
 #define READ_CHUNK 16384
 
+/* The largest datagram (UDP's): a shorter read would cut one. */
+#define DATAGRAM_MAX 65535
+
 #define ISC_FLAGS (ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY | \
-                   ISC_REQ_EXTENDED_ERROR | ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM)
+                   ISC_REQ_EXTENDED_ERROR | ISC_REQ_ALLOCATE_MEMORY)
 #define ASC_FLAGS (ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_REQ_CONFIDENTIALITY | \
-                   ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM)
+                   ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY)
 
 struct _SspictlStream {
   GSocket                   *socket;
@@ -85,11 +101,15 @@ context_step (SspictlStream *s, SecBufferDesc *input, gboolean is_quiet, gboolea
   SECURITY_STATUS status;
 
   if (s->opts->is_server)
-    status = AcceptSecurityContext (s->cred, s->ctx, input, ASC_FLAGS | s->opts->context_req,
+    status = AcceptSecurityContext (s->cred, s->ctx, input,
+                                    ASC_FLAGS | s->opts->context_req |
+                                    (s->opts->is_datagram ? ASC_REQ_DATAGRAM : ASC_REQ_STREAM),
                                     SECURITY_NATIVE_DREP, s->ctx, &out_desc, &attrs, &expiry);
   else
     status = InitializeSecurityContextA (s->cred, s->ctx, (SEC_CHAR *) s->opts->target,
-                                         ISC_FLAGS | s->opts->context_req, 0,
+                                         ISC_FLAGS | s->opts->context_req |
+                                         (s->opts->is_datagram ? ISC_REQ_DATAGRAM
+                                                               : ISC_REQ_STREAM), 0,
                                          SECURITY_NATIVE_DREP, input, 0, s->ctx, &out_desc,
                                          &attrs, &expiry);
   *sent = TRUE;
@@ -337,22 +357,48 @@ sspictl_stream_send (SspictlStream *s, const void *data, gsize len)
 
 /* ---- receiving -------------------------------------------------------- */
 
-/* Appends what the socket has (at least a byte) to s->in.  Returns the
- * byte count, 0 at the end of the stream, -1 on error (printed). */
+/* Appends what the socket has (at least a byte: a whole datagram on a
+ * datagram socket) to s->in.  Returns the byte count, 0 at the end of the
+ * stream (a datagram socket's: the kernel says nobody listens at the
+ * peer's port any more), -1 on error (printed). */
 static gssize
 read_socket (SspictlStream *s)
 {
   g_autoptr (GError) error = NULL;
   guint old_len = s->in->len;
-  gsize want = s->opts->read_size ? s->opts->read_size : READ_CHUNK;
+  gsize want = s->opts->is_datagram ? DATAGRAM_MAX
+                                    : s->opts->read_size ? s->opts->read_size : READ_CHUNK;
   gssize n;
 
-  g_byte_array_set_size (s->in, old_len + want);
-  n = g_socket_receive (s->socket, (char *) s->in->data + old_len, want, NULL, &error);
-  g_byte_array_set_size (s->in, old_len + MAX (n, 0));
+  if (s->opts->is_datagram && s->exchange.sent_close_notify)
+    g_socket_set_timeout (s->socket, DATAGRAM_LINGER_SEC);
+  do
+    {
+      g_byte_array_set_size (s->in, old_len + want);
+      n = g_socket_receive (s->socket, (char *) s->in->data + old_len, want, NULL, &error);
+      g_byte_array_set_size (s->in, old_len + MAX (n, 0));
+    }
+  while (n == 0 && s->opts->is_datagram);   /* an empty datagram is no end */
+  if (n < 0 && s->opts->is_datagram &&
+      (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED) ||
+       (s->exchange.sent_close_notify && g_error_matches (error, G_IO_ERROR,
+                                                          G_IO_ERROR_TIMED_OUT))))
+    return 0;
   if (n < 0 && !s->is_quiet)
     g_printerr ("sspictl: receiving: %s\n", error->message);
   return n;
+}
+
+/* A datagram's record that did not open: RFC 6347 4.1.2.7 drops it (a
+ * damaged or replayed record, one of an epoch gone by) and the
+ * association goes on; what was left of its datagram goes with it. */
+static gboolean
+is_droppable (SspictlStream *s, SECURITY_STATUS status)
+{
+  if (!s->opts->is_datagram)
+    return FALSE;
+  return status == SEC_E_DECRYPT_FAILURE || status == SEC_E_MESSAGE_ALTERED ||
+         status == SEC_E_OUT_OF_SEQUENCE || status == SEC_E_INVALID_TOKEN;
 }
 
 /* Decrypts the first record of s->in in place, appends its plaintext to
@@ -456,6 +502,24 @@ receive (SspictlStream *s, GByteArray *plain, gboolean is_blocking)
           return SSPICTL_STREAM_CLOSED;
 
         case SEC_I_RENEGOTIATE:
+          if (s->opts->is_datagram)
+            {
+              /* The peer resent its last flight: ours was lost.  The next
+               * ISC/ASC, with no input, resends it. */
+              gboolean sent;
+              SECURITY_STATUS resent = context_step (s, NULL, FALSE, &sent);
+
+              if (!sent || !SEC_SUCCESS (resent))
+                {
+                  sspictl_print_status ("resending the last flight", resent);
+                  s->exchange.end = "error";
+                  return SSPICTL_STREAM_FAILED;
+                }
+              s->exchange.flights_resent++;
+              if (len > 0)
+                return SSPICTL_STREAM_DATA;
+              break;
+            }
           {
             guint before = plain->len;
             SspictlStreamResult r = answer_renegotiate (s, plain);
@@ -473,6 +537,12 @@ receive (SspictlStream *s, GByteArray *plain, gboolean is_blocking)
           break;
 
         default:
+          if (is_droppable (s, status))
+            {
+              s->exchange.dropped++;
+              g_byte_array_set_size (s->in, 0);
+              break;
+            }
           sspictl_print_status ("DecryptMessage", status);
           send_owed_alert (s);
           s->exchange.end = "error";

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The part of sspictl that talks TLS: acquiring a credential and the
- * Schannel handshake loop over a TCP socket.  The session report is in
- * sspictl-report.c, application data in sspictl-stream.c.
+ * Schannel handshake loop over a TCP socket, or DTLS's over a connected
+ * UDP socket.  The session report is in sspictl-report.c, application data
+ * in sspictl-stream.c.
  *
  * Every SSPI call that makes or continues a handshake goes through the
  * asynchronous API (Sspi*Async): the main thread issues one step, waits for
@@ -30,6 +31,16 @@
 #define READ_CHUNK (64 * 1024)
 /* When closing: how long to wait for the peer to close first. */
 #define LINGER_MS 2000
+/* DTLS: the retransmission timer, which Windows leaves to the caller:
+ * RFC 6347 4.2.4.1's, 1 s to start with, doubled at each timeout.  The
+ * doubling matters: a GnuTLS client waiting for the server's last flight
+ * restarts its own timer whenever a datagram arrives, so a server that
+ * resent faster would keep it from ever resending a lost flight of its
+ * own.  A handshake gives up after SOCKET_TIMEOUT_SEC without a datagram. */
+#define RETRANSMIT_MS 1000
+#define RETRANSMIT_MAX_MS 8000
+/* DTLS: the largest datagram (UDP's); a shorter buffer would cut one. */
+#define DATAGRAM_MAX 65535
 
 #define STATUS(x) { x, #x }
 static const struct {
@@ -137,6 +148,18 @@ sspictl_tls_args_check (const SspictlTlsArgs *args, const char *verb)
       g_printerr ("sspictl %s: --tls1.2 and --tls1.3 exclude each other\n", verb);
       return FALSE;
     }
+  if (args->dtls && (args->tls12 || args->tls13 || args->read_size != 0))
+    {
+      g_printerr ("sspictl %s: --dtls is DTLS 1.2 with whole datagrams: "
+                  "no --tls1.2, --tls1.3 or --read-size\n", verb);
+      return FALSE;
+    }
+  if (args->mtu != 0 && (!args->dtls || args->mtu < 0 || args->mtu > G_MAXUINT16))
+    {
+      g_printerr ("sspictl %s: --mtu wants --dtls and a datagram size (BYTES, at most 65535)\n",
+                  verb);
+      return FALSE;
+    }
   return TRUE;
 }
 
@@ -162,6 +185,10 @@ sspictl_tls_options_init (SspictlTlsOptions *opts, const SspictlTlsArgs *args,
   opts->alpn = (const char *const *) args->alpn;
   opts->protocols = sspictl_protocols_from_flags (args->tls12, args->tls13, is_server);
   opts->read_size = args->read_size;
+  opts->is_datagram = args->dtls;
+  opts->mtu = (guint16) args->mtu;
+  if (args->dtls)
+    opts->protocols = is_server ? SP_PROT_DTLS1_2_SERVER : SP_PROT_DTLS1_2_CLIENT;
 }
 
 /* ---- waiting for one async call ---------------------------------------- */
@@ -360,6 +387,12 @@ sspictl_socket_close_gently (GSocket *socket)
 {
   char buf[4096];
 
+  /* A datagram socket has no connection to drain. */
+  if (g_socket_get_socket_type (socket) != G_SOCKET_TYPE_STREAM)
+    {
+      g_socket_close (socket, NULL);
+      return;
+    }
   g_socket_shutdown (socket, FALSE, TRUE, NULL);
   g_socket_set_timeout (socket, 0);
   while (g_socket_condition_timed_wait (socket, G_IO_IN, (gint64) LINGER_MS * 1000, NULL, NULL) &&
@@ -430,14 +463,17 @@ issue_step (Handshake *hs, SecBufferDesc *in_desc, SecBufferDesc *out_desc,
     return SspiAcceptSecurityContextAsync (hs->ac, hs->cred, ctx, in_desc,
                                            ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT |
                                            ASC_REQ_CONFIDENTIALITY | ASC_REQ_EXTENDED_ERROR |
-                                           ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM |
+                                           ASC_REQ_ALLOCATE_MEMORY |
+                                           (o->is_datagram ? ASC_REQ_DATAGRAM : ASC_REQ_STREAM) |
                                            o->context_req,
                                            SECURITY_NATIVE_DREP, new_ctx, out_desc,
                                            attrs, expiry);
   return SspiInitializeSecurityContextAsyncA (hs->ac, hs->cred, ctx, (LPSTR) o->target,
                                               ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT |
                                               ISC_REQ_CONFIDENTIALITY | ISC_REQ_EXTENDED_ERROR |
-                                              ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_STREAM |
+                                              ISC_REQ_ALLOCATE_MEMORY |
+                                              (o->is_datagram ? ISC_REQ_DATAGRAM
+                                                              : ISC_REQ_STREAM) |
                                               o->context_req,
                                               0, SECURITY_NATIVE_DREP, in_desc, 0, new_ctx,
                                               out_desc, attrs, expiry);
@@ -448,7 +484,8 @@ issue_step (Handshake *hs, SecBufferDesc *in_desc, SecBufferDesc *out_desc,
 static gboolean
 run_step (Handshake *hs, StepResult *r)
 {
-  SecBuffer in_bufs[3] = { { 0 } };
+  SecBuffer in_bufs[4] = { { 0 } };
+  SEC_DTLS_MTU mtu = { hs->opts->mtu };
   SecBuffer out_buf = { 0, SECBUFFER_TOKEN, NULL };
   SecBufferDesc in_desc = { SECBUFFER_VERSION, 0, in_bufs };
   SecBufferDesc out_desc = { SECBUFFER_VERSION, 1, &out_buf };
@@ -468,6 +505,9 @@ run_step (Handshake *hs, StepResult *r)
     in_bufs[in_desc.cBuffers++] = (SecBuffer) {
       g_bytes_get_size (hs->alpn), SECBUFFER_APPLICATION_PROTOCOLS,
       (void *) g_bytes_get_data (hs->alpn, NULL) };
+  /* Honoured from this call on; passed on every call, as Windows programs do. */
+  if (hs->opts->is_datagram && hs->opts->mtu != 0)
+    in_bufs[in_desc.cBuffers++] = (SecBuffer) { sizeof mtu, SECBUFFER_DTLS_MTU, &mtu };
   if (in_desc.cBuffers == 0)
     in = NULL;
 
@@ -502,6 +542,24 @@ run_step (Handshake *hs, StepResult *r)
   return ok;
 }
 
+/* After the last step: the bytes behind the last handshake record are
+ * records for DecryptMessage (a TLS 1.3 server's session tickets right
+ * behind its Finished, a client's first request, or in a datagram the
+ * records that came with the Finished).  Kept for the caller, as a Windows
+ * Schannel user must. */
+static void
+keep_leftover (Handshake *hs, const StepResult *r)
+{
+  if (hs->leftover != NULL && r->extra > 0 && r->extra <= hs->in->len)
+    g_byte_array_append (hs->leftover, hs->in->data + hs->in->len - r->extra, r->extra);
+}
+
+static void
+say_no_client_certificate (void)
+{
+  g_printerr ("sspictl: the server asks for a client certificate; continuing without one\n");
+}
+
 /* The Schannel loop.  Returns an SSPICTL_EXIT_* code. */
 static int
 handshake_loop (Handshake *hs, SECURITY_STATUS *status)
@@ -525,19 +583,13 @@ handshake_loop (Handshake *hs, SECURITY_STATUS *status)
       switch (r.status)
         {
         case SEC_E_OK:
-          /* The bytes behind the last handshake record are records for
-           * DecryptMessage: a TLS 1.3 server's session tickets right
-           * behind its Finished, or a client's first request.  Keep them
-           * for the caller, as a Windows Schannel user must. */
-          if (hs->leftover != NULL && r.extra > 0 && r.extra <= hs->in->len)
-            g_byte_array_append (hs->leftover, hs->in->data + hs->in->len - r.extra, r.extra);
+          keep_leftover (hs, &r);
           return SSPICTL_EXIT_OK;
 
         case SEC_I_CONTINUE_NEEDED:
         case SEC_I_INCOMPLETE_CREDENTIALS:
           if (r.status == SEC_I_INCOMPLETE_CREDENTIALS)
-            g_printerr ("sspictl: the server asks for a client certificate; "
-                        "continuing without one\n");
+            say_no_client_certificate ();
           /* SECBUFFER_EXTRA: the next record is already here; call again
            * without reading.  SEC_I_INCOMPLETE_CREDENTIALS without EXTRA:
            * Windows callers repeat the call with the same input. */
@@ -558,6 +610,150 @@ handshake_loop (Handshake *hs, SECURITY_STATUS *status)
         case SEC_E_INCOMPLETE_MESSAGE:
           need_read = TRUE;   /* append to what we have */
           break;
+
+        default:
+          return SSPICTL_EXIT_HANDSHAKE;
+        }
+    }
+}
+
+/* ---- the DTLS handshake loop ------------------------------------------- */
+
+/* Waits up to @timeout_ms for the next datagram and puts it in hs->in (in
+ * place of what was there).  Returns 1 for a datagram, 0 if none came in
+ * time, -1 on an error (printed), -2 if the kernel got an ICMP "port
+ * unreachable" for one of ours: nothing listens there (any more). */
+static int
+receive_datagram (Handshake *hs, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  gint64 left;
+
+  while ((left = deadline - g_get_monotonic_time ()) > 0)
+    {
+      g_autoptr (GError) error = NULL;
+      gssize n;
+
+      if (!g_socket_condition_timed_wait (hs->socket, G_IO_IN, left, NULL, &error))
+        {
+          if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+            break;
+          g_printerr ("sspictl: waiting for a datagram: %s\n", error->message);
+          return -1;
+        }
+      g_byte_array_set_size (hs->in, DATAGRAM_MAX);
+      n = g_socket_receive (hs->socket, (char *) hs->in->data, DATAGRAM_MAX, NULL, &error);
+      g_byte_array_set_size (hs->in, MAX (n, 0));
+      if (n > 0)
+        return 1;
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
+        return -2;
+      if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_printerr ("sspictl: receiving: %s\n", error->message);
+          return -1;
+        }
+    }
+  g_byte_array_set_size (hs->in, 0);
+  return 0;
+}
+
+/* DTLS's loop: each datagram that arrives is a step; the peer's silence
+ * for the retransmission timer a step with no input (sspid resends our
+ * last flight), the timer doubling each time.  Returns an SSPICTL_EXIT_*
+ * code. */
+static int
+datagram_loop (Handshake *hs, SECURITY_STATUS *status)
+{
+  gboolean need_read = hs->opts->is_server;   /* the client speaks first */
+  gint64 heard = g_get_monotonic_time ();
+  guint timer_ms = RETRANSMIT_MS;
+
+  for (;;)
+    {
+      StepResult r;
+
+      if (need_read)
+        {
+          int got = receive_datagram (hs, timer_ms);
+
+          if (got == -2)
+            {
+              g_autoptr (GSocketAddress) peer = g_socket_get_remote_address (hs->socket, NULL);
+              g_autofree char *name = peer != NULL
+                ? g_socket_connectable_to_string (G_SOCKET_CONNECTABLE (peer)) : NULL;
+
+              /* As a TCP reset would: GnuTLS and OpenSSL peers give up too. */
+              g_printerr ("sspictl: nothing listens at %s (UDP: ICMP port unreachable)\n",
+                          name ? name : "the peer's address");
+              hs->stats->is_refused = TRUE;
+              return SSPICTL_EXIT_NETWORK;
+            }
+          if (got < 0)
+            return SSPICTL_EXIT_NETWORK;
+          if (got > 0)
+            heard = g_get_monotonic_time ();
+          else
+            {
+              if (g_get_monotonic_time () - heard > SOCKET_TIMEOUT_SEC * G_USEC_PER_SEC)
+                {
+                  g_printerr ("sspictl: no datagram from the peer for %d s during the "
+                              "handshake\n", SOCKET_TIMEOUT_SEC);
+                  return SSPICTL_EXIT_NETWORK;
+                }
+              timer_ms = MIN (timer_ms * 2, RETRANSMIT_MAX_MS);
+              /* A server that has no context yet has sent no flight (a
+               * HelloVerifyRequest costs it nothing to forget): the
+               * client resends its ClientHello. */
+              if (!hs->has_context)
+                continue;
+              hs->stats->retransmits++;
+            }
+        }
+      if (!run_step (hs, &r))
+        return SSPICTL_EXIT_NETWORK;
+      /* The rest of a flight larger than a datagram: one per call. */
+      while (r.status == SEC_I_MESSAGE_FRAGMENT)
+        {
+          g_byte_array_set_size (hs->in, 0);
+          if (!run_step (hs, &r))
+            return SSPICTL_EXIT_NETWORK;
+        }
+      *status = r.status;
+      if (r.extra > 0)
+        hs->stats->extra++;
+
+      switch (r.status)
+        {
+        case SEC_E_OK:
+          keep_leftover (hs, &r);
+          return SSPICTL_EXIT_OK;
+
+        case SEC_I_INCOMPLETE_CREDENTIALS:
+          say_no_client_certificate ();
+          need_read = FALSE;   /* the same datagram again, as Windows callers do */
+          break;
+
+        case SEC_I_CONTINUE_NEEDED:
+          if (r.extra > 0 && r.extra <= hs->in->len)
+            {
+              g_byte_array_remove_range (hs->in, 0, hs->in->len - r.extra);
+              need_read = FALSE;
+            }
+          else
+            need_read = TRUE;
+          break;
+
+        case SEC_E_INVALID_TOKEN:
+          /* A server's first datagram that is no ClientHello (a late one of
+           * an earlier association, or noise): sspid made no context for
+           * it; wait for the ClientHello. */
+          if (hs->opts->is_server && !hs->has_context)
+            {
+              need_read = TRUE;
+              break;
+            }
+          return SSPICTL_EXIT_HANDSHAKE;
 
         default:
           return SSPICTL_EXIT_HANDSHAKE;
@@ -591,7 +787,7 @@ sspictl_tls_handshake (GSocket *socket, CredHandle *cred,
   if (hs.ac == NULL)
     ret = SSPICTL_EXIT_HANDSHAKE;
   else
-    ret = handshake_loop (&hs, status);
+    ret = opts->is_datagram ? datagram_loop (&hs, status) : handshake_loop (&hs, status);
 
   if (hs.ac != NULL)
     SspiFreeAsyncContext (hs.ac);

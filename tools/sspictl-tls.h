@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * What the sspictl verbs share: TCP sockets, the Schannel handshake loop
- * driven through libsspi's asynchronous API (sspictl-tls.c), the session
+ * What the sspictl verbs share: sockets (TCP, or UDP for --dtls), the
+ * Schannel handshake loop driven through libsspi's asynchronous API
+ * (sspictl-tls.c: a stream's and a datagram context's), the session
  * report (sspictl-report.c), and names for SSPI status codes.  Nothing
  * here ever sees a key: the daemon holds them, sspictl only moves opaque
  * tokens between the socket and libsspi.
@@ -23,6 +24,9 @@ typedef struct {
   guint32            protocols;   /* SP_PROT_* mask; 0 leaves the daemon's default */
   ULONG              context_req; /* ISC_REQ_* / ASC_REQ_* added to the defaults */
   gsize              read_size;   /* bytes per socket read; 0: what is there */
+  gboolean           is_datagram; /* DTLS on a connected UDP socket: a token is
+                                   * one datagram, and so is a record */
+  guint16            mtu;         /* SECBUFFER_DTLS_MTU; 0: the daemon's default */
 } SspictlTlsOptions;
 
 /* How the Schannel loop went, for the report. */
@@ -30,6 +34,9 @@ typedef struct {
   guint steps;       /* ISC/ASC calls */
   guint incomplete;  /* answers SEC_E_INCOMPLETE_MESSAGE (read more) */
   guint extra;       /* answers with SECBUFFER_EXTRA (call again, no read) */
+  guint retransmits; /* datagram: steps with no input after the peer was silent */
+  gboolean is_refused; /* datagram: the kernel said nothing listens at the
+                        * peer's port (ICMP), which ended the handshake */
 } SspictlTlsStats;
 
 /* "SEC_E_UNTRUSTED_ROOT", or NULL for a status the table does not know. */
@@ -38,7 +45,7 @@ const char *sspictl_status_name (SECURITY_STATUS status);
 void sspictl_print_status (const char *what, SECURITY_STATUS status);
 
 /* Closes a TCP connection without resetting it: shutdown, drain until the
- * peer closes (2 s at most), close. */
+ * peer closes (2 s at most), close.  A UDP socket is just closed. */
 void sspictl_socket_close_gently (GSocket *socket);
 /* Sends all of @data.  On failure prints why (unless @is_quiet) and
  * returns FALSE. */
@@ -54,14 +61,17 @@ typedef struct {
   gboolean  tls12;       /* --tls1.2 */
   gboolean  tls13;       /* --tls1.3 */
   int       read_size;   /* --read-size BYTES */
+  gboolean  dtls;        /* --dtls: DTLS 1.2 over UDP */
+  int       mtu;         /* --mtu BYTES (with --dtls) */
   gboolean  json;        /* --json */
 } SspictlTlsArgs;
 
 /* Frees what @args owns (credential, alpn). */
 void sspictl_tls_args_clear (SspictlTlsArgs *args);
 /* The checks both verbs make at the same point: --read-size not
- * negative, not both --tls1.2 and --tls1.3.  Prints why ("sspictl @verb:
- * ...") and returns FALSE on a usage error. */
+ * negative, not both --tls1.2 and --tls1.3, --dtls with neither of them
+ * nor --read-size (a datagram is read whole), --mtu only with --dtls.
+ * Prints why ("sspictl @verb: ...") and returns FALSE on a usage error. */
 gboolean sspictl_tls_args_check (const SspictlTlsArgs *args, const char *verb);
 /* Sets @opts from @args for the given side; the caller adds what only
  * its side has (target, context_req).  @opts borrows @args' strings. */
@@ -87,7 +97,11 @@ void sspictl_tls_free_credential (CredHandle *cred);
 /* Runs a whole handshake on @socket with @cred: every step is one
  * Sspi{Initialize,Accept}SecurityContextAsync call, issued after the
  * previous one completed; the socket is read and written on the calling
- * thread.  Returns SSPICTL_EXIT_OK (and the caller owns @ctx: release it
+ * thread.  With @opts->is_datagram, @socket is a connected UDP socket and
+ * the loop is DTLS's: a datagram in per step, one out per output token
+ * (after SEC_I_MESSAGE_FRAGMENT the next comes from a call with no input),
+ * and the retransmission timer is ours, as on Windows: when the peer
+ * stays silent, a step with no input resends the last flight.  Returns SSPICTL_EXIT_OK (and the caller owns @ctx: release it
  * with sspictl_tls_delete_context()), SSPICTL_EXIT_HANDSHAKE (and *status
  * says why) or SSPICTL_EXIT_NETWORK (an error was printed).  @ctx may need
  * deleting even on failure: sspictl_tls_delete_context() accepts an
@@ -112,6 +126,8 @@ typedef struct {
   guint       records_received;
   guint       empty_records;     /* received with no data: TLS 1.3 session tickets */
   guint       renegotiations;    /* SEC_I_RENEGOTIATE answered (TLS 1.3 KeyUpdate) */
+  guint       dropped;           /* datagram: records that did not open, dropped */
+  guint       flights_resent;    /* datagram: our last flight again, for the peer's */
   const char *end;               /* "close_notify", "eof" (none), "error"; static */
   gboolean    sent_close_notify;
   char       *http_line;         /* connect: the status line; serve: the request line */

@@ -37,13 +37,14 @@ static const Verb verbs[] = {
   { "top", sspictl_top, "top [--interval SECONDS] [--count N] [--once [--json]]",
     "Show handshakes/s, contexts and pending calls per user and credential, live" },
   { "connect", sspictl_connect,
-    "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME] [--tls1.2|--tls1.3]\n"
-    "                  [--get PATH | --stdin] [--json]",
-    "Run a TLS client through sspid: handshake, optional data, report" },
+    "connect HOST:PORT [--credential NAME] [--alpn ID]... [--target NAME]\n"
+    "                  [--tls1.2|--tls1.3|--dtls [--mtu BYTES]] [--get PATH | --stdin] [--json]",
+    "Run a TLS or DTLS client through sspid: handshake, optional data, report" },
   { "serve", sspictl_serve,
     "serve PORT --credential NAME [--alpn ID]... [--require-client-cert]\n"
-    "                  [--echo | --http] [--count N | --once] [--json]",
-    "Accept TLS connections through sspid: handshake, optional data, report" },
+    "                  [--tls1.2|--tls1.3|--dtls [--mtu BYTES]] [--echo | --http]\n"
+    "                  [--count N | --once] [--json]",
+    "Accept TLS or DTLS connections through sspid: handshake, data, report" },
 };
 
 static void
