@@ -109,6 +109,11 @@ decode_step (SspidCallKind kind, GVariant *params, guint max_token_size,
   SspidStepArgs args;
   g_autoptr(GVariant) options = NULL;
 
+  /* Each name takes 2 bytes of a ProtocolNameList at least: a list of
+   * more names is refused before they are read (a 32 MB message holds
+   * millions of them; reading them costs the main thread seconds). */
+  if (sspid_step_args_count_alpn (kind, params) > SSPID_MAX_ALPN_LIST / 2)
+    return refuse (request, "ALPN list over " G_STRINGIFY (SSPID_MAX_ALPN_LIST) " bytes");
   sspid_step_args_decode (kind, params, &args);
   options = g_steal_pointer (&args.options);
   request->cred_handle = args.credential;
@@ -201,7 +206,7 @@ void
 sspid_request_clear (SspidRequest *request)
 {
   g_clear_pointer (&request->input, g_variant_unref);
-  g_clear_pointer (&request->alpn, g_free);
+  g_clear_pointer ((char ***) &request->alpn, g_strfreev);
   sspid_quic_args_clear (&request->quic);
 }
 

@@ -46,7 +46,8 @@ typedef struct {
   const char  *target_name;  /* InitializeSecurityContext only ("" for none) */
   guint32      context_req;
   GVariant    *input;        /* "ay"; encode: a floating one is consumed */
-  const char **alpn;         /* NULL-terminated; encode: NULL for none */
+  const char **alpn;         /* NULL-terminated; encode: NULL for none;
+                              * decode: owned, strings too (g_strfreev) */
   GVariant    *options;      /* a{sv}: DTLS's and QUIC mode's (sspid-quic.h)
                               * keys; encode: NULL for none, a floating one
                               * is consumed */
@@ -86,6 +87,8 @@ GVariant *sspid_step_options_new (guint32 dtls_mtu, const SspidQuicArgs *quic);
 /* @kind: SSPID_CALL_INITIALIZE or SSPID_CALL_ACCEPT. */
 GVariant *sspid_step_args_encode (SspidCallKind kind, const SspidStepArgs *args);
 void sspid_step_args_decode (SspidCallKind kind, GVariant *params, SspidStepArgs *args);
+/* The number of ALPN names in a step's @params, without reading them. */
+gsize sspid_step_args_count_alpn (SspidCallKind kind, GVariant *params);
 void sspid_step_args_clear (SspidStepArgs *args);
 
 GVariant *sspid_release_args_encode (const SspidReleaseArgs *args);
