@@ -38,6 +38,14 @@ sspid_acquire_args_decode (GVariant *params, SspidAcquireArgs *args)
                  &args->package, &args->use, &args->auth_data);
 }
 
+gsize
+sspid_acquire_args_count_auth_data (GVariant *params)
+{
+  g_autoptr(GVariant) auth_data = g_variant_get_child_value (params, 4);
+
+  return g_variant_n_children (auth_data);
+}
+
 void
 sspid_acquire_args_clear (SspidAcquireArgs *args)
 {
@@ -59,7 +67,8 @@ sspid_step_args_encode (SspidCallKind kind, const SspidStepArgs *args)
                         args->context_req, args->input, alpn, options);
 }
 
-/* The ALPN list "as" is the 7th member of ISC's tuple, the 6th of ASC's. */
+/* The ALPN list "as" is the 7th member of ISC's tuple, the 6th of ASC's;
+ * the options a{sv} follow it. */
 static GVariant *
 get_alpn_child (SspidCallKind kind, GVariant *params)
 {
@@ -72,6 +81,15 @@ sspid_step_args_count_alpn (SspidCallKind kind, GVariant *params)
   g_autoptr(GVariant) alpn = get_alpn_child (kind, params);
 
   return g_variant_n_children (alpn);
+}
+
+gsize
+sspid_step_args_count_options (SspidCallKind kind, GVariant *params)
+{
+  g_autoptr(GVariant) options = g_variant_get_child_value (params,
+                                                           kind == SSPID_CALL_INITIALIZE ? 7 : 6);
+
+  return g_variant_n_children (options);
 }
 
 void
