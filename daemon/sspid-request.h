@@ -49,7 +49,7 @@ typedef struct {
   const char  *target_name;   /* InitializeSecurityContext */
   guint32      context_req;   /* ISC/ASC */
   GVariant    *input;         /* "ay", owned: token, plaintext or records */
-  const char **alpn;          /* owned array of borrowed strings */
+  const char **alpn;          /* owned, strings too (g_strfreev) */
   SspidQuicArgs quic;         /* ISC/ASC: QUIC mode's options, owned */
   guint32      dtls_mtu;      /* ISC/ASC option "dtls-mtu", 0 if absent */
   guint32      token_type;    /* ApplyControlToken */

@@ -5,7 +5,8 @@
  * (child-process.h).  Each mode sets up, says "ready ...", floods sspid for
  * SECONDS (every count bounded as well), says "done ...", and then holds
  * what it made (contexts, credentials, connections) until its stdin
- * closes.  Counts of answers come as "statuses=S:N,S:N..." where S is the
+ * closes.  A flood of asynchronous calls stops sending at SECONDS and
+ * says "done" once every call it sent is answered.  Counts of answers come as "statuses=S:N,S:N..." where S is the
  * SECURITY_STATUS in hex or a D-Bus error name.
  *
  * Modes:

@@ -51,7 +51,20 @@
  * handshakes measured 100-315 ms at p99 (p50 4-28 ms) after the fixes, so
  * the floor asserted here is 400 ms: still far under what a daemon that
  * serves first come, first served gives (b04d696: 0.5-11 s for all but the
- * record flood).  The figures printed say where each run stands. */
+ * record flood).  The figures printed say where each run stands.
+ *
+ * Why not 100 ms (measured at load averages 6-13 on the 2 cores): B's
+ * idle p99, with no flood at all, reached 104-151 ms; B's bare round trip
+ * to dbus-daemon reached 51-68 ms at p99; sspid's threads waited on the
+ * CPU run queue 3-4 times as long as they ran (schedstat: GDBus reader
+ * 13.5 s waiting for 3.5 s of CPU, main thread 10.0 s / 3.0 s, workers
+ * 12.0 s / 4.3 s over one run).  A traced B handshake over 100 ms spent it
+ * spread over every hop of its steps (GDBus reader to main thread, main
+ * thread to a worker, worker back, main thread to the send, the bus and
+ * B's own threads), each waiting 10-180 ms for a CPU, e.g. 183 ms for an
+ * idle worker to run under the credential flood, which uses no worker.
+ * The daemon's queues served B in turn (p50 2.7-10 ms under every flood);
+ * the tail is the machine's, which no queue of the daemon can shorten. */
 #define LATENCY_FACTOR    10
 #define LATENCY_FLOOR_US  (400 * 1000)
 #define RSS_LIMIT_KIB     (256 * 1024)
