@@ -243,6 +243,20 @@ typedef struct {
   ULONG       flight_len;
 } HalfShake;
 
+/* A client step as these tests make them (target "localhost", a stream
+ * with confidentiality, and @extra_req), on @ctx (NULL: the first) with
+ * input @in (may be NULL). */
+static SECURITY_STATUS
+client_step (CredHandle *cred, CtxtHandle *ctx, ULONG extra_req, SecBufferDesc *in,
+             CtxtHandle *new_ctx, SecBufferDesc *out)
+{
+  ULONG attrs;
+
+  return InitializeSecurityContextA (cred, ctx, (SEC_CHAR *) "localhost",
+                                     ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM | extra_req, 0, 0,
+                                     in, 0, new_ctx, out, &attrs, NULL);
+}
+
 /* A new anonymous client credential in *@ccred and its first step in
  * *@cctx, whose ClientHello fills @hello (BUF_SIZE bytes); returns its
  * size. */
@@ -251,12 +265,9 @@ client_hello (CredHandle *ccred, CtxtHandle *cctx, guint8 *hello)
 {
   SecBuffer cout = { BUF_SIZE, SECBUFFER_TOKEN, hello };
   SecBufferDesc cout_d = { SECBUFFER_VERSION, 1, &cout };
-  ULONG attrs;
 
   *ccred = acquire (NULL, SECPKG_CRED_OUTBOUND);
-  ck_assert_int_eq (InitializeSecurityContextA (ccred, NULL, (SEC_CHAR *) "localhost",
-                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
-                                                NULL, 0, cctx, &cout_d, &attrs, NULL),
+  ck_assert_int_eq (client_step (ccred, NULL, 0, NULL, cctx, &cout_d),
                     SEC_I_CONTINUE_NEEDED);
   return cout.cbBuffer;
 }
@@ -304,11 +315,8 @@ assert_incomplete_untouched (HalfShake *h, SecBufferDesc *in)
   SecBuffer out = { BUF_SIZE, SECBUFFER_TOKEN, out_mem };
   SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
   CtxtHandle ctx2 = { DEAD, DEAD };
-  ULONG attrs;
 
-  ck_assert_int_eq (InitializeSecurityContextA (&h->ccred, &h->cctx, (SEC_CHAR *) "localhost",
-                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
-                                                in, 0, &ctx2, &out_d, &attrs, NULL),
+  ck_assert_int_eq (client_step (&h->ccred, &h->cctx, 0, in, &ctx2, &out_d),
                     SEC_E_INCOMPLETE_MESSAGE);
   ck_assert_uint_eq (out.cbBuffer, BUF_SIZE);
   ck_assert_uint_eq (out.BufferType, SECBUFFER_TOKEN);
@@ -334,7 +342,7 @@ START_TEST (test_incomplete_leaves_outputs)
   SecBuffer out = { BUF_SIZE, SECBUFFER_TOKEN, out_mem };
   SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
   CtxtHandle ctx2 = { DEAD, DEAD };
-  ULONG attrs, record_len;
+  ULONG record_len;
   SECURITY_STATUS status;
 
   half_shake (&h);
@@ -364,18 +372,14 @@ START_TEST (test_incomplete_leaves_outputs)
   /* The whole flight, beside an EMPTY buffer with a junk size. */
   in[0].cbBuffer = h.flight_len;
   in[1] = (SecBuffer) { DEAD, SECBUFFER_EMPTY, NULL };
-  ck_assert_int_eq (InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
-                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
-                                                &in_d, 0, &ctx2, &out_d, &attrs, NULL),
+  ck_assert_int_eq (client_step (&h.ccred, &h.cctx, 0, &in_d, &ctx2, &out_d),
                     SEC_E_INVALID_TOKEN);
   ck_assert_uint_eq (ctx2.dwLower, DEAD);
 
   /* Nothing was consumed: the same bytes go on with the handshake. */
   in[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
   out.cbBuffer = BUF_SIZE;
-  status = InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
-                                       ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0, &in_d, 0,
-                                       &ctx2, &out_d, &attrs, NULL);
+  status = client_step (&h.ccred, &h.cctx, 0, &in_d, &ctx2, &out_d);
   ck_assert_msg (status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED, "status 0x%08x",
                  (guint) status);
   ck_assert_uint_eq (ctx2.dwLower, h.cctx.dwLower);
@@ -413,9 +417,7 @@ START_TEST (test_no_room_later_step)
       in[1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
       out = no_pointer ? (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, NULL }
                        : (SecBuffer) { 0, SECBUFFER_TOKEN, out_mem };
-      ck_assert_int_eq (InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
-                                                    ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0,
-                                                    0, &in_d, 0, &ctx2, &out_d, &attrs, NULL),
+      ck_assert_int_eq (client_step (&h.ccred, &h.cctx, 0, &in_d, &ctx2, &out_d),
                         SEC_E_INSUFFICIENT_MEMORY);
       ck_assert_uint_eq (out.cbBuffer, 0);
       ck_assert_uint_eq (in[0].BufferType, SECBUFFER_TOKEN);
@@ -427,9 +429,7 @@ START_TEST (test_no_room_later_step)
 
   /* The same flight, with room: the handshake goes on. */
   out = (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, out_mem };
-  status = InitializeSecurityContextA (&h.ccred, &h.cctx, (SEC_CHAR *) "localhost",
-                                       ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0, &in_d, 0,
-                                       &ctx2, &out_d, &attrs, NULL);
+  status = client_step (&h.ccred, &h.cctx, 0, &in_d, &ctx2, &out_d);
   ck_assert_msg (status == SEC_E_OK || status == SEC_I_CONTINUE_NEEDED, "status 0x%08x",
                  (guint) status);
   ck_assert_uint_gt (out.cbBuffer, 0);
@@ -513,28 +513,21 @@ START_TEST (test_failed_first_call_no_context)
   SecBuffer out = { 0, SECBUFFER_TOKEN, small };
   SecBufferDesc out_d = { SECBUFFER_VERSION, 1, &out };
   CtxtHandle ctx = { DEAD, DEAD };
-  ULONG attrs;
   DWORD before = daemon_contexts ();
   gint64 deadline;
 
-  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
-                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
-                                                NULL, 0, &ctx, &out_d, &attrs, NULL),
+  ck_assert_int_eq (client_step (&cred, NULL, 0, NULL, &ctx, &out_d),
                     SEC_E_INSUFFICIENT_MEMORY);
   ck_assert_uint_eq (ctx.dwLower, DEAD);
   ck_assert_uint_eq (ctx.dwUpper, DEAD);
 
   out.cbBuffer = sizeof small;
-  ck_assert_int_ne (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
-                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
-                                                NULL, 0, &ctx, &out_d, &attrs, NULL),
+  ck_assert_int_ne (client_step (&cred, NULL, 0, NULL, &ctx, &out_d),
                     SEC_I_CONTINUE_NEEDED);
   ck_assert_uint_eq (ctx.dwLower, DEAD);
   ck_assert_uint_eq (ctx.dwUpper, DEAD);
 
-  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
-                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
-                                                NULL, 0, &ctx, NULL, &attrs, NULL),
+  ck_assert_int_eq (client_step (&cred, NULL, 0, NULL, &ctx, NULL),
                     SEC_E_INVALID_TOKEN);
   ck_assert_uint_eq (ctx.dwLower, DEAD);
 
@@ -560,20 +553,14 @@ START_TEST (test_alert_output_buffer)
   SecBuffer out[2] = { { BUF_SIZE, SECBUFFER_TOKEN, buf }, { 0, SECBUFFER_ALERT, buf2 } };
   SecBufferDesc out_d = { SECBUFFER_VERSION, 2, out };
   CtxtHandle ctx = { DEAD, DEAD };
-  ULONG attrs;
 
-  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
-                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
-                                                NULL, 0, &ctx, &out_d, &attrs, NULL),
+  ck_assert_int_eq (client_step (&cred, NULL, 0, NULL, &ctx, &out_d),
                     SEC_E_INSUFFICIENT_MEMORY);
   ck_assert_uint_eq (ctx.dwLower, DEAD);
 
   out[0] = (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, (void *) (guintptr) DEAD };
   out[1] = (SecBuffer) { 0, SECBUFFER_ALERT, NULL };
-  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
-                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM |
-                                                ISC_REQ_ALLOCATE_MEMORY, 0, 0, NULL, 0, &ctx,
-                                                &out_d, &attrs, NULL),
+  ck_assert_int_eq (client_step (&cred, NULL, ISC_REQ_ALLOCATE_MEMORY, NULL, &ctx, &out_d),
                     SEC_I_CONTINUE_NEEDED);
   ck_assert_ptr_ne (out[0].pvBuffer, (void *) (guintptr) DEAD);
   ck_assert_uint_gt (out[0].cbBuffer, 0);
@@ -584,9 +571,7 @@ START_TEST (test_alert_output_buffer)
 
   out[0] = (SecBuffer) { BUF_SIZE, SECBUFFER_TOKEN, buf };
   out[1] = (SecBuffer) { BUF_SIZE, SECBUFFER_ALERT, buf2 };
-  ck_assert_int_eq (InitializeSecurityContextA (&cred, NULL, (SEC_CHAR *) "localhost",
-                                                ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM, 0, 0,
-                                                NULL, 0, &ctx, &out_d, &attrs, NULL),
+  ck_assert_int_eq (client_step (&cred, NULL, 0, NULL, &ctx, &out_d),
                     SEC_I_CONTINUE_NEEDED);
   ck_assert_uint_eq (out[1].BufferType, SECBUFFER_ALERT);
   ck_assert_uint_eq (out[1].cbBuffer, 0);
