@@ -45,6 +45,15 @@ udp_socket (void)
   return fd;
 }
 
+static struct sockaddr_in
+loopback (guint16 port)
+{
+  struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons (port) };
+
+  sa.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  return sa;
+}
+
 static void
 send_all (int fd, GPtrArray *out)
 {
@@ -159,7 +168,7 @@ static int
 connected_socket (guint16 port)
 {
   int fd = udp_socket ();
-  struct sockaddr_in sa = tu_loopback (port);
+  struct sockaddr_in sa = loopback (port);
 
   ck_assert_int_eq (connect (fd, (struct sockaddr *) &sa, sizeof sa), 0);
   return fd;
@@ -212,7 +221,7 @@ static void
 server_session (const char *tag, const char *const *argv, const char *ready, gboolean drop)
 {
   static const char line[] = "hello from the peer\n", reply[] = "hello from sspid\n";
-  struct sockaddr_in sa = tu_loopback (iu_port), peer;
+  struct sockaddr_in sa = loopback (iu_port), peer;
   socklen_t peer_len = sizeof peer;
   int fd = udp_socket (), client_stdin = -1;
   guint8 buf[65536];

@@ -731,8 +731,8 @@ tu_flag_wait (TuFlag *flag, guint timeout_ms)
 
 /* ---- TCP --------------------------------------------------------------- */
 
-struct sockaddr_in
-tu_loopback (guint16 port)
+static struct sockaddr_in
+loopback (guint16 port)
 {
   struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (port) };
 
@@ -743,7 +743,7 @@ tu_loopback (guint16 port)
 guint16
 tu_free_port (void)
 {
-  struct sockaddr_in sin = tu_loopback (0);
+  struct sockaddr_in sin = loopback (0);
   socklen_t len = sizeof sin;
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
@@ -759,7 +759,7 @@ tu_free_port (void)
 int
 tu_connect (guint16 port)
 {
-  struct sockaddr_in sin = tu_loopback (port);
+  struct sockaddr_in sin = loopback (port);
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
   if (fd < 0)

@@ -16,7 +16,6 @@
 #include <check.h>
 #include <gio/gio.h>
 #include <glib.h>
-#include <netinet/in.h>
 #include <sys/types.h>
 
 /* Path of a file of the test PKI generated at `make check` time
@@ -196,8 +195,6 @@ void     tu_flag_raise (TuFlag *flag);
  * next wait.  FALSE if it was not raised in time. */
 gboolean tu_flag_wait (TuFlag *flag, guint timeout_ms);
 
-/* The address 127.0.0.1:@port (TCP or UDP). */
-struct sockaddr_in tu_loopback (guint16 port);
 /* A free loopback TCP port (bound and released; good enough for tests). */
 guint16 tu_free_port (void);
 /* Blocks until something listens on 127.0.0.1:@port, up to @timeout_ms.
