@@ -93,9 +93,6 @@ run_baseline (double seconds)
 static double
 run_sspi (BenchEnv *env, double seconds, EncryptFn encrypt, DecryptFn decrypt)
 {
-  BenchHsOptions opts = { .is_client_sspi = TRUE, .in_flight = 1, .seconds = 60,
-                          .max_handshakes = 1, .is_keeping_contexts = TRUE };
-  g_auto(BenchHsResult) result = { 0 };
   SecPkgContext_StreamSizes sizes = { 0 };
   CtxtHandle client, server;
   g_autofree guint8 *buf = NULL;
@@ -104,11 +101,7 @@ run_sspi (BenchEnv *env, double seconds, EncryptFn encrypt, DecryptFn decrypt)
   BenchCpu before;
   double rate;
 
-  bench_hs_run (&opts, &result);
-  client = g_array_index (result.client_contexts, CtxtHandle, 0);
-  server = g_array_index (result.server_contexts, CtxtHandle, 0);
-  if (QueryContextAttributesA (&client, SECPKG_ATTR_STREAM_SIZES, &sizes) != SEC_E_OK)
-    bench_die ("QueryContextAttributes(STREAM_SIZES) failed");
+  bench_hs_pair (&client, &server, &sizes);
   buf = g_malloc0 (sizes.cbHeader + RECORD + sizes.cbTrailer);
 
   bench_cpu_sample (env, &before);

@@ -400,6 +400,20 @@ bench_hs_run (const BenchHsOptions *opts, BenchHsResult *result)
 }
 
 void
+bench_hs_pair (CtxtHandle *client, CtxtHandle *server, SecPkgContext_StreamSizes *sizes)
+{
+  BenchHsOptions opts = { .is_client_sspi = TRUE, .in_flight = 1, .seconds = 60,
+                          .max_handshakes = 1, .is_keeping_contexts = TRUE };
+  g_auto(BenchHsResult) result = { 0 };
+
+  bench_hs_run (&opts, &result);
+  *client = g_array_index (result.client_contexts, CtxtHandle, 0);
+  *server = g_array_index (result.server_contexts, CtxtHandle, 0);
+  if (QueryContextAttributesA (client, SECPKG_ATTR_STREAM_SIZES, sizes) != SEC_E_OK)
+    bench_die ("QueryContextAttributes(STREAM_SIZES) failed");
+}
+
+void
 bench_hs_result_clear (BenchHsResult *result)
 {
   g_clear_pointer (&result->server_contexts, g_array_unref);

@@ -44,5 +44,10 @@ void bench_hs_init (void);
 void bench_hs_run (const BenchHsOptions *opts, BenchHsResult *result);
 void bench_hs_result_clear (BenchHsResult *result);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (BenchHsResult, bench_hs_result_clear)
+/* One handshake through libsspi at both ends (H2) whose contexts are kept
+ * for records: *@client and *@server (delete both with
+ * DeleteSecurityContext), and the client's STREAM_SIZES in *@sizes.  Dies
+ * on any failure. */
+void bench_hs_pair (CtxtHandle *client, CtxtHandle *server, SecPkgContext_StreamSizes *sizes);
 /* The server credential, for benchmarks that need one. */
 CredHandle *bench_hs_peek_server_credential (void);

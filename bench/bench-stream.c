@@ -248,9 +248,6 @@ receive_sspi (int fd, CtxtHandle *ctx, gsize record_max)
 static double
 run_sspi (BenchEnv *env, BenchCpu *cpu)
 {
-  BenchHsOptions opts = { .is_client_sspi = TRUE, .in_flight = 1, .seconds = 60,
-                          .max_handshakes = 1, .is_keeping_contexts = TRUE };
-  g_auto(BenchHsResult) result = { 0 };
   CtxtHandle client, server;
   BenchCpu before;
   Sender sender = { 0 };
@@ -259,11 +256,7 @@ run_sspi (BenchEnv *env, BenchCpu *cpu)
   int fds[2];
   guint64 got;
 
-  bench_hs_run (&opts, &result);
-  client = g_array_index (result.client_contexts, CtxtHandle, 0);
-  server = g_array_index (result.server_contexts, CtxtHandle, 0);
-  if (QueryContextAttributesA (&client, SECPKG_ATTR_STREAM_SIZES, &sender.sizes) != SEC_E_OK)
-    bench_die ("QueryContextAttributes(STREAM_SIZES) failed");
+  bench_hs_pair (&client, &server, &sender.sizes);
   tcp_pair (fds);
   sender.fd = fds[0];
   sender.ctx = &client;

@@ -40,6 +40,7 @@
 
 #include "sspid-channel.h"
 #include "sspid-channels.h"
+#include "sspid-counts.h"
 #include "sspid-fds.h"
 #include "sspi.h"
 
@@ -98,13 +99,7 @@ static void channel_close (SspidChannel *channel, const char *why);
 static void
 count_for_uid_add (SspidChannels *set, uid_t uid, int delta)
 {
-  gpointer key = GUINT_TO_POINTER ((guint) uid);
-  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (set->uids, key)) + delta;
-
-  if (n == 0)
-    g_hash_table_remove (set->uids, key);
-  else
-    g_hash_table_insert (set->uids, key, GUINT_TO_POINTER (n));
+  sspid_counts_add (set->uids, SSPID_UID_KEY (uid), delta);
 }
 
 static SspidChannel *
@@ -547,7 +542,7 @@ sspid_channels_open (SspidChannels *set, SspidCaller *caller, GError **error)
 guint
 sspid_channels_count_for_uid (SspidChannels *set, uid_t uid)
 {
-  return GPOINTER_TO_UINT (g_hash_table_lookup (set->uids, GUINT_TO_POINTER ((guint) uid)));
+  return sspid_counts_get (set->uids, SSPID_UID_KEY (uid));
 }
 
 guint
@@ -572,7 +567,7 @@ sspid_channels_new (GMainContext *main_context, SspidChannelDispatchFunc dispatc
   set->dispatch = dispatch;
   set->dispatch_data = dispatch_data;
   set->open = g_hash_table_new (NULL, NULL);
-  set->uids = g_hash_table_new (NULL, NULL);
+  set->uids = sspid_counts_new ();
   return set;
 }
 

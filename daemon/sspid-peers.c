@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sspid-counts.h"
 #include "sspid-fds.h"
 #include "sspid-peers.h"
 #include "sspid-proto.h"
@@ -83,38 +84,18 @@ peer_unref (Peer *peer)
   g_free (peer);
 }
 
-/* --- counts --------------------------------------------------------------- */
-
-static guint
-count_get (GHashTable *counts, gconstpointer key)
-{
-  return GPOINTER_TO_UINT (g_hash_table_lookup (counts, key));
-}
-
-static void
-count_add (GHashTable *counts, gpointer key, int delta)
-{
-  guint n = count_get (counts, key) + delta;
-
-  if (n == 0)
-    g_hash_table_remove (counts, key);
-  else
-    g_hash_table_insert (counts, key, GUINT_TO_POINTER (n));
-}
-
-#define UID_KEY(uid) GUINT_TO_POINTER ((guint) (uid))
 
 char *
 sspid_peers_check_limits (SspidPeers *set, SspidCaller *opener)
 {
   uid_t uid = sspid_caller_peek_identity (opener)->uid;
 
-  if (count_get (set->per_opener, opener) >= SSPID_PEER_MAX_PER_CONNECTION)
+  if (sspid_counts_get (set->per_opener, opener) >= SSPID_PEER_MAX_PER_CONNECTION)
     return g_strdup_printf ("peer connections per connection=%d",
                             SSPID_PEER_MAX_PER_CONNECTION);
-  if (count_get (set->per_uid, UID_KEY (uid)) >= SSPID_PEER_MAX_PER_USER)
+  if (sspid_counts_get (set->per_uid, SSPID_UID_KEY (uid)) >= SSPID_PEER_MAX_PER_USER)
     return g_strdup_printf ("peer connections per user=%d", SSPID_PEER_MAX_PER_USER);
-  if (count_get (set->handshaking, UID_KEY (uid)) >= SSPID_PEER_MAX_HANDSHAKES_PER_USER)
+  if (sspid_counts_get (set->handshaking, SSPID_UID_KEY (uid)) >= SSPID_PEER_MAX_HANDSHAKES_PER_USER)
     return g_strdup_printf ("peer connections authenticating per user=%d",
                             SSPID_PEER_MAX_HANDSHAKES_PER_USER);
   return NULL;
@@ -154,7 +135,7 @@ handshake_end (Peer *peer)
     return;
   g_source_remove (peer->deadline_id);
   peer->deadline_id = 0;
-  count_add (peer->set->handshaking, UID_KEY (peer->uid), -1);
+  sspid_counts_add (peer->set->handshaking, SSPID_UID_KEY (peer->uid), -1);
 }
 
 /* The SASL exchange is done: serve the interface, then let messages in. */
@@ -217,7 +198,7 @@ deadline_cb (gpointer user_data)
   Peer *peer = user_data;
 
   peer->deadline_id = 0;
-  count_add (peer->set->handshaking, UID_KEY (peer->uid), -1);
+  sspid_counts_add (peer->set->handshaking, SSPID_UID_KEY (peer->uid), -1);
   peer_close (peer, "not authenticated in time");
   return G_SOURCE_REMOVE;
 }
@@ -260,8 +241,8 @@ peer_close (Peer *peer, const char *why)
       g_dbus_connection_close (peer->connection, NULL, NULL, NULL);
     }
   g_hash_table_remove (set->open, peer);
-  count_add (set->per_opener, peer->opener, -1);
-  count_add (set->per_uid, UID_KEY (peer->uid), -1);
+  sspid_counts_add (set->per_opener, peer->opener, -1);
+  sspid_counts_add (set->per_uid, SSPID_UID_KEY (peer->uid), -1);
   peer->set = NULL;
   peer_unref (peer);   /* the set's */
 }
@@ -315,7 +296,7 @@ authenticate (Peer *peer, GIOStream *stream)
                          | G_DBUS_CONNECTION_FLAGS_DELAY_MESSAGE_PROCESSING,
                          observer, peer->cancellable, connected_cb, peer_ref (peer));
   peer->deadline_id = g_timeout_add_seconds (SSPID_PEER_HANDSHAKE_SEC, deadline_cb, peer);
-  count_add (peer->set->handshaking, UID_KEY (peer->uid), +1);
+  sspid_counts_add (peer->set->handshaking, SSPID_UID_KEY (peer->uid), +1);
 }
 
 int
@@ -345,8 +326,8 @@ sspid_peers_open (SspidPeers *set, SspidCaller *opener, GError **error)
   peer->uid = sspid_caller_peek_identity (opener)->uid;
   peer->cancellable = g_cancellable_new ();
   g_hash_table_add (set->open, peer);
-  count_add (set->per_opener, opener, +1);
-  count_add (set->per_uid, UID_KEY (peer->uid), +1);
+  sspid_counts_add (set->per_opener, opener, +1);
+  sspid_counts_add (set->per_uid, SSPID_UID_KEY (peer->uid), +1);
   sspid_caller_attach (opener, peer, peer_close_with_opener);
   authenticate (peer, G_IO_STREAM (stream));
   sspid_caller_log (opener, G_LOG_LEVEL_DEBUG, NULL, 0, "peer connection %s opened",
@@ -376,9 +357,9 @@ sspid_peers_new (GDBusInterfaceInfo *interface_info, SspidPeerCallFunc call,
   set->call = call;
   set->call_data = call_data;
   set->open = g_hash_table_new (NULL, NULL);
-  set->per_opener = g_hash_table_new (NULL, NULL);
-  set->per_uid = g_hash_table_new (NULL, NULL);
-  set->handshaking = g_hash_table_new (NULL, NULL);
+  set->per_opener = sspid_counts_new ();
+  set->per_uid = sspid_counts_new ();
+  set->handshaking = sspid_counts_new ();
   return set;
 }
 

@@ -53,24 +53,6 @@
 #define CLIENT_HELLO_RANDOM_AT (DTLS_RECORD_HEADER_SIZE + DTLS_HANDSHAKE_HEADER_SIZE + 2)
 #define CLIENT_HELLO_RANDOM_SIZE 32
 
-static ssize_t
-dtls_pull (gnutls_transport_ptr_t ptr, void *buf, size_t len)
-{
-  SspidTls *tls = ptr;
-  gsize avail = tls->in_limit - tls->in_pos;
-
-  if (avail == 0)
-    {
-      gnutls_transport_set_errno (tls->session, EAGAIN);
-      return -1;
-    }
-  /* One datagram per read; a longer one than GnuTLS can take is cut as
-   * a socket would cut it. */
-  memcpy (buf, tls->in + tls->in_pos, MIN (len, avail));
-  tls->in_pos = tls->in_limit;
-  return (ssize_t) MIN (len, avail);
-}
-
 /* See the top of the file: 0 ("timed out") only when this step is the
  * caller's retransmission timer going off. */
 static int
@@ -103,7 +85,6 @@ sspid_tls_dtls_setup (SspidTls *tls)
   tls->mtu = DTLS_DEFAULT_MTU;
   tls->datagram_ends = g_array_new (FALSE, FALSE, sizeof (guint));
   g_queue_init (&tls->fragments);
-  gnutls_transport_set_pull_function (tls->session, dtls_pull);
   gnutls_transport_set_pull_timeout_function (tls->session, dtls_pull_timeout);
   gnutls_transport_set_push_function (tls->session, dtls_push);
   gnutls_dtls_set_timeouts (tls->session, 0, DTLS_TOTAL_TIMEOUT_MS);

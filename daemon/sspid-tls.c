@@ -39,7 +39,10 @@ transport_pull (gnutls_transport_ptr_t ptr, void *buf, size_t len)
     }
   len = MIN (len, avail);
   memcpy (buf, tls->in + tls->in_pos, len);
-  tls->in_pos += len;
+  /* As a socket would: a datagram context (DTLS) gives one datagram per
+   * read, a longer one than GnuTLS can take cut as a datagram socket cuts
+   * it. */
+  tls->in_pos = tls->is_datagram ? tls->in_limit : tls->in_pos + len;
   return (ssize_t) len;
 }
 

@@ -12,6 +12,7 @@
 
 #include "sspid-config.h"
 #include "sspid-describe.h"
+#include "sspid-tls-quic.h"
 
 G_NORETURN void
 fuzz_fail (const char *file, int line, const char *what)
@@ -172,6 +173,55 @@ fuzz_decrypt_all (SspidTls *tls, const guint8 *data, gsize size)
         }
     }
   return used;
+}
+
+SECURITY_STATUS
+fuzz_step (SspidTls *tls, const guint8 *data, gsize size, gsize *used, guint32 *missing)
+{
+  SspidTlsStep st;
+  SECURITY_STATUS status;
+
+  sspid_tls_step (tls, data, size, &st);
+  FUZZ_CHECK (st.token != NULL);
+  FUZZ_CHECK (st.extra <= size);
+  status = st.status;
+  if (status == SEC_I_GENERIC_EXTENSION_RECEIVED)
+    FUZZ_CHECK (st.quic != NULL && st.quic->extension != NULL);
+  if (used != NULL)
+    *used = size - st.extra;
+  if (missing != NULL)
+    *missing = st.missing;
+  sspid_tls_step_clear (&st);
+  for (guint i = 0; status == SEC_I_MESSAGE_FRAGMENT && i < 256; i++)
+    {
+      sspid_tls_step (tls, NULL, 0, &st);
+      FUZZ_CHECK (st.token != NULL);
+      status = st.status;
+      sspid_tls_step_clear (&st);
+    }
+  FUZZ_CHECK (status != SEC_I_MESSAGE_FRAGMENT);
+  return status;
+}
+
+SspidTls *
+fuzz_quic_session (SspidCredential *cred, gboolean is_server)
+{
+  static const char *const alpn[] = { "h3", NULL };
+  g_autoptr (SspidTls) tls = NULL;
+  g_autoptr (GBytes) params = g_bytes_new_static ("fuzz transport parameters", 25);
+  SspidQuicArgs args = {
+    .is_messages = TRUE, .has_extension = TRUE, .extension_type = 0x39,
+    .extension_handshake = is_server ? 8 : 1, .extension_data = params,
+    .has_subscription = TRUE, .subscription_type = 0x39,
+    .subscription_handshake = is_server ? 1 : 8,
+  };
+
+  if (is_server)
+    FUZZ_CHECK (sspid_tls_new_server (cred, 0, alpn, &tls) == SEC_E_OK);
+  else
+    FUZZ_CHECK (sspid_tls_new_client (cred, "localhost", 0, alpn, &tls) == SEC_E_OK);
+  FUZZ_CHECK (sspid_tls_quic_enable (tls, &args) == SEC_E_OK);
+  return g_steal_pointer (&tls);
 }
 
 void

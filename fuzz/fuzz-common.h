@@ -3,7 +3,8 @@
  * What the fuzz targets share: credentials from the test PKI
  * ($SSPID_TEST_PKI, made by tests/pki/gen-pki.sh), quiet logging with
  * criticals fatal, a checked way to walk untrusted bytes through the
- * engine, and a client/server pair driven to the end of a handshake.
+ * engine (a whole input, or one step), a QUIC-mode session, and a
+ * client/server pair driven to the end of a handshake.
  *
  * Each target defines LLVMFuzzerInitialize() and LLVMFuzzerTestOneInput().
  * Built with clang -fsanitize=fuzzer by tools/fuzz; built with the normal
@@ -57,6 +58,21 @@ const SspidIdentity *fuzz_identity (void);
  * the rest goes through the record layer.  Checks the engine's accounting
  * (EXTRA, MISSING, sticky failure) on the way. */
 void fuzz_walk (SspidTls *tls, const guint8 *data, gsize size);
+
+/* One handshake step of @tls on @data, then the rest of its flight while
+ * it says SEC_I_MESSAGE_FRAGMENT (DTLS), checking what every step must
+ * give: a token (maybe empty), EXTRA within the input, the peer's
+ * extension with SEC_I_GENERIC_EXTENSION_RECEIVED.  Returns the last
+ * status; sets *@used (may be NULL) to the bytes the first step took and
+ * *@missing (may be NULL) to its MISSING count. */
+SECURITY_STATUS fuzz_step (SspidTls *tls, const guint8 *data, gsize size,
+                           gsize *used, guint32 *missing);
+
+/* A new QUIC-mode session (sspid_tls_quic_enable) on @cred, as msquic
+ * makes one: bare handshake messages, ALPN "h3", and both ends sending and
+ * subscribing to the QUIC transport parameters extension (0x39).  Aborts
+ * if it cannot be made.  Free with sspid_tls_free(). */
+SspidTls *fuzz_quic_session (SspidCredential *cred, gboolean is_server);
 
 /* Opens records from @data with sspid_tls_decrypt() until an error, an
  * incomplete record or the end, checking the byte accounting.  Returns the

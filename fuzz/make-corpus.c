@@ -76,27 +76,6 @@ conversation (const char *name, const char *client_cred, const char *server_cred
 
 /* ---- QUIC mode: a handshake of bare messages ---------------------------- */
 
-static SspidTls *
-quic_session (SspidCredential *cred, gboolean is_server)
-{
-  static const char *const alpn[] = { "h3", NULL };
-  g_autoptr (GBytes) params = g_bytes_new_static ("corpus transport parameters", 27);
-  SspidQuicArgs args = {
-    .is_messages = TRUE, .has_extension = TRUE, .extension_type = 0x39,
-    .extension_handshake = is_server ? 8 : 1, .extension_data = params,
-    .has_subscription = TRUE, .subscription_type = 0x39,
-    .subscription_handshake = is_server ? 1 : 8,
-  };
-  SspidTls *tls = NULL;
-
-  if (is_server)
-    FUZZ_CHECK (sspid_tls_new_server (cred, 0, alpn, &tls) == SEC_E_OK);
-  else
-    FUZZ_CHECK (sspid_tls_new_client (cred, "localhost", 0, alpn, &tls) == SEC_E_OK);
-  FUZZ_CHECK (sspid_tls_quic_enable (tls, &args) == SEC_E_OK);
-  return tls;
-}
-
 /* One step on all of @inbox (again after SEC_I_GENERIC_EXTENSION_RECEIVED):
  * what it wrote goes to @sent and @peer_inbox. */
 static SECURITY_STATUS
@@ -128,8 +107,8 @@ quic_conversation (void)
 {
   g_autoptr (SspidCredential) c = fuzz_acquire ("client", SECPKG_CRED_OUTBOUND, 0);
   g_autoptr (SspidCredential) s = fuzz_acquire ("server", SECPKG_CRED_INBOUND, 0);
-  g_autoptr (SspidTls) ct = quic_session (c, FALSE);
-  g_autoptr (SspidTls) st = quic_session (s, TRUE);
+  g_autoptr (SspidTls) ct = fuzz_quic_session (c, FALSE);
+  g_autoptr (SspidTls) st = fuzz_quic_session (s, TRUE);
   g_autoptr (GByteArray) c_in = g_byte_array_new (), s_in = g_byte_array_new ();
   g_autoptr (GByteArray) c_sent = g_byte_array_new (), s_sent = g_byte_array_new ();
   SECURITY_STATUS cs = SEC_I_CONTINUE_NEEDED, ss = SEC_I_CONTINUE_NEEDED;

@@ -189,6 +189,14 @@ iu_write_all (int fd, const char *data, gsize len)
     }
 }
 
+void
+iu_send_and_wait (int fd, const char *text, const char *tag, const char *needle,
+                  const char *why)
+{
+  iu_write_all (fd, text, strlen (text));
+  ck_assert_msg (iu_wait_printed (tag, needle), "%s", why);
+}
+
 /* ---- s_server and sspictl connect, fed line by line ---------------------- */
 
 void
@@ -204,10 +212,10 @@ iu_line_pair_start (IuLinePair *p, const char *const *server_argv, GPtrArray *co
 void
 iu_line_pair_exchange (IuLinePair *p, const char *from_server, const char *from_client)
 {
-  iu_write_all (p->server_stdin, from_server, strlen (from_server));
-  ck_assert_msg (iu_wait_printed ("connect", from_server), "the server's line did not arrive");
-  iu_write_all (p->client_stdin, from_client, strlen (from_client));
-  ck_assert_msg (iu_wait_printed ("s_server", from_client), "the client's line did not arrive");
+  iu_send_and_wait (p->server_stdin, from_server, "connect", from_server,
+                    "the server's line did not arrive");
+  iu_send_and_wait (p->client_stdin, from_client, "s_server", from_client,
+                    "the client's line did not arrive");
 }
 
 void

@@ -69,6 +69,10 @@ gboolean iu_wait_printed (const char *tag, const char *needle);
 /* All of @data to @fd (a spawned process's stdin); fails the test if it
  * cannot. */
 void iu_write_all (int fd, const char *data, gsize len);
+/* iu_write_all() of @text to @fd, then iu_wait_printed() of @needle by
+ * @tag; fails the test with @why if it is not printed. */
+void iu_send_and_wait (int fd, const char *text, const char *tag, const char *needle,
+                       const char *why);
 /* tu_spawn() of @argv as @tag, stdin from /dev/null, then iu_wait_output(). */
 int iu_run (const char *tag, const char *const *argv, char **output);
 /* iu_wait_output() for a process that must exit with status 0: fails the

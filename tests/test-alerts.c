@@ -285,6 +285,23 @@ typedef struct {
   SspidTls *server;
 } Pair;
 
+/* One handshake step of @tls on all of @inbox: what it consumed leaves
+ * @inbox, what it wrote goes to @peer_inbox. */
+static SECURITY_STATUS
+step_on (SspidTls *tls, GByteArray *inbox, GByteArray *peer_inbox)
+{
+  SspidTlsStep st;
+  SECURITY_STATUS status;
+
+  sspid_tls_step (tls, inbox->data, inbox->len, &st);
+  status = st.status;
+  g_byte_array_remove_range (inbox, 0, inbox->len - st.extra);
+  g_byte_array_append (peer_inbox, g_bytes_get_data (st.token, NULL),
+                       (guint) g_bytes_get_size (st.token));
+  sspid_tls_step_clear (&st);
+  return status;
+}
+
 /* Drives a full handshake between fresh sessions; the server's tickets
  * are read by the client. */
 static void
@@ -299,26 +316,10 @@ pair_establish (Pair *p, guint32 protocols)
   to_server = client_hello (p->client);
   for (int round = 0; round < 10 && (cs != SEC_E_OK || ss != SEC_E_OK); round++)
     {
-      SspidTlsStep st;
-
       if (to_server->len > 0 && ss != SEC_E_OK)
-        {
-          sspid_tls_step (p->server, to_server->data, to_server->len, &st);
-          ss = st.status;
-          g_byte_array_remove_range (to_server, 0, to_server->len - st.extra);
-          g_byte_array_append (to_client, g_bytes_get_data (st.token, NULL),
-                               (guint) g_bytes_get_size (st.token));
-          sspid_tls_step_clear (&st);
-        }
+        ss = step_on (p->server, to_server, to_client);
       if (to_client->len > 0 && cs != SEC_E_OK)
-        {
-          sspid_tls_step (p->client, to_client->data, to_client->len, &st);
-          cs = st.status;
-          g_byte_array_remove_range (to_client, 0, to_client->len - st.extra);
-          g_byte_array_append (to_server, g_bytes_get_data (st.token, NULL),
-                               (guint) g_bytes_get_size (st.token));
-          sspid_tls_step_clear (&st);
-        }
+        cs = step_on (p->client, to_client, to_server);
     }
   ck_assert_int_eq (cs, SEC_E_OK);
   ck_assert_int_eq (ss, SEC_E_OK);

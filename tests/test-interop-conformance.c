@@ -290,31 +290,35 @@ static const char *const priorities[] = {
   "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC",
 };
 
-/* sspictl's DecryptMessage fails; its AcceptSecurityContext, called as on
- * Windows after the failure, returns the alert, which it sends. */
-START_TEST (test_bad_record_mac_alert)
+/* sspictl's DecryptMessage fails on what @misbehave sends (on a session
+ * of priorities[@i]); its AcceptSecurityContext, called as on Windows
+ * after the failure, returns the alert @alert, which it sends, and it
+ * says @why. */
+static void
+assert_serve_alerts (int i, void (*misbehave) (gnutls_session_t, RawPeer *), int alert,
+                     const char *why)
 {
   const char *const serve_extra[] = { "--echo", NULL };
   g_autofree char *serve_out = NULL;
   GPid serve;
 
   serve = start_serve ("server", serve_extra);
-  ck_assert_int_eq (alert_after (priorities[_i], send_tampered), GNUTLS_A_BAD_RECORD_MAC);
+  ck_assert_int_eq (alert_after (priorities[i], misbehave), alert);
   iu_wait_output (serve, "sspictl-serve", &serve_out);
-  tu_assert_contains (serve_out, "DecryptMessage: SEC_E_DECRYPT_FAILURE", "sspictl serve");
+  tu_assert_contains (serve_out, why, "sspictl serve");
+}
+
+START_TEST (test_bad_record_mac_alert)
+{
+  assert_serve_alerts (_i, send_tampered, GNUTLS_A_BAD_RECORD_MAC,
+                       "DecryptMessage: SEC_E_DECRYPT_FAILURE");
 }
 END_TEST
 
 START_TEST (test_record_overflow_alert)
 {
-  const char *const serve_extra[] = { "--echo", NULL };
-  g_autofree char *serve_out = NULL;
-  GPid serve;
-
-  serve = start_serve ("server", serve_extra);
-  ck_assert_int_eq (alert_after (priorities[_i], send_oversized), GNUTLS_A_RECORD_OVERFLOW);
-  iu_wait_output (serve, "sspictl-serve", &serve_out);
-  tu_assert_contains (serve_out, "DecryptMessage: SEC_E_INVALID_TOKEN", "sspictl serve");
+  assert_serve_alerts (_i, send_oversized, GNUTLS_A_RECORD_OVERFLOW,
+                       "DecryptMessage: SEC_E_INVALID_TOKEN");
 }
 END_TEST
 

@@ -288,14 +288,11 @@ START_TEST (test_echo_openssl)
   client = tu_spawn (iu_env, "s_client", client_argv, &stdin_fd);
   ck_assert_msg (iu_wait_printed ("s_client", "Verify return code: 0 (ok)"),
                  "s_client did not connect");
-  iu_write_all (stdin_fd, line1, strlen (line1));
-  ck_assert_msg (iu_wait_printed ("s_client", line1), "the line did not come back");
+  iu_send_and_wait (stdin_fd, line1, "s_client", line1, "the line did not come back");
   if (is_tls13)
     {
-      iu_write_all (stdin_fd, "K\n", 2);
-      ck_assert_msg (iu_wait_printed ("s_client", "KEYUPDATE"), "s_client sent no KeyUpdate");
-      iu_write_all (stdin_fd, line2, strlen (line2));
-      ck_assert_msg (iu_wait_printed ("s_client", line2), "no echo after the key update");
+      iu_send_and_wait (stdin_fd, "K\n", "s_client", "KEYUPDATE", "s_client sent no KeyUpdate");
+      iu_send_and_wait (stdin_fd, line2, "s_client", line2, "no echo after the key update");
     }
   /* The end of s_client's input: it sends close_notify, sspictl answers. */
   close (stdin_fd);
@@ -337,8 +334,7 @@ START_TEST (test_echo_gnutls_rekey)
   serve = start_serve (serve_extra);
   client = tu_spawn (iu_env, "gnutls-cli", client_argv, &stdin_fd);
   ck_assert_msg (iu_wait_printed ("gnutls-cli", "Handshake was completed"), "no handshake");
-  iu_write_all (stdin_fd, input, strlen (input));
-  ck_assert_msg (iu_wait_printed ("gnutls-cli", "after the rekey\n"), "no echo after the rekey");
+  iu_send_and_wait (stdin_fd, input, "gnutls-cli", "after the rekey\n", "no echo after the rekey");
   close (stdin_fd);
   client_out = iu_finish (client, "gnutls-cli", "gnutls-cli");
   serve_out = finish_serve (serve);

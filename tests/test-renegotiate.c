@@ -143,12 +143,9 @@ START_TEST (test_client_initiated_openssl)
   client = tu_spawn (iu_env, "s_client", client_argv, &stdin_fd);
   ck_assert_msg (iu_wait_printed ("s_client", "Verify return code: 0 (ok)"),
                  "s_client did not connect");
-  iu_write_all (stdin_fd, line1, strlen (line1));
-  ck_assert_msg (iu_wait_printed ("s_client", line1), "the first line did not come back");
-  iu_write_all (stdin_fd, "R\n", 2);
-  ck_assert_msg (iu_wait_printed ("s_client", "RENEGOTIATING"), "s_client did not renegotiate");
-  iu_write_all (stdin_fd, line2, strlen (line2));
-  ck_assert_msg (iu_wait_printed ("s_client", line2), "no echo after the renegotiation");
+  iu_send_and_wait (stdin_fd, line1, "s_client", line1, "the first line did not come back");
+  iu_send_and_wait (stdin_fd, "R\n", "s_client", "RENEGOTIATING", "s_client did not renegotiate");
+  iu_send_and_wait (stdin_fd, line2, "s_client", line2, "no echo after the renegotiation");
   close (stdin_fd);
   client_out = iu_finish (client, "s_client", "s_client");
   serve_out = iu_finish (serve, "serve", "sspictl serve");
