@@ -27,6 +27,7 @@
 #include "sspi.h"
 #include "sspid-args.h"
 #include "sspid-proto.h"
+#include "testutil.h"
 
 /* --- child side ---------------------------------------------------------- */
 
@@ -467,12 +468,12 @@ child_expect (Child *c, const char *prefix)
           continue;
         }
       ck_assert_msg (g_get_monotonic_time () < deadline,
-                     "child said no \"%s\" in time; it said:\n%s", prefix, c->seen->str);
+                     "child said no \"%s\" in time; it said:\n%s", prefix, tu_tail (c->seen->str));
       if (poll (&pfd, 1, 100) <= 0)
         continue;
       n = read (c->out_fd, buf, sizeof buf);
       ck_assert_msg (n > 0, "child ended before saying \"%s\"; it said:\n%s", prefix,
-                     c->seen->str);
+                     tu_tail (c->seen->str));
       g_string_append_len (c->buffer, buf, n);
     }
 }
@@ -519,6 +520,6 @@ child_finish (Child *c)
   status = child_wait (c);
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0,
                  "child ended with wait status 0x%x; it said:\n%s", (guint) status,
-                 c->seen->str);
+                 tu_tail (c->seen->str));
   child_free (c);
 }

@@ -124,7 +124,7 @@ iu_finish (GPid pid, const char *tag, const char *who)
   char *out = NULL;
   int code = iu_wait_output (pid, tag, &out);
 
-  ck_assert_msg (code == 0, "%s exited %d:\n%s", who, code, out);
+  ck_assert_msg (code == 0, "%s exited %d:\n%s", who, code, tu_tail (out));
   return out;
 }
 

@@ -141,7 +141,7 @@ START_TEST (test_handshake_failure_alert)
   serve = start_serve ("rsa", serve_extra);
   ck_assert_int_ne (iu_run ("s_client", client_argv, &client_out), 0);
   code = iu_wait_output (serve, "sspictl-serve", &serve_out);
-  ck_assert_msg (code == 2, "sspictl serve exited %d:\n%s", code, serve_out);
+  ck_assert_msg (code == 2, "sspictl serve exited %d:\n%s", code, tu_tail (serve_out));
   tu_assert_contains (serve_out, "SEC_E_ALGORITHM_MISMATCH", "sspictl serve");
   tu_assert_contains (client_out, "alert handshake failure", "s_client");
 }
@@ -167,7 +167,7 @@ START_TEST (test_no_application_protocol_alert)
   code = iu_run ("s_client", client_argv, &client_out);
   if (shared)
     {
-      ck_assert_msg (code == 0, "s_client exited %d:\n%s", code, client_out);
+      ck_assert_msg (code == 0, "s_client exited %d:\n%s", code, tu_tail (client_out));
       serve_out = iu_finish (serve, "sspictl-serve", "sspictl serve");
       tu_assert_contains (client_out, "ALPN protocol: h2", "s_client");
       tu_assert_contains (serve_out, "alpn: h2", "sspictl serve");
@@ -175,7 +175,7 @@ START_TEST (test_no_application_protocol_alert)
     }
   ck_assert_int_ne (code, 0);
   code = iu_wait_output (serve, "sspictl-serve", &serve_out);
-  ck_assert_msg (code == 2, "sspictl serve exited %d:\n%s", code, serve_out);
+  ck_assert_msg (code == 2, "sspictl serve exited %d:\n%s", code, tu_tail (serve_out));
   tu_assert_contains (serve_out, "SEC_E_APPLICATION_PROTOCOL_MISMATCH", "sspictl serve");
   tu_assert_contains (client_out, "no application protocol", "s_client");
 }

@@ -91,7 +91,7 @@ static void
 assert_lacks (const char *haystack, const char *needle, const char *who)
 {
   ck_assert_msg (strstr (haystack, needle) == NULL,
-                 "%s: did not expect \"%s\" in:\n%s", who, needle, haystack);
+                 "%s: did not expect \"%s\" in:\n%s", who, needle, tu_tail (haystack));
 }
 
 static guint
@@ -112,7 +112,7 @@ field (const char *out, const char *name)
   const char *p = strstr (out, key);
   const char *end;
 
-  ck_assert_msg (p != NULL, "no '%s:' line in:\n%s", name, out);
+  ck_assert_msg (p != NULL, "no '%s:' line in:\n%s", name, tu_tail (out));
   p += strlen (key);
   end = strchr (p, '\n');
   return end ? g_strndup (p, end - p) : g_strdup (p);
@@ -365,9 +365,9 @@ START_TEST (test_reconnect_openssl)
 
   ck_assert_msg (count (client_out, "New, TLSv1.2, Cipher is") == 1 &&
                  count (client_out, "Reused, TLSv1.2, Cipher is") == 5,
-                 "s_client:\n%s", client_out);
+                 "s_client:\n%s", tu_tail (client_out));
   ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
-                 count (serve_out, "\nresumed: yes\n") == 5, "sspictl serve:\n%s", serve_out);
+                 count (serve_out, "\nresumed: yes\n") == 5, "sspictl serve:\n%s", tu_tail (serve_out));
   ck_assert_uint_eq (count (serve_out, "\nhandshake: ok\n"), 6);
 }
 END_TEST
@@ -391,10 +391,10 @@ START_TEST (test_resume_gnutls)
   code = iu_run ("gnutls-cli", client_argv, &client_out);
   serve_out = finish_serve (serve);
 
-  ck_assert_msg (code == 0, "gnutls-cli exited %d:\n%s", code, client_out);
+  ck_assert_msg (code == 0, "gnutls-cli exited %d:\n%s", code, tu_tail (client_out));
   tu_assert_contains (client_out, "*** This is a resumed session", "gnutls-cli");
   ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
-                 count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", serve_out);
+                 count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", tu_tail (serve_out));
   ck_assert_uint_eq (count (serve_out, v->report), 2);
 }
 END_TEST
@@ -448,7 +448,7 @@ START_TEST (test_http_openssl)
   reused = g_strdup_printf ("Reused, %s, Cipher is ", v->openssl_name);
   tu_assert_contains (second, reused, "s_client (second)");
   ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
-                 count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", serve_out);
+                 count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", tu_tail (serve_out));
   ck_assert_uint_eq (count (serve_out, "\nhttp: GET /status HTTP/1.0\n"), 2);
 }
 END_TEST
@@ -563,7 +563,7 @@ START_TEST (test_http_both_ends)
                        "the page");
   ck_assert_uint_eq (count (second, "\nresumed: yes\n"), 2);
   ck_assert_msg (count (serve_out, "\nresumed: no\n") == 1 &&
-                 count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", serve_out);
+                 count (serve_out, "\nresumed: yes\n") == 1, "sspictl serve:\n%s", tu_tail (serve_out));
 }
 END_TEST
 

@@ -138,7 +138,7 @@ START_TEST (test_connect_client_certificate_refused)
 
   server = iu_start_server ("s_server", server_argv);
   code = run_connect (extra, &out);
-  ck_assert_msg (code == 2, "sspictl connect exited %d (expected 2):\n%s", code, out);
+  ck_assert_msg (code == 2, "sspictl connect exited %d (expected 2):\n%s", code, tu_tail (out));
   tu_assert_contains (out, "handshake failed: SEC_E_", "sspictl");
   tu_kill (server);
 }
@@ -164,12 +164,12 @@ START_TEST (test_connect_untrusted)
   code = run_connect (extra, &out);
   if (is_manual)
     {
-      ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, out);
+      ck_assert_msg (code == 0, "sspictl connect exited %d:\n%s", code, tu_tail (out));
       tu_assert_contains (out, "peer certificate: CN=localhost", "sspictl");
     }
   else
     {
-      ck_assert_msg (code == 2, "sspictl connect exited %d (expected 2):\n%s", code, out);
+      ck_assert_msg (code == 2, "sspictl connect exited %d (expected 2):\n%s", code, tu_tail (out));
       tu_assert_contains (out, "SEC_E_UNTRUSTED_ROOT (0x80090325)", "sspictl");
     }
   tu_kill (server);
@@ -210,8 +210,8 @@ run_client_of_serve (const char *const *serve_extra, const char *tag,
   serve = start_serve (serve_extra);
   code = iu_run (tag, client_argv, client_out);
   *serve_out = finish_serve (serve);
-  ck_assert_msg (code >= 0, "%s did not exit:\n%s\nsspictl serve:\n%s", tag, *client_out,
-                 *serve_out);
+  ck_assert_msg (code >= 0, "%s did not exit:\n%s\nsspictl serve:\n%s", tag, tu_tail (*client_out),
+                 tu_tail (*serve_out));
 }
 
 /* _i: bit 0 picks the version, bit 1 sends a client certificate. */
@@ -286,7 +286,7 @@ START_TEST (test_serve_refuses_client_without_certificate)
   serve = start_serve (serve_extra);
   ck_assert_int_ne (iu_run ("s_client", client_argv, NULL), 0);
   code = iu_wait_output (serve, "sspictl-serve", &serve_out);
-  ck_assert_msg (code == 2, "sspictl serve exited %d (expected 2):\n%s", code, serve_out);
+  ck_assert_msg (code == 2, "sspictl serve exited %d (expected 2):\n%s", code, tu_tail (serve_out));
   tu_assert_contains (serve_out, "handshake: failed", "sspictl serve");
 }
 END_TEST

@@ -193,7 +193,7 @@ START_TEST (test_client_initiated_gnutls)
   else
     {
       ck_assert_msg (strstr (client_out, "safe renegotiation,") == NULL,
-                     "gnutls-cli used RFC 5746 after all:\n%s", client_out);
+                     "gnutls-cli used RFC 5746 after all:\n%s", tu_tail (client_out));
       /* AcceptSecurityContext fails the context (GnuTLS's
        * GNUTLS_E_UNSAFE_RENEGOTIATION_DENIED). */
       tu_assert_contains_all (serve_out, "sspictl serve", "renegotiating: SEC_E_ILLEGAL_MESSAGE",

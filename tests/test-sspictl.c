@@ -79,7 +79,7 @@ START_TEST (test_json_escaping)
                         "'ay': '01ff', 'list': ['a']}");
   /* Control characters never appear raw. */
   for (const char *p = text; *p != '\0'; p++)
-    ck_assert_msg ((guchar) *p >= 0x20 || *p == '\n', "raw control character in:\n%s", text);
+    ck_assert_msg ((guchar) *p >= 0x20 || *p == '\n', "raw control character in:\n%s", tu_tail (text));
 }
 END_TEST
 
@@ -140,7 +140,7 @@ START_TEST (test_credentials)
   tu_assert_json (out, "[c['not-after'] < now for c in d['credentials'] "
                        "if c['name'] == 'expired'] == [True]");
   ck_assert_msg (strstr (out, "PRIVATE") == NULL && strstr (out, "BEGIN") == NULL,
-                 "key material in:\n%s", out);
+                 "key material in:\n%s", tu_tail (out));
 
   code = sspictl_run (text_args, &text, &err2);
   ck_assert_msg (code == 0, "sspictl credentials exited %d: %s", code, err2);
@@ -319,7 +319,8 @@ START_TEST (test_connect_serve_json)
   serve = tu_spawn (tu_fixture_env, "serve", serve_argv, NULL);
   ck_assert_msg (tu_wait_port (port, 10000), "sspictl serve did not listen");
   code = sspictl_run (connect_args, &out, &err);
-  ck_assert_msg (code == 0, "sspictl connect --json exited %d: %s\n%s", code, out, err);
+  ck_assert_msg (code == 0, "sspictl connect --json exited %d: %s\n%s", code, tu_tail (out),
+                 tu_tail (err));
   tu_assert_json (out, "d['handshake'] == 'ok' and d['role'] == 'client' and "
                        "d['protocol'] == 'TLS 1.3' and d['alpn'] == 'h2' and "
                        "d['peer-certificate'] == {'subject': 'CN=localhost'} and d['steps'] >= 2");
@@ -327,10 +328,10 @@ START_TEST (test_connect_serve_json)
   ck_assert_int_eq (waitpid (serve, &status, 0), serve);
   serve_out = tu_spawn_output (tu_fixture_env, "serve");
   ck_assert_msg (WIFEXITED (status) && WEXITSTATUS (status) == 0, "serve failed:\n%s",
-                 serve_out);
+                 tu_tail (serve_out));
   /* stdout is the JSON document; stderr ("listening on ...") comes after it. */
   end = strstr (serve_out, "\n}\n");
-  ck_assert_msg (end != NULL, "no JSON document in serve's output:\n%s", serve_out);
+  ck_assert_msg (end != NULL, "no JSON document in serve's output:\n%s", tu_tail (serve_out));
   *end = '\0';
   {
     g_autofree char *doc = g_strconcat (serve_out, "\n}\n", NULL);
@@ -484,7 +485,7 @@ START_TEST (test_check_config_broken)
 
   ck_assert (g_file_set_contents (path, conf, -1, NULL));
   code = check_config (path, FALSE, &out);
-  ck_assert_msg (code == 4, "%s: check-config exited %d (expected 4):\n%s", b->what, code, out);
+  ck_assert_msg (code == 4, "%s: check-config exited %d (expected 4):\n%s", b->what, code, tu_tail (out));
   if (b->credential != NULL)
     where = g_strdup_printf ("%s:%u: error: credential '%s': ", path, b->line, b->credential);
   else

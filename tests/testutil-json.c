@@ -37,5 +37,6 @@ tu_assert_json (const char *json, const char *expr)
     ck_abort_msg ("python3 is needed to parse JSON: %s", error->message);
   g_unlink (path);
   ck_assert_msg (g_spawn_check_wait_status (status, NULL),
-                 "JSON check failed: %s\n%s\ndocument:\n%s", expr, err, json);
+                 "JSON check failed: %s\n%s\ndocument:\n%s", expr, tu_tail (err),
+                 tu_tail (json));
 }

@@ -79,6 +79,24 @@ other_threads_asleep (void)
   return asleep;
 }
 
+/* Bytes of a text tu_tail() keeps: two of them and a format fit in check's
+ * 8,192-byte message. */
+#define TU_TAIL_BYTES 3000
+
+const char *
+tu_tail (const char *text)
+{
+  gsize len = text != NULL ? strlen (text) : 0;
+  const char *tail, *line;
+
+  if (len <= TU_TAIL_BYTES)
+    return text;
+  tail = text + len - TU_TAIL_BYTES;
+  /* From a line's start, unless the last lines are one long line. */
+  line = strchr (tail, '\n');
+  return line != NULL && line[1] != '\0' ? line + 1 : tail;
+}
+
 pid_t
 tu_fork_quiet (void)
 {

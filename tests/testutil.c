@@ -914,7 +914,7 @@ tu_spawn_server (TuEnv *env, const char *tag, const char *const *argv, guint16 p
     {
       g_autofree char *out = tu_spawn_output (env, tag);
       tu_kill (pid);
-      ck_abort_msg ("%s did not listen on %u:\n%s", argv[0], port, out);
+      ck_abort_msg ("%s did not listen on %u:\n%s", argv[0], port, tu_tail (out));
     }
   return pid;
 }
@@ -945,7 +945,7 @@ void
 tu_assert_contains (const char *haystack, const char *needle, const char *who)
 {
   ck_assert_msg (strstr (haystack, needle) != NULL,
-                 "%s: expected \"%s\" in:\n%s", who, needle, haystack);
+                 "%s: expected \"%s\" in:\n%s", who, needle, tu_tail (haystack));
 }
 
 void

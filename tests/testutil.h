@@ -149,6 +149,12 @@ guint    tu_scaled_ms (guint ms);
  * tests only, but it costs a plain run a millisecond. */
 pid_t    tu_fork_quiet (void);
 
+/* The end of @text (a program's output, a log) short enough for a check
+ * failure message: check ends a test that fails with a message over 8 KiB
+ * as "Early exit with return value 2" and drops the message.  Points into
+ * @text; NULL stays NULL. */
+const char *tu_tail (const char *text);
+
 /* What GetStatus says the daemon holds. */
 typedef struct {
   guint32 clients, contexts, credentials, pending;
