@@ -909,12 +909,14 @@ sspid_credential_peek_ticket_key (SspidCredential *cred)
 }
 
 /* A session may only be offered by a client configured like the one that
- * made it: same user and target, and the same protocol versions (a TLS 1.2
- * session offered by a TLS 1.3-only client breaks the handshake). */
+ * made it: same user, mode and target, and the same protocol versions (a
+ * TLS 1.2 session offered by a TLS 1.3-only client breaks the handshake).
+ * The mode, a fixed word, stands before the target, which may hold any
+ * character. */
 static char *
-session_key (SspidCredential *cred, const char *target)
+session_key (SspidCredential *cred, const char *mode, const char *target)
 {
-  return g_strdup_printf ("%u/%s/%s", (unsigned) cred->uid, cred->client_priority,
+  return g_strdup_printf ("%u/%s/%s/%s", (unsigned) cred->uid, cred->client_priority, mode,
                           target != NULL ? target : "");
 }
 
@@ -937,9 +939,9 @@ cache_lookup (CredentialSource *source, const char *key, gboolean take)
 }
 
 GBytes *
-sspid_credential_take_session (SspidCredential *cred, const char *target)
+sspid_credential_take_session (SspidCredential *cred, const char *mode, const char *target)
 {
-  g_autofree char *key = session_key (cred, target);
+  g_autofree char *key = session_key (cred, mode, target);
 
   if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
     return NULL;
@@ -982,12 +984,12 @@ cache_insert (CredentialSource *source, char *key, const guint8 *data, gsize len
 }
 
 void
-sspid_credential_store_session (SspidCredential *cred, const char *target,
+sspid_credential_store_session (SspidCredential *cred, const char *mode, const char *target,
                                 const gnutls_datum_t *data)
 {
   if (cred->flags & SCH_CRED_DISABLE_RECONNECTS)
     return;
-  cache_insert (cred->source, session_key (cred, target), data->data, data->size);
+  cache_insert (cred->source, session_key (cred, mode, target), data->data, data->size);
 }
 
 /* Server sessions share the cache (its bound and lifetime) under keys no

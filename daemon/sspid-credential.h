@@ -153,15 +153,17 @@ const char *sspid_credential_peek_priority (SspidCredential *cred, gboolean is_s
 const char *sspid_credential_peek_dtls_priority (SspidCredential *cred, gboolean is_server);
 /* Session resumption.  Server: the ticket master key, or NULL when
  * reconnects are disabled (SCH_CRED_DISABLE_RECONNECTS).  Client: a cache
- * of resumable sessions per (acquiring uid, credential, target name); take
+ * of resumable sessions per (acquiring uid, credential, mode, target name),
+ * the mode a fixed name ("stream", "datagram", "quic"); take
  * returns a new reference (and forgets it: tickets are single-use) or NULL;
  * store keeps a copy of @data.  Session data holds the session's secret (a
  * TLS 1.2 master secret, a TLS 1.3 resumption secret): its bytes are wiped
  * when the last reference goes. */
 const gnutls_datum_t *sspid_credential_peek_ticket_key (SspidCredential *cred);
-GBytes *sspid_credential_take_session (SspidCredential *cred, const char *target);
-void sspid_credential_store_session (SspidCredential *cred, const char *target,
-                                     const gnutls_datum_t *data);
+GBytes *sspid_credential_take_session (SspidCredential *cred, const char *mode,
+                                       const char *target);
+void sspid_credential_store_session (SspidCredential *cred, const char *mode,
+                                     const char *target, const gnutls_datum_t *data);
 /* Server: TLS 1.2 session-ID resumption (GnuTLS's session database), per
  * credential, bounded like the client cache and wiped the same way.
  * lookup returns a new reference or NULL. */

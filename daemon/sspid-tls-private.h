@@ -90,7 +90,10 @@ int sspid_tls_frame_records (const guint8 *input, gsize len,
 /* Writes the alert GnuTLS owes the peer for @err into the output. */
 void sspid_tls_write_alert_for (SspidTls *tls, int err);
 GBytes *sspid_tls_take_output (SspidTls *tls);
-/* Client: saves the session for resumption when there is one to save. */
+/* Client resumption, per mode (sspid-tls-resume.c): offers the saved
+ * session at the first step; saves the session when there is one to
+ * save. */
+void sspid_tls_resume_saved (SspidTls *tls);
 void sspid_tls_remember_session (SspidTls *tls);
 
 

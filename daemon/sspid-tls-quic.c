@@ -474,6 +474,7 @@ sspid_tls_quic_step (SspidTls *tls, const guint8 *input, gsize input_len,
   if (!tls->started && !tls->is_server)
     {
       tls->started = TRUE;
+      sspid_tls_resume_saved (tls);
       if (!run_handshake (tls, step))
         goto out;
     }
@@ -493,6 +494,9 @@ sspid_tls_quic_step (SspidTls *tls, const guint8 *input, gsize input_len,
       step->extra = (guint32) (input_len - (gsize) consumed);
       step->missing = 0;
     }
+  /* A ticket the server sent after the handshake, for the next context. */
+  if (tls->state == STATE_ESTABLISHED)
+    sspid_tls_remember_session (tls);
   take_output (tls, step);
   if (quic->is_subscribed && quic->peer_extension != NULL && !quic->is_peer_extension_reported)
     report_extension (quic, step);

@@ -261,22 +261,9 @@ sspid_tls_new_client (SspidCredential *cred, const char *target_name,
   tls->manual_validation = (context_req & ISC_REQ_MANUAL_CRED_VALIDATION) != 0 ||
                            (cred_flags & SCH_CRED_MANUAL_CRED_VALIDATION) != 0;
 
-  /* Resume the last session with this target if this user has one. */
+  /* The saved session to resume is looked up at the first step, when the
+   * context's mode (stream, datagram, QUIC) is known: sspid-tls-resume.c. */
   tls->cache_target = g_strdup (target_name != NULL ? target_name : "");
-  {
-    g_autoptr (GBytes) saved = sspid_credential_take_session (cred, tls->cache_target);
-    if (saved != NULL)
-      {
-        gnutls_datum_t d = { (unsigned char *) g_bytes_get_data (saved, NULL),
-                             (unsigned int) g_bytes_get_size (saved) };
-        if (gnutls_session_set_data (tls->session, d.data, d.size) < 0)
-          {
-            g_autofree char *key = sspid_log_escape (tls->cache_target);
-
-            g_debug ("cached session for '%s' not usable", key);
-          }
-      }
-  }
 
   *out = g_steal_pointer (&tls);
   return SEC_E_OK;
@@ -737,6 +724,8 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
   tls->in = input;
   tls->in_limit = whole;
   tls->in_pos = 0;
+  if (!tls->started && !tls->is_server)
+    sspid_tls_resume_saved (tls);
   tls->started = TRUE;
   ret = run_handshake (tls);
   alert = gnutls_alert_get (tls->session);
@@ -797,26 +786,6 @@ sspid_tls_step (SspidTls *tls, const guint8 *input, gsize input_len,
 out:
   if (step->token == NULL)
     step->token = g_bytes_new (NULL, 0);
-}
-
-/* A client keeps what it needs to resume: after a TLS 1.2 handshake, or
- * once a TLS 1.3 server has sent a ticket (after the handshake, so this is
- * also called when the record layer consumes one). */
-void
-sspid_tls_remember_session (SspidTls *tls)
-{
-  gnutls_datum_t data = { NULL, 0 };
-
-  if (tls->is_server || tls->state != STATE_ESTABLISHED)
-    return;
-  if (gnutls_protocol_get_version (tls->session) == GNUTLS_TLS1_3 &&
-      !(gnutls_session_get_flags (tls->session) & GNUTLS_SFLAGS_SESSION_TICKET))
-    return;
-  if (gnutls_session_get_data2 (tls->session, &data) < 0 || data.size == 0)
-    return;
-  sspid_credential_store_session (tls->cred, tls->cache_target, &data);
-  gnutls_memset (data.data, 0, data.size);
-  gnutls_free (data.data);
 }
 
 gboolean

@@ -247,6 +247,33 @@ START_TEST (test_sspid_server_resumption)
 }
 END_TEST
 
+/* ngtcp2 on sspid resumes its QUIC connection to ngtcp2 on GnuTLS with
+ * the ticket the server sent in the first (sspid keeps it, per user,
+ * credential, target and mode): the second handshake is a PSK one. */
+START_TEST (test_sspid_client_resumption)
+{
+  g_autofree char *priority = gnutls_priority (&client_scenarios[0]);
+  g_autoptr(GBytes) request = payload_new (150000, 1);
+  g_autoptr(GBytes) response = payload_new (70000, 2);
+
+  for (int round = 0; round < 2; round++)
+    {
+      QnEnd client, server;
+
+      qn_end_init_sspid (&client, FALSE, "client", request);
+      qn_end_init_gnutls (&server, TRUE, priority, client_scenarios[0].server_files, FALSE,
+                          response);
+      qn_run (&client, &server);
+      assert_received (&server, request);
+      assert_received (&client, response);
+      ck_assert_msg (gnutls_session_is_resumed (server.session) == (round == 1),
+                     "round %d: resumed %d", round, gnutls_session_is_resumed (server.session));
+      qn_end_clear (&client);
+      qn_end_clear (&server);
+    }
+}
+END_TEST
+
 /* (a) ngtcp2 client on sspid (ISC), ngtcp2 server on GnuTLS. */
 START_TEST (test_sspid_client)
 {
@@ -268,7 +295,8 @@ main (void)
     { "ngtcp2", setup, tu_fixture_teardown, 60,
       { { test_sspid_client, G_N_ELEMENTS (client_scenarios) },
         { test_sspid_server, G_N_ELEMENTS (server_scenarios) },
-        { test_sspid_server_resumption } } },
+        { test_sspid_server_resumption },
+        { test_sspid_client_resumption } } },
   };
 
   return tu_run_cases ("interop-quic", cases, G_N_ELEMENTS (cases));
