@@ -68,6 +68,11 @@
  * found nothing (so a caller that does not stream costs at most
  * SPIN_USEC / SPIN_BACKOFF µs per request). */
 #define SPIN_USEC 50
+/* The same for a caller on the mailbox, and only if it watched for our
+ * answer (did not need a RING): a caller that slept takes longer to wake
+ * and post than watching is worth.  It posts its next request a few µs
+ * after our answer when it streams. */
+#define MAILBOX_SPIN_USEC 10
 #define SPIN_BACKOFF 16
 
 struct _SspidChannels {
@@ -89,12 +94,14 @@ struct _SspidChannel {
   int           fd;          /* -1 once closed */
   GSource      *source;
   gpointer      tag;         /* of fd in source */
+  GIOCondition  events;      /* what tag watches now */
   GQueue        out;         /* GBytes *: whole answer packets not sent yet */
   guint         in_flight;
   guint         spin_backoff; /* requests to serve before waiting again */
   gboolean      refuses_fds;  /* SO_PASSRIGHTS is off on our end */
   SspidMailbox *mailbox;      /* once the caller asked for it */
   gboolean      is_mailbox_busy;  /* its request is in flight */
+  gboolean      is_caller_asleep;  /* when its last answer was posted */
 };
 
 typedef struct {
@@ -153,7 +160,14 @@ update_events (SspidChannel *channel)
     events |= G_IO_IN;
   if (!g_queue_is_empty (&channel->out))
     events |= G_IO_OUT;
-  g_source_modify_unix_fd (channel->source, channel->tag, events);
+  /* Only on a change: every call wakes the main context (an eventfd
+   * write, then a read and one more poll()), which cost more than the
+   * record itself when it was done after every request. */
+  if (events != channel->events)
+    {
+      g_source_modify_unix_fd (channel->source, channel->tag, events);
+      channel->events = events;
+    }
   /* A request posted while the daemon watched, or while it could not take
    * it, has no RING coming: the next turn of the main loop takes it. */
   if (channel->mailbox != NULL)
@@ -228,8 +242,9 @@ mailbox_answer (gpointer sink_data, guint32 serial, SspidCallKind kind, GVariant
       channel_close (channel, "answer too large");
       return;
     }
-  if (sspid_mailbox_post_answer (channel->mailbox, &header, sizeof header,
-                                 g_variant_get_data (body), g_variant_get_size (body)))
+  channel->is_caller_asleep = sspid_mailbox_post_answer (channel->mailbox, &header,
+                                                         sizeof header, body);
+  if (channel->is_caller_asleep)
     send_ring (channel);
   update_events (channel);
 }
@@ -563,8 +578,9 @@ next_request_soon (SspidChannel *channel)
    * where looking at the socket is a system call. */
   if (channel->mailbox != NULL)
     {
-      if (!channel->is_mailbox_busy
-          && sspid_mailbox_wait_request (channel->mailbox, SPIN_USEC))
+      if (channel->is_mailbox_busy || channel->is_caller_asleep)
+        return FALSE;
+      if (sspid_mailbox_wait_request (channel->mailbox, MAILBOX_SPIN_USEC))
         return TRUE;
     }
   else
@@ -708,8 +724,8 @@ sspid_channels_open (SspidChannels *set, SspidCaller *caller, GError **error)
   channel->source = g_source_new (&channel_source_funcs, sizeof (ChannelSource));
   source = (ChannelSource *) channel->source;
   source->channel = channel;
-  channel->tag = g_source_add_unix_fd (channel->source, channel->fd,
-                                       G_IO_IN | G_IO_HUP | G_IO_ERR);
+  channel->events = G_IO_IN | G_IO_HUP | G_IO_ERR;
+  channel->tag = g_source_add_unix_fd (channel->source, channel->fd, channel->events);
   g_source_set_name (channel->source, "sspid record channel");
   g_source_attach (channel->source, set->main_context);
 

@@ -126,13 +126,16 @@ sspid_mailbox_take_request (SspidMailbox *mailbox, gsize *size, gboolean *is_ove
 
 gboolean
 sspid_mailbox_post_answer (SspidMailbox *mailbox, const void *header, gsize header_size,
-                           const void *body, gsize body_size)
+                           GVariant *body)
 {
   SspidChannelMailbox *shared = mailbox->shared;
+  gsize body_size = g_variant_get_size (body);
 
   g_assert (header_size + body_size <= sizeof shared->data);
   memcpy (shared->data, header, header_size);
-  memcpy (shared->data + header_size, body, body_size);
+  /* A reply is built as a tree (a record's bytes by reference): storing
+   * it serialises it once, here, instead of once more on the heap. */
+  g_variant_store (body, shared->data + header_size);
   g_atomic_int_set ((gint *) &shared->length, (gint) (header_size + body_size));
   g_atomic_int_set ((gint *) &shared->state, SSPID_CHANNEL_MAILBOX_ANSWER);
   return g_atomic_int_exchange ((gint *) &shared->caller_waiting, 0) == 1;
@@ -160,7 +163,7 @@ sspid_mailbox_wait_request (SspidMailbox *mailbox, gint64 usec)
 
   do
     {
-      for (guint i = 0; i < 64; i++)
+      for (guint i = 0; i < 16; i++)
         {
           if (sspid_mailbox_has_request (mailbox))
             return TRUE;

@@ -27,10 +27,11 @@ gboolean sspid_mailbox_has_request (SspidMailbox *mailbox);
 guint8 *sspid_mailbox_take_request (SspidMailbox *mailbox, gsize *size,
                                     gboolean *is_oversize);
 
-/* Posts an answer packet (@header then @body); TRUE if the caller sleeps
- * and is owed a RING. */
+/* Posts an answer packet: @header, then @body serialised straight into
+ * the mailbox (it must fit: SSPID_CHANNEL_MAX_PACKET in all).  TRUE if
+ * the caller sleeps and is owed a RING. */
 gboolean sspid_mailbox_post_answer (SspidMailbox *mailbox, const void *header, gsize header_size,
-                                    const void *body, gsize body_size);
+                                    GVariant *body);
 
 /* The daemon watches the mailbox (a caller that posts need not ring), or
  * stops watching it (a caller that posts from now on rings).  A request

@@ -31,6 +31,12 @@
  * answers a record in ~15-30 µs, and on a virtual machine waking an idle
  * CPU costs more than that. */
 #define SPIN_USEC 50
+/* With a mailbox, how long to watch it: for a daemon that watched it when
+ * we posted to take the request, and for one that took it to answer (a
+ * 16 KiB record is ~5 µs of AES; a system call alone costs ~2.3 µs on
+ * this VM, a sleep and a wakeup several). */
+#define PICK_USEC 3
+#define WORK_USEC 20
 
 struct _SspiChannel {
   int                  fd;
@@ -313,22 +319,35 @@ is_answered (SspidChannelMailbox *mailbox)
   return (guint) g_atomic_int_get ((gint *) &mailbox->state) == SSPID_CHANNEL_MAILBOX_ANSWER;
 }
 
-/* Waits for the answer in the mailbox: watching it for SPIN_USEC, then
- * asleep until a RING (protocol: proto/sspid-channel.h). */
+/* Waits for the answer in the mailbox: watching it while the daemon runs
+ * (@rang: it did not watch when we posted), then asleep until a RING
+ * (protocol: proto/sspid-channel.h).  Measured on a busy 2-core VM, a
+ * fixed 50 µs watch cost more CPU than the sleeps it saved (BENCHMARKS.md,
+ * B1). */
 static gboolean
-wait_answer (SspiChannel *c, GError **error)
+wait_answer (SspiChannel *c, gboolean rang, GError **error)
 {
   SspidChannelMailbox *mailbox = c->mailbox;
-  gint64 until = g_get_monotonic_time () + SPIN_USEC;
+  gint64 now = g_get_monotonic_time ();
+  gint64 pick_until = now + (rang ? 0 : PICK_USEC);
+  gint64 work_until = now + WORK_USEC;
 
-  do
-    for (guint i = 0; i < 64; i++)
-      {
-        if (is_answered (mailbox))
-          return TRUE;
+  /* Watch only a daemon that runs: one that took the request (TAKEN) is
+   * sealing or opening it, a few µs; one that watched when we posted takes
+   * it at once.  Anything else means a sleeping or preempted daemon, and
+   * on a busy machine spinning then only takes the CPU it needs. */
+  for (;;)
+    {
+      guint state = (guint) g_atomic_int_get ((gint *) &mailbox->state);
+
+      if (state == SSPID_CHANNEL_MAILBOX_ANSWER)
+        return TRUE;
+      now = g_get_monotonic_time ();
+      if (state == SSPID_CHANNEL_MAILBOX_TAKEN ? now >= work_until : now >= pick_until)
+        break;
+      for (guint i = 0; i < 16; i++)
         cpu_relax ();
-      }
-  while (g_get_monotonic_time () < until);
+    }
 
   for (;;)
     {
@@ -366,10 +385,10 @@ mailbox_call (SspiChannel *c, guint16 op, GVariant *params, const char *reply_ty
   g_variant_store (params, mailbox->data + sizeof header);
   g_atomic_int_set ((gint *) &mailbox->length, (gint) (sizeof header + size));
   g_atomic_int_set ((gint *) &mailbox->state, SSPID_CHANNEL_MAILBOX_REQUEST);
-  if (g_atomic_int_exchange ((gint *) &mailbox->daemon_waiting, 0) == 1
-      && !send_ring (c, error))
+  gboolean rang = g_atomic_int_exchange ((gint *) &mailbox->daemon_waiting, 0) == 1;
+  if (rang && !send_ring (c, error))
     return NULL;
-  if (!wait_answer (c, error))
+  if (!wait_answer (c, rang, error))
     return NULL;
 
   length = (guint32) g_atomic_int_get ((gint *) &mailbox->length);
