@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "sspid-channel.h"
+#include "sspid-channel-watch.h"
 #include "sspid-channels.h"
 #include "sspid-fds.h"
 #include "sspid-mailbox.h"
@@ -68,10 +69,12 @@
  * found nothing (so a caller that does not stream costs at most
  * SPIN_USEC / SPIN_BACKOFF µs per request). */
 #define SPIN_USEC 50
-/* The same for a caller on the mailbox, and only if it watched for our
- * answer (did not need a RING): a caller that slept takes longer to wake
- * and post than watching is worth.  It posts its next request a few µs
- * after our answer when it streams. */
+/* The same for a caller on the mailbox on a machine without an idle CPU,
+ * and only if it watched for our answer (did not need a RING): a caller
+ * that slept takes longer to wake and post than watching is worth.  It
+ * posts its next request a few µs after our answer when it streams.  With
+ * an idle CPU, SPIN_USEC whatever the caller did: waking an idle CPU is
+ * what costs most there (proto/sspid-channel-watch.h). */
 #define MAILBOX_SPIN_USEC 10
 #define SPIN_BACKOFF 16
 
@@ -578,9 +581,12 @@ next_request_soon (SspidChannel *channel)
    * where looking at the socket is a system call. */
   if (channel->mailbox != NULL)
     {
-      if (channel->is_mailbox_busy || channel->is_caller_asleep)
+      gboolean is_long = sspid_channel_has_idle_cpu ();
+
+      if (channel->is_mailbox_busy || (channel->is_caller_asleep && !is_long))
         return FALSE;
-      if (sspid_mailbox_wait_request (channel->mailbox, MAILBOX_SPIN_USEC))
+      if (sspid_mailbox_wait_request (channel->mailbox,
+                                      is_long ? SPIN_USEC : MAILBOX_SPIN_USEC))
         return TRUE;
     }
   else

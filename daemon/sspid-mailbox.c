@@ -27,22 +27,12 @@
 #include <gio/gio.h>
 
 #include "sspid-channel.h"
+#include "sspid-channel-watch.h"
 #include "sspid-mailbox.h"
 
 struct _SspidMailbox {
   SspidChannelMailbox *shared;
 };
-
-/* A pause that tells the CPU (and a hypervisor) that we spin. */
-static inline void
-cpu_relax (void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause ();
-#elif defined(__aarch64__)
-  __asm__ __volatile__ ("yield");
-#endif
-}
 
 static gboolean
 set_errno_error (GError **error, const char *what)
@@ -167,7 +157,7 @@ sspid_mailbox_wait_request (SspidMailbox *mailbox, gint64 usec)
         {
           if (sspid_mailbox_has_request (mailbox))
             return TRUE;
-          cpu_relax ();
+          sspid_channel_cpu_relax ();
         }
     }
   while (g_get_monotonic_time () < until);

@@ -26,15 +26,17 @@
 
 #include "sspi-private.h"
 #include "sspid-channel.h"
+#include "sspid-channel-watch.h"
 
 /* How long to wait for an answer before sleeping in recv(): the daemon
  * answers a record in ~15-30 µs, and on a virtual machine waking an idle
  * CPU costs more than that. */
 #define SPIN_USEC 50
-/* With a mailbox, how long to watch it: for a daemon that watched it when
- * we posted to take the request, and for one that took it to answer (a
- * 16 KiB record is ~5 µs of AES; a system call alone costs ~2.3 µs on
- * this VM, a sleep and a wakeup several). */
+/* With a mailbox, on a machine without an idle CPU, how long to watch it:
+ * for a daemon that watched it when we posted to take the request, and
+ * for one that took it to answer (a 16 KiB record is ~5 µs of AES; a
+ * system call alone costs ~2.3 µs on this VM, a sleep and a wakeup
+ * several).  With an idle CPU, SPIN_USEC for both, rung or not. */
 #define PICK_USEC 3
 #define WORK_USEC 20
 
@@ -43,16 +45,6 @@ struct _SspiChannel {
   guint32              last_serial;
   SspidChannelMailbox *mailbox;     /* mapped, or NULL: packets */
 };
-
-static inline void
-cpu_relax (void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause ();
-#elif defined(__aarch64__)
-  __asm__ __volatile__ ("yield");
-#endif
-}
 
 /* The descriptor an SCM_RIGHTS message carried (the first; any others
  * are closed), or -1. */
@@ -323,14 +315,15 @@ is_answered (SspidChannelMailbox *mailbox)
  * (@rang: it did not watch when we posted), then asleep until a RING
  * (protocol: proto/sspid-channel.h).  Measured on a busy 2-core VM, a
  * fixed 50 µs watch cost more CPU than the sleeps it saved (BENCHMARKS.md,
- * B1). */
+ * B1); with an idle CPU to wake instead, the watch is the cheaper. */
 static gboolean
 wait_answer (SspiChannel *c, gboolean rang, GError **error)
 {
   SspidChannelMailbox *mailbox = c->mailbox;
   gint64 now = g_get_monotonic_time ();
-  gint64 pick_until = now + (rang ? 0 : PICK_USEC);
-  gint64 work_until = now + WORK_USEC;
+  gboolean is_long = sspid_channel_has_idle_cpu ();
+  gint64 pick_until = now + (is_long ? SPIN_USEC : rang ? 0 : PICK_USEC);
+  gint64 work_until = now + (is_long ? SPIN_USEC : WORK_USEC);
 
   /* Watch only a daemon that runs: one that took the request (TAKEN) is
    * sealing or opening it, a few µs; one that watched when we posted takes
@@ -346,7 +339,7 @@ wait_answer (SspiChannel *c, gboolean rang, GError **error)
       if (state == SSPID_CHANNEL_MAILBOX_TAKEN ? now >= work_until : now >= pick_until)
         break;
       for (guint i = 0; i < 16; i++)
-        cpu_relax ();
+        sspid_channel_cpu_relax ();
     }
 
   for (;;)
