@@ -37,21 +37,6 @@ static const SyncPairOptions no_options = { 0 };
 
 /* --- helpers ------------------------------------------------------------- */
 
-static void
-libsspi_round_trip (SyncPair *p)
-{
-  g_autofree guint8 *data = g_malloc (16384);
-  g_autoptr(GByteArray) wire = g_byte_array_new ();
-  g_autoptr(GByteArray) plain = g_byte_array_new ();
-
-  for (gsize i = 0; i < 16384; i++)
-    data[i] = (guint8) (i * 7 + 3);
-  sp_seal (&p->cctx, data, 16384, wire);
-  ck_assert_int_eq (sp_open (&p->sctx, wire, plain), SEC_E_OK);
-  ck_assert_uint_eq (plain->len, 16384);
-  ck_assert (memcmp (plain->data, data, 16384) == 0);
-}
-
 static gboolean
 maps_a_mailbox (void)
 {
@@ -59,19 +44,6 @@ maps_a_mailbox (void)
 
   ck_assert (g_file_get_contents ("/proc/self/maps", &maps, NULL, NULL));
   return strstr (maps, "sspid-record-mailbox") != NULL;
-}
-
-static long
-daemon_rss_kib (void)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) tu_fixture_env->daemon_pid);
-  g_autofree char *text = NULL;
-  const char *line;
-
-  ck_assert (g_file_get_contents (path, &text, NULL, NULL));
-  line = strstr (text, "VmRSS:");
-  ck_assert (line != NULL);
-  return strtol (line + 6, NULL, 10);
 }
 
 /* Asks @fd's daemon for the mailbox: its memfd, or -1 if the answer
@@ -107,6 +79,21 @@ map_mailbox (int memfd)
 
   ck_assert (shared != MAP_FAILED);
   return shared;
+}
+
+/* A new channel of @conn (its fd in *@fd) and its mailbox, mapped. */
+static SspidChannelMailbox *
+open_mailbox (GDBusConnection *conn, int *fd)
+{
+  SspidChannelMailbox *mb;
+  int memfd;
+
+  *fd = open_channel_ok (conn);
+  memfd = ask_mailbox (*fd);
+  ck_assert_int_ge (memfd, 0);
+  mb = map_mailbox (memfd);
+  close (memfd);
+  return mb;
 }
 
 /* Posts @len bytes of @body behind a header, claiming @length bytes in
@@ -207,8 +194,9 @@ START_TEST (test_library_uses_mailbox)
   sync_pair_read_tickets (&p);
   before = status_value ("channel-requests");
   for (int i = 0; i < 10; i++)
-    libsspi_round_trip (&p);
-  ck_assert_uint_eq (status_value ("channel-requests") - before, 20);
+    sync_pair_exchange_records (&p);
+  /* 2 EncryptMessage + 2 DecryptMessage per round trip. */
+  ck_assert_uint_eq (status_value ("channel-requests") - before, 40);
   ck_assert (maps_a_mailbox ());
 
   /* A child must not post into the parent's mailbox: it has none. */
@@ -219,7 +207,7 @@ START_TEST (test_library_uses_mailbox)
   ck_assert_int_eq (waitpid (pid, &wstatus, 0), pid);
   ck_assert_msg (WIFEXITED (wstatus) && WEXITSTATUS (wstatus) == 0,
                  "a forked child inherited the mailbox");
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
   sync_pair_clear (&p);
 }
 END_TEST
@@ -285,13 +273,10 @@ START_TEST (test_mailbox_hostile)
   SspidChannelMailbox *mb;
   guint64 cctx, sctx;
   SyncPair p = { 0 };
-  int fd, memfd;
+  int fd;
 
   raw_handshake (conn, &cctx, &sctx);
-  fd = open_channel_ok (conn);
-  memfd = ask_mailbox (fd);
-  mb = map_mailbox (memfd);
-  close (memfd);
+  mb = open_mailbox (conn, &fd);
 
   /* RINGs with nothing posted: ignored. */
   for (int i = 0; i < 50; i++)
@@ -340,10 +325,7 @@ START_TEST (test_mailbox_hostile)
   close (fd);
 
   /* An unknown op posted: closed too. */
-  fd = open_channel_ok (conn);
-  memfd = ask_mailbox (fd);
-  mb = map_mailbox (memfd);
-  close (memfd);
+  mb = open_mailbox (conn, &fd);
   post (fd, mb, 6, 99, "12345678", 8);
   assert_closed_or_reset (fd);
   munmap (mb, sizeof *mb);
@@ -352,7 +334,7 @@ START_TEST (test_mailbox_hostile)
   assert_daemon_healthy (conn);
   sync_pair_handshake (&p, &no_options);
   sync_pair_read_tickets (&p);
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
   sync_pair_clear (&p);
 }
 END_TEST
@@ -368,14 +350,11 @@ START_TEST (test_mailbox_never_reads)
   SyncPair p = { 0 };
   long rss_before, rss_after;
   gint64 start;
-  int fd, memfd;
+  int fd;
 
   raw_handshake (conn, &cctx, &sctx);
-  fd = open_channel_ok (conn);
-  memfd = ask_mailbox (fd);
-  mb = map_mailbox (memfd);
-  close (memfd);
-  rss_before = daemon_rss_kib ();
+  mb = open_mailbox (conn, &fd);
+  rss_before = (long) tu_process_rss_kib (tu_fixture_env->daemon_pid);
 
   /* Every answer owes us a RING, and we never read one: the socket fills
    * and the daemon drops the rest instead of keeping them. */
@@ -394,11 +373,11 @@ START_TEST (test_mailbox_never_reads)
   start = g_get_monotonic_time ();
   sync_pair_handshake (&p, &no_options);
   sync_pair_read_tickets (&p);
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
   sync_pair_clear (&p);
   ck_assert_int_lt (g_get_monotonic_time () - start, 10 * G_USEC_PER_SEC);
 
-  rss_after = daemon_rss_kib ();
+  rss_after = (long) tu_process_rss_kib (tu_fixture_env->daemon_pid);
   printf ("mailbox caller that never reads its RINGs: daemon RSS %+ld KiB after 3000 "
           "records\n", rss_after - rss_before);
   ck_assert_msg (rss_after - rss_before < 16 * 1024, "daemon RSS grew by %ld KiB",
