@@ -128,7 +128,7 @@ assert_closed_or_reset (int fd)
   ssize_t n;
   char c;
 
-  ck_assert_msg (poll (&p, 1, 10000) == 1, "channel not closed in 10 s");
+  ck_assert_msg (poll (&p, 1, (int) tu_scaled_ms (10000)) == 1, "channel not closed in time");
   n = recv (fd, &c, 1, MSG_DONTWAIT);
   ck_assert_msg (n == 0 || (n < 0 && errno == ECONNRESET), "recv: %zd (%s)", n,
                  g_strerror (errno));
@@ -149,14 +149,14 @@ post_record (int fd, SspidChannelMailbox *mb, guint32 serial, guint16 op, guint6
 static GVariant *
 await_answer (SspidChannelMailbox *mb, guint32 serial, const char *type)
 {
-  gint64 until = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  gint64 until = g_get_monotonic_time () + (gint64) tu_scaled_ms (10000) * 1000;
   g_autoptr(GBytes) body = NULL;
   SspidChannelHeader h;
   guint32 length;
 
   while ((guint) g_atomic_int_get ((gint *) &mb->state) != SSPID_CHANNEL_MAILBOX_ANSWER)
     {
-      ck_assert_msg (g_get_monotonic_time () < until, "no answer in the mailbox in 10 s");
+      ck_assert_msg (g_get_monotonic_time () < until, "no answer in the mailbox in time");
       g_usleep (50);
     }
   length = (guint32) g_atomic_int_get ((gint *) &mb->length);
@@ -348,6 +348,8 @@ START_TEST (test_mailbox_never_reads)
   SspidChannelMailbox *mb;
   guint64 cctx, sctx;
   SyncPair p = { 0 };
+  /* Enough RINGs to fill the socket (~300 of 8 bytes) several times. */
+  guint32 records = tu_is_wrapped () ? 600 : 2000;
   long rss_before, rss_after;
   gint64 start;
   int fd;
@@ -358,7 +360,7 @@ START_TEST (test_mailbox_never_reads)
 
   /* Every answer owes us a RING, and we never read one: the socket fills
    * and the daemon drops the rest instead of keeping them. */
-  for (guint32 i = 0; i < 3000; i++)
+  for (guint32 i = 0; i < records; i++)
     {
       g_atomic_int_set ((gint *) &mb->caller_waiting, 1);
       post_record (fd, mb, i, SSPID_CHANNEL_OP_ENCRYPT, cctx, data, 16384);
@@ -375,13 +377,16 @@ START_TEST (test_mailbox_never_reads)
   sync_pair_read_tickets (&p);
   sync_pair_exchange_records (&p);
   sync_pair_clear (&p);
-  ck_assert_int_lt (g_get_monotonic_time () - start, 10 * G_USEC_PER_SEC);
+  ck_assert_int_lt (g_get_monotonic_time () - start, (gint64) tu_scaled_ms (10000) * 1000);
 
   rss_after = (long) tu_process_rss_kib (tu_fixture_env->daemon_pid);
-  printf ("mailbox caller that never reads its RINGs: daemon RSS %+ld KiB after 3000 "
-          "records\n", rss_after - rss_before);
-  ck_assert_msg (rss_after - rss_before < 16 * 1024, "daemon RSS grew by %ld KiB",
-                 rss_after - rss_before);
+  printf ("mailbox caller that never reads its RINGs: daemon RSS %+ld KiB after %u "
+          "records\n", rss_after - rss_before, records);
+  /* AddressSanitizer's quarantine and valgrind's queue of freed blocks
+   * (20 MB) keep what is freed: no figure there. */
+  if (!tu_is_sanitized () && !tu_is_wrapped ())
+    ck_assert_msg (rss_after - rss_before < 16 * 1024, "daemon RSS grew by %ld KiB",
+                   rss_after - rss_before);
   assert_daemon_healthy (conn);
   munmap (mb, sizeof *mb);
   close (fd);
