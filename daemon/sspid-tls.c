@@ -26,17 +26,6 @@
 #include "sspid-log.h"
 #include "sspid-tls-private.h"
 
-void
-sspid_tls_step_clear (SspidTlsStep *step)
-{
-  g_clear_pointer (&step->token, g_bytes_unref);
-  if (step->quic != NULL)
-    {
-      sspid_quic_result_clear (step->quic);
-      g_clear_pointer (&step->quic, g_free);
-    }
-}
-
 static ssize_t
 transport_pull (gnutls_transport_ptr_t ptr, void *buf, size_t len)
 {
@@ -167,32 +156,6 @@ static gboolean
 is_ip_address (const char *name)
 {
   return g_hostname_is_ip_address (name);
-}
-
-/* Parsed priorities, by string.  Parsing one costs more than the rest of a
- * session's setup, and there are only as many strings as protocol masks in
- * use (a handful), so they are kept for the life of the process. */
-gnutls_priority_t
-sspid_tls_lookup_priority (const char *text, const char **err_pos, int *ret)
-{
-  static GMutex lock;
-  static GHashTable *cache;
-  gnutls_priority_t priority;
-
-  g_mutex_lock (&lock);
-  if (cache == NULL)
-    cache = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  priority = g_hash_table_lookup (cache, text);
-  if (priority == NULL)
-    {
-      *ret = gnutls_priority_init (&priority, text, err_pos);
-      if (*ret < 0)
-        priority = NULL;
-      else
-        g_hash_table_insert (cache, g_strdup (text), priority);
-    }
-  g_mutex_unlock (&lock);
-  return priority;
 }
 
 static SECURITY_STATUS
@@ -476,23 +439,6 @@ sspid_tls_frame_records (const guint8 *input, gsize len, gsize *whole, guint32 *
   return 0;
 }
 
-/* Writes the fatal alert GnuTLS owes a peer for its error @err
- * (gnutls_alert_send_appropriate: GnuTLS leaves sending it to the
- * application) into the session's output, for the caller to send.  Nothing
- * for an alert the peer sent us.  GnuTLS sends alerts even on a session an
- * error invalidated. */
-void
-sspid_tls_write_alert_for (SspidTls *tls, int err)
-{
-  int ret;
-
-  if (err >= 0)
-    return;
-  ret = gnutls_alert_send_appropriate (tls->session, err);
-  if (ret < 0)
-    g_debug ("no alert for '%s': %s", gnutls_strerror (err), gnutls_strerror (ret));
-}
-
 static guint32
 established_attributes (SspidTls *tls)
 {
@@ -548,22 +494,6 @@ peer_expiry (SspidTls *tls)
       tls->expiry_known = TRUE;
     }
   return expiry;
-}
-
-/* Hands over what GnuTLS wrote without copying it: the buffer becomes the
- * token and the session starts a new one. */
-GBytes *
-sspid_tls_take_output (SspidTls *tls)
-{
-  GBytes *bytes = g_byte_array_free_to_bytes (tls->out);
-
-  tls->out = g_byte_array_new ();
-  if (tls->datagram_ends != NULL)
-    {
-      g_array_unref (tls->datagram_ends);
-      tls->datagram_ends = g_array_new (FALSE, FALSE, sizeof (guint));
-    }
-  return bytes;
 }
 
 static gboolean

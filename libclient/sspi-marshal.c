@@ -289,23 +289,6 @@ sspi_request_init_acquire (SspiRequest *r, const char *principal,
   return SEC_E_OK;
 }
 
-gboolean
-sspi_buffer_is (const SecBuffer *b, ULONG type)
-{
-  return (b->BufferType & ~SECBUFFER_ATTRMASK) == type;
-}
-
-SecBuffer *
-sspi_buffer_find (const SecBufferDesc *desc, ULONG type)
-{
-  if (desc == NULL || desc->pBuffers == NULL)
-    return NULL;
-  for (ULONG i = 0; i < desc->cBuffers; i++)
-    if (sspi_buffer_is (&desc->pBuffers[i], type))
-      return &desc->pBuffers[i];
-  return NULL;
-}
-
 /* One SEC_APPLICATION_PROTOCOL_LIST's ids (8-bit length-prefixed). */
 static gboolean
 parse_alpn_ids (const guint8 *p, gsize len, GPtrArray *ids)

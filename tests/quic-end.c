@@ -56,6 +56,13 @@ quic_end_clear (QuicEnd *end)
     }
 }
 
+void
+quic_end_set_transport_params (QuicEnd *end, GBytes *params)
+{
+  g_bytes_unref (end->transport_params);
+  end->transport_params = g_bytes_ref (params);
+}
+
 const SEC_TRAFFIC_SECRETS *
 quic_end_peek_secret (const QuicEnd *end, int epoch, gboolean is_peer)
 {
@@ -140,7 +147,8 @@ take_token (QuicEnd *end, const SecBuffer *token, QuicEnd *peer)
       g_byte_array_append (end->produced[epoch], bytes + i, 1);
     }
   end->total += token->cbBuffer;
-  g_byte_array_append (peer->inbox, token->pvBuffer, token->cbBuffer);
+  if (peer != NULL)
+    g_byte_array_append (peer->inbox, token->pvBuffer, token->cbBuffer);
 }
 
 /* One ISC/ASC call on @input (consumed bytes come back in *@consumed). */
@@ -274,4 +282,26 @@ quic_end_run_pair (QuicEnd *client, QuicEnd *server)
     }
   ck_abort_msg ("no end to the handshake: client 0x%08x, server 0x%08x",
                 (guint32) client->status, (guint32) server->status);
+}
+
+/* The handshake message types of @stream, in order, as a string of
+ * numbers ("2 8 11 15 20"), asserting the messages tile it exactly. */
+char *
+quic_end_message_types (const GByteArray *stream)
+{
+  g_autoptr(GString) types = g_string_new ("");
+  gsize pos = 0;
+
+  while (pos < stream->len)
+    {
+      gsize len;
+
+      ck_assert_uint_ge (stream->len - pos, 4);
+      len = ((gsize) stream->data[pos + 1] << 16) | ((gsize) stream->data[pos + 2] << 8) |
+            stream->data[pos + 3];
+      ck_assert_uint_ge (stream->len - pos - 4, len);
+      g_string_append_printf (types, "%s%u", types->len > 0 ? " " : "", stream->data[pos]);
+      pos += 4 + len;
+    }
+  return g_string_free (g_steal_pointer (&types), FALSE);
 }

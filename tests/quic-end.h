@@ -47,10 +47,15 @@ SECURITY_STATUS quic_end_init (QuicEnd *end, gboolean is_server, const char *cre
                                const char *params);
 void quic_end_clear (QuicEnd *end);
 
+/* Replaces the transport parameters to send (binary, as a QUIC stack
+ * encodes them) before the message that carries them is written. */
+void quic_end_set_transport_params (QuicEnd *end, GBytes *params);
+
 /* One round as msquic makes it: hands everything in the inbox to ISC/ASC
  * (the client's first round has nothing), repeating after
  * SEC_I_GENERIC_EXTENSION_RECEIVED, and appends what it produced to
- * @peer's inbox.  Returns the last status (also in end->status). */
+ * @peer's inbox (@peer NULL: a QUIC stack takes it from end->produced
+ * instead).  Returns the last status (also in end->status). */
 SECURITY_STATUS quic_end_process (QuicEnd *end, QuicEnd *peer);
 
 /* Runs both ends until both are done or one fails (asserting progress). */
@@ -58,3 +63,8 @@ void quic_end_run_pair (QuicEnd *client, QuicEnd *server);
 
 /* The SEC_TRAFFIC_SECRETS of @epoch, ours (@is_peer FALSE) or the peer's. */
 const SEC_TRAFFIC_SECRETS *quic_end_peek_secret (const QuicEnd *end, int epoch, gboolean is_peer);
+
+/* The types of the handshake messages in @stream, in order, as a string
+ * of numbers ("2 8 11 15 20"), asserting the messages tile it exactly.
+ * Free with g_free(). */
+char *quic_end_message_types (const GByteArray *stream);

@@ -842,7 +842,7 @@ START_TEST (test_fork_child_starts_clean)
    * checker may take over (the parent's threads' data is lost there by
    * design). */
   ck_assert_int_eq (pipe (fds), 0);
-  pid = fork ();
+  pid = tu_fork_quiet ();
   ck_assert_int_ge (pid, 0);
   if (pid == 0)
     {

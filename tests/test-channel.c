@@ -615,7 +615,7 @@ START_TEST (test_fork_child_own_channel)
 
   ck_assert_int_eq (pipe (ready), 0);
   ck_assert_int_eq (pipe (go), 0);
-  pid = fork ();
+  pid = tu_fork_quiet ();
   ck_assert_int_ge (pid, 0);
   if (pid == 0)
     {

@@ -200,7 +200,7 @@ START_TEST (test_library_uses_mailbox)
   ck_assert (maps_a_mailbox ());
 
   /* A child must not post into the parent's mailbox: it has none. */
-  pid = fork ();
+  pid = tu_fork_quiet ();
   ck_assert_int_ge (pid, 0);
   if (pid == 0)
     _exit (maps_a_mailbox () ? 1 : 0);

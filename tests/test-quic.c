@@ -32,28 +32,6 @@ setup (void)
   tu_fixture_setup_with (quic_config);
 }
 
-/* The handshake message types of @stream, in order, as a string of
- * numbers ("2 8 11 15 20"), asserting the messages tile it exactly. */
-static char *
-message_types (const GByteArray *stream)
-{
-  g_autoptr(GString) types = g_string_new ("");
-  gsize pos = 0;
-
-  while (pos < stream->len)
-    {
-      gsize len;
-
-      ck_assert_uint_ge (stream->len - pos, 4);
-      len = ((gsize) stream->data[pos + 1] << 16) | ((gsize) stream->data[pos + 2] << 8) |
-            stream->data[pos + 3];
-      ck_assert_uint_ge (stream->len - pos - 4, len);
-      g_string_append_printf (types, "%s%u", types->len > 0 ? " " : "", stream->data[pos]);
-      pos += 4 + len;
-    }
-  return g_string_free (g_steal_pointer (&types), FALSE);
-}
-
 static char *
 utf16_name (const WCHAR *name)
 {
@@ -137,11 +115,11 @@ START_TEST (test_handshake)
    * packets, Finished in Handshake ones; ServerHello in Initial,
    * EncryptedExtensions to Finished in Handshake, session tickets (if
    * any) in 1-RTT. */
-  client_initial = message_types (client.produced[QE_INITIAL]);
-  client_handshake = message_types (client.produced[QE_HANDSHAKE]);
-  server_initial = message_types (server.produced[QE_INITIAL]);
-  server_handshake = message_types (server.produced[QE_HANDSHAKE]);
-  server_1rtt = message_types (server.produced[QE_ONE_RTT]);
+  client_initial = quic_end_message_types (client.produced[QE_INITIAL]);
+  client_handshake = quic_end_message_types (client.produced[QE_HANDSHAKE]);
+  server_initial = quic_end_message_types (server.produced[QE_INITIAL]);
+  server_handshake = quic_end_message_types (server.produced[QE_HANDSHAKE]);
+  server_1rtt = quic_end_message_types (server.produced[QE_ONE_RTT]);
   ck_assert_str_eq (client_initial, "1");
   ck_assert_str_eq (client_handshake, "20");
   ck_assert_uint_eq (client.produced[QE_ONE_RTT]->len, 0);

@@ -159,7 +159,7 @@ START_TEST (test_fork)
   before = sspid_hello (t, &error);
   ck_assert_ptr_nonnull (before);
 
-  pid = fork ();
+  pid = tu_fork_quiet ();
   ck_assert_int_ge (pid, 0);
   if (pid == 0)
     {

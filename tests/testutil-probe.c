@@ -10,8 +10,11 @@
 #include "testutil.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <gio/gio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sspid-proto.h"
@@ -42,6 +45,54 @@ gboolean
 tu_is_sanitized (void)
 {
   return TU_ASAN;
+}
+
+/* Whether every thread of this process but the calling one is asleep in
+ * the kernel (state S or D in /proc/self/task/TID/stat). */
+static gboolean
+other_threads_asleep (void)
+{
+  pid_t self = (pid_t) syscall (SYS_gettid);
+  gboolean asleep = TRUE;
+  struct dirent *e;
+  DIR *dir = opendir ("/proc/self/task");
+
+  if (dir == NULL)
+    return TRUE;
+  while (asleep && (e = readdir (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      g_autofree char *stat = NULL;
+      const char *state;
+
+      if (e->d_name[0] == '.' || atoi (e->d_name) == self)
+        continue;
+      path = g_strdup_printf ("/proc/self/task/%s/stat", e->d_name);
+      /* A thread that exited meanwhile has no stat: it allocates nothing. */
+      if (!g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      /* "TID (COMM) STATE ...": COMM may hold spaces and parentheses. */
+      state = strrchr (stat, ')');
+      asleep = state != NULL && (state[2] == 'S' || state[2] == 'D');
+    }
+  closedir (dir);
+  return asleep;
+}
+
+pid_t
+tu_fork_quiet (void)
+{
+  gint64 deadline = g_get_monotonic_time () + 5 * G_TIME_SPAN_SECOND;
+  int quiet_checks = 0;
+
+  /* Twice in a row, a millisecond apart: a thread between two system
+   * calls is seen running at least once. */
+  while (quiet_checks < 2 && g_get_monotonic_time () < deadline)
+    {
+      quiet_checks = other_threads_asleep () ? quiet_checks + 1 : 0;
+      g_usleep (1000);
+    }
+  return fork ();
 }
 
 guint

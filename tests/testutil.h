@@ -141,6 +141,14 @@ guint    tu_slowdown (void);
 /* @ms scaled by tu_slowdown(): for deadlines of waits on a condition. */
 guint    tu_scaled_ms (guint ms);
 
+/* fork(), once every other thread of this process sleeps in the kernel (or
+ * after 5 s, regardless).  A child forked while another thread allocates
+ * can hang at its first malloc() under gcc 12's AddressSanitizer, whose
+ * allocator lock is not taken across fork (google/sanitizers#774; fixed in
+ * LLVM 18); glibc's malloc is fork-safe, so this matters to the sanitized
+ * tests only, but it costs a plain run a millisecond. */
+pid_t    tu_fork_quiet (void);
+
 /* What GetStatus says the daemon holds. */
 typedef struct {
   guint32 clients, contexts, credentials, pending;
