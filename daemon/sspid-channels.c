@@ -15,6 +15,12 @@
  * channel is not read, so a caller that writes and never reads stalls only
  * itself and costs the daemon a bounded amount of memory.
  *
+ * A caller may also ask for a mailbox (sspid-mailbox.c): the same packets
+ * in shared memory, announced by RING packets only when the other side
+ * does not watch.  A mailbox request is a request in flight like any
+ * other, one at a time; its answer overwrites it, so a caller that never
+ * reads costs no more memory than the mailbox itself.
+ *
  * Packet bytes are hostile: a bad header closes the channel, a bad body is
  * answered with an error status, and a channel never outlives its caller's
  * bus connection (the registry closes it with everything else).
@@ -39,9 +45,11 @@
 #include <unistd.h>
 
 #include "sspid-channel.h"
+#include "sspid-channel-watch.h"
 #include "sspid-channels.h"
 #include "sspid-counts.h"
 #include "sspid-fds.h"
+#include "sspid-mailbox.h"
 #include "sspi.h"
 
 /* Descriptors one message can carry (the kernel's SCM_MAX_FD): the control
@@ -62,6 +70,13 @@
  * found nothing (so a caller that does not stream costs at most
  * SPIN_USEC / SPIN_BACKOFF µs per request). */
 #define SPIN_USEC 50
+/* The same for a caller on the mailbox on a machine without an idle CPU,
+ * and only if it watched for our answer (did not need a RING): a caller
+ * that slept takes longer to wake and post than watching is worth.  It
+ * posts its next request a few µs after our answer when it streams.  With
+ * an idle CPU, SPIN_USEC whatever the caller did: waking an idle CPU is
+ * what costs most there (proto/sspid-channel-watch.h). */
+#define MAILBOX_SPIN_USEC 10
 #define SPIN_BACKOFF 16
 
 struct _SspidChannels {
@@ -83,10 +98,14 @@ struct _SspidChannel {
   int           fd;          /* -1 once closed */
   GSource      *source;
   gpointer      tag;         /* of fd in source */
+  GIOCondition  events;      /* what tag watches now */
   GQueue        out;         /* GBytes *: whole answer packets not sent yet */
   guint         in_flight;
   guint         spin_backoff; /* requests to serve before waiting again */
   gboolean      refuses_fds;  /* SO_PASSRIGHTS is off on our end */
+  SspidMailbox *mailbox;      /* once the caller asked for it */
+  gboolean      is_mailbox_busy;  /* its request is in flight */
+  gboolean      is_caller_asleep;  /* when its last answer was posted */
 };
 
 typedef struct {
@@ -139,7 +158,20 @@ update_events (SspidChannel *channel)
     events |= G_IO_IN;
   if (!g_queue_is_empty (&channel->out))
     events |= G_IO_OUT;
-  g_source_modify_unix_fd (channel->source, channel->tag, events);
+  /* Only on a change: every call wakes the main context (an eventfd
+   * write, then a read and one more poll()), which cost more than the
+   * record itself when it was done after every request. */
+  if (events != channel->events)
+    {
+      g_source_modify_unix_fd (channel->source, channel->tag, events);
+      channel->events = events;
+    }
+  /* A request posted while the daemon watched, or while it could not take
+   * it, has no RING coming: the next turn of the main loop takes it. */
+  if (channel->mailbox != NULL)
+    g_source_set_ready_time (channel->source,
+                             !channel->is_mailbox_busy && is_reading (channel)
+                             && sspid_mailbox_has_request (channel->mailbox) ? 0 : -1);
 }
 
 /* --- answers ------------------------------------------------------------- */
@@ -173,7 +205,49 @@ flush_out (SspidChannel *channel)
   return TRUE;
 }
 
-/* The reply sink of the channel's calls (SspidCallSinkFunc). */
+/* A header-only packet of @op, or nothing if the socket is full: RINGs
+ * already there wake the caller as well. */
+static void
+send_ring (SspidChannel *channel)
+{
+  SspidChannelHeader header = { 0, SSPID_CHANNEL_OP_RING, 0 };
+  ssize_t n;
+
+  do
+    n = send (channel->fd, &header, sizeof header, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    channel_close (channel, g_strerror (errno));
+}
+
+/* The reply sink of the channel's mailbox requests (SspidCallSinkFunc). */
+static void
+mailbox_answer (gpointer sink_data, guint32 serial, SspidCallKind kind, GVariant *reply)
+{
+  SspidChannel *channel = sink_data;
+  g_autoptr(GVariant) body = g_variant_ref_sink (reply);
+  SspidChannelHeader header = { serial, op_of_kind (kind), 0 };
+
+  channel->in_flight--;
+  channel->is_mailbox_busy = FALSE;
+  if (channel->fd < 0)
+    return;                     /* closed meanwhile: nobody to answer */
+  channel->set->answered++;
+  /* An answer never outgrows a packet; if one did, the caller would see
+   * its channel close rather than a truncated answer. */
+  if (sizeof header + g_variant_get_size (body) > SSPID_CHANNEL_MAX_PACKET)
+    {
+      channel_close (channel, "answer too large");
+      return;
+    }
+  channel->is_caller_asleep = sspid_mailbox_post_answer (channel->mailbox, &header,
+                                                         sizeof header, body);
+  if (channel->is_caller_asleep)
+    send_ring (channel);
+  update_events (channel);
+}
+
+/* The reply sink of the channel's packet requests (SspidCallSinkFunc). */
 static void
 channel_answer (gpointer sink_data, guint32 serial, SspidCallKind kind, GVariant *reply)
 {
@@ -272,12 +346,13 @@ discard_passed_fd (int fd, void *data)
 
 /* --- requests ------------------------------------------------------------ */
 
-/* A request of @channel, answered through channel_answer().  Counted as
- * pending for the caller from here on. */
+/* A request of @channel, answered through @sink.  Counted as pending for
+ * the caller from here on. */
 static SspidCall *
-call_new (SspidChannel *channel, guint32 serial, SspidCallKind kind, GVariant *params)
+call_new (SspidChannel *channel, guint32 serial, SspidCallKind kind, GVariant *params,
+          SspidCallSinkFunc sink)
 {
-  SspidCall *call = sspid_call_new_for_sink (kind, serial, params, channel_answer,
+  SspidCall *call = sspid_call_new_for_sink (kind, serial, params, sink,
                                              channel_ref (channel),
                                              (GDestroyNotify) channel_unref);
 
@@ -287,9 +362,11 @@ call_new (SspidChannel *channel, guint32 serial, SspidCallKind kind, GVariant *p
 }
 
 /* One request packet of @size bytes (@truncated: it was longer than the
- * buffer) in @packet, whose ownership passes here. */
+ * buffer) in @packet, whose ownership passes here; answered through
+ * @sink (a packet, or the mailbox). */
 static void
-handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean truncated)
+handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean truncated,
+               SspidCallSinkFunc sink)
 {
   g_autoptr(GBytes) bytes = g_bytes_new_take (packet, size);
   SspidChannelHeader header;
@@ -308,7 +385,7 @@ handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean trunc
     }
 
   limit = sspid_caller_check_pending_limit (channel->caller);
-  call = call_new (channel, header.serial, kind, params);
+  call = call_new (channel, header.serial, kind, params, sink);
   if (limit != NULL)
     {
       sspid_call_answer_limit (call, limit);
@@ -334,6 +411,92 @@ handle_packet (SspidChannel *channel, guint8 *packet, gsize size, gboolean trunc
       return;
     }
   channel->set->dispatch (call, channel->set->dispatch_data);
+}
+
+/* --- the mailbox --------------------------------------------------------- */
+
+/* Takes the mailbox's request if one is posted and none is in flight;
+ * TRUE if it did. */
+static gboolean
+take_mailbox_request (SspidChannel *channel)
+{
+  gboolean is_oversize = FALSE;
+  gsize size = 0;
+  guint8 *packet;
+
+  if (channel->mailbox == NULL || channel->is_mailbox_busy || !is_reading (channel))
+    return FALSE;
+  packet = sspid_mailbox_take_request (channel->mailbox, &size, &is_oversize);
+  if (packet == NULL)
+    return FALSE;
+  channel->is_mailbox_busy = TRUE;
+  handle_packet (channel, packet, size, is_oversize, mailbox_answer);
+  return TRUE;
+}
+
+/* Answers SSPID_CHANNEL_OP_MAILBOX: the mailbox's descriptor, or (if the
+ * kernel cannot make one) no descriptor, and the caller stays on packets. */
+static void
+give_mailbox (SspidChannel *channel)
+{
+  g_autoptr(GError) error = NULL;
+  SspidChannelHeader header = { 0, SSPID_CHANNEL_OP_MAILBOX, 0 };
+  union {
+    char           bytes[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct iovec iov = { &header, sizeof header };
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+  int fd = -1;
+  ssize_t n;
+
+  if (channel->mailbox == NULL)
+    channel->mailbox = sspid_mailbox_new (&fd, &error);
+  else
+    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_EXISTS, "asked twice");
+  if (channel->mailbox == NULL || fd < 0)
+    sspid_caller_log (channel->caller, G_LOG_LEVEL_DEBUG, NULL, 0,
+                      "record channel without a mailbox: %s", error->message);
+  if (fd >= 0)
+    {
+      struct cmsghdr *cmsg;
+
+      memset (&control, 0, sizeof control);
+      msg.msg_control = &control;
+      msg.msg_controllen = sizeof control.bytes;
+      cmsg = CMSG_FIRSTHDR (&msg);
+      cmsg->cmsg_level = SOL_SOCKET;
+      cmsg->cmsg_type = SCM_RIGHTS;
+      cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+      memcpy (CMSG_DATA (cmsg), &fd, sizeof fd);
+    }
+  do
+    n = sendmsg (channel->fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  if (fd >= 0)
+    close (fd);
+  /* Only a caller that fills its socket and then asks gets no answer. */
+  if (n != (ssize_t) sizeof header)
+    channel_close (channel, "cannot answer the mailbox request");
+}
+
+/* A header-only packet of the mailbox's ops; FALSE if @packet is not one
+ * (it then goes the way of every packet). */
+static gboolean
+handle_mailbox_packet (SspidChannel *channel, const guint8 *packet)
+{
+  SspidChannelHeader header;
+
+  memcpy (&header, packet, sizeof header);
+  if (header.flags != 0)
+    return FALSE;
+  if (header.op == SSPID_CHANNEL_OP_MAILBOX)
+    give_mailbox (channel);
+  else if (header.op == SSPID_CHANNEL_OP_RING)
+    take_mailbox_request (channel);   /* no request: a late RING, ignored */
+  else
+    return FALSE;
+  return TRUE;
 }
 
 /* FALSE when there is nothing more to read now (or the channel closed). */
@@ -380,8 +543,10 @@ read_one (SspidChannel *channel)
       channel_close (channel, NULL);
       return FALSE;
     }
+  if (n == sizeof (SspidChannelHeader) && handle_mailbox_packet (channel, buffer))
+    return channel->fd >= 0;
   handle_packet (channel, g_memdup2 (buffer, MIN ((gsize) n, sizeof buffer)),
-                 MIN ((gsize) n, sizeof buffer), n > (ssize_t) sizeof buffer);
+                 MIN ((gsize) n, sizeof buffer), n > (ssize_t) sizeof buffer, channel_answer);
   return channel->fd >= 0;
 }
 
@@ -407,11 +572,26 @@ next_request_soon (SspidChannel *channel)
       channel->spin_backoff--;
       return FALSE;
     }
-  until = g_get_monotonic_time () + SPIN_USEC;
-  do
-    if (poll (&p, 1, 0) > 0)
-      return TRUE;
-  while (g_get_monotonic_time () < until);
+  /* With a mailbox the caller posts there: watching it is a memory read,
+   * where looking at the socket is a system call. */
+  if (channel->mailbox != NULL)
+    {
+      gboolean is_long = sspid_channel_has_idle_cpu ();
+
+      if (channel->is_mailbox_busy || (channel->is_caller_asleep && !is_long))
+        return FALSE;
+      if (sspid_mailbox_wait_request (channel->mailbox,
+                                      is_long ? SPIN_USEC : MAILBOX_SPIN_USEC))
+        return TRUE;
+    }
+  else
+    {
+      until = g_get_monotonic_time () + SPIN_USEC;
+      do
+        if (poll (&p, 1, 0) > 0)
+          return TRUE;
+      while (g_get_monotonic_time () < until);
+    }
   channel->spin_backoff = SPIN_BACKOFF;
   return FALSE;
 }
@@ -421,7 +601,10 @@ channel_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_da
 {
   SspidChannel *channel = channel_ref (((ChannelSource *) source)->channel);
   GIOCondition revents = g_source_query_unix_fd (source, channel->tag);
+  gboolean may_read = (revents & G_IO_IN) != 0;
   guint batch;
+
+  g_source_set_ready_time (source, -1);
 
   if (revents & G_IO_OUT)
     {
@@ -434,9 +617,24 @@ channel_source_dispatch (GSource *source, GSourceFunc callback, gpointer user_da
    * count of its user's channels. */
   batch = MAX (1, MAX_READ_BATCH / MAX (1, sspid_channels_count_for_uid (channel->set,
                                                                          channel->uid)));
+  /* A request is a packet on the socket or a post in the mailbox, which
+   * the caller need not announce while we watch it. */
+  if (channel->mailbox != NULL)
+    sspid_mailbox_watch (channel->mailbox);
   for (guint i = 0; i < batch && channel->fd >= 0 && is_reading (channel); i++)
-    if (!read_one (channel) && !next_request_soon (channel))
-      break;
+    {
+      if (take_mailbox_request (channel))
+        continue;
+      /* Once the socket said EAGAIN, only the next poll() looks again. */
+      if (may_read && read_one (channel))
+        continue;
+      may_read = FALSE;
+      if (!next_request_soon (channel))
+        break;
+      may_read = channel->mailbox == NULL;
+    }
+  if (channel->mailbox != NULL && channel->fd >= 0)
+    sspid_mailbox_unwatch (channel->mailbox);
   if (channel->fd >= 0 && (revents & (G_IO_HUP | G_IO_ERR)) && !(revents & G_IO_IN))
     channel_close (channel, NULL);
   update_events (channel);
@@ -473,6 +671,7 @@ channel_close (SspidChannel *channel, const char *why)
     }
   channel->fd = -1;
   g_queue_clear_full (&channel->out, (GDestroyNotify) g_bytes_unref);
+  g_clear_pointer (&channel->mailbox, sspid_mailbox_free);
   sspid_caller_detach (channel->caller, channel);
   g_hash_table_remove (channel->set->open, channel);
   count_for_uid_add (channel->set, channel->uid, -1);
@@ -526,8 +725,8 @@ sspid_channels_open (SspidChannels *set, SspidCaller *caller, GError **error)
   channel->source = g_source_new (&channel_source_funcs, sizeof (ChannelSource));
   source = (ChannelSource *) channel->source;
   source->channel = channel;
-  channel->tag = g_source_add_unix_fd (channel->source, channel->fd,
-                                       G_IO_IN | G_IO_HUP | G_IO_ERR);
+  channel->events = G_IO_IN | G_IO_HUP | G_IO_ERR;
+  channel->tag = g_source_add_unix_fd (channel->source, channel->fd, channel->events);
   g_source_set_name (channel->source, "sspid record channel");
   g_source_attach (channel->source, set->main_context);
 

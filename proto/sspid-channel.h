@@ -36,6 +36,36 @@
  * answers oversize input.  File descriptors cannot be sent along (refused
  * by the kernel where it can, else the channel is closed).
  *
+ * The mailbox (optional, asked for once per channel): a shared memory area
+ * that carries the same request and answer packets without the socket's
+ * copies and system calls.  The caller sends a header-only packet of op
+ * SSPID_CHANNEL_OP_MAILBOX; the daemon answers with a header-only packet
+ * of that op which carries, as SCM_RIGHTS, a sealed memfd (it cannot
+ * shrink or grow) holding one SspidChannelMailbox, or carries nothing if
+ * it gives none.  From then on the caller may post a request there
+ * instead of sending it (one at a time: the next only after the answer):
+ *
+ *   caller:  writes the packet into data and its size into length,
+ *            state = REQUEST (release); if exchange (daemon_waiting, 0)
+ *            was 1, sends a header-only SSPID_CHANNEL_OP_RING packet.
+ *   daemon:  takes a REQUEST (state = TAKEN) when rung or while it
+ *            watches, copies it out, and answers the way a packet is
+ *            answered; the answer packet goes into data, state = ANSWER
+ *            (release); if exchange (caller_waiting, 0) was 1, it sends
+ *            a header-only RING packet.
+ *   sleeping: a side that stops watching state sets its *_waiting flag,
+ *            then looks at state again: whoever clears a flag set to 1
+ *            owes exactly one RING, so a side that finds its own flag
+ *            cleared after all waits for that RING.
+ *
+ * So a streaming caller and a daemon that watch state (briefly, while it
+ * pays) exchange records without a system call.  The daemon trusts
+ * nothing in the mailbox: it reads length once, copies the request out
+ * before it looks at it, and a RING for which there is no request is
+ * ignored.  A mailbox request is one of the channel's requests in flight;
+ * an answer that must wake a sleeping caller whose socket is full is not
+ * queued (the RINGs already there will wake it).
+ *
  * The caller's end is a bearer capability: whoever holds it acts as the
  * bus connection that opened it (its handles, limits and log identity)
  * until that connection closes.  libsspi keeps it close-on-exec and closes
@@ -54,6 +84,8 @@ typedef struct {
 typedef enum {
   SSPID_CHANNEL_OP_ENCRYPT = 1,   /* EncryptMessage */
   SSPID_CHANNEL_OP_DECRYPT = 2,   /* DecryptMessage */
+  SSPID_CHANNEL_OP_MAILBOX = 3,   /* header only: asks for (gives) the mailbox */
+  SSPID_CHANNEL_OP_RING    = 4,   /* header only: look at the mailbox */
 } SspidChannelOp;
 
 #define SSPID_CHANNEL_REQUEST_ENCRYPT_TYPE "(tay)"
@@ -64,6 +96,23 @@ typedef enum {
 /* Largest packet either way: a header, a 16 KiB plaintext or a whole TLS
  * record (at most 5 + 16384 + 2048 bytes), and room to spare. */
 #define SSPID_CHANNEL_MAX_PACKET (64 * 1024)
+
+typedef enum {
+  SSPID_CHANNEL_MAILBOX_IDLE    = 0,
+  SSPID_CHANNEL_MAILBOX_REQUEST = 1,   /* posted by the caller */
+  SSPID_CHANNEL_MAILBOX_TAKEN   = 2,   /* copied out by the daemon */
+  SSPID_CHANNEL_MAILBOX_ANSWER  = 3,   /* posted by the daemon */
+} SspidChannelMailboxState;
+
+/* The shared area; the flags are accessed with atomic operations only. */
+typedef struct {
+  uint32_t state;            /* SspidChannelMailboxState */
+  uint32_t length;           /* bytes of the packet in data */
+  uint32_t daemon_waiting;   /* 1: the daemon does not watch state */
+  uint32_t caller_waiting;   /* 1: the caller sleeps until a RING */
+  uint8_t  reserved[48];     /* so that data is 64-aligned */
+  uint8_t  data[SSPID_CHANNEL_MAX_PACKET];
+} SspidChannelMailbox;
 
 /* Channels one bus connection, and all of one user's, may hold open at
  * once. */

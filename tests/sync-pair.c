@@ -293,3 +293,22 @@ sp_empty_step (SyncPair *p, gboolean server, GByteArray *wire)
   FreeContextBuffer (out.pvBuffer);
   return status;
 }
+
+void
+sync_pair_exchange_records (SyncPair *p)
+{
+  g_autofree guint8 *data = g_malloc (16384);
+  g_autoptr(GByteArray) wire = g_byte_array_new ();
+  g_autoptr(GByteArray) plain = g_byte_array_new ();
+
+  for (gsize i = 0; i < 16384; i++)
+    data[i] = (guint8) (i * 13 + 5);
+  sp_seal (&p->cctx, data, 16384, wire);
+  ck_assert_int_eq (sp_open (&p->sctx, wire, plain), SEC_E_OK);
+  ck_assert_uint_eq (plain->len, 16384);
+  ck_assert (memcmp (plain->data, data, 16384) == 0);
+  g_byte_array_set_size (plain, 0);
+  sp_seal (&p->sctx, data, 100, wire);
+  ck_assert_int_eq (sp_open (&p->cctx, wire, plain), SEC_E_OK);
+  ck_assert_uint_eq (plain->len, 100);
+}

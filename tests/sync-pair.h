@@ -48,6 +48,10 @@ guint sync_pair_read_tickets (SyncPair *p);
  * (tcase_add_loop_test): TLS 1.3 for 0, TLS 1.2 for 1. */
 guint32 sp_loop_protocol (int i);
 
+/* Records through libsspi: 16 KiB from client to server, 100 bytes back;
+ * asserts every byte. */
+void sync_pair_exchange_records (SyncPair *p);
+
 /* The context's STREAM_SIZES (asserted to succeed). */
 SecPkgContext_StreamSizes sp_stream_sizes (CtxtHandle *ctx);
 /* EncryptMessage of @len bytes as [STREAM_HEADER, DATA, STREAM_TRAILER,

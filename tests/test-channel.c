@@ -48,39 +48,6 @@ static const SyncPairOptions no_options = { 0 };
 
 /* --- helpers ------------------------------------------------------------- */
 
-/* A libsspi client and server: one 16 KiB record each way. */
-static void
-libsspi_round_trip (SyncPair *p)
-{
-  g_autofree guint8 *data = g_malloc (16384);
-  g_autoptr(GByteArray) wire = g_byte_array_new ();
-  g_autoptr(GByteArray) plain = g_byte_array_new ();
-
-  for (gsize i = 0; i < 16384; i++)
-    data[i] = (guint8) (i * 13 + 5);
-  sp_seal (&p->cctx, data, 16384, wire);
-  ck_assert_int_eq (sp_open (&p->sctx, wire, plain), SEC_E_OK);
-  ck_assert_uint_eq (plain->len, 16384);
-  ck_assert (memcmp (plain->data, data, 16384) == 0);
-  g_byte_array_set_size (plain, 0);
-  sp_seal (&p->sctx, data, 100, wire);
-  ck_assert_int_eq (sp_open (&p->cctx, wire, plain), SEC_E_OK);
-  ck_assert_uint_eq (plain->len, 100);
-}
-
-static long
-daemon_rss_kib (void)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int) tu_fixture_env->daemon_pid);
-  g_autofree char *text = NULL;
-  const char *line;
-
-  ck_assert (g_file_get_contents (path, &text, NULL, NULL));
-  line = strstr (text, "VmRSS:");
-  ck_assert (line != NULL);
-  return strtol (line + 6, NULL, 10);
-}
-
 /* --- libsspi ------------------------------------------------------------- */
 
 START_TEST (test_records_use_channel)
@@ -92,7 +59,7 @@ START_TEST (test_records_use_channel)
   sync_pair_read_tickets (&p);   /* the tickets: records too */
   before = status_value ("channel-requests");
   for (int i = 0; i < 10; i++)
-    libsspi_round_trip (&p);
+    sync_pair_exchange_records (&p);
   /* 2 EncryptMessage + 2 DecryptMessage per round trip, all on the channel. */
   ck_assert_uint_eq (status_value ("channel-requests") - before, 40);
   ck_assert_uint_eq (status_value ("channels"), 1);
@@ -128,7 +95,7 @@ START_TEST (test_channel_fd_is_cloexec)
   before = seqpacket_fds ();
   ck_assert_uint_eq (before->len, 0);
   sync_pair_read_tickets (&p);
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
   after = seqpacket_fds ();
   ck_assert_uint_eq (after->len, 1);
   fd = g_array_index (after, int, 0);
@@ -151,7 +118,7 @@ records_thread (gpointer data)
   Worker *w = data;
 
   for (guint i = 0; i < w->rounds; i++)
-    libsspi_round_trip (&w->pair);
+    sync_pair_exchange_records (&w->pair);
   return NULL;
 }
 
@@ -192,7 +159,7 @@ START_TEST (test_records_without_channel)
   sync_pair_handshake (&p, &no_options);
   sync_pair_read_tickets (&p);
   before = status_value ("channel-requests");
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
   ck_assert_uint_eq (status_value ("channel-requests"), before);
   ck_assert_uint_eq (status_value ("channels"), 0);
   sync_pair_clear (&p);
@@ -329,7 +296,7 @@ START_TEST (test_hostile_packets)
   assert_daemon_healthy (conn);
   sync_pair_handshake (&p, &no_options);
   sync_pair_read_tickets (&p);
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
   sync_pair_clear (&p);
 }
 END_TEST
@@ -561,7 +528,7 @@ START_TEST (test_writer_never_reads)
   raw_handshake (conn, &cctx, &sctx);
   body = g_variant_ref_sink (g_variant_new ("(t@ay)", cctx, bytes_variant (data, 16384)));
   fd = open_channel_ok (conn);
-  rss_before = daemon_rss_kib ();
+  rss_before = (long) tu_process_rss_kib (tu_fixture_env->daemon_pid);
 
   /* Write 16 KiB requests (each answered by a 16 KiB record) and never
    * read: unbounded, this would be 64 MiB of answers in the daemon. */
@@ -587,11 +554,11 @@ START_TEST (test_writer_never_reads)
   start = g_get_monotonic_time ();
   sync_pair_handshake (&p, &no_options);
   sync_pair_read_tickets (&p);
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
   sync_pair_clear (&p);
   ck_assert_int_lt (g_get_monotonic_time () - start, 10 * G_USEC_PER_SEC);
 
-  rss_after = daemon_rss_kib ();
+  rss_after = (long) tu_process_rss_kib (tu_fixture_env->daemon_pid);
   printf ("never-reading caller: %u requests of 16 KiB taken before the push-back, "
           "daemon RSS %+ld KiB\n", sent, rss_after - rss_before);
   ck_assert_msg (rss_after - rss_before < 16 * 1024,
@@ -643,7 +610,7 @@ START_TEST (test_fork_child_own_channel)
 
   sync_pair_handshake (&p, &no_options);
   sync_pair_read_tickets (&p);
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
   ck_assert_uint_eq (status_value ("channels"), 1);
 
   ck_assert_int_eq (pipe (ready), 0);
@@ -664,7 +631,7 @@ START_TEST (test_fork_child_own_channel)
         _exit (2);
       sync_pair_handshake (&q, &no_options);
       sync_pair_read_tickets (&q);
-      libsspi_round_trip (&q);
+      sync_pair_exchange_records (&q);
       /* Its own channel, beside the parent's: the parent counts them (no
        * GDBus here: its thread does not exist in a forked child). */
       if (write (ready[1], "r", 1) != 1 || read (go[0], buf, 1) != 1)
@@ -686,7 +653,7 @@ START_TEST (test_fork_child_own_channel)
                  "child failed (status 0x%x)", wstatus);
 
   /* The parent's channel was not disturbed by the child's exit. */
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
   sync_pair_clear (&p);
 }
 END_TEST
@@ -751,7 +718,7 @@ START_TEST (test_daemon_killed)
 
   sync_pair_handshake (&p, &no_options);
   sync_pair_read_tickets (&p);
-  libsspi_round_trip (&p);
+  sync_pair_exchange_records (&p);
 
   /* A record call waiting on the channel when the daemon dies. */
   job.ctx = p.cctx;
@@ -776,7 +743,7 @@ START_TEST (test_daemon_killed)
 
     sync_pair_handshake (&q, &no_options);
     sync_pair_read_tickets (&q);
-    libsspi_round_trip (&q);
+    sync_pair_exchange_records (&q);
     sync_pair_clear (&q);
   }
 }
