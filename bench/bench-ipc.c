@@ -57,6 +57,7 @@ static const char trivial_xml[] =
   "    <arg name='expiry' type='x' direction='out'/>"
   "    <arg name='extra' type='u' direction='out'/>"
   "    <arg name='missing' type='u' direction='out'/>"
+  "    <arg name='extras' type='a{sv}' direction='out'/>"
   "  </method>"
   "</interface></node>";
 
