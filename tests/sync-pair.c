@@ -312,3 +312,15 @@ sync_pair_exchange_records (SyncPair *p)
   ck_assert_int_eq (sp_open (&p->cctx, wire, plain), SEC_E_OK);
   ck_assert_uint_eq (plain->len, 100);
 }
+
+void
+sync_pair_assert_serves_records (void)
+{
+  static const SyncPairOptions no_options = { 0 };
+  SyncPair p = { 0 };
+
+  sync_pair_handshake (&p, &no_options);
+  sync_pair_read_tickets (&p);
+  sync_pair_exchange_records (&p);
+  sync_pair_clear (&p);
+}

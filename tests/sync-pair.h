@@ -51,6 +51,9 @@ guint32 sp_loop_protocol (int i);
 /* Records through libsspi: 16 KiB from client to server, 100 bytes back;
  * asserts every byte. */
 void sync_pair_exchange_records (SyncPair *p);
+/* A new pair's handshake, its tickets and a record exchange: the daemon
+ * still serves handshakes and records (after a test's hostile caller). */
+void sync_pair_assert_serves_records (void);
 
 /* The context's STREAM_SIZES (asserted to succeed). */
 SecPkgContext_StreamSizes sp_stream_sizes (CtxtHandle *ctx);
