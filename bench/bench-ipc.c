@@ -30,6 +30,7 @@
 #include "bench-raw.h"
 #include "bench-sspi.h"
 #include "bench-util.h"
+#include "sspid-dbus-generated.h"
 #include "sspid-proto.h"
 
 #define BENCH_NAME       "org.sspid1.Bench"
@@ -44,22 +45,22 @@
 
 /* ---- the trivial server (--serve) ---------------------------------------- */
 
-/* The same shapes as DeleteSecurityContext: (tt) in, a step result out. */
-static const char trivial_xml[] =
-  "<node><interface name='" BENCH_INTERFACE "'>"
-  "  <method name='Step'>"
-  "    <arg name='call_id' type='t' direction='in'/>"
-  "    <arg name='context' type='t' direction='in'/>"
-  "    <arg name='status' type='u' direction='out'/>"
-  "    <arg name='handle' type='t' direction='out'/>"
-  "    <arg name='token' type='ay' direction='out'/>"
-  "    <arg name='attributes' type='u' direction='out'/>"
-  "    <arg name='expiry' type='x' direction='out'/>"
-  "    <arg name='extra' type='u' direction='out'/>"
-  "    <arg name='missing' type='u' direction='out'/>"
-  "    <arg name='extras' type='a{sv}' direction='out'/>"
-  "  </method>"
-  "</interface></node>";
+/* The same shapes as DeleteSecurityContext ((tt) in, a step result out),
+ * taken from the daemon's own interface description, so the two cannot
+ * drift apart as the wire grows. */
+static GDBusInterfaceInfo *
+trivial_interface (void)
+{
+  static GDBusMethodInfo step = { -1, (char *) "Step", NULL, NULL, NULL };
+  static GDBusMethodInfo *methods[] = { &step, NULL };
+  static GDBusInterfaceInfo iface = { -1, (char *) BENCH_INTERFACE, methods, NULL, NULL, NULL };
+  GDBusMethodInfo *delete = g_dbus_interface_info_lookup_method (sspid_dbus_sspi_interface_info (),
+                                                                 "DeleteSecurityContext");
+
+  step.in_args = delete->in_args;
+  step.out_args = delete->out_args;
+  return &iface;
+}
 
 static void
 trivial_call (GDBusConnection *connection, const char *sender, const char *path,
@@ -77,7 +78,6 @@ static int
 serve (const char *address)
 {
   static const GDBusInterfaceVTable vtable = { .method_call = trivial_call };
-  g_autoptr(GDBusNodeInfo) info = g_dbus_node_info_new_for_xml (trivial_xml, NULL);
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_autoptr(GDBusConnection) connection = NULL;
   g_autoptr(GVariant) reply = NULL;
@@ -87,7 +87,7 @@ serve (const char *address)
     address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT
                | G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, &error);
   if (connection == NULL
-      || !g_dbus_connection_register_object (connection, BENCH_PATH, info->interfaces[0],
+      || !g_dbus_connection_register_object (connection, BENCH_PATH, trivial_interface (),
                                              &vtable, NULL, NULL, &error))
     bench_die ("trivial server: %s", error->message);
   reply = g_dbus_connection_call_sync (connection, "org.freedesktop.DBus",
