@@ -9,7 +9,8 @@
  * A context is reference counted: the caller's handle table holds one
  * reference, the call running on a worker another, so one whose caller
  * vanished while a step ran is freed when the step is back.  Main thread,
- * except the running call's work on the context's session.
+ * except the running call's work on the context's session and the sending
+ * of its answer (a worker's).
  */
 #pragma once
 
