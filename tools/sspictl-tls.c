@@ -560,6 +560,34 @@ say_no_client_certificate (void)
   g_printerr ("sspictl: the server asks for a client certificate; continuing without one\n");
 }
 
+/* What every step's result tells, in either loop: @r's status becomes
+ * *@status and the stats count its SECBUFFER_EXTRA.  Returns TRUE when it
+ * ended the handshake well (leftover records kept); the caller then is
+ * done. */
+static gboolean
+note_step (Handshake *hs, const StepResult *r, SECURITY_STATUS *status)
+{
+  *status = r->status;
+  if (r->extra > 0)
+    hs->stats->extra++;
+  if (r->status != SEC_E_OK)
+    return FALSE;
+  keep_leftover (hs, r);
+  return TRUE;
+}
+
+/* SECBUFFER_EXTRA after a step that wants more: the next record (or
+ * datagram) is already here, the input's last r->extra bytes; keeps only
+ * them and returns TRUE (call again without reading), else FALSE. */
+static gboolean
+keep_extra_input (Handshake *hs, const StepResult *r)
+{
+  if (r->extra == 0 || r->extra > hs->in->len)
+    return FALSE;
+  g_byte_array_remove_range (hs->in, 0, hs->in->len - r->extra);
+  return TRUE;
+}
+
 /* The Schannel loop.  Returns an SSPICTL_EXIT_* code. */
 static int
 handshake_loop (Handshake *hs, SECURITY_STATUS *status)
@@ -574,30 +602,21 @@ handshake_loop (Handshake *hs, SECURITY_STATUS *status)
         return SSPICTL_EXIT_NETWORK;
       if (!run_step (hs, &r))
         return SSPICTL_EXIT_NETWORK;
-      *status = r.status;
       if (r.status == SEC_E_INCOMPLETE_MESSAGE)
         hs->stats->incomplete++;
-      if (r.extra > 0)
-        hs->stats->extra++;
+      if (note_step (hs, &r, status))
+        return SSPICTL_EXIT_OK;
 
       switch (r.status)
         {
-        case SEC_E_OK:
-          keep_leftover (hs, &r);
-          return SSPICTL_EXIT_OK;
-
         case SEC_I_CONTINUE_NEEDED:
         case SEC_I_INCOMPLETE_CREDENTIALS:
           if (r.status == SEC_I_INCOMPLETE_CREDENTIALS)
             say_no_client_certificate ();
-          /* SECBUFFER_EXTRA: the next record is already here; call again
-           * without reading.  SEC_I_INCOMPLETE_CREDENTIALS without EXTRA:
-           * Windows callers repeat the call with the same input. */
-          if (r.extra > 0 && r.extra <= hs->in->len)
-            {
-              g_byte_array_remove_range (hs->in, 0, hs->in->len - r.extra);
-              need_read = FALSE;
-            }
+          /* SEC_I_INCOMPLETE_CREDENTIALS without EXTRA: Windows callers
+           * repeat the call with the same input. */
+          if (keep_extra_input (hs, &r))
+            need_read = FALSE;
           else if (r.status == SEC_I_INCOMPLETE_CREDENTIALS)
             need_read = FALSE;
           else
@@ -719,29 +738,18 @@ datagram_loop (Handshake *hs, SECURITY_STATUS *status)
           if (!run_step (hs, &r))
             return SSPICTL_EXIT_NETWORK;
         }
-      *status = r.status;
-      if (r.extra > 0)
-        hs->stats->extra++;
+      if (note_step (hs, &r, status))
+        return SSPICTL_EXIT_OK;
 
       switch (r.status)
         {
-        case SEC_E_OK:
-          keep_leftover (hs, &r);
-          return SSPICTL_EXIT_OK;
-
         case SEC_I_INCOMPLETE_CREDENTIALS:
           say_no_client_certificate ();
           need_read = FALSE;   /* the same datagram again, as Windows callers do */
           break;
 
         case SEC_I_CONTINUE_NEEDED:
-          if (r.extra > 0 && r.extra <= hs->in->len)
-            {
-              g_byte_array_remove_range (hs->in, 0, hs->in->len - r.extra);
-              need_read = FALSE;
-            }
-          else
-            need_read = TRUE;
+          need_read = !keep_extra_input (hs, &r);
           break;
 
         case SEC_E_INVALID_TOKEN:
