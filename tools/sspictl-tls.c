@@ -135,6 +135,26 @@ sspictl_tls_args_clear (SspictlTlsArgs *args)
   g_clear_pointer (&args->alpn, g_strfreev);
 }
 
+void
+sspictl_tls_args_add_entries (GOptionContext *context, SspictlTlsArgs *args)
+{
+  const GOptionEntry entries[] = {
+    { "tls1.2", 0, 0, G_OPTION_ARG_NONE, &args->tls12, "Allow only TLS 1.2", NULL },
+    { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &args->tls13, "Allow only TLS 1.3", NULL },
+    { "read-size", 0, 0, G_OPTION_ARG_INT, &args->read_size,
+      "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
+    { "dtls", 0, 0, G_OPTION_ARG_NONE, &args->dtls,
+      "DTLS 1.2 over UDP instead of TLS over TCP", NULL },
+    { "mtu", 0, 0, G_OPTION_ARG_INT, &args->mtu,
+      "With --dtls: the largest datagram to send (SECBUFFER_DTLS_MTU; sspid's default 1096)",
+      "BYTES" },
+    { NULL }
+  };
+
+  /* GLib copies the entries; their targets are in @args. */
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
 gboolean
 sspictl_tls_args_check (const SspictlTlsArgs *args, const char *verb)
 {
