@@ -289,7 +289,11 @@ dbus_requests (const guint8 *hello, gsize hello_len)
   SecHandle cred, ctx, new_ctx = { 0 };
   SecBuffer in_bufs[2] = { { 0, SECBUFFER_TOKEN, NULL }, { 0, SECBUFFER_EMPTY, NULL } };
   SecBuffer alpn_buf = { sizeof alpn_list, SECBUFFER_APPLICATION_PROTOCOLS, (void *) alpn_list };
-  SecBuffer out_buf = { 0, SECBUFFER_TOKEN, NULL };
+  /* Room for a token: without it (and without ALLOCATE_MEMORY) libsspi
+   * answers SEC_E_INSUFFICIENT_MEMORY before it builds a request, as
+   * Schannel does. */
+  static guint8 token_room[16384];
+  SecBuffer out_buf = { sizeof token_room, SECBUFFER_TOKEN, token_room };
   SecBufferDesc in = { SECBUFFER_VERSION, 2, in_bufs }, alpn = { SECBUFFER_VERSION, 1, &alpn_buf };
   SecBufferDesc out = { SECBUFFER_VERSION, 1, &out_buf };
   SCHANNEL_CRED sc = { .dwVersion = SCHANNEL_CRED_VERSION, .grbitEnabledProtocols = SP_PROT_TLS1_2_CLIENT };
