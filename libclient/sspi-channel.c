@@ -45,12 +45,6 @@
 /* Asleep on the mailbox's futex, how often to look whether the daemon
  * went away (its end of the socket closed): a dead daemon wakes nobody. */
 #define FUTEX_CHECK_MS 50
-/* After a watch that ended asleep all the same, how many answers to wait
- * for without watching: 1, 2, 4 ... up to this many after misses in a
- * row.  A daemon that took our request and was then preempted (on a busy
- * machine, often by the very caller it woke: both on one CPU) cannot
- * answer within any watch, and watching for it only takes its CPU. */
-#define MAX_WATCH_SKIP 64
 
 struct _SspiChannel {
   int                  fd;
@@ -58,8 +52,6 @@ struct _SspiChannel {
   guint32              last_serial;
   SspidChannelMailbox *mailbox;     /* mapped, or NULL: packets */
   gboolean             sleeps_on_futex;  /* the daemon wakes us so */
-  guint                watch_misses;     /* watches in a row that ended asleep */
-  guint                watch_skip;       /* answers to wait for unwatched */
 };
 
 /* The descriptor an SCM_RIGHTS message carried (the first; any others
@@ -400,13 +392,6 @@ wait_answer (SspiChannel *c, gboolean rang, GError **error)
   gboolean is_long = sspid_channel_has_idle_cpu ();
   gint64 pick_until = now + (is_long ? SPIN_USEC : rang ? 0 : PICK_USEC);
   gint64 work_until = now + (is_long ? SPIN_USEC : WORK_USEC);
-  gboolean watched = FALSE;
-
-  if (c->watch_skip > 0)
-    {
-      c->watch_skip--;
-      pick_until = work_until = 0;
-    }
 
   /* Watch only a daemon that runs: one that took the request (TAKEN) is
    * sealing or opening it, a few µs; one that watched when we posted takes
@@ -417,21 +402,12 @@ wait_answer (SspiChannel *c, gboolean rang, GError **error)
       guint state = (guint) g_atomic_int_get ((gint *) &mailbox->state);
 
       if (state == SSPID_CHANNEL_MAILBOX_ANSWER)
-        {
-          c->watch_misses = 0;
-          return TRUE;
-        }
+        return TRUE;
       now = g_get_monotonic_time ();
       if (state == SSPID_CHANNEL_MAILBOX_TAKEN ? now >= work_until : now >= pick_until)
         break;
-      watched = TRUE;
       for (guint i = 0; i < 16; i++)
         sspid_channel_cpu_relax ();
-    }
-  if (watched)
-    {
-      c->watch_skip = MIN (1u << MIN (c->watch_misses, 6u), MAX_WATCH_SKIP);
-      c->watch_misses++;
     }
 
   if (c->sleeps_on_futex)
