@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Whether a record channel's ends may watch its mailbox for long (see
- * sspid-channel-watch.h): the tasks runnable right now against the CPUs,
- * looked up four times a second and averaged over about a second.
+ * sspid-channel-watch.h): the 1-minute load average and the tasks
+ * runnable right now (averaged over about a second) against the CPUs,
+ * looked up four times a second.
  *
- * Not the 1-minute load average, as before: it said "idle" for the whole
- * first minute of a burst, and for a caller whose two threads and the
- * daemon want three CPUs of two (B2, BENCHMARKS.md) it allowed long
- * watches that cost more than the wake-ups they saved.
+ * The load average alone, as before, said "idle" for the whole first
+ * minute of a burst, and for a caller whose two threads and the daemon
+ * want three CPUs of two (B2, BENCHMARKS.md) it allowed long watches that
+ * cost more than the wake-ups they saved; the runnable tasks alone said
+ * "idle" in a busy machine's lulls, where long watches cost the client
+ * twice its CPU (paired runs at load 5-9, BENCHMARKS.md).
  */
 #include "config.h"
 
@@ -17,14 +20,16 @@
 
 #include "sspid-channel-watch.h"
 
-/* How often to look at the runnable tasks (reading /proc/loadavg is
- * three system calls, ~7 µs here; a record takes a few µs). */
+/* How often to look at the load (reading /proc/loadavg is three system
+ * calls, ~7 µs here; a record takes a few µs). */
 #define SAMPLE_USEC (250 * 1000)
 
-/* Monotonic µs (+1, so that 0 means never) of the last look, and the
- * runnable tasks seen, averaged over the last few looks (in 16ths). */
+/* Monotonic µs (+1, so that 0 means never) of the last look; the runnable
+ * tasks seen, averaged over the last few looks (in 16ths); and whether
+ * the 1-minute load average was below the CPUs. */
 static gint64 sampled_at;
 static gint runnable_x16;
+static gint has_low_load_average;
 
 /* SSPID_CHANNEL_WATCH=long or short: that answer whatever the load (a
  * knob for measuring either policy on a machine that is not in the state
@@ -44,10 +49,11 @@ forced_answer (void)
   return g_atomic_int_get (&forced);
 }
 
-/* The tasks runnable (on a CPU or waiting for one) on the whole machine
- * now: /proc/loadavg's fourth field, "R/T"; -1 if unknown. */
-static gint
-read_runnable (void)
+/* /proc/loadavg ("L1 L5 L15 R/T last"): the 1-minute load average in
+ * *@load and the tasks runnable now (on a CPU or waiting for one) in
+ * *@runnable; FALSE if it cannot be read. */
+static gboolean
+read_load (double *load, gint *runnable)
 {
   char buf[128];
   const char *slash;
@@ -55,18 +61,20 @@ read_runnable (void)
   int fd = open ("/proc/loadavg", O_RDONLY | O_CLOEXEC);
 
   if (fd < 0)
-    return -1;
+    return FALSE;
   n = read (fd, buf, sizeof buf - 1);
   close (fd);
   if (n <= 0)
-    return -1;
+    return FALSE;
   buf[n] = '\0';
   slash = strchr (buf, '/');
   if (slash == NULL)
-    return -1;
+    return FALSE;
   while (slash > buf && g_ascii_isdigit (slash[-1]))
     slash--;
-  return (gint) g_ascii_strtoll (slash, NULL, 10);
+  *load = g_ascii_strtod (buf, NULL);
+  *runnable = (gint) g_ascii_strtoll (slash, NULL, 10);
+  return TRUE;
 }
 
 gboolean
@@ -75,7 +83,9 @@ sspid_channel_has_idle_cpu (void)
   gint64 now = g_get_monotonic_time () + 1;
   gint64 last = __atomic_load_n (&sampled_at, __ATOMIC_RELAXED);
   gint forced = forced_answer ();
+  gint cpus = (gint) g_get_num_processors ();
   gint runnable, avg;
+  double load;
 
   if (forced != 1)
     return forced == 2;
@@ -83,15 +93,20 @@ sspid_channel_has_idle_cpu (void)
   if (last == 0 || now - last >= SAMPLE_USEC)
     {
       __atomic_store_n (&sampled_at, now, __ATOMIC_RELAXED);
-      runnable = read_runnable ();
-      if (runnable >= 0)
+      if (read_load (&load, &runnable))
         {
           avg = g_atomic_int_get (&runnable_x16);
           g_atomic_int_set (&runnable_x16, last == 0 ? 16 * runnable
                                                      : (3 * avg + 16 * runnable) / 4);
+          g_atomic_int_set (&has_low_load_average, load < (double) cpus);
         }
     }
-  /* We count ourselves: both ends of a streaming channel are runnable
-   * while they watch, and then there must be no third. */
-  return g_atomic_int_get (&runnable_x16) <= 16 * (gint) g_get_num_processors ();
+  /* Both: a busy machine's runnable tasks come and go (they sleep on
+   * I/O, on each other), and a second of them often looks idle while the
+   * load average says otherwise; and the load average takes a minute to
+   * see the tasks that run now.  We count ourselves: both ends of a
+   * streaming channel are runnable while they watch, and then there must
+   * be no third. */
+  return g_atomic_int_get (&has_low_load_average)
+         && g_atomic_int_get (&runnable_x16) <= 16 * cpus;
 }

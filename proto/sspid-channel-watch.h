@@ -8,17 +8,18 @@
  * case, and the alternative, waking an idle virtual CPU, costs ~40 µs,
  * more than the record; on a machine whose CPUs are all taken the other
  * end is often not running, and a long watch only takes the CPU it needs
- * (BENCHMARKS.md, B1 and B2).  So: long watches while the runnable tasks
- * (both ends of the channel among them) are no more than the CPUs, short
- * ones otherwise.
+ * (BENCHMARKS.md, B1 and B2).  So: long watches while the load average
+ * is below the CPUs and the runnable tasks (both ends of the channel
+ * among them) are no more than the CPUs, short ones otherwise.
  */
 #pragma once
 
 #include <glib.h>
 
-/* Whether every runnable task on the machine has a CPU: the tasks
- * runnable now (/proc/loadavg), averaged over the last second, are no more
- * than the CPUs.  Looked up four times a second; thread-safe.
+/* Whether the machine has a CPU to spare: its 1-minute load average is
+ * below its CPUs, and the tasks runnable now (/proc/loadavg), averaged
+ * over the last second, are no more than them.  Looked up four times a
+ * second; thread-safe.
  * SSPID_CHANNEL_WATCH=long or short in the environment forces the answer
  * (for measuring). */
 gboolean sspid_channel_has_idle_cpu (void);
