@@ -30,6 +30,9 @@
 static gint64 sampled_at;
 static gint runnable_x16;
 static gint has_low_load_average;
+/* The CPUs, as of the last look: g_get_num_processors() reads sysfs
+ * (three system calls) each time. */
+static gint cpus_x16;
 
 /* SSPID_CHANNEL_WATCH=long or short: that answer whatever the load (a
  * knob for measuring either policy on a machine that is not in the state
@@ -83,8 +86,7 @@ sspid_channel_has_idle_cpu (void)
   gint64 now = g_get_monotonic_time () + 1;
   gint64 last = __atomic_load_n (&sampled_at, __ATOMIC_RELAXED);
   gint forced = forced_answer ();
-  gint cpus = (gint) g_get_num_processors ();
-  gint runnable, avg;
+  gint runnable, avg, cpus;
   double load;
 
   if (forced != 1)
@@ -93,6 +95,8 @@ sspid_channel_has_idle_cpu (void)
   if (last == 0 || now - last >= SAMPLE_USEC)
     {
       __atomic_store_n (&sampled_at, now, __ATOMIC_RELAXED);
+      cpus = (gint) g_get_num_processors ();
+      g_atomic_int_set (&cpus_x16, 16 * cpus);
       if (read_load (&load, &runnable))
         {
           avg = g_atomic_int_get (&runnable_x16);
@@ -108,5 +112,5 @@ sspid_channel_has_idle_cpu (void)
    * streaming channel are runnable while they watch, and then there must
    * be no third. */
   return g_atomic_int_get (&has_low_load_average)
-         && g_atomic_int_get (&runnable_x16) <= 16 * cpus;
+         && g_atomic_int_get (&runnable_x16) <= g_atomic_int_get (&cpus_x16);
 }
