@@ -111,6 +111,11 @@ typedef struct {
 static GMutex chain_lock;
 static GCond chain_cond;
 static guint chain_callbacks;
+/* When non-zero: the daemon is stopped (SIGSTOP) from the callback that
+ * makes chain_callbacks reach chain_stop_at, so that the handshakes are
+ * caught mid-way however late a waiting thread would have woken. */
+static pid_t chain_stop_pid;
+static guint chain_stop_at;
 
 static void chain_issue (Chain *c, int side, GBytes *input);
 
@@ -134,6 +139,11 @@ chain_on_step (SspiAsyncContext *ac, void *data)
   g_mutex_lock (&chain_lock);
   c->callbacks++;
   chain_callbacks++;
+  if (chain_stop_pid != 0 && chain_callbacks == chain_stop_at)
+    {
+      ck_assert_int_eq (kill (chain_stop_pid, SIGSTOP), 0);
+      g_cond_broadcast (&chain_cond);
+    }
   g_clear_pointer (&c->side[side].input, g_bytes_unref);
   (void) async_side_step_done (&c->side[side], &out);
   c->done[side] = status == SEC_E_OK;
@@ -311,14 +321,19 @@ START_TEST (test_daemon_killed)
    * spread over all steps (stopped once a quarter of the steps are done). */
   if (!is_mid_handshake)
     ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
+  else
+    {
+      chain_stop_pid = tu_fixture_env->daemon_pid;
+      chain_stop_at = N_KILL_CHAINS;
+    }
   chains = chains_start (N_KILL_CHAINS, &client_cred, &server_cred);
   if (is_mid_handshake)
     {
       g_mutex_lock (&chain_lock);
       while (chain_callbacks < N_KILL_CHAINS)
         g_cond_wait (&chain_cond, &chain_lock);
+      chain_stop_pid = 0;
       g_mutex_unlock (&chain_lock);
-      ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
     }
   g_usleep (200 * 1000);   /* answers already sent are in, no more can come */
   at_kill = N_KILL_CHAINS - chains_count_finished (chains, N_KILL_CHAINS);
