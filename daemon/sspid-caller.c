@@ -600,37 +600,28 @@ caller_log_valist (SspidCaller *caller, GLogLevelFlags level, const char *file,
 }
 
 void
-sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *file,
-                       const char *line, const char *func, const char *kind, guint64 handle,
-                       const char *format, ...)
+sspid_caller_log_full (SspidCaller *caller, GLogLevelFlags level, const char *refusal,
+                       const char *file, const char *line, const char *func, const char *kind,
+                       guint64 handle, const char *format, ...)
 {
   va_list args;
 
+  if (refusal != NULL)
+    {
+      SspidUser *user = caller->user;
+
+      /* Counted even when the line would be dropped: the minute's tally
+       * says how many there were. */
+      if (user == NULL && caller->registry != NULL)
+        user = caller->registry->unidentified;
+      if (user != NULL && !sspid_user_count_refusal (user, refusal))
+        return;
+    }
   /* Formatting costs more than the check, and debug lines are many. */
   if (g_log_writer_default_would_drop (level, G_LOG_DOMAIN))
     return;
   va_start (args, format);
   caller_log_valist (caller, level, file, line, func, kind, handle, format, args);
-  va_end (args);
-}
-
-void
-sspid_caller_log_refusal_full (SspidCaller *caller, const char *what, const char *file,
-                               const char *line, const char *func, const char *kind,
-                               guint64 handle, const char *format, ...)
-{
-  SspidUser *user = caller->user;
-  va_list args;
-
-  if (user == NULL && caller->registry != NULL)
-    user = caller->registry->unidentified;
-  if (user != NULL && !sspid_user_count_refusal (user, what))
-    return;
-  if (g_log_writer_default_would_drop (G_LOG_LEVEL_MESSAGE, G_LOG_DOMAIN))
-    return;
-  va_start (args, format);
-  caller_log_valist (caller, G_LOG_LEVEL_MESSAGE, file, line, func, kind, handle, format,
-                     args);
   va_end (args);
 }
 

@@ -125,17 +125,8 @@ const char *sspid_caller_peek_log_tag (SspidCaller *caller);
  * Structured: under systemd the journal also gets the fields SSPID_UID,
  * SSPID_PID and SSPID_HANDLE.  Never pass key material or a PIN. */
 #define sspid_caller_log(caller, level, kind, handle, ...) \
-  sspid_caller_log_full ((caller), (level), __FILE__, G_STRINGIFY (__LINE__), G_STRFUNC, \
+  sspid_caller_log_full ((caller), (level), NULL, __FILE__, G_STRINGIFY (__LINE__), G_STRFUNC, \
                          (kind), (handle), __VA_ARGS__)
-void sspid_caller_log_full (SspidCaller   *caller,
-                            GLogLevelFlags level,
-                            const char    *file,
-                            const char    *line,
-                            const char    *func,
-                            const char    *kind,
-                            guint64        handle,
-                            const char    *format,
-                            ...) G_GNUC_PRINTF (8, 9);
 
 /* A refusal of what @caller asked for (a credential it may not have, a
  * limit, a malformed request), logged like sspid_caller_log() at message
@@ -146,17 +137,21 @@ void sspid_caller_log_full (SspidCaller   *caller,
  * refusals (credential) for uid 1002 in the last minute") once the minute
  * is over.  Classes apart, so that one flood does not hide another kind. */
 #define sspid_caller_log_refusal(caller, what, kind, handle, ...) \
-  sspid_caller_log_refusal_full ((caller), (what), __FILE__, G_STRINGIFY (__LINE__), \
-                                 G_STRFUNC, (kind), (handle), __VA_ARGS__)
-void sspid_caller_log_refusal_full (SspidCaller *caller,
-                                    const char  *what,
-                                    const char  *file,
-                                    const char  *line,
-                                    const char  *func,
-                                    const char  *kind,
-                                    guint64      handle,
-                                    const char  *format,
-                                    ...) G_GNUC_PRINTF (8, 9);
+  sspid_caller_log_full ((caller), G_LOG_LEVEL_MESSAGE, (what), __FILE__, \
+                         G_STRINGIFY (__LINE__), G_STRFUNC, (kind), (handle), __VA_ARGS__)
+
+/* What both macros call: @refusal is the class of a refusal to count
+ * (sspid_caller_log_refusal()), NULL for a plain line. */
+void sspid_caller_log_full (SspidCaller   *caller,
+                            GLogLevelFlags level,
+                            const char    *refusal,
+                            const char    *file,
+                            const char    *line,
+                            const char    *func,
+                            const char    *kind,
+                            guint64        handle,
+                            const char    *format,
+                            ...) G_GNUC_PRINTF (9, 10);
 
 /* Invocations received from the caller and not answered yet.  The service
  * brackets each invocation with begin/end. */

@@ -168,82 +168,68 @@ parse_daemon_group (GKeyFile *kf, SspidConfig *config, const char *origin,
                     &config->handshake_timeout_sec, origin, error);
 }
 
-/* users= entries are user names or numeric uids; "*" allows everyone. */
+/* Looks a user or group name up: its id in *@id, or FALSE if there is none. */
+typedef gboolean (*IdLookup) (const char *name, guint32 *id);
+
 static gboolean
-parse_users (GKeyFile *kf, const char *group, SspidCredentialConfig *cred,
-             const char *origin, GError **error)
+lookup_user (const char *name, guint32 *id)
 {
-  g_auto (GStrv) users = g_key_file_get_string_list (kf, group, "users", NULL, NULL);
+  struct passwd pw, *res = NULL;
+  char buf[4096];
 
-  for (gsize i = 0; users != NULL && users[i] != NULL; i++)
-    {
-      const char *u = g_strstrip (users[i]);
-      char *end = NULL;
-      guint64 uid;
-
-      if (*u == '\0')
-        continue;
-      if (g_str_equal (u, "*"))
-        {
-          cred->allow_everyone = TRUE;
-          continue;
-        }
-      uid = g_ascii_strtoull (u, &end, 10);
-      if (end != u && *end == '\0' && uid < G_MAXUINT32)
-        {
-          uid_t v = (uid_t) uid;
-          g_array_append_val (cred->uids, v);
-          continue;
-        }
-      {
-        struct passwd pw, *res = NULL;
-        char buf[4096];
-
-        if (getpwnam_r (u, &pw, buf, sizeof buf, &res) != 0 || res == NULL)
-          {
-            g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                         "%s: [%s] users: no such user '%s'", origin, group, u);
-            return FALSE;
-          }
-        g_array_append_val (cred->uids, pw.pw_uid);
-      }
-    }
+  if (getpwnam_r (name, &pw, buf, sizeof buf, &res) != 0 || res == NULL)
+    return FALSE;
+  *id = pw.pw_uid;
   return TRUE;
 }
 
 static gboolean
-parse_groups (GKeyFile *kf, const char *group, SspidCredentialConfig *cred,
-              const char *origin, GError **error)
+lookup_group (const char *name, guint32 *id)
 {
-  g_auto (GStrv) groups = g_key_file_get_string_list (kf, group, "groups", NULL, NULL);
+  struct group gr, *res = NULL;
+  char buf[8192];
 
-  for (gsize i = 0; groups != NULL && groups[i] != NULL; i++)
+  if (getgrnam_r (name, &gr, buf, sizeof buf, &res) != 0 || res == NULL)
+    return FALSE;
+  *id = gr.gr_gid;
+  return TRUE;
+}
+
+/* users= and groups= (@key, whose entries are @kind names or numeric ids):
+ * each id is appended to @ids (of uid_t or gid_t); names are looked up
+ * with @lookup.  Where @everyone is not NULL (users=), "*" sets it. */
+static gboolean
+parse_id_list (GKeyFile *kf, const char *group, const char *key, const char *kind,
+               IdLookup lookup, GArray *ids, gboolean *everyone, const char *origin,
+               GError **error)
+{
+  g_auto (GStrv) names = g_key_file_get_string_list (kf, group, key, NULL, NULL);
+
+  G_STATIC_ASSERT (sizeof (uid_t) == sizeof (guint32) && sizeof (gid_t) == sizeof (guint32));
+  for (gsize i = 0; names != NULL && names[i] != NULL; i++)
     {
-      const char *name = g_strstrip (groups[i]);
+      const char *name = g_strstrip (names[i]);
       char *end = NULL;
-      guint64 gid;
+      guint64 number;
+      guint32 id;
 
       if (*name == '\0')
         continue;
-      gid = g_ascii_strtoull (name, &end, 10);
-      if (end != name && *end == '\0' && gid < G_MAXUINT32)
+      if (everyone != NULL && g_str_equal (name, "*"))
         {
-          gid_t v = (gid_t) gid;
-          g_array_append_val (cred->gids, v);
+          *everyone = TRUE;
           continue;
         }
-      {
-        struct group gr, *res = NULL;
-        char buf[8192];
-
-        if (getgrnam_r (name, &gr, buf, sizeof buf, &res) != 0 || res == NULL)
-          {
-            g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
-                         "%s: [%s] groups: no such group '%s'", origin, group, name);
-            return FALSE;
-          }
-        g_array_append_val (cred->gids, gr.gr_gid);
-      }
+      number = g_ascii_strtoull (name, &end, 10);
+      if (end != name && *end == '\0' && number < G_MAXUINT32)
+        id = (guint32) number;
+      else if (!lookup (name, &id))
+        {
+          g_set_error (error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_INVALID_VALUE,
+                       "%s: [%s] %s: no such %s '%s'", origin, group, key, kind, name);
+          return FALSE;
+        }
+      g_array_append_val (ids, id);
     }
   return TRUE;
 }
@@ -349,8 +335,10 @@ parse_credential_group (GKeyFile *kf, const char *group, const char *origin,
       !parse_enum (kf, group, "client-auth", auth_names, auth_values,
                    SSPID_CLIENT_AUTH_NONE, &client_auth, origin, error) ||
       !parse_enum (kf, group, "quic", quic_names, quic_values, FALSE, &quic, origin, error) ||
-      !parse_users (kf, group, cred, origin, error) ||
-      !parse_groups (kf, group, cred, origin, error))
+      !parse_id_list (kf, group, "users", "user", lookup_user, cred->uids,
+                      &cred->allow_everyone, origin, error) ||
+      !parse_id_list (kf, group, "groups", "group", lookup_group, cred->gids, NULL, origin,
+                      error))
     return NULL;
   cred->usage = (SspidUsage) usage;
   cred->client_auth = (SspidClientAuth) client_auth;

@@ -21,7 +21,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <gio/gio.h>
@@ -73,6 +76,7 @@ sspid_mailbox_new (int *caller_fd, GError **error)
   mailbox->shared = shared;
   /* Until it watches, the daemon must be rung. */
   g_atomic_int_set ((gint *) &mailbox->shared->daemon_waiting, 1);
+  g_atomic_int_set ((gint *) &mailbox->shared->daemon_wakes_by_futex, 1);
   *caller_fd = fd;
   return mailbox;
 }
@@ -114,7 +118,7 @@ sspid_mailbox_take_request (SspidMailbox *mailbox, gsize *size, gboolean *is_ove
   return memcpy (g_malloc (MAX (length, 1)), shared->data, length);
 }
 
-gboolean
+SspidMailboxWake
 sspid_mailbox_post_answer (SspidMailbox *mailbox, const void *header, gsize header_size,
                            GVariant *body)
 {
@@ -128,7 +132,15 @@ sspid_mailbox_post_answer (SspidMailbox *mailbox, const void *header, gsize head
   g_variant_store (body, shared->data + header_size);
   g_atomic_int_set ((gint *) &shared->length, (gint) (header_size + body_size));
   g_atomic_int_set ((gint *) &shared->state, SSPID_CHANNEL_MAILBOX_ANSWER);
-  return g_atomic_int_exchange ((gint *) &shared->caller_waiting, 0) == 1;
+  if (g_atomic_int_exchange ((gint *) &shared->caller_waiting, 0) != 1)
+    return SSPID_MAILBOX_WAKE_NONE;
+  /* Whatever the caller wrote there only chooses how it is woken. */
+  if (g_atomic_int_get ((gint *) &shared->caller_sleeps_on_futex) != 1)
+    return SSPID_MAILBOX_WAKE_RING;
+  /* A wake for nobody (the caller looked again before sleeping) costs
+   * one system call, and a caller's later wait only looks again. */
+  syscall (SYS_futex, &shared->state, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+  return SSPID_MAILBOX_WAKE_FUTEX;
 }
 
 void

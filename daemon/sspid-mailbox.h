@@ -27,11 +27,19 @@ gboolean sspid_mailbox_has_request (SspidMailbox *mailbox);
 guint8 *sspid_mailbox_take_request (SspidMailbox *mailbox, gsize *size,
                                     gboolean *is_oversize);
 
+/* How the caller learned of an answer. */
+typedef enum {
+  SSPID_MAILBOX_WAKE_NONE,    /* it watched: nothing to do */
+  SSPID_MAILBOX_WAKE_FUTEX,   /* it slept on the futex, and was woken */
+  SSPID_MAILBOX_WAKE_RING,    /* it sleeps on the socket: owed a RING */
+} SspidMailboxWake;
+
 /* Posts an answer packet: @header, then @body serialised straight into
- * the mailbox (it must fit: SSPID_CHANNEL_MAX_PACKET in all).  TRUE if
- * the caller sleeps and is owed a RING. */
-gboolean sspid_mailbox_post_answer (SspidMailbox *mailbox, const void *header, gsize header_size,
-                                    GVariant *body);
+ * the mailbox (it must fit: SSPID_CHANNEL_MAX_PACKET in all), and wakes
+ * a caller asleep on the futex; says whether it slept, and whether it
+ * is owed a RING. */
+SspidMailboxWake sspid_mailbox_post_answer (SspidMailbox *mailbox, const void *header,
+                                            gsize header_size, GVariant *body);
 
 /* The daemon watches the mailbox (a caller that posts need not ring), or
  * stops watching it (a caller that posts from now on rings).  A request

@@ -289,7 +289,11 @@ dbus_requests (const guint8 *hello, gsize hello_len)
   SecHandle cred, ctx, new_ctx = { 0 };
   SecBuffer in_bufs[2] = { { 0, SECBUFFER_TOKEN, NULL }, { 0, SECBUFFER_EMPTY, NULL } };
   SecBuffer alpn_buf = { sizeof alpn_list, SECBUFFER_APPLICATION_PROTOCOLS, (void *) alpn_list };
-  SecBuffer out_buf = { 0, SECBUFFER_TOKEN, NULL };
+  /* Room for a token: without it (and without ALLOCATE_MEMORY) libsspi
+   * answers SEC_E_INSUFFICIENT_MEMORY before it builds a request, as
+   * Schannel does. */
+  static guint8 token_room[16384];
+  SecBuffer out_buf = { sizeof token_room, SECBUFFER_TOKEN, token_room };
   SecBufferDesc in = { SECBUFFER_VERSION, 2, in_bufs }, alpn = { SECBUFFER_VERSION, 1, &alpn_buf };
   SecBufferDesc out = { SECBUFFER_VERSION, 1, &out_buf };
   SCHANNEL_CRED sc = { .dwVersion = SCHANNEL_CRED_VERSION, .grbitEnabledProtocols = SP_PROT_TLS1_2_CLIENT };
@@ -424,6 +428,18 @@ put_u32 (GByteArray *a, guint32 v)
   g_byte_array_append (a, b, 4);
 }
 
+/* Starts @a afresh with what every fuzz-sspi-marshal input begins with:
+ * the mode byte (which call, in which shape) and the values of the
+ * credential and context handles the call is given (1 and 2). */
+static void
+begin_call (GByteArray *a, guint8 mode)
+{
+  g_byte_array_set_size (a, 0);
+  g_byte_array_append (a, &mode, 1);
+  put_u32 (a, 1);
+  put_u32 (a, 2);
+}
+
 /* A serialised step result, as the daemon answers. */
 static void
 put_answer (GByteArray *a, guint32 status, const char *token, guint32 extra, guint32 missing)
@@ -445,9 +461,7 @@ marshal_inputs (void)
   g_autoptr (GByteArray) a = g_byte_array_new ();
 
   /* ISC: cred 1, first step, target, input (token + ALPN), output token of 64 */
-  g_byte_array_append (a, (const guint8 *) "\x00", 1);
-  put_u32 (a, 1);
-  put_u32 (a, 2);
+  begin_call (a, 0x00);
   put_u32 (a, ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM);
   g_byte_array_append (a, (const guint8 *) "\x09localhost", 10);
   g_byte_array_append (a, (const guint8 *) "\x02\x00\x05\x02hello\x00\x16\x12", 12);
@@ -457,10 +471,7 @@ marshal_inputs (void)
   save ("fuzz-sspi-marshal", "initialize", a->data, a->len);
 
   /* ASC continuation with EXTRA, output allocated by the library */
-  g_byte_array_set_size (a, 0);
-  g_byte_array_append (a, (const guint8 *) "\x09", 1);
-  put_u32 (a, 1);
-  put_u32 (a, 2);
+  begin_call (a, 0x09);
   put_u32 (a, ASC_REQ_ALLOCATE_MEMORY);
   g_byte_array_append (a, (const guint8 *) "\x02\x00\x04\x02" "abcd\x00\x00\x00", 11);
   g_byte_array_append (a, (const guint8 *) "\x01\x00\x00\x02", 4);
@@ -468,10 +479,7 @@ marshal_inputs (void)
   save ("fuzz-sspi-marshal", "accept-extra", a->data, a->len);
 
   /* ISC with a too small output buffer and SECBUFFER_MISSING */
-  g_byte_array_set_size (a, 0);
-  g_byte_array_append (a, (const guint8 *) "\x08", 1);
-  put_u32 (a, 1);
-  put_u32 (a, 2);
+  begin_call (a, 0x08);
   put_u32 (a, 0);
   g_byte_array_append (a, (const guint8 *) "\xff\x02\x00\x01\x02x\x00\x00\x00", 9);
   g_byte_array_append (a, (const guint8 *) "\x01\x00\x04\x02", 4);
@@ -479,10 +487,7 @@ marshal_inputs (void)
   save ("fuzz-sspi-marshal", "initialize-small-buffer", a->data, a->len);
 
   /* ACH with SCH_CREDENTIALS and two TLS_PARAMETERS */
-  g_byte_array_set_size (a, 0);
-  g_byte_array_append (a, (const guint8 *) "\x02", 1);
-  put_u32 (a, 1);
-  put_u32 (a, 2);
+  begin_call (a, 0x02);
   g_byte_array_append (a, (const guint8 *) "\x06server\x08Schannel\x02", 17);
   put_u32 (a, 0);
   g_byte_array_append (a, (const guint8 *) "\x02\x00", 2);
@@ -494,10 +499,7 @@ marshal_inputs (void)
   save ("fuzz-sspi-marshal", "acquire-sch-credentials", a->data, a->len);
 
   /* DeleteSecurityContext */
-  g_byte_array_set_size (a, 0);
-  g_byte_array_append (a, (const guint8 *) "\x07", 1);
-  put_u32 (a, 1);
-  put_u32 (a, 2);
+  begin_call (a, 0x07);
   put_answer (a, SEC_E_OK, "", 0, 0);
   save ("fuzz-sspi-marshal", "delete", a->data, a->len);
 }

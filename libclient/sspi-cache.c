@@ -96,34 +96,8 @@ lookup_locked (SspiHandleKind kind, guint64 handle, guint generation,
 }
 
 void
-sspi_cache_set_protocols (guint64 credential, guint generation,
-                          guint32 protocols)
-{
-  Entry *entry;
-
-  g_mutex_lock (&cache_lock);
-  entry = lookup_locked (SSPI_HANDLE_CREDENTIAL, credential, generation, TRUE);
-  if (entry != NULL)
-    entry->protocols = protocols;
-  g_mutex_unlock (&cache_lock);
-}
-
-gboolean
-sspi_cache_get_protocols (guint64 credential, guint generation,
-                          guint32 *protocols)
-{
-  Entry *entry;
-
-  g_mutex_lock (&cache_lock);
-  entry = lookup_locked (SSPI_HANDLE_CREDENTIAL, credential, generation, FALSE);
-  if (entry != NULL)
-    *protocols = entry->protocols;
-  g_mutex_unlock (&cache_lock);
-  return entry != NULL;
-}
-
-void
-sspi_cache_set_principal (guint64 credential, guint generation, const char *principal)
+sspi_cache_set_credential (guint64 credential, guint generation, guint32 protocols,
+                           const char *principal)
 {
   Entry *entry;
 
@@ -131,6 +105,7 @@ sspi_cache_set_principal (guint64 credential, guint generation, const char *prin
   entry = lookup_locked (SSPI_HANDLE_CREDENTIAL, credential, generation, TRUE);
   if (entry != NULL)
     {
+      entry->protocols = protocols;
       g_clear_pointer (&entry->principal, g_ref_string_release);
       entry->principal = principal != NULL ? g_ref_string_acquire ((char *) principal) : NULL;
     }
@@ -138,14 +113,18 @@ sspi_cache_set_principal (guint64 credential, guint generation, const char *prin
 }
 
 gboolean
-sspi_cache_get_principal (guint64 credential, guint generation, char **principal)
+sspi_cache_get_credential (guint64 credential, guint generation, guint32 *protocols,
+                           char **principal)
 {
   Entry *entry;
 
   g_mutex_lock (&cache_lock);
   entry = lookup_locked (SSPI_HANDLE_CREDENTIAL, credential, generation, FALSE);
   if (entry != NULL)
-    *principal = g_strdup (entry->principal);
+    {
+      *protocols = entry->protocols;
+      *principal = g_strdup (entry->principal);
+    }
   g_mutex_unlock (&cache_lock);
   return entry != NULL;
 }

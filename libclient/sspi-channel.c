@@ -17,8 +17,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/futex.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -39,11 +42,16 @@
  * several).  With an idle CPU, SPIN_USEC for both, rung or not. */
 #define PICK_USEC 3
 #define WORK_USEC 20
+/* Asleep on the mailbox's futex, how often to look whether the daemon
+ * went away (its end of the socket closed): a dead daemon wakes nobody. */
+#define FUTEX_CHECK_MS 50
 
 struct _SspiChannel {
   int                  fd;
+  gint                 timeout_ms;  /* for an answer, as the socket's */
   guint32              last_serial;
   SspidChannelMailbox *mailbox;     /* mapped, or NULL: packets */
+  gboolean             sleeps_on_futex;  /* the daemon wakes us so */
 };
 
 /* The descriptor an SCM_RIGHTS message carried (the first; any others
@@ -120,6 +128,14 @@ map_mailbox (SspiChannel *c)
       if (shared != MAP_FAILED)
         c->mailbox = shared;
     }
+  /* A daemon that can wake us with a futex learns that we sleep on one
+   * before our first post. */
+  if (c->mailbox != NULL
+      && g_atomic_int_get ((gint *) &c->mailbox->daemon_wakes_by_futex) == 1)
+    {
+      g_atomic_int_set ((gint *) &c->mailbox->caller_sleeps_on_futex, 1);
+      c->sleeps_on_futex = TRUE;
+    }
   close (fd);
   return TRUE;
 }
@@ -131,6 +147,7 @@ sspi_channel_new (int fd, gint timeout_ms)
   struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 
   c->fd = fd;
+  c->timeout_ms = timeout_ms;
   /* Only a hung daemon hits this: a dead one closes its end. */
   setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt (fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -311,6 +328,57 @@ is_answered (SspidChannelMailbox *mailbox)
   return (guint) g_atomic_int_get ((gint *) &mailbox->state) == SSPID_CHANNEL_MAILBOX_ANSWER;
 }
 
+/* Whether the daemon's end of the socket is still open (nothing should
+ * come on it while it wakes us with the futex: anything readable is its
+ * close, or a protocol error); an error if not. */
+static gboolean
+check_daemon_alive (SspiChannel *c, GError **error)
+{
+  struct pollfd p = { c->fd, POLLIN, 0 };
+
+  if (poll (&p, 1, 0) == 0)
+    return TRUE;
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+                       "record channel: closed by the daemon");
+  return FALSE;
+}
+
+/* Sleeps on the mailbox's futex until the answer is posted (protocol:
+ * proto/sspid-channel.h), looking every FUTEX_CHECK_MS whether the daemon
+ * is gone, and giving up after the channel's timeout (a hung daemon). */
+static gboolean
+sleep_on_futex (SspiChannel *c, GError **error)
+{
+  SspidChannelMailbox *mailbox = c->mailbox;
+  gint64 deadline = g_get_monotonic_time () + (gint64) c->timeout_ms * 1000;
+  struct timespec check = { 0, FUTEX_CHECK_MS * 1000000L };
+
+  g_atomic_int_set ((gint *) &mailbox->caller_waiting, 1);
+  for (;;)
+    {
+      guint state = (guint) g_atomic_int_get ((gint *) &mailbox->state);
+
+      if (state == SSPID_CHANNEL_MAILBOX_ANSWER)
+        break;
+      /* Returns at once if state is no longer what we saw. */
+      if (syscall (SYS_futex, &mailbox->state, FUTEX_WAIT, state, &check, NULL, 0) == 0
+          || errno != ETIMEDOUT)
+        continue;
+      if (!check_daemon_alive (c, error))
+        return FALSE;
+      if (g_get_monotonic_time () >= deadline)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                               "record channel: no answer from the daemon");
+          return FALSE;
+        }
+    }
+  /* If the daemon cleared it, it woke us (or will wake nobody): no token
+   * is owed either way. */
+  g_atomic_int_set ((gint *) &mailbox->caller_waiting, 0);
+  return TRUE;
+}
+
 /* Waits for the answer in the mailbox: watching it while the daemon runs
  * (@rang: it did not watch when we posted), then asleep until a RING
  * (protocol: proto/sspid-channel.h).  Measured on a busy 2-core VM, a
@@ -342,6 +410,8 @@ wait_answer (SspiChannel *c, gboolean rang, GError **error)
         sspid_channel_cpu_relax ();
     }
 
+  if (c->sleeps_on_futex)
+    return sleep_on_futex (c, error);
   for (;;)
     {
       g_atomic_int_set ((gint *) &mailbox->caller_waiting, 1);

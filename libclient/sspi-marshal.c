@@ -816,8 +816,7 @@ sspi_outputs_write (const SspiOutputs *o, guint generation,
         {
           sspi_handle_pack (o->handle, SSPI_HANDLE_CREDENTIAL, step->handle,
                             generation);
-          sspi_cache_set_protocols (step->handle, generation, o->protocols);
-          sspi_cache_set_principal (step->handle, generation, o->principal);
+          sspi_cache_set_credential (step->handle, generation, o->protocols, o->principal);
         }
       if (o->expiry != NULL)
         sspi_timestamp_from_unix (o->expiry, step->expiry);

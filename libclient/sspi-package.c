@@ -219,7 +219,7 @@ query_credential (PCredHandle phCredential, ULONG ulAttribute, void *pBuffer,
   if (status != SEC_E_OK)
     return status;
   /* Every live credential was remembered when it was acquired. */
-  if (!sspi_cache_get_protocols (credential, generation, &value))
+  if (!sspi_cache_get_credential (credential, generation, &value, &principal))
     return SEC_E_INVALID_HANDLE;
   if (ulAttribute != SECPKG_ATTR_SUPPORTED_PROTOCOLS &&
       ulAttribute != SECPKG_CRED_ATTR_NAMES &&
@@ -234,10 +234,7 @@ query_credential (PCredHandle phCredential, ULONG ulAttribute, void *pBuffer,
       ulAttribute == SECPKG_ATTR_CIPHER_STRENGTHS)
     return sspi_query_credential_algorithms (phCredential, ulAttribute, pBuffer);
   if (ulAttribute == SECPKG_CRED_ATTR_NAMES)
-    {
-      sspi_cache_get_principal (credential, generation, &principal);
-      return credential_names (principal, pBuffer, wide);
-    }
+    return credential_names (principal, pBuffer, wide);
   protocols->grbitProtocol = value;
   return SEC_E_OK;
 }

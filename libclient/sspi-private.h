@@ -327,18 +327,16 @@ void sspi_session_release_handle (SspiSession *s, SspiHandleKind kind,
  * lock, taken after sspi_lock when both are held.
  * ------------------------------------------------------------------------ */
 
-void     sspi_cache_set_protocols (guint64 credential, guint generation,
-                                   guint32 protocols);
-gboolean sspi_cache_get_protocols (guint64 credential, guint generation,
-                                   guint32 *protocols);
+/* What a credential was acquired with: its SP_PROT_* @protocols and the
+ * name of the configured credential, @principal (interned, never freed;
+ * NULL for an anonymous one).  get: FALSE if the credential is not known;
+ * else a copy of the name (g_free it) in *@principal, NULL if it has none. */
+void     sspi_cache_set_credential (guint64 credential, guint generation,
+                                    guint32 protocols, const char *principal);
+gboolean sspi_cache_get_credential (guint64 credential, guint generation,
+                                    guint32 *protocols, char **principal);
 void     sspi_cache_set_sizes (guint64 context, guint generation,
                                const SecPkgContext_StreamSizes *sizes);
-/* The name a credential was acquired with (interned, never freed; 0 for an
- * anonymous one).  get: FALSE if the credential is not known. */
-void     sspi_cache_set_principal (guint64 credential, guint generation,
-                                   const char *principal);
-/* A copy of the name (g_free it) in *@principal, NULL if it has none. */
-gboolean sspi_cache_get_principal (guint64 credential, guint generation, char **principal);
 gboolean sspi_cache_get_sizes (guint64 context, guint generation,
                                SecPkgContext_StreamSizes *sizes);
 void     sspi_cache_forget (SspiHandleKind kind, guint64 handle);

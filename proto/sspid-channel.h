@@ -57,6 +57,17 @@
  *            then looks at state again: whoever clears a flag set to 1
  *            owes exactly one RING, so a side that finds its own flag
  *            cleared after all waits for that RING.
+ *   futex:   a daemon that sets daemon_wakes_by_futex (when it makes the
+ *            mailbox) wakes a caller that set caller_sleeps_on_futex
+ *            (once, after mapping it) with FUTEX_WAKE on state instead
+ *            of a RING packet; such a caller sleeps in FUTEX_WAIT on
+ *            state (a wake carries no token: it only looks again), with
+ *            a timeout after which it looks whether the socket closed.
+ *            A futex wake costs both ends less than a packet (measured:
+ *            a sleeping round trip between two processes on this kind
+ *            of VM, 13.8 µs of CPU with futexes against 16.3 with
+ *            SEQPACKET packets).  Callers that do not set the flag (older
+ *            libraries) are rung as before.
  *
  * So a streaming caller and a daemon that watch state (briefly, while it
  * pays) exchange records without a system call.  The daemon trusts
@@ -73,6 +84,7 @@
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct {
@@ -110,9 +122,13 @@ typedef struct {
   uint32_t length;           /* bytes of the packet in data */
   uint32_t daemon_waiting;   /* 1: the daemon does not watch state */
   uint32_t caller_waiting;   /* 1: the caller sleeps until a RING */
-  uint8_t  reserved[48];     /* so that data is 64-aligned */
+  uint32_t daemon_wakes_by_futex;   /* set by the daemon: it can */
+  uint32_t caller_sleeps_on_futex;  /* set by the caller: wake it so */
+  uint8_t  reserved[40];     /* so that data is 64-aligned */
   uint8_t  data[SSPID_CHANNEL_MAX_PACKET];
 } SspidChannelMailbox;
+
+_Static_assert (offsetof (SspidChannelMailbox, data) == 64, "the mailbox's data is 64-aligned");
 
 /* Channels one bus connection, and all of one user's, may hold open at
  * once. */

@@ -153,6 +153,17 @@ cr_acquire_ok (GDBusConnection *conn, const char *principal, guint32 use)
   return handle;
 }
 
+GVariant *
+cr_client_hello (GDBusConnection *conn, guint64 cred)
+{
+  g_autoptr(GVariant) first = cr_call (conn, "InitializeSecurityContext",
+                                       cr_isc_params (cred, 0, "localhost", NULL, 0));
+
+  if (cr_status_of (first) != (guint32) SEC_I_CONTINUE_NEEDED)
+    cr_die ("first client step: 0x%08x", cr_status_of (first));
+  return g_variant_get_child_value (first, 2);
+}
+
 void
 cr_send_no_reply (GDBusConnection *conn, const char *method, GVariant *params)
 {

@@ -58,6 +58,9 @@ GVariant *cr_isc_params (guint64 cred, guint64 ctx, const char *target, const gu
 GVariant *cr_asc_params (guint64 cred, guint64 ctx, const guint8 *in, gsize len);
 /* A credential handle; dies if the acquire fails. */
 guint64 cr_acquire_ok (GDBusConnection *conn, const char *principal, guint32 use);
+/* A ClientHello (the token of the first step's result, an "ay") from a new
+ * client context of @cred; dies unless that step asks to continue. */
+GVariant *cr_client_hello (GDBusConnection *conn, guint64 cred);
 
 /* --- parent side --------------------------------------------------------- */
 

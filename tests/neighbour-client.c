@@ -250,18 +250,6 @@ with_call_id (GVariant *params, guint64 call_id)
   return g_variant_new_tuple (children, n);
 }
 
-/* A ClientHello from an anonymous client context of @conn. */
-static GVariant *
-client_hello (GDBusConnection *conn, guint64 cred)
-{
-  g_autoptr(GVariant) first = cr_call (conn, "InitializeSecurityContext",
-                                       cr_isc_params (cred, 0, "localhost", NULL, 0));
-
-  if (cr_status_of (first) != CONTINUE_NEEDED)
-    cr_die ("first client step: 0x%08x", cr_status_of (first));
-  return g_variant_get_child_value (first, 2);
-}
-
 /* --- introspection ------------------------------------------------------- */
 
 static void
@@ -533,7 +521,7 @@ mode_handshakes (const char *address, guint seconds, guint conns, guint window)
   Pump *pump = pump_new (address, MAX (conns, 1), window);
   Lane *first = g_ptr_array_index (pump->lanes, 0);
   guint64 client = cr_acquire_ok (first->conn, "", SECPKG_CRED_OUTBOUND);
-  g_autoptr(GVariant) hello = client_hello (first->conn, client);
+  g_autoptr(GVariant) hello = cr_client_hello (first->conn, client);
   g_autofree char *statuses = NULL;
 
   for (guint i = 0; i < pump->lanes->len; i++)

@@ -201,6 +201,18 @@ mode_nobody (const char *address, guint64 cred, guint64 ctx)
 
 /* --- hold -------------------------------------------------------------- */
 
+/* A server's first step on @cred for @hello, a whole ECDHE and signature
+ * on a worker, sent without waiting: answered by a Completed signal with
+ * @call_id. */
+static void
+send_server_first_step (GDBusConnection *conn, guint64 call_id, guint64 cred, GVariant *hello)
+{
+  cr_send_no_reply (conn, "AcceptSecurityContext",
+                    g_variant_new ("(tttu@ay@asa{sv})", call_id, cred, (guint64) 0,
+                                   (guint32) ASC_REQ_ALLOCATE_MEMORY, hello,
+                                   g_variant_new_strv (NULL, 0), NULL));
+}
+
 /* N contexts mid-handshake: half clients after their ClientHello, half
  * servers whose first step is still being sent or run when we are killed. */
 static int
@@ -209,9 +221,7 @@ mode_hold (const char *address, guint n)
   g_autoptr(GDBusConnection) conn = cr_open_bus (address);
   guint64 ccred = cr_acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   guint64 scred = cr_acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
-  g_autoptr(GVariant) first = cr_call (conn, "InitializeSecurityContext",
-                                       cr_isc_params (ccred, 0, "localhost", NULL, 0));
-  g_autoptr(GVariant) hello = g_variant_get_child_value (first, 2);
+  g_autoptr(GVariant) hello = cr_client_hello (conn, ccred);
 
   for (guint i = 1; i < n / 2; i++)
     {
@@ -221,10 +231,7 @@ mode_hold (const char *address, guint n)
         cr_die ("client step: 0x%08x", cr_status_of (r));
     }
   for (guint i = n / 2; i < n; i++)
-    cr_send_no_reply (conn, "AcceptSecurityContext",
-                      g_variant_new ("(tttu@ay@asa{sv})", (guint64) i, scred, (guint64) 0,
-                                     (guint32) ASC_REQ_ALLOCATE_MEMORY, hello,
-                                     g_variant_new_strv (NULL, 0), NULL));
+    send_server_first_step (conn, i, scred, hello);
   g_dbus_connection_flush_sync (conn, NULL, NULL);
   cr_report ("ready");
   /* Until killed (or the parent goes away). */
@@ -277,9 +284,7 @@ mode_flood (const char *address, guint seconds, guint burst)
   g_autoptr(GDBusConnection) conn = cr_open_bus (address);
   guint64 client = cr_acquire_ok (conn, "", SECPKG_CRED_OUTBOUND);
   guint64 server = cr_acquire_ok (conn, "server", SECPKG_CRED_INBOUND);
-  g_autoptr(GVariant) first = cr_call (conn, "InitializeSecurityContext",
-                                       cr_isc_params (client, 0, "localhost", NULL, 0));
-  g_autoptr(GVariant) hello = g_variant_get_child_value (first, 2);
+  g_autoptr(GVariant) hello = cr_client_hello (conn, client);
   gint64 end = g_get_monotonic_time () + (gint64) seconds * G_USEC_PER_SEC;
   FloodCounts counts = { 0 };
   guint sent = 0, bursts = 0;
@@ -291,10 +296,7 @@ mode_flood (const char *address, guint seconds, guint burst)
   while (g_get_monotonic_time () < end)
     {
       for (guint i = 0; i < burst; i++, sent++)
-        cr_send_no_reply (conn, "AcceptSecurityContext",
-                          g_variant_new ("(tttu@ay@asa{sv})", (guint64) sent, server, (guint64) 0,
-                                         (guint32) ASC_REQ_ALLOCATE_MEMORY, hello,
-                                         g_variant_new_strv (NULL, 0), NULL));
+        send_server_first_step (conn, sent, server, hello);
       flood_wait (&counts, sent);
       bursts++;
     }

@@ -30,8 +30,9 @@
 
 #include <glib.h>
 
-#include "sspi.h"
+#include "async-side.h"
 #include "schannel.h"
+#include "sspi.h"
 
 #ifdef NDEBUG
 #error "soak-client relies on assertions"
@@ -48,18 +49,8 @@
 enum { CLIENT, SERVER };
 
 typedef struct {
-  SspiAsyncContext *ac[2];
-  CtxtHandle        ctx[2];
-  CtxtHandle        new_ctx[2];
-  gboolean          has_ctx[2];
+  AsyncSide         side[2];
   gboolean          done[2];
-  GBytes           *input[2];      /* the token of each side's call in flight */
-  SecBuffer         in_bufs[2][2];
-  SecBufferDesc     in_desc[2];
-  SecBuffer         out_buf[2];
-  SecBufferDesc     out_desc[2];
-  ULONG             attrs[2];
-  TimeStamp         expiry[2];
   GByteArray       *leftover[2];   /* received by a side after its handshake: the
                                     * start of its record stream (tickets) */
   SECURITY_STATUS   status;        /* how it ended; valid once queued as finished */
@@ -113,34 +104,19 @@ finish (Hs *hs, SECURITY_STATUS status)
   g_mutex_unlock (&lock);
 }
 
-static GBytes *
-take_output (Hs *hs, int side)
-{
-  SecBuffer *b = &hs->out_buf[side];
-  GBytes *out = NULL;
-
-  if (b->pvBuffer != NULL)
-    {
-      out = g_bytes_new (b->pvBuffer, b->cbBuffer);
-      if (FreeContextBuffer (b->pvBuffer) != SEC_E_OK)
-        die ("FreeContextBuffer failed");
-    }
-  b->pvBuffer = NULL;
-  return out;
-}
-
 /* The input bytes the step left unconsumed (SECBUFFER_EXTRA), or NULL. */
 static GBytes *
 take_extra (Hs *hs, int side)
 {
-  SecBuffer *second = &hs->in_bufs[side][1];
-  gsize len = hs->input[side] != NULL ? g_bytes_get_size (hs->input[side]) : 0;
+  AsyncSide *end = &hs->side[side];
+  SecBuffer *second = &end->in_bufs[1];
+  gsize len = end->input != NULL ? g_bytes_get_size (end->input) : 0;
 
   if (second->BufferType != SECBUFFER_EXTRA || second->cbBuffer == 0)
     return NULL;
   if (second->cbBuffer > len)
     die ("SECBUFFER_EXTRA of %u bytes for an input of %zu", second->cbBuffer, len);
-  return g_bytes_new_from_bytes (hs->input[side], len - second->cbBuffer, second->cbBuffer);
+  return g_bytes_new_from_bytes (end->input, len - second->cbBuffer, second->cbBuffer);
 }
 
 /* One step of one side is done: hand its token to the other side, or end. */
@@ -148,19 +124,18 @@ static void
 on_step (SspiAsyncContext *ac, void *data)
 {
   Hs *hs = data;
-  int side = ac == hs->ac[SERVER] ? SERVER : CLIENT;
+  int side = ac == hs->side[SERVER].ac ? SERVER : CLIENT;
   int peer = !side;
   SECURITY_STATUS status = SspiGetAsyncCallStatus (ac);
-  g_autoptr (GBytes) out = take_output (hs, side);
-  g_autoptr (GBytes) extra = take_extra (hs, side);
-  gboolean has_out = out != NULL && g_bytes_get_size (out) > 0;
+  g_autoptr (GBytes) out = NULL;
+  g_autoptr (GBytes) extra = NULL;
+  gboolean has_out;
 
-  g_clear_pointer (&hs->input[side], g_bytes_unref);
-  if (!hs->has_ctx[side] && SecIsValidHandle (&hs->new_ctx[side]))
-    {
-      hs->ctx[side] = hs->new_ctx[side];
-      hs->has_ctx[side] = TRUE;
-    }
+  if (!async_side_step_done (&hs->side[side], &out))
+    die ("FreeContextBuffer failed");
+  extra = take_extra (hs, side);
+  has_out = out != NULL && g_bytes_get_size (out) > 0;
+  g_clear_pointer (&hs->side[side].input, g_bytes_unref);
   if (status == SEC_E_OK)
     {
       hs->done[side] = TRUE;
@@ -197,41 +172,13 @@ on_step (SspiAsyncContext *ac, void *data)
 static void
 issue (Hs *hs, int side, GBytes *input)
 {
-  CtxtHandle *ctx = hs->has_ctx[side] ? &hs->ctx[side] : NULL;
   SECURITY_STATUS status;
-  gsize len = 0;
 
-  hs->input[side] = input != NULL ? g_bytes_ref (input) : NULL;
-  hs->in_bufs[side][0] = (SecBuffer) { 0, SECBUFFER_TOKEN, NULL };
-  if (input != NULL)
-    hs->in_bufs[side][0].pvBuffer = (void *) g_bytes_get_data (input, &len);
-  hs->in_bufs[side][0].cbBuffer = (ULONG) len;
-  hs->in_bufs[side][1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
-  hs->in_desc[side] = (SecBufferDesc) { SECBUFFER_VERSION, 2, hs->in_bufs[side] };
-  hs->out_buf[side] = (SecBuffer) { 0, SECBUFFER_TOKEN, NULL };
-  hs->out_desc[side] = (SecBufferDesc) { SECBUFFER_VERSION, 1, &hs->out_buf[side] };
-  SecInvalidateHandle (&hs->new_ctx[side]);
-  if (SspiReinitAsyncContext (hs->ac[side]) != STATUS_SUCCESS)
+  if (SspiReinitAsyncContext (hs->side[side].ac) != STATUS_SUCCESS)
     die ("SspiReinitAsyncContext refused an idle context");
-
-  if (side == SERVER)
-    status = SspiAcceptSecurityContextAsync (hs->ac[side], &server_cred, ctx,
-                                             &hs->in_desc[side], ASC_FLAGS,
-                                             SECURITY_NATIVE_DREP, &hs->new_ctx[side],
-                                             &hs->out_desc[side], &hs->attrs[side],
-                                             &hs->expiry[side]);
-  else
-    status = SspiInitializeSecurityContextAsyncA (hs->ac[side], &client_cred, ctx,
-                                                  (SEC_CHAR *) "localhost", ISC_FLAGS, 0,
-                                                  SECURITY_NATIVE_DREP,
-                                                  input != NULL ? &hs->in_desc[side] : NULL,
-                                                  0, &hs->new_ctx[side], &hs->out_desc[side],
-                                                  &hs->attrs[side], &hs->expiry[side]);
+  status = async_side_issue (&hs->side[side], input);
   if (status != SEC_E_OK)
-    {
-      g_clear_pointer (&hs->input[side], g_bytes_unref);
-      finish (hs, status);
-    }
+    finish (hs, status);
 }
 
 static void
@@ -239,14 +186,18 @@ hs_start (Hs *hs)
 {
   for (int side = CLIENT; side <= SERVER; side++)
     {
-      if (hs->ac[side] == NULL)
+      AsyncSide *end = &hs->side[side];
+
+      if (end->ac == NULL)
         {
-          hs->ac[side] = SspiCreateAsyncContext ();
-          if (hs->ac[side] == NULL ||
-              SspiSetAsyncNotifyCallback (hs->ac[side], on_step, hs) != SEC_E_OK)
+          end->ac = SspiCreateAsyncContext ();
+          if (end->ac == NULL || SspiSetAsyncNotifyCallback (end->ac, on_step, hs) != SEC_E_OK)
             die ("cannot make an async context");
+          end->cred = side == SERVER ? &server_cred : &client_cred;
+          end->is_server = side == SERVER;
+          end->req = side == SERVER ? ASC_FLAGS : ISC_FLAGS;
         }
-      hs->has_ctx[side] = hs->done[side] = FALSE;
+      end->has_ctx = hs->done[side] = FALSE;
       if (hs->leftover[side] == NULL)
         hs->leftover[side] = g_byte_array_new ();
       g_byte_array_set_size (hs->leftover[side], 0);
@@ -258,13 +209,13 @@ static void
 hs_delete_contexts (Hs *hs)
 {
   for (int side = CLIENT; side <= SERVER; side++)
-    if (hs->has_ctx[side])
+    if (hs->side[side].has_ctx)
       {
-        SECURITY_STATUS status = DeleteSecurityContext (&hs->ctx[side]);
+        SECURITY_STATUS status = DeleteSecurityContext (&hs->side[side].ctx);
 
         if (status != SEC_E_OK)
           die ("DeleteSecurityContext: 0x%08x", (guint32) status);
-        hs->has_ctx[side] = FALSE;
+        hs->side[side].has_ctx = FALSE;
       }
 }
 
@@ -363,9 +314,9 @@ exchange_records (Hs *hs, GRand *rand)
 {
   for (int i = 0; i < opt.records; i++)
     {
-      send_record (&hs->ctx[CLIENT], &hs->ctx[SERVER], hs->leftover[SERVER], rand,
+      send_record (&hs->side[CLIENT].ctx, &hs->side[SERVER].ctx, hs->leftover[SERVER], rand,
                    "to the server");
-      send_record (&hs->ctx[SERVER], &hs->ctx[CLIENT], hs->leftover[CLIENT], rand,
+      send_record (&hs->side[SERVER].ctx, &hs->side[CLIENT].ctx, hs->leftover[CLIENT], rand,
                    "to the client");
       mark ('r');
     }
@@ -466,7 +417,7 @@ main (int argc, char **argv)
 
   for (int i = 0; i < opt.parallel; i++)
     for (int side = CLIENT; side <= SERVER; side++)
-      SspiFreeAsyncContext (hs[i].ac[side]);
+      SspiFreeAsyncContext (hs[i].side[side].ac);
   for (int i = 0; i < opt.parallel; i++)
     for (int side = CLIENT; side <= SERVER; side++)
       g_clear_pointer (&hs[i].leftover[side], g_byte_array_unref);

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "async-side.h"
 #include "dbus-raw.h"
 #include "testutil.h"
 #include "tls-pair.h"
@@ -99,15 +100,8 @@ dup_context_state (GDBusConnection *conn, guint64 handle)
 enum { CLIENT, SERVER };
 
 typedef struct {
-  CredHandle      *cred[2];
-  SspiAsyncContext *ac[2];
-  CtxtHandle       ctx[2], new_ctx[2];
-  gboolean         has_ctx[2], done[2];
-  GBytes          *input[2];
-  SecBuffer        in_bufs[2][2], out_buf[2];
-  SecBufferDesc    in_desc[2], out_desc[2];
-  ULONG            attrs[2];
-  TimeStamp        expiry[2];
+  AsyncSide        side[2];
+  gboolean         done[2];
   guint            calls, callbacks;
   gboolean         is_finished, is_queue_failure;
   SECURITY_STATUS  status;
@@ -117,6 +111,11 @@ typedef struct {
 static GMutex chain_lock;
 static GCond chain_cond;
 static guint chain_callbacks;
+/* When non-zero: the daemon is stopped (SIGSTOP) from the callback that
+ * makes chain_callbacks reach chain_stop_at, so that the handshakes are
+ * caught mid-way however late a waiting thread would have woken. */
+static pid_t chain_stop_pid;
+static guint chain_stop_at;
 
 static void chain_issue (Chain *c, int side, GBytes *input);
 
@@ -133,25 +132,20 @@ static void
 chain_on_step (SspiAsyncContext *ac, void *data)
 {
   Chain *c = data;
-  int side = ac == c->ac[SERVER] ? SERVER : CLIENT;
+  int side = ac == c->side[SERVER].ac ? SERVER : CLIENT;
   SECURITY_STATUS status = SspiGetAsyncCallStatus (ac);
   g_autoptr (GBytes) out = NULL;
 
   g_mutex_lock (&chain_lock);
   c->callbacks++;
   chain_callbacks++;
-  g_clear_pointer (&c->input[side], g_bytes_unref);
-  if (c->out_buf[side].pvBuffer != NULL)
+  if (chain_stop_pid != 0 && chain_callbacks == chain_stop_at)
     {
-      out = g_bytes_new (c->out_buf[side].pvBuffer, c->out_buf[side].cbBuffer);
-      FreeContextBuffer (c->out_buf[side].pvBuffer);
-      c->out_buf[side].pvBuffer = NULL;
+      ck_assert_int_eq (kill (chain_stop_pid, SIGSTOP), 0);
+      g_cond_broadcast (&chain_cond);
     }
-  if (!c->has_ctx[side] && SecIsValidHandle (&c->new_ctx[side]))
-    {
-      c->ctx[side] = c->new_ctx[side];
-      c->has_ctx[side] = TRUE;
-    }
+  g_clear_pointer (&c->side[side].input, g_bytes_unref);
+  (void) async_side_step_done (&c->side[side], &out);
   c->done[side] = status == SEC_E_OK;
   if (status != SEC_E_OK && status != SEC_I_CONTINUE_NEEDED)
     chain_finish (c, status);
@@ -168,40 +162,15 @@ chain_on_step (SspiAsyncContext *ac, void *data)
 static void
 chain_issue (Chain *c, int side, GBytes *input)
 {
-  CtxtHandle *ctx = c->has_ctx[side] ? &c->ctx[side] : NULL;
   SECURITY_STATUS status;
-  gsize len = 0;
 
-  c->input[side] = input != NULL ? g_bytes_ref (input) : NULL;
-  c->in_bufs[side][0] = (SecBuffer) { 0, SECBUFFER_TOKEN, NULL };
-  if (input != NULL)
-    c->in_bufs[side][0].pvBuffer = (void *) g_bytes_get_data (input, &len);
-  c->in_bufs[side][0].cbBuffer = (ULONG) len;
-  c->in_bufs[side][1] = (SecBuffer) { 0, SECBUFFER_EMPTY, NULL };
-  c->in_desc[side] = (SecBufferDesc) { SECBUFFER_VERSION, 2, c->in_bufs[side] };
-  c->out_buf[side] = (SecBuffer) { 0, SECBUFFER_TOKEN, NULL };
-  c->out_desc[side] = (SecBufferDesc) { SECBUFFER_VERSION, 1, &c->out_buf[side] };
-  SecInvalidateHandle (&c->new_ctx[side]);
-  ck_assert_int_eq (SspiReinitAsyncContext (c->ac[side]), STATUS_SUCCESS);
+  ck_assert_int_eq (SspiReinitAsyncContext (c->side[side].ac), STATUS_SUCCESS);
   c->calls++;
-  if (side == SERVER)
-    status = SspiAcceptSecurityContextAsync (c->ac[side], c->cred[side], ctx, &c->in_desc[side],
-                                             TP_SERVER_REQ | ASC_REQ_ALLOCATE_MEMORY,
-                                             SECURITY_NATIVE_DREP, &c->new_ctx[side],
-                                             &c->out_desc[side], &c->attrs[side], &c->expiry[side]);
-  else
-    status = SspiInitializeSecurityContextAsyncA (c->ac[side], c->cred[side], ctx,
-                                                  (SEC_CHAR *) "localhost",
-                                                  TP_CLIENT_REQ | ISC_REQ_ALLOCATE_MEMORY, 0,
-                                                  SECURITY_NATIVE_DREP,
-                                                  input != NULL ? &c->in_desc[side] : NULL, 0,
-                                                  &c->new_ctx[side], &c->out_desc[side],
-                                                  &c->attrs[side], &c->expiry[side]);
+  status = async_side_issue (&c->side[side], input);
   if (status != SEC_E_OK)
     {
       /* Not queued: no callback will come, and none is owed. */
       c->calls--;
-      g_clear_pointer (&c->input[side], g_bytes_unref);
       c->is_queue_failure = TRUE;
       chain_finish (c, status);
     }
@@ -218,13 +187,16 @@ chains_start (guint n, CredHandle *client_cred, CredHandle *server_cred)
     {
       Chain *c = &chains[i];
 
-      c->cred[CLIENT] = client_cred;
-      c->cred[SERVER] = server_cred;
+      c->side[CLIENT] = (AsyncSide) { .cred = client_cred,
+                                      .req = TP_CLIENT_REQ | ISC_REQ_ALLOCATE_MEMORY };
+      c->side[SERVER] = (AsyncSide) { .cred = server_cred, .is_server = TRUE,
+                                      .req = TP_SERVER_REQ | ASC_REQ_ALLOCATE_MEMORY };
       for (int side = CLIENT; side <= SERVER; side++)
         {
-          c->ac[side] = SspiCreateAsyncContext ();
-          ck_assert_ptr_nonnull (c->ac[side]);
-          ck_assert_int_eq (SspiSetAsyncNotifyCallback (c->ac[side], chain_on_step, c), SEC_E_OK);
+          c->side[side].ac = SspiCreateAsyncContext ();
+          ck_assert_ptr_nonnull (c->side[side].ac);
+          ck_assert_int_eq (SspiSetAsyncNotifyCallback (c->side[side].ac, chain_on_step, c),
+                            SEC_E_OK);
         }
       chain_issue (c, CLIENT, NULL);
     }
@@ -273,9 +245,11 @@ chains_free (Chain *chains, guint n, gboolean delete)
   for (guint i = 0; i < n; i++)
     for (int side = CLIENT; side <= SERVER; side++)
       {
-        if (delete && chains[i].has_ctx[side])
-          ck_assert_int_eq (DeleteSecurityContext (&chains[i].ctx[side]), SEC_E_OK);
-        SspiFreeAsyncContext (chains[i].ac[side]);
+        AsyncSide *end = &chains[i].side[side];
+
+        if (delete && end->has_ctx)
+          ck_assert_int_eq (DeleteSecurityContext (&end->ctx), SEC_E_OK);
+        SspiFreeAsyncContext (end->ac);
       }
   g_free (chains);
 }
@@ -317,12 +291,14 @@ assert_handles_dead (CredHandle *client_cred, CredHandle *server_cred, Chain *ch
   ck_assert (!queued);
   for (guint i = 0; i < n; i++)
     for (int side = CLIENT; side <= SERVER; side++)
-      if (chains[i].has_ctx[side])
+      if (chains[i].side[side].has_ctx)
         {
+          CtxtHandle *ctx = &chains[i].side[side].ctx;
+
           contexts++;
-          ck_assert_int_eq (QueryContextAttributesA (&chains[i].ctx[side], SECPKG_ATTR_STREAM_SIZES,
-                                                     &sizes), SEC_E_INVALID_HANDLE);
-          ck_assert_int_eq (DeleteSecurityContext (&chains[i].ctx[side]), SEC_E_INVALID_HANDLE);
+          ck_assert_int_eq (QueryContextAttributesA (ctx, SECPKG_ATTR_STREAM_SIZES, &sizes),
+                            SEC_E_INVALID_HANDLE);
+          ck_assert_int_eq (DeleteSecurityContext (ctx), SEC_E_INVALID_HANDLE);
         }
   ck_assert_int_eq (FreeCredentialsHandle (server_cred), SEC_E_INVALID_HANDLE);
   return contexts;
@@ -345,14 +321,19 @@ START_TEST (test_daemon_killed)
    * spread over all steps (stopped once a quarter of the steps are done). */
   if (!is_mid_handshake)
     ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
+  else
+    {
+      chain_stop_pid = tu_fixture_env->daemon_pid;
+      chain_stop_at = N_KILL_CHAINS;
+    }
   chains = chains_start (N_KILL_CHAINS, &client_cred, &server_cred);
   if (is_mid_handshake)
     {
       g_mutex_lock (&chain_lock);
       while (chain_callbacks < N_KILL_CHAINS)
         g_cond_wait (&chain_cond, &chain_lock);
+      chain_stop_pid = 0;
       g_mutex_unlock (&chain_lock);
-      ck_assert_int_eq (kill (tu_fixture_env->daemon_pid, SIGSTOP), 0);
     }
   g_usleep (200 * 1000);   /* answers already sent are in, no more can come */
   at_kill = N_KILL_CHAINS - chains_count_finished (chains, N_KILL_CHAINS);

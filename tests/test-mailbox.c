@@ -13,17 +13,23 @@
  *   posted) get an error answer or a closed channel, never a crash, and
  *   the daemon keeps serving;
  * - a caller that wants every RING and never reads its socket neither
- *   grows the daemon nor stalls other callers.
+ *   grows the daemon nor stalls other callers;
+ * - a caller that says it sleeps on the futex is woken through it, and
+ *   gets no RING.
  */
 #include "config.h"
 
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -389,6 +395,72 @@ START_TEST (test_mailbox_never_reads)
 }
 END_TEST
 
+/* --- the futex wake-up ---------------------------------------------------- */
+
+/* Sleeps on @mb's state until the answer is posted (up to 10 s), as a
+ * caller that set caller_sleeps_on_futex does; TRUE if a FUTEX_WAKE (not
+ * a look at a state that had already changed) ended a sleep. */
+static gboolean
+sleep_until_answer (SspidChannelMailbox *mb)
+{
+  gint64 until = g_get_monotonic_time () + (gint64) tu_scaled_ms (10000) * 1000;
+  struct timespec check = { 0, 50 * 1000 * 1000 };
+  gboolean woken = FALSE;
+
+  g_atomic_int_set ((gint *) &mb->caller_waiting, 1);
+  for (;;)
+    {
+      guint state = (guint) g_atomic_int_get ((gint *) &mb->state);
+
+      if (state == SSPID_CHANNEL_MAILBOX_ANSWER)
+        break;
+      ck_assert_msg (g_get_monotonic_time () < until, "no futex wake-up in time");
+      if (syscall (SYS_futex, &mb->state, FUTEX_WAIT, state, &check, NULL, 0) == 0
+          && (guint) g_atomic_int_get ((gint *) &mb->state) == SSPID_CHANNEL_MAILBOX_ANSWER)
+        woken = TRUE;
+    }
+  g_atomic_int_set ((gint *) &mb->caller_waiting, 0);
+  return woken;
+}
+
+START_TEST (test_mailbox_futex_wake)
+{
+  g_autoptr(GDBusConnection) conn = connect_bus (tu_fixture_env);
+  const guint8 msg[] = "woken by the futex";
+  struct pollfd p;
+  SspidChannelMailbox *mb;
+  guint64 cctx, sctx;
+  guint woken = 0;
+  int fd;
+
+  raw_handshake (conn, &cctx, &sctx);
+  mb = open_mailbox (conn, &fd);
+  ck_assert_uint_eq (g_atomic_int_get ((gint *) &mb->daemon_wakes_by_futex), 1);
+  g_atomic_int_set ((gint *) &mb->caller_sleeps_on_futex, 1);
+
+  for (guint32 serial = 1; serial <= 20; serial++)
+    {
+      g_autoptr(GVariant) sealed = NULL;
+      guint32 status;
+
+      post_record (fd, mb, serial, SSPID_CHANNEL_OP_ENCRYPT, cctx, msg, sizeof msg);
+      woken += sleep_until_answer (mb);
+      sealed = await_answer (mb, serial, SSPID_CHANNEL_ANSWER_ENCRYPT_TYPE);
+      g_variant_get_child (sealed, 0, "u", &status);
+      ck_assert_uint_eq (status, (guint32) SEC_E_OK);
+    }
+  /* The daemon has to be rung awake for each post (it does not watch a
+   * caller that sleeps), so the answer comes well after we sleep. */
+  ck_assert_uint_gt (woken, 0);
+  /* A wake-up by futex owes no RING: nothing waits on the socket. */
+  p = (struct pollfd) { .fd = fd, .events = POLLIN };
+  ck_assert_int_eq (poll (&p, 1, 0), 0);
+  assert_daemon_healthy (conn);
+  munmap (mb, sizeof *mb);
+  close (fd);
+}
+END_TEST
+
 int
 main (void)
 {
@@ -396,7 +468,8 @@ main (void)
     { "library", tu_fixture_setup, tu_fixture_teardown, 60, { { test_library_uses_mailbox } } },
     { "raw", tu_fixture_setup, tu_fixture_teardown, 90, { { test_mailbox_round_trip },
                                                           { test_mailbox_hostile },
-                                                          { test_mailbox_never_reads } } },
+                                                          { test_mailbox_never_reads },
+                                                          { test_mailbox_futex_wake } } },
   };
 
   return tu_run_cases ("mailbox", cases, G_N_ELEMENTS (cases));

@@ -54,15 +54,6 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
       "Offer application protocol ID (repeat for more, in preference order)", "ID" },
     { "target", 't', 0, G_OPTION_ARG_STRING, &a->target,
       "Server name for SNI and the certificate check (default: HOST)", "NAME" },
-    { "tls1.2", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls12, "Allow only TLS 1.2", NULL },
-    { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls13, "Allow only TLS 1.3", NULL },
-    { "read-size", 0, 0, G_OPTION_ARG_INT, &a->tls.read_size,
-      "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
-    { "dtls", 0, 0, G_OPTION_ARG_NONE, &a->tls.dtls,
-      "DTLS 1.2 over UDP instead of TLS over TCP", NULL },
-    { "mtu", 0, 0, G_OPTION_ARG_INT, &a->tls.mtu,
-      "With --dtls: the largest datagram to send (SECBUFFER_DTLS_MTU; sspid's default 1096)",
-      "BYTES" },
     { "manual-validation", 0, 0, G_OPTION_ARG_NONE, &a->manual_validation,
       "Do not verify the server certificate (ISC_REQ_MANUAL_CRED_VALIDATION)", NULL },
     { "get", 'g', 0, G_OPTION_ARG_STRING, &a->get,
@@ -98,6 +89,7 @@ parse_args (int argc, char **argv, ConnectArgs *a, const char **address)
       "2 s, 4 s, 8 s ... (the report counts these retransmits).\n\n"
       SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES);
   g_option_context_add_main_entries (context, entries, NULL);
+  sspictl_tls_args_add_entries (context, &a->tls);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("sspictl connect: %s\n", error->message);

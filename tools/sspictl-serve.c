@@ -64,15 +64,6 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
       "Send every record's data back until the client closes", NULL },
     { "http", 0, 0, G_OPTION_ARG_NONE, &a->http,
       "Answer an HTTP request with a page describing the connection", NULL },
-    { "tls1.2", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls12, "Allow only TLS 1.2", NULL },
-    { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &a->tls.tls13, "Allow only TLS 1.3", NULL },
-    { "read-size", 0, 0, G_OPTION_ARG_INT, &a->tls.read_size,
-      "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
-    { "dtls", 0, 0, G_OPTION_ARG_NONE, &a->tls.dtls,
-      "DTLS 1.2 over UDP instead of TLS over TCP", NULL },
-    { "mtu", 0, 0, G_OPTION_ARG_INT, &a->tls.mtu,
-      "With --dtls: the largest datagram to send (SECBUFFER_DTLS_MTU; sspid's default 1096)",
-      "BYTES" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &a->tls.json,
       "Print each connection's report as one JSON document", NULL },
     { NULL }
@@ -98,6 +89,7 @@ parse_args (int argc, char **argv, ServeArgs *a, guint16 *port)
       "(sspid's cookie exchange first), ended by close_notify.\n\n"
       SSPICTL_HELP_BUS "\n" SSPICTL_HELP_EXIT_CODES);
   g_option_context_add_main_entries (context, entries, NULL);
+  sspictl_tls_args_add_entries (context, &a->tls);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
       g_printerr ("sspictl serve: %s\n", error->message);

@@ -135,6 +135,26 @@ sspictl_tls_args_clear (SspictlTlsArgs *args)
   g_clear_pointer (&args->alpn, g_strfreev);
 }
 
+void
+sspictl_tls_args_add_entries (GOptionContext *context, SspictlTlsArgs *args)
+{
+  const GOptionEntry entries[] = {
+    { "tls1.2", 0, 0, G_OPTION_ARG_NONE, &args->tls12, "Allow only TLS 1.2", NULL },
+    { "tls1.3", 0, 0, G_OPTION_ARG_NONE, &args->tls13, "Allow only TLS 1.3", NULL },
+    { "read-size", 0, 0, G_OPTION_ARG_INT, &args->read_size,
+      "Read the socket BYTES at a time (exercises partial records)", "BYTES" },
+    { "dtls", 0, 0, G_OPTION_ARG_NONE, &args->dtls,
+      "DTLS 1.2 over UDP instead of TLS over TCP", NULL },
+    { "mtu", 0, 0, G_OPTION_ARG_INT, &args->mtu,
+      "With --dtls: the largest datagram to send (SECBUFFER_DTLS_MTU; sspid's default 1096)",
+      "BYTES" },
+    { NULL }
+  };
+
+  /* GLib copies the entries; their targets are in @args. */
+  g_option_context_add_main_entries (context, entries, NULL);
+}
+
 gboolean
 sspictl_tls_args_check (const SspictlTlsArgs *args, const char *verb)
 {
@@ -560,6 +580,34 @@ say_no_client_certificate (void)
   g_printerr ("sspictl: the server asks for a client certificate; continuing without one\n");
 }
 
+/* What every step's result tells, in either loop: @r's status becomes
+ * *@status and the stats count its SECBUFFER_EXTRA.  Returns TRUE when it
+ * ended the handshake well (leftover records kept); the caller then is
+ * done. */
+static gboolean
+note_step (Handshake *hs, const StepResult *r, SECURITY_STATUS *status)
+{
+  *status = r->status;
+  if (r->extra > 0)
+    hs->stats->extra++;
+  if (r->status != SEC_E_OK)
+    return FALSE;
+  keep_leftover (hs, r);
+  return TRUE;
+}
+
+/* SECBUFFER_EXTRA after a step that wants more: the next record (or
+ * datagram) is already here, the input's last r->extra bytes; keeps only
+ * them and returns TRUE (call again without reading), else FALSE. */
+static gboolean
+keep_extra_input (Handshake *hs, const StepResult *r)
+{
+  if (r->extra == 0 || r->extra > hs->in->len)
+    return FALSE;
+  g_byte_array_remove_range (hs->in, 0, hs->in->len - r->extra);
+  return TRUE;
+}
+
 /* The Schannel loop.  Returns an SSPICTL_EXIT_* code. */
 static int
 handshake_loop (Handshake *hs, SECURITY_STATUS *status)
@@ -574,30 +622,21 @@ handshake_loop (Handshake *hs, SECURITY_STATUS *status)
         return SSPICTL_EXIT_NETWORK;
       if (!run_step (hs, &r))
         return SSPICTL_EXIT_NETWORK;
-      *status = r.status;
       if (r.status == SEC_E_INCOMPLETE_MESSAGE)
         hs->stats->incomplete++;
-      if (r.extra > 0)
-        hs->stats->extra++;
+      if (note_step (hs, &r, status))
+        return SSPICTL_EXIT_OK;
 
       switch (r.status)
         {
-        case SEC_E_OK:
-          keep_leftover (hs, &r);
-          return SSPICTL_EXIT_OK;
-
         case SEC_I_CONTINUE_NEEDED:
         case SEC_I_INCOMPLETE_CREDENTIALS:
           if (r.status == SEC_I_INCOMPLETE_CREDENTIALS)
             say_no_client_certificate ();
-          /* SECBUFFER_EXTRA: the next record is already here; call again
-           * without reading.  SEC_I_INCOMPLETE_CREDENTIALS without EXTRA:
-           * Windows callers repeat the call with the same input. */
-          if (r.extra > 0 && r.extra <= hs->in->len)
-            {
-              g_byte_array_remove_range (hs->in, 0, hs->in->len - r.extra);
-              need_read = FALSE;
-            }
+          /* SEC_I_INCOMPLETE_CREDENTIALS without EXTRA: Windows callers
+           * repeat the call with the same input. */
+          if (keep_extra_input (hs, &r))
+            need_read = FALSE;
           else if (r.status == SEC_I_INCOMPLETE_CREDENTIALS)
             need_read = FALSE;
           else
@@ -719,29 +758,18 @@ datagram_loop (Handshake *hs, SECURITY_STATUS *status)
           if (!run_step (hs, &r))
             return SSPICTL_EXIT_NETWORK;
         }
-      *status = r.status;
-      if (r.extra > 0)
-        hs->stats->extra++;
+      if (note_step (hs, &r, status))
+        return SSPICTL_EXIT_OK;
 
       switch (r.status)
         {
-        case SEC_E_OK:
-          keep_leftover (hs, &r);
-          return SSPICTL_EXIT_OK;
-
         case SEC_I_INCOMPLETE_CREDENTIALS:
           say_no_client_certificate ();
           need_read = FALSE;   /* the same datagram again, as Windows callers do */
           break;
 
         case SEC_I_CONTINUE_NEEDED:
-          if (r.extra > 0 && r.extra <= hs->in->len)
-            {
-              g_byte_array_remove_range (hs->in, 0, hs->in->len - r.extra);
-              need_read = FALSE;
-            }
-          else
-            need_read = TRUE;
+          need_read = !keep_extra_input (hs, &r);
           break;
 
         case SEC_E_INVALID_TOKEN:

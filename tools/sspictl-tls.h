@@ -66,6 +66,10 @@ typedef struct {
   gboolean  json;        /* --json */
 } SspictlTlsArgs;
 
+/* Adds to @context the options both verbs take the same way, into @args:
+ * --tls1.2, --tls1.3, --read-size, --dtls, --mtu (the verb adds its own,
+ * --credential, --alpn and --json among them, whose help differs). */
+void sspictl_tls_args_add_entries (GOptionContext *context, SspictlTlsArgs *args);
 /* Frees what @args owns (credential, alpn). */
 void sspictl_tls_args_clear (SspictlTlsArgs *args);
 /* The checks both verbs make at the same point: --read-size not
