@@ -9,8 +9,7 @@
  * A context is reference counted: the caller's handle table holds one
  * reference, the call running on a worker another, so one whose caller
  * vanished while a step ran is freed when the step is back.  Main thread,
- * except the running call's work on the context's session and the sending
- * of its answer (a worker's).
+ * except the running call's work on the context's session.
  */
 #pragma once
 
