@@ -30,8 +30,6 @@ struct _SspidCall {
   SspidRequest           request;       /* borrows from @params */
   GVariant              *prepared;      /* the answer encoded by a worker */
   gboolean               prepared_is_step;
-  gboolean               is_sent;       /* the worker sent it (sspid_call_send_prepared) */
-  char                  *send_error;    /* why that send failed, logged on the main thread */
 };
 
 #define STATUS_IS_ERROR(s) ((gint32) (s) < 0)
@@ -130,7 +128,6 @@ call_free (SspidCall *call)
   g_clear_pointer (&call->params, g_variant_unref);
   sspid_request_clear (&call->request);
   g_clear_pointer (&call->prepared, g_variant_unref);
-  g_free (call->send_error);
   g_free (call);
 }
 
@@ -138,18 +135,12 @@ call_free (SspidCall *call)
 
 /* @reply (floating or not) is the body of the method's reply. */
 static void
-send_reply (SspidCall *call, GVariant *reply)
+deliver (SspidCall *call, GVariant *reply)
 {
   if (call->sink != NULL)
     call->sink (call->sink_data, call->serial, call->kind, reply);
   else
     g_dbus_method_invocation_return_value (g_steal_pointer (&call->invocation), reply);
-}
-
-static void
-deliver (SspidCall *call, GVariant *reply)
-{
-  send_reply (call, reply);
   call_free (call);
 }
 
@@ -191,41 +182,25 @@ encode_step (SspidCall *call, SECURITY_STATUS status, guint64 handle, GBytes *to
 }
 
 /* The Completed signal goes to the call's sender alone; returning the
- * invocation then sends nothing (it expects no reply).  Any thread (GDBus
- * sends are); touches nothing but the call.  FALSE and @error if the
- * signal could not be sent. */
-static gboolean
-send_step (SspidCall *call, GVariant *body, GError **error)
-{
-  GDBusMethodInvocation *invocation = g_steal_pointer (&call->invocation);
-  gboolean is_sent = TRUE;
-
-  if (body != NULL && call->no_reply)
-    {
-      is_sent = g_dbus_connection_emit_signal (g_dbus_method_invocation_get_connection (invocation),
-                                               g_dbus_method_invocation_get_sender (invocation),
-                                               SSPID_OBJECT_PATH, SSPID_INTERFACE,
-                                               SSPID_SIGNAL_COMPLETED, body, error);
-      body = NULL;
-    }
-  g_dbus_method_invocation_return_value (invocation, body);
-  return is_sent;
-}
-
-static void
-log_send_error (SspidCall *call, const char *message)
-{
-  sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, NULL, 0, "cannot send Completed: %s",
-                    message);
-}
-
+ * invocation then sends nothing (it expects no reply). */
 static void
 deliver_step (SspidCall *call, GVariant *body)
 {
-  g_autoptr(GError) error = NULL;
+  GDBusMethodInvocation *invocation = g_steal_pointer (&call->invocation);
 
-  if (!send_step (call, body, &error))
-    log_send_error (call, error->message);
+  if (body != NULL && call->no_reply)
+    {
+      g_autoptr(GError) error = NULL;
+
+      if (!g_dbus_connection_emit_signal (g_dbus_method_invocation_get_connection (invocation),
+                                          g_dbus_method_invocation_get_sender (invocation),
+                                          SSPID_OBJECT_PATH, SSPID_INTERFACE,
+                                          SSPID_SIGNAL_COMPLETED, body, &error))
+        sspid_caller_log (call->caller, G_LOG_LEVEL_DEBUG, NULL, 0,
+                          "cannot send Completed: %s", error->message);
+      body = NULL;
+    }
+  g_dbus_method_invocation_return_value (invocation, body);
   call_free (call);
 }
 
@@ -439,36 +414,13 @@ sspid_call_prepare_decrypt (SspidCall *call, const SspidTlsDecrypt *decrypt,
 }
 
 void
-sspid_call_send_prepared (SspidCall *call)
-{
-  g_autoptr(GVariant) body = g_steal_pointer (&call->prepared);
-  g_autoptr(GError) error = NULL;
-
-  g_assert (call->sink == NULL && !call->is_sent);
-  if (call->prepared_is_step)
-    {
-      if (!send_step (call, body, &error))
-        call->send_error = g_strdup (error->message);
-    }
-  else
-    send_reply (call, body);
-  call->is_sent = TRUE;
-}
-
-void
 sspid_call_answer_prepared (SspidCall *call)
 {
-  if (!call->is_sent)
-    {
-      g_autoptr(GVariant) body = g_steal_pointer (&call->prepared);
+  GVariant *body = g_steal_pointer (&call->prepared);
 
-      if (call->prepared_is_step)
-        deliver_step (call, body);
-      else
-        deliver (call, body);
-      return;
-    }
-  if (call->send_error != NULL)
-    log_send_error (call, call->send_error);
-  call_free (call);
+  if (call->prepared_is_step)
+    deliver_step (call, body);
+  else
+    deliver (call, body);
+  g_clear_pointer (&body, g_variant_unref);
 }

@@ -11,11 +11,9 @@
  * answer and frees the call.
  *
  * A call whose work runs on a worker has its answer encoded there
- * (sspid_call_prepare_*: any thread) and, when it came over D-Bus, sent
- * from there too (sspid_call_send_prepared: GDBus sends are thread-safe);
- * the main thread then does the bookkeeping that goes with it and frees
- * it (sspid_call_answer_prepared, which also sends what the worker did
- * not).  Everything else: main thread.
+ * (sspid_call_prepare_*: any thread) and sent later on the main thread
+ * (sspid_call_answer_prepared), after the bookkeeping that goes with it.
+ * Everything else: main thread.
  */
 #pragma once
 
@@ -101,21 +99,14 @@ void sspid_call_answer_error (SspidCall *call, SspidError code, const char *mess
 
 /* --- answers encoded off the main thread -------------------------------- */
 
-/* Each encodes the answer of the work the call asked for; it is sent
- * later with sspid_call_send_prepared() or sspid_call_answer_prepared().
- * Any thread, but one at a time per call. */
+/* Each encodes the answer of the work the call asked for; the call is sent
+ * later with sspid_call_answer_prepared().  Any thread, but one at a time
+ * per call. */
 void sspid_call_prepare_step (SspidCall *call, const SspidTlsStep *step, guint64 handle);
 void sspid_call_prepare_query (SspidCall *call, const SspidTlsInfo *info);
 void sspid_call_prepare_encrypt (SspidCall *call, SECURITY_STATUS status, GBytes *record,
                                  guint32 header_size);
 void sspid_call_prepare_decrypt (SspidCall *call, const SspidTlsDecrypt *decrypt,
                                  guint32 header_size);
-/* Sends what was prepared, for a call that came over D-Bus (no sink):
- * the one answer has left when it returns, but @call is still to be
- * freed with sspid_call_answer_prepared().  It touches nothing but @call
- * (a failure to send is logged later, by the main thread).  Any thread,
- * once. */
-void sspid_call_send_prepared (SspidCall *call);
-/* Sends what was prepared, unless sspid_call_send_prepared() did, and
- * frees @call.  Main thread. */
+/* Sends what was prepared and frees @call.  Main thread. */
 void sspid_call_answer_prepared (SspidCall *call);

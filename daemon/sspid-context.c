@@ -3,17 +3,12 @@
  * Security contexts and the calls queued on them (see sspid-context.h).
  *
  * A call on a context waits in the context's queue until the call before
- * it is done; then it runs on a worker (the context is the pool's job),
- * which touches only that context's SspidTls, encodes the answer and
- * sends it (a call that came over D-Bus: its caller waits for nothing
- * else); the pool hands the context back to the main thread, which does
- * the bookkeeping and starts the next call.  So answers on one context
- * leave in order, and the next call waits for the main thread's
- * bookkeeping of the one before.  The main thread catches up with every
- * answer already sent before it takes a new call
- * (sspid_context_runner_sync), so anything it reports (ListContexts,
- * GetStatus) or counts (pending calls, contexts) is at least as new as
- * what a caller was told.
+ * it is answered; then it runs on a worker (the context is the pool's
+ * job), which touches only that context's SspidTls and encodes the
+ * answer; the pool hands the context back to the main thread, which does
+ * the bookkeeping, sends the answer and starts the next call.  So anything
+ * the main thread reports (ListContexts, GetStatus) is at least as new as
+ * every answer already sent.
  */
 #include "config.h"
 
@@ -330,24 +325,10 @@ pool_run (gpointer job, gpointer user_data)
   context_work (job);
 }
 
-/* Still on the worker: the answer of a call that came over D-Bus leaves
- * now rather than after a trip through the main thread.  (A record
- * channel's answer goes through its sink, the main thread's; such calls
- * run inline anyway.) */
-static void
-pool_answer (gpointer job, gpointer user_data)
-{
-  SspidContext *ctx = job;
-
-  if (!sspid_call_has_sink (ctx->running))
-    sspid_call_send_prepared (ctx->running);
-}
-
 static void key_slot_done (SspidContextRunner *runner, SspidContext *ctx);
 
-/* Back on the main thread, the answer sent (or sent now, for a sink):
- * log, audit, count, drop a context whose first step failed (its answer
- * gave no handle), start the next call. */
+/* Back on the main thread: log, answer, drop a context whose first step
+ * failed, start the next call. */
 static void
 pool_done (gpointer job, gpointer user_data)
 {
@@ -531,12 +512,11 @@ sspid_context_runner_new (GMainContext *main_context, GError **error)
   g_autofree SspidContextRunner *runner = g_new0 (SspidContextRunner, 1);
 
   runner->key_slots = g_hash_table_new_full (g_direct_hash, g_direct_equal, NULL, g_free);
-  runner->pool = sspid_pool_new (main_context, 0, pool_run, pool_answer, pool_done, runner,
-                                 error);
+  runner->pool = sspid_pool_new (main_context, 0, pool_run, pool_done, runner, error);
   if (runner->pool == NULL)
     return NULL;
-  runner->key_pool = sspid_pool_new (main_context, KEY_WORKERS, pool_run, pool_answer,
-                                     pool_done, runner, error);
+  runner->key_pool = sspid_pool_new (main_context, KEY_WORKERS, pool_run, pool_done, runner,
+                                     error);
   if (runner->key_pool == NULL)
     {
       sspid_context_runner_stop (runner);
@@ -544,15 +524,6 @@ sspid_context_runner_new (GMainContext *main_context, GError **error)
       return NULL;
     }
   return g_steal_pointer (&runner);
-}
-
-void
-sspid_context_runner_sync (SspidContextRunner *runner)
-{
-  if (runner->pool != NULL)
-    sspid_pool_sync (runner->pool);
-  if (runner->key_pool != NULL)
-    sspid_pool_sync (runner->key_pool);
 }
 
 void

@@ -28,12 +28,6 @@ typedef struct _SspidContextRunner SspidContextRunner;
  * cannot be started.  Free with sspid_context_runner_free() after
  * sspid_context_runner_stop() and after every context is gone. */
 SspidContextRunner *sspid_context_runner_new (GMainContext *main_context, GError **error);
-/* Does the main thread's part (bookkeeping, the next call) of every call
- * whose answer a worker has sent, before the main thread takes a call
- * that may have come in reply to one: counts, ListContexts and GetStatus
- * are then at least as new as the answers.  Waits only for answers
- * leaving at this moment, never for work. */
-void sspid_context_runner_sync (SspidContextRunner *runner);
 /* Waits for the calls on workers and answers them; from then on every
  * call that comes to its turn is answered SEC_E_NO_AUTHENTICATING_AUTHORITY. */
 void sspid_context_runner_stop (SspidContextRunner *runner);

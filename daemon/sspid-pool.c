@@ -4,15 +4,8 @@
  *
  * The main thread pushes a job into its lane of the fair queue and a token
  * onto the workers' queue; each worker takes whichever job is next in turn
- * (not the one its token came with), runs it, lets its answer leave (the
- * answer function, still on the worker), and pushes it onto an async
+ * (not the one its token came with), runs it, and pushes it onto an async
  * queue that a GSource on the main context drains, in order.
- *
- * Between the answer and the push the main thread cannot see the job, yet
- * whoever got the answer may already act on it.  The workers count the
- * jobs in that window, so sspid_pool_sync() can wait for them (a few µs:
- * a send, no crypto) and hand every answered job to the done function
- * before the main thread handles what came in after the answer.
  *
  * The workers are our own threads, not a GThreadPool's: freeing a
  * GThreadPool only tells its threads to stop, and they exit after it
@@ -59,11 +52,7 @@ struct _SspidPool {
   GSource        *done_source;
   GMainContext   *main_context;
   SspidPoolFunc   run;
-  SspidPoolFunc   answer;
   SspidPoolFunc   done;
-  GMutex          answering_lock;
-  GCond           answering_cond;
-  guint           answering;  /* jobs answered, not yet in @finished */
   gpointer        user_data;
 };
 
@@ -104,20 +93,7 @@ worker_run_one (SspidPool *pool)
   g_assert (job != NULL);
   worker_set_nice (backlogged);
   pool->run (job, pool->user_data);
-
-  g_mutex_lock (&pool->answering_lock);
-  pool->answering++;
-  g_mutex_unlock (&pool->answering_lock);
-  /* The main thread may be waiting for this answer (sspid_pool_sync):
-   * it leaves at the worker's own priority. */
-  worker_set_nice (FALSE);
-  pool->answer (job, pool->user_data);
   g_async_queue_push (pool->finished, job);
-  g_mutex_lock (&pool->answering_lock);
-  if (--pool->answering == 0)
-    g_cond_broadcast (&pool->answering_cond);
-  g_mutex_unlock (&pool->answering_lock);
-
   g_main_context_wakeup (pool->main_context);
 }
 
@@ -176,16 +152,13 @@ done_cb (gpointer user_data)
 
 SspidPool *
 sspid_pool_new (GMainContext *main_context, guint n_workers, SspidPoolFunc run,
-                SspidPoolFunc answer, SspidPoolFunc done, gpointer user_data, GError **error)
+                SspidPoolFunc done, gpointer user_data, GError **error)
 {
   SspidPool *pool = g_new0 (SspidPool, 1);
 
   pool->main_context = g_main_context_ref (main_context);
   pool->run = run;
-  pool->answer = answer;
   pool->done = done;
-  g_mutex_init (&pool->answering_lock);
-  g_cond_init (&pool->answering_cond);
   pool->user_data = user_data;
   pool->waiting = sspid_fair_queue_new ();
   pool->finished = g_async_queue_new ();
@@ -222,18 +195,6 @@ sspid_pool_push (SspidPool *pool, guint lane, gpointer job)
 }
 
 void
-sspid_pool_sync (SspidPool *pool)
-{
-  /* A worker in the window is sending, not computing: this waits for
-   * microseconds, and only when an answer is leaving right now. */
-  g_mutex_lock (&pool->answering_lock);
-  while (pool->answering > 0)
-    g_cond_wait (&pool->answering_cond, &pool->answering_lock);
-  g_mutex_unlock (&pool->answering_lock);
-  deliver_finished (pool);
-}
-
-void
 sspid_pool_free (SspidPool *pool)
 {
   if (pool == NULL)
@@ -252,8 +213,6 @@ sspid_pool_free (SspidPool *pool)
   g_source_unref (pool->done_source);
   g_async_queue_unref (pool->finished);
   sspid_fair_queue_free (pool->waiting);
-  g_mutex_clear (&pool->answering_lock);
-  g_cond_clear (&pool->answering_cond);
   g_main_context_unref (pool->main_context);
   g_free (pool);
 }

@@ -703,12 +703,6 @@ serve_call (SspidService *service, GDBusMethodInvocation *invocation, SspidCalle
       return;
     }
 
-  /* A worker may have answered this caller's last call (or another's, who
-   * told this one) without the main thread knowing yet: it catches up
-   * first, so that the limits count only what is still pending and what
-   * the call will see (contexts, counts) is as new as those answers. */
-  if (service->runner != NULL)
-    sspid_context_runner_sync (service->runner);
   if (peer != NULL)
     caller = peer;
   else

@@ -6,10 +6,6 @@
  * exiting then would run its thread-exit destructors (OpenSSL's per-thread
  * state, made by SoftHSM2 signing on a key worker) while exit() frees the
  * same state, which once crashed sspid at shutdown.
- *
- * A job's answer leaves from its worker, before the main thread sees the
- * job; sspid_pool_sync() hands every answered job to the done function at
- * once, so the main thread is never behind what a caller was told.
  */
 #include "config.h"
 
@@ -28,7 +24,6 @@
 static gint threads_used;    /* atomic: workers that ran a job */
 static gint threads_ended;   /* atomic: their thread-exit destructors done */
 static gint jobs_run;        /* atomic */
-static gint jobs_answered;   /* atomic */
 static guint jobs_done;      /* main thread */
 
 /* Per-thread state with a destructor, as a library's thread-local state
@@ -55,12 +50,6 @@ run (gpointer job, gpointer user_data)
 }
 
 static void
-answer (gpointer job, gpointer user_data)
-{
-  g_atomic_int_inc (&jobs_answered);
-}
-
-static void
 done (gpointer job, gpointer user_data)
 {
   jobs_done++;
@@ -75,10 +64,8 @@ pool_with_jobs (void)
   g_atomic_int_set (&threads_used, 0);
   g_atomic_int_set (&threads_ended, 0);
   g_atomic_int_set (&jobs_run, 0);
-  g_atomic_int_set (&jobs_answered, 0);
   jobs_done = 0;
-  pool = sspid_pool_new (g_main_context_default (), N_WORKERS, run, answer, done, NULL,
-                         &error);
+  pool = sspid_pool_new (g_main_context_default (), N_WORKERS, run, done, NULL, &error);
 
   ck_assert_msg (pool != NULL, "sspid_pool_new: %s", error != NULL ? error->message : "?");
   for (guint i = 0; i < N_JOBS; i++)
@@ -110,35 +97,12 @@ START_TEST (test_free_ends_the_workers)
 }
 END_TEST
 
-/* Every job answered (the answer function returned) is handed to the done
- * function by sspid_pool_sync(), without the main loop running, and only
- * after its answer: a done function never runs before its job's answer. */
-START_TEST (test_sync_catches_up_with_answers)
-{
-  SspidPool *pool = pool_with_jobs ();
-  gint answered;
-
-  while ((answered = g_atomic_int_get (&jobs_answered)) < N_JOBS / 2)
-    g_usleep (1000);
-  sspid_pool_sync (pool);
-  ck_assert_uint_ge (jobs_done, (guint) answered);
-  ck_assert_uint_le (jobs_done, (guint) g_atomic_int_get (&jobs_answered));
-  while (g_atomic_int_get (&jobs_answered) < N_JOBS)
-    g_usleep (1000);
-  sspid_pool_sync (pool);
-  ck_assert_uint_eq (jobs_done, N_JOBS);
-  sspid_pool_free (pool);
-  ck_assert_uint_eq (jobs_done, N_JOBS);
-}
-END_TEST
-
 int
 main (void)
 {
   const TuCase cases[] = {
     { "pool", NULL, tu_fixture_teardown, 60, { { test_free_runs_what_is_queued },
-                                               { test_free_ends_the_workers },
-                                               { test_sync_catches_up_with_answers } } },
+                                               { test_free_ends_the_workers } } },
   };
 
   return tu_run_cases ("pool", cases, G_N_ELEMENTS (cases));
