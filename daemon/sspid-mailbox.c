@@ -132,15 +132,23 @@ sspid_mailbox_post_answer (SspidMailbox *mailbox, const void *header, gsize head
   g_variant_store (body, shared->data + header_size);
   g_atomic_int_set ((gint *) &shared->length, (gint) (header_size + body_size));
   g_atomic_int_set ((gint *) &shared->state, SSPID_CHANNEL_MAILBOX_ANSWER);
+  /* Whatever the caller wrote there only chooses how it is woken. */
+  if (g_atomic_int_get ((gint *) &shared->caller_sleeps_on_futex) == 1)
+    {
+      /* Read, never cleared: a futex wake is no token to account for, and
+       * a clear could come late (this thread preempted between state and
+       * flag) and take the flag of the caller's next sleep, whose wake
+       * would then be lost until its timeout.  A wake for nobody (the
+       * caller looked again before sleeping, or already sleeps for a later
+       * answer) costs one system call, and a wait only looks again. */
+      if (g_atomic_int_get ((gint *) &shared->caller_waiting) != 1)
+        return SSPID_MAILBOX_WAKE_NONE;
+      syscall (SYS_futex, &shared->state, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+      return SSPID_MAILBOX_WAKE_FUTEX;
+    }
   if (g_atomic_int_exchange ((gint *) &shared->caller_waiting, 0) != 1)
     return SSPID_MAILBOX_WAKE_NONE;
-  /* Whatever the caller wrote there only chooses how it is woken. */
-  if (g_atomic_int_get ((gint *) &shared->caller_sleeps_on_futex) != 1)
-    return SSPID_MAILBOX_WAKE_RING;
-  /* A wake for nobody (the caller looked again before sleeping) costs
-   * one system call, and a caller's later wait only looks again. */
-  syscall (SYS_futex, &shared->state, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
-  return SSPID_MAILBOX_WAKE_FUTEX;
+  return SSPID_MAILBOX_WAKE_RING;
 }
 
 void

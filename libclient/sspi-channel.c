@@ -335,8 +335,9 @@ static gboolean
 check_daemon_alive (SspiChannel *c, GError **error)
 {
   struct pollfd p = { c->fd, POLLIN, 0 };
+  int n = poll (&p, 1, 0);
 
-  if (poll (&p, 1, 0) == 0)
+  if (n == 0 || (n < 0 && errno == EINTR))
     return TRUE;
   g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
                        "record channel: closed by the daemon");
@@ -360,9 +361,11 @@ sleep_on_futex (SspiChannel *c, GError **error)
 
       if (state == SSPID_CHANNEL_MAILBOX_ANSWER)
         break;
-      /* Returns at once if state is no longer what we saw. */
+      /* Returns at once if state is no longer what we saw.  A signal
+       * (EINTR) is checked like a timeout, so that a process whose
+       * signals come faster than the check still sees a dead daemon. */
       if (syscall (SYS_futex, &mailbox->state, FUTEX_WAIT, state, &check, NULL, 0) == 0
-          || errno != ETIMEDOUT)
+          || errno == EAGAIN)
         continue;
       if (!check_daemon_alive (c, error))
         return FALSE;
@@ -373,8 +376,7 @@ sleep_on_futex (SspiChannel *c, GError **error)
           return FALSE;
         }
     }
-  /* If the daemon cleared it, it woke us (or will wake nobody): no token
-   * is owed either way. */
+  /* Ours to clear: the daemon only reads it (a wake is no token). */
   g_atomic_int_set ((gint *) &mailbox->caller_waiting, 0);
   return TRUE;
 }

@@ -63,6 +63,8 @@
  *            of a RING packet; such a caller sleeps in FUTEX_WAIT on
  *            state (a wake carries no token: it only looks again), with
  *            a timeout after which it looks whether the socket closed.
+ *            The daemon only reads such a caller's caller_waiting (the
+ *            caller clears its own after the answer): a wake is no token.
  *            A futex wake costs both ends less than a packet (measured:
  *            a sleeping round trip between two processes on this kind
  *            of VM, 13.8 µs of CPU with futexes against 16.3 with

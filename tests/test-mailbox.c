@@ -406,6 +406,7 @@ sleep_until_answer (SspidChannelMailbox *mb)
   gint64 until = g_get_monotonic_time () + (gint64) tu_scaled_ms (10000) * 1000;
   struct timespec check = { 0, 50 * 1000 * 1000 };
   gboolean woken = FALSE;
+  guint caller_waiting;
 
   g_atomic_int_set ((gint *) &mb->caller_waiting, 1);
   for (;;)
@@ -419,6 +420,11 @@ sleep_until_answer (SspidChannelMailbox *mb)
           && (guint) g_atomic_int_get ((gint *) &mb->state) == SSPID_CHANNEL_MAILBOX_ANSWER)
         woken = TRUE;
     }
+  /* The flag of a caller that sleeps on the futex is its own to clear:
+   * a daemon that cleared it could, late, take the flag of the next
+   * sleep and lose its wake. */
+  caller_waiting = (guint) g_atomic_int_get ((gint *) &mb->caller_waiting);
+  ck_assert_uint_eq (caller_waiting, 1);
   g_atomic_int_set ((gint *) &mb->caller_waiting, 0);
   return woken;
 }
