@@ -30,6 +30,7 @@
 #include "sspi-private.h"
 #include "sspid-channel.h"
 #include "sspid-channel-watch.h"
+#include "sspid-fds.h"
 
 /* How long to wait for an answer before sleeping in recv(): the daemon
  * answers a record in ~15-30 µs, and on a virtual machine waking an idle
@@ -54,32 +55,17 @@ struct _SspiChannel {
   gboolean             sleeps_on_futex;  /* the daemon wakes us so */
 };
 
-/* The descriptor an SCM_RIGHTS message carried (the first; any others
- * are closed), or -1. */
-static int
-take_passed_fd (struct msghdr *msg)
+/* Keeps the first descriptor an SCM_RIGHTS message carried in *(int *)
+ * @data (-1 before it); closes any others. */
+static void
+keep_first_fd (int fd, void *data)
 {
-  int fd = -1;
+  int *kept = data;
 
-  for (struct cmsghdr *cmsg = CMSG_FIRSTHDR (msg); cmsg != NULL; cmsg = CMSG_NXTHDR (msg, cmsg))
-    {
-      gsize n;
-
-      if (cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS)
-        continue;
-      n = (cmsg->cmsg_len - CMSG_LEN (0)) / sizeof (int);
-      for (gsize i = 0; i < n; i++)
-        {
-          int passed;
-
-          memcpy (&passed, CMSG_DATA (cmsg) + i * sizeof (int), sizeof passed);
-          if (fd < 0)
-            fd = passed;
-          else
-            close (passed);
-        }
-    }
-  return fd;
+  if (*kept < 0)
+    *kept = fd;
+  else
+    close (fd);
 }
 
 /* Asks for the channel's mailbox and maps it; FALSE if the channel broke
@@ -100,14 +86,15 @@ map_mailbox (SspiChannel *c)
   struct stat st;
   void *shared;
   ssize_t n;
-  int fd;
+  int fd = -1;
 
   if (send (c->fd, &header, sizeof header, MSG_NOSIGNAL) != (ssize_t) sizeof header)
     return FALSE;
   do
     n = recvmsg (c->fd, &msg, MSG_CMSG_CLOEXEC);
   while (n < 0 && errno == EINTR);
-  fd = n > 0 ? take_passed_fd (&msg) : -1;
+  if (n > 0)
+    sspid_passed_fds_foreach (&msg, keep_first_fd, &fd);
   if (n != (ssize_t) sizeof answer || answer.op != SSPID_CHANNEL_OP_MAILBOX)
     {
       if (fd >= 0)
@@ -339,9 +326,7 @@ check_daemon_alive (SspiChannel *c, GError **error)
 
   if (n == 0 || (n < 0 && errno == EINTR))
     return TRUE;
-  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_CLOSED,
-                       "record channel: closed by the daemon");
-  return FALSE;
+  return set_closed_error (error, 0);
 }
 
 /* Sleeps on the mailbox's futex until the answer is posted (protocol:

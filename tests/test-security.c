@@ -331,13 +331,11 @@ END_TEST
 
 /* --- a call made in reply to an answer ----------------------------------- */
 
-/* A worker sends a step's answer before the main thread has counted the
- * call done or dropped the context its failed first step made; the main
- * thread must catch up before it takes the caller's next call, or that
- * call would be refused at limits the caller is within.  The window is
- * narrow (a worker between its send and handing the job back), so this
- * holds the promise as a caller sees it; test-pool's
- * test_sync_catches_up_with_answers checks the catching up itself. */
+/* A caller's next call may leave the moment it has an answer; by then
+ * the daemon must have counted the call before it done and dropped the
+ * context its failed first step made (the main thread sends an answer
+ * only after that bookkeeping, daemon/README's walk), or the next call
+ * would be refused at limits the caller is within. */
 #define BACK_TO_BACK_CALLS 300
 
 static void
